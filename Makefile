@@ -1,0 +1,62 @@
+# Specialistly: `make run` serves the app locally, `make test` runs every test.
+# Both install what they need on a machine that has only rustup, cargo and node.
+
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -eu -o pipefail -c
+
+CARGO_LEPTOS_VERSION := 0.3.10
+BINARYEN_VERSION := 132.0.0
+# cargo-leptos builds the dev server with this flag; tests use it too so both share one build.
+export RUSTFLAGS ?= --cfg erase_components
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+TOOLS_BIN := $(CURDIR)/.tools/node_modules/.bin
+export PATH := $(HOME)/.cargo/bin:$(TOOLS_BIN):$(PATH)
+
+.PHONY: run test tools test-deps build check release bench clean-data
+
+## run: build and serve http://127.0.0.1:3000 (embedded SurrealKV in ./data, demo data, simulated Zoom, mail in data/mail)
+run: tools
+	cargo leptos serve
+
+## tools: the wasm target, cargo-leptos, wasm-bindgen (the version in Cargo.lock) and wasm-opt, each only if missing
+tools:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)" || cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked
+	@want=$$(grep -A1 '^name = "wasm-bindgen"$$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p'); \
+	  wasm-bindgen --version 2>/dev/null | grep -q " $$want" || cargo install wasm-bindgen-cli --version "$$want"
+	@[ -x "$(TOOLS_BIN)/wasm-opt" ] || npm install --prefix .tools --no-audit --no-fund --silent binaryen@$(BINARYEN_VERSION)
+
+## test-deps: Debian chromium, the SMTP test server (aiosmtpd) and the end2end npm packages
+test-deps:
+	@command -v chromium >/dev/null || { \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium >/dev/null; }; }
+	@python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet aiosmtpd
+	@cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent
+
+## test: cargo unit + integration tests, then the browser suite against a fresh server on mem://
+test: tools test-deps
+	stage() { local name=$$1; shift; local t0=$$(date +%s); echo "==> $$name"; "$$@"; echo "==> $$name took $$(( $$(date +%s) - t0 )) s"; }
+	stage "cargo test" cargo test --features ssr --no-fail-fast
+	stage "cargo leptos build" cargo leptos build
+	rm -rf end2end/.mail end2end/.data end2end/test-results
+	stage "end2end (Playwright + chromium)" env SERVER_BIN="$(TARGET_DIR)/debug/specialistly" SITE_ROOT="$(CURDIR)/target/site" \
+	  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npx --prefix end2end playwright test --config end2end/playwright.config.ts
+
+## check: formatting and lints
+check:
+	cargo fmt --all -- --check
+	cargo clippy --features ssr --all-targets -- -D warnings
+
+## release: optimised server and wasm bundle (uses wasm-opt)
+release: tools
+	cargo leptos build --release
+
+## bench: booking and outbox throughput figures
+bench:
+	cargo bench --features ssr
+
+## clean-data: forget the local database, mail and JWT secret
+clean-data:
+	rm -rf data

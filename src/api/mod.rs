@@ -1,0 +1,6 @@
+//! Server functions: the browser's door to the services. Each is thin: resolve the caller,
+//! call one service, return its result.
+
+pub mod accounts;
+pub mod meetings;
+pub mod slots;

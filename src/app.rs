@@ -1,0 +1,122 @@
+//! The HTML shell, the router and the navigation bar.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::path;
+
+use crate::api::accounts::{current_user, Login, Logout, Register};
+use crate::model::{Role, UserView};
+use crate::pages;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The signed-in user, refetched whenever someone logs in, registers or logs out.
+#[derive(Clone, Copy)]
+pub struct Session {
+    pub user: Resource<Option<UserView>>,
+    pub login: ServerAction<Login>,
+    pub register: ServerAction<Register>,
+    pub logout: ServerAction<Logout>,
+}
+
+pub fn use_session() -> Session {
+    expect_context::<Session>()
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let login = ServerAction::<Login>::new();
+    let register = ServerAction::<Register>::new();
+    let logout = ServerAction::<Logout>::new();
+    let user = Resource::new(
+        move || (login.version().get(), register.version().get(), logout.version().get()),
+        |_| async move { current_user().await.ok().flatten() },
+    );
+    provide_context(Session { user, login, register, logout });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/specialistly.css"/>
+        <Title text="Specialistly"/>
+        <Router>
+            <NavBar/>
+            <main class="container" id="main">
+                <Routes fallback=|| view! { <pages::errors::NotFound/> }>
+                    <Route path=path!("") view=pages::home::HomePage/>
+                    <Route path=path!("/login") view=pages::auth::LoginPage/>
+                    <Route path=path!("/register") view=pages::auth::RegisterPage/>
+                    <Route path=path!("/slots") view=pages::slots::SlotsPage/>
+                    <Route path=path!("/specialist") view=pages::specialist::DashboardPage/>
+                    <Route path=path!("/specialist/slots") view=pages::specialist::MySlotsPage/>
+                    <Route path=path!("/specialist/meetings") view=pages::meeting_manager::MeetingManagerPage/>
+                    <Route path=path!("/appointments") view=pages::appointments::MyAppointmentsPage/>
+                    <Route path=path!("/appointments/:slot_id/:booking_index") view=pages::appointments::AppointmentPage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+#[component]
+fn NavBar() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <header class="topbar">
+            <A href="/" attr:class="brand">"Specialistly"</A>
+            <nav class="nav" aria-label="Main">
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match session.user.await {
+                            Some(user) => {
+                                let links = match user.role {
+                                    Role::Customer => view! {
+                                        <A href="/slots">"Browse slots"</A>
+                                        <A href="/appointments">"My appointments"</A>
+                                    }
+                                    .into_any(),
+                                    Role::Specialist => view! {
+                                        <A href="/specialist">"Dashboard"</A>
+                                        <A href="/specialist/meetings">"Meeting Manager"</A>
+                                        <A href="/specialist/slots">"My slots"</A>
+                                    }
+                                    .into_any(),
+                                };
+                                view! {
+                                    {links}
+                                    <span class="nav-user" data-testid="nav-user">{user.name.clone()}</span>
+                                    <ActionForm action=session.logout attr:class="inline-form">
+                                        <button type="submit" class="btn btn-ghost">"Log out"</button>
+                                    </ActionForm>
+                                }
+                                .into_any()
+                            }
+                            None => view! {
+                                <A href="/slots">"Browse slots"</A>
+                                <A href="/login">"Log in"</A>
+                                <A href="/register" attr:class="btn btn-small">"Sign up"</A>
+                            }
+                            .into_any(),
+                        }
+                    })}
+                </Transition>
+            </nav>
+        </header>
+    }
+}

@@ -1,0 +1,5 @@
+//! Reusable pieces of pages.
+
+pub mod booking_modal;
+pub mod copy_button;
+pub mod error_view;

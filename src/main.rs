@@ -1,0 +1,64 @@
+use specialistly::server::config::Config;
+use specialistly::server::startup::Application;
+use tokio_util::sync::CancellationToken;
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,surrealdb=warn,surrealkv=warn,tower_http=info".into()),
+        )
+        .init();
+
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    let leptos_options = match leptos::config::get_configuration(Some("Leptos.toml")) {
+        Ok(conf) => conf.leptos_options,
+        Err(e) => {
+            eprintln!("invalid configuration: Leptos.toml or LEPTOS_* variables: {e}");
+            std::process::exit(2);
+        }
+    };
+    let addr = leptos_options.site_addr;
+    let app = match Application::build(config, leptos_options, addr).await {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("start-up failed: {e:#}");
+            std::process::exit(1);
+        }
+    };
+    tracing::info!("listening on http://{}", app.local_addr());
+
+    let stop = CancellationToken::new();
+    let signal = stop.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        signal.cancel();
+    });
+    if let Err(e) = app.run_until_stopped(stop).await {
+        eprintln!("server error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        tokio::signal::ctrl_c().await.ok();
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}

@@ -1,0 +1,132 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Prefix of meeting ids made by the simulated Zoom provider: obviously not a real Zoom id.
+pub const SIMULATED_MEETING_PREFIX: &str = "sim-";
+
+/// A consulting slot as anyone may see it: no customer data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlotView {
+    pub id: String,
+    pub specialist_id: String,
+    pub specialist_name: String,
+    pub title: String,
+    pub description: Option<String>,
+    /// Local date and start time in the slot's zone, as the specialist entered them.
+    pub date: String,
+    pub start_time: String,
+    pub timezone: String,
+    pub starts_at: DateTime<Utc>,
+    pub duration: u32,
+    pub capacity: u32,
+    pub booked: u32,
+    pub seats_left: u32,
+}
+
+/// The Zoom meeting saved on a booking. `start_url` is the host's link: only the slot's
+/// specialist ever receives it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ZoomMeetingView {
+    pub zoom_meeting_id: String,
+    pub join_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_url: Option<String>,
+    pub password: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl ZoomMeetingView {
+    pub fn is_simulated(&self) -> bool {
+        self.zoom_meeting_id.starts_with(SIMULATED_MEETING_PREFIX)
+    }
+    pub fn without_start_url(mut self) -> Self {
+        self.start_url = None;
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookingView {
+    pub booking_index: u32,
+    pub customer_id: String,
+    pub customer_email: String,
+    pub customer_name: String,
+    pub booked_at: DateTime<Utc>,
+    pub additional_notes: Option<String>,
+    pub status: String,
+    pub zoom_meeting: Option<ZoomMeetingView>,
+    /// Whether the Zoom Meeting Ready email has left the outbox.
+    pub customer_notified: bool,
+}
+
+/// One slot with its bookings, as its specialist sees it in the Meeting Manager.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManagedSlot {
+    pub slot: SlotView,
+    pub bookings: Vec<BookingView>,
+}
+
+/// What the appointment details page and its JSON twin show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppointmentView {
+    pub slot: SlotView,
+    pub booking: BookingView,
+    pub zoom_meeting: Option<ZoomMeetingView>,
+    pub viewer_is_specialist: bool,
+}
+
+/// A customer's booking in their list of appointments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MyAppointment {
+    pub slot: SlotView,
+    pub booking_index: u32,
+    pub has_meeting: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookingConfirmation {
+    pub slot_id: String,
+    pub booking_index: u32,
+    pub booking: BookedSeat,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookedSeat {
+    pub customer_id: String,
+    pub customer_email: String,
+    pub customer_name: String,
+    pub booked_at: DateTime<Utc>,
+    pub additional_notes: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlotPage {
+    pub slots: Vec<SlotView>,
+    pub page: u32,
+    pub has_more: bool,
+}
+
+/// The success answer of creating a Zoom meeting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedMeeting {
+    pub zoom_meeting: ZoomMeetingView,
+    pub booking_details: CreatedMeetingBooking,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedMeetingBooking {
+    pub customer_name: String,
+    pub customer_email: String,
+    pub booked_at: DateTime<Utc>,
+}

@@ -1,0 +1,99 @@
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::accounts::demo_accounts;
+use crate::app::use_session;
+use crate::model::Role;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let session = use_session();
+    let query = use_query_map();
+    let next = move || query.with(|q| q.get("next")).unwrap_or_default();
+    let error = move || session.login.value().get().and_then(|r| r.err());
+    let demo = Resource::new(|| (), |_| demo_accounts());
+    view! {
+        <section class="card narrow">
+            <h1>"Log in"</h1>
+            <div aria-live="polite">
+                {move || error().map(|e| view! { <p class="alert alert-error" role="alert">{e.message}</p> })}
+            </div>
+            <ActionForm action=session.login>
+                <input type="hidden" name="next" value=next/>
+                <label for="email">"Email"</label>
+                <input id="email" type="email" name="email" autocomplete="email" required/>
+                <label for="password">"Password"</label>
+                <input id="password" type="password" name="password" autocomplete="current-password" required/>
+                <div class="actions">
+                    <button type="submit" class="btn" disabled=move || session.login.pending().get()>"Log in"</button>
+                </div>
+            </ActionForm>
+            <p class="muted">"No account yet? " <a href="/register">"Sign up"</a></p>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let accounts = demo.await.unwrap_or_default();
+                    (!accounts.is_empty()).then(|| view! {
+                        <div class="demo-box" data-testid="demo-accounts">
+                            <h2>"Demo accounts (development)"</h2>
+                            <ul>
+                                {accounts.into_iter().map(|a| view! {
+                                    <li>
+                                        <strong>{if a.role == Role::Specialist { "Specialist" } else { "Customer" }}</strong>
+                                        ": " <code>{a.email}</code> " / " <code>{a.password}</code>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        </div>
+                    })
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let session = use_session();
+    let error = move || session.register.value().get().and_then(|r| r.err());
+    let timezone = RwSignal::new(String::new());
+    Effect::new(move |_| timezone.set(browser_timezone()));
+    view! {
+        <section class="card narrow">
+            <h1>"Create your account"</h1>
+            <div aria-live="polite">
+                {move || error().map(|e| view! { <p class="alert alert-error" role="alert">{e.message}</p> })}
+            </div>
+            <ActionForm action=session.register>
+                <label for="name">"Name"</label>
+                <input id="name" name="name" autocomplete="name" required maxlength="100"/>
+                <label for="email">"Email"</label>
+                <input id="email" type="email" name="email" autocomplete="email" required/>
+                <label for="password">"Password (at least 8 characters)"</label>
+                <input id="password" type="password" name="password" autocomplete="new-password" minlength="8" required/>
+                <fieldset class="radio-group">
+                    <legend>"I am a"</legend>
+                    <label><input type="radio" name="role" value="customer" checked/>" customer booking sessions"</label>
+                    <label><input type="radio" name="role" value="specialist"/>" specialist offering sessions"</label>
+                </fieldset>
+                <label for="timezone">"Time zone"</label>
+                <input id="timezone" name="timezone" placeholder="e.g. Europe/Berlin" prop:value=move || timezone.get()/>
+                <div class="actions">
+                    <button type="submit" class="btn" disabled=move || session.register.pending().get()>"Sign up"</button>
+                </div>
+            </ActionForm>
+            <p class="muted">"Already registered? " <a href="/login">"Log in"</a></p>
+        </section>
+    }
+}
+
+/// The browser's IANA zone, to default the registration form.
+pub fn browser_timezone() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new()).resolved_options();
+        if let Some(tz) = js_sys::Reflect::get(&options, &"timeZone".into()).ok().and_then(|v| v.as_string()) {
+            return tz;
+        }
+    }
+    String::new()
+}

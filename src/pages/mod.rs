@@ -1,0 +1,9 @@
+//! One module per routed page.
+
+pub mod appointments;
+pub mod auth;
+pub mod errors;
+pub mod home;
+pub mod meeting_manager;
+pub mod slots;
+pub mod specialist;

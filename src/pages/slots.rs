@@ -1,0 +1,95 @@
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::slots::browse_slots;
+use crate::app::use_session;
+use crate::components::booking_modal::BookingModal;
+use crate::components::error_view::ErrorView;
+use crate::model::{Role, SlotView};
+use crate::time_fmt;
+
+/// Public list of upcoming slots with seats left; `?book=<id>` opens the booking modal.
+#[component]
+pub fn SlotsPage() -> impl IntoView {
+    let session = use_session();
+    let query = use_query_map();
+    let page = move || query.with(|q| q.get("page").and_then(|p| p.parse::<u32>().ok())).unwrap_or(1).max(1);
+    let booking_for = move || query.with(|q| q.get("book"));
+    let reload = RwSignal::new(0u32);
+    let slots = Resource::new(move || (page(), reload.get()), |(page, _)| browse_slots(page));
+    let on_booked = Callback::new(move |_| reload.update(|n| *n += 1));
+
+    view! {
+        <h1>"Consulting slots"</h1>
+        <Transition fallback=|| view! { <p class="muted">"Loading slots…"</p> }>
+            {move || Suspend::new(async move {
+                let user = session.user.await;
+                let viewer_tz = user.as_ref().map(|u| u.timezone.clone());
+                let can_book = user.as_ref().is_none_or(|u| u.role == Role::Customer);
+                match slots.await {
+                    Err(e) => view! { <ErrorView error=e/> }.into_any(),
+                    Ok(list) => {
+                        let open = booking_for().and_then(|id| list.slots.iter().find(|s| s.id == id).cloned());
+                        let logged_in = user.is_some();
+                        let modal = open.map(|slot| {
+                            let tz = viewer_tz.clone().unwrap_or_else(|| slot.timezone.clone());
+                            if logged_in {
+                                view! { <BookingModal offer=slot viewer_timezone=tz on_booked/> }.into_any()
+                            } else {
+                                view! {
+                                    <div class="modal-backdrop">
+                                        <div class="modal" role="dialog" aria-modal="true" aria-labelledby="login-needed">
+                                            <h2 id="login-needed">"Log in to book"</h2>
+                                            <p>"You need a customer account to book a slot."</p>
+                                            <p class="actions">
+                                                <a class="btn" href=format!("/login?next=/slots%3Fbook%3D{}", slot.id)>"Log in"</a>
+                                                <a class="btn btn-ghost" href="/slots">"Close"</a>
+                                            </p>
+                                        </div>
+                                    </div>
+                                }
+                                .into_any()
+                            }
+                        });
+                        let empty = list.slots.is_empty();
+                        let page_no = list.page;
+                        view! {
+                            {empty.then(|| view! { <p class="card muted">"No upcoming slots with free seats right now."</p> })}
+                            <ul class="slot-grid">
+                                {list.slots.into_iter().map(|s| {
+                                    let tz = viewer_tz.clone().unwrap_or_else(|| s.timezone.clone());
+                                    view! { <SlotCard offer=s viewer_timezone=tz can_book/> }
+                                }).collect_view()}
+                            </ul>
+                            <nav class="pager" aria-label="Pages">
+                                {(page_no > 1).then(|| view! { <a class="btn btn-ghost" href=format!("/slots?page={}", page_no - 1)>"← Earlier"</a> })}
+                                {list.has_more.then(|| view! { <a class="btn btn-ghost" href=format!("/slots?page={}", page_no + 1)>"Later →"</a> })}
+                            </nav>
+                            {modal}
+                        }
+                        .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn SlotCard(offer: SlotView, viewer_timezone: String, can_book: bool) -> impl IntoView {
+    let slot = offer;
+    let when = time_fmt::date_time_in(slot.starts_at, &viewer_timezone);
+    view! {
+        <li class="card slot-card" data-testid="slot-card">
+            <h2>{slot.title.clone()}</h2>
+            <p class="muted">"with " {slot.specialist_name.clone()}</p>
+            <p class="when">{when}</p>
+            <p>
+                <span class="badge">{format!("{} min", slot.duration)}</span>
+                " "
+                <span class="badge badge-ok" data-testid="seats-left">{format!("{} of {} seats left", slot.seats_left, slot.capacity)}</span>
+            </p>
+            {can_book.then(|| view! { <a class="btn" href=format!("/slots?book={}", slot.id)>"Book"</a> })}
+        </li>
+    }
+}

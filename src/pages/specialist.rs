@@ -1,0 +1,99 @@
+use leptos::prelude::*;
+
+use crate::api::slots::{my_slots, CreateSlot, DeleteSlot};
+use crate::app::use_session;
+use crate::components::error_view::ErrorView;
+use crate::pages::meeting_manager::MeetingManager;
+use crate::time_fmt;
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    view! {
+        <div class="page-head">
+            <h1>"Dashboard"</h1>
+            <a class="btn btn-secondary" href="/specialist/slots">"Manage my slots"</a>
+        </div>
+        <MeetingManager/>
+    }
+}
+
+#[component]
+pub fn MySlotsPage() -> impl IntoView {
+    let session = use_session();
+    let create = ServerAction::<CreateSlot>::new();
+    let delete = ServerAction::<DeleteSlot>::new();
+    let slots = Resource::new(move || (create.version().get(), delete.version().get()), |_| my_slots());
+    let create_error = move || create.value().get().and_then(|r| r.err());
+    let delete_error = move || delete.value().get().and_then(|r| r.err());
+    let created = move || matches!(create.value().get(), Some(Ok(_)));
+
+    view! {
+        <h1>"My slots"</h1>
+        <section class="card">
+            <h2>"Publish a slot"</h2>
+            <div aria-live="polite">
+                {move || create_error().map(|e| view! { <p class="alert alert-error" role="alert">{e.message}</p> })}
+                {move || created().then(|| view! { <p class="alert alert-success" role="status">"Slot published."</p> })}
+            </div>
+            <ActionForm action=create attr:class="grid-form">
+                <div><label for="title">"Title"</label><input id="title" name="title" required maxlength="120"/></div>
+                <div><label for="date">"Date"</label><input id="date" type="date" name="date" required/></div>
+                <div><label for="start_time">"Start time"</label><input id="start_time" type="time" name="start_time" required/></div>
+                <div><label for="duration">"Duration (minutes)"</label><input id="duration" type="number" name="duration" min="15" max="240" value="60" required/></div>
+                <div><label for="capacity">"Seats"</label><input id="capacity" type="number" name="capacity" min="1" max="100" value="1" required/></div>
+                <div>
+                    <label for="timezone">"Time zone"</label>
+                    <Transition fallback=|| view! { <input id="timezone" name="timezone"/> }>
+                        {move || Suspend::new(async move {
+                            let tz = session.user.await.map(|u| u.timezone).unwrap_or_default();
+                            view! { <input id="timezone" name="timezone" value=tz/> }
+                        })}
+                    </Transition>
+                </div>
+                <div class="span-all"><label for="description">"Description (optional)"</label><textarea id="description" name="description" rows="2" maxlength="2000"></textarea></div>
+                <div class="actions span-all"><button type="submit" class="btn" disabled=move || create.pending().get()>"Publish slot"</button></div>
+            </ActionForm>
+        </section>
+        <div aria-live="polite">
+            {move || delete_error().map(|e| view! { <p class="alert alert-error" role="alert">{e.message}</p> })}
+        </div>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let tz = session.user.await.map(|u| u.timezone).unwrap_or_else(|| "UTC".into());
+                match slots.await {
+                    Err(e) => view! { <ErrorView error=e/> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="card muted">"You have not published any slots yet."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <table class="table" data-testid="my-slots">
+                            <thead><tr><th>"Title"</th><th>"When"</th><th>"Duration"</th><th>"Booked"</th><th>"Seats left"</th><th></th></tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|s| {
+                                    let can_delete = s.booked == 0;
+                                    let id = s.id.clone();
+                                    view! {
+                                        <tr data-testid="my-slot-row">
+                                            <td>{s.title.clone()}</td>
+                                            <td>{time_fmt::date_time_in(s.starts_at, &tz)}</td>
+                                            <td>{format!("{} min", s.duration)}</td>
+                                            <td>{format!("{} / {} booked", s.booked, s.capacity)}</td>
+                                            <td data-testid="my-slot-seats-left">{s.seats_left}</td>
+                                            <td>
+                                                {can_delete.then(|| view! {
+                                                    <ActionForm action=delete attr:class="inline-form">
+                                                        <input type="hidden" name="slot_id" value=id/>
+                                                        <button type="submit" class="btn btn-small btn-danger">"Delete"</button>
+                                                    </ActionForm>
+                                                })}
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,36 @@
+//! What every request handler and server function reaches: no per-instance state that
+//! another instance would need (sessions are signed tokens, work is claimed in the database).
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use axum::http::HeaderMap;
+use leptos::config::LeptosOptions;
+
+use super::auth::{token_from_headers, Caller, JwtKeys};
+use super::config::Config;
+use super::db::Db;
+use super::zoom::Zoom;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub jwt: Arc<JwtKeys>,
+    pub zoom: Arc<Zoom>,
+}
+
+impl AppState {
+    pub fn caller(&self, headers: &HeaderMap) -> Option<Caller> {
+        token_from_headers(headers).and_then(|t| self.jwt.verify(&t))
+    }
+}
+
+/// Inside a server function: the state and the caller of the current request.
+pub async fn context() -> Result<(AppState, Option<Caller>), crate::error::AppError> {
+    let state = leptos::prelude::use_context::<AppState>().ok_or_else(crate::error::AppError::internal)?;
+    let headers: HeaderMap = leptos_axum::extract().await.map_err(|_| crate::error::AppError::internal())?;
+    let caller = state.caller(&headers);
+    Ok((state, caller))
+}

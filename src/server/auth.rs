@@ -1,0 +1,178 @@
+//! Login tokens (HS256 JWT in a cookie or a Bearer header) and password hashing.
+
+use std::sync::{Arc, OnceLock};
+
+use anyhow::Context;
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::http::{header, HeaderMap};
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use super::config::Config;
+use crate::model::Role;
+
+pub const AUTH_COOKIE: &str = "specialistly_token";
+/// Tokens live for a week at most.
+pub const TOKEN_LIFETIME_SECONDS: i64 = 7 * 24 * 3600;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub role: Role,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// Who is calling, as proven by a valid token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub user_id: String,
+    pub role: Role,
+}
+
+#[derive(Clone)]
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl JwtKeys {
+    pub fn from_secret(secret: &[u8]) -> Self {
+        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret) }
+    }
+
+    /// The configured secret, or in development one generated once and kept in the data
+    /// directory, so logins survive restarts and every instance sharing the directory agrees.
+    pub fn load(config: &Config) -> anyhow::Result<Arc<Self>> {
+        if let Some(secret) = &config.jwt_secret {
+            return Ok(Arc::new(Self::from_secret(secret.as_bytes())));
+        }
+        let path = config.data_dir.join("jwt_secret");
+        let secret = match std::fs::read_to_string(&path) {
+            Ok(s) if s.trim().len() >= 32 => s.trim().to_string(),
+            _ => {
+                std::fs::create_dir_all(&config.data_dir)
+                    .with_context(|| format!("creating {}", config.data_dir.display()))?;
+                let secret: String = (0..64).map(|_| format!("{:x}", rand::random::<u8>() % 16)).collect();
+                std::fs::write(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+                tracing::info!(path = %path.display(), "generated a development JWT secret");
+                secret
+            }
+        };
+        Ok(Arc::new(Self::from_secret(secret.as_bytes())))
+    }
+
+    pub fn issue(&self, user_id: &str, role: Role) -> String {
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims { sub: user_id.to_string(), role, iat: now, exp: now + TOKEN_LIFETIME_SECONDS };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).expect("HS256 signing cannot fail")
+    }
+
+    /// A caller for a well-formed, correctly signed, unexpired HS256 token; `None` otherwise
+    /// (including `alg: none` and other algorithms).
+    pub fn verify(&self, token: &str) -> Option<Caller> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        let data = decode::<Claims>(token, &self.decoding, &validation).ok()?;
+        Some(Caller { user_id: data.claims.sub, role: data.claims.role })
+    }
+}
+
+/// The token a request carries: a Bearer header wins over the cookie.
+pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
+    if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        if let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) {
+            return Some(token.trim().to_string());
+        }
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == AUTH_COOKIE)
+        .map(|(_, value)| value.to_string())
+}
+
+pub fn login_cookie(token: &str, secure: bool) -> String {
+    format!(
+        "{AUTH_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={TOKEN_LIFETIME_SECONDS}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+pub fn logout_cookie(secure: bool) -> String {
+    format!("{AUTH_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}", if secure { "; Secure" } else { "" })
+}
+
+/// Hashes with argon2id off the async executor: it takes tens of milliseconds on purpose.
+pub async fn hash_password(password: String) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
+    })
+    .await
+    .context("password hashing task")?
+}
+
+/// Verifies `password` against `stored`; with no stored hash (unknown email) it verifies
+/// against a dummy hash anyway, so both failures take the same time.
+pub async fn verify_password(password: String, stored: Option<String>) -> bool {
+    let known = stored.is_some();
+    let hash = stored.unwrap_or_else(|| dummy_hash().to_string());
+    let ok = tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false);
+    known && ok
+}
+
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default().hash_password(b"not a real password", &salt).expect("hashing").to_string()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_round_trips_and_tampering_is_refused() {
+        let keys = JwtKeys::from_secret(b"0123456789abcdef0123456789abcdef");
+        let token = keys.issue("abc", Role::Specialist);
+        assert_eq!(keys.verify(&token), Some(Caller { user_id: "abc".into(), role: Role::Specialist }));
+        let other = JwtKeys::from_secret(b"another secret another secret!!!");
+        assert_eq!(other.verify(&token), None);
+        let mut tampered = token.clone();
+        tampered.pop();
+        assert_eq!(keys.verify(&tampered), None);
+    }
+
+    #[test]
+    fn bearer_header_wins_over_cookie() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, format!("a=b; {AUTH_COOKIE}=from-cookie").parse().unwrap());
+        assert_eq!(token_from_headers(&headers).as_deref(), Some("from-cookie"));
+        headers.insert(header::AUTHORIZATION, "Bearer from-header".parse().unwrap());
+        assert_eq!(token_from_headers(&headers).as_deref(), Some("from-header"));
+    }
+
+    #[test]
+    fn cookies_are_http_only_and_secure_on_https() {
+        let c = login_cookie("t", true);
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.contains("; Secure"));
+        assert!(!login_cookie("t", false).contains("Secure"));
+    }
+}

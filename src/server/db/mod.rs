@@ -1,0 +1,206 @@
+//! SurrealDB: connection, a typed-error query helper and the versioned schema.
+
+mod schema;
+
+use std::collections::HashMap;
+
+use anyhow::Context;
+use serde::de::DeserializeOwned;
+use surrealdb::engine::any::Any;
+use surrealdb::opt::auth::Root;
+use surrealdb::types::QueryError;
+use surrealdb::{IndexedResults, Surreal};
+
+use super::config::Config;
+
+pub use schema::{migrate, SCHEMA_VERSION};
+
+pub type Db = Surreal<Any>;
+
+pub async fn connect(config: &Config) -> anyhow::Result<Db> {
+    let url = &config.database_url;
+    if let Some(path) = url.strip_prefix("surrealkv://") {
+        let dir = std::path::Path::new(path.split('?').next().unwrap_or(path));
+        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        }
+    }
+    let db = surrealdb::engine::any::connect(url.as_str())
+        .await
+        .with_context(|| format!("connecting to the database at {url}"))?;
+    if let (Some(username), Some(password)) = (&config.surreal_user, &config.surreal_pass) {
+        db.signin(Root { username: username.clone(), password: password.clone() })
+            .await
+            .context("signing in to the database")?;
+    }
+    db.use_ns(config.surreal_ns.clone())
+        .use_db(config.surreal_db.clone())
+        .await
+        .context("selecting the namespace and database")?;
+    Ok(db)
+}
+
+/// A database failure, sorted into the cases callers decide on.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// A `THROW` in the query: the message is ours.
+    #[error("thrown: {0}")]
+    Thrown(String),
+    /// Two transactions wrote the same key; the loser can be retried.
+    #[error("transaction conflict")]
+    Conflict,
+    /// A unique index refused a duplicate.
+    #[error("unique index {index} violated")]
+    Unique { index: String },
+    #[error("database error: {0}")]
+    Other(String),
+    #[error("unexpected database answer: {0}")]
+    Decode(String),
+}
+
+impl DbError {
+    fn classify(error: surrealdb::Error) -> Self {
+        if error.is_thrown() {
+            return Self::Thrown(thrown_message(error.message()));
+        }
+        if error.query_details() == Some(&QueryError::TransactionConflict) {
+            return Self::Conflict;
+        }
+        let message = error.message().to_string();
+        if let Some(index) = unique_index_name(&message) {
+            return Self::Unique { index };
+        }
+        if message.contains("can be retried") {
+            return Self::Conflict;
+        }
+        Self::Other(message)
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Conflict)
+    }
+}
+
+/// A THROW's message may come wrapped ("An error occurred: …"); keep only ours.
+fn thrown_message(message: &str) -> String {
+    message.strip_prefix("An error occurred: ").unwrap_or(message).to_string()
+}
+
+/// "Database index `user_email_unique` already contains …" → `user_email_unique`.
+fn unique_index_name(message: &str) -> Option<String> {
+    let rest = message.split("Database index `").nth(1)?;
+    if !message.contains("already contains") {
+        return None;
+    }
+    Some(rest.split('`').next()?.to_string())
+}
+
+/// Results of a query whose statements all succeeded.
+pub struct Rows(IndexedResults);
+
+impl Rows {
+    /// All rows a statement returned, decoded through serde.
+    pub fn all<T: DeserializeOwned>(&mut self, statement: usize) -> Result<Vec<T>, DbError> {
+        let values: Vec<serde_json::Value> =
+            self.0.take(statement).map_err(|e| DbError::Decode(e.to_string()))?;
+        values
+            .into_iter()
+            .map(|v| serde_json::from_value(v.clone()).map_err(|e| DbError::Decode(format!("{e}: {v}"))))
+            .collect()
+    }
+
+    /// How many statements the query had.
+    pub fn count(&self) -> usize {
+        self.0.num_statements()
+    }
+
+    pub fn first<T: DeserializeOwned>(&mut self, statement: usize) -> Result<Option<T>, DbError> {
+        Ok(self.all(statement)?.into_iter().next())
+    }
+}
+
+/// Runs `sql` with `vars` (a JSON object) and returns its results, or the most specific
+/// error among the statements: in a failed transaction only one statement holds the real
+/// cause, the others just say they were not executed.
+pub async fn run(db: &Db, sql: &str, vars: serde_json::Value) -> Result<Rows, DbError> {
+    let mut response = db.query(sql).bind(vars).await.map_err(DbError::classify)?;
+    let errors: HashMap<usize, surrealdb::Error> = response.take_errors();
+    if errors.is_empty() {
+        return Ok(Rows(response));
+    }
+    let mut errors: Vec<_> = errors.into_iter().collect();
+    errors.sort_by_key(|(i, _)| *i);
+    let specific = errors
+        .iter()
+        .map(|(_, e)| e)
+        .find(|e| {
+            !matches!(e.query_details(), Some(QueryError::NotExecuted) | Some(QueryError::Cancelled))
+                && !e.message().contains("not executed due to a failed transaction")
+        })
+        .or_else(|| errors.first().map(|(_, e)| e))
+        .cloned()
+        .expect("at least one error");
+    Err(DbError::classify(specific))
+}
+
+/// Runs a transaction body again when it lost a write conflict, a bounded number of times.
+pub async fn with_conflict_retry<T, F, Fut>(mut attempt: F) -> Result<T, DbError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, DbError>>,
+{
+    const MAX_ATTEMPTS: u32 = 25;
+    let mut tries = 0;
+    loop {
+        match attempt().await {
+            Err(e) if e.is_retryable() && tries + 1 < MAX_ATTEMPTS => {
+                tries += 1;
+                // A little jitter so the losers do not collide again in lockstep.
+                let pause = rand::random_range(1..=5u64 * tries as u64);
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// A fresh random record key: 20 lowercase letters and digits, starting with a letter so it
+/// never needs escaping in SurrealQL.
+pub fn new_key() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    let mut key = String::with_capacity(20);
+    key.push((b'a' + rng.random_range(0..26u8)) as char);
+    for _ in 1..20 {
+        key.push(ALPHABET[rng.random_range(0..ALPHABET.len())] as char);
+    }
+    key
+}
+
+/// Whether `key` could be one of ours (guards queries against malformed ids).
+pub fn is_valid_key(key: &str) -> bool {
+    (1..=64).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unique_index_names_are_read_from_the_message() {
+        let m = "Database index `user_email_unique` already contains 'a@b.c', with record `user:x`";
+        assert_eq!(unique_index_name(m).as_deref(), Some("user_email_unique"));
+        assert_eq!(unique_index_name("something else"), None);
+    }
+
+    #[test]
+    fn keys_are_safe_and_distinct() {
+        let a = new_key();
+        assert!(is_valid_key(&a));
+        assert!(a.as_bytes()[0].is_ascii_lowercase());
+        assert_ne!(a, new_key());
+        assert!(!is_valid_key("x; DELETE user"));
+        assert!(!is_valid_key(""));
+    }
+}

@@ -1,0 +1,181 @@
+//! The schema as numbered migrations. Each runs once, in its own transaction, together with
+//! the row that records it; start-up applies the ones a database has not seen yet.
+
+use anyhow::Context;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{run, Db, DbError};
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sql: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "users",
+        sql: r#"
+DEFINE TABLE IF NOT EXISTS user SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS name ON user TYPE string
+    ASSERT string::len($value) >= 1 AND string::len($value) <= 100;
+DEFINE FIELD IF NOT EXISTS email ON user TYPE string ASSERT string::is::email($value);
+DEFINE FIELD IF NOT EXISTS password_hash ON user TYPE string;
+DEFINE FIELD IF NOT EXISTS role ON user TYPE string ASSERT $value IN ['customer', 'specialist'];
+DEFINE FIELD IF NOT EXISTS timezone ON user TYPE string ASSERT string::len($value) >= 1;
+DEFINE FIELD IF NOT EXISTS zoom_user ON user TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS waiting_room ON user TYPE bool DEFAULT true;
+DEFINE FIELD IF NOT EXISTS join_before_host ON user TYPE bool DEFAULT false;
+DEFINE FIELD IF NOT EXISTS host_video ON user TYPE bool DEFAULT true;
+DEFINE FIELD IF NOT EXISTS participant_video ON user TYPE bool DEFAULT true;
+DEFINE FIELD IF NOT EXISTS mute_upon_entry ON user TYPE bool DEFAULT true;
+DEFINE FIELD IF NOT EXISTS created_at ON user TYPE datetime DEFAULT time::now();
+DEFINE INDEX IF NOT EXISTS user_email_unique ON user FIELDS email UNIQUE;
+"#,
+    },
+    Migration {
+        version: 2,
+        name: "email outbox",
+        sql: r#"
+DEFINE TABLE IF NOT EXISTS email_outbox SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS idempotency_key ON email_outbox TYPE string;
+DEFINE FIELD IF NOT EXISTS recipient ON email_outbox TYPE string ASSERT string::is::email($value);
+DEFINE FIELD IF NOT EXISTS subject ON email_outbox TYPE string;
+DEFINE FIELD IF NOT EXISTS text ON email_outbox TYPE string;
+DEFINE FIELD IF NOT EXISTS html ON email_outbox TYPE string;
+DEFINE FIELD IF NOT EXISTS attachments ON email_outbox TYPE array<object> DEFAULT [];
+DEFINE FIELD IF NOT EXISTS attachments.*.filename ON email_outbox TYPE string;
+DEFINE FIELD IF NOT EXISTS attachments.*.content_type ON email_outbox TYPE string;
+DEFINE FIELD IF NOT EXISTS attachments.*.content ON email_outbox TYPE string;
+DEFINE FIELD IF NOT EXISTS status ON email_outbox TYPE string
+    ASSERT $value IN ['pending', 'sending', 'sent', 'failed'];
+DEFINE FIELD IF NOT EXISTS attempts ON email_outbox TYPE int DEFAULT 0 ASSERT $value >= 0;
+DEFINE FIELD IF NOT EXISTS next_attempt_at ON email_outbox TYPE datetime;
+DEFINE FIELD IF NOT EXISTS last_error ON email_outbox TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS lease_until ON email_outbox TYPE option<datetime>;
+DEFINE FIELD IF NOT EXISTS lease_owner ON email_outbox TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS created_at ON email_outbox TYPE datetime DEFAULT time::now();
+DEFINE FIELD IF NOT EXISTS sent_at ON email_outbox TYPE option<datetime>;
+DEFINE INDEX IF NOT EXISTS email_outbox_key_unique ON email_outbox FIELDS idempotency_key UNIQUE;
+DEFINE INDEX IF NOT EXISTS email_outbox_due ON email_outbox FIELDS status, next_attempt_at;
+"#,
+    },
+    Migration {
+        version: 3,
+        name: "consulting slots and bookings",
+        sql: r#"
+DEFINE TABLE IF NOT EXISTS slot SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS specialist ON slot TYPE record<user>;
+DEFINE FIELD IF NOT EXISTS title ON slot TYPE string
+    ASSERT string::len($value) >= 1 AND string::len($value) <= 120;
+DEFINE FIELD IF NOT EXISTS description ON slot TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS date ON slot TYPE string;
+DEFINE FIELD IF NOT EXISTS start_time ON slot TYPE string;
+DEFINE FIELD IF NOT EXISTS timezone ON slot TYPE string;
+DEFINE FIELD IF NOT EXISTS starts_at ON slot TYPE datetime;
+DEFINE FIELD IF NOT EXISTS duration ON slot TYPE int ASSERT $value >= 15 AND $value <= 240;
+DEFINE FIELD IF NOT EXISTS capacity ON slot TYPE int ASSERT $value >= 1 AND $value <= 100;
+-- Seats held by active bookings: every booking bumps it with a conditional update, so
+-- concurrent bookings of one slot collide on this record instead of overbooking.
+DEFINE FIELD IF NOT EXISTS booked ON slot TYPE int DEFAULT 0 ASSERT $value >= 0 AND $value <= capacity;
+-- Bookings ever made; the next booking's bookingIndex. Never decremented.
+DEFINE FIELD IF NOT EXISTS next_index ON slot TYPE int DEFAULT 0 ASSERT $value >= 0;
+-- Bumped whenever the time changes, for the calendar invite's SEQUENCE.
+DEFINE FIELD IF NOT EXISTS schedule_version ON slot TYPE int DEFAULT 0;
+DEFINE FIELD IF NOT EXISTS created_at ON slot TYPE datetime DEFAULT time::now();
+DEFINE INDEX IF NOT EXISTS slot_specialist ON slot FIELDS specialist;
+DEFINE INDEX IF NOT EXISTS slot_starts_at ON slot FIELDS starts_at;
+
+DEFINE TABLE IF NOT EXISTS booking SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS slot ON booking TYPE record<slot>;
+DEFINE FIELD IF NOT EXISTS index ON booking TYPE int ASSERT $value >= 0;
+DEFINE FIELD IF NOT EXISTS customer ON booking TYPE record<user>;
+DEFINE FIELD IF NOT EXISTS customer_email ON booking TYPE string;
+DEFINE FIELD IF NOT EXISTS customer_name ON booking TYPE string;
+DEFINE FIELD IF NOT EXISTS booked_at ON booking TYPE datetime;
+DEFINE FIELD IF NOT EXISTS additional_notes ON booking TYPE option<string>
+    ASSERT $value = NONE OR string::len($value) <= 1000;
+DEFINE FIELD IF NOT EXISTS status ON booking TYPE string DEFAULT 'active'
+    ASSERT $value IN ['active', 'cancelled'];
+DEFINE FIELD IF NOT EXISTS zoom_meeting ON booking TYPE option<object>;
+DEFINE FIELD IF NOT EXISTS zoom_meeting.zoomMeetingId ON booking TYPE string;
+DEFINE FIELD IF NOT EXISTS zoom_meeting.joinUrl ON booking TYPE string;
+DEFINE FIELD IF NOT EXISTS zoom_meeting.startUrl ON booking TYPE string;
+DEFINE FIELD IF NOT EXISTS zoom_meeting.password ON booking TYPE string;
+DEFINE FIELD IF NOT EXISTS zoom_meeting.createdAt ON booking TYPE datetime;
+-- A live claim means one request is talking to Zoom for this booking right now.
+DEFINE FIELD IF NOT EXISTS zoom_claim ON booking TYPE option<object>;
+DEFINE FIELD IF NOT EXISTS zoom_claim.token ON booking TYPE string;
+DEFINE FIELD IF NOT EXISTS zoom_claim.until ON booking TYPE datetime;
+DEFINE INDEX IF NOT EXISTS booking_slot_index_unique ON booking FIELDS slot, index UNIQUE;
+DEFINE INDEX IF NOT EXISTS booking_slot_customer_unique ON booking FIELDS slot, customer UNIQUE;
+DEFINE INDEX IF NOT EXISTS booking_customer ON booking FIELDS customer;
+"#,
+    },
+];
+
+/// The version a fully migrated database is at.
+pub const SCHEMA_VERSION: i64 = 3;
+
+#[derive(Deserialize)]
+struct Applied {
+    version: i64,
+}
+
+/// Applies every migration the database has not recorded yet. Safe to run at every start,
+/// and from several instances at once: a migration's record is created in its transaction,
+/// so a second instance racing on it fails that transaction and re-reads.
+pub async fn migrate(db: &Db) -> anyhow::Result<i64> {
+    run(
+        db,
+        "DEFINE TABLE IF NOT EXISTS schema_migration SCHEMAFULL;
+         DEFINE FIELD IF NOT EXISTS version ON schema_migration TYPE int;
+         DEFINE FIELD IF NOT EXISTS name ON schema_migration TYPE string;
+         DEFINE FIELD IF NOT EXISTS applied_at ON schema_migration TYPE datetime DEFAULT time::now();",
+        json!({}),
+    )
+    .await
+    .context("creating the schema_migration table")?;
+
+    for attempt in 0..5 {
+        let current = current_version(db).await?;
+        let pending: Vec<&Migration> = MIGRATIONS.iter().filter(|m| m.version > current).collect();
+        if pending.is_empty() {
+            return Ok(current);
+        }
+        let mut raced = false;
+        for m in pending {
+            let sql = format!(
+                "BEGIN TRANSACTION;
+                 {}
+                 CREATE type::record('schema_migration', $version) SET version = $version, name = $name;
+                 COMMIT TRANSACTION;",
+                m.sql
+            );
+            match run(db, &sql, json!({ "version": m.version, "name": m.name })).await {
+                Ok(_) => tracing::info!(version = m.version, name = m.name, "applied schema migration"),
+                Err(DbError::Conflict) | Err(DbError::Other(_)) if attempt < 4 => {
+                    raced = true;
+                    break;
+                }
+                Err(e) => {
+                    return Err(anyhow::anyhow!(e)).with_context(|| format!("applying migration {}", m.version))
+                }
+            }
+        }
+        if !raced {
+            return current_version(db).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("could not apply the schema migrations")
+}
+
+async fn current_version(db: &Db) -> anyhow::Result<i64> {
+    let mut rows = run(db, "SELECT version FROM schema_migration ORDER BY version DESC LIMIT 1", json!({}))
+        .await
+        .context("reading the schema version")?;
+    Ok(rows.first::<Applied>(0)?.map(|a| a.version).unwrap_or(0))
+}

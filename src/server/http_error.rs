@@ -1,0 +1,52 @@
+//! How [`AppError`] looks over REST: `{"success":false,"message":…}` with its status.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use crate::error::AppError;
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut body = json!({ "success": false, "message": self.message });
+        if let Some(data) = self.data {
+            body["data"] = data;
+        }
+        (status, Json(body)).into_response()
+    }
+}
+
+/// A JSON body whose rejections are JSON too: malformed → 400, too large → 413.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> AppError {
+    match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::new(413, "Request body too large (at most 64 KB)"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::new(415, "Send the body as JSON (Content-Type: application/json)"),
+        _ => AppError::bad_request(format!("Invalid JSON body: {}", rejection.body_text())),
+    }
+}
+
+pub async fn api_not_found() -> AppError {
+    AppError::not_found("No such API endpoint")
+}

@@ -1,0 +1,71 @@
+//! Delivery through lettre: SMTP when `SMTP_URL` is set, otherwise `.eml` files under
+//! `MAIL_DIR` (shown at `/dev/mail` in development).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment as LettreAttachment, Mailbox, MultiPart, SinglePart};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use super::outbox::ClaimedEmail;
+use crate::server::config::Config;
+
+#[derive(Clone)]
+pub enum MailTransport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Files(AsyncFileTransport<Tokio1Executor>, PathBuf),
+}
+
+impl MailTransport {
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        match &config.smtp_url {
+            Some(url) => {
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .context("SMTP_URL is not a valid lettre SMTP URL")?
+                    .timeout(Some(Duration::from_secs(30)))
+                    .build();
+                Ok(Self::Smtp(transport))
+            }
+            None => {
+                std::fs::create_dir_all(&config.mail_dir)
+                    .with_context(|| format!("creating MAIL_DIR {}", config.mail_dir.display()))?;
+                Ok(Self::Files(AsyncFileTransport::new(&config.mail_dir), config.mail_dir.clone()))
+            }
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Smtp(_) => "SMTP".into(),
+            Self::Files(_, dir) => format!("files in {}", dir.display()),
+        }
+    }
+
+    pub async fn send(&self, message: Message) -> anyhow::Result<()> {
+        match self {
+            Self::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| anyhow::anyhow!("SMTP: {e}")),
+            Self::Files(t, _) => t.send(message).await.map(|_| ()).map_err(|e| anyhow::anyhow!("file: {e}")),
+        }
+    }
+}
+
+/// Builds the MIME message: multipart/mixed of (text + HTML alternatives) and attachments.
+pub fn build_message(from: &Mailbox, email: &ClaimedEmail) -> anyhow::Result<Message> {
+    let to: Mailbox = email.recipient.parse().context("recipient address")?;
+    let body = MultiPart::alternative_plain_html(email.text.clone(), email.html.clone());
+    let builder = Message::builder().from(from.clone()).to(to).subject(email.subject.clone());
+    let message = if email.attachments.is_empty() {
+        builder.multipart(body)
+    } else {
+        let mut mixed = MultiPart::mixed().multipart(body);
+        for a in &email.attachments {
+            let content_type = ContentType::parse(&a.content_type).context("attachment content type")?;
+            let part: SinglePart = LettreAttachment::new(a.filename.clone()).body(a.content.clone(), content_type);
+            mixed = mixed.singlepart(part);
+        }
+        builder.multipart(mixed)
+    };
+    message.context("building the message")
+}

@@ -1,0 +1,15 @@
+//! Everything that runs only on the server: configuration, storage, services, adapters.
+
+pub mod app_state;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod dev;
+pub mod http_error;
+pub mod mail;
+pub mod repo;
+pub mod rest;
+pub mod seed;
+pub mod service;
+pub mod startup;
+pub mod zoom;

@@ -1,0 +1,58 @@
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+
+use super::ok;
+use crate::error::AppError;
+use crate::model::AuthPayload;
+use crate::server::app_state::AppState;
+use crate::server::auth::{login_cookie, logout_cookie};
+use crate::server::http_error::ApiJson;
+use crate::server::service::accounts::{self, Registration};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/auth/register", post(register))
+        .route("/api/auth/login", post(login))
+        .route("/api/auth/logout", post(logout))
+        .route("/api/auth/me", get(me))
+}
+
+fn with_cookie(state: &AppState, status: StatusCode, payload: AuthPayload) -> Response {
+    let cookie = login_cookie(&payload.token, state.config.secure_cookies());
+    let mut response = ok(status, None, payload);
+    response.headers_mut().insert(header::SET_COOKIE, cookie.parse().expect("cookie header"));
+    response
+}
+
+async fn register(State(state): State<AppState>, ApiJson(input): ApiJson<Registration>) -> Result<Response, AppError> {
+    let payload = accounts::register(&state, input).await?;
+    Ok(with_cookie(&state, StatusCode::CREATED, payload))
+}
+
+#[derive(Deserialize)]
+struct Login {
+    email: String,
+    password: String,
+}
+
+async fn login(State(state): State<AppState>, ApiJson(input): ApiJson<Login>) -> Result<Response, AppError> {
+    let payload = accounts::login(&state, &input.email, input.password).await?;
+    Ok(with_cookie(&state, StatusCode::OK, payload))
+}
+
+async fn logout(State(state): State<AppState>) -> Response {
+    let mut response = ok(StatusCode::OK, Some("Logged out"), serde_json::Value::Null);
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, logout_cookie(state.config.secure_cookies()).parse().expect("cookie header"));
+    response.into_response()
+}
+
+async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    let user = accounts::me(&state, state.caller(&headers).as_ref()).await?;
+    Ok(ok(StatusCode::OK, None, user))
+}

@@ -1,0 +1,31 @@
+//! The REST API under `/api`: thin handlers that parse, resolve the caller and call a service.
+
+mod auth;
+mod slots;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::{Json, Router};
+use serde::Serialize;
+use serde_json::json;
+
+use super::app_state::AppState;
+use super::http_error::api_not_found;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(auth::router())
+        .merge(slots::router())
+        .route("/api", any(api_not_found))
+        .route("/api/{*rest}", any(api_not_found))
+}
+
+/// `{"success":true,"data":…}` with an optional message.
+pub fn ok<T: Serialize>(status: StatusCode, message: Option<&str>, data: T) -> Response {
+    let mut body = json!({ "success": true, "data": data });
+    if let Some(m) = message {
+        body["message"] = json!(m);
+    }
+    (status, Json(body)).into_response()
+}

@@ -1,0 +1,137 @@
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, patch, post};
+use axum::Router;
+use serde_json::json;
+
+use super::ok;
+use crate::error::AppError;
+use crate::server::app_state::AppState;
+use crate::server::http_error::ApiJson;
+use crate::server::service::appointments;
+use crate::server::service::booking::{self, BookingRequest};
+use crate::server::service::slots::{self, BrowseQuery, SlotInput};
+use crate::server::service::zoom_meeting::{self, UNAUTHORIZED};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/consulting-slots", get(browse).post(create))
+        .route("/api/consulting-slots/mine", get(mine))
+        .route("/api/consulting-slots/{slot_id}", patch(update).delete(remove))
+        .route("/api/consulting-slots/{slot_id}/book", post(book))
+        .route("/api/consulting-slots/{slot_id}/booking/{booking_index}", get(details))
+        .route("/api/consulting-slots/{slot_id}/booking/{booking_index}/create-zoom", post(create_zoom))
+        .route("/api/consulting-slots/{slot_id}/booking/{booking_index}/start-url", get(start_url))
+        .route("/api/appointments", get(my_appointments))
+        .route("/api/meeting-manager", get(meeting_manager))
+        .route("/meetings/{slot_id}/{booking_index}/start", get(start_redirect))
+}
+
+async fn browse(State(state): State<AppState>, query: Result<Query<BrowseQuery>, axum::extract::rejection::QueryRejection>) -> Result<Response, AppError> {
+    let Query(query) = query.map_err(|e| AppError::bad_request(e.body_text()))?;
+    Ok(ok(StatusCode::OK, None, slots::browse(&state, query).await?))
+}
+
+async fn create(State(state): State<AppState>, headers: HeaderMap, ApiJson(input): ApiJson<SlotInput>) -> Result<Response, AppError> {
+    let slot = slots::create(&state, state.caller(&headers).as_ref(), input).await?;
+    Ok(ok(StatusCode::CREATED, Some("Slot created"), slot))
+}
+
+async fn mine(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    Ok(ok(StatusCode::OK, None, slots::mine(&state, state.caller(&headers).as_ref()).await?))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slot_id): Path<String>,
+    ApiJson(input): ApiJson<SlotInput>,
+) -> Result<Response, AppError> {
+    let slot = slots::update(&state, state.caller(&headers).as_ref(), &slot_id, input).await?;
+    Ok(ok(StatusCode::OK, Some("Slot updated"), slot))
+}
+
+async fn remove(State(state): State<AppState>, headers: HeaderMap, Path(slot_id): Path<String>) -> Result<Response, AppError> {
+    slots::delete(&state, state.caller(&headers).as_ref(), &slot_id).await?;
+    Ok(ok(StatusCode::OK, Some("Slot deleted"), json!({ "id": slot_id })))
+}
+
+async fn book(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slot_id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    // The body is optional: an empty one books with the account's name and no notes.
+    let body = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::new(413, "Request body too large (at most 64 KB)"),
+        _ => AppError::bad_request("Could not read the request body"),
+    })?;
+    let request: BookingRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        BookingRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| AppError::bad_request(format!("Invalid JSON body: {e}")))?
+    };
+    let confirmation = booking::book_slot(&state, state.caller(&headers).as_ref(), &slot_id, request).await?;
+    Ok(ok(StatusCode::CREATED, Some("Slot booked successfully"), confirmation))
+}
+
+async fn create_zoom(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((slot_id, index)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let caller = state.caller(&headers);
+    if caller.is_none() {
+        return Err(AppError::unauthorized(UNAUTHORIZED));
+    }
+    let created = zoom_meeting::create_zoom_meeting_for_booking(&state, caller.as_ref(), &slot_id, &index).await?;
+    Ok(ok(StatusCode::OK, Some("Zoom meeting created successfully"), created))
+}
+
+async fn details(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((slot_id, index)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let view = appointments::details(&state, state.caller(&headers).as_ref(), &slot_id, &index).await?;
+    let mut slot = serde_json::to_value(&view.slot).expect("slot serialises");
+    slot["specialistName"] = json!(view.slot.specialist_name);
+    Ok(ok(StatusCode::OK, None, json!({ "slot": slot, "booking": view.booking, "zoomMeeting": view.zoom_meeting })))
+}
+
+async fn start_url(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((slot_id, index)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let url = zoom_meeting::fresh_start_url(&state, state.caller(&headers).as_ref(), &slot_id, &index).await?;
+    Ok(ok(StatusCode::OK, None, json!({ "startUrl": url })))
+}
+
+async fn my_appointments(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    Ok(ok(StatusCode::OK, None, appointments::mine(&state, state.caller(&headers).as_ref()).await?))
+}
+
+async fn meeting_manager(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    Ok(ok(StatusCode::OK, None, appointments::meeting_manager(&state, state.caller(&headers).as_ref()).await?))
+}
+
+/// "Start Meeting as Host": a link the browser opens in a new tab, answered with a redirect
+/// to a start URL fetched just now (Zoom's expire two hours after issue).
+async fn start_redirect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((slot_id, index)): Path<(String, String)>,
+) -> Response {
+    match zoom_meeting::fresh_start_url(&state, state.caller(&headers).as_ref(), &slot_id, &index).await {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(e) if e.status == 401 => {
+            Redirect::to(&format!("/login?next=/specialist/meetings")).into_response()
+        }
+        Err(e) => (StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_GATEWAY), e.message).into_response(),
+    }
+}

@@ -1,0 +1,188 @@
+//! createZoomMeetingForBooking: the specialist creates a booking's Zoom meeting on demand,
+//! exactly once, and the customer is emailed.
+
+use chrono::Utc;
+use serde_json::json;
+
+use crate::error::{AppError, AppResult};
+use crate::model::{CreatedMeeting, CreatedMeetingBooking};
+use crate::server::app_state::AppState;
+use crate::server::auth::Caller;
+use crate::server::db::DbError;
+use crate::server::mail::templates::{self, Appointment, MeetingDetails};
+use crate::server::repo::bookings::{self, BookingRow, StoredMeeting};
+use crate::server::repo::slots::{self, SlotRow};
+use crate::server::repo::users;
+use crate::server::zoom::{generate_password, MeetingRequest};
+
+use super::{parse_booking_index, unexpected};
+
+pub const UNAUTHORIZED: &str = "Unauthorized. Please login as a specialist.";
+pub const FORBIDDEN: &str = "Forbidden. You can only create Zoom meetings for your own slots.";
+pub const ALREADY_CREATED: &str = "Zoom meeting already created for this booking";
+pub const IN_PROGRESS: &str = "Zoom meeting creation is already in progress";
+pub const FAILED: &str = "Could not create the Zoom meeting. Please try again.";
+
+/// The slot and booking a specialist may act on, checked in the spec's order:
+/// 401, 404 slot, 403 owner, 400 index.
+pub async fn owned_booking(
+    state: &AppState,
+    caller: Option<&Caller>,
+    slot_id: &str,
+    raw_index: &str,
+    unauthorized: &str,
+    forbidden: &str,
+) -> AppResult<(SlotRow, BookingRow)> {
+    let caller = caller.ok_or_else(|| AppError::unauthorized(unauthorized))?;
+    let slot = slots::by_id(&state.db, slot_id)
+        .await
+        .map_err(unexpected("reading a slot"))?
+        .ok_or_else(|| AppError::not_found("Slot not found"))?;
+    if slot.specialist != caller.user_id {
+        return Err(AppError::forbidden(forbidden));
+    }
+    let invalid_index = || AppError::bad_request("Invalid booking index");
+    let index = parse_booking_index(raw_index).filter(|i| *i < slot.next_index).ok_or_else(invalid_index)?;
+    let booking = bookings::by_slot_index(&state.db, slot_id, index)
+        .await
+        .map_err(unexpected("reading a booking"))?
+        .ok_or_else(invalid_index)?;
+    Ok((slot, booking))
+}
+
+fn already_created(meeting: &StoredMeeting) -> AppError {
+    AppError::conflict(ALREADY_CREATED).with_data(json!(meeting))
+}
+
+pub async fn create_zoom_meeting_for_booking(
+    state: &AppState,
+    caller: Option<&Caller>,
+    slot_id: &str,
+    raw_index: &str,
+) -> AppResult<CreatedMeeting> {
+    let (slot, booking) = owned_booking(state, caller, slot_id, raw_index, UNAUTHORIZED, FORBIDDEN).await?;
+    if let Some(meeting) = &booking.zoom_meeting {
+        return Err(already_created(meeting));
+    }
+
+    // Claim the booking before talking to Zoom: of any number of concurrent requests, one
+    // gets the claim and the rest are told the meeting exists or is being made.
+    let token = uuid::Uuid::new_v4().to_string();
+    let claimed = bookings::claim_zoom(&state.db, &booking.id, &token).await.map_err(unexpected("claiming a booking"))?;
+    if !claimed {
+        let current = bookings::by_slot_index(&state.db, slot_id, booking.index)
+            .await
+            .map_err(unexpected("reading a booking"))?;
+        return Err(match current.and_then(|b| b.zoom_meeting) {
+            Some(meeting) => already_created(&meeting),
+            None => AppError::conflict(IN_PROGRESS),
+        });
+    }
+
+    match create_and_save(state, &slot, &booking, &token).await {
+        Ok(created) => Ok(created),
+        Err(e) => {
+            if let Err(release) = bookings::release_zoom_claim(&state.db, &booking.id, &token).await {
+                tracing::warn!(error = %release, "could not release a Zoom claim; it expires with its lease");
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn create_and_save(state: &AppState, slot: &SlotRow, booking: &BookingRow, token: &str) -> AppResult<CreatedMeeting> {
+    let specialist = users::by_id(&state.db, &slot.specialist)
+        .await
+        .map_err(unexpected("reading the specialist"))?
+        .ok_or_else(AppError::internal)?;
+    let customer_timezone = users::by_id(&state.db, &booking.customer)
+        .await
+        .map_err(unexpected("reading the customer"))?
+        .map(|c| c.timezone)
+        .unwrap_or_else(|| slot.timezone.clone());
+    let host = state
+        .config
+        .zoom_default_host
+        .clone()
+        .or_else(|| specialist.zoom_user.clone())
+        .unwrap_or_else(|| specialist.email.clone());
+    let mut agenda = format!("{} with {} for {}.", slot.title, specialist.name, booking.customer_name);
+    if let Some(notes) = &booking.additional_notes {
+        agenda.push_str("\n\nNotes from the customer:\n");
+        agenda.push_str(notes);
+    }
+    let request = MeetingRequest {
+        host,
+        topic: format!("Consulting Session - {}", booking.customer_name),
+        agenda,
+        starts_at: slot.starts_at,
+        duration_minutes: slot.duration,
+        timezone: slot.timezone.clone(),
+        password: generate_password(),
+        settings: specialist.meeting_settings(),
+    };
+    let meeting = state.zoom.create_meeting(&request).await.map_err(|e| {
+        tracing::error!(error = %e, slot = %slot.id, index = booking.index, "Zoom meeting creation failed");
+        AppError::new(500, e.user_message())
+    })?;
+
+    let stored = StoredMeeting {
+        zoom_meeting_id: meeting.id.clone(),
+        join_url: meeting.join_url.clone(),
+        start_url: meeting.start_url.clone(),
+        password: meeting.password.clone(),
+        created_at: Utc::now(),
+    };
+    let appointment = Appointment {
+        booking_id: booking.id.clone(),
+        slot_title: slot.title.clone(),
+        starts_at: slot.starts_at,
+        duration_minutes: slot.duration,
+        schedule_version: slot.schedule_version,
+        specialist_name: slot.specialist_name.clone(),
+        specialist_email: slot.specialist_email.clone(),
+        specialist_timezone: slot.specialist_timezone.clone(),
+        customer_name: booking.customer_name.clone(),
+        customer_email: booking.customer_email.clone(),
+        customer_timezone,
+    };
+    let email = templates::zoom_meeting_ready(
+        &appointment,
+        &MeetingDetails { join_url: meeting.join_url.clone(), meeting_id: meeting.id.clone(), password: meeting.password.clone() },
+    );
+    if let Err(e) = bookings::save_meeting(&state.db, &booking.id, token, &stored, &email).await {
+        let lost_claim = matches!(&e, DbError::Thrown(m) if m.contains(bookings::CLAIM_LOST));
+        tracing::error!(error = %e, lost_claim, meeting = %meeting.id, "saving the Zoom meeting failed; deleting it at Zoom");
+        if let Err(delete) = state.zoom.delete_meeting(&meeting.id).await {
+            tracing::error!(error = %delete, meeting = %meeting.id, "could not delete an orphaned Zoom meeting");
+        }
+        return Err(AppError::new(500, FAILED));
+    }
+    tracing::info!(slot = %slot.id, index = booking.index, meeting = %meeting.id, "Zoom meeting created");
+    Ok(CreatedMeeting {
+        zoom_meeting: stored.view(),
+        booking_details: CreatedMeetingBooking {
+            customer_name: booking.customer_name.clone(),
+            customer_email: booking.customer_email.clone(),
+            booked_at: booking.booked_at,
+        },
+    })
+}
+
+/// A start URL issued now, for the slot's specialist only.
+pub async fn fresh_start_url(state: &AppState, caller: Option<&Caller>, slot_id: &str, raw_index: &str) -> AppResult<String> {
+    let (_, booking) = owned_booking(
+        state,
+        caller,
+        slot_id,
+        raw_index,
+        UNAUTHORIZED,
+        "Forbidden. You can only start meetings for your own slots.",
+    )
+    .await?;
+    let meeting = booking.zoom_meeting.ok_or_else(|| AppError::not_found("This booking has no Zoom meeting yet"))?;
+    state.zoom.fresh_start_url(&meeting.zoom_meeting_id).await.map_err(|e| {
+        tracing::error!(error = %e, "fetching a fresh start URL failed");
+        AppError::new(502, "Could not get a start link from Zoom. Please try again.")
+    })
+}

@@ -1,0 +1,116 @@
+//! Builds the application from a configuration: database, services, router, mail worker.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
+use axum::http::Request;
+use axum::routing::get;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use super::app_state::AppState;
+use super::auth::JwtKeys;
+use super::config::Config;
+use super::mail::transport::MailTransport;
+use super::mail::worker::MailWorker;
+use super::zoom::Zoom;
+use super::{db, dev, rest, seed};
+use crate::app::{shell, App};
+
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    pub state: AppState,
+    pub worker: MailWorker,
+}
+
+impl Application {
+    pub async fn build(config: Config, leptos_options: LeptosOptions, addr: std::net::SocketAddr) -> anyhow::Result<Self> {
+        let db = db::connect(&config).await?;
+        let version = db::migrate(&db).await?;
+        tracing::info!(database = %config.database_url, schema_version = version, "database ready");
+        let jwt = JwtKeys::load(&config)?;
+        let zoom = Zoom::from_config(&config);
+        tracing::info!(provider = zoom.describe(), "Zoom provider");
+        let transport = MailTransport::from_config(&config)?;
+        tracing::info!(transport = %transport.describe(), "mail transport");
+        let from = config.mail_from.parse().context("MAIL_FROM")?;
+        let worker = MailWorker::new(db.clone(), transport, from);
+
+        let config = Arc::new(config);
+        let state = AppState { leptos_options, db, config: config.clone(), jwt, zoom: Arc::new(zoom) };
+        if config.seed_demo_data {
+            seed::seed_demo_data(&state).await.context("seeding demo data")?;
+        }
+        let router = router(state.clone());
+        let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+        Ok(Self { listener, router, state, worker })
+    }
+
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.listener.local_addr().expect("bound listener")
+    }
+
+    /// Serves until `stop` is cancelled; the mail worker then finishes its current pass.
+    pub async fn run_until_stopped(self, stop: CancellationToken) -> anyhow::Result<()> {
+        // OUTBOX_POLL_MILLIS=0 runs no worker here (tests drive it by hand).
+        let poll = self.state.config.outbox_poll_millis;
+        let worker = (poll > 0)
+            .then(|| tokio::spawn(self.worker.clone().run(Duration::from_millis(poll), stop.clone())));
+        let shutdown = stop.clone();
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .await
+            .context("serving HTTP")?;
+        stop.cancel();
+        if let Some(worker) = worker {
+            worker.await.ok();
+        }
+        Ok(())
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    let context_state = state.clone();
+    let mut router = Router::new().merge(rest::router());
+    if !state.config.is_production() {
+        router = router.merge(dev::routes());
+    }
+    router
+        .route("/healthz", get(|| async { "ok" }))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
+                let id = req
+                    .extensions()
+                    .get::<RequestId>()
+                    .and_then(|id| id.header_value().to_str().ok())
+                    .unwrap_or("-")
+                    .to_string();
+                tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}

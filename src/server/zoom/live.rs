@@ -1,0 +1,238 @@
+//! Zoom's REST API over reqwest with Server-to-Server OAuth.
+//!
+//! The access token is cached until shortly before it expires; the cache's mutex is held
+//! while fetching, so concurrent requests share one token request. A 401 from the API drops
+//! the token and retries once with a new one.
+
+use std::time::{Duration, Instant};
+
+use reqwest::{Response, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::Mutex;
+
+use super::{truncate_chars, MeetingRequest, ZoomError, ZoomMeeting, MAX_AGENDA_CHARS, MAX_TOPIC_CHARS};
+use crate::server::config::ZoomCredentials;
+
+/// Retries after a 429 that is not the daily limit.
+const MAX_RATE_LIMIT_RETRIES: u32 = 3;
+/// Longest `Retry-After` we are willing to wait inside a request.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
+/// Renew this long before Zoom's expiry.
+const TOKEN_MARGIN: Duration = Duration::from_secs(60);
+
+struct CachedToken {
+    value: String,
+    expires: Instant,
+}
+
+pub struct ZoomClient {
+    http: reqwest::Client,
+    credentials: ZoomCredentials,
+    api_url: String,
+    oauth_url: String,
+    token: Mutex<Option<CachedToken>>,
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: String,
+    expires_in: u64,
+}
+
+#[derive(Deserialize)]
+struct MeetingAnswer {
+    id: serde_json::Value,
+    join_url: String,
+    start_url: String,
+    #[serde(default)]
+    password: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    code: Option<i64>,
+    message: Option<String>,
+}
+
+impl ZoomClient {
+    pub fn new(credentials: ZoomCredentials, api_url: String, oauth_url: String) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("building the HTTP client");
+        Self { http, credentials, api_url, oauth_url, token: Mutex::new(None) }
+    }
+
+    async fn token(&self) -> Result<String, ZoomError> {
+        let mut cached = self.token.lock().await;
+        if let Some(t) = cached.as_ref().filter(|t| t.expires > Instant::now()) {
+            return Ok(t.value.clone());
+        }
+        let response = self
+            .http
+            .post(&self.oauth_url)
+            .query(&[("grant_type", "account_credentials"), ("account_id", &self.credentials.account_id)])
+            .basic_auth(&self.credentials.client_id, Some(&self.credentials.client_secret))
+            .send()
+            .await
+            .map_err(transport_error)?;
+        if !response.status().is_success() {
+            let status = response.status().as_u16();
+            tracing::error!(status, "Zoom refused the OAuth token request");
+            return Err(ZoomError::Auth);
+        }
+        let answer: TokenAnswer = response.json().await.map_err(|e| ZoomError::Decode(e.to_string()))?;
+        let lifetime = Duration::from_secs(answer.expires_in).saturating_sub(TOKEN_MARGIN);
+        *cached = Some(CachedToken { value: answer.access_token.clone(), expires: Instant::now() + lifetime });
+        Ok(answer.access_token)
+    }
+
+    async fn forget_token(&self, stale: &str) {
+        let mut cached = self.token.lock().await;
+        if cached.as_ref().is_some_and(|t| t.value == stale) {
+            *cached = None;
+        }
+    }
+
+    /// Sends a request built by `build` with a Bearer token, handling a stale token (one
+    /// retry with a new one) and 429s (Retry-After, bounded; the daily limit is final).
+    async fn call(
+        &self,
+        build: impl Fn(&str) -> reqwest::RequestBuilder,
+    ) -> Result<Response, ZoomError> {
+        let mut refreshed = false;
+        let mut rate_limited = 0;
+        loop {
+            let token = self.token().await?;
+            let response = build(&token).bearer_auth(&token).send().await.map_err(transport_error)?;
+            match response.status() {
+                StatusCode::UNAUTHORIZED if !refreshed => {
+                    refreshed = true;
+                    self.forget_token(&token).await;
+                }
+                StatusCode::TOO_MANY_REQUESTS => {
+                    let headers = response.headers().clone();
+                    let body = error_body(response).await;
+                    let daily = headers
+                        .get("x-ratelimit-type")
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(|v| v.to_ascii_lowercase().contains("daily"))
+                        || body.1.to_ascii_lowercase().contains("daily");
+                    if daily {
+                        tracing::warn!(code = ?body.0, message = %body.1, "Zoom daily rate limit reached");
+                        return Err(ZoomError::DailyLimit);
+                    }
+                    rate_limited += 1;
+                    if rate_limited > MAX_RATE_LIMIT_RETRIES {
+                        return Err(ZoomError::RateLimited);
+                    }
+                    let wait = headers
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(Duration::from_secs)
+                        .unwrap_or(Duration::from_secs(1))
+                        .min(MAX_RETRY_AFTER);
+                    tracing::info!(wait_ms = wait.as_millis() as u64, "Zoom answered 429; waiting");
+                    tokio::time::sleep(wait).await;
+                }
+                _ => return Ok(response),
+            }
+        }
+    }
+
+    pub async fn create_meeting(&self, request: &MeetingRequest) -> Result<ZoomMeeting, ZoomError> {
+        let url = format!("{}/users/{}/meetings", self.api_url, urlencode(&request.host));
+        let body = json!({
+            "topic": truncate_chars(&request.topic, MAX_TOPIC_CHARS),
+            "type": 2,
+            "start_time": request.starts_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            "duration": request.duration_minutes,
+            "timezone": request.timezone,
+            "agenda": truncate_chars(&request.agenda, MAX_AGENDA_CHARS),
+            "password": request.password,
+            "settings": {
+                "waiting_room": request.settings.waiting_room,
+                "join_before_host": request.settings.join_before_host,
+                "host_video": request.settings.host_video,
+                "participant_video": request.settings.participant_video,
+                "mute_upon_entry": request.settings.mute_upon_entry,
+            },
+        });
+        let response = self.call(|_| self.http.post(&url).json(&body)).await?;
+        if response.status() != StatusCode::CREATED && response.status() != StatusCode::OK {
+            return Err(api_error(response).await);
+        }
+        let answer: MeetingAnswer = response.json().await.map_err(|e| ZoomError::Decode(e.to_string()))?;
+        let id = match answer.id {
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::String(s) => s,
+            other => return Err(ZoomError::Decode(format!("meeting id {other}"))),
+        };
+        Ok(ZoomMeeting {
+            id,
+            join_url: answer.join_url,
+            start_url: answer.start_url,
+            password: answer.password.unwrap_or_else(|| request.password.clone()),
+        })
+    }
+
+    pub async fn delete_meeting(&self, id: &str) -> Result<(), ZoomError> {
+        let url = format!("{}/meetings/{}", self.api_url, urlencode(id));
+        let response = self.call(|_| self.http.delete(&url)).await?;
+        if response.status().is_success() {
+            return Ok(());
+        }
+        match api_error(response).await {
+            // "Meeting does not exist": already gone, which is what we wanted.
+            ZoomError::Api { status: 404, code: Some(3001), .. } => Ok(()),
+            other => Err(other),
+        }
+    }
+
+    pub async fn fresh_start_url(&self, id: &str) -> Result<String, ZoomError> {
+        let url = format!("{}/meetings/{}", self.api_url, urlencode(id));
+        let response = self.call(|_| self.http.get(&url)).await?;
+        if !response.status().is_success() {
+            return Err(api_error(response).await);
+        }
+        let answer: MeetingAnswer = response.json().await.map_err(|e| ZoomError::Decode(e.to_string()))?;
+        Ok(answer.start_url)
+    }
+}
+
+fn transport_error(e: reqwest::Error) -> ZoomError {
+    if e.is_timeout() {
+        ZoomError::Timeout
+    } else {
+        // Without the URL: it may carry the account id, never a secret, but keep logs plain.
+        ZoomError::Network(e.without_url().to_string())
+    }
+}
+
+async fn error_body(response: Response) -> (Option<i64>, String) {
+    let text = response.text().await.unwrap_or_default();
+    match serde_json::from_str::<ErrorBody>(&text) {
+        Ok(b) => (b.code, b.message.unwrap_or_default()),
+        Err(_) => (None, text.chars().take(200).collect()),
+    }
+}
+
+async fn api_error(response: Response) -> ZoomError {
+    let status = response.status().as_u16();
+    let (code, message) = error_body(response).await;
+    tracing::error!(status, code = ?code, %message, "Zoom API error");
+    ZoomError::Api { status, code, message }
+}
+
+/// Percent-encodes a path segment (a host may be an email address).
+fn urlencode(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'@' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,161 @@
+//! Zoom meetings: the live client for Zoom's REST API and a simulated provider for local runs.
+
+mod live;
+mod simulated;
+
+use chrono::{DateTime, Utc};
+
+pub use live::ZoomClient;
+pub use simulated::SimulatedZoom;
+
+use super::config::Config;
+
+/// What we ask Zoom for.
+#[derive(Debug, Clone)]
+pub struct MeetingRequest {
+    /// The Zoom user the meeting belongs to (`me`, an email or a user id).
+    pub host: String,
+    pub topic: String,
+    pub agenda: String,
+    pub starts_at: DateTime<Utc>,
+    pub duration_minutes: u32,
+    pub timezone: String,
+    pub password: String,
+    pub settings: MeetingSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MeetingSettings {
+    pub waiting_room: bool,
+    pub join_before_host: bool,
+    pub host_video: bool,
+    pub participant_video: bool,
+    pub mute_upon_entry: bool,
+}
+
+impl Default for MeetingSettings {
+    fn default() -> Self {
+        Self { waiting_room: true, join_before_host: false, host_video: true, participant_video: true, mute_upon_entry: true }
+    }
+}
+
+/// What Zoom answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoomMeeting {
+    pub id: String,
+    pub join_url: String,
+    pub start_url: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ZoomError {
+    #[error("Zoom rejected the account credentials")]
+    Auth,
+    #[error("the host's daily limit of Zoom meeting creations is used up")]
+    DailyLimit,
+    #[error("Zoom kept answering 429 Too Many Requests")]
+    RateLimited,
+    #[error("Zoom API error {status} (code {code:?}): {message}")]
+    Api { status: u16, code: Option<i64>, message: String },
+    #[error("Zoom did not answer in time")]
+    Timeout,
+    #[error("could not reach Zoom: {0}")]
+    Network(String),
+    #[error("unexpected answer from Zoom: {0}")]
+    Decode(String),
+}
+
+impl ZoomError {
+    /// What the specialist reads when creating a meeting fails.
+    pub fn user_message(&self) -> String {
+        match self {
+            Self::DailyLimit => "Zoom allows 100 meeting creations per host per day and that limit has been reached. It resets at 00:00 UTC; please try again then.".into(),
+            Self::Api { code: Some(1001), .. } => "Could not create the Zoom meeting: your Zoom user was not found. Check the Zoom user in your profile.".into(),
+            _ => "Could not create the Zoom meeting. Please try again.".into(),
+        }
+    }
+}
+
+/// Zoom's limits on meeting fields.
+pub const MAX_TOPIC_CHARS: usize = 200;
+pub const MAX_AGENDA_CHARS: usize = 2000;
+pub const PASSWORD_CHARS: usize = 10;
+
+pub fn truncate_chars(value: &str, max: usize) -> String {
+    value.chars().take(max).collect()
+}
+
+/// A meeting password Zoom accepts: 10 characters from [a-zA-Z0-9].
+pub fn generate_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    (0..PASSWORD_CHARS).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+}
+
+pub enum Zoom {
+    Live(ZoomClient),
+    Simulated(SimulatedZoom),
+}
+
+impl Zoom {
+    pub fn from_config(config: &Config) -> Self {
+        match &config.zoom {
+            Some(credentials) => Self::Live(ZoomClient::new(
+                credentials.clone(),
+                config.zoom_api_url.clone(),
+                config.zoom_oauth_url.clone(),
+            )),
+            None => Self::Simulated(SimulatedZoom::new(config.base_url.clone())),
+        }
+    }
+
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Self::Live(_) => "Zoom API (Server-to-Server OAuth)",
+            Self::Simulated(_) => "simulated Zoom (no Zoom credentials set; meetings are fake)",
+        }
+    }
+
+    pub async fn create_meeting(&self, request: &MeetingRequest) -> Result<ZoomMeeting, ZoomError> {
+        match self {
+            Self::Live(c) => c.create_meeting(request).await,
+            Self::Simulated(s) => Ok(s.create_meeting(request)),
+        }
+    }
+
+    pub async fn delete_meeting(&self, id: &str) -> Result<(), ZoomError> {
+        match self {
+            Self::Live(c) => c.delete_meeting(id).await,
+            Self::Simulated(_) => Ok(()),
+        }
+    }
+
+    /// A start URL issued now (Zoom's expire two hours after issue).
+    pub async fn fresh_start_url(&self, id: &str) -> Result<String, ZoomError> {
+        match self {
+            Self::Live(c) => c.fresh_start_url(id).await,
+            Self::Simulated(s) => Ok(s.start_url(id)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_fit_zooms_rules() {
+        for _ in 0..100 {
+            let p = generate_password();
+            assert_eq!(p.len(), 10);
+            assert!(p.chars().all(|c| c.is_ascii_alphanumeric()));
+        }
+    }
+
+    #[test]
+    fn truncation_counts_characters_not_bytes() {
+        assert_eq!(truncate_chars("ééé", 2), "éé");
+    }
+}

@@ -1,0 +1,32 @@
+//! A stand-in for Zoom when no credentials are configured: obviously fake ids and links to a
+//! page of this app that says the meeting is simulated.
+
+use rand::Rng;
+
+use super::{MeetingRequest, ZoomMeeting};
+use crate::model::SIMULATED_MEETING_PREFIX;
+
+pub struct SimulatedZoom {
+    base_url: String,
+}
+
+impl SimulatedZoom {
+    pub fn new(base_url: String) -> Self {
+        Self { base_url }
+    }
+
+    pub fn create_meeting(&self, request: &MeetingRequest) -> ZoomMeeting {
+        let number: u64 = rand::rng().random_range(10_000_000_000..99_999_999_999);
+        let id = format!("{SIMULATED_MEETING_PREFIX}{number}");
+        ZoomMeeting {
+            join_url: format!("{}/dev/zoom/{id}?pwd={}", self.base_url, request.password),
+            start_url: self.start_url(&id),
+            password: request.password.clone(),
+            id,
+        }
+    }
+
+    pub fn start_url(&self, id: &str) -> String {
+        format!("{}/dev/zoom/{id}?role=host", self.base_url)
+    }
+}

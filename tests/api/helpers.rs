@@ -1,0 +1,283 @@
+//! `spawn_app()`: the real router on a fresh `mem://` database, with a real SMTP sink process
+//! and the Zoom double when a test asks for them.
+
+use std::collections::HashMap;
+use std::net::TcpListener as StdListener;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use leptos::config::LeptosOptions;
+use mail_parser::{Message, MessageParser};
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+use specialistly::model::Role;
+use specialistly::server::app_state::AppState;
+use specialistly::server::config::Config;
+use specialistly::server::db::{new_key, run};
+use specialistly::server::mail::worker::MailWorker;
+use specialistly::server::repo::users::{self, NewUser};
+use specialistly::server::startup::Application;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio_util::sync::CancellationToken;
+
+use crate::zoom_double::ZoomDouble;
+
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+/// A real argon2id hash of "password123", so test users need no hashing.
+pub const PASSWORD: &str = "password123";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub worker: MailWorker,
+    pub mail_dir: tempfile::TempDir,
+    pub smtp: Option<SmtpSink>,
+    pub zoom: Option<ZoomDouble>,
+    stop: CancellationToken,
+    _data_dir: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+#[derive(Default)]
+pub struct Options {
+    pub smtp: bool,
+    pub zoom: bool,
+    pub extra: Vec<(&'static str, String)>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(Options::default()).await
+}
+
+pub async fn spawn_with(options: Options) -> TestApp {
+    let data_dir = tempfile::tempdir().unwrap();
+    let mail_dir = tempfile::tempdir().unwrap();
+    let smtp = if options.smtp { Some(SmtpSink::start(free_port()).await) } else { None };
+    let zoom = if options.zoom { Some(ZoomDouble::start().await) } else { None };
+
+    let mut vars: HashMap<&str, String> = HashMap::from([
+        ("DATABASE_URL", "mem://".to_string()),
+        ("JWT_SECRET", JWT_SECRET.into()),
+        ("DATA_DIR", data_dir.path().display().to_string()),
+        ("MAIL_DIR", mail_dir.path().display().to_string()),
+        ("SEED_DEMO_DATA", "false".into()),
+        ("OUTBOX_POLL_MILLIS", "0".into()),
+    ]);
+    if let Some(s) = &smtp {
+        vars.insert("SMTP_URL", format!("smtp://127.0.0.1:{}", s.port));
+    }
+    if let Some(z) = &zoom {
+        for (k, v) in z.env() {
+            vars.insert(k, v);
+        }
+    }
+    for (k, v) in options.extra {
+        vars.insert(k, v);
+    }
+    let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
+    let leptos = LeptosOptions::builder().output_name("specialistly").build();
+    let app = Application::build(config, leptos, "127.0.0.1:0".parse().unwrap()).await.expect("app builds");
+    let base = format!("http://{}", app.local_addr());
+    let state = app.state.clone();
+    let worker = app.worker.clone();
+    let stop = CancellationToken::new();
+    tokio::spawn(app.run_until_stopped(stop.clone()));
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    TestApp { base, client, state, worker, mail_dir, smtp, zoom, stop, _data_dir: data_dir }
+}
+
+pub fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub struct TestUser {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub token: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// A user stored directly (no HTTP, no hashing), with a valid token.
+    pub async fn user(&self, role: Role, name: &str) -> TestUser {
+        self.user_in_zone(role, name, "Europe/Berlin").await
+    }
+
+    pub async fn user_in_zone(&self, role: Role, name: &str, timezone: &str) -> TestUser {
+        let id = new_key();
+        let email = format!("{}-{}@example.com", name.to_lowercase().replace(' ', "."), &id[..6]);
+        users::create(
+            &self.state.db,
+            NewUser { id: &id, name, email: &email, password_hash: password_hash(), role, timezone },
+        )
+        .await
+        .expect("user stored");
+        TestUser { token: self.state.jwt.issue(&id, role), id, name: name.into(), email }
+    }
+
+    /// A slot `hours` from now, created through the API.
+    pub async fn slot(&self, specialist: &TestUser, hours: i64, capacity: u32) -> String {
+        let at = chrono::Utc::now() + chrono::Duration::hours(hours);
+        let body = json!({
+            "date": at.format("%Y-%m-%d").to_string(),
+            "startTime": at.format("%H:%M").to_string(),
+            "duration": 45,
+            "capacity": capacity,
+            "title": "Strategy session",
+            "timezone": "UTC",
+        });
+        let res = self.post_json("/api/consulting-slots", Some(&specialist.token), &body).await;
+        assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+        let body: Value = res.json().await.unwrap();
+        body["data"]["id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn book(&self, slot: &str, customer: &TestUser) -> Response {
+        self.post_json(&format!("/api/consulting-slots/{slot}/book"), Some(&customer.token), &json!({})).await
+    }
+
+    pub async fn create_zoom(&self, slot: &str, index: &str, token: Option<&str>) -> Response {
+        self.post_json(&format!("/api/consulting-slots/{slot}/booking/{index}/create-zoom"), token, &json!({})).await
+    }
+
+    pub async fn query(&self, sql: &str, vars: Value) -> Vec<Value> {
+        run(&self.state.db, sql, vars).await.expect("query").all(0).expect("rows")
+    }
+
+    pub async fn count(&self, table: &str) -> usize {
+        self.query(&format!("SELECT id FROM {table}"), json!({})).await.len()
+    }
+
+    /// Runs the outbox worker until nothing more is due.
+    pub async fn drain_outbox(&self) -> usize {
+        let mut total = 0;
+        loop {
+            let sent = self.worker.run_once().await.expect("outbox pass");
+            if sent == 0 {
+                return total;
+            }
+            total += sent;
+        }
+    }
+}
+
+fn password_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+        argon2::Argon2::default()
+            .hash_password(PASSWORD.as_bytes(), &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string()
+    })
+}
+
+pub async fn json_body(res: Response) -> (StatusCode, Value) {
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    let value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    (status, value)
+}
+
+/// The test SMTP server: a separate process speaking real SMTP.
+pub struct SmtpSink {
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl SmtpSink {
+    pub async fn start(port: u16) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sink = Self { port, dir, child: None };
+        sink.restart().await;
+        sink
+    }
+
+    /// A sink that is not running yet (the port stays closed until `restart`).
+    pub fn stopped(port: u16) -> Self {
+        Self { port, dir: tempfile::tempdir().unwrap(), child: None }
+    }
+
+    pub async fn restart(&mut self) {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .arg(self.port.to_string())
+            .arg(self.dir.path())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("python3 with aiosmtpd (make test installs it)");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let ready = tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await;
+        assert!(matches!(ready, Ok(Ok(Some(ref l))) if l == "ready"), "SMTP sink did not start: {ready:?}");
+        self.child = Some(child);
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().await.ok();
+        }
+    }
+
+    pub fn messages(&self) -> Vec<Vec<u8>> {
+        read_eml_dir(self.dir.path())
+    }
+
+    /// Waits until at least `n` messages arrived.
+    pub async fn wait_for(&self, n: usize) -> Vec<Vec<u8>> {
+        for _ in 0..100 {
+            let m = self.messages();
+            if m.len() >= n {
+                return m;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.messages()
+    }
+}
+
+pub fn read_eml_dir(dir: &Path) -> Vec<Vec<u8>> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "eml")).collect())
+        .unwrap_or_default();
+    files.sort();
+    files.into_iter().map(|p| std::fs::read(p).unwrap()).collect()
+}
+
+pub fn parse(bytes: &[u8]) -> Message<'_> {
+    MessageParser::default().parse(bytes).expect("a parsable message")
+}
+
+pub fn to_address(m: &Message<'_>) -> String {
+    m.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or_default().to_string()
+}

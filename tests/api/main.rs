@@ -1,0 +1,10 @@
+//! Integration tests through the real router: one binary, a module per feature.
+
+mod appointments;
+mod auth;
+mod booking;
+mod helpers;
+mod mail;
+mod slots;
+mod zoom;
+mod zoom_double;

@@ -1,0 +1,260 @@
+//! A local stand-in for Zoom that checks requests the way Zoom does (Basic credentials, grant
+//! type and account id on the token endpoint; a Bearer token it issued; the meeting body's
+//! required fields, their types and Zoom's limits) and answers with Zoom-shaped JSON.
+//! Tests can queue faults for the next meeting creations.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine;
+use serde_json::{json, Value};
+use wiremock::matchers::{method, path, path_regex};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+pub const ACCOUNT_ID: &str = "acct-123";
+pub const CLIENT_ID: &str = "client-abc";
+pub const CLIENT_SECRET: &str = "very-secret-value";
+
+/// What the next meeting creation answers instead of a 201.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    ServerError,
+    /// 429 with `Retry-After: 1`.
+    TooManyRequests,
+    /// Zoom's daily limit of meeting creations for the host.
+    DailyLimit,
+    /// 401 as if the token had been revoked.
+    RevokedToken,
+    /// Answers normally, but only after this long.
+    Slow(Duration),
+}
+
+#[derive(Default)]
+struct Shared {
+    tokens_issued: u32,
+    valid_tokens: HashSet<String>,
+    meetings_created: Vec<Value>,
+    deleted: Vec<String>,
+    faults: VecDeque<Fault>,
+    next_id: u64,
+}
+
+pub struct ZoomDouble {
+    pub server: MockServer,
+    shared: Arc<Mutex<Shared>>,
+}
+
+impl ZoomDouble {
+    pub async fn start() -> Self {
+        let server = MockServer::start().await;
+        let shared = Arc::new(Mutex::new(Shared { next_id: 85_012_345_678, ..Default::default() }));
+        Mock::given(method("POST")).and(path("/oauth/token")).respond_with(TokenEndpoint(shared.clone())).mount(&server).await;
+        Mock::given(method("POST"))
+            .and(path_regex(r"^/v2/users/[^/]+/meetings$"))
+            .respond_with(CreateEndpoint(shared.clone()))
+            .mount(&server)
+            .await;
+        Mock::given(method("DELETE"))
+            .and(path_regex(r"^/v2/meetings/\d+$"))
+            .respond_with(MeetingEndpoint(shared.clone()))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path_regex(r"^/v2/meetings/\d+$"))
+            .respond_with(MeetingEndpoint(shared.clone()))
+            .mount(&server)
+            .await;
+        Self { server, shared }
+    }
+
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("ZOOM_ACCOUNT_ID", ACCOUNT_ID.into()),
+            ("ZOOM_CLIENT_ID", CLIENT_ID.into()),
+            ("ZOOM_CLIENT_SECRET", CLIENT_SECRET.into()),
+            ("ZOOM_API_URL", format!("{}/v2", self.server.uri())),
+            ("ZOOM_OAUTH_URL", format!("{}/oauth/token", self.server.uri())),
+        ]
+    }
+
+    pub fn push_fault(&self, fault: Fault) {
+        self.shared.lock().unwrap().faults.push_back(fault);
+    }
+
+    pub fn tokens_issued(&self) -> u32 {
+        self.shared.lock().unwrap().tokens_issued
+    }
+
+    /// The bodies of the meetings created (201 answers only).
+    pub fn meetings(&self) -> Vec<Value> {
+        self.shared.lock().unwrap().meetings_created.clone()
+    }
+
+    pub fn deleted(&self) -> Vec<String> {
+        self.shared.lock().unwrap().deleted.clone()
+    }
+
+    pub async fn create_requests(&self) -> Vec<Request> {
+        self.server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.method.as_str() == "POST" && r.url.path().ends_with("/meetings"))
+            .collect()
+    }
+}
+
+fn zoom_error(status: u16, code: i64, message: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(json!({ "code": code, "message": message }))
+}
+
+struct TokenEndpoint(Arc<Mutex<Shared>>);
+
+impl Respond for TokenEndpoint {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let expected = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"))
+        );
+        let auth = req.headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        if auth != expected {
+            return ResponseTemplate::new(401).set_body_json(json!({ "reason": "Invalid client_id or client_secret", "error": "invalid_client" }));
+        }
+        let query: Vec<(String, String)> = req.url.query_pairs().map(|(k, v)| (k.into(), v.into())).collect();
+        let has = |k: &str, v: &str| query.iter().any(|(a, b)| a == k && b == v);
+        if !has("grant_type", "account_credentials") {
+            return ResponseTemplate::new(400).set_body_json(json!({ "reason": "Unsupported grant type", "error": "unsupported_grant_type" }));
+        }
+        if !has("account_id", ACCOUNT_ID) {
+            return ResponseTemplate::new(400).set_body_json(json!({ "reason": "Invalid account_id", "error": "invalid_request" }));
+        }
+        let mut s = self.0.lock().unwrap();
+        s.tokens_issued += 1;
+        let token = format!("access-token-{}", s.tokens_issued);
+        s.valid_tokens.insert(token.clone());
+        ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": token, "token_type": "bearer", "expires_in": 3599,
+            "scope": "meeting:write:meeting:admin meeting:read:meeting:admin", "api_url": "https://api.zoom.us"
+        }))
+    }
+}
+
+fn bearer_ok(shared: &Mutex<Shared>, req: &Request) -> bool {
+    let auth = req.headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    auth.strip_prefix("Bearer ").is_some_and(|t| shared.lock().unwrap().valid_tokens.contains(t))
+}
+
+/// Checks the body of `POST /users/{userId}/meetings` as Zoom validates it.
+fn check_meeting_body(body: &Value) -> Result<(), String> {
+    let topic = body["topic"].as_str().ok_or("topic must be a string")?;
+    if topic.chars().count() > 200 {
+        return Err("topic is longer than 200 characters".into());
+    }
+    if body["type"] != json!(2) {
+        return Err("type must be 2 (scheduled)".into());
+    }
+    let start = body["start_time"].as_str().ok_or("start_time must be a string")?;
+    chrono::NaiveDateTime::parse_from_str(start, "%Y-%m-%dT%H:%M:%SZ").map_err(|_| "start_time must be yyyy-MM-ddTHH:mm:ssZ")?;
+    body["duration"].as_u64().filter(|d| *d > 0).ok_or("duration must be a positive integer")?;
+    let tz = body["timezone"].as_str().ok_or("timezone must be a string")?;
+    tz.parse::<chrono_tz::Tz>().map_err(|_| "timezone is not a valid zone")?;
+    if body["agenda"].as_str().ok_or("agenda must be a string")?.chars().count() > 2000 {
+        return Err("agenda is longer than 2000 characters".into());
+    }
+    let password = body["password"].as_str().ok_or("password must be a string")?;
+    if password.is_empty()
+        || password.len() > 10
+        || !password.chars().all(|c| c.is_ascii_alphanumeric() || "@-_*".contains(c))
+    {
+        return Err("password must be at most 10 characters from [a-zA-Z0-9@-_*]".into());
+    }
+    for key in ["waiting_room", "join_before_host", "host_video", "participant_video", "mute_upon_entry"] {
+        if !body["settings"][key].is_boolean() {
+            return Err(format!("settings.{key} must be a boolean"));
+        }
+    }
+    Ok(())
+}
+
+struct CreateEndpoint(Arc<Mutex<Shared>>);
+
+impl Respond for CreateEndpoint {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        if !bearer_ok(&self.0, req) {
+            return zoom_error(401, 124, "Invalid access token.");
+        }
+        let fault = self.0.lock().unwrap().faults.pop_front();
+        let mut delay = None;
+        match fault {
+            Some(Fault::ServerError) => return zoom_error(500, 500, "Internal server error"),
+            Some(Fault::TooManyRequests) => {
+                return zoom_error(429, 429, "Too many requests. Please try again later.").insert_header("Retry-After", "1")
+            }
+            Some(Fault::DailyLimit) => {
+                return zoom_error(429, 429, "You have reached the maximum daily rate limit for this API. Maximum daily limit: 100")
+                    .insert_header("X-RateLimit-Type", "Daily-limit")
+            }
+            Some(Fault::RevokedToken) => {
+                let token = req.headers["authorization"].to_str().unwrap().trim_start_matches("Bearer ").to_string();
+                self.0.lock().unwrap().valid_tokens.remove(&token);
+                return zoom_error(401, 124, "Invalid access token.");
+            }
+            Some(Fault::Slow(d)) => delay = Some(d),
+            None => {}
+        }
+        let body: Value = match serde_json::from_slice(&req.body) {
+            Ok(b) => b,
+            Err(_) => return zoom_error(400, 300, "Invalid request body"),
+        };
+        if let Err(message) = check_meeting_body(&body) {
+            return zoom_error(400, 300, &message);
+        }
+        let mut s = self.0.lock().unwrap();
+        s.next_id += 1;
+        let id = s.next_id;
+        s.meetings_created.push(body.clone());
+        let password = body["password"].as_str().unwrap();
+        let response = ResponseTemplate::new(201).set_body_json(json!({
+            "uuid": format!("uuid-{id}"), "id": id, "host_id": "host-1", "host_email": "host@example.com",
+            "topic": body["topic"], "type": 2, "status": "waiting", "start_time": body["start_time"],
+            "duration": body["duration"], "timezone": body["timezone"], "agenda": body["agenda"],
+            "created_at": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            "start_url": format!("https://zoom.us/s/{id}?zak=first-start-token"),
+            "join_url": format!("https://zoom.us/j/{id}?pwd=encoded{password}"),
+            "password": password, "h323_password": "123456", "pstn_password": "123456",
+            "encrypted_password": format!("encoded{password}"), "settings": body["settings"], "pre_schedule": false
+        }));
+        match delay {
+            Some(d) => response.set_delay(d),
+            None => response,
+        }
+    }
+}
+
+struct MeetingEndpoint(Arc<Mutex<Shared>>);
+
+impl Respond for MeetingEndpoint {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        if !bearer_ok(&self.0, req) {
+            return zoom_error(401, 124, "Invalid access token.");
+        }
+        let id = req.url.path().rsplit('/').next().unwrap_or_default().to_string();
+        let mut s = self.0.lock().unwrap();
+        let exists = s.meetings_created.len() as u64 >= id.parse::<u64>().unwrap_or(0).saturating_sub(85_012_345_678)
+            && !s.deleted.contains(&id);
+        if !exists {
+            return zoom_error(404, 3001, "Meeting does not exist: ".to_string().as_str());
+        }
+        if req.method.as_str() == "DELETE" {
+            s.deleted.push(id);
+            return ResponseTemplate::new(204);
+        }
+        ResponseTemplate::new(200).set_body_json(json!({
+            "id": id.parse::<u64>().unwrap(),
+            "start_url": format!("https://zoom.us/s/{id}?zak=fresh-{}", chrono::Utc::now().timestamp_millis()),
+            "join_url": format!("https://zoom.us/j/{id}"),
+        }))
+    }
+}

@@ -1,0 +1,42 @@
+"""A real SMTP server for the tests: accepts every message on 127.0.0.1:PORT and writes the
+bytes it received, unchanged, as one .eml file per message into DIR.
+
+usage: python3 smtp_sink.py PORT DIR
+"""
+import os
+import sys
+import time
+import uuid
+
+from aiosmtpd.controller import Controller
+
+
+class Sink:
+    def __init__(self, directory):
+        self.directory = directory
+
+    async def handle_DATA(self, server, session, envelope):
+        name = f"{time.time_ns()}-{uuid.uuid4().hex}"
+        tmp = os.path.join(self.directory, name + ".tmp")
+        with open(tmp, "wb") as f:
+            f.write(f"X-Envelope-To: {','.join(envelope.rcpt_tos)}\r\n".encode())
+            f.write(envelope.original_content or envelope.content)
+        os.rename(tmp, os.path.join(self.directory, name + ".eml"))
+        return "250 Message accepted"
+
+
+def main():
+    port, directory = int(sys.argv[1]), sys.argv[2]
+    os.makedirs(directory, exist_ok=True)
+    controller = Controller(Sink(directory), hostname="127.0.0.1", port=port)
+    controller.start()
+    print("ready", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        controller.stop()
+
+
+if __name__ == "__main__":
+    main()
