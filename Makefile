@@ -7,13 +7,14 @@ SHELL := /bin/bash
 
 CARGO_LEPTOS_VERSION := 0.3.10
 BINARYEN_VERSION := 132.0.0
-# cargo-leptos builds the dev server with this flag; tests use it too so both share one build.
-export RUSTFLAGS ?= --cfg erase_components
+# cargo-leptos builds the dev server with RUSTFLAGS="--cfg erase_components"; cargo test and
+# clippy use the same flags so all three share one build of the dependencies.
+SERVER_RUSTFLAGS := --cfg erase_components
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 TOOLS_BIN := $(CURDIR)/.tools/node_modules/.bin
 export PATH := $(HOME)/.cargo/bin:$(TOOLS_BIN):$(PATH)
 
-.PHONY: run test tools test-deps build check release bench clean-data
+.PHONY: run test tools test-deps check release clean-data
 
 ## run: build and serve http://127.0.0.1:3000 (embedded SurrealKV in ./data, demo data, simulated Zoom, mail in data/mail)
 run: tools
@@ -36,26 +37,24 @@ test-deps:
 	@cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent
 
 ## test: cargo unit + integration tests, then the browser suite against a fresh server on mem://
-test: tools test-deps
+test:
 	stage() { local name=$$1; shift; local t0=$$(date +%s); echo "==> $$name"; "$$@"; echo "==> $$name took $$(( $$(date +%s) - t0 )) s"; }
-	stage "cargo test" cargo test --features ssr --no-fail-fast
+	stage "build tools" $(MAKE) --no-print-directory tools
+	stage "test dependencies" $(MAKE) --no-print-directory test-deps
+	stage "cargo test" env RUSTFLAGS="$(SERVER_RUSTFLAGS)" cargo test --features ssr --no-fail-fast
 	stage "cargo leptos build" cargo leptos build
 	rm -rf end2end/.mail end2end/.data end2end/test-results
 	stage "end2end (Playwright + chromium)" env SERVER_BIN="$(TARGET_DIR)/debug/specialistly" SITE_ROOT="$(CURDIR)/target/site" \
-	  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npx --prefix end2end playwright test --config end2end/playwright.config.ts
+	  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 end2end/node_modules/.bin/playwright test --config end2end/playwright.config.ts
 
 ## check: formatting and lints
 check:
 	cargo fmt --all -- --check
-	cargo clippy --features ssr --all-targets -- -D warnings
+	RUSTFLAGS="$(SERVER_RUSTFLAGS)" cargo clippy --features ssr --all-targets -- -D warnings
 
 ## release: optimised server and wasm bundle (uses wasm-opt)
 release: tools
 	cargo leptos build --release
-
-## bench: booking and outbox throughput figures
-bench:
-	cargo bench --features ssr
 
 ## clean-data: forget the local database, mail and JWT secret
 clean-data:

@@ -47,10 +47,21 @@ pub fn App() -> impl IntoView {
     let register = ServerAction::<Register>::new();
     let logout = ServerAction::<Logout>::new();
     let user = Resource::new(
-        move || (login.version().get(), register.version().get(), logout.version().get()),
+        move || {
+            (
+                login.version().get(),
+                register.version().get(),
+                logout.version().get(),
+            )
+        },
         |_| async move { current_user().await.ok().flatten() },
     );
-    provide_context(Session { user, login, register, logout });
+    provide_context(Session {
+        user,
+        login,
+        register,
+        logout,
+    });
 
     view! {
         <Stylesheet id="leptos" href="/pkg/specialistly.css"/>

@@ -2,9 +2,9 @@
 //! REST handlers render it as `{"success":false,"message":…}`; server functions carry it to
 //! the page unchanged.
 
-use serde::{Deserialize, Serialize};
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
 #[error("{message}")]
@@ -18,7 +18,11 @@ pub struct AppError {
 
 impl AppError {
     pub fn new(status: u16, message: impl Into<String>) -> Self {
-        Self { status, message: message.into(), data: None }
+        Self {
+            status,
+            message: message.into(),
+            data: None,
+        }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, message)
@@ -54,9 +58,10 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            ServerFnErrorErr::Request(_) => {
-                Self::new(503, "Could not reach the server. Check your connection and try again.")
-            }
+            ServerFnErrorErr::Request(_) => Self::new(
+                503,
+                "Could not reach the server. Check your connection and try again.",
+            ),
             ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) => {
                 Self::bad_request(format!("Invalid form data: {m}"))
             }

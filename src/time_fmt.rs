@@ -11,12 +11,18 @@ pub fn zone(name: &str) -> Tz {
 /// `Tue 3 Mar 2026, 14:00 (Europe/Berlin)`
 pub fn date_time_in(at: DateTime<Utc>, zone_name: &str) -> String {
     let tz = zone(zone_name);
-    format!("{} ({})", at.with_timezone(&tz).format("%a %-d %b %Y, %H:%M"), tz.name())
+    format!(
+        "{} ({})",
+        at.with_timezone(&tz).format("%a %-d %b %Y, %H:%M"),
+        tz.name()
+    )
 }
 
 /// `Tue 3 Mar 2026`
 pub fn date_in(at: DateTime<Utc>, zone_name: &str) -> String {
-    at.with_timezone(&zone(zone_name)).format("%a %-d %b %Y").to_string()
+    at.with_timezone(&zone(zone_name))
+        .format("%a %-d %b %Y")
+        .to_string()
 }
 
 /// `14:00 (Europe/Berlin)`
@@ -33,7 +39,10 @@ mod tests {
     #[test]
     fn formats_in_the_named_zone() {
         let at = Utc.with_ymd_and_hms(2026, 3, 3, 13, 0, 0).unwrap();
-        assert_eq!(date_time_in(at, "Europe/Berlin"), "Tue 3 Mar 2026, 14:00 (Europe/Berlin)");
+        assert_eq!(
+            date_time_in(at, "Europe/Berlin"),
+            "Tue 3 Mar 2026, 14:00 (Europe/Berlin)"
+        );
         assert_eq!(time_in(at, "America/New_York"), "08:00 (America/New_York)");
     }
 
@@ -49,6 +58,9 @@ mod tests {
     #[test]
     fn unknown_zone_falls_back_to_utc() {
         let at = Utc.with_ymd_and_hms(2026, 3, 3, 13, 0, 0).unwrap();
-        assert_eq!(date_time_in(at, "Mars/Olympus"), "Tue 3 Mar 2026, 13:00 (UTC)");
+        assert_eq!(
+            date_time_in(at, "Mars/Olympus"),
+            "Tue 3 Mar 2026, 13:00 (UTC)"
+        );
     }
 }

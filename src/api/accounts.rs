@@ -6,7 +6,10 @@ use crate::model::{DemoAccount, UserView};
 #[cfg(feature = "ssr")]
 fn set_cookie(value: String) {
     use axum::http::{header, HeaderValue};
-    if let (Some(options), Ok(value)) = (use_context::<leptos_axum::ResponseOptions>(), HeaderValue::from_str(&value)) {
+    if let (Some(options), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        HeaderValue::from_str(&value),
+    ) {
         options.append_header(header::SET_COOKIE, value);
     }
 }
@@ -18,12 +21,19 @@ pub fn safe_next(next: &str) -> Option<String> {
 }
 
 #[server(endpoint = "login")]
-pub async fn login(email: String, password: String, next: Option<String>) -> Result<UserView, AppError> {
+pub async fn login(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<UserView, AppError> {
     use crate::server::{app_state, auth::login_cookie, service::accounts};
     let (state, _) = app_state::context().await?;
     let payload = accounts::login(&state, &email, password).await?;
     set_cookie(login_cookie(&payload.token, state.config.secure_cookies()));
-    let target = next.as_deref().and_then(safe_next).unwrap_or_else(|| home_for(&payload.user).to_string());
+    let target = next
+        .as_deref()
+        .and_then(safe_next)
+        .unwrap_or_else(|| home_for(&payload.user).to_string());
     leptos_axum::redirect(&target);
     Ok(payload.user)
 }
@@ -40,7 +50,13 @@ pub async fn register(
     let (state, _) = app_state::context().await?;
     let payload = accounts::register(
         &state,
-        accounts::Registration { name, email, password, role, timezone },
+        accounts::Registration {
+            name,
+            email,
+            password,
+            role,
+            timezone,
+        },
     )
     .await?;
     set_cookie(login_cookie(&payload.token, state.config.secure_cookies()));
@@ -72,7 +88,13 @@ pub async fn current_user() -> Result<Option<UserView>, AppError> {
 pub async fn demo_accounts() -> Result<Vec<DemoAccount>, AppError> {
     use crate::server::{app_state, seed};
     let (state, _) = app_state::context().await?;
-    Ok(if state.config.seed_demo_data && !state.config.is_production() { seed::demo_accounts() } else { vec![] })
+    Ok(
+        if state.config.seed_demo_data && !state.config.is_production() {
+            seed::demo_accounts()
+        } else {
+            vec![]
+        },
+    )
 }
 
 pub fn home_for(user: &UserView) -> &'static str {

@@ -4,13 +4,17 @@ use crate::error::AppError;
 use crate::model::{AppointmentView, CreatedMeeting, ManagedSlot, MyAppointment};
 
 #[server(endpoint = "create_zoom_meeting")]
-pub async fn create_zoom_meeting(slot_id: String, booking_index: String) -> Result<CreatedMeeting, AppError> {
+pub async fn create_zoom_meeting(
+    slot_id: String,
+    booking_index: String,
+) -> Result<CreatedMeeting, AppError> {
     use crate::server::{app_state, service::zoom_meeting};
     let (state, caller) = app_state::context().await?;
     if caller.is_none() {
         return Err(AppError::unauthorized(zoom_meeting::UNAUTHORIZED));
     }
-    zoom_meeting::create_zoom_meeting_for_booking(&state, caller.as_ref(), &slot_id, &booking_index).await
+    zoom_meeting::create_zoom_meeting_for_booking(&state, caller.as_ref(), &slot_id, &booking_index)
+        .await
 }
 
 #[server(endpoint = "meeting_manager")]
@@ -21,7 +25,10 @@ pub async fn meeting_manager() -> Result<Vec<ManagedSlot>, AppError> {
 }
 
 #[server(endpoint = "appointment")]
-pub async fn appointment(slot_id: String, booking_index: String) -> Result<AppointmentView, AppError> {
+pub async fn appointment(
+    slot_id: String,
+    booking_index: String,
+) -> Result<AppointmentView, AppError> {
     use crate::server::{app_state, service::appointments};
     let (state, caller) = app_state::context().await?;
     appointments::details(&state, caller.as_ref(), &slot_id, &booking_index).await

@@ -7,7 +7,14 @@ use crate::model::{BookingConfirmation, SlotPage, SlotView};
 pub async fn browse_slots(page: u32) -> Result<SlotPage, AppError> {
     use crate::server::{app_state, service::slots};
     let (state, _) = app_state::context().await?;
-    slots::browse(&state, slots::BrowseQuery { page: Some(page.max(1).to_string()), ..Default::default() }).await
+    slots::browse(
+        &state,
+        slots::BrowseQuery {
+            page: Some(page.max(1).to_string()),
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 #[server(endpoint = "my_slots")]
@@ -49,10 +56,16 @@ pub async fn delete_slot(slot_id: String) -> Result<(), AppError> {
 }
 
 #[server(endpoint = "book_slot")]
-pub async fn book_slot(slot_id: String, additional_notes: Option<String>) -> Result<BookingConfirmation, AppError> {
+pub async fn book_slot(
+    slot_id: String,
+    additional_notes: Option<String>,
+) -> Result<BookingConfirmation, AppError> {
     use crate::server::{app_state, service::booking};
     let (state, caller) = app_state::context().await?;
-    let request = booking::BookingRequest { customer_name: None, additional_notes };
+    let request = booking::BookingRequest {
+        customer_name: None,
+        additional_notes,
+    };
     let confirmation = booking::book_slot(&state, caller.as_ref(), &slot_id, request).await?;
     // A plain form post (no wasm) lands on the new appointment's page.
     let headers: axum::http::HeaderMap = leptos_axum::extract().await.unwrap_or_default();
@@ -61,7 +74,10 @@ pub async fn book_slot(slot_id: String, additional_notes: Option<String>) -> Res
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
     if wants_html {
-        leptos_axum::redirect(&format!("/appointments/{}/{}?booked=1", confirmation.slot_id, confirmation.booking_index));
+        leptos_axum::redirect(&format!(
+            "/appointments/{}/{}?booked=1",
+            confirmation.slot_id, confirmation.booking_index
+        ));
     }
     Ok(confirmation)
 }

@@ -10,7 +10,7 @@ pub const SUCCESS_MESSAGE: &str = "Your consulting slot has been booked successf
 /// ConsultingSlotBookingModal: opened by `?book=<slotId>` on /slots, so it also works as a
 /// plain page and form without wasm.
 #[component]
-pub fn BookingModal(offer: SlotView, viewer_timezone: String, on_booked: Callback<()>) -> impl IntoView {
+pub fn BookingModal(offer: SlotView, viewer_timezone: String) -> impl IntoView {
     let action = ServerAction::<BookSlot>::new();
     let result = action.value();
     let pending = action.pending();
@@ -18,11 +18,6 @@ pub fn BookingModal(offer: SlotView, viewer_timezone: String, on_booked: Callbac
     let close = move || navigate("/slots", Default::default());
     let dialog = NodeRef::<leptos::html::Div>::new();
 
-    Effect::new(move |_| {
-        if matches!(result.get(), Some(Ok(_))) {
-            on_booked.run(());
-        }
-    });
     // Focus the dialog when it opens so keyboard users start inside it.
     Effect::new(move |_| {
         if let Some(el) = dialog.get() {
@@ -124,16 +119,33 @@ pub fn BookingModal(offer: SlotView, viewer_timezone: String, on_booked: Callbac
 #[cfg(feature = "hydrate")]
 fn trap_focus(ev: &leptos::ev::KeyboardEvent, dialog: NodeRef<leptos::html::Div>) {
     use wasm_bindgen::JsCast;
-    let Some(root) = dialog.get_untracked() else { return };
-    let Ok(list) = root.query_selector_all("a[href], button:not([disabled]), textarea, input:not([type=hidden])") else {
+    let Some(root) = dialog.get_untracked() else {
         return;
     };
-    let items: Vec<web_sys::HtmlElement> =
-        (0..list.length()).filter_map(|i| list.item(i)).filter_map(|n| n.dyn_into().ok()).collect();
-    let (Some(first), Some(last)) = (items.first(), items.last()) else { return };
+    let Ok(list) = root
+        .query_selector_all("a[href], button:not([disabled]), textarea, input:not([type=hidden])")
+    else {
+        return;
+    };
+    let items: Vec<web_sys::HtmlElement> = (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into().ok())
+        .collect();
+    let (Some(first), Some(last)) = (items.first(), items.last()) else {
+        return;
+    };
     let active = leptos::prelude::document().active_element();
-    let at = |el: &web_sys::HtmlElement| active.as_ref().is_some_and(|a| a == el.unchecked_ref::<web_sys::Element>());
-    if ev.shift_key() && (at(first) || active.as_ref().is_some_and(|a| a == root.unchecked_ref::<web_sys::Element>())) {
+    let at = |el: &web_sys::HtmlElement| {
+        active
+            .as_ref()
+            .is_some_and(|a| a == el.unchecked_ref::<web_sys::Element>())
+    };
+    if ev.shift_key()
+        && (at(first)
+            || active
+                .as_ref()
+                .is_some_and(|a| a == root.unchecked_ref::<web_sys::Element>()))
+    {
         ev.prevent_default();
         let _ = last.focus();
     } else if !ev.shift_key() && at(last) {

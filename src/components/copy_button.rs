@@ -22,15 +22,23 @@ fn copy_to_clipboard(value: &str) {
     use wasm_bindgen::JsCast;
     let window = leptos::prelude::window();
     let navigator = window.navigator();
-    let has_clipboard = js_sys::Reflect::get(&navigator, &"clipboard".into()).map(|c| !c.is_undefined()).unwrap_or(false);
+    let has_clipboard = js_sys::Reflect::get(&navigator, &"clipboard".into())
+        .map(|c| !c.is_undefined())
+        .unwrap_or(false);
     if has_clipboard {
         let _ = navigator.clipboard().write_text(value);
         return;
     }
     // Older browsers and plain-http origins: select a hidden textarea and copy.
-    let Some(document) = window.document() else { return };
-    let Ok(area) = document.create_element("textarea") else { return };
-    let Ok(area) = area.dyn_into::<web_sys::HtmlTextAreaElement>() else { return };
+    let Some(document) = window.document() else {
+        return;
+    };
+    let Ok(area) = document.create_element("textarea") else {
+        return;
+    };
+    let Ok(area) = area.dyn_into::<web_sys::HtmlTextAreaElement>() else {
+        return;
+    };
     area.set_value(value);
     let _ = area.set_attribute("style", "position:fixed;left:-1000px;top:0");
     if let Some(body) = document.body() {

@@ -10,8 +10,16 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
     let location = use_location();
     match error.status {
         401 => {
-            let here = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
-            let next = if here.is_empty() { "/".to_string() } else { here };
+            let here = format!(
+                "{}{}",
+                location.pathname.get_untracked(),
+                location.search.get_untracked()
+            );
+            let next = if here.is_empty() {
+                "/".to_string()
+            } else {
+                here
+            };
             view! { <Redirect path=format!("/login?next={}", urlencode(&next))/> }.into_any()
         }
         403 => view! {
@@ -38,7 +46,9 @@ pub fn urlencode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

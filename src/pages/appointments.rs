@@ -63,16 +63,28 @@ pub fn AppointmentPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let just_booked = move || query.with(|q| q.get("booked").is_some());
-    let key = move || params.with(|p| (p.get("slot_id").unwrap_or_default(), p.get("booking_index").unwrap_or_default()));
+    let key = move || {
+        params.with(|p| {
+            (
+                p.get("slot_id").unwrap_or_default(),
+                p.get("booking_index").unwrap_or_default(),
+            )
+        })
+    };
     let tick = RwSignal::new(0u32);
-    let data = Resource::new(move || (key(), tick.get()), |((slot, index), _)| appointment(slot, index));
+    let data = Resource::new(
+        move || (key(), tick.get()),
+        |((slot, index), _)| appointment(slot, index),
+    );
     let period = Resource::new(|| (), |_| refresh_seconds());
 
     // While the meeting is pending, check again every period, but only while the tab is
     // visible; once the meeting is ready nothing more is scheduled.
     Effect::new(move |_| {
         let pending = matches!(data.get(), Some(Ok(ref v)) if v.zoom_meeting.is_none());
-        let Some(Ok(seconds)) = period.get() else { return };
+        let Some(Ok(seconds)) = period.get() else {
+            return;
+        };
         if pending {
             schedule_refresh(tick, seconds);
         }
@@ -98,7 +110,8 @@ fn schedule_refresh(tick: RwSignal<u32>, seconds: u32) {
     #[cfg(feature = "hydrate")]
     set_timeout(
         move || {
-            let visible = leptos::prelude::document().visibility_state() == web_sys::VisibilityState::Visible;
+            let visible =
+                leptos::prelude::document().visibility_state() == web_sys::VisibilityState::Visible;
             if visible {
                 tick.update(|t| *t += 1);
             } else {
@@ -112,7 +125,12 @@ fn schedule_refresh(tick: RwSignal<u32>, seconds: u32) {
 }
 
 #[component]
-fn AppointmentDetails(view: AppointmentView, timezone: String, just_booked: bool, tick: RwSignal<u32>) -> impl IntoView {
+fn AppointmentDetails(
+    view: AppointmentView,
+    timezone: String,
+    just_booked: bool,
+    tick: RwSignal<u32>,
+) -> impl IntoView {
     let slot = view.slot;
     view! {
         <div class="page-head">

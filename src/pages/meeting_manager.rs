@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
 
 use crate::api::meetings::{create_zoom_meeting, meeting_manager};
 use crate::app::use_session;
@@ -70,13 +69,20 @@ async fn create_for(slot_id: String, index: u32, card: CardState) -> bool {
             card.just_created.set(true);
             true
         }
-        Err(AppError { status: 409, data: Some(data), .. }) => {
+        Err(AppError {
+            status: 409,
+            data: Some(data),
+            ..
+        }) => {
             card.meeting.set(serde_json::from_value(data).ok());
             card.meeting.get_untracked().is_some()
         }
         Err(AppError { status: 401, .. }) => {
-            let navigate = use_navigate();
-            navigate("/login?next=/specialist/meetings", Default::default());
+            // The session ended: log in again and come back here.
+            #[cfg(feature = "hydrate")]
+            let _ = leptos::prelude::window()
+                .location()
+                .set_href("/login?next=/specialist/meetings");
             false
         }
         Err(e) => {
@@ -103,16 +109,25 @@ fn ManagedSlotView(managed: ManagedSlot, timezone: String) -> impl IntoView {
         })
         .collect();
     let states: Vec<(u32, CardState)> = cards.iter().map(|(b, s)| (b.booking_index, *s)).collect();
+    let states_len = states.len();
     let progress = RwSignal::new(None::<String>);
     let running = RwSignal::new(false);
     let missing = {
         let states = states.clone();
-        move || states.iter().filter(|(_, s)| s.meeting.get().is_none()).count()
+        move || {
+            states
+                .iter()
+                .filter(|(_, s)| s.meeting.get().is_none())
+                .count()
+        }
     };
     let slot_id = slot.id.clone();
     let create_all = move |_| {
-        let todo: Vec<(u32, CardState)> =
-            states.iter().filter(|(_, s)| s.meeting.get_untracked().is_none()).cloned().collect();
+        let todo: Vec<(u32, CardState)> = states
+            .iter()
+            .filter(|(_, s)| s.meeting.get_untracked().is_none())
+            .cloned()
+            .collect();
         let slot_id = slot_id.clone();
         running.set(true);
         spawn_local(async move {
@@ -128,7 +143,9 @@ fn ManagedSlotView(managed: ManagedSlot, timezone: String) -> impl IntoView {
                 progress.set(Some(format!("{done} of {total} created")));
             }
             if failed > 0 {
-                progress.set(Some(format!("{done} of {total} created, {failed} failed: see the cards below")));
+                progress.set(Some(format!(
+                    "{done} of {total} created, {failed} failed: see the cards below"
+                )));
             }
             running.set(false);
         });
@@ -145,7 +162,7 @@ fn ManagedSlotView(managed: ManagedSlot, timezone: String) -> impl IntoView {
             </header>
             {
                 let missing = missing.clone();
-                move || (missing() > 1).then(|| view! {
+                move || (missing() > 0 && states_len > 1).then(|| view! {
                     <p>
                         <button type="button" class="btn btn-secondary" on:click=create_all.clone() disabled=move || running.get()>
                             "Create all missing meetings"

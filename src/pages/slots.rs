@@ -13,11 +13,19 @@ use crate::time_fmt;
 pub fn SlotsPage() -> impl IntoView {
     let session = use_session();
     let query = use_query_map();
-    let page = move || query.with(|q| q.get("page").and_then(|p| p.parse::<u32>().ok())).unwrap_or(1).max(1);
+    let page = move || {
+        query
+            .with(|q| q.get("page").and_then(|p| p.parse::<u32>().ok()))
+            .unwrap_or(1)
+            .max(1)
+    };
     let booking_for = move || query.with(|q| q.get("book"));
-    let reload = RwSignal::new(0u32);
-    let slots = Resource::new(move || (page(), reload.get()), |(page, _)| browse_slots(page));
-    let on_booked = Callback::new(move |_| reload.update(|n| *n += 1));
+    // Refetched when the modal opens or closes, so seat counts are fresh after a booking
+    // (never while it is open: that would rebuild the modal and lose its result).
+    let slots = Resource::new(
+        move || (page(), booking_for().is_some()),
+        |(page, _)| browse_slots(page),
+    );
 
     view! {
         <h1>"Consulting slots"</h1>
@@ -34,7 +42,7 @@ pub fn SlotsPage() -> impl IntoView {
                         let modal = open.map(|slot| {
                             let tz = viewer_tz.clone().unwrap_or_else(|| slot.timezone.clone());
                             if logged_in {
-                                view! { <BookingModal offer=slot viewer_timezone=tz on_booked/> }.into_any()
+                                view! { <BookingModal offer=slot viewer_timezone=tz/> }.into_any()
                             } else {
                                 view! {
                                     <div class="modal-backdrop">

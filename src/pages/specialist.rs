@@ -22,7 +22,10 @@ pub fn MySlotsPage() -> impl IntoView {
     let session = use_session();
     let create = ServerAction::<CreateSlot>::new();
     let delete = ServerAction::<DeleteSlot>::new();
-    let slots = Resource::new(move || (create.version().get(), delete.version().get()), |_| my_slots());
+    let slots = Resource::new(
+        move || (create.version().get(), delete.version().get()),
+        |_| my_slots(),
+    );
     let create_error = move || create.value().get().and_then(|r| r.err());
     let delete_error = move || delete.value().get().and_then(|r| r.err());
     let created = move || matches!(create.value().get(), Some(Ok(_)));

@@ -29,8 +29,11 @@ impl AppState {
 
 /// Inside a server function: the state and the caller of the current request.
 pub async fn context() -> Result<(AppState, Option<Caller>), crate::error::AppError> {
-    let state = leptos::prelude::use_context::<AppState>().ok_or_else(crate::error::AppError::internal)?;
-    let headers: HeaderMap = leptos_axum::extract().await.map_err(|_| crate::error::AppError::internal())?;
+    let state =
+        leptos::prelude::use_context::<AppState>().ok_or_else(crate::error::AppError::internal)?;
+    let headers: HeaderMap = leptos_axum::extract()
+        .await
+        .map_err(|_| crate::error::AppError::internal())?;
     let caller = state.caller(&headers);
     Ok((state, caller))
 }

@@ -3,7 +3,9 @@
 use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use axum::http::{header, HeaderMap};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -39,7 +41,10 @@ pub struct JwtKeys {
 
 impl JwtKeys {
     pub fn from_secret(secret: &[u8]) -> Self {
-        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret) }
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+        }
     }
 
     /// The configured secret, or in development one generated once and kept in the data
@@ -54,8 +59,11 @@ impl JwtKeys {
             _ => {
                 std::fs::create_dir_all(&config.data_dir)
                     .with_context(|| format!("creating {}", config.data_dir.display()))?;
-                let secret: String = (0..64).map(|_| format!("{:x}", rand::random::<u8>() % 16)).collect();
-                std::fs::write(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+                let secret: String = (0..64)
+                    .map(|_| format!("{:x}", rand::random::<u8>() % 16))
+                    .collect();
+                std::fs::write(&path, &secret)
+                    .with_context(|| format!("writing {}", path.display()))?;
                 tracing::info!(path = %path.display(), "generated a development JWT secret");
                 secret
             }
@@ -65,8 +73,14 @@ impl JwtKeys {
 
     pub fn issue(&self, user_id: &str, role: Role) -> String {
         let now = chrono::Utc::now().timestamp();
-        let claims = Claims { sub: user_id.to_string(), role, iat: now, exp: now + TOKEN_LIFETIME_SECONDS };
-        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).expect("HS256 signing cannot fail")
+        let claims = Claims {
+            sub: user_id.to_string(),
+            role,
+            iat: now,
+            exp: now + TOKEN_LIFETIME_SECONDS,
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .expect("HS256 signing cannot fail")
     }
 
     /// A caller for a well-formed, correctly signed, unexpired HS256 token; `None` otherwise
@@ -76,14 +90,23 @@ impl JwtKeys {
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub"]);
         let data = decode::<Claims>(token, &self.decoding, &validation).ok()?;
-        Some(Caller { user_id: data.claims.sub, role: data.claims.role })
+        Some(Caller {
+            user_id: data.claims.sub,
+            role: data.claims.role,
+        })
     }
 }
 
 /// The token a request carries: a Bearer header wins over the cookie.
 pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
-    if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        if let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) {
+    if let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        if let Some(token) = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+        {
             return Some(token.trim().to_string());
         }
     }
@@ -105,7 +128,10 @@ pub fn login_cookie(token: &str, secure: bool) -> String {
 }
 
 pub fn logout_cookie(secure: bool) -> String {
-    format!("{AUTH_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}", if secure { "; Secure" } else { "" })
+    format!(
+        "{AUTH_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        if secure { "; Secure" } else { "" }
+    )
 }
 
 /// Hashes with argon2id off the async executor: it takes tens of milliseconds on purpose.
@@ -128,7 +154,11 @@ pub async fn verify_password(password: String, stored: Option<String>) -> bool {
     let hash = stored.unwrap_or_else(|| dummy_hash().to_string());
     let ok = tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
-            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
@@ -140,7 +170,10 @@ fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| {
         let salt = SaltString::generate(&mut OsRng);
-        Argon2::default().hash_password(b"not a real password", &salt).expect("hashing").to_string()
+        Argon2::default()
+            .hash_password(b"not a real password", &salt)
+            .expect("hashing")
+            .to_string()
     })
 }
 
@@ -152,7 +185,13 @@ mod tests {
     fn a_token_round_trips_and_tampering_is_refused() {
         let keys = JwtKeys::from_secret(b"0123456789abcdef0123456789abcdef");
         let token = keys.issue("abc", Role::Specialist);
-        assert_eq!(keys.verify(&token), Some(Caller { user_id: "abc".into(), role: Role::Specialist }));
+        assert_eq!(
+            keys.verify(&token),
+            Some(Caller {
+                user_id: "abc".into(),
+                role: Role::Specialist
+            })
+        );
         let other = JwtKeys::from_secret(b"another secret another secret!!!");
         assert_eq!(other.verify(&token), None);
         let mut tampered = token.clone();
@@ -163,7 +202,10 @@ mod tests {
     #[test]
     fn bearer_header_wins_over_cookie() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, format!("a=b; {AUTH_COOKIE}=from-cookie").parse().unwrap());
+        headers.insert(
+            header::COOKIE,
+            format!("a=b; {AUTH_COOKIE}=from-cookie").parse().unwrap(),
+        );
         assert_eq!(token_from_headers(&headers).as_deref(), Some("from-cookie"));
         headers.insert(header::AUTHORIZATION, "Bearer from-header".parse().unwrap());
         assert_eq!(token_from_headers(&headers).as_deref(), Some("from-header"));

@@ -73,7 +73,10 @@ pub struct ConfigError {
 }
 
 fn invalid(var: &'static str, reason: impl Into<String>) -> ConfigError {
-    ConfigError { var, reason: reason.into() }
+    ConfigError {
+        var,
+        reason: reason.into(),
+    }
 }
 
 const MIN_PRODUCTION_SECRET_BYTES: usize = 32;
@@ -86,23 +89,36 @@ impl Config {
     /// Reads every setting through `lookup`, so tests can pass a map instead of the process
     /// environment. An empty value counts as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |key: &str| lookup(key).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let get = |key: &str| {
+            lookup(key)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
 
         let env = match get("APP_ENV").as_deref() {
             None | Some("development") | Some("dev") => AppEnv::Development,
             Some("production") | Some("prod") => AppEnv::Production,
             Some(other) => {
-                return Err(invalid("APP_ENV", format!("must be development or production, got {other:?}")))
+                return Err(invalid(
+                    "APP_ENV",
+                    format!("must be development or production, got {other:?}"),
+                ))
             }
         };
 
         let site_addr = get("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
         if site_addr.parse::<std::net::SocketAddr>().is_err() {
-            return Err(invalid("LEPTOS_SITE_ADDR", "must be host:port, e.g. 127.0.0.1:3000"));
+            return Err(invalid(
+                "LEPTOS_SITE_ADDR",
+                "must be host:port, e.g. 127.0.0.1:3000",
+            ));
         }
         let base_url = get("APP_BASE_URL").unwrap_or_else(|| format!("http://{site_addr}"));
         if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            return Err(invalid("APP_BASE_URL", "must start with http:// or https://"));
+            return Err(invalid(
+                "APP_BASE_URL",
+                "must start with http:// or https://",
+            ));
         }
         let base_url = base_url.trim_end_matches('/').to_string();
 
@@ -111,13 +127,19 @@ impl Config {
             .iter()
             .any(|p| database_url.starts_with(p));
         if !scheme_ok {
-            return Err(invalid("DATABASE_URL", "must start with surrealkv://, mem://, ws:// or wss://"));
+            return Err(invalid(
+                "DATABASE_URL",
+                "must start with surrealkv://, mem://, ws:// or wss://",
+            ));
         }
         let remote = database_url.starts_with("ws");
         let surreal_user = get("SURREAL_USER");
         let surreal_pass = get("SURREAL_PASS");
         if remote && (surreal_user.is_none() || surreal_pass.is_none()) {
-            return Err(invalid("SURREAL_USER", "and SURREAL_PASS are required with a ws:// DATABASE_URL"));
+            return Err(invalid(
+                "SURREAL_USER",
+                "and SURREAL_PASS are required with a ws:// DATABASE_URL",
+            ));
         }
 
         let jwt_secret = get("JWT_SECRET");
@@ -134,18 +156,23 @@ impl Config {
             }
         }
 
-        let zoom = match (get("ZOOM_ACCOUNT_ID"), get("ZOOM_CLIENT_ID"), get("ZOOM_CLIENT_SECRET")) {
-            (None, None, None) => None,
-            (Some(account_id), Some(client_id), Some(client_secret)) => {
-                Some(ZoomCredentials { account_id, client_id, client_secret })
-            }
-            _ => {
-                return Err(invalid(
+        let zoom =
+            match (
+                get("ZOOM_ACCOUNT_ID"),
+                get("ZOOM_CLIENT_ID"),
+                get("ZOOM_CLIENT_SECRET"),
+            ) {
+                (None, None, None) => None,
+                (Some(account_id), Some(client_id), Some(client_secret)) => Some(ZoomCredentials {
+                    account_id,
+                    client_id,
+                    client_secret,
+                }),
+                _ => return Err(invalid(
                     "ZOOM_ACCOUNT_ID",
                     "ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET must be set together (or none of them)",
-                ))
-            }
-        };
+                )),
+            };
         if zoom.is_none() && env == AppEnv::Production {
             return Err(invalid(
                 "ZOOM_ACCOUNT_ID",
@@ -161,12 +188,18 @@ impl Config {
                 return Err(invalid("SMTP_URL", "must start with smtp:// or smtps://"));
             }
         }
-        let mail_from = get("MAIL_FROM").unwrap_or_else(|| "Specialistly <no-reply@localhost>".into());
+        let mail_from =
+            get("MAIL_FROM").unwrap_or_else(|| "Specialistly <no-reply@localhost>".into());
         if mail_from.parse::<lettre::message::Mailbox>().is_err() {
-            return Err(invalid("MAIL_FROM", "must be an address such as `Name <user@host>`"));
+            return Err(invalid(
+                "MAIL_FROM",
+                "must be an address such as `Name <user@host>`",
+            ));
         }
         let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "data".into()));
-        let mail_dir = get("MAIL_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir.join("mail"));
+        let mail_dir = get("MAIL_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("mail"));
 
         let appointment_refresh_seconds = number_var(&get, "APPOINTMENT_REFRESH_SECONDS", 30)?;
         if appointment_refresh_seconds == 0 {
@@ -232,7 +265,9 @@ fn number_var(
 ) -> Result<u64, ConfigError> {
     match get(var) {
         None => Ok(default),
-        Some(v) => v.parse().map_err(|_| invalid(var, format!("must be a whole number, got {v:?}"))),
+        Some(v) => v
+            .parse()
+            .map_err(|_| invalid(var, format!("must be a whole number, got {v:?}"))),
     }
 }
 
@@ -242,7 +277,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn parse(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -304,17 +342,29 @@ mod tests {
     fn zoom_credentials_come_all_together() {
         let err = parse(&[("ZOOM_ACCOUNT_ID", "a")]).unwrap_err();
         assert_eq!(err.var, "ZOOM_ACCOUNT_ID");
-        let c = parse(&[("ZOOM_ACCOUNT_ID", "a"), ("ZOOM_CLIENT_ID", "b"), ("ZOOM_CLIENT_SECRET", "c")]).unwrap();
+        let c = parse(&[
+            ("ZOOM_ACCOUNT_ID", "a"),
+            ("ZOOM_CLIENT_ID", "b"),
+            ("ZOOM_CLIENT_SECRET", "c"),
+        ])
+        .unwrap();
         let zoom = c.zoom.unwrap();
         assert_eq!(zoom.client_id, "b");
-        assert!(!format!("{zoom:?}").contains("\"c\""), "the secret never reaches a log");
+        assert!(
+            !format!("{zoom:?}").contains("\"c\""),
+            "the secret never reaches a log"
+        );
     }
 
     #[test]
     fn remote_database_needs_credentials() {
         let err = parse(&[("DATABASE_URL", "ws://127.0.0.1:8000")]).unwrap_err();
         assert_eq!(err.var, "SURREAL_USER");
-        let c = parse(&[("DATABASE_URL", "ws://127.0.0.1:8000"), ("SURREAL_USER", "root"), ("SURREAL_PASS", "root")]);
+        let c = parse(&[
+            ("DATABASE_URL", "ws://127.0.0.1:8000"),
+            ("SURREAL_USER", "root"),
+            ("SURREAL_PASS", "root"),
+        ]);
         assert!(c.is_ok());
     }
 

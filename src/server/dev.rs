@@ -39,17 +39,26 @@ struct Listed {
 
 fn read_messages(dir: &FsPath) -> Vec<Listed> {
     let mut list = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else { return list };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return list;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.extension().and_then(|e| e.to_str()) != Some("eml") {
             continue;
         }
-        let Ok(bytes) = std::fs::read(&path) else { continue };
-        let Some(message) = MessageParser::default().parse(&bytes) else { continue };
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let Some(message) = MessageParser::default().parse(&bytes) else {
+            continue;
+        };
         list.push(Listed {
             name: entry.file_name().to_string_lossy().into_owned(),
-            modified: entry.metadata().and_then(|m| m.modified()).unwrap_or(std::time::UNIX_EPOCH),
+            modified: entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .unwrap_or(std::time::UNIX_EPOCH),
             to: message
                 .to()
                 .and_then(|a| a.first())
@@ -95,22 +104,51 @@ async fn mail_index(State(state): State<AppState>) -> Html<String> {
 }
 
 async fn mail_message(State(state): State<AppState>, Path(name): Path<String>) -> Response {
-    let valid = name.ends_with(".eml") && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    let valid = name.ends_with(".eml")
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
     let path: PathBuf = state.config.mail_dir.join(&name);
     let bytes = match (valid, std::fs::read(&path)) {
         (true, Ok(bytes)) => bytes,
-        _ => return (StatusCode::NOT_FOUND, page("Not found", "<h1>No such email</h1>")).into_response(),
+        _ => {
+            return (
+                StatusCode::NOT_FOUND,
+                page("Not found", "<h1>No such email</h1>"),
+            )
+                .into_response()
+        }
     };
     let Some(message) = MessageParser::default().parse(&bytes) else {
-        return (StatusCode::UNPROCESSABLE_ENTITY, page("Unreadable", "<h1>Unreadable email</h1>")).into_response();
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page("Unreadable", "<h1>Unreadable email</h1>"),
+        )
+            .into_response();
     };
     let subject = message.subject().unwrap_or_default().to_string();
-    let to = message.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or_default().to_string();
-    let html = message.body_html(0).map(|h| h.into_owned()).unwrap_or_default();
-    let text = message.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+    let to = message
+        .to()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .unwrap_or_default()
+        .to_string();
+    let html = message
+        .body_html(0)
+        .map(|h| h.into_owned())
+        .unwrap_or_default();
+    let text = message
+        .body_text(0)
+        .map(|t| t.into_owned())
+        .unwrap_or_default();
     let attachments: String = message
         .attachments()
-        .map(|a| format!("<li>{}</li>", escape_html(a.attachment_name().unwrap_or("attachment"))))
+        .map(|a| {
+            format!(
+                "<li>{}</li>",
+                escape_html(a.attachment_name().unwrap_or("attachment"))
+            )
+        })
         .collect();
     let body = format!(
         "<p><a href=\"/dev/mail\">← All mail</a></p><h1>{s}</h1><p><strong>To:</strong> {to}</p>

@@ -41,8 +41,13 @@ where
 
 fn json_rejection(rejection: JsonRejection) -> AppError {
     match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => AppError::new(413, "Request body too large (at most 64 KB)"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::new(415, "Send the body as JSON (Content-Type: application/json)"),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            AppError::new(413, "Request body too large (at most 64 KB)")
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::new(
+            415,
+            "Send the body as JSON (Content-Type: application/json)",
+        ),
         _ => AppError::bad_request(format!("Invalid JSON body: {}", rejection.body_text())),
     }
 }

@@ -16,17 +16,34 @@ const DEMO_TIMEZONE: &str = "Europe/Berlin";
 
 pub fn demo_accounts() -> Vec<DemoAccount> {
     vec![
-        DemoAccount { role: Role::Specialist, email: DEMO_SPECIALIST_EMAIL.into(), password: DEMO_PASSWORD.into() },
-        DemoAccount { role: Role::Customer, email: DEMO_CUSTOMER_EMAIL.into(), password: DEMO_PASSWORD.into() },
+        DemoAccount {
+            role: Role::Specialist,
+            email: DEMO_SPECIALIST_EMAIL.into(),
+            password: DEMO_PASSWORD.into(),
+        },
+        DemoAccount {
+            role: Role::Customer,
+            email: DEMO_CUSTOMER_EMAIL.into(),
+            password: DEMO_PASSWORD.into(),
+        },
     ]
 }
 
 pub async fn seed_demo_data(state: &AppState) -> anyhow::Result<()> {
     let existing = users::by_email(&state.db, DEMO_SPECIALIST_EMAIL).await?;
     if existing.is_none() {
-        let specialist = register(state, "Dr. Maria Keller", DEMO_SPECIALIST_EMAIL, "specialist").await?;
+        let specialist = register(
+            state,
+            "Dr. Maria Keller",
+            DEMO_SPECIALIST_EMAIL,
+            "specialist",
+        )
+        .await?;
         register(state, "Sam Customer", DEMO_CUSTOMER_EMAIL, "customer").await?;
-        let caller = super::auth::Caller { user_id: specialist, role: Role::Specialist };
+        let caller = super::auth::Caller {
+            user_id: specialist,
+            role: Role::Specialist,
+        };
         let offers = [
             (1, "09:00", 45, 1, "Career strategy session"),
             (1, "15:30", 60, 3, "Tax questions for freelancers"),
@@ -35,7 +52,9 @@ pub async fn seed_demo_data(state: &AppState) -> anyhow::Result<()> {
             (5, "10:00", 60, 2, "Pricing your services"),
         ];
         for (days, time, duration, capacity, title) in offers {
-            let date = (Utc::now() + Duration::days(days)).format("%Y-%m-%d").to_string();
+            let date = (Utc::now() + Duration::days(days))
+                .format("%Y-%m-%d")
+                .to_string();
             slots::create(
                 state,
                 Some(&caller),

@@ -14,7 +14,9 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::trace::TraceLayer;
 
 use super::app_state::AppState;
@@ -36,7 +38,11 @@ pub struct Application {
 }
 
 impl Application {
-    pub async fn build(config: Config, leptos_options: LeptosOptions, addr: std::net::SocketAddr) -> anyhow::Result<Self> {
+    pub async fn build(
+        config: Config,
+        leptos_options: LeptosOptions,
+        addr: std::net::SocketAddr,
+    ) -> anyhow::Result<Self> {
         let db = db::connect(&config).await?;
         let version = db::migrate(&db).await?;
         tracing::info!(database = %config.database_url, schema_version = version, "database ready");
@@ -49,13 +55,28 @@ impl Application {
         let worker = MailWorker::new(db.clone(), transport, from);
 
         let config = Arc::new(config);
-        let state = AppState { leptos_options, db, config: config.clone(), jwt, zoom: Arc::new(zoom) };
+        let state = AppState {
+            leptos_options,
+            db,
+            config: config.clone(),
+            jwt,
+            zoom: Arc::new(zoom),
+        };
         if config.seed_demo_data {
-            seed::seed_demo_data(&state).await.context("seeding demo data")?;
+            seed::seed_demo_data(&state)
+                .await
+                .context("seeding demo data")?;
         }
         let router = router(state.clone());
-        let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
-        Ok(Self { listener, router, state, worker })
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding {addr}"))?;
+        Ok(Self {
+            listener,
+            router,
+            state,
+            worker,
+        })
     }
 
     pub fn local_addr(&self) -> std::net::SocketAddr {
@@ -66,8 +87,13 @@ impl Application {
     pub async fn run_until_stopped(self, stop: CancellationToken) -> anyhow::Result<()> {
         // OUTBOX_POLL_MILLIS=0 runs no worker here (tests drive it by hand).
         let poll = self.state.config.outbox_poll_millis;
-        let worker = (poll > 0)
-            .then(|| tokio::spawn(self.worker.clone().run(Duration::from_millis(poll), stop.clone())));
+        let worker = (poll > 0).then(|| {
+            tokio::spawn(
+                self.worker
+                    .clone()
+                    .run(Duration::from_millis(poll), stop.clone()),
+            )
+        });
         let shutdown = stop.clone();
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(async move { shutdown.cancelled().await })

@@ -24,8 +24,13 @@ async fn the_customer_and_the_specialist_see_the_appointment_and_nobody_else_doe
     app.create_zoom(&slot, "0", Some(&spec.token)).await;
     let (_, body) = json_body(app.get(&path, Some(&cust.token)).await).await;
     let m = &body["data"]["zoomMeeting"];
-    assert!(m["joinUrl"].is_string() && m["password"].is_string() && m["zoomMeetingId"].is_string());
-    assert!(m.get("startUrl").is_none(), "the customer never gets the start URL");
+    assert!(
+        m["joinUrl"].is_string() && m["password"].is_string() && m["zoomMeetingId"].is_string()
+    );
+    assert!(
+        m.get("startUrl").is_none(),
+        "the customer never gets the start URL"
+    );
     assert!(!body.to_string().contains("role=host"));
 
     let (_, body) = json_body(app.get(&path, Some(&spec.token)).await).await;
@@ -34,9 +39,19 @@ async fn the_customer_and_the_specialist_see_the_appointment_and_nobody_else_doe
     for token in [&stranger.token, &other_spec.token] {
         let (status, body) = json_body(app.get(&path, Some(token)).await).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        assert_eq!(body, json!({ "success": false, "message": "Booking not found" }));
+        assert_eq!(
+            body,
+            json!({ "success": false, "message": "Booking not found" })
+        );
     }
-    let (status, _) = json_body(app.get(&format!("/api/consulting-slots/{slot}/booking/7"), Some(&cust.token)).await).await;
+    let (status, _) = json_body(
+        app.get(
+            &format!("/api/consulting-slots/{slot}/booking/7"),
+            Some(&cust.token),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = json_body(app.get(&path, None).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -59,7 +74,10 @@ async fn the_meeting_manager_lists_upcoming_booked_slots_and_notification_state(
     let slots = body["data"].as_array().unwrap();
     assert_eq!(slots.len(), 2, "only slots with bookings");
     assert_eq!(slots[0]["slot"]["id"], sooner.as_str(), "soonest first");
-    assert_eq!(slots[0]["bookings"][0]["customerNotified"], false, "the email has not left yet");
+    assert_eq!(
+        slots[0]["bookings"][0]["customerNotified"], false,
+        "the email has not left yet"
+    );
     app.drain_outbox().await;
     let (_, body) = json_body(app.get("/api/meeting-manager", Some(&spec.token)).await).await;
     assert_eq!(body["data"][0]["bookings"][0]["customerNotified"], true);
@@ -80,9 +98,18 @@ async fn my_appointments_lists_the_customers_bookings_upcoming_first() {
     for s in [&later, &sooner, &past] {
         app.book(s, &cust).await;
     }
-    app.query("UPDATE type::record('slot', $id) SET starts_at = time::now() - 1d", json!({ "id": past })).await;
+    app.query(
+        "UPDATE type::record('slot', $id) SET starts_at = time::now() - 1d",
+        json!({ "id": past }),
+    )
+    .await;
     let (status, body) = json_body(app.get("/api/appointments", Some(&cust.token)).await).await;
     assert_eq!(status, StatusCode::OK);
-    let ids: Vec<&str> = body["data"].as_array().unwrap().iter().map(|a| a["slot"]["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["slot"]["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, [sooner.as_str(), later.as_str(), past.as_str()]);
 }

@@ -12,8 +12,16 @@ fn registration(email: &str) -> serde_json::Value {
 #[tokio::test]
 async fn register_returns_201_a_token_and_an_http_only_cookie() {
     let app = spawn_app().await;
-    let res = app.post_json("/api/auth/register", None, &registration("Ann@Example.com")).await;
-    let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    let res = app
+        .post_json("/api/auth/register", None, &registration("Ann@Example.com"))
+        .await;
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     let (status, body) = json_body(res).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(body["success"], true);
@@ -24,14 +32,26 @@ async fn register_returns_201_a_token_and_an_http_only_cookie() {
     assert!(cookie.starts_with("specialistly_token="));
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
     let rows = app.query("SELECT password_hash FROM user", json!({})).await;
-    assert!(rows[0]["password_hash"].as_str().unwrap().starts_with("$argon2id$"));
+    assert!(rows[0]["password_hash"]
+        .as_str()
+        .unwrap()
+        .starts_with("$argon2id$"));
 }
 
 #[tokio::test]
 async fn a_duplicate_email_is_refused_with_409() {
     let app = spawn_app().await;
-    assert_eq!(app.post_json("/api/auth/register", None, &registration("dup@example.com")).await.status(), 201);
-    let (status, body) = json_body(app.post_json("/api/auth/register", None, &registration("DUP@example.com")).await).await;
+    assert_eq!(
+        app.post_json("/api/auth/register", None, &registration("dup@example.com"))
+            .await
+            .status(),
+        201
+    );
+    let (status, body) = json_body(
+        app.post_json("/api/auth/register", None, &registration("DUP@example.com"))
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["success"], false);
     assert_eq!(app.count("user").await, 1);
@@ -41,16 +61,35 @@ async fn a_duplicate_email_is_refused_with_409() {
 async fn invalid_fields_get_400_naming_the_field_and_store_nothing() {
     let app = spawn_app().await;
     let cases = [
-        ("name", json!({ "name": "", "email": "a@b.co", "password": "12345678", "role": "customer" })),
-        ("email", json!({ "name": "A", "email": "not-an-email", "password": "12345678", "role": "customer" })),
-        ("password", json!({ "name": "A", "email": "a@b.co", "password": "short", "role": "customer" })),
-        ("role", json!({ "name": "A", "email": "a@b.co", "password": "12345678", "role": "admin" })),
-        ("timezone", json!({ "name": "A", "email": "a@b.co", "password": "12345678", "role": "customer", "timezone": "Mars/Base" })),
+        (
+            "name",
+            json!({ "name": "", "email": "a@b.co", "password": "12345678", "role": "customer" }),
+        ),
+        (
+            "email",
+            json!({ "name": "A", "email": "not-an-email", "password": "12345678", "role": "customer" }),
+        ),
+        (
+            "password",
+            json!({ "name": "A", "email": "a@b.co", "password": "short", "role": "customer" }),
+        ),
+        (
+            "role",
+            json!({ "name": "A", "email": "a@b.co", "password": "12345678", "role": "admin" }),
+        ),
+        (
+            "timezone",
+            json!({ "name": "A", "email": "a@b.co", "password": "12345678", "role": "customer", "timezone": "Mars/Base" }),
+        ),
     ];
     for (field, body) in cases {
-        let (status, body) = json_body(app.post_json("/api/auth/register", None, &body).await).await;
+        let (status, body) =
+            json_body(app.post_json("/api/auth/register", None, &body).await).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{field}");
-        assert!(body["message"].as_str().unwrap().contains(field), "{field}: {body}");
+        assert!(
+            body["message"].as_str().unwrap().contains(field),
+            "{field}: {body}"
+        );
     }
     assert_eq!(app.count("user").await, 0);
 }
@@ -58,31 +97,68 @@ async fn invalid_fields_get_400_naming_the_field_and_store_nothing() {
 #[tokio::test]
 async fn login_works_and_wrong_email_or_password_get_the_same_401() {
     let app = spawn_app().await;
-    app.post_json("/api/auth/register", None, &registration("bob@example.com")).await;
-    let (status, body) =
-        json_body(app.post_json("/api/auth/login", None, &json!({ "email": "bob@example.com", "password": "s3cret-pass" })).await).await;
+    app.post_json("/api/auth/register", None, &registration("bob@example.com"))
+        .await;
+    let (status, body) = json_body(
+        app.post_json(
+            "/api/auth/login",
+            None,
+            &json!({ "email": "bob@example.com", "password": "s3cret-pass" }),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let token = body["data"]["token"].as_str().unwrap();
     let (status, me) = json_body(app.get("/api/auth/me", Some(token)).await).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(me["data"]["email"], "bob@example.com");
 
-    for creds in [json!({ "email": "bob@example.com", "password": "wrong-pass" }), json!({ "email": "nobody@example.com", "password": "s3cret-pass" })] {
+    for creds in [
+        json!({ "email": "bob@example.com", "password": "wrong-pass" }),
+        json!({ "email": "nobody@example.com", "password": "s3cret-pass" }),
+    ] {
         let (status, body) = json_body(app.post_json("/api/auth/login", None, &creds).await).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
-        assert_eq!(body, json!({ "success": false, "message": "Invalid email or password" }));
+        assert_eq!(
+            body,
+            json!({ "success": false, "message": "Invalid email or password" })
+        );
     }
 }
 
 #[tokio::test]
 async fn the_cookie_alone_authenticates() {
     let app = spawn_app().await;
-    let res = app.post_json("/api/auth/register", None, &registration("c@example.com")).await;
-    let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_string();
-    let res = app.client.get(app.url("/api/auth/me")).header("cookie", cookie).send().await.unwrap();
+    let res = app
+        .post_json("/api/auth/register", None, &registration("c@example.com"))
+        .await;
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let res = app
+        .client
+        .get(app.url("/api/auth/me"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let res = app.post_json("/api/auth/logout", None, &json!({})).await;
-    assert!(res.headers().get("set-cookie").unwrap().to_str().unwrap().contains("Max-Age=0"));
+    assert!(res
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
 }
 
 #[tokio::test]
@@ -108,10 +184,26 @@ async fn missing_tampered_expired_and_unsigned_tokens_get_401() {
     let header_none = base64_url(r#"{"alg":"none","typ":"JWT"}"#);
     parts[0] = &header_none;
     let unsigned = format!("{}.{}.", parts[0], parts[1]);
-    let tampered_payload = base64_url(&format!(r#"{{"sub":"{}","role":"specialist","iat":{now},"exp":{}}}"#, user.id, now + 3600));
-    let tampered = format!("{}.{}.{}", user.token.split('.').next().unwrap(), tampered_payload, user.token.split('.').nth(2).unwrap());
+    let tampered_payload = base64_url(&format!(
+        r#"{{"sub":"{}","role":"specialist","iat":{now},"exp":{}}}"#,
+        user.id,
+        now + 3600
+    ));
+    let tampered = format!(
+        "{}.{}.{}",
+        user.token.split('.').next().unwrap(),
+        tampered_payload,
+        user.token.split('.').nth(2).unwrap()
+    );
 
-    for token in [None, Some("garbage"), Some(expired.as_str()), Some(forged.as_str()), Some(unsigned.as_str()), Some(tampered.as_str())] {
+    for token in [
+        None,
+        Some("garbage"),
+        Some(expired.as_str()),
+        Some(forged.as_str()),
+        Some(unsigned.as_str()),
+        Some(tampered.as_str()),
+    ] {
         let (status, body) = json_body(app.get("/api/auth/me", token).await).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{token:?}");
         assert_eq!(body, expected);
@@ -128,7 +220,11 @@ async fn the_wrong_role_gets_403() {
     let app = spawn_app().await;
     let customer = app.user(Role::Customer, "Cat").await;
     let body = json!({ "date": "2030-01-01", "startTime": "10:00", "duration": 30, "capacity": 1, "title": "x" });
-    let (status, body) = json_body(app.post_json("/api/consulting-slots", Some(&customer.token), &body).await).await;
+    let (status, body) = json_body(
+        app.post_json("/api/consulting-slots", Some(&customer.token), &body)
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body["success"], false);
     assert_eq!(app.count("slot").await, 0);
@@ -141,13 +237,27 @@ async fn unknown_routes_malformed_json_and_oversized_bodies_get_json_errors() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["success"], false);
 
-    let res = app.client.post(app.url("/api/auth/login")).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     let (status, body) = json_body(res).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["success"], false);
 
     let huge = format!(r#"{{"email":"{}","password":"x"}}"#, "a".repeat(70 * 1024));
-    let res = app.client.post(app.url("/api/auth/login")).header("content-type", "application/json").body(huge).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
     let (status, body) = json_body(res).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(body["success"], false);

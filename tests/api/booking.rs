@@ -12,7 +12,11 @@ async fn a_customer_books_a_seat_and_both_emails_are_queued() {
     let cust = app.user(Role::Customer, "Carl").await;
     let slot = app.slot(&spec, 48, 2).await;
     let res = app
-        .post_json(&format!("/api/consulting-slots/{slot}/book"), Some(&cust.token), &json!({ "additionalNotes": "About taxes" }))
+        .post_json(
+            &format!("/api/consulting-slots/{slot}/book"),
+            Some(&cust.token),
+            &json!({ "additionalNotes": "About taxes" }),
+        )
         .await;
     let (status, body) = json_body(res).await;
     assert_eq!(status, StatusCode::CREATED);
@@ -21,21 +25,37 @@ async fn a_customer_books_a_seat_and_both_emails_are_queued() {
     assert_eq!(body["data"]["slotId"], slot.as_str());
     assert_eq!(body["data"]["bookingIndex"], 0);
     assert_eq!(body["data"]["booking"]["customerId"], cust.id.as_str());
-    assert_eq!(body["data"]["booking"]["customerEmail"], cust.email.as_str());
+    assert_eq!(
+        body["data"]["booking"]["customerEmail"],
+        cust.email.as_str()
+    );
     assert_eq!(body["data"]["booking"]["customerName"], "Carl");
     assert_eq!(body["data"]["booking"]["additionalNotes"], "About taxes");
     assert!(body["data"]["booking"]["bookedAt"].is_string());
 
     let bookings = app.query("SELECT * FROM booking", json!({})).await;
     assert_eq!(bookings.len(), 1);
-    assert!(bookings[0].get("zoom_meeting").is_none_or(|m| m.is_null()), "saved with no Zoom meeting");
-    let mut emails = app.query("SELECT recipient, subject FROM email_outbox", json!({})).await;
+    assert!(
+        bookings[0].get("zoom_meeting").is_none_or(|m| m.is_null()),
+        "saved with no Zoom meeting"
+    );
+    let mut emails = app
+        .query("SELECT recipient, subject FROM email_outbox", json!({}))
+        .await;
     emails.sort_by_key(|e| e["recipient"].as_str().unwrap().to_string());
-    let recipients: Vec<&str> = emails.iter().map(|e| e["recipient"].as_str().unwrap()).collect();
+    let recipients: Vec<&str> = emails
+        .iter()
+        .map(|e| e["recipient"].as_str().unwrap())
+        .collect();
     let mut expected = vec![cust.email.as_str(), spec.email.as_str()];
     expected.sort();
     assert_eq!(recipients, expected);
-    let slot_row = app.query("SELECT booked FROM type::record('slot', $id)", json!({ "id": slot })).await;
+    let slot_row = app
+        .query(
+            "SELECT booked FROM type::record('slot', $id)",
+            json!({ "id": slot }),
+        )
+        .await;
     assert_eq!(slot_row[0]["booked"], 1);
 }
 
@@ -47,7 +67,13 @@ async fn booking_rules_answer_as_specified_and_change_nothing() {
     let other = app.user(Role::Customer, "Olga").await;
     let slot = app.slot(&spec, 48, 1).await;
 
-    let res = app.post_json(&format!("/api/consulting-slots/{slot}/book"), None, &json!({})).await;
+    let res = app
+        .post_json(
+            &format!("/api/consulting-slots/{slot}/book"),
+            None,
+            &json!({}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let res = app.book(&slot, &spec).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
@@ -57,7 +83,13 @@ async fn booking_rules_answer_as_specified_and_change_nothing() {
         assert_eq!(body["message"], "Slot not found");
     }
     let long = "x".repeat(1001);
-    let res = app.post_json(&format!("/api/consulting-slots/{slot}/book"), Some(&cust.token), &json!({ "additionalNotes": long })).await;
+    let res = app
+        .post_json(
+            &format!("/api/consulting-slots/{slot}/book"),
+            Some(&cust.token),
+            &json!({ "additionalNotes": long }),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_eq!(app.count("booking").await, 0);
 
@@ -71,7 +103,11 @@ async fn booking_rules_answer_as_specified_and_change_nothing() {
 
     // A slot that has started.
     let started = app.slot(&spec, 2, 5).await;
-    app.query("UPDATE type::record('slot', $id) SET starts_at = time::now() - 5m", json!({ "id": started })).await;
+    app.query(
+        "UPDATE type::record('slot', $id) SET starts_at = time::now() - 5m",
+        json!({ "id": started }),
+    )
+    .await;
     let (status, body) = json_body(app.book(&started, &other).await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["message"], "This slot has already started");
@@ -103,14 +139,31 @@ async fn one_hundred_customers_racing_for_ten_seats_never_overbook() {
     }
     let results = join_all(customers.iter().map(|c| app.book(&slot, c))).await;
     let statuses: Vec<u16> = results.iter().map(|r| r.status().as_u16()).collect();
-    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 10, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 90, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        10,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        90,
+        "{statuses:?}"
+    );
     assert_eq!(app.count("booking").await, 10);
     assert_eq!(app.count("email_outbox").await, 20);
-    let slot_row = app.query("SELECT booked, next_index FROM type::record('slot', $id)", json!({ "id": slot })).await;
+    let slot_row = app
+        .query(
+            "SELECT booked, next_index FROM type::record('slot', $id)",
+            json!({ "id": slot }),
+        )
+        .await;
     assert_eq!(slot_row[0]["booked"], 10);
-    let mut indexes: Vec<i64> =
-        app.query("SELECT VALUE index FROM booking", json!({})).await.iter().map(|v| v.as_i64().unwrap()).collect();
+    let mut indexes: Vec<i64> = app
+        .query("SELECT VALUE index FROM booking", json!({}))
+        .await
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
     indexes.sort();
     assert_eq!(indexes, (0..10).collect::<Vec<_>>());
 }
@@ -123,8 +176,16 @@ async fn the_same_customer_booking_twenty_times_at_once_gets_one_seat() {
     let cust = app.user(Role::Customer, "Eager").await;
     let results = join_all((0..20).map(|_| app.book(&slot, &cust))).await;
     let statuses: Vec<u16> = results.iter().map(|r| r.status().as_u16()).collect();
-    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 19, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        19,
+        "{statuses:?}"
+    );
     assert_eq!(app.count("booking").await, 1);
     assert_eq!(app.count("email_outbox").await, 2);
 }

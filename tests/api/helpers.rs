@@ -58,10 +58,25 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_with(options: Options) -> TestApp {
+    // Logs go to the test's captured output: shown for a failing test only.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "warn,specialistly=info".into()),
+        )
+        .with_test_writer()
+        .try_init();
     let data_dir = tempfile::tempdir().unwrap();
     let mail_dir = tempfile::tempdir().unwrap();
-    let smtp = if options.smtp { Some(SmtpSink::start(free_port()).await) } else { None };
-    let zoom = if options.zoom { Some(ZoomDouble::start().await) } else { None };
+    let smtp = if options.smtp {
+        Some(SmtpSink::start(free_port()).await)
+    } else {
+        None
+    };
+    let zoom = if options.zoom {
+        Some(ZoomDouble::start().await)
+    } else {
+        None
+    };
 
     let mut vars: HashMap<&str, String> = HashMap::from([
         ("DATABASE_URL", "mem://".to_string()),
@@ -84,18 +99,37 @@ pub async fn spawn_with(options: Options) -> TestApp {
     }
     let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
     let leptos = LeptosOptions::builder().output_name("specialistly").build();
-    let app = Application::build(config, leptos, "127.0.0.1:0".parse().unwrap()).await.expect("app builds");
+    let app = Application::build(config, leptos, "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("app builds");
     let base = format!("http://{}", app.local_addr());
     let state = app.state.clone();
     let worker = app.worker.clone();
     let stop = CancellationToken::new();
     tokio::spawn(app.run_until_stopped(stop.clone()));
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { base, client, state, worker, mail_dir, smtp, zoom, stop, _data_dir: data_dir }
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        base,
+        client,
+        state,
+        worker,
+        mail_dir,
+        smtp,
+        zoom,
+        stop,
+        _data_dir: data_dir,
+    }
 }
 
 pub fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    StdListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub struct TestUser {
@@ -133,14 +167,30 @@ impl TestApp {
 
     pub async fn user_in_zone(&self, role: Role, name: &str, timezone: &str) -> TestUser {
         let id = new_key();
-        let email = format!("{}-{}@example.com", name.to_lowercase().replace(' ', "."), &id[..6]);
+        let email = format!(
+            "{}-{}@example.com",
+            name.to_lowercase().replace(' ', "."),
+            &id[..6]
+        );
         users::create(
             &self.state.db,
-            NewUser { id: &id, name, email: &email, password_hash: password_hash(), role, timezone },
+            NewUser {
+                id: &id,
+                name,
+                email: &email,
+                password_hash: password_hash(),
+                role,
+                timezone,
+            },
         )
         .await
         .expect("user stored");
-        TestUser { token: self.state.jwt.issue(&id, role), id, name: name.into(), email }
+        TestUser {
+            token: self.state.jwt.issue(&id, role),
+            id,
+            name: name.into(),
+            email,
+        }
     }
 
     /// A slot `hours` from now, created through the API.
@@ -154,26 +204,49 @@ impl TestApp {
             "title": "Strategy session",
             "timezone": "UTC",
         });
-        let res = self.post_json("/api/consulting-slots", Some(&specialist.token), &body).await;
-        assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+        let res = self
+            .post_json("/api/consulting-slots", Some(&specialist.token), &body)
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "{}",
+            res.text().await.unwrap()
+        );
         let body: Value = res.json().await.unwrap();
         body["data"]["id"].as_str().unwrap().to_string()
     }
 
     pub async fn book(&self, slot: &str, customer: &TestUser) -> Response {
-        self.post_json(&format!("/api/consulting-slots/{slot}/book"), Some(&customer.token), &json!({})).await
+        self.post_json(
+            &format!("/api/consulting-slots/{slot}/book"),
+            Some(&customer.token),
+            &json!({}),
+        )
+        .await
     }
 
     pub async fn create_zoom(&self, slot: &str, index: &str, token: Option<&str>) -> Response {
-        self.post_json(&format!("/api/consulting-slots/{slot}/booking/{index}/create-zoom"), token, &json!({})).await
+        self.post_json(
+            &format!("/api/consulting-slots/{slot}/booking/{index}/create-zoom"),
+            token,
+            &json!({}),
+        )
+        .await
     }
 
     pub async fn query(&self, sql: &str, vars: Value) -> Vec<Value> {
-        run(&self.state.db, sql, vars).await.expect("query").all(0).expect("rows")
+        run(&self.state.db, sql, vars)
+            .await
+            .expect("query")
+            .all(0)
+            .expect("rows")
     }
 
     pub async fn count(&self, table: &str) -> usize {
-        self.query(&format!("SELECT id FROM {table}"), json!({})).await.len()
+        self.query(&format!("SELECT id FROM {table}"), json!({}))
+            .await
+            .len()
     }
 
     /// Runs the outbox worker until nothing more is due.
@@ -203,7 +276,8 @@ fn password_hash() -> &'static str {
 pub async fn json_body(res: Response) -> (StatusCode, Value) {
     let status = res.status();
     let text = res.text().await.unwrap();
-    let value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    let value =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
     (status, value)
 }
 
@@ -217,14 +291,22 @@ pub struct SmtpSink {
 impl SmtpSink {
     pub async fn start(port: u16) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let mut sink = Self { port, dir, child: None };
+        let mut sink = Self {
+            port,
+            dir,
+            child: None,
+        };
         sink.restart().await;
         sink
     }
 
     /// A sink that is not running yet (the port stays closed until `restart`).
     pub fn stopped(port: u16) -> Self {
-        Self { port, dir: tempfile::tempdir().unwrap(), child: None }
+        Self {
+            port,
+            dir: tempfile::tempdir().unwrap(),
+            child: None,
+        }
     }
 
     pub async fn restart(&mut self) {
@@ -239,7 +321,10 @@ impl SmtpSink {
             .expect("python3 with aiosmtpd (make test installs it)");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let ready = tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await;
-        assert!(matches!(ready, Ok(Ok(Some(ref l))) if l == "ready"), "SMTP sink did not start: {ready:?}");
+        assert!(
+            matches!(ready, Ok(Ok(Some(ref l))) if l == "ready"),
+            "SMTP sink did not start: {ready:?}"
+        );
         self.child = Some(child);
     }
 
@@ -268,16 +353,30 @@ impl SmtpSink {
 
 pub fn read_eml_dir(dir: &Path) -> Vec<Vec<u8>> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
-        .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "eml")).collect())
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+                .collect()
+        })
         .unwrap_or_default();
     files.sort();
-    files.into_iter().map(|p| std::fs::read(p).unwrap()).collect()
+    files
+        .into_iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect()
 }
 
 pub fn parse(bytes: &[u8]) -> Message<'_> {
-    MessageParser::default().parse(bytes).expect("a parsable message")
+    MessageParser::default()
+        .parse(bytes)
+        .expect("a parsable message")
 }
 
 pub fn to_address(m: &Message<'_>) -> String {
-    m.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or_default().to_string()
+    m.to()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .unwrap_or_default()
+        .to_string()
 }

@@ -11,7 +11,9 @@ fn appointment(booking: &str, customer_email: &str) -> Appointment {
     Appointment {
         booking_id: booking.into(),
         slot_title: "Tax advice".into(),
-        starts_at: chrono::Utc.with_ymd_and_hms(2026, 10, 25, 9, 30, 0).unwrap(),
+        starts_at: chrono::Utc
+            .with_ymd_and_hms(2026, 10, 25, 9, 30, 0)
+            .unwrap(),
         duration_minutes: 60,
         schedule_version: 0,
         specialist_name: "Dr Ann".into(),
@@ -24,12 +26,23 @@ fn appointment(booking: &str, customer_email: &str) -> Appointment {
 }
 
 fn emails(n: usize) -> Vec<OutgoingEmail> {
-    (0..n).map(|i| templates::customer_confirmation(&appointment(&format!("b{i}"), &format!("c{i}@example.com")))).collect()
+    (0..n)
+        .map(|i| {
+            templates::customer_confirmation(&appointment(
+                &format!("b{i}"),
+                &format!("c{i}@example.com"),
+            ))
+        })
+        .collect()
 }
 
 #[tokio::test]
 async fn queued_email_reaches_a_real_smtp_server_with_both_parts_and_the_invite() {
-    let app = spawn_with(Options { smtp: true, ..Default::default() }).await;
+    let app = spawn_with(Options {
+        smtp: true,
+        ..Default::default()
+    })
+    .await;
     outbox::queue(&app.state.db, &emails(1)).await.unwrap();
     assert_eq!(app.drain_outbox().await, 1);
 
@@ -38,14 +51,23 @@ async fn queued_email_reaches_a_real_smtp_server_with_both_parts_and_the_invite(
     assert_eq!(raw.len(), 1);
     let m = parse(&raw[0]);
     assert_eq!(to_address(&m), "c0@example.com");
-    assert_eq!(m.from().unwrap().first().unwrap().address().unwrap(), "no-reply@localhost");
+    assert_eq!(
+        m.from().unwrap().first().unwrap().address().unwrap(),
+        "no-reply@localhost"
+    );
     // 25 Oct 2026 is the day Berlin leaves summer time: 09:30 UTC is 10:30 CET.
-    assert_eq!(m.subject().unwrap(), "✅ Appointment Confirmed: Consulting Session on Sun 25 Oct 2026");
+    assert_eq!(
+        m.subject().unwrap(),
+        "✅ Appointment Confirmed: Consulting Session on Sun 25 Oct 2026"
+    );
     let text = m.body_text(0).unwrap();
     assert!(text.contains("Time: 10:30 (Europe/Berlin)"), "{text}");
     let html = m.body_html(0).unwrap();
     assert!(html.contains("Bob &lt;b&gt;"), "HTML escapes the name");
-    let invite = m.attachments().find(|a| a.attachment_name() == Some("invite.ics")).expect("an invite");
+    let invite = m
+        .attachments()
+        .find(|a| a.attachment_name() == Some("invite.ics"))
+        .expect("an invite");
     assert!(invite.content_type().unwrap().c_subtype.as_deref() == Some("calendar"));
     let ics = String::from_utf8(invite.contents().to_vec()).unwrap();
     assert!(ics.contains("METHOD:REQUEST\r\n"));
@@ -69,7 +91,11 @@ async fn queuing_the_same_key_twice_stores_one_email() {
 #[tokio::test]
 async fn smtp_down_keeps_rows_pending_then_delivers_each_exactly_once() {
     let port = free_port();
-    let app = spawn_with(Options { extra: vec![("SMTP_URL", format!("smtp://127.0.0.1:{port}"))], ..Default::default() }).await;
+    let app = spawn_with(Options {
+        extra: vec![("SMTP_URL", format!("smtp://127.0.0.1:{port}"))],
+        ..Default::default()
+    })
+    .await;
     outbox::queue(&app.state.db, &emails(3)).await.unwrap();
 
     assert_eq!(app.worker.run_once().await.unwrap(), 0);
@@ -79,14 +105,21 @@ async fn smtp_down_keeps_rows_pending_then_delivers_each_exactly_once() {
         assert_eq!(r.status, "pending");
         assert_eq!(r.attempts, 1);
         assert!(r.last_error.as_deref().is_some_and(|e| !e.is_empty()));
-        assert!(r.next_attempt_at > chrono::Utc::now() + chrono::Duration::seconds(20), "backs off ~30 s");
+        assert!(
+            r.next_attempt_at > chrono::Utc::now() + chrono::Duration::seconds(20),
+            "backs off ~30 s"
+        );
     }
     // Nothing is due during the back-off.
     assert_eq!(app.worker.run_once().await.unwrap(), 0);
 
     let mut sink = SmtpSink::stopped(port);
     sink.restart().await;
-    app.query("UPDATE email_outbox SET next_attempt_at = time::now()", json!({})).await;
+    app.query(
+        "UPDATE email_outbox SET next_attempt_at = time::now()",
+        json!({}),
+    )
+    .await;
     assert_eq!(app.drain_outbox().await, 3);
     assert_eq!(app.drain_outbox().await, 0);
     let received = sink.wait_for(3).await;
@@ -102,21 +135,36 @@ async fn smtp_down_keeps_rows_pending_then_delivers_each_exactly_once() {
 #[tokio::test]
 async fn a_row_that_keeps_failing_ends_failed_with_its_error() {
     let port = free_port();
-    let app = spawn_with(Options { extra: vec![("SMTP_URL", format!("smtp://127.0.0.1:{port}"))], ..Default::default() }).await;
+    let app = spawn_with(Options {
+        extra: vec![("SMTP_URL", format!("smtp://127.0.0.1:{port}"))],
+        ..Default::default()
+    })
+    .await;
     outbox::queue(&app.state.db, &emails(1)).await.unwrap();
     for _ in 0..specialistly::server::mail::worker::MAX_ATTEMPTS {
-        app.query("UPDATE email_outbox SET next_attempt_at = time::now() WHERE status = 'pending'", json!({})).await;
+        app.query(
+            "UPDATE email_outbox SET next_attempt_at = time::now() WHERE status = 'pending'",
+            json!({}),
+        )
+        .await;
         app.worker.run_once().await.unwrap();
     }
     let rows = outbox::all_rows(&app.state.db).await.unwrap();
     assert_eq!(rows[0].status, "failed");
-    assert_eq!(rows[0].attempts, specialistly::server::mail::worker::MAX_ATTEMPTS);
+    assert_eq!(
+        rows[0].attempts,
+        specialistly::server::mail::worker::MAX_ATTEMPTS
+    );
     assert!(rows[0].last_error.is_some());
 }
 
 #[tokio::test]
 async fn two_workers_on_one_database_deliver_each_message_once() {
-    let app = spawn_with(Options { smtp: true, ..Default::default() }).await;
+    let app = spawn_with(Options {
+        smtp: true,
+        ..Default::default()
+    })
+    .await;
     outbox::queue(&app.state.db, &emails(30)).await.unwrap();
     let sink_port = app.smtp.as_ref().unwrap().port;
     let second = MailWorker::new(
@@ -142,7 +190,11 @@ async fn two_workers_on_one_database_deliver_each_message_once() {
 
 #[tokio::test]
 async fn an_expired_lease_makes_a_row_due_again() {
-    let app = spawn_with(Options { smtp: true, ..Default::default() }).await;
+    let app = spawn_with(Options {
+        smtp: true,
+        ..Default::default()
+    })
+    .await;
     outbox::queue(&app.state.db, &emails(1)).await.unwrap();
     // A worker claimed the row and died: its lease ran out a minute ago.
     app.query(
@@ -164,7 +216,10 @@ async fn without_smtp_emails_are_written_as_files_and_listed_at_dev_mail() {
     let files = read_eml_dir(app.mail_dir.path());
     assert_eq!(files.len(), 2);
     let page = app.get("/dev/mail", None).await.text().await.unwrap();
-    assert!(page.contains("c0@example.com") && page.contains("c1@example.com"), "{page}");
+    assert!(
+        page.contains("c0@example.com") && page.contains("c1@example.com"),
+        "{page}"
+    );
     assert!(page.contains("Appointment Confirmed"));
 }
 
@@ -176,7 +231,11 @@ async fn dev_pages_do_not_exist_in_production() {
         ("ZOOM_CLIENT_ID", "b".into()),
         ("ZOOM_CLIENT_SECRET", "c".into()),
     ];
-    let app = spawn_with(Options { extra: zoom, ..Default::default() }).await;
+    let app = spawn_with(Options {
+        extra: zoom,
+        ..Default::default()
+    })
+    .await;
     let res = app.get("/dev/mail", None).await;
     assert_eq!(res.status(), 404);
 }

@@ -9,15 +9,26 @@ async fn a_specialist_creates_lists_edits_and_deletes_a_slot() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Sara").await;
     let body = json!({ "date": "2031-07-01", "startTime": "14:00", "duration": 60, "capacity": 3, "title": "Intro", "description": "Hello" });
-    let (status, created) = json_body(app.post_json("/api/consulting-slots", Some(&spec.token), &body).await).await;
+    let (status, created) = json_body(
+        app.post_json("/api/consulting-slots", Some(&spec.token), &body)
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
     let slot = &created["data"];
-    assert_eq!(slot["timezone"], "Europe/Berlin", "defaults to the specialist's zone");
+    assert_eq!(
+        slot["timezone"], "Europe/Berlin",
+        "defaults to the specialist's zone"
+    );
     assert_eq!(slot["startsAt"], "2031-07-01T12:00:00Z");
     assert_eq!(slot["seatsLeft"], 3);
     let id = slot["id"].as_str().unwrap();
 
-    let (_, mine) = json_body(app.get("/api/consulting-slots/mine", Some(&spec.token)).await).await;
+    let (_, mine) = json_body(
+        app.get("/api/consulting-slots/mine", Some(&spec.token))
+            .await,
+    )
+    .await;
     assert_eq!(mine["data"].as_array().unwrap().len(), 1);
 
     let res = app
@@ -33,7 +44,13 @@ async fn a_specialist_creates_lists_edits_and_deletes_a_slot() {
     assert_eq!(updated["data"]["capacity"], 5);
     assert_eq!(updated["data"]["title"], "Intro call");
 
-    let res = app.client.delete(app.url(&format!("/api/consulting-slots/{id}"))).bearer_auth(&spec.token).send().await.unwrap();
+    let res = app
+        .client
+        .delete(app.url(&format!("/api/consulting-slots/{id}")))
+        .bearer_auth(&spec.token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(app.count("slot").await, 0);
 }
@@ -59,9 +76,16 @@ async fn invalid_slot_input_gets_400_naming_the_field() {
         for (k, v) in change.as_object().unwrap() {
             body[k] = v.clone();
         }
-        let (status, res) = json_body(app.post_json("/api/consulting-slots", Some(&spec.token), &body).await).await;
+        let (status, res) = json_body(
+            app.post_json("/api/consulting-slots", Some(&spec.token), &body)
+                .await,
+        )
+        .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{field}: {res}");
-        assert!(res["message"].as_str().unwrap().contains(field), "{field}: {res}");
+        assert!(
+            res["message"].as_str().unwrap().contains(field),
+            "{field}: {res}"
+        );
     }
     assert_eq!(app.count("slot").await, 0);
 }
@@ -86,7 +110,13 @@ async fn capacity_cannot_drop_below_seats_taken_and_booked_slots_cannot_be_delet
     let (status, body) = json_body(res).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["message"].as_str().unwrap().contains("capacity"));
-    let res = app.client.delete(app.url(&format!("/api/consulting-slots/{slot}"))).bearer_auth(&spec.token).send().await.unwrap();
+    let res = app
+        .client
+        .delete(app.url(&format!("/api/consulting-slots/{slot}")))
+        .bearer_auth(&spec.token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert_eq!(app.count("slot").await, 1);
 }
@@ -121,7 +151,13 @@ async fn other_specialists_and_customers_cannot_change_a_slot() {
     let customer = app.user(Role::Customer, "Cus").await;
     let slot = app.slot(&owner, 48, 3).await;
     for token in [&other.token, &customer.token] {
-        let res = app.client.delete(app.url(&format!("/api/consulting-slots/{slot}"))).bearer_auth(token).send().await.unwrap();
+        let res = app
+            .client
+            .delete(app.url(&format!("/api/consulting-slots/{slot}")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
     }
     assert_eq!(app.count("slot").await, 1);
@@ -146,7 +182,14 @@ async fn browsing_lists_future_slots_with_seats_and_no_customer_data() {
     let text = body.to_string();
     assert!(!text.contains(&c.email) && !text.contains("Secret Name"));
 
-    let (status, _) = json_body(app.get(&format!("/api/consulting-slots?specialistId={}&page=1", spec.id), None).await).await;
+    let (status, _) = json_body(
+        app.get(
+            &format!("/api/consulting-slots?specialistId={}&page=1", spec.id),
+            None,
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = json_body(app.get("/api/consulting-slots?page=zero", None).await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);

@@ -5,11 +5,17 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use specialistly::model::Role;
 
-use crate::helpers::{json_body, parse, spawn_app, spawn_with, to_address, Options, TestApp, TestUser};
+use crate::helpers::{
+    json_body, parse, spawn_app, spawn_with, to_address, Options, TestApp, TestUser,
+};
 use crate::zoom_double::Fault;
 
 async fn zoom_app() -> TestApp {
-    spawn_with(Options { zoom: true, ..Default::default() }).await
+    spawn_with(Options {
+        zoom: true,
+        ..Default::default()
+    })
+    .await
 }
 
 /// A specialist's slot with `n` bookings; returns the specialist, the slot and the customers.
@@ -47,16 +53,36 @@ async fn creating_a_meeting_answers_200_saves_the_specs_fields_and_queues_the_em
     assert!(m["zoomMeetingId"].is_string());
     assert!(m["zoomMeetingId"].as_str().unwrap().len() >= 11);
     assert!(m["joinUrl"].as_str().unwrap().contains("?pwd="));
-    assert!(m["startUrl"].as_str().unwrap().starts_with("https://zoom.us/s/"));
+    assert!(m["startUrl"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://zoom.us/s/"));
     assert!(m["password"].as_str().unwrap().len() <= 10);
     assert!(m["createdAt"].is_string());
     assert_eq!(body["data"]["bookingDetails"]["customerName"], "Customer 0");
-    assert_eq!(body["data"]["bookingDetails"]["customerEmail"], customers[0].email.as_str());
+    assert_eq!(
+        body["data"]["bookingDetails"]["customerEmail"],
+        customers[0].email.as_str()
+    );
 
     let stored = stored_meeting(&app, &slot, 0).await;
-    let mut keys: Vec<&str> = stored.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+    let mut keys: Vec<&str> = stored
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
     keys.sort();
-    assert_eq!(keys, ["createdAt", "joinUrl", "password", "startUrl", "zoomMeetingId"]);
+    assert_eq!(
+        keys,
+        [
+            "createdAt",
+            "joinUrl",
+            "password",
+            "startUrl",
+            "zoomMeetingId"
+        ]
+    );
     assert_eq!(stored["zoomMeetingId"], m["zoomMeetingId"]);
 
     let zoom = app.zoom.as_ref().unwrap();
@@ -68,7 +94,10 @@ async fn creating_a_meeting_answers_200_saves_the_specs_fields_and_queues_the_em
     assert_eq!(sent[0]["settings"]["waiting_room"], true);
     assert_eq!(sent[0]["settings"]["join_before_host"], false);
     let requests = zoom.create_requests().await;
-    assert!(requests[0].url.path().starts_with("/v2/users/sara.spec-"), "host defaults to the specialist's email");
+    assert!(
+        requests[0].url.path().starts_with("/v2/users/sara.spec-"),
+        "host defaults to the specialist's email"
+    );
 
     let ready = app.query("SELECT recipient, text, html FROM email_outbox WHERE string::ends_with(idempotency_key, 'zoom-ready')", json!({})).await;
     assert_eq!(ready.len(), 1);
@@ -77,7 +106,10 @@ async fn creating_a_meeting_answers_200_saves_the_specs_fields_and_queues_the_em
     assert!(text.contains(m["joinUrl"].as_str().unwrap()));
     assert!(text.contains(m["zoomMeetingId"].as_str().unwrap()));
     assert!(text.contains(m["password"].as_str().unwrap()));
-    assert!(!text.contains("zoom.us/s/") && !ready[0]["html"].as_str().unwrap().contains("zoom.us/s/"), "never the start URL");
+    assert!(
+        !text.contains("zoom.us/s/") && !ready[0]["html"].as_str().unwrap().contains("zoom.us/s/"),
+        "never the start URL"
+    );
 }
 
 #[tokio::test]
@@ -88,36 +120,59 @@ async fn the_error_table_through_rest() {
 
     let (status, body) = json_body(app.create_zoom(&slot, "0", None).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(body, json!({ "success": false, "message": "Unauthorized. Please login as a specialist." }));
+    assert_eq!(
+        body,
+        json!({ "success": false, "message": "Unauthorized. Please login as a specialist." })
+    );
     let (status, _) = json_body(app.create_zoom(&slot, "0", Some("not-a-token")).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     for missing in ["doesnotexist", "not%20valid", "slot:x"] {
-        let (status, body) = json_body(app.create_zoom(missing, "0", Some(&spec.token)).await).await;
+        let (status, body) =
+            json_body(app.create_zoom(missing, "0", Some(&spec.token)).await).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
-        assert_eq!(body, json!({ "success": false, "message": "Slot not found" }));
+        assert_eq!(
+            body,
+            json!({ "success": false, "message": "Slot not found" })
+        );
     }
 
     for token in [&other.token, &customers[0].token] {
         let (status, body) = json_body(app.create_zoom(&slot, "0", Some(token)).await).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
-        assert_eq!(body, json!({ "success": false, "message": "Forbidden. You can only create Zoom meetings for your own slots." }));
+        assert_eq!(
+            body,
+            json!({ "success": false, "message": "Forbidden. You can only create Zoom meetings for your own slots." })
+        );
     }
 
     for index in ["abc", "-1", "1.5", "2", "999999999999"] {
-        let (status, body) = json_body(app.create_zoom(&slot, index, Some(&spec.token)).await).await;
+        let (status, body) =
+            json_body(app.create_zoom(&slot, index, Some(&spec.token)).await).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{index}");
-        assert_eq!(body, json!({ "success": false, "message": "Invalid booking index" }));
+        assert_eq!(
+            body,
+            json!({ "success": false, "message": "Invalid booking index" })
+        );
     }
-    assert!(app.zoom.as_ref().unwrap().meetings().is_empty(), "no refused request reached Zoom");
+    assert!(
+        app.zoom.as_ref().unwrap().meetings().is_empty(),
+        "no refused request reached Zoom"
+    );
 
     let (status, created) = json_body(app.create_zoom(&slot, "1", Some(&spec.token)).await).await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = json_body(app.create_zoom(&slot, "1", Some(&spec.token)).await).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["success"], false);
-    assert_eq!(body["message"], "Zoom meeting already created for this booking");
-    assert_eq!(body["data"]["zoomMeetingId"], created["data"]["zoomMeeting"]["zoomMeetingId"]);
+    assert_eq!(
+        body["message"],
+        "Zoom meeting already created for this booking"
+    );
+    assert_eq!(
+        body["data"]["zoomMeetingId"],
+        created["data"]["zoomMeeting"]["zoomMeetingId"]
+    );
     assert_eq!(app.zoom.as_ref().unwrap().meetings().len(), 1);
 }
 
@@ -128,11 +183,18 @@ async fn zoom_failure_gives_500_changes_nothing_and_a_retry_succeeds() {
     app.zoom.as_ref().unwrap().push_fault(Fault::ServerError);
     let (status, body) = json_body(app.create_zoom(&slot, "0", Some(&spec.token)).await).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(body, json!({ "success": false, "message": "Could not create the Zoom meeting. Please try again." }));
+    assert_eq!(
+        body,
+        json!({ "success": false, "message": "Could not create the Zoom meeting. Please try again." })
+    );
     assert!(stored_meeting(&app, &slot, 0).await.is_null());
     let claim = app.query("SELECT zoom_claim FROM booking", json!({})).await;
     assert!(claim[0]["zoom_claim"].is_null(), "the claim is released");
-    assert_eq!(app.count("email_outbox").await, 2, "no meeting email queued");
+    assert_eq!(
+        app.count("email_outbox").await,
+        2,
+        "no meeting email queued"
+    );
 
     let (status, _) = json_body(app.create_zoom(&slot, "0", Some(&spec.token)).await).await;
     assert_eq!(status, StatusCode::OK);
@@ -144,7 +206,9 @@ async fn ten_creations_share_one_token_and_a_revoked_token_is_replaced_once() {
     let app = zoom_app().await;
     let (spec, slot, _) = booked_slot(&app, 10).await;
     for i in 0..9 {
-        let res = app.create_zoom(&slot, &i.to_string(), Some(&spec.token)).await;
+        let res = app
+            .create_zoom(&slot, &i.to_string(), Some(&spec.token))
+            .await;
         assert_eq!(res.status(), StatusCode::OK);
     }
     let zoom = app.zoom.as_ref().unwrap();
@@ -165,14 +229,27 @@ async fn a_429_is_retried_after_retry_after_but_the_daily_limit_is_reported() {
     let started = std::time::Instant::now();
     let res = app.create_zoom(&slot, "0", Some(&spec.token)).await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert!(started.elapsed() >= Duration::from_millis(900), "waited for Retry-After");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "waited for Retry-After"
+    );
     assert_eq!(zoom.create_requests().await.len(), 2);
 
     zoom.push_fault(Fault::DailyLimit);
     let (status, body) = json_body(app.create_zoom(&slot, "1", Some(&spec.token)).await).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(body["message"].as_str().unwrap().contains("100 meeting creations per host per day"), "{body}");
-    assert_eq!(zoom.create_requests().await.len(), 3, "the daily limit is not retried");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("100 meeting creations per host per day"),
+        "{body}"
+    );
+    assert_eq!(
+        zoom.create_requests().await.len(),
+        3,
+        "the daily limit is not retried"
+    );
     assert!(stored_meeting(&app, &slot, 1).await.is_null());
 }
 
@@ -180,13 +257,29 @@ async fn a_429_is_retried_after_retry_after_but_the_daily_limit_is_reported() {
 async fn twenty_concurrent_clicks_create_exactly_one_meeting() {
     let app = zoom_app().await;
     let (spec, slot, _) = booked_slot(&app, 1).await;
-    app.zoom.as_ref().unwrap().push_fault(Fault::Slow(Duration::from_millis(300)));
+    app.zoom
+        .as_ref()
+        .unwrap()
+        .push_fault(Fault::Slow(Duration::from_millis(300)));
     let results = join_all((0..20).map(|_| app.create_zoom(&slot, "0", Some(&spec.token)))).await;
     let statuses: Vec<u16> = results.iter().map(|r| r.status().as_u16()).collect();
-    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 19, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        19,
+        "{statuses:?}"
+    );
     assert_eq!(app.zoom.as_ref().unwrap().meetings().len(), 1);
-    let ready = app.query("SELECT id FROM email_outbox WHERE string::ends_with(idempotency_key, 'zoom-ready')", json!({})).await;
+    let ready = app
+        .query(
+            "SELECT id FROM email_outbox WHERE string::ends_with(idempotency_key, 'zoom-ready')",
+            json!({}),
+        )
+        .await;
     assert_eq!(ready.len(), 1);
 }
 
@@ -201,13 +294,21 @@ async fn a_failed_save_after_zooms_answer_deletes_the_meeting_at_zoom() {
         // While Zoom is answering, the claim is taken away (as if its lease had expired and
         // another request had claimed the booking), so saving must fail.
         tokio::time::sleep(Duration::from_millis(300)).await;
-        app.query("UPDATE booking SET zoom_claim.token = 'someone-else'", json!({})).await;
+        app.query(
+            "UPDATE booking SET zoom_claim.token = 'someone-else'",
+            json!({}),
+        )
+        .await;
     };
     let (res, _) = tokio::join!(request, sabotage);
     let (status, body) = json_body(res).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
     assert_eq!(zoom.meetings().len(), 1);
-    assert_eq!(zoom.deleted().len(), 1, "the orphaned meeting is deleted at Zoom");
+    assert_eq!(
+        zoom.deleted().len(),
+        1,
+        "the orphaned meeting is deleted at Zoom"
+    );
     assert!(stored_meeting(&app, &slot, 0).await.is_null());
 }
 
@@ -215,41 +316,91 @@ async fn a_failed_save_after_zooms_answer_deletes_the_meeting_at_zoom() {
 async fn an_expired_claim_lets_the_specialist_try_again() {
     let app = zoom_app().await;
     let (spec, slot, _) = booked_slot(&app, 1).await;
-    app.query("UPDATE booking SET zoom_claim = { token: 'crashed', until: time::now() + 1m }", json!({})).await;
+    app.query(
+        "UPDATE booking SET zoom_claim = { token: 'crashed', until: time::now() + 1m }",
+        json!({}),
+    )
+    .await;
     let (status, body) = json_body(app.create_zoom(&slot, "0", Some(&spec.token)).await).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert_eq!(body["message"], "Zoom meeting creation is already in progress");
-    app.query("UPDATE booking SET zoom_claim.until = time::now() - 1s", json!({})).await;
-    assert_eq!(app.create_zoom(&slot, "0", Some(&spec.token)).await.status(), StatusCode::OK);
+    assert_eq!(
+        body["message"],
+        "Zoom meeting creation is already in progress"
+    );
+    app.query(
+        "UPDATE booking SET zoom_claim.until = time::now() - 1s",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        app.create_zoom(&slot, "0", Some(&spec.token))
+            .await
+            .status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn three_bookings_get_three_meetings_and_three_emails_each_to_its_customer() {
-    let app = spawn_with(Options { zoom: true, smtp: true, ..Default::default() }).await;
+    let app = spawn_with(Options {
+        zoom: true,
+        smtp: true,
+        ..Default::default()
+    })
+    .await;
     let (spec, slot, customers) = booked_slot(&app, 3).await;
     app.drain_outbox().await;
     let before = app.smtp.as_ref().unwrap().wait_for(6).await.len();
-    assert_eq!(before, 6, "three confirmations and three specialist notifications");
+    assert_eq!(
+        before, 6,
+        "three confirmations and three specialist notifications"
+    );
     let mut ids = Vec::new();
     for i in 0..3 {
-        let (status, body) = json_body(app.create_zoom(&slot, &i.to_string(), Some(&spec.token)).await).await;
+        let (status, body) = json_body(
+            app.create_zoom(&slot, &i.to_string(), Some(&spec.token))
+                .await,
+        )
+        .await;
         assert_eq!(status, StatusCode::OK);
-        ids.push(body["data"]["zoomMeeting"]["zoomMeetingId"].as_str().unwrap().to_string());
+        ids.push(
+            body["data"]["zoomMeeting"]["zoomMeetingId"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
     }
     ids.dedup();
     assert_eq!(ids.len(), 3);
     assert_eq!(app.drain_outbox().await, 3);
     let all = app.smtp.as_ref().unwrap().wait_for(9).await;
-    let ready: Vec<_> = all.iter().map(|r| parse(r)).filter(|m| m.subject().unwrap_or_default().starts_with("🎥 Zoom Meeting Ready")).collect();
+    let ready: Vec<_> = all
+        .iter()
+        .map(|r| parse(r))
+        .filter(|m| {
+            m.subject()
+                .unwrap_or_default()
+                .starts_with("🎥 Zoom Meeting Ready")
+        })
+        .collect();
     assert_eq!(ready.len(), 3);
     for (i, customer) in customers.iter().enumerate() {
-        let m = ready.iter().find(|m| to_address(m) == customer.email).expect("each customer gets one");
+        let m = ready
+            .iter()
+            .find(|m| to_address(m) == customer.email)
+            .expect("each customer gets one");
         let text = m.body_text(0).unwrap();
-        assert!(text.contains(&ids[i]), "customer {i} gets their own meeting");
+        assert!(
+            text.contains(&ids[i]),
+            "customer {i} gets their own meeting"
+        );
         for (j, other) in customers.iter().enumerate() {
             if j != i {
                 assert!(!text.contains(&ids[j]));
-                assert!(!String::from_utf8_lossy(m.raw_message()).contains(&other.email), "no other customer's address");
+                assert!(
+                    !String::from_utf8_lossy(m.raw_message()).contains(&other.email),
+                    "no other customer's address"
+                );
             }
         }
     }
@@ -264,8 +415,19 @@ async fn the_simulated_provider_makes_obviously_fake_meetings_on_the_apps_host()
     let m = &body["data"]["zoomMeeting"];
     assert!(m["zoomMeetingId"].as_str().unwrap().starts_with("sim-"));
     let join = m["joinUrl"].as_str().unwrap();
-    assert!(join.starts_with("http://127.0.0.1:3000/dev/zoom/sim-"), "{join}");
-    let page = app.get(&format!("/dev/zoom/{}", m["zoomMeetingId"].as_str().unwrap()), None).await.text().await.unwrap();
+    assert!(
+        join.starts_with("http://127.0.0.1:3000/dev/zoom/sim-"),
+        "{join}"
+    );
+    let page = app
+        .get(
+            &format!("/dev/zoom/{}", m["zoomMeetingId"].as_str().unwrap()),
+            None,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("simulated"));
 }
 
@@ -274,10 +436,17 @@ async fn start_meeting_redirects_to_a_fresh_start_url_for_the_specialist_only() 
     let app = zoom_app().await;
     let (spec, slot, customers) = booked_slot(&app, 1).await;
     app.create_zoom(&slot, "0", Some(&spec.token)).await;
-    let res = app.get(&format!("/meetings/{slot}/0/start"), Some(&spec.token)).await;
+    let res = app
+        .get(&format!("/meetings/{slot}/0/start"), Some(&spec.token))
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let location = res.headers()["location"].to_str().unwrap();
     assert!(location.contains("zak=fresh-"), "{location}");
-    let res = app.get(&format!("/api/consulting-slots/{slot}/booking/0/start-url"), Some(&customers[0].token)).await;
+    let res = app
+        .get(
+            &format!("/api/consulting-slots/{slot}/booking/0/start-url"),
+            Some(&customers[0].token),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }

@@ -48,8 +48,15 @@ pub struct ZoomDouble {
 impl ZoomDouble {
     pub async fn start() -> Self {
         let server = MockServer::start().await;
-        let shared = Arc::new(Mutex::new(Shared { next_id: 85_012_345_678, ..Default::default() }));
-        Mock::given(method("POST")).and(path("/oauth/token")).respond_with(TokenEndpoint(shared.clone())).mount(&server).await;
+        let shared = Arc::new(Mutex::new(Shared {
+            next_id: 85_012_345_678,
+            ..Default::default()
+        }));
+        Mock::given(method("POST"))
+            .and(path("/oauth/token"))
+            .respond_with(TokenEndpoint(shared.clone()))
+            .mount(&server)
+            .await;
         Mock::given(method("POST"))
             .and(path_regex(r"^/v2/users/[^/]+/meetings$"))
             .respond_with(CreateEndpoint(shared.clone()))
@@ -74,7 +81,10 @@ impl ZoomDouble {
             ("ZOOM_CLIENT_ID", CLIENT_ID.into()),
             ("ZOOM_CLIENT_SECRET", CLIENT_SECRET.into()),
             ("ZOOM_API_URL", format!("{}/v2", self.server.uri())),
-            ("ZOOM_OAUTH_URL", format!("{}/oauth/token", self.server.uri())),
+            (
+                "ZOOM_OAUTH_URL",
+                format!("{}/oauth/token", self.server.uri()),
+            ),
         ]
     }
 
@@ -116,19 +126,32 @@ impl Respond for TokenEndpoint {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let expected = format!(
             "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"))
+            base64::engine::general_purpose::STANDARD
+                .encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"))
         );
-        let auth = req.headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let auth = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
         if auth != expected {
             return ResponseTemplate::new(401).set_body_json(json!({ "reason": "Invalid client_id or client_secret", "error": "invalid_client" }));
         }
-        let query: Vec<(String, String)> = req.url.query_pairs().map(|(k, v)| (k.into(), v.into())).collect();
+        let query: Vec<(String, String)> = req
+            .url
+            .query_pairs()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
         let has = |k: &str, v: &str| query.iter().any(|(a, b)| a == k && b == v);
         if !has("grant_type", "account_credentials") {
-            return ResponseTemplate::new(400).set_body_json(json!({ "reason": "Unsupported grant type", "error": "unsupported_grant_type" }));
+            return ResponseTemplate::new(400).set_body_json(
+                json!({ "reason": "Unsupported grant type", "error": "unsupported_grant_type" }),
+            );
         }
         if !has("account_id", ACCOUNT_ID) {
-            return ResponseTemplate::new(400).set_body_json(json!({ "reason": "Invalid account_id", "error": "invalid_request" }));
+            return ResponseTemplate::new(400).set_body_json(
+                json!({ "reason": "Invalid account_id", "error": "invalid_request" }),
+            );
         }
         let mut s = self.0.lock().unwrap();
         s.tokens_issued += 1;
@@ -142,8 +165,13 @@ impl Respond for TokenEndpoint {
 }
 
 fn bearer_ok(shared: &Mutex<Shared>, req: &Request) -> bool {
-    let auth = req.headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    auth.strip_prefix("Bearer ").is_some_and(|t| shared.lock().unwrap().valid_tokens.contains(t))
+    let auth = req
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    auth.strip_prefix("Bearer ")
+        .is_some_and(|t| shared.lock().unwrap().valid_tokens.contains(t))
 }
 
 /// Checks the body of `POST /users/{userId}/meetings` as Zoom validates it.
@@ -155,22 +183,47 @@ fn check_meeting_body(body: &Value) -> Result<(), String> {
     if body["type"] != json!(2) {
         return Err("type must be 2 (scheduled)".into());
     }
-    let start = body["start_time"].as_str().ok_or("start_time must be a string")?;
-    chrono::NaiveDateTime::parse_from_str(start, "%Y-%m-%dT%H:%M:%SZ").map_err(|_| "start_time must be yyyy-MM-ddTHH:mm:ssZ")?;
-    body["duration"].as_u64().filter(|d| *d > 0).ok_or("duration must be a positive integer")?;
-    let tz = body["timezone"].as_str().ok_or("timezone must be a string")?;
-    tz.parse::<chrono_tz::Tz>().map_err(|_| "timezone is not a valid zone")?;
-    if body["agenda"].as_str().ok_or("agenda must be a string")?.chars().count() > 2000 {
+    let start = body["start_time"]
+        .as_str()
+        .ok_or("start_time must be a string")?;
+    chrono::NaiveDateTime::parse_from_str(start, "%Y-%m-%dT%H:%M:%SZ")
+        .map_err(|_| "start_time must be yyyy-MM-ddTHH:mm:ssZ")?;
+    body["duration"]
+        .as_u64()
+        .filter(|d| *d > 0)
+        .ok_or("duration must be a positive integer")?;
+    let tz = body["timezone"]
+        .as_str()
+        .ok_or("timezone must be a string")?;
+    tz.parse::<chrono_tz::Tz>()
+        .map_err(|_| "timezone is not a valid zone")?;
+    if body["agenda"]
+        .as_str()
+        .ok_or("agenda must be a string")?
+        .chars()
+        .count()
+        > 2000
+    {
         return Err("agenda is longer than 2000 characters".into());
     }
-    let password = body["password"].as_str().ok_or("password must be a string")?;
+    let password = body["password"]
+        .as_str()
+        .ok_or("password must be a string")?;
     if password.is_empty()
         || password.len() > 10
-        || !password.chars().all(|c| c.is_ascii_alphanumeric() || "@-_*".contains(c))
+        || !password
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "@-_*".contains(c))
     {
         return Err("password must be at most 10 characters from [a-zA-Z0-9@-_*]".into());
     }
-    for key in ["waiting_room", "join_before_host", "host_video", "participant_video", "mute_upon_entry"] {
+    for key in [
+        "waiting_room",
+        "join_before_host",
+        "host_video",
+        "participant_video",
+        "mute_upon_entry",
+    ] {
         if !body["settings"][key].is_boolean() {
             return Err(format!("settings.{key} must be a boolean"));
         }
@@ -240,9 +293,19 @@ impl Respond for MeetingEndpoint {
         if !bearer_ok(&self.0, req) {
             return zoom_error(401, 124, "Invalid access token.");
         }
-        let id = req.url.path().rsplit('/').next().unwrap_or_default().to_string();
+        let id = req
+            .url
+            .path()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
         let mut s = self.0.lock().unwrap();
-        let exists = s.meetings_created.len() as u64 >= id.parse::<u64>().unwrap_or(0).saturating_sub(85_012_345_678)
+        let exists = s.meetings_created.len() as u64
+            >= id
+                .parse::<u64>()
+                .unwrap_or(0)
+                .saturating_sub(85_012_345_678)
             && !s.deleted.contains(&id);
         if !exists {
             return zoom_error(404, 3001, "Meeting does not exist: ".to_string().as_str());

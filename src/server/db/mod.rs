@@ -22,16 +22,20 @@ pub async fn connect(config: &Config) -> anyhow::Result<Db> {
     if let Some(path) = url.strip_prefix("surrealkv://") {
         let dir = std::path::Path::new(path.split('?').next().unwrap_or(path));
         if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
         }
     }
     let db = surrealdb::engine::any::connect(url.as_str())
         .await
         .with_context(|| format!("connecting to the database at {url}"))?;
     if let (Some(username), Some(password)) = (&config.surreal_user, &config.surreal_pass) {
-        db.signin(Root { username: username.clone(), password: password.clone() })
-            .await
-            .context("signing in to the database")?;
+        db.signin(Root {
+            username: username.clone(),
+            password: password.clone(),
+        })
+        .await
+        .context("signing in to the database")?;
     }
     db.use_ns(config.surreal_ns.clone())
         .use_db(config.surreal_db.clone())
@@ -83,7 +87,10 @@ impl DbError {
 
 /// A THROW's message may come wrapped ("An error occurred: …"); keep only ours.
 fn thrown_message(message: &str) -> String {
-    message.strip_prefix("An error occurred: ").unwrap_or(message).to_string()
+    message
+        .strip_prefix("An error occurred: ")
+        .unwrap_or(message)
+        .to_string()
 }
 
 /// "Database index `user_email_unique` already contains …" → `user_email_unique`.
@@ -101,11 +108,15 @@ pub struct Rows(IndexedResults);
 impl Rows {
     /// All rows a statement returned, decoded through serde.
     pub fn all<T: DeserializeOwned>(&mut self, statement: usize) -> Result<Vec<T>, DbError> {
-        let values: Vec<serde_json::Value> =
-            self.0.take(statement).map_err(|e| DbError::Decode(e.to_string()))?;
+        let values: Vec<serde_json::Value> = self
+            .0
+            .take(statement)
+            .map_err(|e| DbError::Decode(e.to_string()))?;
         values
             .into_iter()
-            .map(|v| serde_json::from_value(v.clone()).map_err(|e| DbError::Decode(format!("{e}: {v}"))))
+            .map(|v| {
+                serde_json::from_value(v.clone()).map_err(|e| DbError::Decode(format!("{e}: {v}")))
+            })
             .collect()
     }
 
@@ -122,7 +133,12 @@ impl Rows {
 /// Runs `sql` with `vars` (a JSON object) and returns its results, or the most specific
 /// error among the statements: in a failed transaction only one statement holds the real
 /// cause, the others just say they were not executed.
-pub async fn run(db: &Db, sql: &str, vars: serde_json::Value) -> Result<Rows, DbError> {
+pub async fn run(db: &Db, sql: &str, mut vars: serde_json::Value) -> Result<Rows, DbError> {
+    // JSON null would arrive as SurrealQL NULL, which `option<T>` fields refuse; an absent
+    // parameter is NONE, which is what an unset optional value means here.
+    if let Some(map) = vars.as_object_mut() {
+        map.retain(|_, v| !v.is_null());
+    }
     let mut response = db.query(sql).bind(vars).await.map_err(DbError::classify)?;
     let errors: HashMap<usize, surrealdb::Error> = response.take_errors();
     if errors.is_empty() {
@@ -134,8 +150,12 @@ pub async fn run(db: &Db, sql: &str, vars: serde_json::Value) -> Result<Rows, Db
         .iter()
         .map(|(_, e)| e)
         .find(|e| {
-            !matches!(e.query_details(), Some(QueryError::NotExecuted) | Some(QueryError::Cancelled))
-                && !e.message().contains("not executed due to a failed transaction")
+            !matches!(
+                e.query_details(),
+                Some(QueryError::NotExecuted) | Some(QueryError::Cancelled)
+            ) && !e
+                .message()
+                .contains("not executed due to a failed transaction")
         })
         .or_else(|| errors.first().map(|(_, e)| e))
         .cloned()

@@ -21,7 +21,7 @@ const MIGRATIONS: &[Migration] = &[
 DEFINE TABLE IF NOT EXISTS user SCHEMAFULL;
 DEFINE FIELD IF NOT EXISTS name ON user TYPE string
     ASSERT string::len($value) >= 1 AND string::len($value) <= 100;
-DEFINE FIELD IF NOT EXISTS email ON user TYPE string ASSERT string::is::email($value);
+DEFINE FIELD IF NOT EXISTS email ON user TYPE string ASSERT string::is_email($value);
 DEFINE FIELD IF NOT EXISTS password_hash ON user TYPE string;
 DEFINE FIELD IF NOT EXISTS role ON user TYPE string ASSERT $value IN ['customer', 'specialist'];
 DEFINE FIELD IF NOT EXISTS timezone ON user TYPE string ASSERT string::len($value) >= 1;
@@ -41,7 +41,7 @@ DEFINE INDEX IF NOT EXISTS user_email_unique ON user FIELDS email UNIQUE;
         sql: r#"
 DEFINE TABLE IF NOT EXISTS email_outbox SCHEMAFULL;
 DEFINE FIELD IF NOT EXISTS idempotency_key ON email_outbox TYPE string;
-DEFINE FIELD IF NOT EXISTS recipient ON email_outbox TYPE string ASSERT string::is::email($value);
+DEFINE FIELD IF NOT EXISTS recipient ON email_outbox TYPE string ASSERT string::is_email($value);
 DEFINE FIELD IF NOT EXISTS subject ON email_outbox TYPE string;
 DEFINE FIELD IF NOT EXISTS text ON email_outbox TYPE string;
 DEFINE FIELD IF NOT EXISTS html ON email_outbox TYPE string;
@@ -79,7 +79,7 @@ DEFINE FIELD IF NOT EXISTS duration ON slot TYPE int ASSERT $value >= 15 AND $va
 DEFINE FIELD IF NOT EXISTS capacity ON slot TYPE int ASSERT $value >= 1 AND $value <= 100;
 -- Seats held by active bookings: every booking bumps it with a conditional update, so
 -- concurrent bookings of one slot collide on this record instead of overbooking.
-DEFINE FIELD IF NOT EXISTS booked ON slot TYPE int DEFAULT 0 ASSERT $value >= 0 AND $value <= capacity;
+DEFINE FIELD IF NOT EXISTS booked ON slot TYPE int DEFAULT 0 ASSERT $value >= 0;
 -- Bookings ever made; the next booking's bookingIndex. Never decremented.
 DEFINE FIELD IF NOT EXISTS next_index ON slot TYPE int DEFAULT 0 ASSERT $value >= 0;
 -- Bumped whenever the time changes, for the calendar invite's SEQUENCE.
@@ -99,16 +99,18 @@ DEFINE FIELD IF NOT EXISTS additional_notes ON booking TYPE option<string>
     ASSERT $value = NONE OR string::len($value) <= 1000;
 DEFINE FIELD IF NOT EXISTS status ON booking TYPE string DEFAULT 'active'
     ASSERT $value IN ['active', 'cancelled'];
+-- Nested fields are optional only so that a booking without a meeting passes; the
+-- application always writes all five together.
 DEFINE FIELD IF NOT EXISTS zoom_meeting ON booking TYPE option<object>;
-DEFINE FIELD IF NOT EXISTS zoom_meeting.zoomMeetingId ON booking TYPE string;
-DEFINE FIELD IF NOT EXISTS zoom_meeting.joinUrl ON booking TYPE string;
-DEFINE FIELD IF NOT EXISTS zoom_meeting.startUrl ON booking TYPE string;
-DEFINE FIELD IF NOT EXISTS zoom_meeting.password ON booking TYPE string;
-DEFINE FIELD IF NOT EXISTS zoom_meeting.createdAt ON booking TYPE datetime;
+DEFINE FIELD IF NOT EXISTS zoom_meeting.zoomMeetingId ON booking TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS zoom_meeting.joinUrl ON booking TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS zoom_meeting.startUrl ON booking TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS zoom_meeting.password ON booking TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS zoom_meeting.createdAt ON booking TYPE option<datetime>;
 -- A live claim means one request is talking to Zoom for this booking right now.
 DEFINE FIELD IF NOT EXISTS zoom_claim ON booking TYPE option<object>;
-DEFINE FIELD IF NOT EXISTS zoom_claim.token ON booking TYPE string;
-DEFINE FIELD IF NOT EXISTS zoom_claim.until ON booking TYPE datetime;
+DEFINE FIELD IF NOT EXISTS zoom_claim.token ON booking TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS zoom_claim.until ON booking TYPE option<datetime>;
 DEFINE INDEX IF NOT EXISTS booking_slot_index_unique ON booking FIELDS slot, index UNIQUE;
 DEFINE INDEX IF NOT EXISTS booking_slot_customer_unique ON booking FIELDS slot, customer UNIQUE;
 DEFINE INDEX IF NOT EXISTS booking_customer ON booking FIELDS customer;
@@ -155,13 +157,18 @@ pub async fn migrate(db: &Db) -> anyhow::Result<i64> {
                 m.sql
             );
             match run(db, &sql, json!({ "version": m.version, "name": m.name })).await {
-                Ok(_) => tracing::info!(version = m.version, name = m.name, "applied schema migration"),
+                Ok(_) => tracing::info!(
+                    version = m.version,
+                    name = m.name,
+                    "applied schema migration"
+                ),
                 Err(DbError::Conflict) | Err(DbError::Other(_)) if attempt < 4 => {
                     raced = true;
                     break;
                 }
                 Err(e) => {
-                    return Err(anyhow::anyhow!(e)).with_context(|| format!("applying migration {}", m.version))
+                    return Err(anyhow::anyhow!(e))
+                        .with_context(|| format!("applying migration {}", m.version))
                 }
             }
         }
@@ -174,8 +181,12 @@ pub async fn migrate(db: &Db) -> anyhow::Result<i64> {
 }
 
 async fn current_version(db: &Db) -> anyhow::Result<i64> {
-    let mut rows = run(db, "SELECT version FROM schema_migration ORDER BY version DESC LIMIT 1", json!({}))
-        .await
-        .context("reading the schema version")?;
+    let mut rows = run(
+        db,
+        "SELECT version FROM schema_migration ORDER BY version DESC LIMIT 1",
+        json!({}),
+    )
+    .await
+    .context("reading the schema version")?;
     Ok(rows.first::<Applied>(0)?.map(|a| a.version).unwrap_or(0))
 }

@@ -45,7 +45,10 @@ pub fn escape_text(value: &str) -> String {
 
 /// A parameter value (CN=…) may not hold quotes or control characters; quote it.
 fn param_value(value: &str) -> String {
-    let clean: String = value.chars().filter(|c| *c != '"' && !c.is_control()).collect();
+    let clean: String = value
+        .chars()
+        .filter(|c| *c != '"' && !c.is_control())
+        .collect();
     format!("\"{clean}\"")
 }
 
@@ -83,7 +86,11 @@ pub fn render(invite: &Invite<'_>) -> String {
         format!("DTEND:{}", stamp(ends_at)),
         format!("SUMMARY:{}", escape_text(invite.summary)),
         format!("DESCRIPTION:{}", escape_text(invite.description)),
-        format!("ORGANIZER;CN={}:mailto:{}", param_value(invite.organizer_name), invite.organizer_email),
+        format!(
+            "ORGANIZER;CN={}:mailto:{}",
+            param_value(invite.organizer_name),
+            invite.organizer_email
+        ),
         format!(
             "ATTENDEE;CN={};ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED:mailto:{}",
             param_value(invite.attendee_name),

@@ -54,8 +54,13 @@ pub fn bind_emails(emails: &[OutgoingEmail]) -> Value {
 
 /// Queues emails on their own (for changes that have no transaction of their own).
 pub async fn queue(db: &Db, emails: &[OutgoingEmail]) -> Result<(), DbError> {
-    let sql = format!("BEGIN TRANSACTION; {} COMMIT TRANSACTION;", queue_statement("emails"));
-    run(db, &sql, json!({ "emails": bind_emails(emails) })).await.map(|_| ())
+    let sql = format!(
+        "BEGIN TRANSACTION; {} COMMIT TRANSACTION;",
+        queue_statement("emails")
+    );
+    run(db, &sql, json!({ "emails": bind_emails(emails) }))
+        .await
+        .map(|_| ())
 }
 
 /// A row claimed for delivery.

@@ -48,7 +48,10 @@ pub fn escape_html(value: &str) -> String {
 
 /// Names go into subjects: no line breaks, whatever a user typed.
 fn one_line(value: &str) -> String {
-    value.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    value
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 fn html_page(title: &str, body: &str) -> String {
@@ -74,7 +77,10 @@ fn p(text: &str) -> String {
 }
 
 fn list(items: &[&str]) -> String {
-    let lis: String = items.iter().map(|i| format!(r#"<li style="margin:0 0 4px;">{i}</li>"#)).collect();
+    let lis: String = items
+        .iter()
+        .map(|i| format!(r#"<li style="margin:0 0 4px;">{i}</li>"#))
+        .collect();
     format!(r#"<ul style="margin:0 0 12px;padding-left:20px;">{lis}</ul>"#)
 }
 
@@ -88,12 +94,17 @@ fn details_html(rows: &[(&str, String)]) -> String {
             )
         })
         .collect();
-    format!(r#"<table role="presentation" cellpadding="0" cellspacing="0" style="margin:0 0 12px;">{trs}</table>"#)
+    format!(
+        r#"<table role="presentation" cellpadding="0" cellspacing="0" style="margin:0 0 12px;">{trs}</table>"#
+    )
 }
 
 fn invite(a: &Appointment, sequence: u32, join_url: Option<&str>) -> Attachment {
     let description = match join_url {
-        Some(url) => format!("Consulting session with {}.\nJoin Zoom: {url}", a.specialist_name),
+        Some(url) => format!(
+            "Consulting session with {}.\nJoin Zoom: {url}",
+            a.specialist_name
+        ),
         None => format!(
             "Consulting session with {}. The Zoom link will follow by email.",
             a.specialist_name
@@ -192,7 +203,10 @@ pub fn specialist_notification(a: &Appointment) -> OutgoingEmail {
     let tz = &a.specialist_timezone;
     let date = time_fmt::date_in(a.starts_at, tz);
     let time = time_fmt::time_in(a.starts_at, tz);
-    let subject = format!("🎯 New Appointment: {} on {date} at {time}", one_line(&a.customer_name));
+    let subject = format!(
+        "🎯 New Appointment: {} on {date} at {time}",
+        one_line(&a.customer_name)
+    );
     let text = format!(
         "Hello {specialist},
 
@@ -246,7 +260,10 @@ pub fn zoom_meeting_ready(a: &Appointment, m: &MeetingDetails) -> OutgoingEmail 
     let tz = &a.customer_timezone;
     let date = time_fmt::date_in(a.starts_at, tz);
     let time = time_fmt::time_in(a.starts_at, tz);
-    let subject = format!("🎥 Zoom Meeting Ready: {} on {date}", one_line(&a.specialist_name));
+    let subject = format!(
+        "🎥 Zoom Meeting Ready: {} on {date}",
+        one_line(&a.specialist_name)
+    );
     let text = format!(
         "Hello {customer},
 
@@ -295,7 +312,10 @@ See you at the meeting!
         ]),
         h2("🎥 JOIN VIA ZOOM"),
         button,
-        details_html(&[("Meeting ID", m.meeting_id.clone()), ("Password", m.password.clone())]),
+        details_html(&[
+            ("Meeting ID", m.meeting_id.clone()),
+            ("Password", m.password.clone()),
+        ]),
         h2("✨ PRO TIPS"),
         list(&[
             "Join 5 minutes early to test your audio and video",
@@ -353,7 +373,10 @@ The attached calendar invite replaces the earlier one.
     ]
     .concat();
     OutgoingEmail {
-        idempotency_key: format!("booking:{}:rescheduled:{}", a.booking_id, a.schedule_version),
+        idempotency_key: format!(
+            "booking:{}:rescheduled:{}",
+            a.booking_id, a.schedule_version
+        ),
         to: a.customer_email.clone(),
         html: html_page(&subject, &body),
         subject,
@@ -392,12 +415,19 @@ mod tests {
     #[test]
     fn customer_confirmation_uses_the_customers_zone_and_the_spec_wording() {
         let e = customer_confirmation(&appointment());
-        assert_eq!(e.subject, "✅ Appointment Confirmed: Consulting Session on Sun 29 Mar 2026");
+        assert_eq!(
+            e.subject,
+            "✅ Appointment Confirmed: Consulting Session on Sun 29 Mar 2026"
+        );
         assert_eq!(e.to, "bob@example.com");
         assert!(e.text.contains("Time: 14:00 (Europe/Berlin)"));
         assert!(e.text.contains("Duration: 45 minutes"));
-        assert!(e.text.contains("Your specialist will create the Zoom meeting link shortly before your appointment."));
-        assert!(e.text.contains("You'll receive a Zoom meeting link 30 minutes before the session"));
+        assert!(e.text.contains(
+            "Your specialist will create the Zoom meeting link shortly before your appointment."
+        ));
+        assert!(e
+            .text
+            .contains("You'll receive a Zoom meeting link 30 minutes before the session"));
         assert_eq!(e.idempotency_key, "booking:b1:customer-confirmation");
         assert_eq!(e.attachments.len(), 1);
         assert!(e.attachments[0].content.contains("SEQUENCE:0"));
@@ -407,10 +437,17 @@ mod tests {
     fn specialist_notification_uses_the_specialists_zone() {
         let e = specialist_notification(&appointment());
         // 12:00 UTC is 08:00 in New York (already on summer time since 8 Mar).
-        assert!(e.subject.ends_with("on Sun 29 Mar 2026 at 08:00 (America/New_York)"), "{}", e.subject);
+        assert!(
+            e.subject
+                .ends_with("on Sun 29 Mar 2026 at 08:00 (America/New_York)"),
+            "{}",
+            e.subject
+        );
         assert!(e.text.contains("Customer: "));
         assert!(e.text.contains("(bob@example.com)"));
-        assert!(e.text.contains("Recommended: Create the meeting 30 minutes before the scheduled time."));
+        assert!(e
+            .text
+            .contains("Recommended: Create the meeting 30 minutes before the scheduled time."));
         assert_eq!(e.to, "ann@example.com");
     }
 
@@ -420,7 +457,10 @@ mod tests {
         for e in [customer_confirmation(&a), specialist_notification(&a)] {
             assert!(!e.html.contains("<script>"), "{}", e.html);
             assert!(!e.html.contains("<b>Ann</b>"));
-            assert!(e.html.contains("&lt;script&gt;") || e.html.contains("Dr &lt;b&gt;Ann&lt;/b&gt; &amp; Co"));
+            assert!(
+                e.html.contains("&lt;script&gt;")
+                    || e.html.contains("Dr &lt;b&gt;Ann&lt;/b&gt; &amp; Co")
+            );
             assert!(!e.subject.contains('\n') && !e.subject.contains('\r'));
         }
     }
@@ -434,11 +474,15 @@ mod tests {
             password: "Xy12ab".into(),
         };
         let e = zoom_meeting_ready(&a, &m);
-        assert!(e.subject.starts_with("🎥 Zoom Meeting Ready: Dr <b>Ann</b> & Co on Sun 29 Mar 2026"));
+        assert!(e
+            .subject
+            .starts_with("🎥 Zoom Meeting Ready: Dr <b>Ann</b> & Co on Sun 29 Mar 2026"));
         assert!(e.text.contains("Meeting ID: 12345678901"));
         assert!(e.text.contains("Password: Xy12ab"));
         assert!(e.text.contains("https://zoom.us/j/12345678901?pwd=abc"));
-        assert!(e.html.contains("href=\"https://zoom.us/j/12345678901?pwd=abc\""));
+        assert!(e
+            .html
+            .contains("href=\"https://zoom.us/j/12345678901?pwd=abc\""));
         let ics = e.attachments[0].content.replace("\r\n ", "");
         assert!(ics.contains("UID:booking-b1@specialistly"));
         assert!(ics.contains("SEQUENCE:1"));

@@ -31,7 +31,10 @@ impl MailTransport {
             None => {
                 std::fs::create_dir_all(&config.mail_dir)
                     .with_context(|| format!("creating MAIL_DIR {}", config.mail_dir.display()))?;
-                Ok(Self::Files(AsyncFileTransport::new(&config.mail_dir), config.mail_dir.clone()))
+                Ok(Self::Files(
+                    AsyncFileTransport::new(&config.mail_dir),
+                    config.mail_dir.clone(),
+                ))
             }
         }
     }
@@ -45,8 +48,16 @@ impl MailTransport {
 
     pub async fn send(&self, message: Message) -> anyhow::Result<()> {
         match self {
-            Self::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| anyhow::anyhow!("SMTP: {e}")),
-            Self::Files(t, _) => t.send(message).await.map(|_| ()).map_err(|e| anyhow::anyhow!("file: {e}")),
+            Self::Smtp(t) => t
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| anyhow::anyhow!("SMTP: {e}")),
+            Self::Files(t, _) => t
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| anyhow::anyhow!("file: {e}")),
         }
     }
 }
@@ -55,14 +66,19 @@ impl MailTransport {
 pub fn build_message(from: &Mailbox, email: &ClaimedEmail) -> anyhow::Result<Message> {
     let to: Mailbox = email.recipient.parse().context("recipient address")?;
     let body = MultiPart::alternative_plain_html(email.text.clone(), email.html.clone());
-    let builder = Message::builder().from(from.clone()).to(to).subject(email.subject.clone());
+    let builder = Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(email.subject.clone());
     let message = if email.attachments.is_empty() {
         builder.multipart(body)
     } else {
         let mut mixed = MultiPart::mixed().multipart(body);
         for a in &email.attachments {
-            let content_type = ContentType::parse(&a.content_type).context("attachment content type")?;
-            let part: SinglePart = LettreAttachment::new(a.filename.clone()).body(a.content.clone(), content_type);
+            let content_type =
+                ContentType::parse(&a.content_type).context("attachment content type")?;
+            let part: SinglePart =
+                LettreAttachment::new(a.filename.clone()).body(a.content.clone(), content_type);
             mixed = mixed.singlepart(part);
         }
         builder.multipart(mixed)

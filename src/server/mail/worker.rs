@@ -30,7 +30,13 @@ pub struct MailWorker {
 impl MailWorker {
     pub fn new(db: Db, transport: MailTransport, from: Mailbox) -> Self {
         let owner: Arc<str> = format!("worker-{}", uuid::Uuid::new_v4()).into();
-        Self { db, transport, from, owner, max_attempts: MAX_ATTEMPTS }
+        Self {
+            db,
+            transport,
+            from,
+            owner,
+            max_attempts: MAX_ATTEMPTS,
+        }
     }
 
     /// One pass: claims what is due and tries to send each. Returns how many were sent.
@@ -59,8 +65,15 @@ impl MailWorker {
             }
             Err(e) => {
                 let error = format!("{e:#}");
-                outbox::mark_failed(&self.db, &email.id, &self.owner, &error, email.attempts, self.max_attempts)
-                    .await?;
+                outbox::mark_failed(
+                    &self.db,
+                    &email.id,
+                    &self.owner,
+                    &error,
+                    email.attempts,
+                    self.max_attempts,
+                )
+                .await?;
                 if email.attempts >= self.max_attempts {
                     tracing::error!(key = %email.idempotency_key, attempts = email.attempts, %error, "email failed for good");
                 } else {

@@ -61,21 +61,29 @@ impl BookingRow {
     }
 }
 
-const FIELDS: &str = "record::id(id) AS id, record::id(slot) AS slot, index, record::id(customer) AS customer,
+const FIELDS: &str =
+    "record::id(id) AS id, record::id(slot) AS slot, index, record::id(customer) AS customer,
     customer_email, customer_name, booked_at, additional_notes, status, zoom_meeting";
 
 pub async fn by_slot_index(db: &Db, slot: &str, index: u32) -> Result<Option<BookingRow>, DbError> {
-    let sql = format!("SELECT {FIELDS} FROM booking WHERE slot = type::record('slot', $slot) AND index = $index");
-    run(db, &sql, json!({ "slot": slot, "index": index })).await?.first(0)
+    let sql = format!(
+        "SELECT {FIELDS} FROM booking WHERE slot = type::record('slot', $slot) AND index = $index"
+    );
+    run(db, &sql, json!({ "slot": slot, "index": index }))
+        .await?
+        .first(0)
 }
 
 pub async fn of_slot(db: &Db, slot: &str) -> Result<Vec<BookingRow>, DbError> {
-    let sql = format!("SELECT {FIELDS} FROM booking WHERE slot = type::record('slot', $slot) ORDER BY index");
+    let sql = format!(
+        "SELECT {FIELDS} FROM booking WHERE slot = type::record('slot', $slot) ORDER BY index"
+    );
     run(db, &sql, json!({ "slot": slot })).await?.all(0)
 }
 
 pub async fn of_customer(db: &Db, customer: &str) -> Result<Vec<BookingRow>, DbError> {
-    let sql = format!("SELECT {FIELDS} FROM booking WHERE customer = type::record('user', $customer)");
+    let sql =
+        format!("SELECT {FIELDS} FROM booking WHERE customer = type::record('user', $customer)");
     run(db, &sql, json!({ "customer": customer })).await?.all(0)
 }
 
@@ -135,12 +143,13 @@ pub async fn book(db: &Db, b: &NewBooking<'_>, emails: &[OutgoingEmail]) -> Resu
     )
     .await?;
     let last = rows.count().saturating_sub(1);
-    rows.first::<u32>(last)?.ok_or_else(|| DbError::Decode("booking index missing after commit".into()))
+    rows.first::<u32>(last)?
+        .ok_or_else(|| DbError::Decode("booking index missing after commit".into()))
 }
 
 /// How long a claim on a booking's Zoom creation lasts; Zoom answers (or times out) well
 /// within it, and a crashed request's claim frees itself after it.
-pub const ZOOM_CLAIM_SECONDS: i64 = 60;
+pub const ZOOM_CLAIM_SECONDS: i64 = 120;
 
 /// Claims the right to create this booking's meeting: succeeds for exactly one caller while
 /// the booking has no meeting and no live claim.
@@ -148,10 +157,10 @@ pub async fn claim_zoom(db: &Db, booking_id: &str, token: &str) -> Result<bool, 
     let result = run(
         db,
         "UPDATE type::record('booking', $id)
-            SET zoom_claim = { token: $token, until: time::now() + type::duration($lease) }
+            SET zoom_claim = { token: $claim_token, until: time::now() + type::duration($lease) }
             WHERE zoom_meeting = NONE AND (zoom_claim = NONE OR zoom_claim.until < time::now())
             RETURN VALUE record::id(id);",
-        json!({ "id": booking_id, "token": token, "lease": format!("{ZOOM_CLAIM_SECONDS}s") }),
+        json!({ "id": booking_id, "claim_token": token, "lease": format!("{ZOOM_CLAIM_SECONDS}s") }),
     )
     .await;
     match result {
@@ -165,8 +174,8 @@ pub async fn claim_zoom(db: &Db, booking_id: &str, token: &str) -> Result<bool, 
 pub async fn release_zoom_claim(db: &Db, booking_id: &str, token: &str) -> Result<(), DbError> {
     run(
         db,
-        "UPDATE type::record('booking', $id) SET zoom_claim = NONE WHERE zoom_claim.token = $token;",
-        json!({ "id": booking_id, "token": token }),
+        "UPDATE type::record('booking', $id) SET zoom_claim = NONE WHERE zoom_claim.token = $claim_token;",
+        json!({ "id": booking_id, "claim_token": token }),
     )
     .await
     .map(|_| ())
@@ -190,7 +199,7 @@ pub async fn save_meeting(
                 zoomMeetingId: $m.zoomMeetingId, joinUrl: $m.joinUrl, startUrl: $m.startUrl,
                 password: $m.password, createdAt: type::datetime($m.createdAt)
             }}, zoom_claim = NONE
-            WHERE zoom_claim.token = $token AND zoom_meeting = NONE RETURN AFTER);
+            WHERE zoom_claim.token = $claim_token AND zoom_meeting = NONE RETURN AFTER);
         IF array::len($saved) = 0 {{ THROW '{CLAIM_LOST}'; }};
         {queue}
         COMMIT TRANSACTION;",
@@ -199,7 +208,7 @@ pub async fn save_meeting(
     run(
         db,
         &sql,
-        json!({ "id": booking_id, "token": token, "m": meeting, "emails": outbox::bind_emails(std::slice::from_ref(email)) }),
+        json!({ "id": booking_id, "claim_token": token, "m": meeting, "emails": outbox::bind_emails(std::slice::from_ref(email)) }),
     )
     .await
     .map(|_| ())

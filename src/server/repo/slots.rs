@@ -87,14 +87,18 @@ pub async fn create(db: &Db, s: NewSlot<'_>) -> Result<SlotRow, DbError> {
         }),
     )
     .await?;
-    by_id(db, s.id).await?.ok_or_else(|| DbError::Decode("created slot not found".into()))
+    by_id(db, s.id)
+        .await?
+        .ok_or_else(|| DbError::Decode("created slot not found".into()))
 }
 
 pub async fn of_specialist(db: &Db, specialist: &str) -> Result<Vec<SlotRow>, DbError> {
     let sql = format!(
         "SELECT {SLOT_FIELDS} FROM slot WHERE specialist = type::record('user', $specialist) ORDER BY starts_at"
     );
-    run(db, &sql, json!({ "specialist": specialist })).await?.all(0)
+    run(db, &sql, json!({ "specialist": specialist }))
+        .await?
+        .all(0)
 }
 
 pub struct BrowseFilter {

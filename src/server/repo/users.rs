@@ -68,7 +68,8 @@ pub async fn create(db: &Db, u: NewUser<'_>) -> Result<UserRow, DbError> {
                 "role": u.role.as_str(), "tz": u.timezone }),
     )
     .await?;
-    rows.first(0)?.ok_or_else(|| DbError::Decode("CREATE user returned nothing".into()))
+    rows.first(0)?
+        .ok_or_else(|| DbError::Decode("CREATE user returned nothing".into()))
 }
 
 pub async fn by_email(db: &Db, email: &str) -> Result<Option<UserRow>, DbError> {

@@ -24,11 +24,16 @@ pub fn router() -> Router<AppState> {
 fn with_cookie(state: &AppState, status: StatusCode, payload: AuthPayload) -> Response {
     let cookie = login_cookie(&payload.token, state.config.secure_cookies());
     let mut response = ok(status, None, payload);
-    response.headers_mut().insert(header::SET_COOKIE, cookie.parse().expect("cookie header"));
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, cookie.parse().expect("cookie header"));
     response
 }
 
-async fn register(State(state): State<AppState>, ApiJson(input): ApiJson<Registration>) -> Result<Response, AppError> {
+async fn register(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<Registration>,
+) -> Result<Response, AppError> {
     let payload = accounts::register(&state, input).await?;
     Ok(with_cookie(&state, StatusCode::CREATED, payload))
 }
@@ -39,16 +44,22 @@ struct Login {
     password: String,
 }
 
-async fn login(State(state): State<AppState>, ApiJson(input): ApiJson<Login>) -> Result<Response, AppError> {
+async fn login(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<Login>,
+) -> Result<Response, AppError> {
     let payload = accounts::login(&state, &input.email, input.password).await?;
     Ok(with_cookie(&state, StatusCode::OK, payload))
 }
 
 async fn logout(State(state): State<AppState>) -> Response {
     let mut response = ok(StatusCode::OK, Some("Logged out"), serde_json::Value::Null);
-    response
-        .headers_mut()
-        .insert(header::SET_COOKIE, logout_cookie(state.config.secure_cookies()).parse().expect("cookie header"));
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        logout_cookie(state.config.secure_cookies())
+            .parse()
+            .expect("cookie header"),
+    );
     response.into_response()
 }
 

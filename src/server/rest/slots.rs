@@ -20,28 +20,58 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/consulting-slots", get(browse).post(create))
         .route("/api/consulting-slots/mine", get(mine))
-        .route("/api/consulting-slots/{slot_id}", patch(update).delete(remove))
+        .route(
+            "/api/consulting-slots/{slot_id}",
+            patch(update).delete(remove),
+        )
         .route("/api/consulting-slots/{slot_id}/book", post(book))
-        .route("/api/consulting-slots/{slot_id}/booking/{booking_index}", get(details))
-        .route("/api/consulting-slots/{slot_id}/booking/{booking_index}/create-zoom", post(create_zoom))
-        .route("/api/consulting-slots/{slot_id}/booking/{booking_index}/start-url", get(start_url))
+        .route(
+            "/api/consulting-slots/{slot_id}/booking/{booking_index}",
+            get(details),
+        )
+        .route(
+            "/api/consulting-slots/{slot_id}/booking/{booking_index}/create-zoom",
+            post(create_zoom),
+        )
+        .route(
+            "/api/consulting-slots/{slot_id}/booking/{booking_index}/start-url",
+            get(start_url),
+        )
         .route("/api/appointments", get(my_appointments))
         .route("/api/meeting-manager", get(meeting_manager))
-        .route("/meetings/{slot_id}/{booking_index}/start", get(start_redirect))
+        .route(
+            "/meetings/{slot_id}/{booking_index}/start",
+            get(start_redirect),
+        )
 }
 
-async fn browse(State(state): State<AppState>, query: Result<Query<BrowseQuery>, axum::extract::rejection::QueryRejection>) -> Result<Response, AppError> {
+async fn browse(
+    State(state): State<AppState>,
+    query: Result<Query<BrowseQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, AppError> {
     let Query(query) = query.map_err(|e| AppError::bad_request(e.body_text()))?;
-    Ok(ok(StatusCode::OK, None, slots::browse(&state, query).await?))
+    Ok(ok(
+        StatusCode::OK,
+        None,
+        slots::browse(&state, query).await?,
+    ))
 }
 
-async fn create(State(state): State<AppState>, headers: HeaderMap, ApiJson(input): ApiJson<SlotInput>) -> Result<Response, AppError> {
+async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<SlotInput>,
+) -> Result<Response, AppError> {
     let slot = slots::create(&state, state.caller(&headers).as_ref(), input).await?;
     Ok(ok(StatusCode::CREATED, Some("Slot created"), slot))
 }
 
 async fn mine(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
-    Ok(ok(StatusCode::OK, None, slots::mine(&state, state.caller(&headers).as_ref()).await?))
+    Ok(ok(
+        StatusCode::OK,
+        None,
+        slots::mine(&state, state.caller(&headers).as_ref()).await?,
+    ))
 }
 
 async fn update(
@@ -54,9 +84,17 @@ async fn update(
     Ok(ok(StatusCode::OK, Some("Slot updated"), slot))
 }
 
-async fn remove(State(state): State<AppState>, headers: HeaderMap, Path(slot_id): Path<String>) -> Result<Response, AppError> {
+async fn remove(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slot_id): Path<String>,
+) -> Result<Response, AppError> {
     slots::delete(&state, state.caller(&headers).as_ref(), &slot_id).await?;
-    Ok(ok(StatusCode::OK, Some("Slot deleted"), json!({ "id": slot_id })))
+    Ok(ok(
+        StatusCode::OK,
+        Some("Slot deleted"),
+        json!({ "id": slot_id }),
+    ))
 }
 
 async fn book(
@@ -67,16 +105,24 @@ async fn book(
 ) -> Result<Response, AppError> {
     // The body is optional: an empty one books with the account's name and no notes.
     let body = body.map_err(|e| match e.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => AppError::new(413, "Request body too large (at most 64 KB)"),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            AppError::new(413, "Request body too large (at most 64 KB)")
+        }
         _ => AppError::bad_request("Could not read the request body"),
     })?;
     let request: BookingRequest = if body.iter().all(u8::is_ascii_whitespace) {
         BookingRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| AppError::bad_request(format!("Invalid JSON body: {e}")))?
+        serde_json::from_slice(&body)
+            .map_err(|e| AppError::bad_request(format!("Invalid JSON body: {e}")))?
     };
-    let confirmation = booking::book_slot(&state, state.caller(&headers).as_ref(), &slot_id, request).await?;
-    Ok(ok(StatusCode::CREATED, Some("Slot booked successfully"), confirmation))
+    let confirmation =
+        booking::book_slot(&state, state.caller(&headers).as_ref(), &slot_id, request).await?;
+    Ok(ok(
+        StatusCode::CREATED,
+        Some("Slot booked successfully"),
+        confirmation,
+    ))
 }
 
 async fn create_zoom(
@@ -88,8 +134,14 @@ async fn create_zoom(
     if caller.is_none() {
         return Err(AppError::unauthorized(UNAUTHORIZED));
     }
-    let created = zoom_meeting::create_zoom_meeting_for_booking(&state, caller.as_ref(), &slot_id, &index).await?;
-    Ok(ok(StatusCode::OK, Some("Zoom meeting created successfully"), created))
+    let created =
+        zoom_meeting::create_zoom_meeting_for_booking(&state, caller.as_ref(), &slot_id, &index)
+            .await?;
+    Ok(ok(
+        StatusCode::OK,
+        Some("Zoom meeting created successfully"),
+        created,
+    ))
 }
 
 async fn details(
@@ -97,10 +149,15 @@ async fn details(
     headers: HeaderMap,
     Path((slot_id, index)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let view = appointments::details(&state, state.caller(&headers).as_ref(), &slot_id, &index).await?;
+    let view =
+        appointments::details(&state, state.caller(&headers).as_ref(), &slot_id, &index).await?;
     let mut slot = serde_json::to_value(&view.slot).expect("slot serialises");
     slot["specialistName"] = json!(view.slot.specialist_name);
-    Ok(ok(StatusCode::OK, None, json!({ "slot": slot, "booking": view.booking, "zoomMeeting": view.zoom_meeting })))
+    Ok(ok(
+        StatusCode::OK,
+        None,
+        json!({ "slot": slot, "booking": view.booking, "zoomMeeting": view.zoom_meeting }),
+    ))
 }
 
 async fn start_url(
@@ -108,16 +165,32 @@ async fn start_url(
     headers: HeaderMap,
     Path((slot_id, index)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let url = zoom_meeting::fresh_start_url(&state, state.caller(&headers).as_ref(), &slot_id, &index).await?;
+    let url =
+        zoom_meeting::fresh_start_url(&state, state.caller(&headers).as_ref(), &slot_id, &index)
+            .await?;
     Ok(ok(StatusCode::OK, None, json!({ "startUrl": url })))
 }
 
-async fn my_appointments(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
-    Ok(ok(StatusCode::OK, None, appointments::mine(&state, state.caller(&headers).as_ref()).await?))
+async fn my_appointments(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    Ok(ok(
+        StatusCode::OK,
+        None,
+        appointments::mine(&state, state.caller(&headers).as_ref()).await?,
+    ))
 }
 
-async fn meeting_manager(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
-    Ok(ok(StatusCode::OK, None, appointments::meeting_manager(&state, state.caller(&headers).as_ref()).await?))
+async fn meeting_manager(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    Ok(ok(
+        StatusCode::OK,
+        None,
+        appointments::meeting_manager(&state, state.caller(&headers).as_ref()).await?,
+    ))
 }
 
 /// "Start Meeting as Host": a link the browser opens in a new tab, answered with a redirect
@@ -127,11 +200,17 @@ async fn start_redirect(
     headers: HeaderMap,
     Path((slot_id, index)): Path<(String, String)>,
 ) -> Response {
-    match zoom_meeting::fresh_start_url(&state, state.caller(&headers).as_ref(), &slot_id, &index).await {
+    match zoom_meeting::fresh_start_url(&state, state.caller(&headers).as_ref(), &slot_id, &index)
+        .await
+    {
         Ok(url) => Redirect::to(&url).into_response(),
         Err(e) if e.status == 401 => {
             Redirect::to(&format!("/login?next=/specialist/meetings")).into_response()
         }
-        Err(e) => (StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_GATEWAY), e.message).into_response(),
+        Err(e) => (
+            StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_GATEWAY),
+            e.message,
+        )
+            .into_response(),
     }
 }

@@ -25,9 +25,14 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 pub fn normalise_email(raw: &str) -> Result<String, AppError> {
     let email = raw.trim().to_lowercase();
     let valid = email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
         && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
         });
     if valid {
         Ok(email)
@@ -40,27 +45,39 @@ pub fn validate_timezone(raw: Option<&str>, field: &str) -> Result<Option<String
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(tz) if tz.parse::<chrono_tz::Tz>().is_ok() => Ok(Some(tz.to_string())),
-        Some(_) => Err(AppError::bad_request(format!("{field} must be an IANA time zone such as Europe/Berlin"))),
+        Some(_) => Err(AppError::bad_request(format!(
+            "{field} must be an IANA time zone such as Europe/Berlin"
+        ))),
     }
 }
 
 pub async fn register(state: &AppState, input: Registration) -> AppResult<AuthPayload> {
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::bad_request("name is required (at most 100 characters)"));
+        return Err(AppError::bad_request(
+            "name is required (at most 100 characters)",
+        ));
     }
     if name.chars().any(char::is_control) {
-        return Err(AppError::bad_request("name may not contain control characters"));
+        return Err(AppError::bad_request(
+            "name may not contain control characters",
+        ));
     }
     let email = normalise_email(&input.email)?;
     if input.password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(AppError::bad_request(format!("password must be at least {MIN_PASSWORD_CHARS} characters")));
+        return Err(AppError::bad_request(format!(
+            "password must be at least {MIN_PASSWORD_CHARS} characters"
+        )));
     }
     if input.password.len() > 1024 {
-        return Err(AppError::bad_request("password is too long (at most 1024 bytes)"));
+        return Err(AppError::bad_request(
+            "password is too long (at most 1024 bytes)",
+        ));
     }
-    let role = Role::parse(input.role.trim()).ok_or_else(|| AppError::bad_request("role must be customer or specialist"))?;
-    let timezone = validate_timezone(input.timezone.as_deref(), "timezone")?.unwrap_or_else(|| "UTC".into());
+    let role = Role::parse(input.role.trim())
+        .ok_or_else(|| AppError::bad_request("role must be customer or specialist"))?;
+    let timezone =
+        validate_timezone(input.timezone.as_deref(), "timezone")?.unwrap_or_else(|| "UTC".into());
 
     let hash = hash_password(input.password).await.map_err(|e| {
         tracing::error!(error = %e, "hashing failed");
@@ -69,31 +86,48 @@ pub async fn register(state: &AppState, input: Registration) -> AppResult<AuthPa
     let id = new_key();
     let created = users::create(
         &state.db,
-        NewUser { id: &id, name, email: &email, password_hash: &hash, role, timezone: &timezone },
+        NewUser {
+            id: &id,
+            name,
+            email: &email,
+            password_hash: &hash,
+            role,
+            timezone: &timezone,
+        },
     )
     .await;
     let user = match created {
         Ok(user) => user,
         Err(DbError::Unique { .. }) => {
-            return Err(AppError::conflict("An account with this email already exists"))
+            return Err(AppError::conflict(
+                "An account with this email already exists",
+            ))
         }
         Err(e) => return Err(super::unexpected("creating a user")(e)),
     };
     tracing::info!(user = %user.id, role = role.as_str(), "registered");
-    Ok(AuthPayload { token: state.jwt.issue(&user.id, user.role), user: user.view() })
+    Ok(AuthPayload {
+        token: state.jwt.issue(&user.id, user.role),
+        user: user.view(),
+    })
 }
 
 pub async fn login(state: &AppState, email: &str, password: String) -> AppResult<AuthPayload> {
     let invalid = || AppError::unauthorized("Invalid email or password");
     let email = normalise_email(email).map_err(|_| invalid());
     let user = match &email {
-        Ok(email) => users::by_email(&state.db, email).await.map_err(super::unexpected("reading a user"))?,
+        Ok(email) => users::by_email(&state.db, email)
+            .await
+            .map_err(super::unexpected("reading a user"))?,
         Err(_) => None,
     };
     // Verify even without a user, so an unknown email costs the same time as a wrong password.
     let ok = verify_password(password, user.as_ref().map(|u| u.password_hash.clone())).await;
     match user {
-        Some(user) if ok => Ok(AuthPayload { token: state.jwt.issue(&user.id, user.role), user: user.view() }),
+        Some(user) if ok => Ok(AuthPayload {
+            token: state.jwt.issue(&user.id, user.role),
+            user: user.view(),
+        }),
         _ => Err(invalid()),
     }
 }
@@ -113,15 +147,31 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_lowercased_and_checked() {
-        assert_eq!(normalise_email("  Ann@Example.COM ").unwrap(), "ann@example.com");
-        for bad in ["", "ann", "ann@", "@x.y", "ann@localhost", "a b@x.y", "a@x.y\r\nBcc: z@z.z"] {
+        assert_eq!(
+            normalise_email("  Ann@Example.COM ").unwrap(),
+            "ann@example.com"
+        );
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@x.y",
+            "ann@localhost",
+            "a b@x.y",
+            "a@x.y\r\nBcc: z@z.z",
+        ] {
             assert!(normalise_email(bad).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn time_zones_must_be_iana_names() {
-        assert_eq!(validate_timezone(Some("Europe/Berlin"), "timezone").unwrap().as_deref(), Some("Europe/Berlin"));
+        assert_eq!(
+            validate_timezone(Some("Europe/Berlin"), "timezone")
+                .unwrap()
+                .as_deref(),
+            Some("Europe/Berlin")
+        );
         assert_eq!(validate_timezone(None, "timezone").unwrap(), None);
         let err = validate_timezone(Some("Mars/Base"), "timezone").unwrap_err();
         assert!(err.message.contains("timezone"));

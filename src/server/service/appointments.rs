@@ -14,11 +14,19 @@ use super::{parse_booking_index, unexpected};
 
 /// Only the booking's customer and the slot's specialist see it; to anyone else it does not
 /// exist. The host's start URL is removed unless the viewer is the specialist.
-pub async fn details(state: &AppState, caller: Option<&Caller>, slot_id: &str, raw_index: &str) -> AppResult<AppointmentView> {
+pub async fn details(
+    state: &AppState,
+    caller: Option<&Caller>,
+    slot_id: &str,
+    raw_index: &str,
+) -> AppResult<AppointmentView> {
     let caller = caller.ok_or_else(AppError::login_required)?;
     let not_found = || AppError::not_found("Booking not found");
     let index = parse_booking_index(raw_index).ok_or_else(not_found)?;
-    let slot = slots::by_id(&state.db, slot_id).await.map_err(unexpected("reading a slot"))?.ok_or_else(not_found)?;
+    let slot = slots::by_id(&state.db, slot_id)
+        .await
+        .map_err(unexpected("reading a slot"))?
+        .ok_or_else(not_found)?;
     let booking = bookings::by_slot_index(&state.db, slot_id, index)
         .await
         .map_err(unexpected("reading a booking"))?
@@ -46,13 +54,24 @@ pub async fn details(state: &AppState, caller: Option<&Caller>, slot_id: &str, r
 pub async fn mine(state: &AppState, caller: Option<&Caller>) -> AppResult<Vec<MyAppointment>> {
     let caller = caller.ok_or_else(AppError::login_required)?;
     if caller.role != Role::Customer {
-        return Err(AppError::forbidden("Only customers have appointments here."));
+        return Err(AppError::forbidden(
+            "Only customers have appointments here.",
+        ));
     }
-    let rows = bookings::of_customer(&state.db, &caller.user_id).await.map_err(unexpected("reading bookings"))?;
+    let rows = bookings::of_customer(&state.db, &caller.user_id)
+        .await
+        .map_err(unexpected("reading bookings"))?;
     let mut list = Vec::with_capacity(rows.len());
     for b in rows {
-        if let Some(slot) = slots::by_id(&state.db, &b.slot).await.map_err(unexpected("reading a slot"))? {
-            list.push(MyAppointment { slot: slot.view(), booking_index: b.index, has_meeting: b.zoom_meeting.is_some() });
+        if let Some(slot) = slots::by_id(&state.db, &b.slot)
+            .await
+            .map_err(unexpected("reading a slot"))?
+        {
+            list.push(MyAppointment {
+                slot: slot.view(),
+                booking_index: b.index,
+                has_meeting: b.zoom_meeting.is_some(),
+            });
         }
     }
     let now = Utc::now();
@@ -70,16 +89,29 @@ pub async fn mine(state: &AppState, caller: Option<&Caller>) -> AppResult<Vec<My
 }
 
 /// The specialist's upcoming slots that have bookings, soonest first, each with its bookings.
-pub async fn meeting_manager(state: &AppState, caller: Option<&Caller>) -> AppResult<Vec<ManagedSlot>> {
-    let caller = caller.ok_or_else(|| AppError::unauthorized("Unauthorized. Please login as a specialist."))?;
+pub async fn meeting_manager(
+    state: &AppState,
+    caller: Option<&Caller>,
+) -> AppResult<Vec<ManagedSlot>> {
+    let caller = caller
+        .ok_or_else(|| AppError::unauthorized("Unauthorized. Please login as a specialist."))?;
     if caller.role != Role::Specialist {
-        return Err(AppError::forbidden("Only specialists have a Meeting Manager."));
+        return Err(AppError::forbidden(
+            "Only specialists have a Meeting Manager.",
+        ));
     }
     let now = Utc::now();
-    let rows = slots::of_specialist(&state.db, &caller.user_id).await.map_err(unexpected("listing slots"))?;
+    let rows = slots::of_specialist(&state.db, &caller.user_id)
+        .await
+        .map_err(unexpected("listing slots"))?;
     let mut managed = Vec::new();
-    for slot in rows.into_iter().filter(|s| s.starts_at > now && s.next_index > 0) {
-        let bookings = bookings::of_slot(&state.db, &slot.id).await.map_err(unexpected("reading bookings"))?;
+    for slot in rows
+        .into_iter()
+        .filter(|s| s.starts_at > now && s.next_index > 0)
+    {
+        let bookings = bookings::of_slot(&state.db, &slot.id)
+            .await
+            .map_err(unexpected("reading bookings"))?;
         let mut views = Vec::with_capacity(bookings.len());
         for b in bookings.iter().filter(|b| b.status == "active") {
             let notified = b.zoom_meeting.is_some()
@@ -88,7 +120,10 @@ pub async fn meeting_manager(state: &AppState, caller: Option<&Caller>) -> AppRe
                     .map_err(unexpected("reading the outbox"))?;
             views.push(b.view(notified));
         }
-        managed.push(ManagedSlot { slot: slot.view(), bookings: views });
+        managed.push(ManagedSlot {
+            slot: slot.view(),
+            bookings: views,
+        });
     }
     Ok(managed)
 }

@@ -8,7 +8,9 @@ use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
 use crate::server::db::{new_key, with_conflict_retry, DbError};
 use crate::server::mail::templates::{self, Appointment};
-use crate::server::repo::bookings::{self, NewBooking, ALREADY_BOOKED, SLOT_CHANGED, SLOT_FULL, SLOT_MISSING, SLOT_STARTED};
+use crate::server::repo::bookings::{
+    self, NewBooking, ALREADY_BOOKED, SLOT_CHANGED, SLOT_FULL, SLOT_MISSING, SLOT_STARTED,
+};
 use crate::server::repo::{slots, users};
 
 use super::unexpected;
@@ -32,11 +34,19 @@ pub async fn book_slot(
 ) -> AppResult<BookingConfirmation> {
     let caller = caller.ok_or_else(AppError::login_required)?;
     if caller.role != Role::Customer {
-        return Err(AppError::forbidden("Only customers can book consulting slots."));
+        return Err(AppError::forbidden(
+            "Only customers can book consulting slots.",
+        ));
     }
-    let notes = request.additional_notes.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    let notes = request
+        .additional_notes
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
     if notes.is_some_and(|n| n.chars().count() > MAX_NOTES_CHARS) {
-        return Err(AppError::bad_request(format!("additionalNotes must be at most {MAX_NOTES_CHARS} characters")));
+        return Err(AppError::bad_request(format!(
+            "additionalNotes must be at most {MAX_NOTES_CHARS} characters"
+        )));
     }
     let customer = users::by_id(&state.db, &caller.user_id)
         .await
@@ -50,14 +60,18 @@ pub async fn book_slot(
         .unwrap_or(&customer.name)
         .to_string();
     if name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(AppError::bad_request("customerName must be one line of at most 100 characters"));
+        return Err(AppError::bad_request(
+            "customerName must be one line of at most 100 characters",
+        ));
     }
 
     let booking_id = new_key();
     let outcome = with_conflict_retry(|| async {
         // Emails are rendered from the slot as read here; the transaction checks the slot's
         // schedule version so a concurrent time change makes this attempt start over.
-        let slot = slots::by_id(&state.db, slot_id).await?.ok_or_else(|| DbError::Thrown(SLOT_MISSING.into()))?;
+        let slot = slots::by_id(&state.db, slot_id)
+            .await?
+            .ok_or_else(|| DbError::Thrown(SLOT_MISSING.into()))?;
         let appointment = Appointment {
             booking_id: booking_id.clone(),
             slot_title: slot.title.clone(),
@@ -71,7 +85,10 @@ pub async fn book_slot(
             customer_email: customer.email.clone(),
             customer_timezone: customer.timezone.clone(),
         };
-        let emails = [templates::customer_confirmation(&appointment), templates::specialist_notification(&appointment)];
+        let emails = [
+            templates::customer_confirmation(&appointment),
+            templates::specialist_notification(&appointment),
+        ];
         let new = NewBooking {
             id: &booking_id,
             slot: slot_id,
@@ -107,6 +124,13 @@ pub async fn book_slot(
             } else {
                 unexpected("booking a slot")(DbError::Thrown(m))
             })
+        }
+        Err(DbError::Conflict) => {
+            tracing::warn!(slot = slot_id, "booking kept losing write conflicts");
+            return Err(AppError::new(
+                503,
+                "This slot is very busy right now. Please try again.",
+            ));
         }
         Err(e) => return Err(unexpected("booking a slot")(e)),
     };

@@ -35,7 +35,9 @@ pub struct SlotInput {
 fn require_specialist(caller: Option<&Caller>) -> AppResult<&Caller> {
     let caller = caller.ok_or_else(AppError::login_required)?;
     if caller.role != Role::Specialist {
-        return Err(AppError::forbidden("Only specialists can manage consulting slots."));
+        return Err(AppError::forbidden(
+            "Only specialists can manage consulting slots.",
+        ));
     }
     Ok(caller)
 }
@@ -50,14 +52,17 @@ fn parse_time(raw: &str) -> AppResult<NaiveTime> {
     if raw.len() != 5 {
         return Err(AppError::bad_request("startTime must be a time as HH:MM"));
     }
-    NaiveTime::parse_from_str(raw, "%H:%M").map_err(|_| AppError::bad_request("startTime must be a time as HH:MM"))
+    NaiveTime::parse_from_str(raw, "%H:%M")
+        .map_err(|_| AppError::bad_request("startTime must be a time as HH:MM"))
 }
 
 fn check_duration(d: i64) -> AppResult<u32> {
     if (15..=240).contains(&d) {
         Ok(d as u32)
     } else {
-        Err(AppError::bad_request("duration must be between 15 and 240 minutes"))
+        Err(AppError::bad_request(
+            "duration must be between 15 and 240 minutes",
+        ))
     }
 }
 
@@ -72,43 +77,78 @@ fn check_capacity(c: i64) -> AppResult<u32> {
 fn check_title(t: &str) -> AppResult<String> {
     let t = t.trim();
     if t.is_empty() || t.chars().count() > 120 || t.chars().any(char::is_control) {
-        return Err(AppError::bad_request("title is required (at most 120 characters, one line)"));
+        return Err(AppError::bad_request(
+            "title is required (at most 120 characters, one line)",
+        ));
     }
     Ok(t.to_string())
 }
 
 fn check_description(d: Option<&str>) -> AppResult<Option<String>> {
     match d.map(str::trim).filter(|d| !d.is_empty()) {
-        Some(d) if d.chars().count() > 2000 => Err(AppError::bad_request("description must be at most 2000 characters")),
+        Some(d) if d.chars().count() > 2000 => Err(AppError::bad_request(
+            "description must be at most 2000 characters",
+        )),
         other => Ok(other.map(str::to_string)),
     }
 }
 
 /// The instant a local date and time in `tz` denote; a time skipped by a clock change is an error.
 pub fn local_to_utc(date: NaiveDate, time: NaiveTime, tz: &str) -> AppResult<DateTime<Utc>> {
-    let zone: chrono_tz::Tz = tz.parse().map_err(|_| AppError::bad_request("timezone must be an IANA time zone"))?;
+    let zone: chrono_tz::Tz = tz
+        .parse()
+        .map_err(|_| AppError::bad_request("timezone must be an IANA time zone"))?;
     zone.from_local_datetime(&date.and_time(time))
         .earliest()
         .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| AppError::bad_request("startTime does not exist on that date in that time zone (the clocks change)"))
+        .ok_or_else(|| {
+            AppError::bad_request(
+                "startTime does not exist on that date in that time zone (the clocks change)",
+            )
+        })
 }
 
-pub async fn create(state: &AppState, caller: Option<&Caller>, input: SlotInput) -> AppResult<SlotView> {
+pub async fn create(
+    state: &AppState,
+    caller: Option<&Caller>,
+    input: SlotInput,
+) -> AppResult<SlotView> {
     let caller = require_specialist(caller)?;
-    let date = parse_date(input.date.as_deref().ok_or_else(|| AppError::bad_request("date is required"))?)?;
-    let time = parse_time(input.start_time.as_deref().ok_or_else(|| AppError::bad_request("startTime is required"))?)?;
-    let duration = check_duration(input.duration.ok_or_else(|| AppError::bad_request("duration is required"))?)?;
-    let capacity = check_capacity(input.capacity.ok_or_else(|| AppError::bad_request("capacity is required"))?)?;
+    let date = parse_date(
+        input
+            .date
+            .as_deref()
+            .ok_or_else(|| AppError::bad_request("date is required"))?,
+    )?;
+    let time = parse_time(
+        input
+            .start_time
+            .as_deref()
+            .ok_or_else(|| AppError::bad_request("startTime is required"))?,
+    )?;
+    let duration = check_duration(
+        input
+            .duration
+            .ok_or_else(|| AppError::bad_request("duration is required"))?,
+    )?;
+    let capacity = check_capacity(
+        input
+            .capacity
+            .ok_or_else(|| AppError::bad_request("capacity is required"))?,
+    )?;
     let title = check_title(input.title.as_deref().unwrap_or(""))?;
     let description = check_description(input.description.as_deref())?;
     let specialist = users::by_id(&state.db, &caller.user_id)
         .await
         .map_err(unexpected("reading a user"))?
         .ok_or_else(AppError::login_required)?;
-    let timezone = validate_timezone(input.timezone.as_deref(), "timezone")?.unwrap_or(specialist.timezone);
+    let timezone =
+        validate_timezone(input.timezone.as_deref(), "timezone")?.unwrap_or(specialist.timezone);
     let starts_at = local_to_utc(date, time, &timezone)?;
     if starts_at <= Utc::now() {
-        return Err(AppError::bad_request("date and startTime must be in the future"));
+        return Err(AppError::bad_request(
+            "date and startTime must be in the future",
+        ));
     }
     let id = new_key();
     let row = slots::create(
@@ -133,7 +173,9 @@ pub async fn create(state: &AppState, caller: Option<&Caller>, input: SlotInput)
 
 pub async fn mine(state: &AppState, caller: Option<&Caller>) -> AppResult<Vec<SlotView>> {
     let caller = require_specialist(caller)?;
-    let rows = slots::of_specialist(&state.db, &caller.user_id).await.map_err(unexpected("listing slots"))?;
+    let rows = slots::of_specialist(&state.db, &caller.user_id)
+        .await
+        .map_err(unexpected("listing slots"))?;
     Ok(rows.iter().map(SlotRow::view).collect())
 }
 
@@ -143,7 +185,9 @@ async fn owned_slot(state: &AppState, caller: &Caller, slot_id: &str) -> AppResu
         .map_err(unexpected("reading a slot"))?
         .ok_or_else(|| AppError::not_found("Slot not found"))?;
     if slot.specialist != caller.user_id {
-        return Err(AppError::forbidden("Forbidden. You can only change your own slots."));
+        return Err(AppError::forbidden(
+            "Forbidden. You can only change your own slots.",
+        ));
     }
     Ok(slot)
 }
@@ -151,7 +195,12 @@ async fn owned_slot(state: &AppState, caller: &Caller, slot_id: &str) -> AppResu
 const CAPACITY_BELOW_BOOKED: &str = "capacity-below-booked";
 const HAS_BOOKINGS: &str = "slot-has-bookings";
 
-pub async fn update(state: &AppState, caller: Option<&Caller>, slot_id: &str, input: SlotInput) -> AppResult<SlotView> {
+pub async fn update(
+    state: &AppState,
+    caller: Option<&Caller>,
+    slot_id: &str,
+    input: SlotInput,
+) -> AppResult<SlotView> {
     let caller = require_specialist(caller)?;
     let slot = owned_slot(state, caller, slot_id).await?;
     let date = match input.date.as_deref() {
@@ -162,9 +211,18 @@ pub async fn update(state: &AppState, caller: Option<&Caller>, slot_id: &str, in
         Some(t) => parse_time(t)?,
         None => parse_time(&slot.start_time)?,
     };
-    let timezone = validate_timezone(input.timezone.as_deref(), "timezone")?.unwrap_or(slot.timezone.clone());
-    let duration = input.duration.map(check_duration).transpose()?.unwrap_or(slot.duration);
-    let capacity = input.capacity.map(check_capacity).transpose()?.unwrap_or(slot.capacity);
+    let timezone =
+        validate_timezone(input.timezone.as_deref(), "timezone")?.unwrap_or(slot.timezone.clone());
+    let duration = input
+        .duration
+        .map(check_duration)
+        .transpose()?
+        .unwrap_or(slot.duration);
+    let capacity = input
+        .capacity
+        .map(check_capacity)
+        .transpose()?
+        .unwrap_or(slot.capacity);
     let title = match input.title.as_deref() {
         Some(t) => check_title(t)?,
         None => slot.title.clone(),
@@ -176,20 +234,26 @@ pub async fn update(state: &AppState, caller: Option<&Caller>, slot_id: &str, in
     let starts_at = local_to_utc(date, time, &timezone)?;
     let time_changed = starts_at != slot.starts_at || duration != slot.duration;
     if time_changed && starts_at <= Utc::now() {
-        return Err(AppError::bad_request("date and startTime must be in the future"));
+        return Err(AppError::bad_request(
+            "date and startTime must be in the future",
+        ));
     }
 
     // A time change once booked re-sends each customer an updated invite, in the same
     // transaction as the change.
     let bookings = if time_changed && slot.next_index > 0 {
-        bookings::of_slot(&state.db, slot_id).await.map_err(unexpected("reading bookings"))?
+        bookings::of_slot(&state.db, slot_id)
+            .await
+            .map_err(unexpected("reading bookings"))?
     } else {
         Vec::new()
     };
     let new_version = slot.schedule_version + u32::from(time_changed);
     let mut emails = Vec::new();
     for b in bookings.iter().filter(|b| b.status == "active") {
-        let customer = users::by_id(&state.db, &b.customer).await.map_err(unexpected("reading a user"))?;
+        let customer = users::by_id(&state.db, &b.customer)
+            .await
+            .map_err(unexpected("reading a user"))?;
         let a = templates::Appointment {
             booking_id: b.id.clone(),
             slot_title: title.clone(),
@@ -201,7 +265,9 @@ pub async fn update(state: &AppState, caller: Option<&Caller>, slot_id: &str, in
             specialist_timezone: slot.specialist_timezone.clone(),
             customer_name: b.customer_name.clone(),
             customer_email: b.customer_email.clone(),
-            customer_timezone: customer.map(|c| c.timezone).unwrap_or_else(|| timezone.clone()),
+            customer_timezone: customer
+                .map(|c| c.timezone)
+                .unwrap_or_else(|| timezone.clone()),
         };
         emails.push(templates::rescheduled(&a));
     }
@@ -228,7 +294,9 @@ pub async fn update(state: &AppState, caller: Option<&Caller>, slot_id: &str, in
     match result {
         Ok(_) => {}
         Err(DbError::Thrown(m)) if m.contains(CAPACITY_BELOW_BOOKED) => {
-            let current = slots::by_id(&state.db, slot_id).await.map_err(unexpected("reading a slot"))?;
+            let current = slots::by_id(&state.db, slot_id)
+                .await
+                .map_err(unexpected("reading a slot"))?;
             let booked = current.map(|s| s.booked).unwrap_or(slot.booked);
             return Err(AppError::bad_request(format!(
                 "capacity cannot be below the {booked} seats already booked (or the slot changed meanwhile; reload and try again)"
@@ -256,9 +324,9 @@ pub async fn delete(state: &AppState, caller: Option<&Caller>, slot_id: &str) ->
     );
     match with_conflict_retry(|| run(&state.db, &sql, json!({ "id": slot_id }))).await {
         Ok(_) => Ok(()),
-        Err(DbError::Thrown(m)) if m.contains(HAS_BOOKINGS) => {
-            Err(AppError::conflict("This slot has bookings and cannot be deleted"))
-        }
+        Err(DbError::Thrown(m)) if m.contains(HAS_BOOKINGS) => Err(AppError::conflict(
+            "This slot has bookings and cannot be deleted",
+        )),
         Err(e) => Err(unexpected("deleting a slot")(e)),
     }
 }
@@ -273,21 +341,29 @@ pub struct BrowseQuery {
 }
 
 fn parse_bound(raw: Option<&str>, field: &str) -> AppResult<Option<DateTime<Utc>>> {
-    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
+    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         return Ok(Some(t.with_timezone(&Utc)));
     }
     NaiveDate::parse_from_str(raw, "%Y-%m-%d")
         .map(|d| Some(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc()))
-        .map_err(|_| AppError::bad_request(format!("{field} must be a date (YYYY-MM-DD) or an RFC 3339 time")))
+        .map_err(|_| {
+            AppError::bad_request(format!(
+                "{field} must be a date (YYYY-MM-DD) or an RFC 3339 time"
+            ))
+        })
 }
 
 pub async fn browse(state: &AppState, q: BrowseQuery) -> AppResult<SlotPage> {
     let page = match q.page.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => 1,
-        Some(p) => p.parse::<u32>().ok().filter(|p| (1..=10_000).contains(p)).ok_or_else(|| {
-            AppError::bad_request("page must be a whole number from 1")
-        })?,
+        Some(p) => p
+            .parse::<u32>()
+            .ok()
+            .filter(|p| (1..=10_000).contains(p))
+            .ok_or_else(|| AppError::bad_request("page must be a whole number from 1"))?,
     };
     let specialist = q.specialist_id.filter(|s| !s.is_empty());
     if let Some(s) = &specialist {
@@ -302,10 +378,16 @@ pub async fn browse(state: &AppState, q: BrowseQuery) -> AppResult<SlotPage> {
         offset: (page - 1) * PAGE_SIZE,
         limit: PAGE_SIZE + 1,
     };
-    let mut rows = slots::browse(&state.db, &filter).await.map_err(unexpected("browsing slots"))?;
+    let mut rows = slots::browse(&state.db, &filter)
+        .await
+        .map_err(unexpected("browsing slots"))?;
     let has_more = rows.len() > PAGE_SIZE as usize;
     rows.truncate(PAGE_SIZE as usize);
-    Ok(SlotPage { slots: rows.iter().map(SlotRow::view).collect(), page, has_more })
+    Ok(SlotPage {
+        slots: rows.iter().map(SlotRow::view).collect(),
+        page,
+        has_more,
+    })
 }
 
 #[cfg(test)]
@@ -316,7 +398,10 @@ mod tests {
     fn local_times_convert_through_the_zone() {
         let d = NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
         let t = NaiveTime::from_hms_opt(14, 0, 0).unwrap();
-        assert_eq!(local_to_utc(d, t, "Europe/Berlin").unwrap().to_rfc3339(), "2026-07-01T12:00:00+00:00");
+        assert_eq!(
+            local_to_utc(d, t, "Europe/Berlin").unwrap().to_rfc3339(),
+            "2026-07-01T12:00:00+00:00"
+        );
     }
 
     #[test]
@@ -329,12 +414,24 @@ mod tests {
 
     #[test]
     fn field_checks_name_the_field() {
-        assert!(parse_date("2026-02-30").unwrap_err().message.starts_with("date"));
-        assert!(parse_time("25:00").unwrap_err().message.starts_with("startTime"));
+        assert!(parse_date("2026-02-30")
+            .unwrap_err()
+            .message
+            .starts_with("date"));
+        assert!(parse_time("25:00")
+            .unwrap_err()
+            .message
+            .starts_with("startTime"));
         assert!(parse_time("9:00").is_err());
-        assert!(check_duration(14).unwrap_err().message.starts_with("duration"));
+        assert!(check_duration(14)
+            .unwrap_err()
+            .message
+            .starts_with("duration"));
         assert!(check_duration(241).is_err());
-        assert!(check_capacity(0).unwrap_err().message.starts_with("capacity"));
+        assert!(check_capacity(0)
+            .unwrap_err()
+            .message
+            .starts_with("capacity"));
         assert!(check_capacity(101).is_err());
         assert!(check_title("  ").unwrap_err().message.starts_with("title"));
     }

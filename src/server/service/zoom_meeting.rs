@@ -42,7 +42,9 @@ pub async fn owned_booking(
         return Err(AppError::forbidden(forbidden));
     }
     let invalid_index = || AppError::bad_request("Invalid booking index");
-    let index = parse_booking_index(raw_index).filter(|i| *i < slot.next_index).ok_or_else(invalid_index)?;
+    let index = parse_booking_index(raw_index)
+        .filter(|i| *i < slot.next_index)
+        .ok_or_else(invalid_index)?;
     let booking = bookings::by_slot_index(&state.db, slot_id, index)
         .await
         .map_err(unexpected("reading a booking"))?
@@ -60,7 +62,8 @@ pub async fn create_zoom_meeting_for_booking(
     slot_id: &str,
     raw_index: &str,
 ) -> AppResult<CreatedMeeting> {
-    let (slot, booking) = owned_booking(state, caller, slot_id, raw_index, UNAUTHORIZED, FORBIDDEN).await?;
+    let (slot, booking) =
+        owned_booking(state, caller, slot_id, raw_index, UNAUTHORIZED, FORBIDDEN).await?;
     if let Some(meeting) = &booking.zoom_meeting {
         return Err(already_created(meeting));
     }
@@ -68,7 +71,9 @@ pub async fn create_zoom_meeting_for_booking(
     // Claim the booking before talking to Zoom: of any number of concurrent requests, one
     // gets the claim and the rest are told the meeting exists or is being made.
     let token = uuid::Uuid::new_v4().to_string();
-    let claimed = bookings::claim_zoom(&state.db, &booking.id, &token).await.map_err(unexpected("claiming a booking"))?;
+    let claimed = bookings::claim_zoom(&state.db, &booking.id, &token)
+        .await
+        .map_err(unexpected("claiming a booking"))?;
     if !claimed {
         let current = bookings::by_slot_index(&state.db, slot_id, booking.index)
             .await
@@ -82,7 +87,8 @@ pub async fn create_zoom_meeting_for_booking(
     match create_and_save(state, &slot, &booking, &token).await {
         Ok(created) => Ok(created),
         Err(e) => {
-            if let Err(release) = bookings::release_zoom_claim(&state.db, &booking.id, &token).await {
+            if let Err(release) = bookings::release_zoom_claim(&state.db, &booking.id, &token).await
+            {
                 tracing::warn!(error = %release, "could not release a Zoom claim; it expires with its lease");
             }
             Err(e)
@@ -90,7 +96,12 @@ pub async fn create_zoom_meeting_for_booking(
     }
 }
 
-async fn create_and_save(state: &AppState, slot: &SlotRow, booking: &BookingRow, token: &str) -> AppResult<CreatedMeeting> {
+async fn create_and_save(
+    state: &AppState,
+    slot: &SlotRow,
+    booking: &BookingRow,
+    token: &str,
+) -> AppResult<CreatedMeeting> {
     let specialist = users::by_id(&state.db, &slot.specialist)
         .await
         .map_err(unexpected("reading the specialist"))?
@@ -106,7 +117,10 @@ async fn create_and_save(state: &AppState, slot: &SlotRow, booking: &BookingRow,
         .clone()
         .or_else(|| specialist.zoom_user.clone())
         .unwrap_or_else(|| specialist.email.clone());
-    let mut agenda = format!("{} with {} for {}.", slot.title, specialist.name, booking.customer_name);
+    let mut agenda = format!(
+        "{} with {} for {}.",
+        slot.title, specialist.name, booking.customer_name
+    );
     if let Some(notes) = &booking.additional_notes {
         agenda.push_str("\n\nNotes from the customer:\n");
         agenda.push_str(notes);
@@ -148,7 +162,11 @@ async fn create_and_save(state: &AppState, slot: &SlotRow, booking: &BookingRow,
     };
     let email = templates::zoom_meeting_ready(
         &appointment,
-        &MeetingDetails { join_url: meeting.join_url.clone(), meeting_id: meeting.id.clone(), password: meeting.password.clone() },
+        &MeetingDetails {
+            join_url: meeting.join_url.clone(),
+            meeting_id: meeting.id.clone(),
+            password: meeting.password.clone(),
+        },
     );
     if let Err(e) = bookings::save_meeting(&state.db, &booking.id, token, &stored, &email).await {
         let lost_claim = matches!(&e, DbError::Thrown(m) if m.contains(bookings::CLAIM_LOST));
@@ -170,7 +188,12 @@ async fn create_and_save(state: &AppState, slot: &SlotRow, booking: &BookingRow,
 }
 
 /// A start URL issued now, for the slot's specialist only.
-pub async fn fresh_start_url(state: &AppState, caller: Option<&Caller>, slot_id: &str, raw_index: &str) -> AppResult<String> {
+pub async fn fresh_start_url(
+    state: &AppState,
+    caller: Option<&Caller>,
+    slot_id: &str,
+    raw_index: &str,
+) -> AppResult<String> {
     let (_, booking) = owned_booking(
         state,
         caller,
@@ -180,9 +203,18 @@ pub async fn fresh_start_url(state: &AppState, caller: Option<&Caller>, slot_id:
         "Forbidden. You can only start meetings for your own slots.",
     )
     .await?;
-    let meeting = booking.zoom_meeting.ok_or_else(|| AppError::not_found("This booking has no Zoom meeting yet"))?;
-    state.zoom.fresh_start_url(&meeting.zoom_meeting_id).await.map_err(|e| {
-        tracing::error!(error = %e, "fetching a fresh start URL failed");
-        AppError::new(502, "Could not get a start link from Zoom. Please try again.")
-    })
+    let meeting = booking
+        .zoom_meeting
+        .ok_or_else(|| AppError::not_found("This booking has no Zoom meeting yet"))?;
+    state
+        .zoom
+        .fresh_start_url(&meeting.zoom_meeting_id)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "fetching a fresh start URL failed");
+            AppError::new(
+                502,
+                "Could not get a start link from Zoom. Please try again.",
+            )
+        })
 }

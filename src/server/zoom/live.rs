@@ -11,7 +11,9 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::Mutex;
 
-use super::{truncate_chars, MeetingRequest, ZoomError, ZoomMeeting, MAX_AGENDA_CHARS, MAX_TOPIC_CHARS};
+use super::{
+    truncate_chars, MeetingRequest, ZoomError, ZoomMeeting, MAX_AGENDA_CHARS, MAX_TOPIC_CHARS,
+};
 use crate::server::config::ZoomCredentials;
 
 /// Retries after a 429 that is not the daily limit.
@@ -61,7 +63,13 @@ impl ZoomClient {
             .timeout(Duration::from_secs(10))
             .build()
             .expect("building the HTTP client");
-        Self { http, credentials, api_url, oauth_url, token: Mutex::new(None) }
+        Self {
+            http,
+            credentials,
+            api_url,
+            oauth_url,
+            token: Mutex::new(None),
+        }
     }
 
     async fn token(&self) -> Result<String, ZoomError> {
@@ -72,8 +80,14 @@ impl ZoomClient {
         let response = self
             .http
             .post(&self.oauth_url)
-            .query(&[("grant_type", "account_credentials"), ("account_id", &self.credentials.account_id)])
-            .basic_auth(&self.credentials.client_id, Some(&self.credentials.client_secret))
+            .query(&[
+                ("grant_type", "account_credentials"),
+                ("account_id", &self.credentials.account_id),
+            ])
+            .basic_auth(
+                &self.credentials.client_id,
+                Some(&self.credentials.client_secret),
+            )
             .send()
             .await
             .map_err(transport_error)?;
@@ -82,9 +96,15 @@ impl ZoomClient {
             tracing::error!(status, "Zoom refused the OAuth token request");
             return Err(ZoomError::Auth);
         }
-        let answer: TokenAnswer = response.json().await.map_err(|e| ZoomError::Decode(e.to_string()))?;
+        let answer: TokenAnswer = response
+            .json()
+            .await
+            .map_err(|e| ZoomError::Decode(e.to_string()))?;
         let lifetime = Duration::from_secs(answer.expires_in).saturating_sub(TOKEN_MARGIN);
-        *cached = Some(CachedToken { value: answer.access_token.clone(), expires: Instant::now() + lifetime });
+        *cached = Some(CachedToken {
+            value: answer.access_token.clone(),
+            expires: Instant::now() + lifetime,
+        });
         Ok(answer.access_token)
     }
 
@@ -105,7 +125,11 @@ impl ZoomClient {
         let mut rate_limited = 0;
         loop {
             let token = self.token().await?;
-            let response = build(&token).bearer_auth(&token).send().await.map_err(transport_error)?;
+            let response = build(&token)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .map_err(transport_error)?;
             match response.status() {
                 StatusCode::UNAUTHORIZED if !refreshed => {
                     refreshed = true;
@@ -134,7 +158,10 @@ impl ZoomClient {
                         .map(Duration::from_secs)
                         .unwrap_or(Duration::from_secs(1))
                         .min(MAX_RETRY_AFTER);
-                    tracing::info!(wait_ms = wait.as_millis() as u64, "Zoom answered 429; waiting");
+                    tracing::info!(
+                        wait_ms = wait.as_millis() as u64,
+                        "Zoom answered 429; waiting"
+                    );
                     tokio::time::sleep(wait).await;
                 }
                 _ => return Ok(response),
@@ -143,7 +170,11 @@ impl ZoomClient {
     }
 
     pub async fn create_meeting(&self, request: &MeetingRequest) -> Result<ZoomMeeting, ZoomError> {
-        let url = format!("{}/users/{}/meetings", self.api_url, urlencode(&request.host));
+        let url = format!(
+            "{}/users/{}/meetings",
+            self.api_url,
+            urlencode(&request.host)
+        );
         let body = json!({
             "topic": truncate_chars(&request.topic, MAX_TOPIC_CHARS),
             "type": 2,
@@ -164,7 +195,10 @@ impl ZoomClient {
         if response.status() != StatusCode::CREATED && response.status() != StatusCode::OK {
             return Err(api_error(response).await);
         }
-        let answer: MeetingAnswer = response.json().await.map_err(|e| ZoomError::Decode(e.to_string()))?;
+        let answer: MeetingAnswer = response
+            .json()
+            .await
+            .map_err(|e| ZoomError::Decode(e.to_string()))?;
         let id = match answer.id {
             serde_json::Value::Number(n) => n.to_string(),
             serde_json::Value::String(s) => s,
@@ -186,7 +220,11 @@ impl ZoomClient {
         }
         match api_error(response).await {
             // "Meeting does not exist": already gone, which is what we wanted.
-            ZoomError::Api { status: 404, code: Some(3001), .. } => Ok(()),
+            ZoomError::Api {
+                status: 404,
+                code: Some(3001),
+                ..
+            } => Ok(()),
             other => Err(other),
         }
     }
@@ -197,7 +235,10 @@ impl ZoomClient {
         if !response.status().is_success() {
             return Err(api_error(response).await);
         }
-        let answer: MeetingAnswer = response.json().await.map_err(|e| ZoomError::Decode(e.to_string()))?;
+        let answer: MeetingAnswer = response
+            .json()
+            .await
+            .map_err(|e| ZoomError::Decode(e.to_string()))?;
         Ok(answer.start_url)
     }
 }
@@ -223,7 +264,11 @@ async fn api_error(response: Response) -> ZoomError {
     let status = response.status().as_u16();
     let (code, message) = error_body(response).await;
     tracing::error!(status, code = ?code, %message, "Zoom API error");
-    ZoomError::Api { status, code, message }
+    ZoomError::Api {
+        status,
+        code,
+        message,
+    }
 }
 
 /// Percent-encodes a path segment (a host may be an email address).
@@ -231,7 +276,9 @@ fn urlencode(segment: &str) -> String {
     segment
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'@' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'@' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

@@ -35,7 +35,13 @@ pub struct MeetingSettings {
 
 impl Default for MeetingSettings {
     fn default() -> Self {
-        Self { waiting_room: true, join_before_host: false, host_video: true, participant_video: true, mute_upon_entry: true }
+        Self {
+            waiting_room: true,
+            join_before_host: false,
+            host_video: true,
+            participant_video: true,
+            mute_upon_entry: true,
+        }
     }
 }
 
@@ -57,7 +63,11 @@ pub enum ZoomError {
     #[error("Zoom kept answering 429 Too Many Requests")]
     RateLimited,
     #[error("Zoom API error {status} (code {code:?}): {message}")]
-    Api { status: u16, code: Option<i64>, message: String },
+    Api {
+        status: u16,
+        code: Option<i64>,
+        message: String,
+    },
     #[error("Zoom did not answer in time")]
     Timeout,
     #[error("could not reach Zoom: {0}")]
@@ -91,7 +101,9 @@ pub fn generate_password() -> String {
     use rand::Rng;
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
     let mut rng = rand::rng();
-    (0..PASSWORD_CHARS).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+    (0..PASSWORD_CHARS)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 pub enum Zoom {
