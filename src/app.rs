@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 use crate::api::accounts::{current_user, Login, Logout, Register};
 use crate::model::{Role, UserView};
@@ -69,16 +69,18 @@ pub fn App() -> impl IntoView {
         <Router>
             <NavBar/>
             <main class="container" id="main">
+                // Async: each page is sent once its data is loaded, so it is complete without
+                // JavaScript and a redirect to the login page can still be a real 302.
                 <Routes fallback=|| view! { <pages::errors::NotFound/> }>
-                    <Route path=path!("") view=pages::home::HomePage/>
-                    <Route path=path!("/login") view=pages::auth::LoginPage/>
-                    <Route path=path!("/register") view=pages::auth::RegisterPage/>
-                    <Route path=path!("/slots") view=pages::slots::SlotsPage/>
-                    <Route path=path!("/specialist") view=pages::specialist::DashboardPage/>
-                    <Route path=path!("/specialist/slots") view=pages::specialist::MySlotsPage/>
-                    <Route path=path!("/specialist/meetings") view=pages::meeting_manager::MeetingManagerPage/>
-                    <Route path=path!("/appointments") view=pages::appointments::MyAppointmentsPage/>
-                    <Route path=path!("/appointments/:slot_id/:booking_index") view=pages::appointments::AppointmentPage/>
+                    <Route path=path!("") view=pages::home::HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=pages::auth::LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/register") view=pages::auth::RegisterPage ssr=SsrMode::Async/>
+                    <Route path=path!("/slots") view=pages::slots::SlotsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/specialist") view=pages::specialist::DashboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/specialist/slots") view=pages::specialist::MySlotsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/specialist/meetings") view=pages::meeting_manager::MeetingManagerPage ssr=SsrMode::Async/>
+                    <Route path=path!("/appointments") view=pages::appointments::MyAppointmentsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/appointments/:slot_id/:booking_index") view=pages::appointments::AppointmentPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -26,10 +26,10 @@ test('scenario 1: the specialist creates the meeting and the customer page turns
   const group = manager.getByTestId('mm-slot').filter({ hasText: 'Flow session' });
   await expect(group.getByTestId('mm-capacity')).toHaveText('1 / 10 booked');
   const card = group.getByTestId('mm-booking').filter({ hasText: 'Cora Customer' });
-  await expect(card.getByText('Zoom Meeting Not Created')).toBeVisible();
+  await expect(card.getByRole('heading', { name: /Zoom Meeting Not Created/ })).toBeVisible();
   await screenshot(manager, 'manager-not-created');
   await card.getByRole('button', { name: 'Create Zoom Meeting' }).click();
-  await expect(card.getByText('Zoom Meeting Created')).toBeVisible();
+  await expect(card.getByRole('heading', { name: /Zoom Meeting Created/ })).toBeVisible();
   await expect(card.getByText('simulated')).toBeVisible();
   await expect(card.getByText('Zoom meeting created. The customer will be emailed the details.')).toBeVisible();
   const meetingId = (await card.getByTestId('meeting-id').textContent())!.trim();
@@ -84,7 +84,7 @@ test('scenario 3: a double click creates one meeting', async ({ page, context, r
   await open(page, '/specialist/meetings');
   const card = page.getByTestId('mm-slot').filter({ hasText: 'Double click session' }).getByTestId('mm-booking');
   await card.getByRole('button', { name: 'Create Zoom Meeting' }).dblclick();
-  await expect(card.getByText('Zoom Meeting Created')).toBeVisible();
+  await expect(card.getByRole('heading', { name: /Zoom Meeting Created/ })).toBeVisible();
   const res = await request.post(`/api/consulting-slots/${slot.id}/booking/0/create-zoom`, { headers: { Authorization: `Bearer ${specialist.token}` } });
   expect(res.status()).toBe(409);
   const body = await res.json();
@@ -125,7 +125,7 @@ test('scenario 5: three customers on one slot each get their own meeting', async
   await expect(group.getByTestId('mm-capacity')).toHaveText('3 / 10 booked');
   await group.getByRole('button', { name: 'Create all missing meetings' }).click();
   await expect(group.getByTestId('mm-progress')).toHaveText('3 of 3 created');
-  await expect(group.getByText('Zoom Meeting Created')).toHaveCount(3);
+  await expect(group.getByRole('heading', { name: /Zoom Meeting Created/ })).toHaveCount(3);
   const ids = await group.getByTestId('meeting-id').allTextContents();
   expect(new Set(ids).size).toBe(3);
   for (const c of customers) {
