@@ -38,13 +38,13 @@ test-deps:
 
 ## test: cargo unit + integration tests, then the browser suite against a fresh server on mem://
 test:
-	stage() { local name=$$1; shift; local t0=$$(date +%s); echo "==> $$name"; "$$@"; echo "==> $$name took $$(( $$(date +%s) - t0 )) s"; }
+	@stage() { local name=$$1; shift; local t0=$$(date +%s); echo "==> $$name"; "$$@"; echo "==> $$name took $$(( $$(date +%s) - t0 )) s"; }
 	stage "build tools" $(MAKE) --no-print-directory tools
 	stage "test dependencies" $(MAKE) --no-print-directory test-deps
 	stage "cargo test" env RUSTFLAGS="$(SERVER_RUSTFLAGS)" cargo test --features ssr --no-fail-fast
 	stage "cargo leptos build" cargo leptos build
 	rm -rf end2end/.mail end2end/.data end2end/test-results
-	stage "end2end (Playwright + chromium)" env SERVER_BIN="$(TARGET_DIR)/debug/specialistly" SITE_ROOT="$(CURDIR)/target/site" \
+	stage "end2end (Playwright + chromium)" env SERVER_BIN="$(TARGET_DIR)/debug/specialistly" SITE_ROOT="$(TARGET_DIR)/site" \
 	  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 end2end/node_modules/.bin/playwright test --config end2end/playwright.config.ts
 
 ## check: formatting and lints

@@ -26,16 +26,21 @@ pub async fn login(
     password: String,
     next: Option<String>,
 ) -> Result<UserView, AppError> {
-    use crate::server::{app_state, auth::login_cookie, service::accounts};
-    let (state, _) = app_state::context().await?;
-    let payload = accounts::login(&state, &email, password).await?;
-    set_cookie(login_cookie(&payload.token, state.config.secure_cookies()));
-    let target = next
-        .as_deref()
-        .and_then(safe_next)
-        .unwrap_or_else(|| home_for(&payload.user).to_string());
-    leptos_axum::redirect(&target);
-    Ok(payload.user)
+    crate::server::app_state::respond(
+        async move {
+            use crate::server::{app_state, auth::login_cookie, service::accounts};
+            let (state, _) = app_state::context().await?;
+            let payload = accounts::login(&state, &email, password).await?;
+            set_cookie(login_cookie(&payload.token, state.config.secure_cookies()));
+            let target = next
+                .as_deref()
+                .and_then(safe_next)
+                .unwrap_or_else(|| home_for(&payload.user).to_string());
+            leptos_axum::redirect(&target);
+            Ok(payload.user)
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "register")]
@@ -46,54 +51,74 @@ pub async fn register(
     role: String,
     timezone: Option<String>,
 ) -> Result<UserView, AppError> {
-    use crate::server::{app_state, auth::login_cookie, service::accounts};
-    let (state, _) = app_state::context().await?;
-    let payload = accounts::register(
-        &state,
-        accounts::Registration {
-            name,
-            email,
-            password,
-            role,
-            timezone,
-        },
+    crate::server::app_state::respond(
+        async move {
+            use crate::server::{app_state, auth::login_cookie, service::accounts};
+            let (state, _) = app_state::context().await?;
+            let payload = accounts::register(
+                &state,
+                accounts::Registration {
+                    name,
+                    email,
+                    password,
+                    role,
+                    timezone,
+                },
+            )
+            .await?;
+            set_cookie(login_cookie(&payload.token, state.config.secure_cookies()));
+            leptos_axum::redirect(home_for(&payload.user));
+            Ok(payload.user)
+        }
+        .await,
     )
-    .await?;
-    set_cookie(login_cookie(&payload.token, state.config.secure_cookies()));
-    leptos_axum::redirect(home_for(&payload.user));
-    Ok(payload.user)
 }
 
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
-    use crate::server::{app_state, auth::logout_cookie};
-    let (state, _) = app_state::context().await?;
-    set_cookie(logout_cookie(state.config.secure_cookies()));
-    leptos_axum::redirect("/login");
-    Ok(())
+    crate::server::app_state::respond(
+        async move {
+            use crate::server::{app_state, auth::logout_cookie};
+            let (state, _) = app_state::context().await?;
+            set_cookie(logout_cookie(state.config.secure_cookies()));
+            leptos_axum::redirect("/login");
+            Ok(())
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<UserView>, AppError> {
-    use crate::server::{app_state, service::accounts};
-    let (state, caller) = app_state::context().await?;
-    if caller.is_none() {
-        return Ok(None);
-    }
-    Ok(accounts::me(&state, caller.as_ref()).await.ok())
+    crate::server::app_state::respond(
+        async move {
+            use crate::server::{app_state, service::accounts};
+            let (state, caller) = app_state::context().await?;
+            if caller.is_none() {
+                return Ok(None);
+            }
+            Ok(accounts::me(&state, caller.as_ref()).await.ok())
+        }
+        .await,
+    )
 }
 
 /// The demo logins, shown on the login page in development only.
 #[server(endpoint = "demo_accounts")]
 pub async fn demo_accounts() -> Result<Vec<DemoAccount>, AppError> {
-    use crate::server::{app_state, seed};
-    let (state, _) = app_state::context().await?;
-    Ok(
-        if state.config.seed_demo_data && !state.config.is_production() {
-            seed::demo_accounts()
-        } else {
-            vec![]
-        },
+    crate::server::app_state::respond(
+        async move {
+            use crate::server::{app_state, seed};
+            let (state, _) = app_state::context().await?;
+            Ok(
+                if state.config.seed_demo_data && !state.config.is_production() {
+                    seed::demo_accounts()
+                } else {
+                    vec![]
+                },
+            )
+        }
+        .await,
     )
 }
 
@@ -102,4 +127,44 @@ pub fn home_for(user: &UserView) -> &'static str {
         crate::model::Role::Specialist => "/specialist",
         crate::model::Role::Customer => "/slots",
     }
+}
+
+#[server(endpoint = "zoom_settings")]
+pub async fn zoom_settings() -> Result<crate::model::ZoomSettings, AppError> {
+    crate::server::app_state::respond(
+        async move {
+            use crate::server::{app_state, service::accounts};
+            let (state, caller) = app_state::context().await?;
+            accounts::zoom_settings(&state, caller.as_ref()).await
+        }
+        .await,
+    )
+}
+
+/// Checkboxes arrive as "on" when ticked and not at all otherwise.
+#[server(endpoint = "save_zoom_settings")]
+pub async fn save_zoom_settings(
+    zoom_user: Option<String>,
+    waiting_room: Option<String>,
+    join_before_host: Option<String>,
+    host_video: Option<String>,
+    participant_video: Option<String>,
+    mute_upon_entry: Option<String>,
+) -> Result<crate::model::ZoomSettings, AppError> {
+    crate::server::app_state::respond(
+        async move {
+            use crate::server::{app_state, service::accounts};
+            let (state, caller) = app_state::context().await?;
+            let settings = crate::model::ZoomSettings {
+                zoom_user,
+                waiting_room: waiting_room.is_some(),
+                join_before_host: join_before_host.is_some(),
+                host_video: host_video.is_some(),
+                participant_video: participant_video.is_some(),
+                mute_upon_entry: mute_upon_entry.is_some(),
+            };
+            accounts::update_zoom_settings(&state, caller.as_ref(), settings).await
+        }
+        .await,
+    )
 }

@@ -48,3 +48,16 @@ pub struct DemoAccount {
     pub email: String,
     pub password: String,
 }
+
+/// A specialist's Zoom host user and the settings their meetings are created with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ZoomSettings {
+    /// The Zoom user that hosts their meetings; `None` means their account email.
+    pub zoom_user: Option<String>,
+    pub waiting_room: bool,
+    pub join_before_host: bool,
+    pub host_video: bool,
+    pub participant_video: bool,
+    pub mute_upon_entry: bool,
+}

@@ -36,11 +36,20 @@ pub fn MeetingManager() -> impl IntoView {
                             <p class="card muted" data-testid="mm-empty">"No upcoming bookings yet. When customers book your slots they appear here."</p>
                         }
                         .into_any(),
-                        Ok(slots) => slots
-                            .into_iter()
-                            .map(|s| view! { <ManagedSlotView managed=s timezone=tz.clone()/> })
-                            .collect_view()
-                            .into_any(),
+                        Ok(slots) => {
+                            // Grouped by date (in the specialist's zone), then by time.
+                            let mut last_date = String::new();
+                            slots
+                                .into_iter()
+                                .map(|s| {
+                                    let date = time_fmt::date_in(s.slot.starts_at, &tz);
+                                    let heading = (date != last_date).then(|| view! { <h3 class="date-heading">{date.clone()}</h3> });
+                                    last_date = date;
+                                    view! { {heading} <ManagedSlotView managed=s timezone=tz.clone()/> }
+                                })
+                                .collect_view()
+                                .into_any()
+                        }
                     }
                 })}
             </Transition>
@@ -172,14 +181,19 @@ fn ManagedSlotView(managed: ManagedSlot, timezone: String) -> impl IntoView {
             }
             <p class="muted" aria-live="polite" data-testid="mm-progress">{move || progress.get()}</p>
             <div class="booking-list">
-                {cards.into_iter().map(|(b, state)| view! { <BookingCard slot_id=slot.id.clone() booking=b state/> }).collect_view()}
+                {cards.into_iter().map(|(b, state)| view! { <BookingCard slot_id=slot.id.clone() booking=b state timezone=timezone.clone()/> }).collect_view()}
             </div>
         </article>
     }
 }
 
 #[component]
-fn BookingCard(slot_id: String, booking: BookingView, state: CardState) -> impl IntoView {
+fn BookingCard(
+    slot_id: String,
+    booking: BookingView,
+    state: CardState,
+    timezone: String,
+) -> impl IntoView {
     let index = booking.booking_index;
     let notified = booking.customer_notified;
     let slot_for_create = slot_id.clone();
@@ -196,7 +210,7 @@ fn BookingCard(slot_id: String, booking: BookingView, state: CardState) -> impl 
             <div class="booking-who">
                 <strong>{booking.customer_name.clone()}</strong>
                 <span class="muted">" · " {booking.customer_email.clone()}</span>
-                <p class="muted small">"Booked " {time_fmt::date_time_in(booking.booked_at, "UTC")}</p>
+                <p class="muted small">"Booked " {time_fmt::date_time_in(booking.booked_at, &timezone)}</p>
                 {booking.additional_notes.clone().map(|n| view! { <p class="notes">"“" {n} "”"</p> })}
                 <a class="small" href=details_href>"Appointment page"</a>
             </div>

@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use crate::api::accounts::{zoom_settings, SaveZoomSettings};
 use crate::api::slots::{my_slots, CreateSlot, DeleteSlot};
 use crate::app::use_session;
 use crate::components::error_view::ErrorView;
@@ -14,6 +15,53 @@ pub fn DashboardPage() -> impl IntoView {
             <a class="btn btn-secondary" href="/specialist/slots">"Manage my slots"</a>
         </div>
         <MeetingManager/>
+        <ZoomSettingsCard/>
+    }
+}
+
+/// The Zoom user that hosts the specialist's meetings and the defaults they are created with.
+#[component]
+fn ZoomSettingsCard() -> impl IntoView {
+    let save = ServerAction::<SaveZoomSettings>::new();
+    let settings = Resource::new(move || save.version().get(), |_| zoom_settings());
+    let saved = move || matches!(save.value().get(), Some(Ok(_)));
+    let error = move || save.value().get().and_then(|r| r.err());
+    view! {
+        <section class="card" aria-labelledby="zoom-settings-title">
+            <h2 id="zoom-settings-title">"Zoom settings"</h2>
+            <div aria-live="polite">
+                {move || error().map(|e| view! { <p class="alert alert-error" role="alert">{e.message}</p> })}
+                {move || saved().then(|| view! { <p class="alert alert-success" role="status">"Zoom settings saved."</p> })}
+            </div>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Err(e) => view! { <ErrorView error=e/> }.into_any(),
+                        Ok(s) => {
+                            let checkbox = |name: &'static str, label: &'static str, on: bool| view! {
+                                <label class="check"><input type="checkbox" name=name checked=on/>" " {label}</label>
+                            };
+                            view! {
+                                <ActionForm action=save>
+                                    <label for="zoom_user">"Zoom user (email, user id or \"me\"; empty means your account email)"</label>
+                                    <input id="zoom_user" name="zoom_user" value=s.zoom_user.unwrap_or_default()/>
+                                    <fieldset>
+                                        <legend>"New meetings"</legend>
+                                        {checkbox("waiting_room", "Waiting room", s.waiting_room)}
+                                        {checkbox("join_before_host", "Participants may join before the host", s.join_before_host)}
+                                        {checkbox("host_video", "Host video on", s.host_video)}
+                                        {checkbox("participant_video", "Participant video on", s.participant_video)}
+                                        {checkbox("mute_upon_entry", "Mute participants on entry", s.mute_upon_entry)}
+                                    </fieldset>
+                                    <div class="actions"><button type="submit" class="btn btn-secondary">"Save Zoom settings"</button></div>
+                                </ActionForm>
+                            }
+                            .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }
 

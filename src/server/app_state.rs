@@ -37,3 +37,26 @@ pub async fn context() -> Result<(AppState, Option<Caller>), crate::error::AppEr
     let caller = state.caller(&headers);
     Ok((state, caller))
 }
+
+/// A server function's result with the HTTP status of its error (a wrong password is a 401,
+/// not a 500, in the response and in the logs). Plain form posts (no wasm) keep the redirect
+/// back to the form that leptos_axum answers them with.
+pub fn respond<T>(result: Result<T, crate::error::AppError>) -> Result<T, crate::error::AppError> {
+    let form_post =
+        leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+            parts
+                .headers
+                .get(axum::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+        });
+    if let (Err(e), false) = (&result, form_post) {
+        if let (Some(options), Ok(status)) = (
+            leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+            axum::http::StatusCode::from_u16(e.status),
+        ) {
+            options.set_status(status);
+        }
+    }
+    result
+}

@@ -134,7 +134,6 @@ pub fn free_port() -> u16 {
 
 pub struct TestUser {
     pub id: String,
-    pub name: String,
     pub email: String,
     pub token: String,
 }

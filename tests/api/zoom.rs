@@ -450,3 +450,49 @@ async fn start_meeting_redirects_to_a_fresh_start_url_for_the_specialist_only() 
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_specialists_zoom_user_and_meeting_defaults_reach_zoom() {
+    let app = zoom_app().await;
+    let (spec, slot, customers) = booked_slot(&app, 1).await;
+    let settings = json!({
+        "zoomUser": "me", "waitingRoom": false, "joinBeforeHost": true,
+        "hostVideo": false, "participantVideo": true, "muteUponEntry": false
+    });
+    let res = app
+        .client
+        .put(app.url("/api/profile/zoom-settings"))
+        .bearer_auth(&spec.token)
+        .json(&settings)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json_body(res).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["data"], settings);
+    let res = app
+        .client
+        .put(app.url("/api/profile/zoom-settings"))
+        .bearer_auth(&customers[0].token)
+        .json(&settings)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    assert_eq!(
+        app.create_zoom(&slot, "0", Some(&spec.token))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let zoom = app.zoom.as_ref().unwrap();
+    assert_eq!(
+        zoom.create_requests().await[0].url.path(),
+        "/v2/users/me/meetings"
+    );
+    let sent = &zoom.meetings()[0]["settings"];
+    assert_eq!(sent["waiting_room"], false);
+    assert_eq!(sent["join_before_host"], true);
+    assert_eq!(sent["host_video"], false);
+}

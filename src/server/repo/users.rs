@@ -32,6 +32,17 @@ impl UserRow {
         }
     }
 
+    pub fn zoom_settings(&self) -> crate::model::ZoomSettings {
+        crate::model::ZoomSettings {
+            zoom_user: self.zoom_user.clone(),
+            waiting_room: self.waiting_room,
+            join_before_host: self.join_before_host,
+            host_video: self.host_video,
+            participant_video: self.participant_video,
+            mute_upon_entry: self.mute_upon_entry,
+        }
+    }
+
     pub fn meeting_settings(&self) -> MeetingSettings {
         MeetingSettings {
             waiting_room: self.waiting_room,
@@ -83,4 +94,24 @@ pub async fn by_id(db: &Db, id: &str) -> Result<Option<UserRow>, DbError> {
     }
     let sql = format!("SELECT {FIELDS} FROM type::record('user', $id)");
     run(db, &sql, json!({ "id": id })).await?.first(0)
+}
+
+pub async fn update_zoom_settings(
+    db: &Db,
+    id: &str,
+    s: &crate::model::ZoomSettings,
+) -> Result<(), DbError> {
+    run(
+        db,
+        "UPDATE type::record('user', $id) SET zoom_user = $zoom_user, waiting_room = $waiting_room,
+            join_before_host = $join_before_host, host_video = $host_video,
+            participant_video = $participant_video, mute_upon_entry = $mute_upon_entry;",
+        json!({
+            "id": id, "zoom_user": s.zoom_user, "waiting_room": s.waiting_room,
+            "join_before_host": s.join_before_host, "host_video": s.host_video,
+            "participant_video": s.participant_video, "mute_upon_entry": s.mute_upon_entry,
+        }),
+    )
+    .await
+    .map(|_| ())
 }

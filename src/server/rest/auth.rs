@@ -2,6 +2,8 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+
+use crate::model::ZoomSettings;
 use axum::Router;
 use serde::Deserialize;
 
@@ -19,6 +21,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/login", post(login))
         .route("/api/auth/logout", post(logout))
         .route("/api/auth/me", get(me))
+        .route(
+            "/api/profile/zoom-settings",
+            get(zoom_settings).put(save_zoom_settings),
+        )
 }
 
 fn with_cookie(state: &AppState, status: StatusCode, payload: AuthPayload) -> Response {
@@ -66,4 +72,25 @@ async fn logout(State(state): State<AppState>) -> Response {
 async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
     let user = accounts::me(&state, state.caller(&headers).as_ref()).await?;
     Ok(ok(StatusCode::OK, None, user))
+}
+
+async fn zoom_settings(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    Ok(ok(
+        StatusCode::OK,
+        None,
+        accounts::zoom_settings(&state, state.caller(&headers).as_ref()).await?,
+    ))
+}
+
+async fn save_zoom_settings(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<ZoomSettings>,
+) -> Result<Response, AppError> {
+    let saved =
+        accounts::update_zoom_settings(&state, state.caller(&headers).as_ref(), input).await?;
+    Ok(ok(StatusCode::OK, Some("Zoom settings saved"), saved))
 }

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use crate::error::{AppError, AppResult};
-use crate::model::{AuthPayload, Role, UserView};
+use crate::model::{AuthPayload, Role, UserView, ZoomSettings};
 use crate::server::app_state::AppState;
 use crate::server::auth::{hash_password, verify_password, Caller};
 use crate::server::db::{new_key, DbError};
@@ -141,6 +141,53 @@ pub async fn me(state: &AppState, caller: Option<&Caller>) -> AppResult<UserView
         .ok_or_else(AppError::login_required)
 }
 
+fn specialist<'a>(caller: Option<&'a Caller>) -> AppResult<&'a Caller> {
+    let caller = caller.ok_or_else(AppError::login_required)?;
+    if caller.role != Role::Specialist {
+        return Err(AppError::forbidden("Only specialists have Zoom settings."));
+    }
+    Ok(caller)
+}
+
+pub async fn zoom_settings(state: &AppState, caller: Option<&Caller>) -> AppResult<ZoomSettings> {
+    let caller = specialist(caller)?;
+    users::by_id(&state.db, &caller.user_id)
+        .await
+        .map_err(super::unexpected("reading a user"))?
+        .map(|u| u.zoom_settings())
+        .ok_or_else(AppError::login_required)
+}
+
+/// A Zoom user is `me`, a user id or an email address: one word, at most 128 characters.
+pub fn validate_zoom_user(raw: Option<&str>) -> AppResult<Option<String>> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(u)
+            if u.len() <= 128
+                && u.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "@._+-".contains(c)) =>
+        {
+            Ok(Some(u.to_string()))
+        }
+        Some(_) => Err(AppError::bad_request(
+            "zoomUser must be me, a Zoom user id or an email address",
+        )),
+    }
+}
+
+pub async fn update_zoom_settings(
+    state: &AppState,
+    caller: Option<&Caller>,
+    mut input: ZoomSettings,
+) -> AppResult<ZoomSettings> {
+    let caller = specialist(caller)?;
+    input.zoom_user = validate_zoom_user(input.zoom_user.as_deref())?;
+    users::update_zoom_settings(&state.db, &caller.user_id, &input)
+        .await
+        .map_err(super::unexpected("saving Zoom settings"))?;
+    zoom_settings(state, Some(caller)).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +209,17 @@ mod tests {
         ] {
             assert!(normalise_email(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn zoom_users_are_one_safe_word() {
+        assert_eq!(
+            validate_zoom_user(Some(" me ")).unwrap().as_deref(),
+            Some("me")
+        );
+        assert_eq!(validate_zoom_user(Some("")).unwrap(), None);
+        assert!(validate_zoom_user(Some("a/b")).is_err());
+        assert!(validate_zoom_user(Some("two words")).is_err());
     }
 
     #[test]
