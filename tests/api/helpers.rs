@@ -187,7 +187,6 @@ impl TestApp {
         TestUser {
             token: self.state.jwt.issue(&id, role),
             id,
-            name: name.into(),
             email,
         }
     }
