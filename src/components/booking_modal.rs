@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use crate::api::slots::BookSlot;
+use crate::components::error_view::ErrorView;
 use crate::model::SlotView;
 use crate::time_fmt;
 
@@ -83,7 +84,7 @@ pub fn BookingModal(offer: SlotView, viewer_timezone: String) -> impl IntoView {
                             let error = other.and_then(|r| r.err());
                             let slot_id = slot_id.clone();
                             view! {
-                                {error.map(|e| view! { <p class="alert alert-error" role="alert">{e.message}</p> })}
+                                {error.map(|e| view! { <ErrorView error=e/> })}
                                 <ActionForm action=action>
                                     <input type="hidden" name="slot_id" value=slot_id/>
                                     <label for="additional_notes">"Notes for the specialist (optional)"</label>

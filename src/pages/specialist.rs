@@ -30,7 +30,7 @@ fn ZoomSettingsCard() -> impl IntoView {
         <section class="card" aria-labelledby="zoom-settings-title">
             <h2 id="zoom-settings-title">"Zoom settings"</h2>
             <div aria-live="polite">
-                {move || error().map(|e| view! { <p class="alert alert-error" role="alert">{e.message}</p> })}
+                {move || error().map(|e| view! { <ErrorView error=e/> })}
                 {move || saved().then(|| view! { <p class="alert alert-success" role="status">"Zoom settings saved."</p> })}
             </div>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -83,7 +83,7 @@ pub fn MySlotsPage() -> impl IntoView {
         <section class="card">
             <h2>"Publish a slot"</h2>
             <div aria-live="polite">
-                {move || create_error().map(|e| view! { <p class="alert alert-error" role="alert">{e.message}</p> })}
+                {move || create_error().map(|e| view! { <ErrorView error=e/> })}
                 {move || created().then(|| view! { <p class="alert alert-success" role="status">"Slot published."</p> })}
             </div>
             <ActionForm action=create attr:class="grid-form">
@@ -106,7 +106,7 @@ pub fn MySlotsPage() -> impl IntoView {
             </ActionForm>
         </section>
         <div aria-live="polite">
-            {move || delete_error().map(|e| view! { <p class="alert alert-error" role="alert">{e.message}</p> })}
+            {move || delete_error().map(|e| view! { <ErrorView error=e/> })}
         </div>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -3,6 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::future::IntoFuture;
+
 use anyhow::Context;
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
@@ -29,6 +31,7 @@ use super::{db, dev, rest, seed};
 use crate::app::{shell, App};
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 pub struct Application {
     listener: TcpListener,
@@ -95,10 +98,19 @@ impl Application {
             )
         });
         let shutdown = stop.clone();
-        axum::serve(self.listener, self.router)
+        let serve = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await
-            .context("serving HTTP")?;
+            .into_future();
+        // In-flight requests get a grace period; a connection that never closes does not
+        // keep the process alive.
+        let grace = async {
+            stop.cancelled().await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        };
+        tokio::select! {
+            served = serve => served.context("serving HTTP")?,
+            _ = grace => tracing::warn!("connections still open after the grace period; closing them"),
+        }
         stop.cancel();
         if let Some(worker) = worker {
             worker.await.ok();
