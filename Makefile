@@ -28,11 +28,11 @@ tools:
 	  wasm-bindgen --version 2>/dev/null | grep -q " $$want" || cargo install wasm-bindgen-cli --version "$$want"
 	@[ -x "$(TOOLS_BIN)/wasm-opt" ] || npm install --prefix .tools --no-audit --no-fund --silent binaryen@$(BINARYEN_VERSION)
 
-## test-deps: Debian chromium, the SMTP test server (aiosmtpd) and the end2end npm packages
+## test-deps: Debian chromium (and an emoji font for the screenshots), the SMTP test server (aiosmtpd) and the end2end npm packages
 test-deps:
-	@command -v chromium >/dev/null || { \
-	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium >/dev/null; }; }
+	@{ command -v chromium && [ -d /usr/share/fonts/truetype/noto ]; } >/dev/null || { \
+	  export DEBIAN_FRONTEND=noninteractive; pkgs="chromium fonts-noto-color-emoji"; \
+	  apt-get install -y --no-install-recommends $$pkgs >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y --no-install-recommends $$pkgs >/dev/null; }; }
 	@python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet aiosmtpd
 	@cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent
 
