@@ -51,6 +51,8 @@ test:
 check:
 	cargo fmt --all -- --check
 	RUSTFLAGS="$(SERVER_RUSTFLAGS)" cargo clippy --features ssr --all-targets -- -D warnings
+	cargo clippy --lib --no-default-features --features hydrate --target wasm32-unknown-unknown \
+	  --target-dir "$(TARGET_DIR)/front" -- -D warnings
 
 ## release: optimised server and wasm bundle (uses wasm-opt)
 release: tools

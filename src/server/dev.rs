@@ -68,7 +68,7 @@ fn read_messages(dir: &FsPath) -> Vec<Listed> {
             subject: message.subject().unwrap_or_default().to_string(),
         });
     }
-    list.sort_by(|a, b| b.modified.cmp(&a.modified));
+    list.sort_by_key(|m| std::cmp::Reverse(m.modified));
     list
 }
 

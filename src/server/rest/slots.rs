@@ -205,7 +205,7 @@ async fn start_redirect(
     {
         Ok(url) => Redirect::to(&url).into_response(),
         Err(e) if e.status == 401 => {
-            Redirect::to(&format!("/login?next=/specialist/meetings")).into_response()
+            Redirect::to(&format!("/login?next=/meetings/{slot_id}/{index}/start")).into_response()
         }
         Err(e) => (
             StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_GATEWAY),

@@ -141,7 +141,7 @@ pub async fn me(state: &AppState, caller: Option<&Caller>) -> AppResult<UserView
         .ok_or_else(AppError::login_required)
 }
 
-fn specialist<'a>(caller: Option<&'a Caller>) -> AppResult<&'a Caller> {
+fn specialist(caller: Option<&Caller>) -> AppResult<&Caller> {
     let caller = caller.ok_or_else(AppError::login_required)?;
     if caller.role != Role::Specialist {
         return Err(AppError::forbidden("Only specialists have Zoom settings."));
