@@ -115,6 +115,7 @@ pub fn MySlotsPage() -> impl IntoView {
                     Err(e) => view! { <ErrorView error=e/> }.into_any(),
                     Ok(list) if list.is_empty() => view! { <p class="card muted">"You have not published any slots yet."</p> }.into_any(),
                     Ok(list) => view! {
+                        <div class="table-wrap">
                         <table class="table" data-testid="my-slots">
                             <thead><tr><th>"Title"</th><th>"When"</th><th>"Duration"</th><th>"Booked"</th><th>"Seats left"</th><th></th></tr></thead>
                             <tbody>
@@ -141,6 +142,7 @@ pub fn MySlotsPage() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
+                        </div>
                     }
                     .into_any(),
                 }

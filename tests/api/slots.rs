@@ -32,25 +32,20 @@ async fn a_specialist_creates_lists_edits_and_deletes_a_slot() {
     assert_eq!(mine["data"].as_array().unwrap().len(), 1);
 
     let res = app
-        .client
-        .patch(app.url(&format!("/api/consulting-slots/{id}")))
-        .bearer_auth(&spec.token)
-        .json(&json!({ "capacity": 5, "title": "Intro call" }))
-        .send()
-        .await
-        .unwrap();
+        .patch_json(
+            &format!("/api/consulting-slots/{id}"),
+            &spec.token,
+            &json!({ "capacity": 5, "title": "Intro call" }),
+        )
+        .await;
     let (status, updated) = json_body(res).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(updated["data"]["capacity"], 5);
     assert_eq!(updated["data"]["title"], "Intro call");
 
     let res = app
-        .client
-        .delete(app.url(&format!("/api/consulting-slots/{id}")))
-        .bearer_auth(&spec.token)
-        .send()
-        .await
-        .unwrap();
+        .delete(&format!("/api/consulting-slots/{id}"), &spec.token)
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(app.count("slot").await, 0);
 }
@@ -100,23 +95,18 @@ async fn capacity_cannot_drop_below_seats_taken_and_booked_slots_cannot_be_delet
         assert_eq!(app.book(&slot, &c).await.status(), 201);
     }
     let res = app
-        .client
-        .patch(app.url(&format!("/api/consulting-slots/{slot}")))
-        .bearer_auth(&spec.token)
-        .json(&json!({ "capacity": 1 }))
-        .send()
-        .await
-        .unwrap();
+        .patch_json(
+            &format!("/api/consulting-slots/{slot}"),
+            &spec.token,
+            &json!({ "capacity": 1 }),
+        )
+        .await;
     let (status, body) = json_body(res).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["message"].as_str().unwrap().contains("capacity"));
     let res = app
-        .client
-        .delete(app.url(&format!("/api/consulting-slots/{slot}")))
-        .bearer_auth(&spec.token)
-        .send()
-        .await
-        .unwrap();
+        .delete(&format!("/api/consulting-slots/{slot}"), &spec.token)
+        .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert_eq!(app.count("slot").await, 1);
 }
@@ -129,14 +119,7 @@ async fn moving_a_booked_slot_re_notifies_its_customers() {
     let c = app.user(Role::Customer, "Cy").await;
     app.book(&slot, &c).await;
     let later = chrono::Utc::now() + chrono::Duration::hours(72);
-    let res = app
-        .client
-        .patch(app.url(&format!("/api/consulting-slots/{slot}")))
-        .bearer_auth(&spec.token)
-        .json(&json!({ "date": later.format("%Y-%m-%d").to_string(), "startTime": "10:00", "timezone": "UTC" }))
-        .send()
-        .await
-        .unwrap();
+    let res = app.patch_json(&format!("/api/consulting-slots/{slot}"), &spec.token, &json!({ "date": later.format("%Y-%m-%d").to_string(), "startTime": "10:00", "timezone": "UTC" })).await;
     assert_eq!(res.status(), StatusCode::OK);
     let rows = app.query("SELECT recipient, subject FROM email_outbox WHERE string::contains(idempotency_key, 'rescheduled')", json!({})).await;
     assert_eq!(rows.len(), 1);
@@ -152,12 +135,8 @@ async fn other_specialists_and_customers_cannot_change_a_slot() {
     let slot = app.slot(&owner, 48, 3).await;
     for token in [&other.token, &customer.token] {
         let res = app
-            .client
-            .delete(app.url(&format!("/api/consulting-slots/{slot}")))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
+            .delete(&format!("/api/consulting-slots/{slot}"), token)
+            .await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
     }
     assert_eq!(app.count("slot").await, 1);
