@@ -175,3 +175,42 @@ async fn browsing_lists_future_slots_with_seats_and_no_customer_data() {
     let (status, _) = json_body(app.get("/api/consulting-slots?from=yesterday", None).await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn every_customer_booked_when_a_slot_moves_learns_the_new_time() {
+    let app = spawn_app().await;
+    let spec = app.user(Role::Specialist, "Sara").await;
+    let slot = app.slot(&spec, 48, 20).await;
+    let mut customers = Vec::new();
+    for i in 0..10 {
+        customers.push(app.user(Role::Customer, &format!("Mover {i}")).await);
+    }
+    let new_start = (chrono::Utc::now() + chrono::Duration::hours(96))
+        .date_naive()
+        .and_hms_opt(10, 0, 0)
+        .unwrap()
+        .and_utc();
+    let patch = json!({ "date": new_start.format("%Y-%m-%d").to_string(), "startTime": "10:00", "timezone": "UTC" });
+    let path = format!("/api/consulting-slots/{slot}");
+    let (bookings, moved) = tokio::join!(
+        futures::future::join_all(customers.iter().map(|c| app.book(&slot, c))),
+        app.patch_json(&path, &spec.token, &patch)
+    );
+    assert_eq!(moved.status(), StatusCode::OK);
+    assert!(bookings.iter().all(|b| b.status() == StatusCode::CREATED));
+
+    // Whichever committed first, each customer holds an email with the new time: either the
+    // confirmation itself or a reschedule notice.
+    let date = specialistly::time_fmt::date_in(new_start, "Europe/Berlin");
+    let time = specialistly::time_fmt::time_in(new_start, "Europe/Berlin");
+    for c in &customers {
+        let emails = app
+            .query("SELECT text FROM email_outbox WHERE recipient = $to", json!({ "to": c.email }))
+            .await;
+        let informed = emails.iter().any(|e| {
+            let text = e["text"].as_str().unwrap();
+            text.contains(&format!("Date: {date}")) && text.contains(&format!("Time: {time}"))
+        });
+        assert!(informed, "{} was not told the new time: {emails:?}", c.email);
+    }
+}

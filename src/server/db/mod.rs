@@ -163,11 +163,36 @@ pub async fn run(db: &Db, sql: &str, mut vars: serde_json::Value) -> Result<Rows
     Err(DbError::classify(specific))
 }
 
+/// Errors that say whether trying the same thing again may succeed.
+pub trait Retryable {
+    fn is_retryable(&self) -> bool;
+}
+
+impl Retryable for DbError {
+    fn is_retryable(&self) -> bool {
+        DbError::is_retryable(self)
+    }
+}
+
+/// One attempt of a use case that reads, decides and writes: it may refuse for a reason the
+/// user should hear, or fail in the database (and be retried if that was a conflict).
+pub enum Attempt {
+    Refused(crate::error::AppError),
+    Db(DbError),
+}
+
+impl Retryable for Attempt {
+    fn is_retryable(&self) -> bool {
+        matches!(self, Attempt::Db(e) if e.is_retryable())
+    }
+}
+
 /// Runs a transaction body again when it lost a write conflict, a bounded number of times.
-pub async fn with_conflict_retry<T, F, Fut>(mut attempt: F) -> Result<T, DbError>
+pub async fn with_conflict_retry<T, E, F, Fut>(mut attempt: F) -> Result<T, E>
 where
+    E: Retryable,
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, DbError>>,
+    Fut: std::future::Future<Output = Result<T, E>>,
 {
     const MAX_ATTEMPTS: u32 = 25;
     let mut tries = 0;

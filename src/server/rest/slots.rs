@@ -151,12 +151,10 @@ async fn details(
 ) -> Result<Response, AppError> {
     let view =
         appointments::details(&state, state.caller(&headers).as_ref(), &slot_id, &index).await?;
-    let mut slot = serde_json::to_value(&view.slot).expect("slot serialises");
-    slot["specialistName"] = json!(view.slot.specialist_name);
     Ok(ok(
         StatusCode::OK,
         None,
-        json!({ "slot": slot, "booking": view.booking, "zoomMeeting": view.zoom_meeting }),
+        json!({ "slot": view.slot, "booking": view.booking, "zoomMeeting": view.zoom_meeting }),
     ))
 }
 

@@ -8,9 +8,9 @@ use crate::error::{AppError, AppResult};
 use crate::model::{Role, SlotPage, SlotView};
 use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
-use crate::server::db::{new_key, run, with_conflict_retry, DbError};
-use crate::server::mail::outbox;
+use crate::server::db::{new_key, run, with_conflict_retry, Attempt, DbError};
 use crate::server::mail::templates;
+use crate::server::mail::{outbox, OutgoingEmail};
 use crate::server::repo::bookings;
 use crate::server::repo::slots::{self, BrowseFilter, NewSlot, SlotRow};
 use crate::server::repo::users;
@@ -195,22 +195,22 @@ async fn owned_slot(state: &AppState, caller: &Caller, slot_id: &str) -> AppResu
 const CAPACITY_BELOW_BOOKED: &str = "capacity-below-booked";
 const HAS_BOOKINGS: &str = "slot-has-bookings";
 
-pub async fn update(
-    state: &AppState,
-    caller: Option<&Caller>,
-    slot_id: &str,
-    input: SlotInput,
-) -> AppResult<SlotView> {
-    let caller = require_specialist(caller)?;
-    let slot = owned_slot(state, caller, slot_id).await?;
-    let date = match input.date.as_deref() {
-        Some(d) => parse_date(d)?,
-        None => parse_date(&slot.date)?,
-    };
-    let time = match input.start_time.as_deref() {
-        Some(t) => parse_time(t)?,
-        None => parse_time(&slot.start_time)?,
-    };
+/// The slot's fields after applying a PATCH, validated.
+struct SlotChange {
+    date: NaiveDate,
+    time: NaiveTime,
+    timezone: String,
+    starts_at: DateTime<Utc>,
+    duration: u32,
+    capacity: u32,
+    title: String,
+    description: Option<String>,
+    time_changed: bool,
+}
+
+fn apply_change(slot: &SlotRow, input: &SlotInput) -> AppResult<SlotChange> {
+    let date = parse_date(input.date.as_deref().unwrap_or(&slot.date))?;
+    let time = parse_time(input.start_time.as_deref().unwrap_or(&slot.start_time))?;
     let timezone =
         validate_timezone(input.timezone.as_deref(), "timezone")?.unwrap_or(slot.timezone.clone());
     let duration = input
@@ -238,17 +238,32 @@ pub async fn update(
             "date and startTime must be in the future",
         ));
     }
+    Ok(SlotChange {
+        date,
+        time,
+        timezone,
+        starts_at,
+        duration,
+        capacity,
+        title,
+        description,
+        time_changed,
+    })
+}
 
-    // A time change once booked re-sends each customer an updated invite, in the same
-    // transaction as the change.
-    let bookings = if time_changed && slot.next_index > 0 {
-        bookings::of_slot(&state.db, slot_id)
-            .await
-            .map_err(unexpected("reading bookings"))?
-    } else {
-        Vec::new()
-    };
-    let new_version = slot.schedule_version + u32::from(time_changed);
+/// An updated invite for every active booking, when the time moves.
+async fn reschedule_emails(
+    state: &AppState,
+    slot: &SlotRow,
+    change: &SlotChange,
+    version: u32,
+) -> AppResult<Vec<OutgoingEmail>> {
+    if !change.time_changed || slot.next_index == 0 {
+        return Ok(Vec::new());
+    }
+    let bookings = bookings::of_slot(&state.db, &slot.id)
+        .await
+        .map_err(unexpected("reading bookings"))?;
     let mut emails = Vec::new();
     for b in bookings.iter().filter(|b| b.status == "active") {
         let customer = users::by_id(&state.db, &b.customer)
@@ -256,10 +271,10 @@ pub async fn update(
             .map_err(unexpected("reading a user"))?;
         let a = templates::Appointment {
             booking_id: b.id.clone(),
-            slot_title: title.clone(),
-            starts_at,
-            duration_minutes: duration,
-            schedule_version: new_version,
+            slot_title: change.title.clone(),
+            starts_at: change.starts_at,
+            duration_minutes: change.duration,
+            schedule_version: version,
             specialist_name: slot.specialist_name.clone(),
             specialist_email: slot.specialist_email.clone(),
             specialist_timezone: slot.specialist_timezone.clone(),
@@ -267,42 +282,66 @@ pub async fn update(
             customer_email: b.customer_email.clone(),
             customer_timezone: customer
                 .map(|c| c.timezone)
-                .unwrap_or_else(|| timezone.clone()),
+                .unwrap_or_else(|| change.timezone.clone()),
         };
         emails.push(templates::rescheduled(&a));
     }
+    Ok(emails)
+}
 
-    let sql = format!(
-        "BEGIN TRANSACTION;
-        LET $updated = (UPDATE type::record('slot', $id) SET
-            date = $date, start_time = $start_time, timezone = $timezone, starts_at = type::datetime($starts_at),
-            duration = $duration, capacity = $capacity, title = $title, description = $description,
-            schedule_version = $version
-            WHERE booked <= $capacity AND schedule_version = $old_version RETURN AFTER);
-        IF array::len($updated) = 0 {{ THROW '{CAPACITY_BELOW_BOOKED}'; }};
-        {queue}
-        COMMIT TRANSACTION;",
-        queue = outbox::queue_statement("emails")
-    );
-    let vars = json!({
-        "id": slot_id, "date": date.format("%Y-%m-%d").to_string(), "start_time": time.format("%H:%M").to_string(),
-        "timezone": timezone, "starts_at": starts_at.to_rfc3339(), "duration": duration, "capacity": capacity,
-        "title": title, "description": description, "version": new_version, "old_version": slot.schedule_version,
-        "emails": outbox::bind_emails(&emails),
-    });
-    let result = with_conflict_retry(|| run(&state.db, &sql, vars.clone())).await;
-    match result {
-        Ok(_) => {}
-        Err(DbError::Thrown(m)) if m.contains(CAPACITY_BELOW_BOOKED) => {
-            let current = slots::by_id(&state.db, slot_id)
-                .await
-                .map_err(unexpected("reading a slot"))?;
-            let booked = current.map(|s| s.booked).unwrap_or(slot.booked);
-            return Err(AppError::bad_request(format!(
-                "capacity cannot be below the {booked} seats already booked (or the slot changed meanwhile; reload and try again)"
-            )));
+const SLOT_CHANGED: &str = "slot-changed-meanwhile";
+
+pub async fn update(
+    state: &AppState,
+    caller: Option<&Caller>,
+    slot_id: &str,
+    input: SlotInput,
+) -> AppResult<SlotView> {
+    let caller = require_specialist(caller)?;
+    // The change, its emails and the write are redone from a fresh read when a booking (or
+    // another edit) lands in between, so every customer booked at commit time is re-notified.
+    let outcome = with_conflict_retry(|| async {
+        let slot = owned_slot(state, caller, slot_id).await.map_err(Attempt::Refused)?;
+        let change = apply_change(&slot, &input).map_err(Attempt::Refused)?;
+        let version = slot.schedule_version + u32::from(change.time_changed);
+        let emails = reschedule_emails(state, &slot, &change, version).await.map_err(Attempt::Refused)?;
+        let sql = format!(
+            "BEGIN TRANSACTION;
+            LET $s = (SELECT booked, next_index, schedule_version FROM type::record('slot', $id))[0];
+            IF $s = NONE OR $s.next_index != $old_next_index OR $s.schedule_version != $old_version {{
+                THROW '{SLOT_CHANGED}';
+            }};
+            IF $s.booked > $capacity {{ THROW '{CAPACITY_BELOW_BOOKED}'; }};
+            UPDATE type::record('slot', $id) SET
+                date = $date, start_time = $start_time, timezone = $timezone,
+                starts_at = type::datetime($starts_at), duration = $duration, capacity = $capacity,
+                title = $title, description = $description, schedule_version = $version;
+            {queue}
+            COMMIT TRANSACTION;",
+            queue = outbox::queue_statement("emails")
+        );
+        let vars = json!({
+            "id": slot_id, "date": change.date.format("%Y-%m-%d").to_string(),
+            "start_time": change.time.format("%H:%M").to_string(), "timezone": change.timezone,
+            "starts_at": change.starts_at.to_rfc3339(), "duration": change.duration, "capacity": change.capacity,
+            "title": change.title, "description": change.description, "version": version,
+            "old_version": slot.schedule_version, "old_next_index": slot.next_index,
+            "emails": outbox::bind_emails(&emails),
+        });
+        match run(&state.db, &sql, vars).await {
+            Ok(_) => Ok(()),
+            Err(DbError::Thrown(m)) if m.contains(SLOT_CHANGED) => Err(Attempt::Db(DbError::Conflict)),
+            Err(DbError::Thrown(m)) if m.contains(CAPACITY_BELOW_BOOKED) => Err(Attempt::Refused(AppError::bad_request(
+                format!("capacity cannot be below the {} seats already booked", slot.booked),
+            ))),
+            Err(e) => Err(Attempt::Db(e)),
         }
-        Err(e) => return Err(unexpected("updating a slot")(e)),
+    })
+    .await;
+    match outcome {
+        Ok(()) => {}
+        Err(Attempt::Refused(e)) => return Err(e),
+        Err(Attempt::Db(e)) => return Err(unexpected("updating a slot")(e)),
     }
     let row = slots::by_id(&state.db, slot_id)
         .await
