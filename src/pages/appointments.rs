@@ -80,13 +80,16 @@ pub fn AppointmentPage() -> impl IntoView {
 
     // While the meeting is pending, check again every period, but only while the tab is
     // visible; once the meeting is ready nothing more is scheduled.
+    // One timer at a time, even when "Refresh to Check" refetches in between.
+    let timer_running = StoredValue::new(false);
     Effect::new(move |_| {
         let pending = matches!(data.get(), Some(Ok(ref v)) if v.zoom_meeting.is_none());
         let Some(Ok(seconds)) = period.get() else {
             return;
         };
-        if pending {
-            schedule_refresh(tick, seconds);
+        if pending && !timer_running.get_value() {
+            timer_running.set_value(true);
+            schedule_refresh(tick, seconds, timer_running);
         }
     });
 
@@ -106,22 +109,24 @@ pub fn AppointmentPage() -> impl IntoView {
     }
 }
 
-fn schedule_refresh(tick: RwSignal<u32>, seconds: u32) {
+fn schedule_refresh(tick: RwSignal<u32>, seconds: u32, timer_running: StoredValue<bool>) {
     #[cfg(feature = "hydrate")]
     set_timeout(
         move || {
             let visible =
                 leptos::prelude::document().visibility_state() == web_sys::VisibilityState::Visible;
+            // try_*: the page may have been left (and its values disposed) meanwhile.
             if visible {
-                tick.update(|t| *t += 1);
-            } else {
-                schedule_refresh(tick, seconds);
+                timer_running.try_set_value(false);
+                tick.try_update(|t| *t += 1);
+            } else if !tick.is_disposed() {
+                schedule_refresh(tick, seconds, timer_running);
             }
         },
         std::time::Duration::from_secs(seconds as u64),
     );
     #[cfg(not(feature = "hydrate"))]
-    let _ = (tick, seconds);
+    let _ = (tick, seconds, timer_running);
 }
 
 #[component]

@@ -205,12 +205,19 @@ async fn every_customer_booked_when_a_slot_moves_learns_the_new_time() {
     let time = specialistly::time_fmt::time_in(new_start, "Europe/Berlin");
     for c in &customers {
         let emails = app
-            .query("SELECT text FROM email_outbox WHERE recipient = $to", json!({ "to": c.email }))
+            .query(
+                "SELECT text FROM email_outbox WHERE recipient = $to",
+                json!({ "to": c.email }),
+            )
             .await;
         let informed = emails.iter().any(|e| {
             let text = e["text"].as_str().unwrap();
             text.contains(&format!("Date: {date}")) && text.contains(&format!("Time: {time}"))
         });
-        assert!(informed, "{} was not told the new time: {emails:?}", c.email);
+        assert!(
+            informed,
+            "{} was not told the new time: {emails:?}",
+            c.email
+        );
     }
 }
