@@ -3,9 +3,10 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::hooks::use_location;
 use leptos_router::{path, SsrMode};
 
-use crate::api::accounts::{current_user, Login, Logout, Register};
+use crate::api::accounts::{current_user, Logout};
 use crate::model::{Role, UserView};
 use crate::pages;
 
@@ -27,12 +28,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The signed-in user, refetched whenever someone logs in, registers or logs out.
+/// The signed-in user, read again on every navigation (logging in or registering ends with
+/// one) and after logging out.
 #[derive(Clone, Copy)]
 pub struct Session {
     pub user: Resource<Option<UserView>>,
-    pub login: ServerAction<Login>,
-    pub register: ServerAction<Register>,
     pub logout: ServerAction<Logout>,
 }
 
@@ -43,47 +43,51 @@ pub fn use_session() -> Session {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let login = ServerAction::<Login>::new();
-    let register = ServerAction::<Register>::new();
-    let logout = ServerAction::<Logout>::new();
-    let user = Resource::new(
-        move || {
-            (
-                login.version().get(),
-                register.version().get(),
-                logout.version().get(),
-            )
-        },
-        |_| async move { current_user().await.ok().flatten() },
-    );
-    provide_context(Session {
-        user,
-        login,
-        register,
-        logout,
-    });
-
     view! {
         <Stylesheet id="leptos" href="/pkg/specialistly.css"/>
         <Title text="Specialistly"/>
         <Router>
-            <NavBar/>
-            <main class="container" id="main">
-                // Async: each page is sent once its data is loaded, so it is complete without
-                // JavaScript and a redirect to the login page can still be a real 302.
-                <Routes fallback=|| view! { <pages::errors::NotFound/> }>
-                    <Route path=path!("") view=pages::home::HomePage ssr=SsrMode::Async/>
-                    <Route path=path!("/login") view=pages::auth::LoginPage ssr=SsrMode::Async/>
-                    <Route path=path!("/register") view=pages::auth::RegisterPage ssr=SsrMode::Async/>
-                    <Route path=path!("/slots") view=pages::slots::SlotsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/specialist") view=pages::specialist::DashboardPage ssr=SsrMode::Async/>
-                    <Route path=path!("/specialist/slots") view=pages::specialist::MySlotsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/specialist/meetings") view=pages::meeting_manager::MeetingManagerPage ssr=SsrMode::Async/>
-                    <Route path=path!("/appointments") view=pages::appointments::MyAppointmentsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/appointments/:slot_id/:booking_index") view=pages::appointments::AppointmentPage ssr=SsrMode::Async/>
-                </Routes>
-            </main>
+            <Layout/>
         </Router>
+    }
+}
+
+/// Everything under the router: the session, the navigation and the pages.
+#[component]
+fn Layout() -> impl IntoView {
+    let location = use_location();
+    let logout = ServerAction::<Logout>::new();
+    let user = Resource::new(
+        move || (location.pathname.get(), logout.version().get()),
+        |_| async move { current_user().await.ok().flatten() },
+    );
+    provide_context(Session { user, logout });
+
+    view! {
+        <NavBar/>
+        <main class="container" id="main">
+            // Async: each page is sent once its data is loaded, so it is complete without
+            // JavaScript and a redirect to the login page can still be a real 302.
+            <Routes fallback=|| view! { <pages::errors::NotFound/> }>
+                <Route path=path!("") view=pages::home::HomePage ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=pages::auth::LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/register") view=pages::auth::RegisterPage ssr=SsrMode::Async/>
+                <Route path=path!("/slots") view=pages::slots::SlotsPage ssr=SsrMode::Async/>
+                <Route path=path!("/specialist") view=pages::specialist::DashboardPage ssr=SsrMode::Async/>
+                <Route path=path!("/specialist/slots") view=pages::specialist::MySlotsPage ssr=SsrMode::Async/>
+                <Route
+                    path=path!("/specialist/meetings")
+                    view=pages::meeting_manager::MeetingManagerPage
+                    ssr=SsrMode::Async
+                />
+                <Route path=path!("/appointments") view=pages::appointments::MyAppointmentsPage ssr=SsrMode::Async/>
+                <Route
+                    path=path!("/appointments/:slot_id/:booking_index")
+                    view=pages::appointments::AppointmentPage
+                    ssr=SsrMode::Async
+                />
+            </Routes>
+        </main>
     }
 }
 

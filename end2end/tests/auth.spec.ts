@@ -30,3 +30,24 @@ test('a customer registers, sees their name, logs out and logs back in', async (
   await expect(page.getByTestId('nav-user')).toHaveText('Rita Register');
   await screenshot(page, 'logged-in');
 });
+
+test('without JavaScript a failed login shows its error and a good one logs in', async ({ browser, request }) => {
+  const email = `nojs-${Date.now()}@example.com`;
+  const res = await request.post('/api/auth/register', {
+    data: { name: 'Nico Noscript', email, password: PASSWORD, role: 'specialist', timezone: 'Europe/Berlin' },
+  });
+  expect(res.status()).toBe(201);
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Invalid email or password');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page).toHaveURL(/\/specialist$/);
+  await expect(page.getByTestId('nav-user')).toHaveText('Nico Noscript');
+  await context.close();
+});

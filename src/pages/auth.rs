@@ -1,16 +1,16 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::accounts::demo_accounts;
-use crate::app::use_session;
+use crate::api::accounts::{demo_accounts, Login, Register};
 use crate::model::Role;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let session = use_session();
+    // Created inside the page so a failed plain form post (no wasm) shows its error too.
+    let login = ServerAction::<Login>::new();
     let query = use_query_map();
     let next = move || query.with(|q| q.get("next")).unwrap_or_default();
-    let error = move || session.login.value().get().and_then(|r| r.err());
+    let error = move || login.value().get().and_then(|r| r.err());
     let demo = Resource::new(|| (), |_| demo_accounts());
     view! {
         <section class="card narrow">
@@ -18,14 +18,14 @@ pub fn LoginPage() -> impl IntoView {
             <div aria-live="polite">
                 {move || error().map(|e| view! { <p class="alert alert-error" role="alert">{e.message}</p> })}
             </div>
-            <ActionForm action=session.login>
+            <ActionForm action=login>
                 <input type="hidden" name="next" value=next/>
                 <label for="email">"Email"</label>
                 <input id="email" type="email" name="email" autocomplete="email" required/>
                 <label for="password">"Password"</label>
                 <input id="password" type="password" name="password" autocomplete="current-password" required/>
                 <div class="actions">
-                    <button type="submit" class="btn" disabled=move || session.login.pending().get()>"Log in"</button>
+                    <button type="submit" class="btn" disabled=move || login.pending().get()>"Log in"</button>
                 </div>
             </ActionForm>
             <p class="muted">"No account yet? " <a href="/register">"Sign up"</a></p>
@@ -53,8 +53,8 @@ pub fn LoginPage() -> impl IntoView {
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
-    let session = use_session();
-    let error = move || session.register.value().get().and_then(|r| r.err());
+    let register = ServerAction::<Register>::new();
+    let error = move || register.value().get().and_then(|r| r.err());
     let timezone = RwSignal::new(String::new());
     Effect::new(move |_| timezone.set(browser_timezone()));
     view! {
@@ -63,7 +63,7 @@ pub fn RegisterPage() -> impl IntoView {
             <div aria-live="polite">
                 {move || error().map(|e| view! { <p class="alert alert-error" role="alert">{e.message}</p> })}
             </div>
-            <ActionForm action=session.register>
+            <ActionForm action=register>
                 <label for="name">"Name"</label>
                 <input id="name" name="name" autocomplete="name" required maxlength="100"/>
                 <label for="email">"Email"</label>
@@ -78,7 +78,7 @@ pub fn RegisterPage() -> impl IntoView {
                 <label for="timezone">"Time zone"</label>
                 <input id="timezone" name="timezone" placeholder="e.g. Europe/Berlin" prop:value=move || timezone.get()/>
                 <div class="actions">
-                    <button type="submit" class="btn" disabled=move || session.register.pending().get()>"Sign up"</button>
+                    <button type="submit" class="btn" disabled=move || register.pending().get()>"Sign up"</button>
                 </div>
             </ActionForm>
             <p class="muted">"Already registered? " <a href="/login">"Log in"</a></p>
