@@ -303,6 +303,10 @@ async fn a_failed_save_after_zooms_answer_deletes_the_meeting_at_zoom() {
     let (res, _) = tokio::join!(request, sabotage);
     let (status, body) = json_body(res).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert_eq!(
+        body["message"],
+        "Could not create the Zoom meeting. Please try again."
+    );
     assert_eq!(zoom.meetings().len(), 1);
     assert_eq!(
         zoom.deleted().len(),

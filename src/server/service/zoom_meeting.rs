@@ -15,7 +15,7 @@ use crate::server::repo::slots::{self, SlotRow};
 use crate::server::repo::users;
 use crate::server::zoom::{generate_password, MeetingRequest};
 
-use super::{parse_booking_index, unexpected};
+use super::parse_booking_index;
 
 pub const UNAUTHORIZED: &str = "Unauthorized. Please login as a specialist.";
 pub const FORBIDDEN: &str = "Forbidden. You can only create Zoom meetings for your own slots.";
@@ -23,23 +23,49 @@ pub const ALREADY_CREATED: &str = "Zoom meeting already created for this booking
 pub const IN_PROGRESS: &str = "Zoom meeting creation is already in progress";
 pub const FAILED: &str = "Could not create the Zoom meeting. Please try again.";
 
+/// What the caller of a specialist's meeting action is told when it cannot go ahead.
+pub struct Refusals {
+    pub unauthorized: &'static str,
+    pub forbidden: &'static str,
+    /// For a database or Zoom failure (500).
+    pub failure: &'static str,
+}
+
+const CREATE: Refusals = Refusals {
+    unauthorized: UNAUTHORIZED,
+    forbidden: FORBIDDEN,
+    failure: FAILED,
+};
+const START: Refusals = Refusals {
+    unauthorized: UNAUTHORIZED,
+    forbidden: "Forbidden. You can only start meetings for your own slots.",
+    failure: "Could not get a start link from Zoom. Please try again.",
+};
+
+/// A failure the user can only retry: logged with its cause, answered with `message`.
+fn failed(context: &'static str, message: &'static str) -> impl Fn(DbError) -> AppError {
+    move |e| {
+        tracing::error!(error = %e, "{context}");
+        AppError::new(500, message)
+    }
+}
+
 /// The slot and booking a specialist may act on, checked in the spec's order:
 /// 401, 404 slot, 403 owner, 400 index.
-pub async fn owned_booking(
+async fn owned_booking(
     state: &AppState,
     caller: Option<&Caller>,
     slot_id: &str,
     raw_index: &str,
-    unauthorized: &str,
-    forbidden: &str,
+    refusals: &Refusals,
 ) -> AppResult<(SlotRow, BookingRow)> {
-    let caller = caller.ok_or_else(|| AppError::unauthorized(unauthorized))?;
+    let caller = caller.ok_or_else(|| AppError::unauthorized(refusals.unauthorized))?;
     let slot = slots::by_id(&state.db, slot_id)
         .await
-        .map_err(unexpected("reading a slot"))?
+        .map_err(failed("reading a slot", refusals.failure))?
         .ok_or_else(|| AppError::not_found("Slot not found"))?;
     if slot.specialist != caller.user_id {
-        return Err(AppError::forbidden(forbidden));
+        return Err(AppError::forbidden(refusals.forbidden));
     }
     let invalid_index = || AppError::bad_request("Invalid booking index");
     let index = parse_booking_index(raw_index)
@@ -47,7 +73,7 @@ pub async fn owned_booking(
         .ok_or_else(invalid_index)?;
     let booking = bookings::by_slot_index(&state.db, slot_id, index)
         .await
-        .map_err(unexpected("reading a booking"))?
+        .map_err(failed("reading a booking", refusals.failure))?
         .ok_or_else(invalid_index)?;
     Ok((slot, booking))
 }
@@ -62,8 +88,7 @@ pub async fn create_zoom_meeting_for_booking(
     slot_id: &str,
     raw_index: &str,
 ) -> AppResult<CreatedMeeting> {
-    let (slot, booking) =
-        owned_booking(state, caller, slot_id, raw_index, UNAUTHORIZED, FORBIDDEN).await?;
+    let (slot, booking) = owned_booking(state, caller, slot_id, raw_index, &CREATE).await?;
     if let Some(meeting) = &booking.zoom_meeting {
         return Err(already_created(meeting));
     }
@@ -73,11 +98,11 @@ pub async fn create_zoom_meeting_for_booking(
     let token = uuid::Uuid::new_v4().to_string();
     let claimed = bookings::claim_zoom(&state.db, &booking.id, &token)
         .await
-        .map_err(unexpected("claiming a booking"))?;
+        .map_err(failed("claiming a booking", FAILED))?;
     if !claimed {
         let current = bookings::by_slot_index(&state.db, slot_id, booking.index)
             .await
-            .map_err(unexpected("reading a booking"))?;
+            .map_err(failed("reading a booking", FAILED))?;
         return Err(match current.and_then(|b| b.zoom_meeting) {
             Some(meeting) => already_created(&meeting),
             None => AppError::conflict(IN_PROGRESS),
@@ -104,11 +129,11 @@ async fn create_and_save(
 ) -> AppResult<CreatedMeeting> {
     let specialist = users::by_id(&state.db, &slot.specialist)
         .await
-        .map_err(unexpected("reading the specialist"))?
-        .ok_or_else(AppError::internal)?;
+        .map_err(failed("reading the specialist", FAILED))?
+        .ok_or_else(|| AppError::new(500, FAILED))?;
     let customer_timezone = users::by_id(&state.db, &booking.customer)
         .await
-        .map_err(unexpected("reading the customer"))?
+        .map_err(failed("reading the customer", FAILED))?
         .map(|c| c.timezone)
         .unwrap_or_else(|| slot.timezone.clone());
     let host = state
@@ -194,15 +219,7 @@ pub async fn fresh_start_url(
     slot_id: &str,
     raw_index: &str,
 ) -> AppResult<String> {
-    let (_, booking) = owned_booking(
-        state,
-        caller,
-        slot_id,
-        raw_index,
-        UNAUTHORIZED,
-        "Forbidden. You can only start meetings for your own slots.",
-    )
-    .await?;
+    let (_, booking) = owned_booking(state, caller, slot_id, raw_index, &START).await?;
     let meeting = booking
         .zoom_meeting
         .ok_or_else(|| AppError::not_found("This booking has no Zoom meeting yet"))?;
@@ -212,9 +229,6 @@ pub async fn fresh_start_url(
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "fetching a fresh start URL failed");
-            AppError::new(
-                502,
-                "Could not get a start link from Zoom. Please try again.",
-            )
+            AppError::new(502, START.failure)
         })
 }
