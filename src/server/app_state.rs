@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::FromRef;
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use leptos::config::LeptosOptions;
 
@@ -24,6 +25,21 @@ pub struct AppState {
 impl AppState {
     pub fn caller(&self, headers: &HeaderMap) -> Option<Caller> {
         token_from_headers(headers).and_then(|t| self.jwt.verify(&t))
+    }
+}
+
+/// The caller of a REST request, when it carries a valid token (handlers decide what a
+/// missing one means).
+pub struct MaybeCaller(pub Option<Caller>);
+
+impl FromRequestParts<AppState> for MaybeCaller {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(state.caller(&parts.headers)))
     }
 }
 

@@ -1,5 +1,5 @@
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::ok;
 use crate::error::AppError;
 use crate::model::AuthPayload;
-use crate::server::app_state::AppState;
+use crate::server::app_state::{AppState, MaybeCaller};
 use crate::server::auth::{login_cookie, logout_cookie};
 use crate::server::http_error::ApiJson;
 use crate::server::service::accounts::{self, Registration};
@@ -69,28 +69,30 @@ async fn logout(State(state): State<AppState>) -> Response {
     response.into_response()
 }
 
-async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
-    let user = accounts::me(&state, state.caller(&headers).as_ref()).await?;
+async fn me(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+) -> Result<Response, AppError> {
+    let user = accounts::me(&state, caller.as_ref()).await?;
     Ok(ok(StatusCode::OK, None, user))
 }
 
 async fn zoom_settings(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    MaybeCaller(caller): MaybeCaller,
 ) -> Result<Response, AppError> {
     Ok(ok(
         StatusCode::OK,
         None,
-        accounts::zoom_settings(&state, state.caller(&headers).as_ref()).await?,
+        accounts::zoom_settings(&state, caller.as_ref()).await?,
     ))
 }
 
 async fn save_zoom_settings(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    MaybeCaller(caller): MaybeCaller,
     ApiJson(input): ApiJson<ZoomSettings>,
 ) -> Result<Response, AppError> {
-    let saved =
-        accounts::update_zoom_settings(&state, state.caller(&headers).as_ref(), input).await?;
+    let saved = accounts::update_zoom_settings(&state, caller.as_ref(), input).await?;
     Ok(ok(StatusCode::OK, Some("Zoom settings saved"), saved))
 }

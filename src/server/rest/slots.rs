@@ -1,7 +1,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, patch, post};
 use axum::Router;
@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::ok;
 use crate::error::AppError;
-use crate::server::app_state::AppState;
+use crate::server::app_state::{AppState, MaybeCaller};
 use crate::server::http_error::ApiJson;
 use crate::server::service::appointments;
 use crate::server::service::booking::{self, BookingRequest};
@@ -59,37 +59,40 @@ async fn browse(
 
 async fn create(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    MaybeCaller(caller): MaybeCaller,
     ApiJson(input): ApiJson<SlotInput>,
 ) -> Result<Response, AppError> {
-    let slot = slots::create(&state, state.caller(&headers).as_ref(), input).await?;
+    let slot = slots::create(&state, caller.as_ref(), input).await?;
     Ok(ok(StatusCode::CREATED, Some("Slot created"), slot))
 }
 
-async fn mine(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+async fn mine(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+) -> Result<Response, AppError> {
     Ok(ok(
         StatusCode::OK,
         None,
-        slots::mine(&state, state.caller(&headers).as_ref()).await?,
+        slots::mine(&state, caller.as_ref()).await?,
     ))
 }
 
 async fn update(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    MaybeCaller(caller): MaybeCaller,
     Path(slot_id): Path<String>,
     ApiJson(input): ApiJson<SlotInput>,
 ) -> Result<Response, AppError> {
-    let slot = slots::update(&state, state.caller(&headers).as_ref(), &slot_id, input).await?;
+    let slot = slots::update(&state, caller.as_ref(), &slot_id, input).await?;
     Ok(ok(StatusCode::OK, Some("Slot updated"), slot))
 }
 
 async fn remove(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    MaybeCaller(caller): MaybeCaller,
     Path(slot_id): Path<String>,
 ) -> Result<Response, AppError> {
-    slots::delete(&state, state.caller(&headers).as_ref(), &slot_id).await?;
+    slots::delete(&state, caller.as_ref(), &slot_id).await?;
     Ok(ok(
         StatusCode::OK,
         Some("Slot deleted"),
@@ -99,7 +102,7 @@ async fn remove(
 
 async fn book(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    MaybeCaller(caller): MaybeCaller,
     Path(slot_id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
@@ -116,8 +119,7 @@ async fn book(
         serde_json::from_slice(&body)
             .map_err(|e| AppError::bad_request(format!("Invalid JSON body: {e}")))?
     };
-    let confirmation =
-        booking::book_slot(&state, state.caller(&headers).as_ref(), &slot_id, request).await?;
+    let confirmation = booking::book_slot(&state, caller.as_ref(), &slot_id, request).await?;
     Ok(ok(
         StatusCode::CREATED,
         Some("Slot booked successfully"),
@@ -127,10 +129,9 @@ async fn book(
 
 async fn create_zoom(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    MaybeCaller(caller): MaybeCaller,
     Path((slot_id, index)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let caller = state.caller(&headers);
     if caller.is_none() {
         return Err(AppError::unauthorized(UNAUTHORIZED));
     }
@@ -146,11 +147,10 @@ async fn create_zoom(
 
 async fn details(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    MaybeCaller(caller): MaybeCaller,
     Path((slot_id, index)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let view =
-        appointments::details(&state, state.caller(&headers).as_ref(), &slot_id, &index).await?;
+    let view = appointments::details(&state, caller.as_ref(), &slot_id, &index).await?;
     Ok(ok(
         StatusCode::OK,
         None,
@@ -160,34 +160,32 @@ async fn details(
 
 async fn start_url(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    MaybeCaller(caller): MaybeCaller,
     Path((slot_id, index)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let url =
-        zoom_meeting::fresh_start_url(&state, state.caller(&headers).as_ref(), &slot_id, &index)
-            .await?;
+    let url = zoom_meeting::fresh_start_url(&state, caller.as_ref(), &slot_id, &index).await?;
     Ok(ok(StatusCode::OK, None, json!({ "startUrl": url })))
 }
 
 async fn my_appointments(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    MaybeCaller(caller): MaybeCaller,
 ) -> Result<Response, AppError> {
     Ok(ok(
         StatusCode::OK,
         None,
-        appointments::mine(&state, state.caller(&headers).as_ref()).await?,
+        appointments::mine(&state, caller.as_ref()).await?,
     ))
 }
 
 async fn meeting_manager(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    MaybeCaller(caller): MaybeCaller,
 ) -> Result<Response, AppError> {
     Ok(ok(
         StatusCode::OK,
         None,
-        appointments::meeting_manager(&state, state.caller(&headers).as_ref()).await?,
+        appointments::meeting_manager(&state, caller.as_ref()).await?,
     ))
 }
 
@@ -195,12 +193,10 @@ async fn meeting_manager(
 /// to a start URL fetched just now (Zoom's expire two hours after issue).
 async fn start_redirect(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    MaybeCaller(caller): MaybeCaller,
     Path((slot_id, index)): Path<(String, String)>,
 ) -> Response {
-    match zoom_meeting::fresh_start_url(&state, state.caller(&headers).as_ref(), &slot_id, &index)
-        .await
-    {
+    match zoom_meeting::fresh_start_url(&state, caller.as_ref(), &slot_id, &index).await {
         Ok(url) => Redirect::to(&url).into_response(),
         Err(e) if e.status == 401 => {
             Redirect::to(&format!("/login?next=/meetings/{slot_id}/{index}/start")).into_response()
