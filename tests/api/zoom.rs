@@ -500,3 +500,44 @@ async fn the_specialists_zoom_user_and_meeting_defaults_reach_zoom() {
     assert_eq!(sent["join_before_host"], true);
     assert_eq!(sent["host_video"], false);
 }
+
+#[tokio::test]
+async fn concurrent_creations_share_one_token_request() {
+    let app = zoom_app().await;
+    let (spec, slot, _) = booked_slot(&app, 5).await;
+    let results = join_all((0..5).map(|i| {
+        let index = i.to_string();
+        let slot = slot.clone();
+        let token = spec.token.clone();
+        let app = &app;
+        async move { app.create_zoom(&slot, &index, Some(&token)).await }
+    }))
+    .await;
+    assert!(results.iter().all(|r| r.status() == StatusCode::OK));
+    assert_eq!(app.zoom.as_ref().unwrap().tokens_issued(), 1);
+    assert_eq!(app.zoom.as_ref().unwrap().meetings().len(), 5);
+}
+
+#[tokio::test]
+async fn a_token_is_renewed_shortly_before_it_expires() {
+    let app = zoom_app().await;
+    let (spec, slot, _) = booked_slot(&app, 2).await;
+    let zoom = app.zoom.as_ref().unwrap();
+    // Renewal starts 60 s before expiry: a 61 s token is good for about one second.
+    zoom.set_token_lifetime(61);
+    assert_eq!(
+        app.create_zoom(&slot, "0", Some(&spec.token))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(zoom.tokens_issued(), 1);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(
+        app.create_zoom(&slot, "1", Some(&spec.token))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(zoom.tokens_issued(), 2);
+}

@@ -38,6 +38,7 @@ struct Shared {
     deleted: Vec<String>,
     faults: VecDeque<Fault>,
     next_id: u64,
+    token_lifetime: u64,
 }
 
 pub struct ZoomDouble {
@@ -50,6 +51,7 @@ impl ZoomDouble {
         let server = MockServer::start().await;
         let shared = Arc::new(Mutex::new(Shared {
             next_id: 85_012_345_678,
+            token_lifetime: 3599,
             ..Default::default()
         }));
         Mock::given(method("POST"))
@@ -90,6 +92,11 @@ impl ZoomDouble {
 
     pub fn push_fault(&self, fault: Fault) {
         self.shared.lock().unwrap().faults.push_back(fault);
+    }
+
+    /// The `expires_in` of the tokens issued from now on.
+    pub fn set_token_lifetime(&self, seconds: u64) {
+        self.shared.lock().unwrap().token_lifetime = seconds;
     }
 
     pub fn tokens_issued(&self) -> u32 {
@@ -158,7 +165,7 @@ impl Respond for TokenEndpoint {
         let token = format!("access-token-{}", s.tokens_issued);
         s.valid_tokens.insert(token.clone());
         ResponseTemplate::new(200).set_body_json(json!({
-            "access_token": token, "token_type": "bearer", "expires_in": 3599,
+            "access_token": token, "token_type": "bearer", "expires_in": s.token_lifetime,
             "scope": "meeting:write:meeting:admin meeting:read:meeting:admin", "api_url": "https://api.zoom.us"
         }))
     }
