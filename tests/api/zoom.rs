@@ -288,12 +288,20 @@ async fn a_failed_save_after_zooms_answer_deletes_the_meeting_at_zoom() {
     let app = zoom_app().await;
     let (spec, slot, _) = booked_slot(&app, 1).await;
     let zoom = app.zoom.as_ref().unwrap();
-    zoom.push_fault(Fault::Slow(Duration::from_millis(800)));
+    zoom.push_fault(Fault::Slow(Duration::from_millis(1500)));
     let request = app.create_zoom(&slot, "0", Some(&spec.token));
     let sabotage = async {
         // While Zoom is answering, the claim is taken away (as if its lease had expired and
         // another request had claimed the booking), so saving must fail.
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        for _ in 0..250 {
+            let claim = app
+                .query("SELECT VALUE zoom_claim FROM booking", json!({}))
+                .await;
+            if claim.first().is_some_and(|c| c.is_object()) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         app.query(
             "UPDATE booking SET zoom_claim.token = 'someone-else'",
             json!({}),

@@ -194,14 +194,16 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, E>>,
 {
-    const MAX_ATTEMPTS: u32 = 25;
+    // Generous: under a burst (100 customers, one slot) a loser may lose several rounds
+    // before the seats run out and every later attempt ends with a definite answer.
+    const MAX_ATTEMPTS: u32 = 50;
     let mut tries = 0;
     loop {
         match attempt().await {
             Err(e) if e.is_retryable() && tries + 1 < MAX_ATTEMPTS => {
                 tries += 1;
                 // A little jitter so the losers do not collide again in lockstep.
-                let pause = rand::random_range(1..=5u64 * tries as u64);
+                let pause = rand::random_range(1..=(5 * tries as u64).min(50));
                 tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
             }
             other => return other,
