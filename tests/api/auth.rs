@@ -5,6 +5,10 @@ use specialistly::model::Role;
 
 use crate::helpers::{json_body, spawn_app, JWT_SECRET};
 
+fn set_cookie(res: &reqwest::Response) -> String {
+    res.headers()["set-cookie"].to_str().unwrap().to_string()
+}
+
 fn registration(email: &str) -> serde_json::Value {
     json!({ "name": "Ann Smith", "email": email, "password": "s3cret-pass", "role": "customer", "timezone": "Europe/Berlin" })
 }
@@ -15,13 +19,7 @@ async fn register_returns_201_a_token_and_an_http_only_cookie() {
     let res = app
         .post_json("/api/auth/register", None, &registration("Ann@Example.com"))
         .await;
-    let cookie = res
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_string();
+    let cookie = set_cookie(&res);
     let (status, body) = json_body(res).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(body["success"], true);
@@ -133,16 +131,7 @@ async fn the_cookie_alone_authenticates() {
     let res = app
         .post_json("/api/auth/register", None, &registration("c@example.com"))
         .await;
-    let cookie = res
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = set_cookie(&res).split(';').next().unwrap().to_string();
     let res = app
         .client
         .get(app.url("/api/auth/me"))
@@ -152,13 +141,7 @@ async fn the_cookie_alone_authenticates() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let res = app.post_json("/api/auth/logout", None, &json!({})).await;
-    assert!(res
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .contains("Max-Age=0"));
+    assert!(set_cookie(&res).contains("Max-Age=0"));
 }
 
 #[tokio::test]
