@@ -326,7 +326,7 @@ See you at the meeting!
     ]
     .concat();
     OutgoingEmail {
-        idempotency_key: format!("booking:{}:zoom-ready", a.booking_id),
+        idempotency_key: zoom_ready_key(&a.booking_id),
         to: a.customer_email.clone(),
         html: html_page(&subject, &body),
         subject,

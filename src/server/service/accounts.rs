@@ -142,11 +142,11 @@ pub async fn me(state: &AppState, caller: Option<&Caller>) -> AppResult<UserView
 }
 
 fn specialist(caller: Option<&Caller>) -> AppResult<&Caller> {
-    let caller = caller.ok_or_else(AppError::login_required)?;
-    if caller.role != Role::Specialist {
-        return Err(AppError::forbidden("Only specialists have Zoom settings."));
-    }
-    Ok(caller)
+    super::require_role(
+        caller,
+        Role::Specialist,
+        "Only specialists have Zoom settings.",
+    )
 }
 
 pub async fn zoom_settings(state: &AppState, caller: Option<&Caller>) -> AppResult<ZoomSettings> {

@@ -52,12 +52,11 @@ pub async fn details(
 
 /// A customer's bookings: upcoming soonest first, then past ones, latest first.
 pub async fn mine(state: &AppState, caller: Option<&Caller>) -> AppResult<Vec<MyAppointment>> {
-    let caller = caller.ok_or_else(AppError::login_required)?;
-    if caller.role != Role::Customer {
-        return Err(AppError::forbidden(
-            "Only customers have appointments here.",
-        ));
-    }
+    let caller = super::require_role(
+        caller,
+        Role::Customer,
+        "Only customers have appointments here.",
+    )?;
     let rows = bookings::of_customer(&state.db, &caller.user_id)
         .await
         .map_err(unexpected("reading bookings"))?;
@@ -93,13 +92,13 @@ pub async fn meeting_manager(
     state: &AppState,
     caller: Option<&Caller>,
 ) -> AppResult<Vec<ManagedSlot>> {
-    let caller = caller
-        .ok_or_else(|| AppError::unauthorized("Unauthorized. Please login as a specialist."))?;
-    if caller.role != Role::Specialist {
-        return Err(AppError::forbidden(
-            "Only specialists have a Meeting Manager.",
-        ));
-    }
+    // Not logged in: the same answer as creating a meeting, which this page leads to.
+    let caller = caller.ok_or_else(|| AppError::unauthorized(super::zoom_meeting::UNAUTHORIZED))?;
+    let caller = super::require_role(
+        Some(caller),
+        Role::Specialist,
+        "Only specialists have a Meeting Manager.",
+    )?;
     let now = Utc::now();
     let rows = slots::of_specialist(&state.db, &caller.user_id)
         .await

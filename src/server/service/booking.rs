@@ -32,12 +32,11 @@ pub async fn book_slot(
     slot_id: &str,
     request: BookingRequest,
 ) -> AppResult<BookingConfirmation> {
-    let caller = caller.ok_or_else(AppError::login_required)?;
-    if caller.role != Role::Customer {
-        return Err(AppError::forbidden(
-            "Only customers can book consulting slots.",
-        ));
-    }
+    let caller = super::require_role(
+        caller,
+        Role::Customer,
+        "Only customers can book consulting slots.",
+    )?;
     let notes = request
         .additional_notes
         .as_deref()

@@ -16,7 +16,7 @@ use crate::server::repo::slots::{self, BrowseFilter, NewSlot, SlotRow};
 use crate::server::repo::users;
 
 use super::accounts::validate_timezone;
-use super::unexpected;
+use super::{require_role, unexpected};
 
 pub const PAGE_SIZE: u32 = 20;
 
@@ -33,13 +33,11 @@ pub struct SlotInput {
 }
 
 fn require_specialist(caller: Option<&Caller>) -> AppResult<&Caller> {
-    let caller = caller.ok_or_else(AppError::login_required)?;
-    if caller.role != Role::Specialist {
-        return Err(AppError::forbidden(
-            "Only specialists can manage consulting slots.",
-        ));
-    }
-    Ok(caller)
+    require_role(
+        caller,
+        Role::Specialist,
+        "Only specialists can manage consulting slots.",
+    )
 }
 
 fn parse_date(raw: &str) -> AppResult<NaiveDate> {
