@@ -26,21 +26,18 @@ pub async fn login(
     password: String,
     next: Option<String>,
 ) -> Result<UserView, AppError> {
-    crate::server::app_state::respond(
-        async move {
-            use crate::server::{app_state, auth::login_cookie, service::accounts};
-            let (state, _) = app_state::context().await?;
-            let payload = accounts::login(&state, &email, password).await?;
-            set_cookie(login_cookie(&payload.token, state.config.secure_cookies()));
-            let target = next
-                .as_deref()
-                .and_then(safe_next)
-                .unwrap_or_else(|| home_for(&payload.user).to_string());
-            leptos_axum::redirect(&target);
-            Ok(payload.user)
-        }
-        .await,
-    )
+    use crate::server::{auth::login_cookie, service::accounts};
+    crate::server::app_state::serve(|state, _| async move {
+        let payload = accounts::login(&state, &email, password).await?;
+        set_cookie(login_cookie(&payload.token, state.config.secure_cookies()));
+        let target = next
+            .as_deref()
+            .and_then(safe_next)
+            .unwrap_or_else(|| home_for(&payload.user).to_string());
+        leptos_axum::redirect(&target);
+        Ok(payload.user)
+    })
+    .await
 }
 
 #[server(endpoint = "register")]
@@ -51,75 +48,63 @@ pub async fn register(
     role: String,
     timezone: Option<String>,
 ) -> Result<UserView, AppError> {
-    crate::server::app_state::respond(
-        async move {
-            use crate::server::{app_state, auth::login_cookie, service::accounts};
-            let (state, _) = app_state::context().await?;
-            let payload = accounts::register(
-                &state,
-                accounts::Registration {
-                    name,
-                    email,
-                    password,
-                    role,
-                    timezone,
-                },
-            )
-            .await?;
-            set_cookie(login_cookie(&payload.token, state.config.secure_cookies()));
-            leptos_axum::redirect(home_for(&payload.user));
-            Ok(payload.user)
-        }
-        .await,
-    )
+    use crate::server::{auth::login_cookie, service::accounts};
+    crate::server::app_state::serve(|state, _| async move {
+        let payload = accounts::register(
+            &state,
+            accounts::Registration {
+                name,
+                email,
+                password,
+                role,
+                timezone,
+            },
+        )
+        .await?;
+        set_cookie(login_cookie(&payload.token, state.config.secure_cookies()));
+        leptos_axum::redirect(home_for(&payload.user));
+        Ok(payload.user)
+    })
+    .await
 }
 
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
-    crate::server::app_state::respond(
-        async move {
-            use crate::server::{app_state, auth::logout_cookie};
-            let (state, _) = app_state::context().await?;
-            set_cookie(logout_cookie(state.config.secure_cookies()));
-            leptos_axum::redirect("/login");
-            Ok(())
-        }
-        .await,
-    )
+    use crate::server::auth::logout_cookie;
+    crate::server::app_state::serve(|state, _| async move {
+        set_cookie(logout_cookie(state.config.secure_cookies()));
+        leptos_axum::redirect("/login");
+        Ok(())
+    })
+    .await
 }
 
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<UserView>, AppError> {
-    crate::server::app_state::respond(
-        async move {
-            use crate::server::{app_state, service::accounts};
-            let (state, caller) = app_state::context().await?;
-            if caller.is_none() {
-                return Ok(None);
-            }
-            Ok(accounts::me(&state, caller.as_ref()).await.ok())
+    use crate::server::service::accounts;
+    crate::server::app_state::serve(|state, caller| async move {
+        if caller.is_none() {
+            return Ok(None);
         }
-        .await,
-    )
+        Ok(accounts::me(&state, caller.as_ref()).await.ok())
+    })
+    .await
 }
 
 /// The demo logins, shown on the login page in development only.
 #[server(endpoint = "demo_accounts")]
 pub async fn demo_accounts() -> Result<Vec<DemoAccount>, AppError> {
-    crate::server::app_state::respond(
-        async move {
-            use crate::server::{app_state, seed};
-            let (state, _) = app_state::context().await?;
-            Ok(
-                if state.config.seed_demo_data && !state.config.is_production() {
-                    seed::demo_accounts()
-                } else {
-                    vec![]
-                },
-            )
-        }
-        .await,
-    )
+    use crate::server::seed;
+    crate::server::app_state::serve(|state, _| async move {
+        Ok(
+            if state.config.seed_demo_data && !state.config.is_production() {
+                seed::demo_accounts()
+            } else {
+                vec![]
+            },
+        )
+    })
+    .await
 }
 
 pub fn home_for(user: &UserView) -> &'static str {
@@ -131,14 +116,11 @@ pub fn home_for(user: &UserView) -> &'static str {
 
 #[server(endpoint = "zoom_settings")]
 pub async fn zoom_settings() -> Result<crate::model::ZoomSettings, AppError> {
-    crate::server::app_state::respond(
-        async move {
-            use crate::server::{app_state, service::accounts};
-            let (state, caller) = app_state::context().await?;
-            accounts::zoom_settings(&state, caller.as_ref()).await
-        }
-        .await,
-    )
+    use crate::server::service::accounts;
+    crate::server::app_state::serve(|state, caller| async move {
+        accounts::zoom_settings(&state, caller.as_ref()).await
+    })
+    .await
 }
 
 /// Checkboxes arrive as "on" when ticked and not at all otherwise.
@@ -151,20 +133,17 @@ pub async fn save_zoom_settings(
     participant_video: Option<String>,
     mute_upon_entry: Option<String>,
 ) -> Result<crate::model::ZoomSettings, AppError> {
-    crate::server::app_state::respond(
-        async move {
-            use crate::server::{app_state, service::accounts};
-            let (state, caller) = app_state::context().await?;
-            let settings = crate::model::ZoomSettings {
-                zoom_user,
-                waiting_room: waiting_room.is_some(),
-                join_before_host: join_before_host.is_some(),
-                host_video: host_video.is_some(),
-                participant_video: participant_video.is_some(),
-                mute_upon_entry: mute_upon_entry.is_some(),
-            };
-            accounts::update_zoom_settings(&state, caller.as_ref(), settings).await
-        }
-        .await,
-    )
+    use crate::server::service::accounts;
+    crate::server::app_state::serve(|state, caller| async move {
+        let settings = crate::model::ZoomSettings {
+            zoom_user,
+            waiting_room: waiting_room.is_some(),
+            join_before_host: join_before_host.is_some(),
+            host_video: host_video.is_some(),
+            participant_video: participant_video.is_some(),
+            mute_upon_entry: mute_upon_entry.is_some(),
+        };
+        accounts::update_zoom_settings(&state, caller.as_ref(), settings).await
+    })
+    .await
 }

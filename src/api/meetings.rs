@@ -8,32 +8,26 @@ pub async fn create_zoom_meeting(
     slot_id: String,
     booking_index: String,
 ) -> Result<CreatedMeeting, AppError> {
-    crate::server::app_state::respond(
-        async move {
-            use crate::server::{app_state, service::zoom_meeting};
-            let (state, caller) = app_state::context().await?;
-            zoom_meeting::create_zoom_meeting_for_booking(
-                &state,
-                caller.as_ref(),
-                &slot_id,
-                &booking_index,
-            )
-            .await
-        }
-        .await,
-    )
+    use crate::server::service::zoom_meeting;
+    crate::server::app_state::serve(|state, caller| async move {
+        zoom_meeting::create_zoom_meeting_for_booking(
+            &state,
+            caller.as_ref(),
+            &slot_id,
+            &booking_index,
+        )
+        .await
+    })
+    .await
 }
 
 #[server(endpoint = "meeting_manager")]
 pub async fn meeting_manager() -> Result<Vec<ManagedSlot>, AppError> {
-    crate::server::app_state::respond(
-        async move {
-            use crate::server::{app_state, service::appointments};
-            let (state, caller) = app_state::context().await?;
-            appointments::meeting_manager(&state, caller.as_ref()).await
-        }
-        .await,
-    )
+    use crate::server::service::appointments;
+    crate::server::app_state::serve(|state, caller| async move {
+        appointments::meeting_manager(&state, caller.as_ref()).await
+    })
+    .await
 }
 
 #[server(endpoint = "appointment")]
@@ -41,36 +35,27 @@ pub async fn appointment(
     slot_id: String,
     booking_index: String,
 ) -> Result<AppointmentView, AppError> {
-    crate::server::app_state::respond(
-        async move {
-            use crate::server::{app_state, service::appointments};
-            let (state, caller) = app_state::context().await?;
-            appointments::details(&state, caller.as_ref(), &slot_id, &booking_index).await
-        }
-        .await,
-    )
+    use crate::server::service::appointments;
+    crate::server::app_state::serve(|state, caller| async move {
+        appointments::details(&state, caller.as_ref(), &slot_id, &booking_index).await
+    })
+    .await
 }
 
 #[server(endpoint = "my_appointments")]
 pub async fn my_appointments() -> Result<Vec<MyAppointment>, AppError> {
-    crate::server::app_state::respond(
-        async move {
-            use crate::server::{app_state, service::appointments};
-            let (state, caller) = app_state::context().await?;
-            appointments::mine(&state, caller.as_ref()).await
-        }
-        .await,
-    )
+    use crate::server::service::appointments;
+    crate::server::app_state::serve(|state, caller| async move {
+        appointments::mine(&state, caller.as_ref()).await
+    })
+    .await
 }
 
 /// How often a pending appointment page checks again, in seconds.
 #[server(endpoint = "refresh_seconds")]
 pub async fn refresh_seconds() -> Result<u32, AppError> {
-    crate::server::app_state::respond(
-        async move {
-            let (state, _) = crate::server::app_state::context().await?;
-            Ok(state.config.appointment_refresh_seconds)
-        }
-        .await,
-    )
+    crate::server::app_state::serve(|state, _| async move {
+        Ok(state.config.appointment_refresh_seconds)
+    })
+    .await
 }

@@ -43,8 +43,34 @@ impl FromRequestParts<AppState> for MaybeCaller {
     }
 }
 
+/// Runs a server function's body with the request's state and caller, and answers its error
+/// with that error's own HTTP status.
+pub async fn serve<T, F, Fut>(body: F) -> Result<T, crate::error::AppError>
+where
+    F: FnOnce(AppState, Option<Caller>) -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::error::AppError>>,
+{
+    let result = match context().await {
+        Ok((state, caller)) => body(state, caller).await,
+        Err(e) => Err(e),
+    };
+    respond(result)
+}
+
+/// Whether the current server function was called by a browser posting a form without wasm
+/// (it asks for HTML; the wasm client asks for JSON).
+pub fn is_plain_form_post() -> bool {
+    leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    })
+}
+
 /// Inside a server function: the state and the caller of the current request.
-pub async fn context() -> Result<(AppState, Option<Caller>), crate::error::AppError> {
+async fn context() -> Result<(AppState, Option<Caller>), crate::error::AppError> {
     let state =
         leptos::prelude::use_context::<AppState>().ok_or_else(crate::error::AppError::internal)?;
     let headers: HeaderMap = leptos_axum::extract()
@@ -57,15 +83,8 @@ pub async fn context() -> Result<(AppState, Option<Caller>), crate::error::AppEr
 /// A server function's result with the HTTP status of its error (a wrong password is a 401,
 /// not a 500, in the response and in the logs). Plain form posts (no wasm) keep the redirect
 /// back to the form that leptos_axum answers them with.
-pub fn respond<T>(result: Result<T, crate::error::AppError>) -> Result<T, crate::error::AppError> {
-    let form_post =
-        leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {
-            parts
-                .headers
-                .get(axum::http::header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.contains("text/html"))
-        });
+fn respond<T>(result: Result<T, crate::error::AppError>) -> Result<T, crate::error::AppError> {
+    let form_post = is_plain_form_post();
     if let (Err(e), false) = (&result, form_post) {
         if let (Some(options), Ok(status)) = (
             leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
