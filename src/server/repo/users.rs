@@ -1,9 +1,8 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::model::{Role, UserView};
+use crate::model::{Role, UserView, ZoomSettings};
 use crate::server::db::{run, Db, DbError};
-use crate::server::zoom::MeetingSettings;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct UserRow {
@@ -13,12 +12,9 @@ pub struct UserRow {
     pub password_hash: String,
     pub role: Role,
     pub timezone: String,
-    pub zoom_user: Option<String>,
-    pub waiting_room: bool,
-    pub join_before_host: bool,
-    pub host_video: bool,
-    pub participant_video: bool,
-    pub mute_upon_entry: bool,
+    /// Read through the aliases in [`FIELDS`], which match its camelCase names.
+    #[serde(flatten)]
+    pub zoom: ZoomSettings,
 }
 
 impl UserRow {
@@ -31,31 +27,11 @@ impl UserRow {
             timezone: self.timezone.clone(),
         }
     }
-
-    pub fn zoom_settings(&self) -> crate::model::ZoomSettings {
-        crate::model::ZoomSettings {
-            zoom_user: self.zoom_user.clone(),
-            waiting_room: self.waiting_room,
-            join_before_host: self.join_before_host,
-            host_video: self.host_video,
-            participant_video: self.participant_video,
-            mute_upon_entry: self.mute_upon_entry,
-        }
-    }
-
-    pub fn meeting_settings(&self) -> MeetingSettings {
-        MeetingSettings {
-            waiting_room: self.waiting_room,
-            join_before_host: self.join_before_host,
-            host_video: self.host_video,
-            participant_video: self.participant_video,
-            mute_upon_entry: self.mute_upon_entry,
-        }
-    }
 }
 
-const FIELDS: &str = "record::id(id) AS id, name, email, password_hash, role, timezone, zoom_user,
-    waiting_room, join_before_host, host_video, participant_video, mute_upon_entry";
+const FIELDS: &str = "record::id(id) AS id, name, email, password_hash, role, timezone,
+    zoom_user AS zoomUser, waiting_room AS waitingRoom, join_before_host AS joinBeforeHost,
+    host_video AS hostVideo, participant_video AS participantVideo, mute_upon_entry AS muteUponEntry";
 
 pub struct NewUser<'a> {
     pub id: &'a str,
@@ -96,11 +72,7 @@ pub async fn by_id(db: &Db, id: &str) -> Result<Option<UserRow>, DbError> {
     run(db, &sql, json!({ "id": id })).await?.first(0)
 }
 
-pub async fn update_zoom_settings(
-    db: &Db,
-    id: &str,
-    s: &crate::model::ZoomSettings,
-) -> Result<(), DbError> {
+pub async fn update_zoom_settings(db: &Db, id: &str, s: &ZoomSettings) -> Result<(), DbError> {
     run(
         db,
         "UPDATE type::record('user', $id) SET zoom_user = $zoom_user, waiting_room = $waiting_room,

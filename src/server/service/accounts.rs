@@ -154,7 +154,7 @@ pub async fn zoom_settings(state: &AppState, caller: Option<&Caller>) -> AppResu
     users::by_id(&state.db, &caller.user_id)
         .await
         .map_err(super::unexpected("reading a user"))?
-        .map(|u| u.zoom_settings())
+        .map(|u| u.zoom)
         .ok_or_else(AppError::login_required)
 }
 

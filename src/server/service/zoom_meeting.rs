@@ -13,7 +13,7 @@ use crate::server::mail::templates::{self, Appointment, MeetingDetails};
 use crate::server::repo::bookings::{self, BookingRow, StoredMeeting};
 use crate::server::repo::slots::{self, SlotRow};
 use crate::server::repo::users;
-use crate::server::zoom::{generate_password, MeetingRequest};
+use crate::server::zoom::{generate_password, MeetingRequest, MeetingSettings};
 
 use super::parse_booking_index;
 
@@ -140,7 +140,7 @@ async fn create_and_save(
         .config
         .zoom_default_host
         .clone()
-        .or_else(|| specialist.zoom_user.clone())
+        .or_else(|| specialist.zoom.zoom_user.clone())
         .unwrap_or_else(|| specialist.email.clone());
     let mut agenda = format!(
         "{} with {} for {}.",
@@ -158,7 +158,7 @@ async fn create_and_save(
         duration_minutes: slot.duration,
         timezone: slot.timezone.clone(),
         password: generate_password(),
-        settings: specialist.meeting_settings(),
+        settings: MeetingSettings::from(&specialist.zoom),
     };
     let meeting = state.zoom.create_meeting(&request).await.map_err(|e| {
         tracing::error!(error = %e, slot = %slot.id, index = booking.index, "Zoom meeting creation failed");

@@ -45,6 +45,18 @@ impl Default for MeetingSettings {
     }
 }
 
+impl From<&crate::model::ZoomSettings> for MeetingSettings {
+    fn from(s: &crate::model::ZoomSettings) -> Self {
+        Self {
+            waiting_room: s.waiting_room,
+            join_before_host: s.join_before_host,
+            host_video: s.host_video,
+            participant_video: s.participant_video,
+            mute_upon_entry: s.mute_upon_entry,
+        }
+    }
+}
+
 /// What Zoom answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ZoomMeeting {
