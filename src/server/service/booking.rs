@@ -6,7 +6,7 @@ use crate::error::{AppError, AppResult};
 use crate::model::{BookedSeat, BookingConfirmation, Role};
 use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
-use crate::server::db::{new_key, with_conflict_retry, DbError};
+use crate::server::db::{new_key, with_conflict_retry, Attempt, DbError};
 use crate::server::mail::templates::{self, Appointment};
 use crate::server::repo::bookings::{
     self, NewBooking, ALREADY_BOOKED, SLOT_CHANGED, SLOT_FULL, SLOT_MISSING, SLOT_STARTED,
@@ -16,6 +16,7 @@ use crate::server::repo::{slots, users};
 use super::unexpected;
 
 pub const MAX_NOTES_CHARS: usize = 1000;
+const ALREADY_BOOKED_MESSAGE: &str = "You have already booked this slot";
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -69,8 +70,9 @@ pub async fn book_slot(
         // Emails are rendered from the slot as read here; the transaction checks the slot's
         // schedule version so a concurrent time change makes this attempt start over.
         let slot = slots::by_id(&state.db, slot_id)
-            .await?
-            .ok_or_else(|| DbError::Thrown(SLOT_MISSING.into()))?;
+            .await
+            .map_err(Attempt::Db)?
+            .ok_or_else(|| Attempt::Refused(AppError::not_found("Slot not found")))?;
         let appointment = Appointment {
             booking_id: booking_id.clone(),
             slot_title: slot.title.clone(),
@@ -97,41 +99,45 @@ pub async fn book_slot(
             additional_notes: notes,
             schedule_version: slot.schedule_version,
         };
+        let refused = |e: AppError| Err(Attempt::Refused(e));
         match bookings::book(&state.db, &new, &emails).await {
-            Err(DbError::Thrown(m)) if m.contains(SLOT_CHANGED) => Err(DbError::Conflict),
+            Ok(index) => Ok(index),
+            Err(DbError::Thrown(m)) if m.contains(SLOT_CHANGED) => {
+                Err(Attempt::Db(DbError::Conflict))
+            }
+            Err(DbError::Thrown(m)) if m.contains(SLOT_MISSING) => {
+                refused(AppError::not_found("Slot not found"))
+            }
+            Err(DbError::Thrown(m)) if m.contains(SLOT_STARTED) => {
+                refused(AppError::bad_request("This slot has already started"))
+            }
+            Err(DbError::Thrown(m)) if m.contains(ALREADY_BOOKED) => {
+                refused(AppError::conflict(ALREADY_BOOKED_MESSAGE))
+            }
             Err(DbError::Unique { index }) if index == "booking_slot_customer_unique" => {
-                Err(DbError::Thrown(ALREADY_BOOKED.into()))
+                refused(AppError::conflict(ALREADY_BOOKED_MESSAGE))
+            }
+            Err(DbError::Thrown(m)) if m.contains(SLOT_FULL) => {
+                refused(AppError::conflict("This slot is fully booked"))
             }
             // The index guards the race; another attempt sees the booking and says so.
-            Err(DbError::Unique { .. }) => Err(DbError::Conflict),
-            other => other,
+            Err(DbError::Unique { .. }) => Err(Attempt::Db(DbError::Conflict)),
+            Err(e) => Err(Attempt::Db(e)),
         }
     })
     .await;
 
     let index = match outcome {
         Ok(index) => index,
-        Err(DbError::Thrown(m)) => {
-            return Err(if m.contains(SLOT_MISSING) {
-                AppError::not_found("Slot not found")
-            } else if m.contains(SLOT_STARTED) {
-                AppError::bad_request("This slot has already started")
-            } else if m.contains(ALREADY_BOOKED) {
-                AppError::conflict("You have already booked this slot")
-            } else if m.contains(SLOT_FULL) {
-                AppError::conflict("This slot is fully booked")
-            } else {
-                unexpected("booking a slot")(DbError::Thrown(m))
-            })
-        }
-        Err(DbError::Conflict) => {
+        Err(Attempt::Refused(e)) => return Err(e),
+        Err(Attempt::Db(DbError::Conflict)) => {
             tracing::warn!(slot = slot_id, "booking kept losing write conflicts");
             return Err(AppError::new(
                 503,
                 "This slot is very busy right now. Please try again.",
             ));
         }
-        Err(e) => return Err(unexpected("booking a slot")(e)),
+        Err(Attempt::Db(e)) => return Err(unexpected("booking a slot")(e)),
     };
     let booking = bookings::by_slot_index(&state.db, slot_id, index)
         .await
