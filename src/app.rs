@@ -7,8 +7,9 @@ use leptos_router::hooks::use_location;
 use leptos_router::{path, SsrMode};
 
 use crate::api::accounts::{current_user, Logout};
-use crate::model::{Role, UserView};
+use crate::model::Role;
 use crate::pages;
+use crate::session::{use_session, Session};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -26,18 +27,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
-}
-
-/// The signed-in user, read again on every navigation (logging in or registering ends with
-/// one) and after logging out.
-#[derive(Clone, Copy)]
-pub struct Session {
-    pub user: Resource<Option<UserView>>,
-    pub logout: ServerAction<Logout>,
-}
-
-pub fn use_session() -> Session {
-    expect_context::<Session>()
 }
 
 #[component]

@@ -27,13 +27,13 @@ pub async fn login(
     next: Option<String>,
 ) -> Result<UserView, AppError> {
     use crate::server::{auth::login_cookie, service::accounts};
-    crate::server::app_state::serve(|state, _| async move {
+    crate::api::serve::serve(|state, _| async move {
         let payload = accounts::login(&state, &email, password).await?;
         set_cookie(login_cookie(&payload.token, state.config.secure_cookies()));
         let target = next
             .as_deref()
             .and_then(safe_next)
-            .unwrap_or_else(|| home_for(&payload.user).to_string());
+            .unwrap_or_else(|| payload.user.role.home_path().to_string());
         leptos_axum::redirect(&target);
         Ok(payload.user)
     })
@@ -49,7 +49,7 @@ pub async fn register(
     timezone: Option<String>,
 ) -> Result<UserView, AppError> {
     use crate::server::{auth::login_cookie, service::accounts};
-    crate::server::app_state::serve(|state, _| async move {
+    crate::api::serve::serve(|state, _| async move {
         let payload = accounts::register(
             &state,
             accounts::Registration {
@@ -62,7 +62,7 @@ pub async fn register(
         )
         .await?;
         set_cookie(login_cookie(&payload.token, state.config.secure_cookies()));
-        leptos_axum::redirect(home_for(&payload.user));
+        leptos_axum::redirect(payload.user.role.home_path());
         Ok(payload.user)
     })
     .await
@@ -71,7 +71,7 @@ pub async fn register(
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     use crate::server::auth::logout_cookie;
-    crate::server::app_state::serve(|state, _| async move {
+    crate::api::serve::serve(|state, _| async move {
         set_cookie(logout_cookie(state.config.secure_cookies()));
         leptos_axum::redirect("/login");
         Ok(())
@@ -82,7 +82,7 @@ pub async fn logout() -> Result<(), AppError> {
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<UserView>, AppError> {
     use crate::server::service::accounts;
-    crate::server::app_state::serve(|state, caller| async move {
+    crate::api::serve::serve(|state, caller| async move {
         if caller.is_none() {
             return Ok(None);
         }
@@ -95,7 +95,7 @@ pub async fn current_user() -> Result<Option<UserView>, AppError> {
 #[server(endpoint = "demo_accounts")]
 pub async fn demo_accounts() -> Result<Vec<DemoAccount>, AppError> {
     use crate::server::seed;
-    crate::server::app_state::serve(|state, _| async move {
+    crate::api::serve::serve(|state, _| async move {
         Ok(
             if state.config.seed_demo_data && !state.config.is_production() {
                 seed::demo_accounts()
@@ -107,17 +107,10 @@ pub async fn demo_accounts() -> Result<Vec<DemoAccount>, AppError> {
     .await
 }
 
-pub fn home_for(user: &UserView) -> &'static str {
-    match user.role {
-        crate::model::Role::Specialist => "/specialist",
-        crate::model::Role::Customer => "/slots",
-    }
-}
-
 #[server(endpoint = "zoom_settings")]
 pub async fn zoom_settings() -> Result<crate::model::ZoomSettings, AppError> {
     use crate::server::service::accounts;
-    crate::server::app_state::serve(|state, caller| async move {
+    crate::api::serve::serve(|state, caller| async move {
         accounts::zoom_settings(&state, caller.as_ref()).await
     })
     .await
@@ -134,14 +127,16 @@ pub async fn save_zoom_settings(
     mute_upon_entry: Option<String>,
 ) -> Result<crate::model::ZoomSettings, AppError> {
     use crate::server::service::accounts;
-    crate::server::app_state::serve(|state, caller| async move {
+    crate::api::serve::serve(|state, caller| async move {
         let settings = crate::model::ZoomSettings {
             zoom_user,
-            waiting_room: waiting_room.is_some(),
-            join_before_host: join_before_host.is_some(),
-            host_video: host_video.is_some(),
-            participant_video: participant_video.is_some(),
-            mute_upon_entry: mute_upon_entry.is_some(),
+            meeting: crate::model::MeetingDefaults {
+                waiting_room: waiting_room.is_some(),
+                join_before_host: join_before_host.is_some(),
+                host_video: host_video.is_some(),
+                participant_video: participant_video.is_some(),
+                mute_upon_entry: mute_upon_entry.is_some(),
+            },
         };
         accounts::update_zoom_settings(&state, caller.as_ref(), settings).await
     })

@@ -9,7 +9,7 @@ pub async fn create_zoom_meeting(
     booking_index: String,
 ) -> Result<CreatedMeeting, AppError> {
     use crate::server::service::zoom_meeting;
-    crate::server::app_state::serve(|state, caller| async move {
+    crate::api::serve::serve(|state, caller| async move {
         zoom_meeting::create_zoom_meeting_for_booking(
             &state,
             caller.as_ref(),
@@ -24,7 +24,7 @@ pub async fn create_zoom_meeting(
 #[server(endpoint = "meeting_manager")]
 pub async fn meeting_manager() -> Result<Vec<ManagedSlot>, AppError> {
     use crate::server::service::appointments;
-    crate::server::app_state::serve(|state, caller| async move {
+    crate::api::serve::serve(|state, caller| async move {
         appointments::meeting_manager(&state, caller.as_ref()).await
     })
     .await
@@ -36,7 +36,7 @@ pub async fn appointment(
     booking_index: String,
 ) -> Result<AppointmentView, AppError> {
     use crate::server::service::appointments;
-    crate::server::app_state::serve(|state, caller| async move {
+    crate::api::serve::serve(|state, caller| async move {
         appointments::details(&state, caller.as_ref(), &slot_id, &booking_index).await
     })
     .await
@@ -45,7 +45,7 @@ pub async fn appointment(
 #[server(endpoint = "my_appointments")]
 pub async fn my_appointments() -> Result<Vec<MyAppointment>, AppError> {
     use crate::server::service::appointments;
-    crate::server::app_state::serve(|state, caller| async move {
+    crate::api::serve::serve(|state, caller| async move {
         appointments::mine(&state, caller.as_ref()).await
     })
     .await
@@ -54,8 +54,8 @@ pub async fn my_appointments() -> Result<Vec<MyAppointment>, AppError> {
 /// How often a pending appointment page checks again, in seconds.
 #[server(endpoint = "refresh_seconds")]
 pub async fn refresh_seconds() -> Result<u32, AppError> {
-    crate::server::app_state::serve(|state, _| async move {
-        Ok(state.config.appointment_refresh_seconds)
-    })
+    crate::api::serve::serve(
+        |state, _| async move { Ok(state.config.http.appointment_refresh_seconds) },
+    )
     .await
 }

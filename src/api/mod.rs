@@ -3,4 +3,6 @@
 
 pub mod accounts;
 pub mod meetings;
+#[cfg(feature = "ssr")]
+pub mod serve;
 pub mod slots;

@@ -6,7 +6,7 @@ use crate::model::{BookingConfirmation, SlotPage, SlotView};
 #[server(endpoint = "browse_slots")]
 pub async fn browse_slots(page: u32) -> Result<SlotPage, AppError> {
     use crate::server::service::slots;
-    crate::server::app_state::serve(|state, _| async move {
+    crate::api::serve::serve(|state, _| async move {
         slots::browse(
             &state,
             slots::BrowseQuery {
@@ -22,9 +22,9 @@ pub async fn browse_slots(page: u32) -> Result<SlotPage, AppError> {
 #[server(endpoint = "my_slots")]
 pub async fn my_slots() -> Result<Vec<SlotView>, AppError> {
     use crate::server::service::slots;
-    crate::server::app_state::serve(|state, caller| async move {
-        slots::mine(&state, caller.as_ref()).await
-    })
+    crate::api::serve::serve(
+        |state, caller| async move { slots::mine(&state, caller.as_ref()).await },
+    )
     .await
 }
 
@@ -39,7 +39,7 @@ pub async fn create_slot(
     timezone: Option<String>,
 ) -> Result<SlotView, AppError> {
     use crate::server::service::slots;
-    crate::server::app_state::serve(|state, caller| async move {
+    crate::api::serve::serve(|state, caller| async move {
         let input = slots::SlotInput {
             date: Some(date),
             start_time: Some(start_time),
@@ -57,7 +57,7 @@ pub async fn create_slot(
 #[server(endpoint = "delete_slot")]
 pub async fn delete_slot(slot_id: String) -> Result<(), AppError> {
     use crate::server::service::slots;
-    crate::server::app_state::serve(|state, caller| async move {
+    crate::api::serve::serve(|state, caller| async move {
         slots::delete(&state, caller.as_ref(), &slot_id).await
     })
     .await
@@ -69,14 +69,14 @@ pub async fn book_slot(
     additional_notes: Option<String>,
 ) -> Result<BookingConfirmation, AppError> {
     use crate::server::service::booking;
-    crate::server::app_state::serve(|state, caller| async move {
+    crate::api::serve::serve(|state, caller| async move {
         let request = booking::BookingRequest {
             customer_name: None,
             additional_notes,
         };
         let confirmation = booking::book_slot(&state, caller.as_ref(), &slot_id, request).await?;
         // A plain form post (no wasm) lands on the new appointment's page.
-        if crate::server::app_state::is_plain_form_post() {
+        if crate::api::serve::is_plain_form_post() {
             leptos_axum::redirect(&format!(
                 "/appointments/{}/{}?booked=1",
                 confirmation.slot_id, confirmation.booking_index

@@ -3,3 +3,4 @@
 pub mod booking_modal;
 pub mod copy_button;
 pub mod error_view;
+pub mod meeting_manager;

@@ -4,6 +4,23 @@ use serde::{Deserialize, Serialize};
 /// Prefix of meeting ids made by the simulated Zoom provider: obviously not a real Zoom id.
 pub const SIMULATED_MEETING_PREFIX: &str = "sim-";
 
+/// Where a booking stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BookingStatus {
+    Active,
+    Cancelled,
+}
+
+impl BookingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
 /// A consulting slot as anyone may see it: no customer data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -56,7 +73,7 @@ pub struct BookingView {
     pub customer_name: String,
     pub booked_at: DateTime<Utc>,
     pub additional_notes: Option<String>,
-    pub status: String,
+    pub status: BookingStatus,
     pub zoom_meeting: Option<ZoomMeetingView>,
     /// Whether the Zoom Meeting Ready email has left the outbox.
     pub customer_notified: bool,

@@ -15,6 +15,14 @@ impl Role {
             _ => None,
         }
     }
+    /// Where a user of this role lands after logging in.
+    pub fn home_path(self) -> &'static str {
+        match self {
+            Self::Specialist => "/specialist",
+            Self::Customer => "/slots",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Customer => "customer",
@@ -55,6 +63,14 @@ pub struct DemoAccount {
 pub struct ZoomSettings {
     /// The Zoom user that hosts their meetings; `None` means their account email.
     pub zoom_user: Option<String>,
+    #[serde(flatten)]
+    pub meeting: MeetingDefaults,
+}
+
+/// The Zoom settings every meeting of a specialist is created with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MeetingDefaults {
     pub waiting_room: bool,
     pub join_before_host: bool,
     pub host_video: bool,

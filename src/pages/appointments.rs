@@ -4,10 +4,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::meetings::{appointment, my_appointments, refresh_seconds};
-use crate::app::use_session;
 use crate::components::copy_button::CopyButton;
 use crate::components::error_view::ErrorView;
 use crate::model::AppointmentView;
+use crate::session::use_session;
 use crate::time_fmt;
 
 #[component]

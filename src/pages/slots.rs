@@ -2,10 +2,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::slots::browse_slots;
-use crate::app::use_session;
 use crate::components::booking_modal::BookingModal;
 use crate::components::error_view::ErrorView;
 use crate::model::{Role, SlotView};
+use crate::session::use_session;
 use crate::time_fmt;
 
 /// Public list of upcoming slots with seats left; `?book=<id>` opens the booking modal.

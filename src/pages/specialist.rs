@@ -2,9 +2,9 @@ use leptos::prelude::*;
 
 use crate::api::accounts::{zoom_settings, SaveZoomSettings};
 use crate::api::slots::{my_slots, CreateSlot, DeleteSlot};
-use crate::app::use_session;
 use crate::components::error_view::ErrorView;
-use crate::pages::meeting_manager::MeetingManager;
+use crate::components::meeting_manager::MeetingManager;
+use crate::session::use_session;
 use crate::time_fmt;
 
 #[component]
@@ -47,11 +47,11 @@ fn ZoomSettingsCard() -> impl IntoView {
                                     <input id="zoom_user" name="zoom_user" value=s.zoom_user.unwrap_or_default()/>
                                     <fieldset>
                                         <legend>"New meetings"</legend>
-                                        {checkbox("waiting_room", "Waiting room", s.waiting_room)}
-                                        {checkbox("join_before_host", "Participants may join before the host", s.join_before_host)}
-                                        {checkbox("host_video", "Host video on", s.host_video)}
-                                        {checkbox("participant_video", "Participant video on", s.participant_video)}
-                                        {checkbox("mute_upon_entry", "Mute participants on entry", s.mute_upon_entry)}
+                                        {checkbox("waiting_room", "Waiting room", s.meeting.waiting_room)}
+                                        {checkbox("join_before_host", "Participants may join before the host", s.meeting.join_before_host)}
+                                        {checkbox("host_video", "Host video on", s.meeting.host_video)}
+                                        {checkbox("participant_video", "Participant video on", s.meeting.participant_video)}
+                                        {checkbox("mute_upon_entry", "Mute participants on entry", s.meeting.mute_upon_entry)}
                                     </fieldset>
                                     <div class="actions"><button type="submit" class="btn btn-secondary">"Save Zoom settings"</button></div>
                                 </ActionForm>

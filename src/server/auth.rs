@@ -11,7 +11,7 @@ use axum::http::{header, HeaderMap};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use super::config::Config;
+use super::config::AuthConfig;
 use crate::model::Role;
 
 pub const AUTH_COOKIE: &str = "specialistly_token";
@@ -49,9 +49,9 @@ impl JwtKeys {
 
     /// The configured secret, or in development one generated once and kept in the data
     /// directory, so logins survive restarts and every instance sharing the directory agrees.
-    pub fn load(config: &Config) -> anyhow::Result<Arc<Self>> {
+    pub fn load(config: &AuthConfig) -> anyhow::Result<Arc<Self>> {
         if let Some(secret) = &config.jwt_secret {
-            return Ok(Arc::new(Self::from_secret(secret.as_bytes())));
+            return Ok(Arc::new(Self::from_secret(secret.expose().as_bytes())));
         }
         let path = config.data_dir.join("jwt_secret");
         let secret = match std::fs::read_to_string(&path) {

@@ -8,60 +8,89 @@ pub enum AppEnv {
     Production,
 }
 
+/// A value that must never reach a log: `Debug` prints `<redacted>`; read it with `expose`.
 #[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Every setting, in one section per subsystem; each subsystem is handed only its own.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub env: AppEnv,
+    pub http: HttpConfig,
+    pub database: DatabaseConfig,
+    pub auth: AuthConfig,
+    pub zoom: ZoomConfig,
+    pub mail: MailConfig,
+    /// Whether demo data is seeded at start-up.
+    pub seed_demo_data: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// The public address, without a trailing slash.
+    pub base_url: String,
+    /// How often the appointment page re-checks a pending meeting.
+    pub appointment_refresh_seconds: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub namespace: String,
+    pub database: String,
+    /// Root credentials, required for a SurrealDB server (`ws://`).
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// `None` in development: a secret is generated once and kept under `data_dir`.
+    pub jwt_secret: Option<Secret>,
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ZoomCredentials {
     pub account_id: String,
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: Secret,
 }
 
-impl std::fmt::Debug for ZoomCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ZoomCredentials")
-            .field("account_id", &self.account_id)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"<redacted>")
-            .finish()
-    }
+#[derive(Debug, Clone)]
+pub struct ZoomConfig {
+    /// `None` selects the simulated provider.
+    pub credentials: Option<ZoomCredentials>,
+    pub api_url: String,
+    pub oauth_url: String,
+    /// One Zoom user hosting every meeting, when set.
+    pub default_host: Option<String>,
 }
 
-#[derive(Clone)]
-pub struct Config {
-    pub env: AppEnv,
-    pub base_url: String,
-    pub database_url: String,
-    pub surreal_ns: String,
-    pub surreal_db: String,
-    pub surreal_user: Option<String>,
-    pub surreal_pass: Option<String>,
-    /// `None` in development: a secret is generated once and kept under the data directory.
-    pub jwt_secret: Option<String>,
-    pub data_dir: PathBuf,
-    pub zoom: Option<ZoomCredentials>,
-    pub zoom_api_url: String,
-    pub zoom_oauth_url: String,
-    pub zoom_default_host: Option<String>,
-    pub smtp_url: Option<String>,
-    pub mail_from: String,
-    pub mail_dir: PathBuf,
-    /// How often the appointment page re-checks a pending meeting.
-    pub appointment_refresh_seconds: u32,
-    /// Whether demo data is seeded at start-up.
-    pub seed_demo_data: bool,
-    /// How often the outbox worker looks for due emails.
-    pub outbox_poll_millis: u64,
-}
-
-impl std::fmt::Debug for Config {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("env", &self.env)
-            .field("base_url", &self.base_url)
-            .field("database_url", &self.database_url)
-            .field("zoom", &self.zoom)
-            .field("smtp", &self.smtp_url.as_ref().map(|_| "<set>"))
-            .finish_non_exhaustive()
-    }
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// May carry the SMTP password; `None` writes `.eml` files under `dir`.
+    pub smtp_url: Option<Secret>,
+    pub from: String,
+    pub dir: PathBuf,
+    /// How often the outbox worker looks for due emails; 0 runs no worker.
+    pub poll_millis: u64,
 }
 
 /// A variable that is set but malformed.
@@ -94,145 +123,22 @@ impl Config {
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
         };
-
-        let env = match get("APP_ENV").as_deref() {
-            None | Some("development") | Some("dev") => AppEnv::Development,
-            Some("production") | Some("prod") => AppEnv::Production,
-            Some(other) => {
-                return Err(invalid(
-                    "APP_ENV",
-                    format!("must be development or production, got {other:?}"),
-                ))
-            }
-        };
-
-        let site_addr = get("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
-        if site_addr.parse::<std::net::SocketAddr>().is_err() {
-            return Err(invalid(
-                "LEPTOS_SITE_ADDR",
-                "must be host:port, e.g. 127.0.0.1:3000",
-            ));
-        }
-        let base_url = get("APP_BASE_URL").unwrap_or_else(|| format!("http://{site_addr}"));
-        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            return Err(invalid(
-                "APP_BASE_URL",
-                "must start with http:// or https://",
-            ));
-        }
-        let base_url = base_url.trim_end_matches('/').to_string();
-
-        let database_url = get("DATABASE_URL").unwrap_or_else(|| "surrealkv://data/db".into());
-        let scheme_ok = ["mem://", "memory", "surrealkv://", "ws://", "wss://"]
-            .iter()
-            .any(|p| database_url.starts_with(p));
-        if !scheme_ok {
-            return Err(invalid(
-                "DATABASE_URL",
-                "must start with surrealkv://, mem://, ws:// or wss://",
-            ));
-        }
-        let remote = database_url.starts_with("ws");
-        let surreal_user = get("SURREAL_USER");
-        let surreal_pass = get("SURREAL_PASS");
-        if remote && (surreal_user.is_none() || surreal_pass.is_none()) {
-            return Err(invalid(
-                "SURREAL_USER",
-                "and SURREAL_PASS are required with a ws:// DATABASE_URL",
-            ));
-        }
-
-        let jwt_secret = get("JWT_SECRET");
-        if env == AppEnv::Production {
-            match &jwt_secret {
-                None => return Err(invalid("JWT_SECRET", "is required when APP_ENV=production")),
-                Some(s) if s.len() < MIN_PRODUCTION_SECRET_BYTES => {
-                    return Err(invalid(
-                        "JWT_SECRET",
-                        format!("must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes when APP_ENV=production"),
-                    ))
-                }
-                _ => {}
-            }
-        }
-
-        let zoom =
-            match (
-                get("ZOOM_ACCOUNT_ID"),
-                get("ZOOM_CLIENT_ID"),
-                get("ZOOM_CLIENT_SECRET"),
-            ) {
-                (None, None, None) => None,
-                (Some(account_id), Some(client_id), Some(client_secret)) => Some(ZoomCredentials {
-                    account_id,
-                    client_id,
-                    client_secret,
-                }),
-                _ => return Err(invalid(
-                    "ZOOM_ACCOUNT_ID",
-                    "ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET must be set together (or none of them)",
-                )),
-            };
-        if zoom.is_none() && env == AppEnv::Production {
-            return Err(invalid(
-                "ZOOM_ACCOUNT_ID",
-                "ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET are required when APP_ENV=production (the simulated Zoom is for local runs)",
-            ));
-        }
-        let zoom_api_url = url_var(&get, "ZOOM_API_URL", "https://api.zoom.us/v2")?;
-        let zoom_oauth_url = url_var(&get, "ZOOM_OAUTH_URL", "https://zoom.us/oauth/token")?;
-
-        let smtp_url = get("SMTP_URL");
-        if let Some(url) = &smtp_url {
-            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
-                return Err(invalid("SMTP_URL", "must start with smtp:// or smtps://"));
-            }
-        }
-        let mail_from =
-            get("MAIL_FROM").unwrap_or_else(|| "Specialistly <no-reply@localhost>".into());
-        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
-            return Err(invalid(
-                "MAIL_FROM",
-                "must be an address such as `Name <user@host>`",
-            ));
-        }
+        let env = app_env(&get)?;
         let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "data".into()));
-        let mail_dir = get("MAIL_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| data_dir.join("mail"));
-
-        let appointment_refresh_seconds = number_var(&get, "APPOINTMENT_REFRESH_SECONDS", 30)?;
-        if appointment_refresh_seconds == 0 {
-            return Err(invalid("APPOINTMENT_REFRESH_SECONDS", "must be at least 1"));
-        }
         let seed_demo_data = match get("SEED_DEMO_DATA").as_deref() {
             None => env == AppEnv::Development,
             Some("1") | Some("true") => true,
             Some("0") | Some("false") => false,
             Some(_) => return Err(invalid("SEED_DEMO_DATA", "must be true or false")),
         };
-        let outbox_poll_millis = number_var(&get, "OUTBOX_POLL_MILLIS", 1000)?;
-
         Ok(Self {
             env,
-            base_url,
-            database_url,
-            surreal_ns: get("SURREAL_NS").unwrap_or_else(|| "specialistly".into()),
-            surreal_db: get("SURREAL_DB").unwrap_or_else(|| "main".into()),
-            surreal_user,
-            surreal_pass,
-            jwt_secret,
-            data_dir,
-            zoom,
-            zoom_api_url,
-            zoom_oauth_url,
-            zoom_default_host: get("ZOOM_DEFAULT_HOST"),
-            smtp_url,
-            mail_from,
-            mail_dir,
-            appointment_refresh_seconds: appointment_refresh_seconds as u32,
+            http: http(&get)?,
+            database: database(&get)?,
+            auth: auth(&get, env, &data_dir)?,
+            zoom: zoom(&get, env)?,
+            mail: mail(&get, &data_dir)?,
             seed_demo_data,
-            outbox_poll_millis,
         })
     }
 
@@ -242,8 +148,159 @@ impl Config {
 
     /// Cookies get `Secure` when the public address is https.
     pub fn secure_cookies(&self) -> bool {
-        self.base_url.starts_with("https://")
+        self.http.base_url.starts_with("https://")
     }
+}
+
+fn app_env(get: &impl Fn(&str) -> Option<String>) -> Result<AppEnv, ConfigError> {
+    match get("APP_ENV").as_deref() {
+        None | Some("development") | Some("dev") => Ok(AppEnv::Development),
+        Some("production") | Some("prod") => Ok(AppEnv::Production),
+        Some(other) => Err(invalid(
+            "APP_ENV",
+            format!("must be development or production, got {other:?}"),
+        )),
+    }
+}
+
+fn http(get: &impl Fn(&str) -> Option<String>) -> Result<HttpConfig, ConfigError> {
+    let site_addr = get("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
+    if site_addr.parse::<std::net::SocketAddr>().is_err() {
+        return Err(invalid(
+            "LEPTOS_SITE_ADDR",
+            "must be host:port, e.g. 127.0.0.1:3000",
+        ));
+    }
+    let base_url = get("APP_BASE_URL").unwrap_or_else(|| format!("http://{site_addr}"));
+    if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+        return Err(invalid(
+            "APP_BASE_URL",
+            "must start with http:// or https://",
+        ));
+    }
+    let appointment_refresh_seconds = number_var(get, "APPOINTMENT_REFRESH_SECONDS", 30)?;
+    if !(1..=3600).contains(&appointment_refresh_seconds) {
+        return Err(invalid(
+            "APPOINTMENT_REFRESH_SECONDS",
+            "must be between 1 and 3600",
+        ));
+    }
+    Ok(HttpConfig {
+        base_url: base_url.trim_end_matches('/').to_string(),
+        appointment_refresh_seconds: appointment_refresh_seconds as u32,
+    })
+}
+
+fn database(get: &impl Fn(&str) -> Option<String>) -> Result<DatabaseConfig, ConfigError> {
+    let url = get("DATABASE_URL").unwrap_or_else(|| "surrealkv://data/db".into());
+    let scheme_ok = ["mem://", "memory", "surrealkv://", "ws://", "wss://"]
+        .iter()
+        .any(|p| url.starts_with(p));
+    if !scheme_ok {
+        return Err(invalid(
+            "DATABASE_URL",
+            "must start with surrealkv://, mem://, ws:// or wss://",
+        ));
+    }
+    let user = get("SURREAL_USER");
+    let password = get("SURREAL_PASS").map(Secret::new);
+    if url.starts_with("ws") && (user.is_none() || password.is_none()) {
+        return Err(invalid(
+            "SURREAL_USER",
+            "and SURREAL_PASS are required with a ws:// DATABASE_URL",
+        ));
+    }
+    Ok(DatabaseConfig {
+        url,
+        namespace: get("SURREAL_NS").unwrap_or_else(|| "specialistly".into()),
+        database: get("SURREAL_DB").unwrap_or_else(|| "main".into()),
+        user,
+        password,
+    })
+}
+
+fn auth(
+    get: &impl Fn(&str) -> Option<String>,
+    env: AppEnv,
+    data_dir: &std::path::Path,
+) -> Result<AuthConfig, ConfigError> {
+    let jwt_secret = get("JWT_SECRET");
+    if env == AppEnv::Production {
+        match &jwt_secret {
+            None => return Err(invalid("JWT_SECRET", "is required when APP_ENV=production")),
+            Some(s) if s.len() < MIN_PRODUCTION_SECRET_BYTES => return Err(invalid(
+                "JWT_SECRET",
+                format!(
+                    "must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes when APP_ENV=production"
+                ),
+            )),
+            _ => {}
+        }
+    }
+    Ok(AuthConfig {
+        jwt_secret: jwt_secret.map(Secret::new),
+        data_dir: data_dir.to_path_buf(),
+    })
+}
+
+fn zoom(get: &impl Fn(&str) -> Option<String>, env: AppEnv) -> Result<ZoomConfig, ConfigError> {
+    let credentials = match (
+        get("ZOOM_ACCOUNT_ID"),
+        get("ZOOM_CLIENT_ID"),
+        get("ZOOM_CLIENT_SECRET"),
+    ) {
+        (None, None, None) => None,
+        (Some(account_id), Some(client_id), Some(client_secret)) => Some(ZoomCredentials {
+            account_id,
+            client_id,
+            client_secret: Secret::new(client_secret),
+        }),
+        _ => {
+            return Err(invalid(
+                "ZOOM_ACCOUNT_ID",
+                "ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET must be set together (or none of them)",
+            ))
+        }
+    };
+    if credentials.is_none() && env == AppEnv::Production {
+        return Err(invalid(
+            "ZOOM_ACCOUNT_ID",
+            "ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET are required when APP_ENV=production (the simulated Zoom is for local runs)",
+        ));
+    }
+    Ok(ZoomConfig {
+        credentials,
+        api_url: url_var(get, "ZOOM_API_URL", "https://api.zoom.us/v2")?,
+        oauth_url: url_var(get, "ZOOM_OAUTH_URL", "https://zoom.us/oauth/token")?,
+        default_host: get("ZOOM_DEFAULT_HOST"),
+    })
+}
+
+fn mail(
+    get: &impl Fn(&str) -> Option<String>,
+    data_dir: &std::path::Path,
+) -> Result<MailConfig, ConfigError> {
+    let smtp_url = get("SMTP_URL");
+    if let Some(url) = &smtp_url {
+        if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+            return Err(invalid("SMTP_URL", "must start with smtp:// or smtps://"));
+        }
+    }
+    let from = get("MAIL_FROM").unwrap_or_else(|| "Specialistly <no-reply@localhost>".into());
+    if from.parse::<lettre::message::Mailbox>().is_err() {
+        return Err(invalid(
+            "MAIL_FROM",
+            "must be an address such as `Name <user@host>`",
+        ));
+    }
+    Ok(MailConfig {
+        smtp_url: smtp_url.map(Secret::new),
+        from,
+        dir: get("MAIL_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("mail")),
+        poll_millis: number_var(get, "OUTBOX_POLL_MILLIS", 1000)?,
+    })
 }
 
 fn url_var(
@@ -288,14 +345,14 @@ mod tests {
     fn defaults_describe_a_local_development_run() {
         let c = parse(&[]).unwrap();
         assert_eq!(c.env, AppEnv::Development);
-        assert_eq!(c.database_url, "surrealkv://data/db");
-        assert_eq!(c.base_url, "http://127.0.0.1:3000");
-        assert!(c.zoom.is_none());
-        assert!(c.smtp_url.is_none());
-        assert_eq!(c.mail_dir, PathBuf::from("data/mail"));
-        assert_eq!(c.zoom_api_url, "https://api.zoom.us/v2");
-        assert_eq!(c.zoom_oauth_url, "https://zoom.us/oauth/token");
-        assert_eq!(c.appointment_refresh_seconds, 30);
+        assert_eq!(c.database.url, "surrealkv://data/db");
+        assert_eq!(c.http.base_url, "http://127.0.0.1:3000");
+        assert!(c.zoom.credentials.is_none());
+        assert!(c.mail.smtp_url.is_none());
+        assert_eq!(c.mail.dir, PathBuf::from("data/mail"));
+        assert_eq!(c.zoom.api_url, "https://api.zoom.us/v2");
+        assert_eq!(c.zoom.oauth_url, "https://zoom.us/oauth/token");
+        assert_eq!(c.http.appointment_refresh_seconds, 30);
         assert!(c.seed_demo_data);
         assert!(!c.secure_cookies());
     }
@@ -348,12 +405,35 @@ mod tests {
             ("ZOOM_CLIENT_SECRET", "c"),
         ])
         .unwrap();
-        let zoom = c.zoom.unwrap();
+        let zoom = c.zoom.credentials.unwrap();
         assert_eq!(zoom.client_id, "b");
-        assert!(
-            !format!("{zoom:?}").contains("\"c\""),
-            "the secret never reaches a log"
-        );
+        assert_eq!(zoom.client_secret.expose(), "c");
+    }
+
+    #[test]
+    fn secrets_never_reach_a_debug_print() {
+        let c = parse(&[
+            ("ZOOM_ACCOUNT_ID", "acct"),
+            ("ZOOM_CLIENT_ID", "client"),
+            ("ZOOM_CLIENT_SECRET", "zoom-secret-value"),
+            ("JWT_SECRET", "jwt-secret-value"),
+            ("SMTP_URL", "smtp://user:smtp-password@mail.test:587"),
+            ("DATABASE_URL", "ws://127.0.0.1:8000"),
+            ("SURREAL_USER", "root"),
+            ("SURREAL_PASS", "db-password-value"),
+        ])
+        .unwrap();
+        let printed = format!("{c:?} {c:#?}");
+        for secret in [
+            "zoom-secret-value",
+            "jwt-secret-value",
+            "smtp-password",
+            "db-password-value",
+        ] {
+            assert!(!printed.contains(secret), "{secret} leaked: {printed}");
+        }
+        assert!(printed.contains("<redacted>"));
+        assert!(printed.contains("acct"), "non-secret values stay readable");
     }
 
     #[test]
@@ -372,6 +452,6 @@ mod tests {
     fn https_base_url_makes_cookies_secure() {
         let c = parse(&[("APP_BASE_URL", "https://book.example.com/")]).unwrap();
         assert!(c.secure_cookies());
-        assert_eq!(c.base_url, "https://book.example.com");
+        assert_eq!(c.http.base_url, "https://book.example.com");
     }
 }

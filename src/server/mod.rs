@@ -4,7 +4,7 @@ pub mod app_state;
 pub mod auth;
 pub mod config;
 pub mod db;
-pub mod dev;
+pub mod domain;
 pub mod http_error;
 pub mod mail;
 pub mod repo;

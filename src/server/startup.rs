@@ -27,7 +27,7 @@ use super::config::Config;
 use super::mail::transport::MailTransport;
 use super::mail::worker::MailWorker;
 use super::zoom::Zoom;
-use super::{db, dev, rest, seed};
+use super::{db, rest, seed};
 use crate::app::{shell, App};
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -46,15 +46,15 @@ impl Application {
         leptos_options: LeptosOptions,
         addr: std::net::SocketAddr,
     ) -> anyhow::Result<Self> {
-        let db = db::connect(&config).await?;
+        let db = db::connect(&config.database).await?;
         let version = db::migrate(&db).await?;
-        tracing::info!(database = %config.database_url, schema_version = version, "database ready");
-        let jwt = JwtKeys::load(&config)?;
-        let zoom = Zoom::from_config(&config);
+        tracing::info!(database = %config.database.url, schema_version = version, "database ready");
+        let jwt = JwtKeys::load(&config.auth)?;
+        let zoom = Zoom::from_config(&config.zoom, &config.http.base_url);
         tracing::info!(provider = zoom.describe(), "Zoom provider");
-        let transport = MailTransport::from_config(&config)?;
+        let transport = MailTransport::from_config(&config.mail)?;
         tracing::info!(transport = %transport.describe(), "mail transport");
-        let from = config.mail_from.parse().context("MAIL_FROM")?;
+        let from = config.mail.from.parse().context("MAIL_FROM")?;
         let worker = MailWorker::new(db.clone(), transport, from);
 
         let config = Arc::new(config);
@@ -89,7 +89,7 @@ impl Application {
     /// Serves until `stop` is cancelled; the mail worker then finishes its current pass.
     pub async fn run_until_stopped(self, stop: CancellationToken) -> anyhow::Result<()> {
         // OUTBOX_POLL_MILLIS=0 runs no worker here (tests drive it by hand).
-        let poll = self.state.config.outbox_poll_millis;
+        let poll = self.state.config.mail.poll_millis;
         let worker = (poll > 0).then(|| {
             tokio::spawn(
                 self.worker
@@ -125,7 +125,7 @@ pub fn router(state: AppState) -> Router {
     let context_state = state.clone();
     let mut router = Router::new().merge(rest::router());
     if !state.config.is_production() {
-        router = router.merge(dev::routes());
+        router = router.merge(rest::dev::routes());
     }
     router
         .route("/healthz", get(|| async { "ok" }))

@@ -1,8 +1,10 @@
 use chrono::TimeZone;
 use mail_parser::MimeHeaders;
 use serde_json::json;
+use specialistly::server::config::Secret;
+use specialistly::server::domain::OutboxStatus;
 use specialistly::server::mail::outbox::{self, OutgoingEmail};
-use specialistly::server::mail::templates::{self, Appointment};
+use specialistly::server::mail::templates::{self, Appointment, Attendee};
 use specialistly::server::mail::worker::MailWorker;
 
 use crate::helpers::{free_port, parse, read_eml_dir, spawn_with, to_address, Options, SmtpSink};
@@ -16,12 +18,16 @@ fn appointment(booking: &str, customer_email: &str) -> Appointment {
             .unwrap(),
         duration_minutes: 60,
         schedule_version: 0,
-        specialist_name: "Dr Ann".into(),
-        specialist_email: "ann@example.com".into(),
-        specialist_timezone: "America/New_York".into(),
-        customer_name: "Bob <b>".into(),
-        customer_email: customer_email.into(),
-        customer_timezone: "Europe/Berlin".into(),
+        specialist: Attendee {
+            name: "Dr Ann".into(),
+            email: "ann@example.com".into(),
+            timezone: "America/New_York".into(),
+        },
+        customer: Attendee {
+            name: "Bob <b>".into(),
+            email: customer_email.into(),
+            timezone: "Europe/Berlin".into(),
+        },
     }
 }
 
@@ -75,7 +81,7 @@ async fn queued_email_reaches_a_real_smtp_server_with_both_parts_and_the_invite(
     assert!(ics.contains("UID:booking-b0@specialistly"));
 
     let rows = outbox::all_rows(&app.state.db).await.unwrap();
-    assert_eq!(rows[0].status, "sent");
+    assert_eq!(rows[0].status, OutboxStatus::Sent);
     assert!(rows[0].sent_at.is_some());
 }
 
@@ -102,7 +108,7 @@ async fn smtp_down_keeps_rows_pending_then_delivers_each_exactly_once() {
     let rows = outbox::all_rows(&app.state.db).await.unwrap();
     assert_eq!(rows.len(), 3);
     for r in &rows {
-        assert_eq!(r.status, "pending");
+        assert_eq!(r.status, OutboxStatus::Pending);
         assert_eq!(r.attempts, 1);
         assert!(r.last_error.as_deref().is_some_and(|e| !e.is_empty()));
         assert!(
@@ -128,7 +134,9 @@ async fn smtp_down_keeps_rows_pending_then_delivers_each_exactly_once() {
     to.sort();
     assert_eq!(to, ["c0@example.com", "c1@example.com", "c2@example.com"]);
     let rows = outbox::all_rows(&app.state.db).await.unwrap();
-    assert!(rows.iter().all(|r| r.status == "sent" && r.attempts == 2));
+    assert!(rows
+        .iter()
+        .all(|r| r.status == OutboxStatus::Sent && r.attempts == 2));
     sink.stop().await;
 }
 
@@ -150,7 +158,7 @@ async fn a_row_that_keeps_failing_ends_failed_with_its_error() {
         app.worker.run_once().await.unwrap();
     }
     let rows = outbox::all_rows(&app.state.db).await.unwrap();
-    assert_eq!(rows[0].status, "failed");
+    assert_eq!(rows[0].status, OutboxStatus::Failed);
     assert_eq!(
         rows[0].attempts,
         specialistly::server::mail::worker::MAX_ATTEMPTS
@@ -170,8 +178,8 @@ async fn two_workers_on_one_database_deliver_each_message_once() {
     let second = MailWorker::new(
         app.state.db.clone(),
         specialistly::server::mail::transport::MailTransport::from_config(&{
-            let mut c = (*app.state.config).clone();
-            c.smtp_url = Some(format!("smtp://127.0.0.1:{sink_port}"));
+            let mut c = app.state.config.mail.clone();
+            c.smtp_url = Some(Secret::new(format!("smtp://127.0.0.1:{sink_port}")));
             c
         })
         .unwrap(),
@@ -205,7 +213,7 @@ async fn an_expired_lease_makes_a_row_due_again() {
     assert_eq!(app.drain_outbox().await, 1);
     assert_eq!(app.smtp.as_ref().unwrap().wait_for(1).await.len(), 1);
     let rows = outbox::all_rows(&app.state.db).await.unwrap();
-    assert_eq!((rows[0].status.as_str(), rows[0].attempts), ("sent", 2));
+    assert_eq!((rows[0].status, rows[0].attempts), (OutboxStatus::Sent, 2));
 }
 
 #[tokio::test]

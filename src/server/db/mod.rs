@@ -11,14 +11,14 @@ use surrealdb::opt::auth::Root;
 use surrealdb::types::QueryError;
 use surrealdb::{IndexedResults, Surreal};
 
-use super::config::Config;
+use super::config::DatabaseConfig;
 
 pub use schema::{migrate, SCHEMA_VERSION};
 
 pub type Db = Surreal<Any>;
 
-pub async fn connect(config: &Config) -> anyhow::Result<Db> {
-    let url = &config.database_url;
+pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<Db> {
+    let url = &config.url;
     if let Some(path) = url.strip_prefix("surrealkv://") {
         let dir = std::path::Path::new(path.split('?').next().unwrap_or(path));
         if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -29,16 +29,16 @@ pub async fn connect(config: &Config) -> anyhow::Result<Db> {
     let db = surrealdb::engine::any::connect(url.as_str())
         .await
         .with_context(|| format!("connecting to the database at {url}"))?;
-    if let (Some(username), Some(password)) = (&config.surreal_user, &config.surreal_pass) {
+    if let (Some(username), Some(password)) = (&config.user, &config.password) {
         db.signin(Root {
             username: username.clone(),
-            password: password.clone(),
+            password: password.expose().to_string(),
         })
         .await
         .context("signing in to the database")?;
     }
-    db.use_ns(config.surreal_ns.clone())
-        .use_db(config.surreal_db.clone())
+    db.use_ns(config.namespace.clone())
+        .use_db(config.database.clone())
         .await
         .context("selecting the namespace and database")?;
     Ok(db)

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::server::db::{run, Db, DbError};
+use crate::server::domain::OutboxStatus;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attachment {
@@ -83,7 +84,7 @@ pub struct OutboxRow {
     pub idempotency_key: String,
     pub recipient: String,
     pub subject: String,
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: u32,
     pub last_error: Option<String>,
     pub next_attempt_at: DateTime<Utc>,
@@ -161,7 +162,7 @@ pub async fn mark_failed(
             WHERE lease_owner = $owner AND status = 'sending';",
         json!({
             "id": id, "owner": owner, "error": error,
-            "status": if give_up { "failed" } else { "pending" },
+            "status": if give_up { OutboxStatus::Failed } else { OutboxStatus::Pending },
             "delay": format!("{delay}s"),
         }),
     )
@@ -195,7 +196,7 @@ pub async fn is_sent(db: &Db, key: &str) -> Result<bool, DbError> {
         json!({ "key": key }),
     )
     .await?;
-    Ok(rows.first::<String>(0)?.as_deref() == Some("sent"))
+    Ok(rows.first::<OutboxStatus>(0)? == Some(OutboxStatus::Sent))
 }
 
 #[cfg(test)]

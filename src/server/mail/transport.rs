@@ -10,7 +10,7 @@ use lettre::message::{Attachment as LettreAttachment, Mailbox, MultiPart, Single
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::outbox::ClaimedEmail;
-use crate::server::config::Config;
+use crate::server::config::MailConfig;
 
 #[derive(Clone)]
 pub enum MailTransport {
@@ -19,21 +19,21 @@ pub enum MailTransport {
 }
 
 impl MailTransport {
-    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+    pub fn from_config(config: &MailConfig) -> anyhow::Result<Self> {
         match &config.smtp_url {
             Some(url) => {
-                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
                     .context("SMTP_URL is not a valid lettre SMTP URL")?
                     .timeout(Some(Duration::from_secs(30)))
                     .build();
                 Ok(Self::Smtp(transport))
             }
             None => {
-                std::fs::create_dir_all(&config.mail_dir)
-                    .with_context(|| format!("creating MAIL_DIR {}", config.mail_dir.display()))?;
+                std::fs::create_dir_all(&config.dir)
+                    .with_context(|| format!("creating MAIL_DIR {}", config.dir.display()))?;
                 Ok(Self::Files(
-                    AsyncFileTransport::new(&config.mail_dir),
-                    config.mail_dir.clone(),
+                    AsyncFileTransport::new(&config.dir),
+                    config.dir.clone(),
                 ))
             }
         }

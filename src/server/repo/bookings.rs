@@ -2,10 +2,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::model::{BookingView, ZoomMeetingView};
+use crate::model::{BookingStatus, BookingView, ZoomMeetingView};
 use crate::server::db::{run, Db, DbError};
-use crate::server::mail::outbox;
-use crate::server::mail::OutgoingEmail;
+use crate::server::mail::templates::Attendee;
+use crate::server::mail::{outbox, OutgoingEmail};
+
+use super::refused;
 
 /// The meeting as stored on a booking: exactly the spec's fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,8 +42,10 @@ pub struct BookingRow {
     pub customer_name: String,
     pub booked_at: DateTime<Utc>,
     pub additional_notes: Option<String>,
-    pub status: String,
+    pub status: BookingStatus,
     pub zoom_meeting: Option<StoredMeeting>,
+    /// Read through the `customer` record link.
+    pub customer_timezone: String,
 }
 
 impl BookingRow {
@@ -54,20 +58,30 @@ impl BookingRow {
             customer_name: self.customer_name.clone(),
             booked_at: self.booked_at,
             additional_notes: self.additional_notes.clone(),
-            status: self.status.clone(),
+            status: self.status,
             zoom_meeting: self.zoom_meeting.as_ref().map(StoredMeeting::view),
             customer_notified,
         }
     }
+
+    /// The customer as an email recipient.
+    pub fn attendee(&self) -> Attendee {
+        Attendee {
+            name: self.customer_name.clone(),
+            email: self.customer_email.clone(),
+            timezone: self.customer_timezone.clone(),
+        }
+    }
 }
 
-const FIELDS: &str =
+pub const BOOKING_FIELDS: &str =
     "record::id(id) AS id, record::id(slot) AS slot, index, record::id(customer) AS customer,
-    customer_email, customer_name, booked_at, additional_notes, status, zoom_meeting";
+    customer_email, customer_name, booked_at, additional_notes, status, zoom_meeting,
+    customer.timezone AS customer_timezone";
 
 pub async fn by_slot_index(db: &Db, slot: &str, index: u32) -> Result<Option<BookingRow>, DbError> {
     let sql = format!(
-        "SELECT {FIELDS} FROM booking WHERE slot = type::record('slot', $slot) AND index = $index"
+        "SELECT {BOOKING_FIELDS} FROM booking WHERE slot = type::record('slot', $slot) AND index = $index"
     );
     run(db, &sql, json!({ "slot": slot, "index": index }))
         .await?
@@ -76,15 +90,9 @@ pub async fn by_slot_index(db: &Db, slot: &str, index: u32) -> Result<Option<Boo
 
 pub async fn of_slot(db: &Db, slot: &str) -> Result<Vec<BookingRow>, DbError> {
     let sql = format!(
-        "SELECT {FIELDS} FROM booking WHERE slot = type::record('slot', $slot) ORDER BY index"
+        "SELECT {BOOKING_FIELDS} FROM booking WHERE slot = type::record('slot', $slot) ORDER BY index"
     );
     run(db, &sql, json!({ "slot": slot })).await?.all(0)
-}
-
-pub async fn of_customer(db: &Db, customer: &str) -> Result<Vec<BookingRow>, DbError> {
-    let sql =
-        format!("SELECT {FIELDS} FROM booking WHERE customer = type::record('user', $customer)");
-    run(db, &sql, json!({ "customer": customer })).await?.all(0)
 }
 
 pub struct NewBooking<'a> {
@@ -98,30 +106,59 @@ pub struct NewBooking<'a> {
     pub schedule_version: u32,
 }
 
-/// Reasons the booking transaction refuses, thrown from inside it.
-pub const SLOT_MISSING: &str = "slot-missing";
-pub const SLOT_STARTED: &str = "slot-started";
-pub const SLOT_CHANGED: &str = "slot-changed";
-pub const ALREADY_BOOKED: &str = "already-booked";
-pub const SLOT_FULL: &str = "slot-full";
+/// Why the booking transaction took no seat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookRefusal {
+    Missing,
+    Started,
+    /// The slot's time changed after the emails were rendered: render again and retry.
+    Changed,
+    AlreadyBooked,
+    Full,
+}
+
+impl BookRefusal {
+    const ALL: [Self; 5] = [
+        Self::Missing,
+        Self::Started,
+        Self::Changed,
+        Self::AlreadyBooked,
+        Self::Full,
+    ];
+
+    fn tag(self) -> &'static str {
+        match self {
+            Self::Missing => "book:slot-missing",
+            Self::Started => "book:slot-started",
+            Self::Changed => "book:slot-changed",
+            Self::AlreadyBooked => "book:already-booked",
+            Self::Full => "book:slot-full",
+        }
+    }
+}
 
 /// Takes a seat in one transaction: the checks, a conditional bump of the slot's seat
 /// counter (concurrent bookings of one slot collide on that record, so a seat can never be
 /// sold twice), the booking, and its emails in the outbox. Returns the booking's index.
-pub async fn book(db: &Db, b: &NewBooking<'_>, emails: &[OutgoingEmail]) -> Result<u32, DbError> {
+pub async fn book(
+    db: &Db,
+    b: &NewBooking<'_>,
+    emails: &[OutgoingEmail],
+) -> Result<Result<u32, BookRefusal>, DbError> {
+    use BookRefusal::*;
     let sql = format!(
         "BEGIN TRANSACTION;
         LET $slot = type::record('slot', $slot_id);
         LET $customer = type::record('user', $customer_id);
         LET $s = (SELECT starts_at, schedule_version FROM $slot)[0];
-        IF $s = NONE {{ THROW '{SLOT_MISSING}'; }};
-        IF $s.starts_at <= time::now() {{ THROW '{SLOT_STARTED}'; }};
-        IF $s.schedule_version != $version {{ THROW '{SLOT_CHANGED}'; }};
+        IF $s = NONE {{ THROW '{missing}'; }};
+        IF $s.starts_at <= time::now() {{ THROW '{started}'; }};
+        IF $s.schedule_version != $version {{ THROW '{changed}'; }};
         IF array::len((SELECT id FROM booking WHERE slot = $slot AND customer = $customer)) > 0 {{
-            THROW '{ALREADY_BOOKED}';
+            THROW '{already}';
         }};
         LET $taken = (UPDATE $slot SET booked += 1, next_index += 1 WHERE booked < capacity RETURN AFTER)[0];
-        IF $taken = NONE {{ THROW '{SLOT_FULL}'; }};
+        IF $taken = NONE {{ THROW '{full}'; }};
         CREATE type::record('booking', $booking_id) CONTENT {{
             slot: $slot, index: $taken.next_index - 1, customer: $customer,
             customer_email: $email, customer_name: $name, booked_at: time::now(),
@@ -130,9 +167,14 @@ pub async fn book(db: &Db, b: &NewBooking<'_>, emails: &[OutgoingEmail]) -> Resu
         {queue}
         COMMIT TRANSACTION;
         SELECT VALUE index FROM type::record('booking', $booking_id);",
+        missing = Missing.tag(),
+        started = Started.tag(),
+        changed = Changed.tag(),
+        already = AlreadyBooked.tag(),
+        full = Full.tag(),
         queue = outbox::queue_statement("emails"),
     );
-    let mut rows = run(
+    let result = run(
         db,
         &sql,
         json!({
@@ -141,9 +183,20 @@ pub async fn book(db: &Db, b: &NewBooking<'_>, emails: &[OutgoingEmail]) -> Resu
             "emails": outbox::bind_emails(emails),
         }),
     )
-    .await?;
+    .await;
+    let mut rows = match result {
+        Ok(rows) => rows,
+        // The unique index settles a race between two bookings of one customer.
+        Err(DbError::Unique { index }) if index == "booking_slot_customer_unique" => {
+            return Ok(Err(AlreadyBooked))
+        }
+        // Another booking took the same index: the loser retries with a fresh read.
+        Err(DbError::Unique { .. }) => return Err(DbError::Conflict),
+        Err(e) => return refused(e, &BookRefusal::ALL, BookRefusal::tag),
+    };
     let last = rows.count().saturating_sub(1);
     rows.first::<u32>(last)?
+        .map(Ok)
         .ok_or_else(|| DbError::Decode("booking index missing after commit".into()))
 }
 
@@ -181,7 +234,13 @@ pub async fn release_zoom_claim(db: &Db, booking_id: &str, token: &str) -> Resul
     .map(|_| ())
 }
 
-pub const CLAIM_LOST: &str = "zoom-claim-lost";
+/// The claim on a booking expired or was taken over before the meeting was saved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimLost;
+
+impl ClaimLost {
+    const TAG: &'static str = "zoom:claim-lost";
+}
 
 /// Saves the meeting and queues the customer's email in one transaction, provided this
 /// caller still holds the claim.
@@ -191,7 +250,7 @@ pub async fn save_meeting(
     token: &str,
     meeting: &StoredMeeting,
     email: &OutgoingEmail,
-) -> Result<(), DbError> {
+) -> Result<Result<(), ClaimLost>, DbError> {
     let sql = format!(
         "BEGIN TRANSACTION;
         LET $saved = (UPDATE type::record('booking', $id)
@@ -200,16 +259,20 @@ pub async fn save_meeting(
                 password: $m.password, createdAt: type::datetime($m.createdAt)
             }}, zoom_claim = NONE
             WHERE zoom_claim.token = $claim_token AND zoom_meeting = NONE RETURN AFTER);
-        IF array::len($saved) = 0 {{ THROW '{CLAIM_LOST}'; }};
+        IF array::len($saved) = 0 {{ THROW '{lost}'; }};
         {queue}
         COMMIT TRANSACTION;",
+        lost = ClaimLost::TAG,
         queue = outbox::queue_statement("emails")
     );
-    run(
+    let result = run(
         db,
         &sql,
         json!({ "id": booking_id, "claim_token": token, "m": meeting, "emails": outbox::bind_emails(std::slice::from_ref(email)) }),
     )
-    .await
-    .map(|_| ())
+    .await;
+    match result {
+        Ok(_) => Ok(Ok(())),
+        Err(e) => refused(e, &[ClaimLost], |_| ClaimLost::TAG),
+    }
 }

@@ -1,9 +1,13 @@
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::bookings::{BookingRow, BOOKING_FIELDS};
+use super::refused;
 use crate::model::SlotView;
 use crate::server::db::{is_valid_key, run, Db, DbError};
+use crate::server::mail::templates::ZOOM_READY_KEY;
+use crate::server::mail::{outbox, OutgoingEmail};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct SlotRow {
@@ -58,38 +62,52 @@ pub async fn by_id(db: &Db, id: &str) -> Result<Option<SlotRow>, DbError> {
     run(db, &sql, json!({ "id": id })).await?.first(0)
 }
 
-pub struct NewSlot<'a> {
-    pub id: &'a str,
-    pub specialist: &'a str,
-    pub title: &'a str,
-    pub description: Option<&'a str>,
-    pub date: &'a str,
-    pub start_time: &'a str,
-    pub timezone: &'a str,
+/// What a specialist sets on a slot, validated by the service.
+#[derive(Debug, Clone, Serialize)]
+pub struct SlotFields {
+    pub title: String,
+    pub description: Option<String>,
+    pub date: String,
+    pub start_time: String,
+    pub timezone: String,
     pub starts_at: DateTime<Utc>,
     pub duration: u32,
     pub capacity: u32,
 }
 
-pub async fn create(db: &Db, s: NewSlot<'_>) -> Result<SlotRow, DbError> {
+/// The SurrealQL assignments of [`SlotFields`] bound as `$f`.
+const SET_FIELDS: &str = "title = $f.title, description = $f.description, date = $f.date,
+    start_time = $f.start_time, timezone = $f.timezone, starts_at = type::datetime($f.starts_at),
+    duration = $f.duration, capacity = $f.capacity";
+
+pub async fn create(
+    db: &Db,
+    id: &str,
+    specialist: &str,
+    fields: &SlotFields,
+) -> Result<SlotRow, DbError> {
+    let sql = format!(
+        "CREATE type::record('slot', $id) SET specialist = type::record('user', $specialist),
+            {SET_FIELDS}, booked = 0, next_index = 0, schedule_version = 0;"
+    );
     run(
         db,
-        "CREATE type::record('slot', $id) CONTENT {
-            specialist: type::record('user', $specialist), title: $title, description: $description,
-            date: $date, start_time: $start_time, timezone: $timezone,
-            starts_at: type::datetime($starts_at), duration: $duration, capacity: $capacity,
-            booked: 0, next_index: 0, schedule_version: 0
-        };",
-        json!({
-            "id": s.id, "specialist": s.specialist, "title": s.title, "description": s.description,
-            "date": s.date, "start_time": s.start_time, "timezone": s.timezone,
-            "starts_at": s.starts_at.to_rfc3339(), "duration": s.duration, "capacity": s.capacity,
-        }),
+        &sql,
+        json!({ "id": id, "specialist": specialist, "f": fields_json(fields) }),
     )
     .await?;
-    by_id(db, s.id)
+    by_id(db, id)
         .await?
         .ok_or_else(|| DbError::Decode("created slot not found".into()))
+}
+
+/// As JSON for binding, without absent optional values (NONE, not NULL, in SurrealQL).
+fn fields_json(fields: &SlotFields) -> serde_json::Value {
+    let mut value = serde_json::to_value(fields).expect("slot fields serialise");
+    if let Some(map) = value.as_object_mut() {
+        map.retain(|_, v| !v.is_null());
+    }
+    value
 }
 
 pub async fn of_specialist(db: &Db, specialist: &str) -> Result<Vec<SlotRow>, DbError> {
@@ -135,4 +153,148 @@ pub async fn browse(db: &Db, f: &BrowseFilter) -> Result<Vec<SlotRow>, DbError> 
     )
     .await?
     .all(0)
+}
+
+/// An edit of a slot, and the slot as the edit saw it: a booking or another edit since then
+/// changes the latter two.
+pub struct SlotEdit<'a> {
+    pub id: &'a str,
+    pub fields: SlotFields,
+    pub schedule_version: u32,
+    pub seen_next_index: u32,
+    pub seen_schedule_version: u32,
+}
+
+/// Why an edit was not saved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotEditRefusal {
+    /// A booking or another edit landed since the slot was read: read it again and redo.
+    Changed,
+    CapacityBelowBooked,
+}
+
+impl SlotEditRefusal {
+    const ALL: [Self; 2] = [Self::Changed, Self::CapacityBelowBooked];
+
+    fn tag(self) -> &'static str {
+        match self {
+            Self::Changed => "slot-edit:changed",
+            Self::CapacityBelowBooked => "slot-edit:capacity-below-booked",
+        }
+    }
+}
+
+/// Saves an edit and queues its emails in one transaction, provided the slot is still as
+/// the edit saw it.
+pub async fn update(
+    db: &Db,
+    e: &SlotEdit<'_>,
+    emails: &[OutgoingEmail],
+) -> Result<Result<(), SlotEditRefusal>, DbError> {
+    let sql = format!(
+        "BEGIN TRANSACTION;
+        LET $s = (SELECT booked, next_index, schedule_version FROM type::record('slot', $id))[0];
+        IF $s = NONE OR $s.next_index != $seen_next_index OR $s.schedule_version != $seen_version {{
+            THROW '{changed}';
+        }};
+        IF $s.booked > $f.capacity {{ THROW '{below}'; }};
+        UPDATE type::record('slot', $id) SET {SET_FIELDS}, schedule_version = $version;
+        {queue}
+        COMMIT TRANSACTION;",
+        changed = SlotEditRefusal::Changed.tag(),
+        below = SlotEditRefusal::CapacityBelowBooked.tag(),
+        queue = outbox::queue_statement("emails")
+    );
+    let vars = json!({
+        "id": e.id, "f": fields_json(&e.fields), "version": e.schedule_version,
+        "seen_version": e.seen_schedule_version, "seen_next_index": e.seen_next_index,
+        "emails": outbox::bind_emails(emails),
+    });
+    match run(db, &sql, vars).await {
+        Ok(_) => Ok(Ok(())),
+        Err(error) => refused(error, &SlotEditRefusal::ALL, SlotEditRefusal::tag),
+    }
+}
+
+/// The slot still has active bookings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HasBookings;
+
+impl HasBookings {
+    const TAG: &'static str = "slot-delete:has-bookings";
+}
+
+/// Deletes a slot that has no active booking (checked on the seat counter too, which every
+/// booking writes, so a booking cannot slip in between).
+pub async fn delete(db: &Db, id: &str) -> Result<Result<(), HasBookings>, DbError> {
+    let sql = format!(
+        "BEGIN TRANSACTION;
+        LET $slot = type::record('slot', $id);
+        IF array::len((SELECT id FROM booking WHERE slot = $slot AND status = 'active')) > 0 {{ THROW '{has}'; }};
+        LET $gone = (DELETE $slot WHERE booked = 0 RETURN BEFORE);
+        IF array::len($gone) = 0 {{ THROW '{has}'; }};
+        COMMIT TRANSACTION;",
+        has = HasBookings::TAG
+    );
+    match run(db, &sql, json!({ "id": id })).await {
+        Ok(_) => Ok(Ok(())),
+        Err(error) => refused(error, &[HasBookings], |_| HasBookings::TAG),
+    }
+}
+
+/// A slot with its active bookings, each with whether its Zoom Meeting Ready email left.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ManagedSlotRow {
+    #[serde(flatten)]
+    pub slot: SlotRow,
+    pub bookings: Vec<ManagedBookingRow>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ManagedBookingRow {
+    #[serde(flatten)]
+    pub booking: BookingRow,
+    pub notified: bool,
+}
+
+/// The specialist's upcoming slots that have had bookings, soonest first, with their active
+/// bookings: one query, following the record links.
+pub async fn managed_by(db: &Db, specialist: &str) -> Result<Vec<ManagedSlotRow>, DbError> {
+    let (key_prefix, key_suffix) = ZOOM_READY_KEY;
+    let sql = format!(
+        "SELECT {SLOT_FIELDS},
+            (SELECT {BOOKING_FIELDS},
+                (SELECT VALUE status FROM email_outbox
+                    WHERE idempotency_key = string::concat($key_prefix, record::id($parent.id), $key_suffix)
+                )[0] = 'sent' AS notified
+             FROM booking WHERE slot = $parent.id AND status = 'active' ORDER BY index) AS bookings
+        FROM slot
+        WHERE specialist = type::record('user', $specialist) AND starts_at > time::now() AND next_index > 0
+        ORDER BY starts_at"
+    );
+    run(
+        db,
+        &sql,
+        json!({ "specialist": specialist, "key_prefix": key_prefix, "key_suffix": key_suffix }),
+    )
+    .await?
+    .all(0)
+}
+
+/// One of a customer's bookings with its slot.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CustomerBookingRow {
+    pub index: u32,
+    pub has_meeting: bool,
+    pub slot: SlotRow,
+}
+
+/// Every booking of a customer with its slot: one query, following the record link.
+pub async fn booked_by(db: &Db, customer: &str) -> Result<Vec<CustomerBookingRow>, DbError> {
+    let sql = format!(
+        "SELECT index, zoom_meeting != NONE AS has_meeting,
+            (SELECT {SLOT_FIELDS} FROM ONLY $parent.slot) AS slot
+        FROM booking WHERE customer = type::record('user', $customer)"
+    );
+    run(db, &sql, json!({ "customer": customer })).await?.all(0)
 }

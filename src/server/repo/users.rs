@@ -79,9 +79,9 @@ pub async fn update_zoom_settings(db: &Db, id: &str, s: &ZoomSettings) -> Result
             join_before_host = $join_before_host, host_video = $host_video,
             participant_video = $participant_video, mute_upon_entry = $mute_upon_entry;",
         json!({
-            "id": id, "zoom_user": s.zoom_user, "waiting_room": s.waiting_room,
-            "join_before_host": s.join_before_host, "host_video": s.host_video,
-            "participant_video": s.participant_video, "mute_upon_entry": s.mute_upon_entry,
+            "id": id, "zoom_user": s.zoom_user, "waiting_room": s.meeting.waiting_room,
+            "join_before_host": s.meeting.join_before_host, "host_video": s.meeting.host_video,
+            "participant_video": s.meeting.participant_video, "mute_upon_entry": s.meeting.mute_upon_entry,
         }),
     )
     .await

@@ -7,10 +7,11 @@ use crate::model::ZoomSettings;
 use axum::Router;
 use serde::Deserialize;
 
+use super::caller::MaybeCaller;
 use super::ok;
 use crate::error::AppError;
 use crate::model::AuthPayload;
-use crate::server::app_state::{AppState, MaybeCaller};
+use crate::server::app_state::AppState;
 use crate::server::auth::{login_cookie, logout_cookie};
 use crate::server::http_error::ApiJson;
 use crate::server::service::accounts::{self, Registration};

@@ -1,6 +1,8 @@
 //! The REST API under `/api`: thin handlers that parse, resolve the caller and call a service.
 
 mod auth;
+pub mod caller;
+pub mod dev;
 mod slots;
 
 use axum::http::StatusCode;

@@ -7,9 +7,10 @@ use axum::routing::{get, patch, post};
 use axum::Router;
 use serde_json::json;
 
+use super::caller::MaybeCaller;
 use super::ok;
 use crate::error::AppError;
-use crate::server::app_state::{AppState, MaybeCaller};
+use crate::server::app_state::AppState;
 use crate::server::http_error::ApiJson;
 use crate::server::service::appointments;
 use crate::server::service::booking::{self, BookingRequest};

@@ -7,10 +7,11 @@ use crate::error::{AppError, AppResult};
 use crate::model::{AppointmentView, ManagedSlot, MyAppointment, Role};
 use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
+use crate::server::domain::BookingIndex;
 use crate::server::mail::{outbox, templates};
 use crate::server::repo::{bookings, slots};
 
-use super::{parse_booking_index, unexpected};
+use super::unexpected;
 
 /// Only the booking's customer and the slot's specialist see it; to anyone else it does not
 /// exist. The host's start URL is removed unless the viewer is the specialist.
@@ -22,7 +23,7 @@ pub async fn details(
 ) -> AppResult<AppointmentView> {
     let caller = caller.ok_or_else(AppError::login_required)?;
     let not_found = || AppError::not_found("Booking not found");
-    let index = parse_booking_index(raw_index).ok_or_else(not_found)?;
+    let index = BookingIndex::parse(raw_index).ok_or_else(not_found)?.get();
     let slot = slots::by_id(&state.db, slot_id)
         .await
         .map_err(unexpected("reading a slot"))?
@@ -57,22 +58,17 @@ pub async fn mine(state: &AppState, caller: Option<&Caller>) -> AppResult<Vec<My
         Role::Customer,
         "Only customers have appointments here.",
     )?;
-    let rows = bookings::of_customer(&state.db, &caller.user_id)
+    let rows = slots::booked_by(&state.db, &caller.user_id)
         .await
         .map_err(unexpected("reading bookings"))?;
-    let mut list = Vec::with_capacity(rows.len());
-    for b in rows {
-        if let Some(slot) = slots::by_id(&state.db, &b.slot)
-            .await
-            .map_err(unexpected("reading a slot"))?
-        {
-            list.push(MyAppointment {
-                slot: slot.view(),
-                booking_index: b.index,
-                has_meeting: b.zoom_meeting.is_some(),
-            });
-        }
-    }
+    let mut list: Vec<MyAppointment> = rows
+        .into_iter()
+        .map(|b| MyAppointment {
+            slot: b.slot.view(),
+            booking_index: b.index,
+            has_meeting: b.has_meeting,
+        })
+        .collect();
     let now = Utc::now();
     list.sort_by(|a, b| {
         let (a_up, b_up) = (a.slot.starts_at > now, b.slot.starts_at > now);
@@ -99,30 +95,18 @@ pub async fn meeting_manager(
         Role::Specialist,
         "Only specialists have a Meeting Manager.",
     )?;
-    let now = Utc::now();
-    let rows = slots::of_specialist(&state.db, &caller.user_id)
+    let rows = slots::managed_by(&state.db, &caller.user_id)
         .await
-        .map_err(unexpected("listing slots"))?;
-    let mut managed = Vec::new();
-    for slot in rows
+        .map_err(unexpected("reading the Meeting Manager"))?;
+    Ok(rows
         .into_iter()
-        .filter(|s| s.starts_at > now && s.next_index > 0)
-    {
-        let bookings = bookings::of_slot(&state.db, &slot.id)
-            .await
-            .map_err(unexpected("reading bookings"))?;
-        let mut views = Vec::with_capacity(bookings.len());
-        for b in bookings.iter().filter(|b| b.status == "active") {
-            let notified = b.zoom_meeting.is_some()
-                && outbox::is_sent(&state.db, &templates::zoom_ready_key(&b.id))
-                    .await
-                    .map_err(unexpected("reading the outbox"))?;
-            views.push(b.view(notified));
-        }
-        managed.push(ManagedSlot {
-            slot: slot.view(),
-            bookings: views,
-        });
-    }
-    Ok(managed)
+        .map(|m| ManagedSlot {
+            slot: m.slot.view(),
+            bookings: m
+                .bookings
+                .iter()
+                .map(|b| b.booking.view(b.notified))
+                .collect(),
+        })
+        .collect())
 }

@@ -7,16 +7,12 @@ use crate::model::{BookedSeat, BookingConfirmation, Role};
 use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
 use crate::server::db::{new_key, with_conflict_retry, Attempt, DbError};
-use crate::server::mail::templates::{self, Appointment};
-use crate::server::repo::bookings::{
-    self, NewBooking, ALREADY_BOOKED, SLOT_CHANGED, SLOT_FULL, SLOT_MISSING, SLOT_STARTED,
-};
+use crate::server::domain::{Notes, PersonName};
+use crate::server::mail::templates::{self, Appointment, Attendee};
+use crate::server::repo::bookings::{self, BookRefusal, NewBooking};
 use crate::server::repo::{slots, users};
 
 use super::unexpected;
-
-pub const MAX_NOTES_CHARS: usize = 1000;
-const ALREADY_BOOKED_MESSAGE: &str = "You have already booked this slot";
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -25,6 +21,17 @@ pub struct BookingRequest {
     pub customer_name: Option<String>,
     #[serde(default)]
     pub additional_notes: Option<String>,
+}
+
+fn refusal_message(refusal: BookRefusal) -> AppError {
+    match refusal {
+        BookRefusal::Missing => AppError::not_found("Slot not found"),
+        BookRefusal::Started => AppError::bad_request("This slot has already started"),
+        BookRefusal::AlreadyBooked => AppError::conflict("You have already booked this slot"),
+        BookRefusal::Full => AppError::conflict("This slot is fully booked"),
+        // Retried inside the loop; reaching the user means the slot kept moving.
+        BookRefusal::Changed => AppError::conflict("This slot was just changed. Please try again."),
+    }
 }
 
 pub async fn book_slot(
@@ -38,32 +45,24 @@ pub async fn book_slot(
         Role::Customer,
         "Only customers can book consulting slots.",
     )?;
-    let notes = request
-        .additional_notes
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty());
-    if notes.is_some_and(|n| n.chars().count() > MAX_NOTES_CHARS) {
-        return Err(AppError::bad_request(format!(
-            "additionalNotes must be at most {MAX_NOTES_CHARS} characters"
-        )));
-    }
+    let notes = Notes::parse(request.additional_notes.as_deref(), "additionalNotes")?;
     let customer = users::by_id(&state.db, &caller.user_id)
         .await
         .map_err(unexpected("reading a user"))?
         .ok_or_else(AppError::login_required)?;
-    let name = request
+    let name = match request
         .customer_name
         .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .unwrap_or(&customer.name)
-        .to_string();
-    if name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(AppError::bad_request(
-            "customerName must be one line of at most 100 characters",
-        ));
-    }
+        .filter(|n| !n.trim().is_empty())
+    {
+        Some(raw) => PersonName::parse(raw, "customerName")?.into_string(),
+        None => customer.name.clone(),
+    };
+    let attendee = Attendee {
+        name,
+        email: customer.email.clone(),
+        timezone: customer.timezone.clone(),
+    };
 
     let booking_id = new_key();
     let outcome = with_conflict_retry(|| async {
@@ -72,20 +71,8 @@ pub async fn book_slot(
         let slot = slots::by_id(&state.db, slot_id)
             .await
             .map_err(Attempt::Db)?
-            .ok_or_else(|| Attempt::Refused(AppError::not_found("Slot not found")))?;
-        let appointment = Appointment {
-            booking_id: booking_id.clone(),
-            slot_title: slot.title.clone(),
-            starts_at: slot.starts_at,
-            duration_minutes: slot.duration,
-            schedule_version: slot.schedule_version,
-            specialist_name: slot.specialist_name.clone(),
-            specialist_email: slot.specialist_email.clone(),
-            specialist_timezone: slot.specialist_timezone.clone(),
-            customer_name: name.clone(),
-            customer_email: customer.email.clone(),
-            customer_timezone: customer.timezone.clone(),
-        };
+            .ok_or_else(|| Attempt::Refused(refusal_message(BookRefusal::Missing)))?;
+        let appointment = Appointment::new(&slot, &booking_id, attendee.clone());
         let emails = [
             templates::customer_confirmation(&appointment),
             templates::specialist_notification(&appointment),
@@ -94,34 +81,15 @@ pub async fn book_slot(
             id: &booking_id,
             slot: slot_id,
             customer: &customer.id,
-            customer_email: &customer.email,
-            customer_name: &name,
-            additional_notes: notes,
+            customer_email: &attendee.email,
+            customer_name: &attendee.name,
+            additional_notes: notes.as_ref().map(Notes::as_str),
             schedule_version: slot.schedule_version,
         };
-        let refused = |e: AppError| Err(Attempt::Refused(e));
         match bookings::book(&state.db, &new, &emails).await {
-            Ok(index) => Ok(index),
-            Err(DbError::Thrown(m)) if m.contains(SLOT_CHANGED) => {
-                Err(Attempt::Db(DbError::Conflict))
-            }
-            Err(DbError::Thrown(m)) if m.contains(SLOT_MISSING) => {
-                refused(AppError::not_found("Slot not found"))
-            }
-            Err(DbError::Thrown(m)) if m.contains(SLOT_STARTED) => {
-                refused(AppError::bad_request("This slot has already started"))
-            }
-            Err(DbError::Thrown(m)) if m.contains(ALREADY_BOOKED) => {
-                refused(AppError::conflict(ALREADY_BOOKED_MESSAGE))
-            }
-            Err(DbError::Unique { index }) if index == "booking_slot_customer_unique" => {
-                refused(AppError::conflict(ALREADY_BOOKED_MESSAGE))
-            }
-            Err(DbError::Thrown(m)) if m.contains(SLOT_FULL) => {
-                refused(AppError::conflict("This slot is fully booked"))
-            }
-            // The index guards the race; another attempt sees the booking and says so.
-            Err(DbError::Unique { .. }) => Err(Attempt::Db(DbError::Conflict)),
+            Ok(Ok(index)) => Ok(index),
+            Ok(Err(BookRefusal::Changed)) => Err(Attempt::Db(DbError::Conflict)),
+            Ok(Err(refusal)) => Err(Attempt::Refused(refusal_message(refusal))),
             Err(e) => Err(Attempt::Db(e)),
         }
     })

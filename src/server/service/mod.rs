@@ -32,25 +32,3 @@ pub fn unexpected(context: &str) -> impl Fn(DbError) -> AppError + '_ {
         AppError::internal()
     }
 }
-
-/// Parses a 0-based booking index from a URL segment.
-pub fn parse_booking_index(raw: &str) -> Option<u32> {
-    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    raw.parse().ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn booking_indexes_are_plain_non_negative_integers() {
-        assert_eq!(parse_booking_index("0"), Some(0));
-        assert_eq!(parse_booking_index("12"), Some(12));
-        for bad in ["", "-1", "1.5", "abc", "1e3", " 1", "99999999999999"] {
-            assert_eq!(parse_booking_index(bad), None, "{bad:?}");
-        }
-    }
-}

@@ -9,13 +9,12 @@ use crate::model::{CreatedMeeting, CreatedMeetingBooking};
 use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
 use crate::server::db::DbError;
+use crate::server::domain::BookingIndex;
 use crate::server::mail::templates::{self, Appointment, MeetingDetails};
-use crate::server::repo::bookings::{self, BookingRow, StoredMeeting};
+use crate::server::repo::bookings::{self, BookingRow, ClaimLost, StoredMeeting};
 use crate::server::repo::slots::{self, SlotRow};
 use crate::server::repo::users;
-use crate::server::zoom::{generate_password, MeetingRequest, MeetingSettings};
-
-use super::parse_booking_index;
+use crate::server::zoom::{generate_password, MeetingRequest};
 
 pub const UNAUTHORIZED: &str = "Unauthorized. Please login as a specialist.";
 pub const FORBIDDEN: &str = "Forbidden. You can only create Zoom meetings for your own slots.";
@@ -68,7 +67,8 @@ async fn owned_booking(
         return Err(AppError::forbidden(refusals.forbidden));
     }
     let invalid_index = || AppError::bad_request("Invalid booking index");
-    let index = parse_booking_index(raw_index)
+    let index = BookingIndex::parse(raw_index)
+        .map(BookingIndex::get)
         .filter(|i| *i < slot.next_index)
         .ok_or_else(invalid_index)?;
     let booking = bookings::by_slot_index(&state.db, slot_id, index)
@@ -131,14 +131,10 @@ async fn create_and_save(
         .await
         .map_err(failed("reading the specialist", FAILED))?
         .ok_or_else(|| AppError::new(500, FAILED))?;
-    let customer_timezone = users::by_id(&state.db, &booking.customer)
-        .await
-        .map_err(failed("reading the customer", FAILED))?
-        .map(|c| c.timezone)
-        .unwrap_or_else(|| slot.timezone.clone());
     let host = state
         .config
-        .zoom_default_host
+        .zoom
+        .default_host
         .clone()
         .or_else(|| specialist.zoom.zoom_user.clone())
         .unwrap_or_else(|| specialist.email.clone());
@@ -158,7 +154,7 @@ async fn create_and_save(
         duration_minutes: slot.duration,
         timezone: slot.timezone.clone(),
         password: generate_password(),
-        settings: MeetingSettings::from(&specialist.zoom),
+        settings: specialist.zoom.meeting,
     };
     let meeting = state.zoom.create_meeting(&request).await.map_err(|e| {
         tracing::error!(error = %e, slot = %slot.id, index = booking.index, "Zoom meeting creation failed");
@@ -172,19 +168,7 @@ async fn create_and_save(
         password: meeting.password.clone(),
         created_at: Utc::now(),
     };
-    let appointment = Appointment {
-        booking_id: booking.id.clone(),
-        slot_title: slot.title.clone(),
-        starts_at: slot.starts_at,
-        duration_minutes: slot.duration,
-        schedule_version: slot.schedule_version,
-        specialist_name: slot.specialist_name.clone(),
-        specialist_email: slot.specialist_email.clone(),
-        specialist_timezone: slot.specialist_timezone.clone(),
-        customer_name: booking.customer_name.clone(),
-        customer_email: booking.customer_email.clone(),
-        customer_timezone,
-    };
+    let appointment = Appointment::new(slot, &booking.id, booking.attendee());
     let email = templates::zoom_meeting_ready(
         &appointment,
         &MeetingDetails {
@@ -193,9 +177,14 @@ async fn create_and_save(
             password: meeting.password.clone(),
         },
     );
-    if let Err(e) = bookings::save_meeting(&state.db, &booking.id, token, &stored, &email).await {
-        let lost_claim = matches!(&e, DbError::Thrown(m) if m.contains(bookings::CLAIM_LOST));
-        tracing::error!(error = %e, lost_claim, meeting = %meeting.id, "saving the Zoom meeting failed; deleting it at Zoom");
+    let saved = bookings::save_meeting(&state.db, &booking.id, token, &stored, &email).await;
+    let failure = match saved {
+        Ok(Ok(())) => None,
+        Ok(Err(ClaimLost)) => Some("the claim on the booking was lost".to_string()),
+        Err(e) => Some(e.to_string()),
+    };
+    if let Some(error) = failure {
+        tracing::error!(%error, meeting = %meeting.id, "saving the Zoom meeting failed; deleting it at Zoom");
         if let Err(delete) = state.zoom.delete_meeting(&meeting.id).await {
             tracing::error!(error = %delete, meeting = %meeting.id, "could not delete an orphaned Zoom meeting");
         }

@@ -14,6 +14,8 @@ use tokio::sync::Mutex;
 use super::{
     truncate_chars, MeetingRequest, ZoomError, ZoomMeeting, MAX_AGENDA_CHARS, MAX_TOPIC_CHARS,
 };
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
 use crate::server::config::ZoomCredentials;
 
 /// Retries after a 429 that is not the daily limit.
@@ -86,7 +88,7 @@ impl ZoomClient {
             ])
             .basic_auth(
                 &self.credentials.client_id,
-                Some(&self.credentials.client_secret),
+                Some(self.credentials.client_secret.expose()),
             )
             .send()
             .await
@@ -271,15 +273,14 @@ async fn api_error(response: Response) -> ZoomError {
     }
 }
 
-/// Percent-encodes a path segment (a host may be an email address).
+/// Percent-encodes a path segment; a host may be an email address, whose `@` Zoom expects
+/// as is.
 fn urlencode(segment: &str) -> String {
-    segment
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'@' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~')
+        .remove(b'@');
+    utf8_percent_encode(segment, SEGMENT).to_string()
 }

@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 pub use live::ZoomClient;
 pub use simulated::SimulatedZoom;
 
-use super::config::Config;
+use super::config::ZoomConfig;
+use crate::model::MeetingDefaults;
 
 /// What we ask Zoom for.
 #[derive(Debug, Clone)]
@@ -21,40 +22,7 @@ pub struct MeetingRequest {
     pub duration_minutes: u32,
     pub timezone: String,
     pub password: String,
-    pub settings: MeetingSettings,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MeetingSettings {
-    pub waiting_room: bool,
-    pub join_before_host: bool,
-    pub host_video: bool,
-    pub participant_video: bool,
-    pub mute_upon_entry: bool,
-}
-
-impl Default for MeetingSettings {
-    fn default() -> Self {
-        Self {
-            waiting_room: true,
-            join_before_host: false,
-            host_video: true,
-            participant_video: true,
-            mute_upon_entry: true,
-        }
-    }
-}
-
-impl From<&crate::model::ZoomSettings> for MeetingSettings {
-    fn from(s: &crate::model::ZoomSettings) -> Self {
-        Self {
-            waiting_room: s.waiting_room,
-            join_before_host: s.join_before_host,
-            host_video: s.host_video,
-            participant_video: s.participant_video,
-            mute_upon_entry: s.mute_upon_entry,
-        }
-    }
+    pub settings: MeetingDefaults,
 }
 
 /// What Zoom answered.
@@ -124,14 +92,16 @@ pub enum Zoom {
 }
 
 impl Zoom {
-    pub fn from_config(config: &Config) -> Self {
-        match &config.zoom {
+    /// The live client with credentials; otherwise the simulated provider, whose fake links
+    /// point at `base_url`.
+    pub fn from_config(config: &ZoomConfig, base_url: &str) -> Self {
+        match &config.credentials {
             Some(credentials) => Self::Live(ZoomClient::new(
                 credentials.clone(),
-                config.zoom_api_url.clone(),
-                config.zoom_oauth_url.clone(),
+                config.api_url.clone(),
+                config.oauth_url.clone(),
             )),
-            None => Self::Simulated(SimulatedZoom::new(config.base_url.clone())),
+            None => Self::Simulated(SimulatedZoom::new(base_url.to_string())),
         }
     }
 

@@ -10,8 +10,8 @@ use axum::routing::get;
 use axum::Router;
 use mail_parser::{MessageParser, MimeHeaders};
 
-use super::app_state::AppState;
-use super::mail::templates::escape_html;
+use crate::server::app_state::AppState;
+use crate::server::mail::templates::document::escape_html;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -73,7 +73,7 @@ fn read_messages(dir: &FsPath) -> Vec<Listed> {
 }
 
 async fn mail_index(State(state): State<AppState>) -> Html<String> {
-    let messages = read_messages(&state.config.mail_dir);
+    let messages = read_messages(&state.config.mail.dir);
     let rows: String = messages
         .iter()
         .map(|m| {
@@ -90,14 +90,14 @@ async fn mail_index(State(state): State<AppState>) -> Html<String> {
     let body = if messages.is_empty() {
         format!(
             "<h1>Mail</h1><p class=\"muted\">No emails yet. Emails are written to <code>{}</code> because SMTP_URL is not set.</p>",
-            escape_html(&state.config.mail_dir.display().to_string())
+            escape_html(&state.config.mail.dir.display().to_string())
         )
     } else {
         format!(
             "<h1>Mail</h1><p class=\"muted\">{} emails written to <code>{}</code> (SMTP_URL is not set).</p>
              <table class=\"table\"><thead><tr><th>Time</th><th>To</th><th>Subject</th></tr></thead><tbody>{rows}</tbody></table>",
             messages.len(),
-            escape_html(&state.config.mail_dir.display().to_string())
+            escape_html(&state.config.mail.dir.display().to_string())
         )
     };
     page("Mail", &body)
@@ -108,7 +108,7 @@ async fn mail_message(State(state): State<AppState>, Path(name): Path<String>) -
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
-    let path: PathBuf = state.config.mail_dir.join(&name);
+    let path: PathBuf = state.config.mail.dir.join(&name);
     let bytes = match (valid, std::fs::read(&path)) {
         (true, Ok(bytes)) => bytes,
         _ => {

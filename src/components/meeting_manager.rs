@@ -1,0 +1,268 @@
+//! SpecialistMeetingManager: the specialist's upcoming booked slots, and for each booking the
+//! Zoom meeting's state with the action that fits it.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::meetings::{create_zoom_meeting, meeting_manager};
+use crate::components::copy_button::CopyButton;
+use crate::components::error_view::ErrorView;
+use crate::error::AppError;
+use crate::model::{BookingView, ManagedSlot, ZoomMeetingView};
+use crate::session::use_session;
+use crate::time_fmt;
+
+#[component]
+pub fn MeetingManager() -> impl IntoView {
+    let session = use_session();
+    let data = Resource::new(|| (), |_| meeting_manager());
+    view! {
+        <section class="meeting-manager" aria-labelledby="mm-title">
+            <h2 id="mm-title" class="section-title">"Upcoming appointments"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading appointments…"</p> }>
+                {move || Suspend::new(async move {
+                    let tz = session.user.await.map(|u| u.timezone).unwrap_or_else(|| "UTC".into());
+                    match data.await {
+                        Err(e) => view! { <ErrorView error=e/> }.into_any(),
+                        Ok(slots) if slots.is_empty() => view! {
+                            <p class="card muted" data-testid="mm-empty">"No upcoming bookings yet. When customers book your slots they appear here."</p>
+                        }
+                        .into_any(),
+                        Ok(slots) => {
+                            // Grouped by date (in the specialist's zone), then by time.
+                            let mut last_date = String::new();
+                            slots
+                                .into_iter()
+                                .map(|s| {
+                                    let date = time_fmt::date_in(s.slot.starts_at, &tz);
+                                    let heading = (date != last_date).then(|| view! { <h3 class="date-heading">{date.clone()}</h3> });
+                                    last_date = date;
+                                    view! { {heading} <ManagedSlotView managed=s timezone=tz.clone()/> }
+                                })
+                                .collect_view()
+                                .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The live state of one booking's card.
+#[derive(Clone, Copy)]
+struct CardState {
+    meeting: RwSignal<Option<ZoomMeetingView>>,
+    creating: RwSignal<bool>,
+    error: RwSignal<Option<String>>,
+    just_created: RwSignal<bool>,
+}
+
+/// Creates the meeting for one booking and updates its card. Returns whether it now has one.
+async fn create_for(slot_id: String, index: u32, card: CardState) -> bool {
+    card.creating.set(true);
+    card.error.set(None);
+    let result = create_zoom_meeting(slot_id, index.to_string()).await;
+    card.creating.set(false);
+    match result {
+        Ok(created) => {
+            card.meeting.set(Some(created.zoom_meeting));
+            card.just_created.set(true);
+            true
+        }
+        Err(AppError {
+            status: 409,
+            data: Some(data),
+            ..
+        }) => {
+            card.meeting.set(serde_json::from_value(data).ok());
+            card.meeting.get_untracked().is_some()
+        }
+        Err(AppError { status: 401, .. }) => {
+            // The session ended: log in again and come back here.
+            #[cfg(feature = "hydrate")]
+            let _ = leptos::prelude::window()
+                .location()
+                .set_href("/login?next=/specialist/meetings");
+            false
+        }
+        Err(e) => {
+            card.error.set(Some(e.message));
+            false
+        }
+    }
+}
+
+#[component]
+fn ManagedSlotView(managed: ManagedSlot, timezone: String) -> impl IntoView {
+    let slot = managed.slot;
+    let cards: Vec<(BookingView, CardState)> = managed
+        .bookings
+        .into_iter()
+        .map(|b| {
+            let state = CardState {
+                meeting: RwSignal::new(b.zoom_meeting.clone()),
+                creating: RwSignal::new(false),
+                error: RwSignal::new(None),
+                just_created: RwSignal::new(false),
+            };
+            (b, state)
+        })
+        .collect();
+    let states: Vec<(u32, CardState)> = cards.iter().map(|(b, s)| (b.booking_index, *s)).collect();
+    let states_len = states.len();
+    let progress = RwSignal::new(None::<String>);
+    let running = RwSignal::new(false);
+    let missing = {
+        let states = states.clone();
+        move || {
+            states
+                .iter()
+                .filter(|(_, s)| s.meeting.get().is_none())
+                .count()
+        }
+    };
+    let slot_id = slot.id.clone();
+    let create_all = move |_| {
+        let todo: Vec<(u32, CardState)> = states
+            .iter()
+            .filter(|(_, s)| s.meeting.get_untracked().is_none())
+            .cloned()
+            .collect();
+        let slot_id = slot_id.clone();
+        running.set(true);
+        spawn_local(async move {
+            let total = todo.len();
+            let mut done = 0;
+            let mut failed = 0;
+            for (index, card) in todo {
+                if create_for(slot_id.clone(), index, card).await {
+                    done += 1;
+                } else {
+                    failed += 1;
+                }
+                progress.set(Some(format!("{done} of {total} created")));
+            }
+            if failed > 0 {
+                progress.set(Some(format!(
+                    "{done} of {total} created, {failed} failed: see the cards below"
+                )));
+            }
+            running.set(false);
+        });
+    };
+
+    view! {
+        <article class="card slot-group" data-testid="mm-slot">
+            <header class="slot-group-head">
+                <div>
+                    <h3>{slot.title.clone()}</h3>
+                    <p class="when">{time_fmt::date_time_in(slot.starts_at, &timezone)} " · " {format!("{} min", slot.duration)}</p>
+                </div>
+                <span class="badge" data-testid="mm-capacity">{format!("{} / {} booked", slot.booked, slot.capacity)}</span>
+            </header>
+            {
+                let missing = missing.clone();
+                move || (missing() > 0 && states_len > 1).then(|| view! {
+                    <p>
+                        <button type="button" class="btn btn-secondary" on:click=create_all.clone() disabled=move || running.get()>
+                            "Create all missing meetings"
+                        </button>
+                    </p>
+                })
+            }
+            <p class="muted" aria-live="polite" data-testid="mm-progress">{move || progress.get()}</p>
+            <div class="booking-list">
+                {cards.into_iter().map(|(b, state)| view! { <BookingCard slot_id=slot.id.clone() booking=b state timezone=timezone.clone()/> }).collect_view()}
+            </div>
+        </article>
+    }
+}
+
+#[component]
+fn BookingCard(
+    slot_id: String,
+    booking: BookingView,
+    state: CardState,
+    timezone: String,
+) -> impl IntoView {
+    let index = booking.booking_index;
+    let notified = booking.customer_notified;
+    let slot_for_create = slot_id.clone();
+    let on_create = move |_| {
+        let slot_id = slot_for_create.clone();
+        spawn_local(async move {
+            create_for(slot_id, index, state).await;
+        });
+    };
+    let start_href = format!("/meetings/{slot_id}/{index}/start");
+    let details_href = format!("/appointments/{slot_id}/{index}");
+    view! {
+        <div class="booking-card" data-testid="mm-booking">
+            <div class="booking-who">
+                <strong>{booking.customer_name.clone()}</strong>
+                <span class="muted">" · " {booking.customer_email.clone()}</span>
+                <p class="muted small">"Booked " {time_fmt::date_time_in(booking.booked_at, &timezone)}</p>
+                {booking.additional_notes.clone().map(|n| view! { <p class="notes">"“" {n} "”"</p> })}
+                <a class="small" href=details_href>"Appointment page"</a>
+            </div>
+            <div class="zoom-state" aria-live="polite">
+                {move || match state.meeting.get() {
+                    None => view! {
+                        <div class="zoom-box zoom-missing" data-testid="zoom-missing">
+                            <h4>"🔔 Zoom Meeting Not Created"</h4>
+                            <p>"Click the button below to create a Zoom meeting link for this appointment."</p>
+                            {move || state.error.get().map(|e| view! {
+                                <p class="alert alert-error" role="alert">{e} " You can try again."</p>
+                            })}
+                            <button
+                                type="button"
+                                class="btn"
+                                on:click=on_create.clone()
+                                disabled=move || state.creating.get()
+                                data-testid="create-zoom"
+                            >
+                                {move || if state.creating.get() {
+                                    view! { <span class="spinner" aria-hidden="true"></span> "Creating…" }.into_any()
+                                } else if state.error.get().is_some() {
+                                    view! { "Retry" }.into_any()
+                                } else {
+                                    view! { "Create Zoom Meeting" }.into_any()
+                                }}
+                            </button>
+                        </div>
+                    }
+                    .into_any(),
+                    Some(m) => {
+                        let simulated = m.is_simulated();
+                        view! {
+                            <div class="zoom-box zoom-ready" data-testid="zoom-created">
+                                <h4>"✅ Zoom Meeting Created" {simulated.then(|| view! { " " <span class="badge badge-warn">"simulated"</span> })}</h4>
+                                {move || state.just_created.get().then(|| view! {
+                                    <p class="alert alert-success" role="status">"Zoom meeting created. The customer will be emailed the details."</p>
+                                })}
+                                <div class="field-row">
+                                    <span class="label">"Meeting ID"</span>
+                                    <code data-testid="meeting-id">{m.zoom_meeting_id.clone()}</code>
+                                    <CopyButton value=m.zoom_meeting_id.clone() label="meeting ID"/>
+                                </div>
+                                <div class="field-row">
+                                    <span class="label">"Password"</span>
+                                    <code data-testid="meeting-password">{m.password.clone()}</code>
+                                    <CopyButton value=m.password.clone() label="password"/>
+                                </div>
+                                <p><a class="btn" href=start_href.clone() target="_blank" rel="noopener">"Start Meeting as Host"</a></p>
+                                {if notified && !state.just_created.get() {
+                                    view! { <p class="ok">"✓ Customer has been notified"</p> }.into_any()
+                                } else {
+                                    view! { <p class="muted">"Notification pending"</p> }.into_any()
+                                }}
+                            </div>
+                        }
+                        .into_any()
+                    }
+                }}
+            </div>
+        </div>
+    }
+}

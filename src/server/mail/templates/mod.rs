@@ -1,0 +1,177 @@
+//! The emails we send. Each lives in its own file and is described once as blocks
+//! ([`document`]), rendered as text and HTML. Times are shown in the recipient's own zone.
+
+mod customer_confirmation;
+pub mod document;
+mod rescheduled;
+mod specialist_notification;
+mod zoom_meeting_ready;
+
+use chrono::{DateTime, Utc};
+
+pub use customer_confirmation::customer_confirmation;
+pub use rescheduled::rescheduled;
+pub use specialist_notification::specialist_notification;
+pub use zoom_meeting_ready::zoom_meeting_ready;
+
+use super::ics::{self, Invite};
+use super::outbox::{Attachment, OutgoingEmail};
+use crate::server::repo::slots::SlotRow;
+use crate::time_fmt;
+use document::{Block, Document};
+
+/// Someone an email is about or addressed to.
+#[derive(Debug, Clone)]
+pub struct Attendee {
+    pub name: String,
+    pub email: String,
+    pub timezone: String,
+}
+
+/// What every email about one booking needs to know.
+#[derive(Debug, Clone)]
+pub struct Appointment {
+    pub booking_id: String,
+    pub slot_title: String,
+    pub starts_at: DateTime<Utc>,
+    pub duration_minutes: u32,
+    /// Bumped when the slot's time changes; the invite's SEQUENCE follows it.
+    pub schedule_version: u32,
+    pub specialist: Attendee,
+    pub customer: Attendee,
+}
+
+impl Appointment {
+    /// The booking `booking_id` of `customer` in `slot`, as the slot stands.
+    pub fn new(slot: &SlotRow, booking_id: &str, customer: Attendee) -> Self {
+        Self {
+            booking_id: booking_id.to_string(),
+            slot_title: slot.title.clone(),
+            starts_at: slot.starts_at,
+            duration_minutes: slot.duration,
+            schedule_version: slot.schedule_version,
+            specialist: Attendee {
+                name: slot.specialist_name.clone(),
+                email: slot.specialist_email.clone(),
+                timezone: slot.specialist_timezone.clone(),
+            },
+            customer,
+        }
+    }
+
+    /// The date of the start in `who`'s zone, as shown in subjects.
+    fn date_for(&self, who: &Attendee) -> String {
+        time_fmt::date_in(self.starts_at, &who.timezone)
+    }
+
+    /// A section with the date, time and duration in `who`'s zone, after the `lead` rows.
+    fn schedule(
+        &self,
+        heading: &'static str,
+        who: &Attendee,
+        lead: Vec<(&'static str, String)>,
+    ) -> Vec<Block> {
+        let mut rows = lead;
+        rows.extend([
+            ("Date", self.date_for(who)),
+            ("Time", time_fmt::time_in(self.starts_at, &who.timezone)),
+            ("Duration", format!("{} minutes", self.duration_minutes)),
+        ]);
+        vec![Block::Heading(heading), Block::Details(rows)]
+    }
+
+    /// Booking emails carry SEQUENCE 2·v, the meeting email 2·v+1: each later one supersedes.
+    fn booking_sequence(&self) -> u32 {
+        self.schedule_version * 2
+    }
+
+    fn invite(&self, sequence: u32, join_url: Option<&str>) -> Attachment {
+        let description = match join_url {
+            Some(url) => format!(
+                "Consulting session with {}.\nJoin Zoom: {url}",
+                self.specialist.name
+            ),
+            None => format!(
+                "Consulting session with {}. The Zoom link will follow by email.",
+                self.specialist.name
+            ),
+        };
+        let ics = ics::render(&Invite {
+            uid: ics::uid_for_booking(&self.booking_id),
+            sequence,
+            starts_at: self.starts_at,
+            duration_minutes: self.duration_minutes,
+            summary: &format!("Consulting Session: {}", self.slot_title),
+            description: &description,
+            organizer_name: &self.specialist.name,
+            organizer_email: &self.specialist.email,
+            attendee_name: &self.customer.name,
+            attendee_email: &self.customer.email,
+            join_url,
+        });
+        Attachment {
+            filename: "invite.ics".into(),
+            content_type: "text/calendar; method=REQUEST; charset=UTF-8".into(),
+            content: ics,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct MeetingDetails {
+    pub join_url: String,
+    pub meeting_id: String,
+    pub password: String,
+}
+
+/// An email to `to` from its description, with its idempotency key and attachments.
+fn email(
+    key: String,
+    to: &Attendee,
+    document: Document,
+    attachments: Vec<Attachment>,
+) -> OutgoingEmail {
+    OutgoingEmail {
+        idempotency_key: key,
+        to: to.email.clone(),
+        text: document.text(),
+        html: document.html(),
+        subject: document.subject,
+        attachments,
+    }
+}
+
+/// The idempotency key of the Zoom Meeting Ready email is `booking:<id>:zoom-ready`; queries
+/// that ask whether it left build it from these two parts.
+pub const ZOOM_READY_KEY: (&str, &str) = ("booking:", ":zoom-ready");
+
+pub fn zoom_ready_key(booking_id: &str) -> String {
+    format!("{}{booking_id}{}", ZOOM_READY_KEY.0, ZOOM_READY_KEY.1)
+}
+
+#[cfg(test)]
+pub(crate) mod sample {
+    use super::*;
+    use chrono::TimeZone;
+
+    pub fn appointment() -> Appointment {
+        Appointment {
+            booking_id: "b1".into(),
+            slot_title: "Tax <advice>".into(),
+            // 29 Mar 2026 is the day Berlin moves to summer time; this is 14:00 CEST.
+            starts_at: Utc.with_ymd_and_hms(2026, 3, 29, 12, 0, 0).unwrap(),
+            duration_minutes: 45,
+            schedule_version: 0,
+            specialist: Attendee {
+                name: "Dr <b>Ann</b> & Co".into(),
+                email: "ann@example.com".into(),
+                timezone: "America/New_York".into(),
+            },
+            customer: Attendee {
+                name: "Bob \"Evil\" <script>alert(1)</script>\r\nBcc: x@y.z".into(),
+                email: "bob@example.com".into(),
+                timezone: "Europe/Berlin".into(),
+            },
+        }
+    }
+}
