@@ -228,12 +228,14 @@ fn auth(
     if env == AppEnv::Production {
         match &jwt_secret {
             None => return Err(invalid("JWT_SECRET", "is required when APP_ENV=production")),
-            Some(s) if s.len() < MIN_PRODUCTION_SECRET_BYTES => return Err(invalid(
-                "JWT_SECRET",
-                format!(
+            Some(s) if s.len() < MIN_PRODUCTION_SECRET_BYTES => {
+                return Err(invalid(
+                    "JWT_SECRET",
+                    format!(
                     "must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes when APP_ENV=production"
                 ),
-            )),
+                ))
+            }
             _ => {}
         }
     }

@@ -2,6 +2,7 @@
 //! that delivers what the outbox holds.
 
 pub mod ics;
+pub mod keys;
 pub mod outbox;
 pub mod templates;
 pub mod transport;

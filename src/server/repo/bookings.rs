@@ -4,7 +4,6 @@ use serde_json::json;
 
 use crate::model::{BookingStatus, BookingView, ZoomMeetingView};
 use crate::server::db::{run, Db, DbError};
-use crate::server::mail::templates::Attendee;
 use crate::server::mail::{outbox, OutgoingEmail};
 
 use super::refused;
@@ -61,15 +60,6 @@ impl BookingRow {
             status: self.status,
             zoom_meeting: self.zoom_meeting.as_ref().map(StoredMeeting::view),
             customer_notified,
-        }
-    }
-
-    /// The customer as an email recipient.
-    pub fn attendee(&self) -> Attendee {
-        Attendee {
-            name: self.customer_name.clone(),
-            email: self.customer_email.clone(),
-            timezone: self.customer_timezone.clone(),
         }
     }
 }

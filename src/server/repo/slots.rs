@@ -6,8 +6,7 @@ use super::bookings::{BookingRow, BOOKING_FIELDS};
 use super::refused;
 use crate::model::SlotView;
 use crate::server::db::{is_valid_key, run, Db, DbError};
-use crate::server::mail::templates::ZOOM_READY_KEY;
-use crate::server::mail::{outbox, OutgoingEmail};
+use crate::server::mail::{keys, outbox, OutgoingEmail};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct SlotRow {
@@ -16,14 +15,8 @@ pub struct SlotRow {
     pub specialist_name: String,
     pub specialist_email: String,
     pub specialist_timezone: String,
-    pub title: String,
-    pub description: Option<String>,
-    pub date: String,
-    pub start_time: String,
-    pub timezone: String,
-    pub starts_at: DateTime<Utc>,
-    pub duration: u32,
-    pub capacity: u32,
+    #[serde(flatten)]
+    pub fields: SlotFields,
     pub booked: u32,
     pub next_index: u32,
     pub schedule_version: u32,
@@ -31,20 +24,21 @@ pub struct SlotRow {
 
 impl SlotRow {
     pub fn view(&self) -> SlotView {
+        let f = &self.fields;
         SlotView {
             id: self.id.clone(),
             specialist_id: self.specialist.clone(),
             specialist_name: self.specialist_name.clone(),
-            title: self.title.clone(),
-            description: self.description.clone(),
-            date: self.date.clone(),
-            start_time: self.start_time.clone(),
-            timezone: self.timezone.clone(),
-            starts_at: self.starts_at,
-            duration: self.duration,
-            capacity: self.capacity,
+            title: f.title.clone(),
+            description: f.description.clone(),
+            date: f.date.clone(),
+            start_time: f.start_time.clone(),
+            timezone: f.timezone.clone(),
+            starts_at: f.starts_at,
+            duration: f.duration,
+            capacity: f.capacity,
             booked: self.booked,
-            seats_left: self.capacity.saturating_sub(self.booked),
+            seats_left: f.capacity.saturating_sub(self.booked),
         }
     }
 }
@@ -63,7 +57,7 @@ pub async fn by_id(db: &Db, id: &str) -> Result<Option<SlotRow>, DbError> {
 }
 
 /// What a specialist sets on a slot, validated by the service.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SlotFields {
     pub title: String,
     pub description: Option<String>,
@@ -260,7 +254,7 @@ pub struct ManagedBookingRow {
 /// The specialist's upcoming slots that have had bookings, soonest first, with their active
 /// bookings: one query, following the record links.
 pub async fn managed_by(db: &Db, specialist: &str) -> Result<Vec<ManagedSlotRow>, DbError> {
-    let (key_prefix, key_suffix) = ZOOM_READY_KEY;
+    let (key_prefix, key_suffix) = keys::ZOOM_READY;
     let sql = format!(
         "SELECT {SLOT_FIELDS},
             (SELECT {BOOKING_FIELDS},

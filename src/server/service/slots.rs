@@ -11,7 +11,7 @@ use crate::server::db::{is_valid_key, new_key, with_conflict_retry, Attempt, DbE
 use crate::server::domain::{
     BookingStatus, Capacity, Description, Duration, LocalStart, SlotTitle, TimeZone,
 };
-use crate::server::mail::templates::{self, Appointment};
+use crate::server::mail::templates::{self, Appointment, Attendee};
 use crate::server::mail::OutgoingEmail;
 use crate::server::repo::bookings;
 use crate::server::repo::slots::{
@@ -148,21 +148,30 @@ struct SlotChange {
 }
 
 fn apply_change(slot: &SlotRow, input: &SlotInput) -> AppResult<SlotChange> {
-    let date = LocalStart::parse_date(input.date.as_deref().unwrap_or(&slot.date))?;
-    let time = LocalStart::parse_time(input.start_time.as_deref().unwrap_or(&slot.start_time))?;
+    let date = LocalStart::parse_date(input.date.as_deref().unwrap_or(&slot.fields.date))?;
+    let time = LocalStart::parse_time(
+        input
+            .start_time
+            .as_deref()
+            .unwrap_or(&slot.fields.start_time),
+    )?;
     let zone = match TimeZone::parse_optional(input.timezone.as_deref(), "timezone")? {
         Some(zone) => zone,
-        None => TimeZone::parse(&slot.timezone, "timezone")?,
+        None => TimeZone::parse(&slot.fields.timezone, "timezone")?,
     };
-    let duration = Duration::parse(input.duration.unwrap_or(i64::from(slot.duration)))?;
-    let capacity = Capacity::parse(input.capacity.unwrap_or(i64::from(slot.capacity)))?;
-    let title = SlotTitle::parse(input.title.as_deref().unwrap_or(&slot.title), "title")?;
+    let duration = Duration::parse(input.duration.unwrap_or(i64::from(slot.fields.duration)))?;
+    let capacity = Capacity::parse(input.capacity.unwrap_or(i64::from(slot.fields.capacity)))?;
+    let title = SlotTitle::parse(
+        input.title.as_deref().unwrap_or(&slot.fields.title),
+        "title",
+    )?;
     let description = match input.description.as_deref() {
         Some(d) => Description::parse(Some(d), "description")?,
-        None => Description::parse(slot.description.as_deref(), "description")?,
+        None => Description::parse(slot.fields.description.as_deref(), "description")?,
     };
     let start = LocalStart::new(date, time, zone)?;
-    let time_changed = start.instant != slot.starts_at || duration.minutes() != slot.duration;
+    let time_changed =
+        start.instant != slot.fields.starts_at || duration.minutes() != slot.fields.duration;
     if time_changed {
         future_start(&start)?;
     }
@@ -189,9 +198,7 @@ async fn reschedule_emails(
         return Ok(Vec::new());
     }
     let moved = SlotRow {
-        title: change.slot.title.as_str().to_string(),
-        starts_at: change.slot.start.instant,
-        duration: change.slot.duration.minutes(),
+        fields: change.slot.fields(),
         schedule_version: version,
         ..slot.clone()
     };
@@ -199,7 +206,7 @@ async fn reschedule_emails(
     Ok(bookings
         .iter()
         .filter(|b| b.status == BookingStatus::Active)
-        .map(|b| templates::rescheduled(&Appointment::new(&moved, &b.id, b.attendee())))
+        .map(|b| templates::rescheduled(&Appointment::new(&moved, &b.id, Attendee::customer_of(b))))
         .collect())
 }
 

@@ -10,7 +10,7 @@ use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
 use crate::server::db::DbError;
 use crate::server::domain::BookingIndex;
-use crate::server::mail::templates::{self, Appointment, MeetingDetails};
+use crate::server::mail::templates::{self, Appointment, Attendee, MeetingDetails};
 use crate::server::repo::bookings::{self, BookingRow, ClaimLost, StoredMeeting};
 use crate::server::repo::slots::{self, SlotRow};
 use crate::server::repo::users;
@@ -140,7 +140,7 @@ async fn create_and_save(
         .unwrap_or_else(|| specialist.email.clone());
     let mut agenda = format!(
         "{} with {} for {}.",
-        slot.title, specialist.name, booking.customer_name
+        slot.fields.title, specialist.name, booking.customer_name
     );
     if let Some(notes) = &booking.additional_notes {
         agenda.push_str("\n\nNotes from the customer:\n");
@@ -150,9 +150,9 @@ async fn create_and_save(
         host,
         topic: format!("Consulting Session - {}", booking.customer_name),
         agenda,
-        starts_at: slot.starts_at,
-        duration_minutes: slot.duration,
-        timezone: slot.timezone.clone(),
+        starts_at: slot.fields.starts_at,
+        duration_minutes: slot.fields.duration,
+        timezone: slot.fields.timezone.clone(),
         password: generate_password(),
         settings: specialist.zoom.meeting,
     };
@@ -168,7 +168,7 @@ async fn create_and_save(
         password: meeting.password.clone(),
         created_at: Utc::now(),
     };
-    let appointment = Appointment::new(slot, &booking.id, booking.attendee());
+    let appointment = Appointment::new(slot, &booking.id, Attendee::customer_of(booking));
     let email = templates::zoom_meeting_ready(
         &appointment,
         &MeetingDetails {

@@ -1,6 +1,6 @@
 use super::document::{para, para_strong, Block, Document};
 use super::{email, Appointment};
-use crate::server::mail::OutgoingEmail;
+use crate::server::mail::{keys, OutgoingEmail};
 
 /// To the customer, when the booking is made.
 pub fn customer_confirmation(a: &Appointment) -> OutgoingEmail {
@@ -29,7 +29,7 @@ pub fn customer_confirmation(a: &Appointment) -> OutgoingEmail {
         .concat(),
     );
     email(
-        format!("booking:{}:customer-confirmation", a.booking_id),
+        keys::customer_confirmation(&a.booking_id),
         &a.customer,
         document,
         vec![a.invite(a.booking_sequence(), None)],

@@ -16,6 +16,7 @@ pub use zoom_meeting_ready::zoom_meeting_ready;
 
 use super::ics::{self, Invite};
 use super::outbox::{Attachment, OutgoingEmail};
+use crate::server::repo::bookings::BookingRow;
 use crate::server::repo::slots::SlotRow;
 use crate::time_fmt;
 use document::{Block, Document};
@@ -41,14 +42,25 @@ pub struct Appointment {
     pub customer: Attendee,
 }
 
+impl Attendee {
+    /// The customer of a booking.
+    pub fn customer_of(booking: &BookingRow) -> Self {
+        Self {
+            name: booking.customer_name.clone(),
+            email: booking.customer_email.clone(),
+            timezone: booking.customer_timezone.clone(),
+        }
+    }
+}
+
 impl Appointment {
     /// The booking `booking_id` of `customer` in `slot`, as the slot stands.
     pub fn new(slot: &SlotRow, booking_id: &str, customer: Attendee) -> Self {
         Self {
             booking_id: booking_id.to_string(),
-            slot_title: slot.title.clone(),
-            starts_at: slot.starts_at,
-            duration_minutes: slot.duration,
+            slot_title: slot.fields.title.clone(),
+            starts_at: slot.fields.starts_at,
+            duration_minutes: slot.fields.duration,
             schedule_version: slot.schedule_version,
             specialist: Attendee {
                 name: slot.specialist_name.clone(),
@@ -139,14 +151,6 @@ fn email(
         subject: document.subject,
         attachments,
     }
-}
-
-/// The idempotency key of the Zoom Meeting Ready email is `booking:<id>:zoom-ready`; queries
-/// that ask whether it left build it from these two parts.
-pub const ZOOM_READY_KEY: (&str, &str) = ("booking:", ":zoom-ready");
-
-pub fn zoom_ready_key(booking_id: &str) -> String {
-    format!("{}{booking_id}{}", ZOOM_READY_KEY.0, ZOOM_READY_KEY.1)
 }
 
 #[cfg(test)]

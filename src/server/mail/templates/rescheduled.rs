@@ -1,6 +1,6 @@
 use super::document::{para, para_strong, Document};
 use super::{email, Appointment};
-use crate::server::mail::OutgoingEmail;
+use crate::server::mail::{keys, OutgoingEmail};
 
 /// To each booked customer when the specialist moves the slot.
 pub fn rescheduled(a: &Appointment) -> OutgoingEmail {
@@ -24,10 +24,7 @@ pub fn rescheduled(a: &Appointment) -> OutgoingEmail {
         .concat(),
     );
     email(
-        format!(
-            "booking:{}:rescheduled:{}",
-            a.booking_id, a.schedule_version
-        ),
+        keys::rescheduled(&a.booking_id, a.schedule_version),
         &a.customer,
         document,
         vec![a.invite(a.booking_sequence(), None)],

@@ -1,6 +1,6 @@
 use super::document::{para, para_strong, Block, Document, Span};
 use super::{email, Appointment};
-use crate::server::mail::OutgoingEmail;
+use crate::server::mail::{keys, OutgoingEmail};
 use crate::time_fmt;
 
 /// To the specialist, when a customer books.
@@ -31,7 +31,7 @@ pub fn specialist_notification(a: &Appointment) -> OutgoingEmail {
         .concat(),
     );
     email(
-        format!("booking:{}:specialist-notification", a.booking_id),
+        keys::specialist_notification(&a.booking_id),
         &a.specialist,
         document,
         vec![a.invite(a.booking_sequence(), None)],

@@ -1,6 +1,6 @@
 use super::document::{para, para_strong, Block, Document};
-use super::{email, zoom_ready_key, Appointment, MeetingDetails};
-use crate::server::mail::OutgoingEmail;
+use super::{email, Appointment, MeetingDetails};
+use crate::server::mail::{keys, OutgoingEmail};
 
 /// To the customer, once the specialist has created the meeting.
 pub fn zoom_meeting_ready(a: &Appointment, m: &MeetingDetails) -> OutgoingEmail {
@@ -39,7 +39,7 @@ pub fn zoom_meeting_ready(a: &Appointment, m: &MeetingDetails) -> OutgoingEmail 
         .concat(),
     );
     email(
-        zoom_ready_key(&a.booking_id),
+        keys::zoom_ready(&a.booking_id),
         &a.customer,
         document,
         vec![a.invite(a.booking_sequence() + 1, Some(&m.join_url))],
@@ -75,6 +75,6 @@ mod tests {
         assert!(ics.contains("UID:booking-b1@specialistly"));
         assert!(ics.contains("SEQUENCE:1"));
         assert!(ics.contains("URL:https://zoom.us/j/12345678901?pwd=abc"));
-        assert_eq!(e.idempotency_key, zoom_ready_key("b1"));
+        assert_eq!(e.idempotency_key, keys::zoom_ready("b1"));
     }
 }

@@ -1,0 +1,23 @@
+//! Idempotency keys of the emails about a booking: queuing a key twice is a no-op, and the
+//! outbox can be asked whether the email with a key has left.
+
+pub fn customer_confirmation(booking_id: &str) -> String {
+    format!("booking:{booking_id}:customer-confirmation")
+}
+
+pub fn specialist_notification(booking_id: &str) -> String {
+    format!("booking:{booking_id}:specialist-notification")
+}
+
+/// One per schedule version: each move of the slot is announced once.
+pub fn rescheduled(booking_id: &str, schedule_version: u32) -> String {
+    format!("booking:{booking_id}:rescheduled:{schedule_version}")
+}
+
+/// The Zoom Meeting Ready key is `booking:<id>:zoom-ready`; queries that ask whether it left
+/// build it from these two parts.
+pub const ZOOM_READY: (&str, &str) = ("booking:", ":zoom-ready");
+
+pub fn zoom_ready(booking_id: &str) -> String {
+    format!("{}{booking_id}{}", ZOOM_READY.0, ZOOM_READY.1)
+}
