@@ -70,8 +70,9 @@ pub async fn register(
 
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
-    use crate::server::auth::logout_cookie;
-    crate::api::serve::serve(|state, _| async move {
+    use crate::server::{auth::logout_cookie, service::accounts};
+    crate::api::serve::serve(|state, caller| async move {
+        accounts::logout(&state, caller.as_ref()).await?;
         set_cookie(logout_cookie(state.config.secure_cookies()));
         leptos_axum::redirect("/login");
         Ok(())

@@ -39,7 +39,7 @@ async fn context() -> Result<(AppState, Option<Caller>), AppError> {
     let headers: HeaderMap = leptos_axum::extract()
         .await
         .map_err(|_| AppError::internal())?;
-    let caller = state.caller(&headers);
+    let caller = state.caller(&headers).await?;
     Ok((state, caller))
 }
 

@@ -10,7 +10,9 @@ use leptos::config::LeptosOptions;
 use super::auth::{token_from_headers, Caller, JwtKeys};
 use super::config::Config;
 use super::db::Db;
+use super::repo::sessions;
 use super::zoom::Zoom;
+use crate::error::AppError;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -22,7 +24,22 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn caller(&self, headers: &HeaderMap) -> Option<Caller> {
-        token_from_headers(headers).and_then(|t| self.jwt.verify(&t))
+    /// The caller of a request: its token's session must be live in the database, and the
+    /// role is the one the database holds now. No token, a bad one or an ended session: `None`.
+    pub async fn caller(&self, headers: &HeaderMap) -> Result<Option<Caller>, AppError> {
+        let Some(subject) = token_from_headers(headers).and_then(|t| self.jwt.verify(&t)) else {
+            return Ok(None);
+        };
+        let user = sessions::live_user(&self.db, &subject.session_id, &subject.user_id)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "reading a session");
+                AppError::internal()
+            })?;
+        Ok(user.map(|u| Caller {
+            user_id: u.user_id,
+            role: u.role,
+            session_id: subject.session_id,
+        }))
     }
 }

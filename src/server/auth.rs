@@ -18,19 +18,28 @@ pub const AUTH_COOKIE: &str = "specialistly_token";
 /// Tokens live for a week at most.
 pub const TOKEN_LIFETIME_SECONDS: i64 = 7 * 24 * 3600;
 
+/// What a token says: whose session it is. Nothing else (not the role) is trusted from it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: String,
-    pub role: Role,
+    pub sid: String,
     pub iat: i64,
     pub exp: i64,
 }
 
-/// Who is calling, as proven by a valid token.
+/// A correctly signed, unexpired token's subject and session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenSubject {
+    pub user_id: String,
+    pub session_id: String,
+}
+
+/// Who is calling: a live session's user, with the role the database holds now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub user_id: String,
     pub role: Role,
+    pub session_id: String,
 }
 
 #[derive(Clone)]
@@ -71,11 +80,11 @@ impl JwtKeys {
         Ok(Arc::new(Self::from_secret(secret.as_bytes())))
     }
 
-    pub fn issue(&self, user_id: &str, role: Role) -> String {
+    pub fn issue(&self, user_id: &str, session_id: &str) -> String {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
-            role,
+            sid: session_id.to_string(),
             iat: now,
             exp: now + TOKEN_LIFETIME_SECONDS,
         };
@@ -83,16 +92,17 @@ impl JwtKeys {
             .expect("HS256 signing cannot fail")
     }
 
-    /// A caller for a well-formed, correctly signed, unexpired HS256 token; `None` otherwise
-    /// (including `alg: none` and other algorithms).
-    pub fn verify(&self, token: &str) -> Option<Caller> {
+    /// The subject of a well-formed, correctly signed, unexpired HS256 token; `None` otherwise
+    /// (including `alg: none` and other algorithms). Whether its session is still live is the
+    /// database's to say.
+    pub fn verify(&self, token: &str) -> Option<TokenSubject> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub"]);
         let data = decode::<Claims>(token, &self.decoding, &validation).ok()?;
-        Some(Caller {
+        Some(TokenSubject {
             user_id: data.claims.sub,
-            role: data.claims.role,
+            session_id: data.claims.sid,
         })
     }
 }
@@ -184,12 +194,12 @@ mod tests {
     #[test]
     fn a_token_round_trips_and_tampering_is_refused() {
         let keys = JwtKeys::from_secret(b"0123456789abcdef0123456789abcdef");
-        let token = keys.issue("abc", Role::Specialist);
+        let token = keys.issue("abc", "s1");
         assert_eq!(
             keys.verify(&token),
-            Some(Caller {
+            Some(TokenSubject {
                 user_id: "abc".into(),
-                role: Role::Specialist
+                session_id: "s1".into(),
             })
         );
         let other = JwtKeys::from_secret(b"another secret another secret!!!");

@@ -40,9 +40,11 @@ pub async fn seed_demo_data(state: &AppState) -> anyhow::Result<()> {
         )
         .await?;
         register(state, "Sam Customer", DEMO_CUSTOMER_EMAIL, "customer").await?;
+        // Seeding acts for the specialist directly; no request, so no session of its own.
         let caller = super::auth::Caller {
             user_id: specialist,
             role: Role::Specialist,
+            session_id: String::new(),
         };
         let offers = [
             (1, "09:00", 45, 1, "Career strategy session"),

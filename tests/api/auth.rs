@@ -3,7 +3,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use specialistly::model::Role;
 
-use crate::helpers::{json_body, spawn_app, JWT_SECRET};
+use crate::helpers::{form_body, json_body, spawn_app, JWT_SECRET, PASSWORD};
 
 fn set_cookie(res: &reqwest::Response) -> String {
     res.headers()["set-cookie"].to_str().unwrap().to_string()
@@ -260,4 +260,91 @@ async fn every_response_carries_a_request_id() {
     let app = spawn_app().await;
     let res = app.get("/healthz", None).await;
     assert!(res.headers().get("x-request-id").is_some());
+}
+
+#[tokio::test]
+async fn logout_ends_the_token_everywhere() {
+    let app = spawn_app().await;
+    let user = app.user(Role::Customer, "Lou").await;
+    let other = app.user(Role::Customer, "Max").await;
+    let (status, _) = json_body(app.get("/api/auth/me", Some(&user.token)).await).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let res = app
+        .post_json("/api/auth/logout", Some(&user.token), &json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let (status, body) = json_body(app.get("/api/auth/me", Some(&user.token)).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let res = app.get("/api/appointments", Some(&user.token)).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // Another user's session is untouched.
+    let (status, _) = json_body(app.get("/api/auth/me", Some(&other.token)).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        app.query(
+            "SELECT VALUE count() FROM session WHERE user = type::record('user', $u) GROUP ALL",
+            json!({ "u": user.id })
+        )
+        .await,
+        vec![json!(0)]
+    );
+}
+
+#[tokio::test]
+async fn the_role_and_the_account_are_read_from_the_database_not_the_token() {
+    let app = spawn_app().await;
+    let user = app.user(Role::Specialist, "Rex").await;
+    let body = json!({ "date": "2031-01-01", "startTime": "10:00", "duration": 30, "capacity": 1, "title": "x", "timezone": "UTC" });
+    // Demoted in the database: the same token no longer opens specialist routes.
+    app.query(
+        "UPDATE type::record('user', $u) SET role = 'customer'",
+        json!({ "u": user.id }),
+    )
+    .await;
+    let res = app
+        .post_json("/api/consulting-slots", Some(&user.token), &body)
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Deleted: the token is worth nothing.
+    app.query("DELETE type::record('user', $u)", json!({ "u": user.id }))
+        .await;
+    let (status, _) = json_body(app.get("/api/auth/me", Some(&user.token)).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn logging_in_through_the_form_and_out_again_ends_the_cookie_session() {
+    let app = spawn_app().await;
+    let user = app.user(Role::Customer, "Flo").await;
+    let res = app
+        .client
+        .post(app.url("/api/login"))
+        .header("accept", "application/json")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form_body(&[("email", &user.email), ("password", PASSWORD)]))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success() || res.status().is_redirection());
+    let cookie = set_cookie(&res);
+    let token = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("specialistly_token=")
+        .to_string();
+    let (status, _) = json_body(app.get("/api/auth/me", Some(&token)).await).await;
+    assert_eq!(status, StatusCode::OK);
+    let res = app
+        .client
+        .post(app.url("/api/logout"))
+        .header("cookie", format!("specialistly_token={token}"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success() || res.status().is_redirection());
+    let (status, _) = json_body(app.get("/api/auth/me", Some(&token)).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }

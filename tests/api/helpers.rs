@@ -17,6 +17,7 @@ use specialistly::server::config::Config;
 use specialistly::server::db::{new_key, run};
 use specialistly::server::mail::worker::MailWorker;
 use specialistly::server::repo::users::{self, NewUser};
+use specialistly::server::service::accounts;
 use specialistly::server::startup::Application;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -124,6 +125,22 @@ pub async fn spawn_with(options: Options) -> TestApp {
     }
 }
 
+/// An `application/x-www-form-urlencoded` body, as a browser posts a form.
+pub fn form_body(fields: &[(&str, &str)]) -> String {
+    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+    fields
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                utf8_percent_encode(k, NON_ALPHANUMERIC),
+                utf8_percent_encode(v, NON_ALPHANUMERIC)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 pub fn free_port() -> u16 {
     StdListener::bind("127.0.0.1:0")
         .unwrap()
@@ -204,7 +221,9 @@ impl TestApp {
         .await
         .expect("user stored");
         TestUser {
-            token: self.state.jwt.issue(&id, role),
+            token: accounts::open_session(&self.state, &id)
+                .await
+                .expect("session"),
             id,
             email,
         }

@@ -116,10 +116,22 @@ DEFINE INDEX IF NOT EXISTS booking_slot_customer_unique ON booking FIELDS slot, 
 DEFINE INDEX IF NOT EXISTS booking_customer ON booking FIELDS customer;
 "#,
     },
+    Migration {
+        version: 4,
+        name: "sessions",
+        sql: r#"
+-- One row per login; the token names it. Logging out deletes it, which ends the token.
+DEFINE TABLE IF NOT EXISTS session SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS user ON session TYPE record<user>;
+DEFINE FIELD IF NOT EXISTS created_at ON session TYPE datetime DEFAULT time::now();
+DEFINE FIELD IF NOT EXISTS expires_at ON session TYPE datetime;
+DEFINE INDEX IF NOT EXISTS session_user ON session FIELDS user;
+"#,
+    },
 ];
 
 /// The version a fully migrated database is at.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 #[derive(Deserialize)]
 struct Applied {

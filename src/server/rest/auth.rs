@@ -59,7 +59,11 @@ async fn login(
     Ok(with_cookie(&state, StatusCode::OK, payload))
 }
 
-async fn logout(State(state): State<AppState>) -> Response {
+async fn logout(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+) -> Result<Response, AppError> {
+    accounts::logout(&state, caller.as_ref()).await?;
     let mut response = ok(StatusCode::OK, Some("Logged out"), serde_json::Value::Null);
     response.headers_mut().insert(
         header::SET_COOKIE,
@@ -67,7 +71,7 @@ async fn logout(State(state): State<AppState>) -> Response {
             .parse()
             .expect("cookie header"),
     );
-    response.into_response()
+    Ok(response.into_response())
 }
 
 async fn me(

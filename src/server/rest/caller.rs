@@ -3,6 +3,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
+use crate::error::AppError;
 use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
 
@@ -11,12 +12,12 @@ use crate::server::auth::Caller;
 pub struct MaybeCaller(pub Option<Caller>);
 
 impl FromRequestParts<AppState> for MaybeCaller {
-    type Rejection = std::convert::Infallible;
+    type Rejection = AppError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(Self(state.caller(&parts.headers)))
+        state.caller(&parts.headers).await.map(Self)
     }
 }

@@ -5,9 +5,10 @@ use serde::Deserialize;
 use crate::error::{AppError, AppResult};
 use crate::model::{AuthPayload, Role, UserView, ZoomSettings};
 use crate::server::app_state::AppState;
-use crate::server::auth::{hash_password, verify_password, Caller};
+use crate::server::auth::{hash_password, verify_password, Caller, TOKEN_LIFETIME_SECONDS};
 use crate::server::db::{new_key, DbError};
 use crate::server::domain::{Email, PersonName, TimeZone};
+use crate::server::repo::sessions;
 use crate::server::repo::users::{self, NewUser};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -69,9 +70,29 @@ pub async fn register(state: &AppState, input: Registration) -> AppResult<AuthPa
     };
     tracing::info!(user = %user.id, role = role.as_str(), "registered");
     Ok(AuthPayload {
-        token: state.jwt.issue(&user.id, user.role),
+        token: open_session(state, &user.id).await?,
         user: user.view(),
     })
+}
+
+/// Starts a session for `user_id` and returns the token that names it.
+pub async fn open_session(state: &AppState, user_id: &str) -> AppResult<String> {
+    let session_id = new_key();
+    sessions::create(&state.db, &session_id, user_id, TOKEN_LIFETIME_SECONDS)
+        .await
+        .map_err(super::unexpected("starting a session"))?;
+    Ok(state.jwt.issue(user_id, &session_id))
+}
+
+/// Ends the caller's session: its token stops working everywhere at once.
+pub async fn logout(state: &AppState, caller: Option<&Caller>) -> AppResult<()> {
+    if let Some(caller) = caller {
+        sessions::delete(&state.db, &caller.session_id)
+            .await
+            .map_err(super::unexpected("ending a session"))?;
+        tracing::info!(user = %caller.user_id, "logged out");
+    }
+    Ok(())
 }
 
 pub async fn login(state: &AppState, email: &str, password: String) -> AppResult<AuthPayload> {
@@ -87,7 +108,7 @@ pub async fn login(state: &AppState, email: &str, password: String) -> AppResult
     let ok = verify_password(password, user.as_ref().map(|u| u.password_hash.clone())).await;
     match user {
         Some(user) if ok => Ok(AuthPayload {
-            token: state.jwt.issue(&user.id, user.role),
+            token: open_session(state, &user.id).await?,
             user: user.view(),
         }),
         _ => Err(invalid()),

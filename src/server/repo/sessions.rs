@@ -1,0 +1,50 @@
+//! Login sessions: a row per login, named by the signed token.
+
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::model::Role;
+use crate::server::db::{is_valid_key, run, Db, DbError};
+
+pub async fn create(db: &Db, id: &str, user: &str, lifetime_seconds: i64) -> Result<(), DbError> {
+    run(
+        db,
+        "CREATE type::record('session', $id) SET user = type::record('user', $user),
+            expires_at = time::now() + type::duration($lifetime);",
+        json!({ "id": id, "user": user, "lifetime": format!("{lifetime_seconds}s") }),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Who a live session belongs to, read with the user in one step.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SessionUser {
+    pub user_id: String,
+    pub role: Role,
+}
+
+/// The user of session `id` when it is live, belongs to `user` and that account still exists.
+pub async fn live_user(db: &Db, id: &str, user: &str) -> Result<Option<SessionUser>, DbError> {
+    if !is_valid_key(id) || !is_valid_key(user) {
+        return Ok(None);
+    }
+    run(
+        db,
+        "SELECT record::id(user) AS user_id, user.role AS role FROM type::record('session', $id)
+            WHERE user = type::record('user', $user) AND expires_at > time::now() AND user.role != NONE",
+        json!({ "id": id, "user": user }),
+    )
+    .await?
+    .first(0)
+}
+
+pub async fn delete(db: &Db, id: &str) -> Result<(), DbError> {
+    run(
+        db,
+        "DELETE type::record('session', $id);",
+        json!({ "id": id }),
+    )
+    .await
+    .map(|_| ())
+}
