@@ -14,10 +14,44 @@ fn set_cookie(value: String) {
     }
 }
 
-/// Where to go after logging in: a local path only, never another site.
+/// Where to go after logging in: a path of this site only. One leading `/` (not `//`, which
+/// a browser reads as another host), no `\` (read as `/`), and printable ASCII only: browsers
+/// drop tabs and line breaks (`/\t/evil.example` becomes `//evil.example`), and a control
+/// character cannot go into a `Location` header at all.
 pub fn safe_next(next: &str) -> Option<String> {
-    let ok = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    let ok = next.len() <= 2048
+        && next.starts_with('/')
+        && !next.starts_with("//")
+        && next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
     ok.then(|| next.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_paths_of_this_site_are_kept() {
+        for good in ["/", "/slots?book=abc", "/appointments/x/0", "/a%2Fb"] {
+            assert_eq!(safe_next(good).as_deref(), Some(good));
+        }
+        for bad in [
+            "",
+            "slots",
+            "//evil.example",
+            "/\\evil.example",
+            "\\/evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\nSet-Cookie: x=y",
+            "https://evil.example",
+            "javascript:alert(1)",
+            " /slots",
+            "/é",
+        ] {
+            assert_eq!(safe_next(bad), None, "{bad:?}");
+        }
+    }
 }
 
 #[server(endpoint = "login")]

@@ -3,6 +3,7 @@
 mod appointments;
 mod auth;
 mod booking;
+mod hardening;
 mod helpers;
 mod mail;
 mod slots;

@@ -1,0 +1,81 @@
+//! The holes a security review found, each pinned by a test that failed before its fix.
+
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::TestRunner;
+use reqwest::StatusCode;
+use specialistly::model::Role;
+
+use crate::helpers::{form_body, spawn_app};
+
+/// A `Location` a browser would follow to this site only.
+fn is_local(location: &str) -> bool {
+    location.starts_with('/')
+        && !location.starts_with("//")
+        && location.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+}
+
+fn next_values() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "/[\\x00-\\x7f]{0,20}",
+        "[/\\\\\\t\\r\\n ]{1,4}[a-z.:]{0,12}",
+        Just("/\t/evil.example".to_string()),
+        Just("/\r\n/evil.example".to_string()),
+        Just("//evil.example".to_string()),
+        Just("/\\evil.example".to_string()),
+        Just("https://evil.example/".to_string()),
+    ]
+}
+
+#[tokio::test]
+async fn a_next_parameter_never_sends_a_logged_in_user_to_another_site() {
+    let app = spawn_app().await;
+    let user = app.user(Role::Customer, "Nia").await;
+    let mut runner = TestRunner::deterministic();
+    let strategy = next_values();
+    for _ in 0..48 {
+        let next = strategy.new_tree(&mut runner).unwrap().current();
+        // As a browser without wasm posts the login form: it follows the Location.
+        let res = app
+            .client
+            .post(app.url("/api/login"))
+            .header("accept", "text/html")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form_body(&[
+                ("email", &user.email),
+                ("password", crate::helpers::PASSWORD),
+                ("next", &next),
+            ]))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("connection dropped for next={next:?}: {e}"));
+        assert!(res.status().is_redirection(), "{next:?}: {}", res.status());
+        let location = res.headers()["location"].to_str().unwrap().to_string();
+        assert!(is_local(&location), "next={next:?} sent the user to {location:?}");
+        if !(next.starts_with('/') && is_local(&next)) {
+            assert_eq!(location, "/slots", "next={next:?}: the user's home instead");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_control_character_in_next_is_answered_not_dropped() {
+    let app = spawn_app().await;
+    let user = app.user(Role::Customer, "Ola").await;
+    let res = app
+        .client
+        .post(app.url("/api/login"))
+        .header("accept", "text/html")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form_body(&[
+            ("email", &user.email),
+            ("password", crate::helpers::PASSWORD),
+            ("next", "/\r\nSet-Cookie: evil=1"),
+        ]))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(res.headers()["location"], "/slots");
+}
