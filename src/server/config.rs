@@ -131,7 +131,7 @@ impl Config {
             Some("0") | Some("false") => false,
             Some(_) => return Err(invalid("SEED_DEMO_DATA", "must be true or false")),
         };
-        Ok(Self {
+        let config = Self {
             env,
             http: http(&get)?,
             database: database(&get)?,
@@ -139,7 +139,22 @@ impl Config {
             zoom: zoom(&get, env)?,
             mail: mail(&get, &data_dir)?,
             seed_demo_data,
-        })
+        };
+        if env == AppEnv::Production {
+            if config.seed_demo_data {
+                return Err(invalid(
+                    "SEED_DEMO_DATA",
+                    "must not be true when APP_ENV=production (demo accounts have public passwords)",
+                ));
+            }
+            if !config.secure_cookies() {
+                return Err(invalid(
+                    "APP_BASE_URL",
+                    "must be https:// when APP_ENV=production (login cookies are sent only over https)",
+                ));
+            }
+        }
+        Ok(config)
     }
 
     pub fn is_production(&self) -> bool {
@@ -368,6 +383,7 @@ mod tests {
         let secret = "x".repeat(32);
         let ok = parse(&[
             ("APP_ENV", "production"),
+            ("APP_BASE_URL", "https://book.example.com"),
             ("JWT_SECRET", &secret),
             ("ZOOM_ACCOUNT_ID", "a"),
             ("ZOOM_CLIENT_ID", "b"),
@@ -395,6 +411,33 @@ mod tests {
             assert_eq!(err.var, var, "for {var}={value}");
             assert!(err.to_string().contains(var));
         }
+    }
+
+    #[test]
+    fn production_refuses_demo_data_and_plain_http() {
+        let base = [
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", "x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x"),
+            ("ZOOM_ACCOUNT_ID", "a"),
+            ("ZOOM_CLIENT_ID", "b"),
+            ("ZOOM_CLIENT_SECRET", "c"),
+        ];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut vars = base.to_vec();
+            vars.extend_from_slice(extra);
+            parse(&vars)
+        };
+        let err = with(&[("APP_BASE_URL", "http://book.example.com")]).unwrap_err();
+        assert_eq!(err.var, "APP_BASE_URL");
+        assert_eq!(with(&[]).unwrap_err().var, "APP_BASE_URL");
+        let err = with(&[
+            ("APP_BASE_URL", "https://book.example.com"),
+            ("SEED_DEMO_DATA", "true"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.var, "SEED_DEMO_DATA");
+        assert!(err.to_string().contains("SEED_DEMO_DATA"));
+        assert!(with(&[("APP_BASE_URL", "https://book.example.com")]).is_ok());
     }
 
     #[test]

@@ -98,7 +98,11 @@ impl Application {
             )
         });
         let shutdown = stop.clone();
-        let serve = axum::serve(self.listener, self.router)
+        let serve = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
             .with_graceful_shutdown(async move { shutdown.cancelled().await })
             .into_future();
         // In-flight requests get a grace period; a connection that never closes does not

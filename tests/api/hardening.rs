@@ -6,7 +6,7 @@ use proptest::test_runner::TestRunner;
 use reqwest::StatusCode;
 use specialistly::model::Role;
 
-use crate::helpers::{form_body, spawn_app};
+use crate::helpers::{form_body, non_loopback_address, spawn_app, spawn_with, Options};
 
 /// A `Location` a browser would follow to this site only.
 fn is_local(location: &str) -> bool {
@@ -78,4 +78,30 @@ async fn a_control_character_in_next_is_answered_not_dropped() {
         .expect("an answer");
     assert_eq!(res.status(), StatusCode::FOUND);
     assert_eq!(res.headers()["location"], "/slots");
+}
+
+#[tokio::test]
+async fn dev_pages_answer_loopback_clients_only() {
+    let app = spawn_with(Options {
+        bind: Some("0.0.0.0:0"),
+        ..Default::default()
+    })
+    .await;
+    let local = app.get("/dev/mail", None).await;
+    assert_eq!(local.status(), StatusCode::OK);
+    let port = app.base.rsplit(':').next().unwrap();
+    let remote = app
+        .client
+        .get(format!("http://{}:{port}/dev/mail", non_loopback_address()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(remote.status(), StatusCode::NOT_FOUND);
+    let zoom_page = app
+        .client
+        .get(format!("http://{}:{port}/dev/zoom/sim-1", non_loopback_address()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zoom_page.status(), StatusCode::NOT_FOUND);
 }

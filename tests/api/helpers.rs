@@ -52,6 +52,8 @@ pub struct Options {
     pub smtp: bool,
     pub zoom: bool,
     pub extra: Vec<(&'static str, String)>,
+    /// Where the app listens; loopback unless a test needs to be reached from elsewhere.
+    pub bind: Option<&'static str>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -100,10 +102,11 @@ pub async fn spawn_with(options: Options) -> TestApp {
     }
     let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
     let leptos = LeptosOptions::builder().output_name("specialistly").build();
-    let app = Application::build(config, leptos, "127.0.0.1:0".parse().unwrap())
+    let bind = options.bind.unwrap_or("127.0.0.1:0");
+    let app = Application::build(config, leptos, bind.parse().unwrap())
         .await
         .expect("app builds");
-    let base = format!("http://{}", app.local_addr());
+    let base = format!("http://127.0.0.1:{}", app.local_addr().port());
     let state = app.state.clone();
     let worker = app.worker.clone();
     let stop = CancellationToken::new();
@@ -123,6 +126,19 @@ pub async fn spawn_with(options: Options) -> TestApp {
         stop,
         _data_dir: data_dir,
     }
+}
+
+/// An IPv4 address of this machine other than loopback, to reach the app as another host would.
+pub fn non_loopback_address() -> std::net::Ipv4Addr {
+    let out = std::process::Command::new("hostname")
+        .arg("-I")
+        .output()
+        .expect("hostname -I");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .filter_map(|a| a.parse::<std::net::Ipv4Addr>().ok())
+        .find(|a| !a.is_loopback())
+        .expect("this test needs a network interface besides loopback")
 }
 
 /// An `application/x-www-form-urlencoded` body, as a browser posts a form.

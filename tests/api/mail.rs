@@ -235,6 +235,7 @@ async fn without_smtp_emails_are_written_as_files_and_listed_at_dev_mail() {
 async fn dev_pages_do_not_exist_in_production() {
     let zoom = vec![
         ("APP_ENV", "production".to_string()),
+        ("APP_BASE_URL", "https://book.example.com".into()),
         ("ZOOM_ACCOUNT_ID", "a".into()),
         ("ZOOM_CLIENT_ID", "b".into()),
         ("ZOOM_CLIENT_SECRET", "c".into()),

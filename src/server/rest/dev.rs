@@ -1,9 +1,11 @@
-//! Development-only pages (absent when APP_ENV=production): the mail written to files, and the
-//! page simulated Zoom links lead to.
+//! Development-only pages (absent when APP_ENV=production, and answered to loopback clients
+//! only): the mail written to files, and the page simulated Zoom links lead to.
 
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path as FsPath, PathBuf};
 
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::middleware::{self, Next};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -18,6 +20,28 @@ pub fn routes() -> Router<AppState> {
         .route("/dev/mail", get(mail_index))
         .route("/dev/mail/{name}", get(mail_message))
         .route("/dev/zoom/{id}", get(simulated_meeting))
+        .route_layer(middleware::from_fn(loopback_only))
+}
+
+/// The mail shown here holds join links and passwords: only the machine itself may look.
+/// To anyone else these pages do not exist.
+async fn loopback_only(request: Request, next: Next) -> Response {
+    let local = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|ConnectInfo(peer)| is_loopback(peer.ip()));
+    if local {
+        next.run(request).await
+    } else {
+        StatusCode::NOT_FOUND.into_response()
+    }
+}
+
+fn is_loopback(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback(),
+        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+    }
 }
 
 fn page(title: &str, body: &str) -> Html<String> {
