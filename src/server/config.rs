@@ -47,6 +47,8 @@ pub struct HttpConfig {
     pub base_url: String,
     /// How often the appointment page re-checks a pending meeting.
     pub appointment_refresh_seconds: u32,
+    /// How long in-flight requests and the current job get after a stop signal.
+    pub shutdown_grace: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -91,6 +93,8 @@ pub struct MailConfig {
     pub dir: PathBuf,
     /// How often the outbox worker looks for due emails; 0 runs no worker.
     pub poll_millis: u64,
+    /// How long a worker's claim on one email lasts; sending gives up well before it ends.
+    pub lease_seconds: u64,
 }
 
 /// A variable that is set but malformed.
@@ -203,6 +207,11 @@ fn http(get: &impl Fn(&str) -> Option<String>) -> Result<HttpConfig, ConfigError
     Ok(HttpConfig {
         base_url: base_url.trim_end_matches('/').to_string(),
         appointment_refresh_seconds: appointment_refresh_seconds as u32,
+        shutdown_grace: std::time::Duration::from_secs(number_var(
+            get,
+            "SHUTDOWN_GRACE_SECONDS",
+            10,
+        )?),
     })
 }
 
@@ -317,6 +326,10 @@ fn mail(
             .map(PathBuf::from)
             .unwrap_or_else(|| data_dir.join("mail")),
         poll_millis: number_var(get, "OUTBOX_POLL_MILLIS", 1000)?,
+        lease_seconds: match number_var(get, "OUTBOX_LEASE_SECONDS", 120)? {
+            0 => return Err(invalid("OUTBOX_LEASE_SECONDS", "must be at least 1")),
+            seconds => seconds,
+        },
     })
 }
 

@@ -31,7 +31,6 @@ use super::{db, rest, seed};
 use crate::app::{shell, App};
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 pub struct Application {
     listener: TcpListener,
@@ -55,7 +54,7 @@ impl Application {
         let transport = MailTransport::from_config(&config.mail)?;
         tracing::info!(transport = %transport.describe(), "mail transport");
         let from = config.mail.from.parse().context("MAIL_FROM")?;
-        let worker = MailWorker::new(db.clone(), transport, from);
+        let worker = MailWorker::new(db.clone(), transport, from, config.mail.lease_seconds);
 
         let config = Arc::new(config);
         let state = AppState {
@@ -103,21 +102,28 @@ impl Application {
             self.router
                 .into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .into_future();
-        // In-flight requests get a grace period; a connection that never closes does not
-        // keep the process alive.
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .into_future();
+        // After a stop, in-flight requests and the email in hand share one grace period; a
+        // connection that never closes or an SMTP server that never answers does not keep the
+        // process alive (an unfinished email's lease lets a later worker send it).
+        let grace_period = self.state.config.http.shutdown_grace;
+        let stopping = stop.clone();
+        let drain = async move {
+            let served = serve.await;
+            stopping.cancel();
+            if let Some(worker) = worker {
+                worker.await.ok();
+            }
+            served
+        };
         let grace = async {
             stop.cancelled().await;
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
+            tokio::time::sleep(grace_period).await;
         };
         tokio::select! {
-            served = serve => served.context("serving HTTP")?,
-            _ = grace => tracing::warn!("connections still open after the grace period; closing them"),
-        }
-        stop.cancel();
-        if let Some(worker) = worker {
-            worker.await.ok();
+            served = drain => served.context("serving HTTP")?,
+            _ = grace => tracing::warn!("still busy after the grace period; stopping anyway"),
         }
         Ok(())
     }

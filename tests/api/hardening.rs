@@ -52,7 +52,10 @@ async fn a_next_parameter_never_sends_a_logged_in_user_to_another_site() {
             .unwrap_or_else(|e| panic!("connection dropped for next={next:?}: {e}"));
         assert!(res.status().is_redirection(), "{next:?}: {}", res.status());
         let location = res.headers()["location"].to_str().unwrap().to_string();
-        assert!(is_local(&location), "next={next:?} sent the user to {location:?}");
+        assert!(
+            is_local(&location),
+            "next={next:?} sent the user to {location:?}"
+        );
         if !(next.starts_with('/') && is_local(&next)) {
             assert_eq!(location, "/slots", "next={next:?}: the user's home instead");
         }
@@ -99,7 +102,10 @@ async fn dev_pages_answer_loopback_clients_only() {
     assert_eq!(remote.status(), StatusCode::NOT_FOUND);
     let zoom_page = app
         .client
-        .get(format!("http://{}:{port}/dev/zoom/sim-1", non_loopback_address()))
+        .get(format!(
+            "http://{}:{port}/dev/zoom/sim-1",
+            non_loopback_address()
+        ))
         .send()
         .await
         .unwrap();

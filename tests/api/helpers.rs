@@ -38,6 +38,7 @@ pub struct TestApp {
     pub smtp: Option<SmtpSink>,
     pub zoom: Option<ZoomDouble>,
     stop: CancellationToken,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _data_dir: tempfile::TempDir,
 }
 
@@ -54,6 +55,8 @@ pub struct Options {
     pub extra: Vec<(&'static str, String)>,
     /// Where the app listens; loopback unless a test needs to be reached from elsewhere.
     pub bind: Option<&'static str>,
+    /// With `smtp`: how long the SMTP server takes to acknowledge each message.
+    pub smtp_delay: Option<Duration>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -71,7 +74,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     let data_dir = tempfile::tempdir().unwrap();
     let mail_dir = tempfile::tempdir().unwrap();
     let smtp = if options.smtp {
-        Some(SmtpSink::start(free_port()).await)
+        Some(SmtpSink::start_slow(free_port(), options.smtp_delay.unwrap_or_default()).await)
     } else {
         None
     };
@@ -110,7 +113,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     let state = app.state.clone();
     let worker = app.worker.clone();
     let stop = CancellationToken::new();
-    tokio::spawn(app.run_until_stopped(stop.clone()));
+    let server = tokio::spawn(app.run_until_stopped(stop.clone()));
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -124,6 +127,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
         smtp,
         zoom,
         stop,
+        server: Some(server),
         _data_dir: data_dir,
     }
 }
@@ -172,6 +176,19 @@ pub struct TestUser {
 }
 
 impl TestApp {
+    /// Sends the stop signal and waits for the server to finish; returns how long it took.
+    pub async fn shut_down(&mut self) -> Duration {
+        let started = std::time::Instant::now();
+        self.stop.cancel();
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server stopped cleanly");
+        }
+        started.elapsed()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -338,15 +355,24 @@ pub struct SmtpSink {
     pub port: u16,
     pub dir: tempfile::TempDir,
     child: Option<Child>,
+    /// How long the server waits before acknowledging each message.
+    data_delay: Duration,
 }
 
 impl SmtpSink {
     pub async fn start(port: u16) -> Self {
         let dir = tempfile::tempdir().unwrap();
+        Self::start_slow(port, Duration::ZERO).await
+    }
+
+    /// A server that acknowledges each message only after `data_delay`.
+    pub async fn start_slow(port: u16, data_delay: Duration) -> Self {
+        let dir = tempfile::tempdir().unwrap();
         let mut sink = Self {
             port,
             dir,
             child: None,
+            data_delay,
         };
         sink.restart().await;
         sink
@@ -358,6 +384,7 @@ impl SmtpSink {
             port,
             dir: tempfile::tempdir().unwrap(),
             child: None,
+            data_delay: Duration::ZERO,
         }
     }
 
@@ -367,6 +394,7 @@ impl SmtpSink {
             .arg(script)
             .arg(self.port.to_string())
             .arg(self.dir.path())
+            .arg(self.data_delay.as_millis().to_string())
             .stdout(Stdio::piped())
             .kill_on_drop(true)
             .spawn()

@@ -5,7 +5,9 @@ use specialistly::server::config::Secret;
 use specialistly::server::domain::OutboxStatus;
 use specialistly::server::mail::outbox::{self, OutgoingEmail};
 use specialistly::server::mail::templates::{self, Appointment, Attendee};
+use specialistly::server::mail::transport::MailTransport;
 use specialistly::server::mail::worker::MailWorker;
+use std::time::Duration;
 
 use crate::helpers::{free_port, parse, read_eml_dir, spawn_with, to_address, Options, SmtpSink};
 
@@ -177,13 +179,14 @@ async fn two_workers_on_one_database_deliver_each_message_once() {
     let sink_port = app.smtp.as_ref().unwrap().port;
     let second = MailWorker::new(
         app.state.db.clone(),
-        specialistly::server::mail::transport::MailTransport::from_config(&{
+        MailTransport::from_config(&{
             let mut c = app.state.config.mail.clone();
             c.smtp_url = Some(Secret::new(format!("smtp://127.0.0.1:{sink_port}")));
             c
         })
         .unwrap(),
         "Specialistly <no-reply@localhost>".parse().unwrap(),
+        120,
     );
     let (a, b) = tokio::join!(passes(&app.worker, 5), passes(&second, 5));
     let rest = app.drain_outbox().await;
@@ -249,10 +252,80 @@ async fn dev_pages_do_not_exist_in_production() {
     assert_eq!(res.status(), 404);
 }
 
+/// Polls like a running worker (every 50 ms) until every queued email is sent.
+async fn poll_until_all_sent(app: &crate::helpers::TestApp, worker: &MailWorker) -> usize {
+    let mut sent = 0;
+    for _ in 0..400 {
+        sent += worker.run_once().await.unwrap();
+        let rows = outbox::all_rows(&app.state.db).await.unwrap();
+        if rows.iter().all(|r| r.status == OutboxStatus::Sent) {
+            return sent;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the outbox never emptied");
+}
+
 async fn passes(worker: &MailWorker, n: usize) -> usize {
     let mut sent = 0;
     for _ in 0..n {
         sent += worker.run_once().await.unwrap();
     }
     sent
+}
+
+#[tokio::test]
+async fn two_workers_and_a_slow_smtp_server_deliver_each_email_exactly_once() {
+    // Each message takes 150 ms to be acknowledged, longer than lease ÷ 20: a worker that
+    // claimed 20 rows under one 2 s lease would still be sending when it lapsed.
+    let app = spawn_with(Options {
+        smtp: true,
+        smtp_delay: Some(Duration::from_millis(150)),
+        extra: vec![("OUTBOX_LEASE_SECONDS", "2".into())],
+        ..Default::default()
+    })
+    .await;
+    outbox::queue(&app.state.db, &emails(20)).await.unwrap();
+    let second = MailWorker::new(
+        app.state.db.clone(),
+        MailTransport::from_config(&app.state.config.mail).unwrap(),
+        "Specialistly <no-reply@localhost>".parse().unwrap(),
+        2,
+    );
+    // The second worker starts polling just after the first has begun its pass.
+    let (a, b) = tokio::join!(poll_until_all_sent(&app, &app.worker), async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        poll_until_all_sent(&app, &second).await
+    });
+    assert!(a + b >= 20);
+    // Anything sent twice would arrive within a lease.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let received = app.smtp.as_ref().unwrap().messages();
+    let mut to: Vec<String> = received.iter().map(|r| to_address(&parse(r))).collect();
+    to.sort();
+    to.dedup();
+    assert_eq!(
+        (received.len(), to.len()),
+        (20, 20),
+        "each email exactly once"
+    );
+}
+
+#[tokio::test]
+async fn shutdown_ends_within_its_grace_period_even_with_a_stalled_smtp_server() {
+    let mut app = spawn_with(Options {
+        smtp: true,
+        smtp_delay: Some(Duration::from_secs(20)),
+        extra: vec![
+            ("OUTBOX_POLL_MILLIS", "50".into()),
+            ("SHUTDOWN_GRACE_SECONDS", "1".into()),
+        ],
+        ..Default::default()
+    })
+    .await;
+    outbox::queue(&app.state.db, &emails(3)).await.unwrap();
+    // Let the worker start handing the first message to the stalled server.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let took = app.shut_down().await;
+    assert!(took < Duration::from_secs(3), "shutdown took {took:?}");
 }

@@ -1,8 +1,11 @@
 """A real SMTP server for the tests: accepts every message on 127.0.0.1:PORT and writes the
 bytes it received, unchanged, as one .eml file per message into DIR.
 
-usage: python3 smtp_sink.py PORT DIR
+usage: python3 smtp_sink.py PORT DIR [DATA_DELAY_MS]
+
+With DATA_DELAY_MS, each message is acknowledged only after that long (a slow server).
 """
+import asyncio
 import os
 import sys
 import time
@@ -12,10 +15,13 @@ from aiosmtpd.controller import Controller
 
 
 class Sink:
-    def __init__(self, directory):
+    def __init__(self, directory, delay):
         self.directory = directory
+        self.delay = delay
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         name = f"{time.time_ns()}-{uuid.uuid4().hex}"
         tmp = os.path.join(self.directory, name + ".tmp")
         with open(tmp, "wb") as f:
@@ -27,8 +33,9 @@ class Sink:
 
 def main():
     port, directory = int(sys.argv[1]), sys.argv[2]
+    delay = int(sys.argv[3]) / 1000 if len(sys.argv) > 3 else 0
     os.makedirs(directory, exist_ok=True)
-    controller = Controller(Sink(directory), hostname="127.0.0.1", port=port)
+    controller = Controller(Sink(directory, delay), hostname="127.0.0.1", port=port)
     controller.start()
     print("ready", flush=True)
     try:

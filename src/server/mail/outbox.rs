@@ -91,24 +91,26 @@ pub struct OutboxRow {
     pub sent_at: Option<DateTime<Utc>>,
 }
 
-/// How long a claim lasts. Longer than any SMTP exchange (the transport times out after
-/// 30 s), so a row is only re-sent when its worker really died.
-pub const LEASE_SECONDS: i64 = 120;
-
-/// Claims up to `limit` due rows (pending and due, or whose lease ran out) for `owner` in one
-/// conditional write per row; rows another worker claimed first are simply not returned.
-pub async fn claim_due(db: &Db, owner: &str, limit: usize) -> Result<Vec<ClaimedEmail>, DbError> {
+/// Claims the next due row (pending and due, or whose lease ran out) for `owner` with one
+/// conditional write, for `lease_seconds`. Rows another worker claims first are skipped; `None`
+/// when nothing is due. One row at a time, so a claim never waits behind other sends and no
+/// row is sent after its lease expired (the transport gives up well within the lease).
+pub async fn claim_next(
+    db: &Db,
+    owner: &str,
+    lease_seconds: u64,
+) -> Result<Option<ClaimedEmail>, DbError> {
+    // A few candidates, so a worker that loses one race goes on with the next.
     let mut rows = run(
         db,
         "SELECT VALUE record::id(id) FROM email_outbox
             WHERE (status = 'pending' AND next_attempt_at <= time::now())
                OR (status = 'sending' AND lease_until < time::now())
-            ORDER BY next_attempt_at LIMIT $limit",
-        json!({ "limit": limit }),
+            ORDER BY next_attempt_at LIMIT 5",
+        json!({}),
     )
     .await?;
     let due: Vec<String> = rows.all(0)?;
-    let mut claimed = Vec::new();
     for id in due {
         let result = run(
             db,
@@ -118,17 +120,21 @@ pub async fn claim_due(db: &Db, owner: &str, limit: usize) -> Result<Vec<Claimed
                 WHERE (status = 'pending' AND next_attempt_at <= time::now())
                    OR (status = 'sending' AND lease_until < time::now())
                 RETURN record::id(id) AS id, idempotency_key, recipient, subject, text, html, attachments, attempts;",
-            json!({ "id": id, "owner": owner, "lease": format!("{LEASE_SECONDS}s") }),
+            json!({ "id": id, "owner": owner, "lease": format!("{lease_seconds}s") }),
         )
         .await;
         match result {
-            Ok(mut rows) => claimed.extend(rows.first::<ClaimedEmail>(0)?),
+            Ok(mut rows) => {
+                if let Some(claimed) = rows.first::<ClaimedEmail>(0)? {
+                    return Ok(Some(claimed));
+                }
+            }
             // Another worker wrote the row at the same moment: it is theirs.
             Err(DbError::Conflict) => {}
             Err(e) => return Err(e),
         }
     }
-    Ok(claimed)
+    Ok(None)
 }
 
 pub async fn mark_sent(db: &Db, id: &str, owner: &str) -> Result<(), DbError> {

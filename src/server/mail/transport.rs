@@ -24,7 +24,10 @@ impl MailTransport {
             Some(url) => {
                 let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
                     .context("SMTP_URL is not a valid lettre SMTP URL")?
-                    .timeout(Some(Duration::from_secs(30)))
+                    // A send ends well within its row's lease, so it is never sent twice.
+                    .timeout(Some(Duration::from_secs(
+                        (config.lease_seconds / 2).clamp(1, 30),
+                    )))
                     .build();
                 Ok(Self::Smtp(transport))
             }

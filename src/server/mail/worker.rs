@@ -1,8 +1,9 @@
 //! The delivery worker: claims due outbox rows, sends them, records the outcome.
 //!
-//! Delivery is at least once. The window for a duplicate is a worker that sent a message and
-//! died (or lost the database) before marking it sent: after the lease expires (120 s)
-//! another worker sends it again. Everything else is exactly once.
+//! Rows are claimed one at a time, each under a lease longer than the transport may take to
+//! send it, so no row is sent after its lease expired. Delivery is still at least once: a
+//! worker that handed a message to the server and died (or lost the database) before marking
+//! it sent leaves a lease that expires, and another worker sends the message again.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +16,7 @@ use super::transport::{build_message, MailTransport};
 use crate::server::db::{Db, DbError};
 
 pub const MAX_ATTEMPTS: u32 = 8;
+/// Rows one pass sends at most, so a pass ends even while new mail keeps arriving.
 const BATCH: usize = 20;
 
 #[derive(Clone)]
@@ -25,10 +27,11 @@ pub struct MailWorker {
     /// Identifies this worker's leases.
     owner: Arc<str>,
     max_attempts: u32,
+    lease_seconds: u64,
 }
 
 impl MailWorker {
-    pub fn new(db: Db, transport: MailTransport, from: Mailbox) -> Self {
+    pub fn new(db: Db, transport: MailTransport, from: Mailbox, lease_seconds: u64) -> Self {
         let owner: Arc<str> = format!("worker-{}", uuid::Uuid::new_v4()).into();
         Self {
             db,
@@ -36,15 +39,27 @@ impl MailWorker {
             from,
             owner,
             max_attempts: MAX_ATTEMPTS,
+            lease_seconds,
         }
     }
 
-    /// One pass: claims what is due and tries to send each. Returns how many were sent.
-    /// Public so tests can drain the outbox deterministically.
+    /// One pass: claims due rows one at a time and tries to send each. Returns how many were
+    /// sent. Public so tests can drain the outbox deterministically.
     pub async fn run_once(&self) -> Result<usize, DbError> {
-        let claimed = outbox::claim_due(&self.db, &self.owner, BATCH).await?;
+        self.pass(None).await
+    }
+
+    /// Like `run_once`, but stops claiming once `stop` is cancelled.
+    async fn pass(&self, stop: Option<&CancellationToken>) -> Result<usize, DbError> {
         let mut sent = 0;
-        for email in claimed {
+        for _ in 0..BATCH {
+            if stop.is_some_and(CancellationToken::is_cancelled) {
+                break;
+            }
+            let Some(email) = outbox::claim_next(&self.db, &self.owner, self.lease_seconds).await?
+            else {
+                break;
+            };
             if self.deliver(&email).await? {
                 sent += 1;
             }
@@ -84,11 +99,11 @@ impl MailWorker {
         }
     }
 
-    /// Runs until `stop` is cancelled. A pass in progress finishes first, so an email being
-    /// handed to the server is not cut off half-way.
+    /// Runs until `stop` is cancelled. The email being handed to the server then is finished
+    /// first; no new one is claimed.
     pub async fn run(self, poll: Duration, stop: CancellationToken) {
         loop {
-            if let Err(e) = self.run_once().await {
+            if let Err(e) = self.pass(Some(&stop)).await {
                 tracing::warn!(error = %e, "outbox pass failed");
             }
             tokio::select! {
