@@ -4,9 +4,10 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 use reqwest::StatusCode;
+use serde_json::json;
 use specialistly::model::Role;
 
-use crate::helpers::{form_body, non_loopback_address, spawn_app, spawn_with, Options};
+use crate::helpers::{form_body, json_body, non_loopback_address, spawn_app, spawn_with, Options};
 
 /// A `Location` a browser would follow to this site only.
 fn is_local(location: &str) -> bool {
@@ -110,4 +111,69 @@ async fn dev_pages_answer_loopback_clients_only() {
         .await
         .unwrap();
     assert_eq!(zoom_page.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn slot_dates_more_than_two_years_ahead_are_refused() {
+    let app = spawn_app().await;
+    let spec = app.user(Role::Specialist, "Ida").await;
+    let too_far = chrono::Utc::now() + chrono::Duration::days(800);
+    for date in [
+        too_far.format("%Y-%m-%d").to_string(),
+        "+99999-01-01".to_string(),
+    ] {
+        let body = json!({ "date": date, "startTime": "10:00", "duration": 30, "capacity": 1, "title": "Far", "timezone": "UTC" });
+        let (status, body) = json_body(
+            app.post_json("/api/consulting-slots", Some(&spec.token), &body)
+                .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{date}: {body}");
+        assert!(
+            body["message"].as_str().unwrap().starts_with("date"),
+            "{body}"
+        );
+    }
+    assert_eq!(app.count("slot").await, 0);
+    // Moving an existing slot that far is refused too.
+    let slot = app.slot(&spec, 24, 1).await;
+    let (status, _) = json_body(
+        app.patch_json(
+            &format!("/api/consulting-slots/{slot}"),
+            &spec.token,
+            &json!({ "date": too_far.format("%Y-%m-%d").to_string() }),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn creating_a_meeting_after_the_appointment_ended_is_refused() {
+    let app = spawn_with(Options {
+        zoom: true,
+        ..Default::default()
+    })
+    .await;
+    let spec = app.user(Role::Specialist, "Eli").await;
+    let cust = app.user(Role::Customer, "Fay").await;
+    let slot = app.slot(&spec, 24, 1).await;
+    assert_eq!(app.book(&slot, &cust).await.status(), 201);
+    // The session took place yesterday.
+    app.query(
+        "UPDATE type::record('slot', $s) SET starts_at = time::now() - 1d",
+        json!({ "s": slot }),
+    )
+    .await;
+    let (status, body) = json_body(app.create_zoom(&slot, "0", Some(&spec.token)).await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["message"], "This appointment has already ended");
+    assert!(app
+        .zoom
+        .as_ref()
+        .unwrap()
+        .create_requests()
+        .await
+        .is_empty());
 }

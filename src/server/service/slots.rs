@@ -50,11 +50,18 @@ fn required<T: Clone>(value: &Option<T>, field: &str) -> AppResult<T> {
         .ok_or_else(|| AppError::bad_request(format!("{field} is required")))
 }
 
+/// How far ahead a slot may be published.
+pub const MAX_DAYS_AHEAD: i64 = 731;
+
 fn future_start(start: &LocalStart) -> AppResult<()> {
-    if start.instant <= Utc::now() {
+    let now = Utc::now();
+    if start.instant <= now {
         return Err(AppError::bad_request(
             "date and startTime must be in the future",
         ));
+    }
+    if start.instant > now + chrono::Duration::days(MAX_DAYS_AHEAD) {
+        return Err(AppError::bad_request("date must be at most 2 years ahead"));
     }
     Ok(())
 }

@@ -92,6 +92,11 @@ pub async fn create_zoom_meeting_for_booking(
     if let Some(meeting) = &booking.zoom_meeting {
         return Err(already_created(meeting));
     }
+    let ends_at =
+        slot.fields.starts_at + chrono::Duration::minutes(i64::from(slot.fields.duration));
+    if ends_at <= Utc::now() {
+        return Err(AppError::bad_request("This appointment has already ended"));
+    }
 
     // Claim the booking before talking to Zoom: of any number of concurrent requests, one
     // gets the claim and the rest are told the meeting exists or is being made.
