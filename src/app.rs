@@ -12,6 +12,7 @@ use crate::pages;
 use crate::session::{use_session, Session};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    provide_script_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -26,6 +27,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// Gives the hydration scripts this response's nonce, the one its Content-Security-Policy
+/// allows (set by `server::security`).
+fn provide_script_nonce() {
+    #[cfg(feature = "ssr")]
+    if let Some(nonce) = use_context::<axum::http::request::Parts>().and_then(|parts| {
+        parts
+            .extensions
+            .get::<crate::server::security::CspNonce>()
+            .cloned()
+    }) {
+        provide_context(leptos::nonce::Nonce::from_value(nonce.0));
     }
 }
 

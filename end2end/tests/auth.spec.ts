@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { PASSWORD, open, screenshot } from './helpers';
 
 test('a customer registers, sees their name, logs out and logs back in', async ({ page }) => {

@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { createSlot, open, register, screenshot, signIn, waitForMail } from './helpers';
 
 const SUCCESS =

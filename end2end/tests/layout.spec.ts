@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { book, createSlot, open, register, screenshot, signIn } from './helpers';
 
 test('every page fits a 360 px wide screen', async ({ browser, request }) => {

@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { book, createSlot, open, register, screenshot, signIn, waitForMail } from './helpers';
 
 test('a running creation disables only its own button, with a spinner', async ({ page, context, request }) => {

@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { book, countMails, createSlot, open, register, screenshot, signIn, waitForMail } from './helpers';
 
 test('scenario 1: the specialist creates the meeting and the customer page turns ready by itself', async ({ browser, request }) => {

@@ -9,6 +9,7 @@ pub mod http_error;
 pub mod mail;
 pub mod repo;
 pub mod rest;
+pub mod security;
 pub mod seed;
 pub mod service;
 pub mod startup;

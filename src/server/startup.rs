@@ -9,6 +9,7 @@ use anyhow::Context;
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Request;
+use axum::middleware;
 use axum::routing::get;
 use axum::Router;
 use leptos::config::LeptosOptions;
@@ -27,7 +28,7 @@ use super::config::Config;
 use super::mail::transport::MailTransport;
 use super::mail::worker::MailWorker;
 use super::zoom::Zoom;
-use super::{db, rest, seed};
+use super::{db, rest, security, seed};
 use crate::app::{shell, App};
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -147,6 +148,11 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(security::refuse_cross_site))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::security_headers,
+        ))
         .with_state(state)
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {

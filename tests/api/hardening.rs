@@ -177,3 +177,158 @@ async fn creating_a_meeting_after_the_appointment_ended_is_refused() {
         .await
         .is_empty());
 }
+
+#[tokio::test]
+async fn cross_site_requests_without_a_bearer_token_are_refused_and_change_nothing() {
+    let app = spawn_app().await;
+    let user = app.user(Role::Customer, "Pia").await;
+    let spec = app.user(Role::Specialist, "Quin").await;
+    let slot = app.slot(&spec, 24, 5).await;
+    let host = app.base.trim_start_matches("http://").to_string();
+    let login = form_body(&[
+        ("email", &user.email),
+        ("password", crate::helpers::PASSWORD),
+    ]);
+    let refused = json!({ "success": false, "message": "Cross-site request refused" });
+
+    // Login CSRF: another site logging the victim in (server function and REST).
+    let sessions_before = app.count("session").await;
+    for (name, value) in [
+        ("sec-fetch-site", "cross-site".to_string()),
+        ("sec-fetch-site", "same-site".to_string()),
+        ("origin", "https://evil.example".to_string()),
+        ("referer", "https://evil.example/page".to_string()),
+        ("origin", "null".to_string()),
+    ] {
+        let res = app
+            .client
+            .post(app.url("/api/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header(name, &value)
+            .body(login.clone())
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = json_body(res).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{name}: {value}");
+        assert_eq!(body, refused);
+        let res = app
+            .client
+            .post(app.url("/api/auth/login"))
+            .header(name, &value)
+            .json(&json!({ "email": user.email, "password": crate::helpers::PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "REST {name}: {value}");
+    }
+    assert_eq!(app.count("session").await, sessions_before);
+
+    // A forged booking with the victim's cookie.
+    let res = app
+        .client
+        .post(app.url("/api/book_slot"))
+        .header("cookie", format!("specialistly_token={}", user.token))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", "http://evil.example")
+        .body(form_body(&[("slot_id", &slot)]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.count("booking").await, 0);
+
+    // The same page opened as another name of this host is same-origin: allowed.
+    let res = app
+        .client
+        .post(app.url("/api/book_slot"))
+        .header("cookie", format!("specialistly_token={}", user.token))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json")
+        .header("origin", format!("http://{host}"))
+        .header("sec-fetch-site", "same-origin")
+        .body(form_body(&[("slot_id", &slot)]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    assert_eq!(app.count("booking").await, 1);
+
+    // Bearer-token clients are not affected.
+    let other = app.user(Role::Customer, "Rae").await;
+    let res = app
+        .client
+        .post(app.url(&format!("/api/consulting-slots/{slot}/book")))
+        .bearer_auth(&other.token)
+        .header("sec-fetch-site", "cross-site")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers_and_pages_a_fresh_script_nonce() {
+    let app = spawn_app().await;
+    let mut nonces = Vec::new();
+    for _ in 0..2 {
+        let res = app.get("/login", None).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let csp = res.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(
+            !csp.contains("'unsafe-inline' 'wasm")
+                && !csp.contains("script-src 'self' 'unsafe-inline'")
+        );
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|r| r.split('\'').next())
+            .expect("a script nonce")
+            .to_string();
+        let html = res.text().await.unwrap();
+        let scripts = html.matches("<script").count();
+        assert!(scripts > 0, "the page hydrates");
+        assert_eq!(
+            html.matches(&format!("nonce=\"{nonce}\"")).count(),
+            scripts,
+            "every script carries this response's nonce"
+        );
+        nonces.push(nonce);
+    }
+    assert_ne!(nonces[0], nonces[1]);
+    for path in ["/api/consulting-slots", "/api/nothing-here", "/healthz"] {
+        let res = app.get(path, None).await;
+        let h = res.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "strict-origin-when-cross-origin");
+        assert!(h.contains_key("content-security-policy"));
+        assert!(
+            !h.contains_key("strict-transport-security"),
+            "no HSTS over http"
+        );
+    }
+}
+
+#[tokio::test]
+async fn https_deployments_get_hsts() {
+    let app = spawn_with(Options {
+        extra: vec![("APP_BASE_URL", "https://book.example.com".into())],
+        ..Default::default()
+    })
+    .await;
+    let res = app.get("/healthz", None).await;
+    assert!(res.headers()["strict-transport-security"]
+        .to_str()
+        .unwrap()
+        .starts_with("max-age="));
+}

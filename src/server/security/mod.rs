@@ -1,0 +1,8 @@
+//! Defences every response gets, whatever route answers: cross-site request refusal and the
+//! security headers (with the per-response script nonce).
+
+mod cross_site;
+mod headers;
+
+pub use cross_site::refuse_cross_site;
+pub use headers::{security_headers, CspNonce};
