@@ -14,6 +14,9 @@ pub struct AppError {
     /// Extra payload some errors carry (the existing meeting of a 409).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<serde_json::Value>,
+    /// For a 429 or 503: when trying again may succeed (the `Retry-After` header).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<u64>,
 }
 
 impl AppError {
@@ -22,6 +25,7 @@ impl AppError {
             status,
             message: message.into(),
             data: None,
+            retry_after_seconds: None,
         }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -46,6 +50,20 @@ impl AppError {
     pub fn with_data(mut self, data: serde_json::Value) -> Self {
         self.data = Some(data);
         self
+    }
+    /// 429: too many attempts; try again after `seconds`.
+    pub fn too_many(message: impl Into<String>, seconds: u64) -> Self {
+        Self {
+            retry_after_seconds: Some(seconds.max(1)),
+            ..Self::new(429, message)
+        }
+    }
+    /// 503: the server is saturated; try again shortly.
+    pub fn busy() -> Self {
+        Self {
+            retry_after_seconds: Some(1),
+            ..Self::new(503, "The server is busy. Please try again.")
+        }
     }
     /// The default message for a missing or invalid login.
     pub fn login_required() -> Self {

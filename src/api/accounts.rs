@@ -62,7 +62,8 @@ pub async fn login(
 ) -> Result<UserView, AppError> {
     use crate::server::{auth::login_cookie, service::accounts};
     crate::api::serve::serve(|state, _| async move {
-        let payload = accounts::login(&state, &email, password).await?;
+        let payload =
+            accounts::login(&state, crate::api::serve::client_ip(), &email, password).await?;
         set_cookie(login_cookie(&payload.token, state.config.secure_cookies()));
         let target = next
             .as_deref()
@@ -86,6 +87,7 @@ pub async fn register(
     crate::api::serve::serve(|state, _| async move {
         let payload = accounts::register(
             &state,
+            crate::api::serve::client_ip(),
             accounts::Registration {
                 name,
                 email,

@@ -33,6 +33,12 @@ pub fn is_plain_form_post() -> bool {
     })
 }
 
+/// The client's address of the current server function call.
+pub fn client_ip() -> Option<std::net::IpAddr> {
+    leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| crate::server::rest::caller::client_ip(&parts))
+}
+
 /// Inside a server function: the state and the caller of the current request.
 async fn context() -> Result<(AppState, Option<Caller>), AppError> {
     let state = leptos::prelude::use_context::<AppState>().ok_or_else(AppError::internal)?;
@@ -54,6 +60,12 @@ fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
             axum::http::StatusCode::from_u16(e.status),
         ) {
             options.set_status(status);
+            if let Some(seconds) = e.retry_after_seconds {
+                options.insert_header(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from(seconds),
+                );
+            }
         }
     }
     result

@@ -10,6 +10,7 @@ use leptos::config::LeptosOptions;
 use super::auth::{token_from_headers, Caller, JwtKeys};
 use super::config::Config;
 use super::db::Db;
+use super::password::HashPool;
 use super::repo::sessions;
 use super::zoom::Zoom;
 use crate::error::AppError;
@@ -21,6 +22,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub jwt: Arc<JwtKeys>,
     pub zoom: Arc<Zoom>,
+    pub passwords: HashPool,
 }
 
 impl AppState {

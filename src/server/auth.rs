@@ -1,12 +1,8 @@
-//! Login tokens (HS256 JWT in a cookie or a Bearer header) and password hashing.
+//! Login tokens: an HS256 JWT, in a cookie or a Bearer header, naming a session.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use anyhow::Context;
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
-use argon2::Argon2;
 use axum::http::{header, HeaderMap};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -142,49 +138,6 @@ pub fn logout_cookie(secure: bool) -> String {
         "{AUTH_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
         if secure { "; Secure" } else { "" }
     )
-}
-
-/// Hashes with argon2id off the async executor: it takes tens of milliseconds on purpose.
-pub async fn hash_password(password: String) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
-    })
-    .await
-    .context("password hashing task")?
-}
-
-/// Verifies `password` against `stored`; with no stored hash (unknown email) it verifies
-/// against a dummy hash anyway, so both failures take the same time.
-pub async fn verify_password(password: String, stored: Option<String>) -> bool {
-    let known = stored.is_some();
-    let hash = stored.unwrap_or_else(|| dummy_hash().to_string());
-    let ok = tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .unwrap_or(false);
-    known && ok
-}
-
-fn dummy_hash() -> &'static str {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(b"not a real password", &salt)
-            .expect("hashing")
-            .to_string()
-    })
 }
 
 #[cfg(test)]

@@ -66,6 +66,12 @@ pub struct AuthConfig {
     /// `None` in development: a secret is generated once and kept under `data_dir`.
     pub jwt_secret: Option<Secret>,
     pub data_dir: PathBuf,
+    /// Failed logins for one email within 15 minutes before logins for it are refused.
+    pub login_max_failures: u32,
+    /// Login and registration requests per client address per minute.
+    pub rate_per_ip_per_minute: u32,
+    /// Password hashes waiting for a hashing thread before new ones are refused (503).
+    pub hash_queue: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -266,7 +272,22 @@ fn auth(
     Ok(AuthConfig {
         jwt_secret: jwt_secret.map(Secret::new),
         data_dir: data_dir.to_path_buf(),
+        login_max_failures: positive(get, "LOGIN_MAX_FAILURES", 10)?,
+        rate_per_ip_per_minute: positive(get, "AUTH_RATE_PER_IP_PER_MINUTE", 60)?,
+        hash_queue: positive(get, "PASSWORD_HASH_QUEUE", 32)? as usize,
     })
+}
+
+/// A whole number of at least 1 that fits a `u32`.
+fn positive(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: u64,
+) -> Result<u32, ConfigError> {
+    match number_var(get, var, default)? {
+        n @ 1..=0xFFFF_FFFF => Ok(n as u32),
+        _ => Err(invalid(var, "must be a whole number of at least 1")),
+    }
 }
 
 fn zoom(get: &impl Fn(&str) -> Option<String>, env: AppEnv) -> Result<ZoomConfig, ConfigError> {

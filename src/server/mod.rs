@@ -7,6 +7,7 @@ pub mod db;
 pub mod domain;
 pub mod http_error;
 pub mod mail;
+pub mod password;
 pub mod repo;
 pub mod rest;
 pub mod security;

@@ -84,6 +84,7 @@ pub async fn seed_demo_data(state: &AppState) -> anyhow::Result<()> {
 async fn register(state: &AppState, name: &str, email: &str, role: &str) -> anyhow::Result<String> {
     let payload = accounts::register(
         state,
+        None,
         Registration {
             name: name.into(),
             email: email.into(),

@@ -27,6 +27,7 @@ use super::auth::JwtKeys;
 use super::config::Config;
 use super::mail::transport::MailTransport;
 use super::mail::worker::MailWorker;
+use super::password::HashPool;
 use super::zoom::Zoom;
 use super::{db, rest, security, seed};
 use crate::app::{shell, App};
@@ -64,6 +65,7 @@ impl Application {
             config: config.clone(),
             jwt,
             zoom: Arc::new(zoom),
+            passwords: HashPool::for_this_machine(config.auth.hash_queue),
         };
         if config.seed_demo_data {
             seed::seed_demo_data(&state)

@@ -332,3 +332,145 @@ async fn https_deployments_get_hsts() {
         .unwrap()
         .starts_with("max-age="));
 }
+
+async fn login(app: &crate::helpers::TestApp, email: &str, password: &str) -> reqwest::Response {
+    app.post_json(
+        "/api/auth/login",
+        None,
+        &json!({ "email": email, "password": password }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn repeated_failed_logins_lock_the_email_out_until_the_window_passes() {
+    let app = spawn_with(Options {
+        extra: vec![("LOGIN_MAX_FAILURES", "3".into())],
+        ..Default::default()
+    })
+    .await;
+    let user = app.user(Role::Customer, "Sol").await;
+    for _ in 0..3 {
+        assert_eq!(
+            login(&app, &user.email, "wrong-password").await.status(),
+            401
+        );
+    }
+    // Even the right password is refused now, with the time to wait.
+    let res = login(&app, &user.email, crate::helpers::PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((840..=900).contains(&retry), "{retry}");
+    let (_, body) = json_body(res).await;
+    assert_eq!(
+        body["message"],
+        "Too many login attempts. Try again in 15 minutes."
+    );
+    // Another email is not affected, and the lockout is per email, whatever its case.
+    let other = app.user(Role::Customer, "Tim").await;
+    assert_eq!(
+        login(&app, &other.email, crate::helpers::PASSWORD)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        login(&app, &user.email.to_uppercase(), crate::helpers::PASSWORD)
+            .await
+            .status(),
+        429
+    );
+    // The window passes: logins work again.
+    app.query(
+        "UPDATE rate_counter SET window_end = time::now() - 1s",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        login(&app, &user.email, crate::helpers::PASSWORD)
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn sign_in_requests_per_client_address_are_capped() {
+    let app = spawn_with(Options {
+        extra: vec![("AUTH_RATE_PER_IP_PER_MINUTE", "5".into())],
+        ..Default::default()
+    })
+    .await;
+    let user = app.user(Role::Customer, "Uma").await;
+    for i in 0..5 {
+        let res = if i % 2 == 0 {
+            login(&app, &user.email, crate::helpers::PASSWORD).await
+        } else {
+            app.post_json(
+                "/api/auth/register",
+                None,
+                &json!({ "name": "V", "email": format!("v{i}@example.com"), "password": "12345678", "role": "customer" }),
+            )
+            .await
+        };
+        assert!(res.status().is_success(), "request {i}: {}", res.status());
+    }
+    let users = app.count("user").await;
+    let res = app
+        .post_json(
+            "/api/auth/register",
+            None,
+            &json!({ "name": "W", "email": "w@example.com", "password": "12345678", "role": "customer" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+    assert_eq!(app.count("user").await, users, "nothing registered");
+    assert_eq!(
+        login(&app, &user.email, crate::helpers::PASSWORD)
+            .await
+            .status(),
+        429
+    );
+}
+
+#[tokio::test]
+async fn a_login_flood_is_queued_or_told_the_server_is_busy_never_a_500() {
+    let app = spawn_with(Options {
+        extra: vec![
+            ("AUTH_RATE_PER_IP_PER_MINUTE", "100000".into()),
+            ("LOGIN_MAX_FAILURES", "100000".into()),
+            ("PASSWORD_HASH_QUEUE", "2".into()),
+        ],
+        ..Default::default()
+    })
+    .await;
+    let user = app.user(Role::Customer, "Xia").await;
+    let attempts = (0..400).map(|i| {
+        let password = if i % 2 == 0 {
+            crate::helpers::PASSWORD
+        } else {
+            "wrong-password"
+        };
+        login(&app, &user.email, password)
+    });
+    let responses = futures::future::join_all(attempts).await;
+    let mut busy = 0;
+    for res in responses {
+        match res.status().as_u16() {
+            200 | 401 => {}
+            503 => {
+                assert_eq!(res.headers()["retry-after"], "1");
+                let (_, body) = json_body(res).await;
+                assert_eq!(body["message"], "The server is busy. Please try again.");
+                busy += 1;
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert!(busy > 0, "a bounded queue turns some of 400 logins away");
+}

@@ -74,7 +74,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     let data_dir = tempfile::tempdir().unwrap();
     let mail_dir = tempfile::tempdir().unwrap();
     let smtp = if options.smtp {
-        Some(SmtpSink::start_slow(free_port(), options.smtp_delay.unwrap_or_default()).await)
+        Some(SmtpSink::start(free_port(), options.smtp_delay.unwrap_or_default()).await)
     } else {
         None
     };
@@ -360,13 +360,8 @@ pub struct SmtpSink {
 }
 
 impl SmtpSink {
-    pub async fn start(port: u16) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        Self::start_slow(port, Duration::ZERO).await
-    }
-
-    /// A server that acknowledges each message only after `data_delay`.
-    pub async fn start_slow(port: u16, data_delay: Duration) -> Self {
+    /// A server that acknowledges each message only after `data_delay` (zero: at once).
+    pub async fn start(port: u16, data_delay: Duration) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut sink = Self {
             port,

@@ -128,10 +128,21 @@ DEFINE FIELD IF NOT EXISTS expires_at ON session TYPE datetime;
 DEFINE INDEX IF NOT EXISTS session_user ON session FIELDS user;
 "#,
     },
+    Migration {
+        version: 5,
+        name: "rate counters",
+        sql: r#"
+-- Fixed-window counters (failed logins per email, sign-ins per client address), shared by
+-- every instance. The key is the record id.
+DEFINE TABLE IF NOT EXISTS rate_counter SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS hits ON rate_counter TYPE int;
+DEFINE FIELD IF NOT EXISTS window_end ON rate_counter TYPE datetime;
+"#,
+    },
 ];
 
 /// The version a fully migrated database is at.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 #[derive(Deserialize)]
 struct Applied {

@@ -1,6 +1,7 @@
 //! Rows as stored in SurrealDB and the queries that read and write them.
 
 pub mod bookings;
+pub mod counters;
 pub mod sessions;
 pub mod slots;
 pub mod users;

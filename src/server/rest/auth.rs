@@ -7,7 +7,7 @@ use crate::model::ZoomSettings;
 use axum::Router;
 use serde::Deserialize;
 
-use super::caller::MaybeCaller;
+use super::caller::{ClientIp, MaybeCaller};
 use super::ok;
 use crate::error::AppError;
 use crate::model::AuthPayload;
@@ -39,9 +39,10 @@ fn with_cookie(state: &AppState, status: StatusCode, payload: AuthPayload) -> Re
 
 async fn register(
     State(state): State<AppState>,
+    ClientIp(client): ClientIp,
     ApiJson(input): ApiJson<Registration>,
 ) -> Result<Response, AppError> {
-    let payload = accounts::register(&state, input).await?;
+    let payload = accounts::register(&state, client, input).await?;
     Ok(with_cookie(&state, StatusCode::CREATED, payload))
 }
 
@@ -53,9 +54,10 @@ struct Login {
 
 async fn login(
     State(state): State<AppState>,
+    ClientIp(client): ClientIp,
     ApiJson(input): ApiJson<Login>,
 ) -> Result<Response, AppError> {
-    let payload = accounts::login(&state, &input.email, input.password).await?;
+    let payload = accounts::login(&state, client, &input.email, input.password).await?;
     Ok(with_cookie(&state, StatusCode::OK, payload))
 }
 

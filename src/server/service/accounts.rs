@@ -5,10 +5,14 @@ use serde::Deserialize;
 use crate::error::{AppError, AppResult};
 use crate::model::{AuthPayload, Role, UserView, ZoomSettings};
 use crate::server::app_state::AppState;
-use crate::server::auth::{hash_password, verify_password, Caller, TOKEN_LIFETIME_SECONDS};
+use std::net::IpAddr;
+
+use crate::server::auth::{Caller, TOKEN_LIFETIME_SECONDS};
 use crate::server::db::{new_key, DbError};
 use crate::server::domain::{Email, PersonName, TimeZone};
 use crate::server::repo::sessions;
+
+use super::throttle;
 use crate::server::repo::users::{self, NewUser};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -24,7 +28,12 @@ pub struct Registration {
 
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
-pub async fn register(state: &AppState, input: Registration) -> AppResult<AuthPayload> {
+pub async fn register(
+    state: &AppState,
+    client: Option<IpAddr>,
+    input: Registration,
+) -> AppResult<AuthPayload> {
+    throttle::sign_in_request(state, client).await?;
     let name = PersonName::parse(&input.name, "name")?;
     let email = Email::parse(&input.email, "email")?;
     if input.password.chars().count() < MIN_PASSWORD_CHARS {
@@ -42,10 +51,7 @@ pub async fn register(state: &AppState, input: Registration) -> AppResult<AuthPa
     let timezone = TimeZone::parse_optional(input.timezone.as_deref(), "timezone")?
         .map_or("UTC", TimeZone::name);
 
-    let hash = hash_password(input.password).await.map_err(|e| {
-        tracing::error!(error = %e, "hashing failed");
-        AppError::internal()
-    })?;
+    let hash = state.passwords.hash(input.password).await?;
     let id = new_key();
     let created = users::create(
         &state.db,
@@ -95,23 +101,40 @@ pub async fn logout(state: &AppState, caller: Option<&Caller>) -> AppResult<()> 
     Ok(())
 }
 
-pub async fn login(state: &AppState, email: &str, password: String) -> AppResult<AuthPayload> {
+pub async fn login(
+    state: &AppState,
+    client: Option<IpAddr>,
+    email: &str,
+    password: String,
+) -> AppResult<AuthPayload> {
+    throttle::sign_in_request(state, client).await?;
     let invalid = || AppError::unauthorized("Invalid email or password");
-    let email = Email::parse(email, "email");
-    let user = match &email {
-        Ok(email) => users::by_email(&state.db, email.as_str())
-            .await
-            .map_err(super::unexpected("reading a user"))?,
-        Err(_) => None,
+    let Ok(email) = Email::parse(email, "email") else {
+        // Costs a verification like any other failure.
+        state.passwords.verify(password, None).await?;
+        return Err(invalid());
     };
+    throttle::check_login_allowed(state, &email).await?;
+    let user = users::by_email(&state.db, email.as_str())
+        .await
+        .map_err(super::unexpected("reading a user"))?;
     // Verify even without a user, so an unknown email costs the same time as a wrong password.
-    let ok = verify_password(password, user.as_ref().map(|u| u.password_hash.clone())).await;
+    let ok = state
+        .passwords
+        .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
+        .await?;
     match user {
-        Some(user) if ok => Ok(AuthPayload {
-            token: open_session(state, &user.id).await?,
-            user: user.view(),
-        }),
-        _ => Err(invalid()),
+        Some(user) if ok => {
+            throttle::record_login_success(state, &email).await?;
+            Ok(AuthPayload {
+                token: open_session(state, &user.id).await?,
+                user: user.view(),
+            })
+        }
+        _ => {
+            throttle::record_login_failure(state, &email).await?;
+            Err(invalid())
+        }
     }
 }
 

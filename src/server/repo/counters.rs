@@ -1,0 +1,80 @@
+//! Fixed-window counters kept in SurrealDB, so every app instance counts together: failed
+//! logins per email and sign-in requests per client address.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::server::db::{run, with_conflict_retry, Db, DbError};
+
+/// A counter as it stands.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub count: u32,
+    /// Seconds until the window ends (and the count starts over).
+    pub seconds_left: i64,
+}
+
+#[derive(Deserialize)]
+struct Row {
+    hits: u32,
+    window_end: DateTime<Utc>,
+}
+
+impl From<Row> for Window {
+    fn from(row: Row) -> Self {
+        Self {
+            count: row.hits,
+            seconds_left: (row.window_end - Utc::now()).num_seconds(),
+        }
+    }
+}
+
+/// Adds one to counter `key` and returns it. A window opens with the first hit and lasts
+/// `window_seconds`; a hit after it ends opens a new one. Concurrent hits on one key collide
+/// in the transaction and are retried, so none is lost.
+pub async fn hit(db: &Db, key: &str, window_seconds: u64) -> Result<Window, DbError> {
+    with_conflict_retry(|| async {
+        let mut rows = run(
+            db,
+            "BEGIN TRANSACTION;
+            LET $now = time::now();
+            LET $c = type::record('rate_counter', $key);
+            LET $open = $c.window_end != NONE AND $c.window_end > $now;
+            LET $hits = IF $open THEN $c.hits + 1 ELSE 1 END;
+            LET $end = IF $open THEN $c.window_end ELSE $now + type::duration($window) END;
+            UPSERT $c SET hits = $hits, window_end = $end;
+            COMMIT TRANSACTION;
+            SELECT hits, window_end FROM type::record('rate_counter', $key);",
+            json!({ "key": key, "window": format!("{window_seconds}s") }),
+        )
+        .await?;
+        let last = rows.count() - 1;
+        rows.first::<Row>(last)?
+            .map(Window::from)
+            .ok_or_else(|| DbError::Decode("counter missing after upsert".into()))
+    })
+    .await
+}
+
+/// The counter `key` while its window is open; `None` when there is none.
+pub async fn current(db: &Db, key: &str) -> Result<Option<Window>, DbError> {
+    let mut rows = run(
+        db,
+        "SELECT hits, window_end FROM type::record('rate_counter', $key)
+            WHERE window_end > time::now();",
+        json!({ "key": key }),
+    )
+    .await?;
+    Ok(rows.first::<Row>(0)?.map(Window::from))
+}
+
+pub async fn clear(db: &Db, key: &str) -> Result<(), DbError> {
+    run(
+        db,
+        "DELETE type::record('rate_counter', $key);",
+        json!({ "key": key }),
+    )
+    .await
+    .map(|_| ())
+}
