@@ -1,3 +1,4 @@
+use specialistly::server::admin;
 use specialistly::server::config::Config;
 use specialistly::server::startup::Application;
 use tokio_util::sync::CancellationToken;
@@ -18,6 +19,17 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("admin") {
+        match admin::run(&config, &args[1..]).await {
+            Ok(done) => println!("{done}"),
+            Err(e) => {
+                eprintln!("{e:#}");
+                std::process::exit(1);
+            }
+        }
+        return;
+    }
     let leptos_options = match leptos::config::get_configuration(Some("Leptos.toml")) {
         Ok(conf) => conf.leptos_options,
         Err(e) => {

@@ -144,6 +144,24 @@ pub async fn demo_accounts() -> Result<Vec<DemoAccount>, AppError> {
     .await
 }
 
+#[server(endpoint = "verify_email")]
+pub async fn verify_email(token: String) -> Result<(), AppError> {
+    use crate::server::service::accounts;
+    crate::api::serve::serve(
+        |state, _| async move { accounts::confirm_email(&state, &token).await },
+    )
+    .await
+}
+
+#[server(endpoint = "resend_verification")]
+pub async fn resend_verification() -> Result<(), AppError> {
+    use crate::server::service::accounts;
+    crate::api::serve::serve(|state, caller| async move {
+        accounts::resend_confirmation(&state, caller.as_ref()).await
+    })
+    .await
+}
+
 #[server(endpoint = "zoom_settings")]
 pub async fn zoom_settings() -> Result<crate::model::ZoomSettings, AppError> {
     use crate::server::service::accounts;

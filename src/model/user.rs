@@ -40,6 +40,8 @@ pub struct UserView {
     pub email: String,
     pub role: Role,
     pub timezone: String,
+    /// Whether the address was confirmed through the link emailed at sign-up.
+    pub email_verified: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::accounts::{demo_accounts, Login, Register};
+use crate::api::accounts::{demo_accounts, verify_email, Login, Register};
 use crate::model::Role;
 
 #[component]
@@ -101,4 +101,36 @@ pub fn browser_timezone() -> String {
         }
     }
     String::new()
+}
+
+/// Where the confirmation link from the sign-up email lands: it confirms on arrival, so it
+/// works without JavaScript too.
+#[component]
+pub fn VerifyEmailPage() -> impl IntoView {
+    let query = use_query_map();
+    let token = move || query.with(|q| q.get("token")).unwrap_or_default();
+    let result = Resource::new(token, verify_email);
+    view! {
+        <section class="card narrow">
+            <h1>"Confirm your email address"</h1>
+            <Transition fallback=|| view! { <p class="muted">"Confirming…"</p> }>
+                {move || Suspend::new(async move {
+                    match result.await {
+                        Ok(()) => view! {
+                            <p class="alert alert-success" role="status" data-testid="email-confirmed">
+                                "Thank you: your email address is confirmed."
+                            </p>
+                            <p><a class="btn" href="/">"Continue"</a></p>
+                        }
+                        .into_any(),
+                        Err(e) => view! {
+                            <p class="alert alert-error" role="alert">{e.message}</p>
+                            <p class="muted">"Logged in? The dashboard can send you a new link."</p>
+                        }
+                        .into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
 }

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use crate::api::accounts::{zoom_settings, SaveZoomSettings};
+use crate::api::accounts::{zoom_settings, ResendVerification, SaveZoomSettings};
 use crate::api::slots::{my_slots, CreateSlot, DeleteSlot};
 use crate::components::error_view::ErrorView;
 use crate::components::meeting_manager::MeetingManager;
@@ -14,8 +14,40 @@ pub fn DashboardPage() -> impl IntoView {
             <h1>"Dashboard"</h1>
             <a class="btn btn-secondary" href="/specialist/slots">"Manage my slots"</a>
         </div>
+        <ConfirmEmailNotice/>
         <MeetingManager/>
         <ZoomSettingsCard/>
+    }
+}
+
+/// Until the address is confirmed, live Zoom meetings cannot be created: say so, and offer a
+/// new link.
+#[component]
+fn ConfirmEmailNotice() -> impl IntoView {
+    let session = use_session();
+    let resend = ServerAction::<ResendVerification>::new();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let unconfirmed = session.user.await.is_some_and(|u| !u.email_verified);
+                unconfirmed.then(|| view! {
+                    <div class="alert alert-warn" role="status" data-testid="confirm-email">
+                        <p>
+                            "Please confirm your email address with the link we emailed you. "
+                            "Zoom meetings can be created once it is confirmed."
+                        </p>
+                        <ActionForm action=resend attr:class="inline-form">
+                            <button type="submit" class="btn btn-small" disabled=move || resend.pending().get()>"Send a new link"</button>
+                        </ActionForm>
+                        {move || match resend.value().get() {
+                            Some(Ok(())) => Some(view! { <p>"A new link is on its way."</p> }.into_any()),
+                            Some(Err(e)) => Some(view! { <p>{e.message}</p> }.into_any()),
+                            None => None,
+                        }}
+                    </div>
+                })
+            })}
+        </Transition>
     }
 }
 
@@ -42,9 +74,15 @@ fn ZoomSettingsCard() -> impl IntoView {
                                 <label class="check"><input type="checkbox" name=name checked=on/>" " {label}</label>
                             };
                             view! {
+                                <p data-testid="zoom-host">
+                                    "Meetings are hosted by "
+                                    {match s.zoom_user {
+                                        Some(u) => view! { "the Zoom user " <code>{u}</code> }.into_any(),
+                                        None => view! { "your account's email address" }.into_any(),
+                                    }}
+                                    ". Only an operator can assign another Zoom user."
+                                </p>
                                 <ActionForm action=save>
-                                    <label for="zoom_user">"Zoom user (email, user id or \"me\"; empty means your account email)"</label>
-                                    <input id="zoom_user" name="zoom_user" value=s.zoom_user.unwrap_or_default()/>
                                     <fieldset>
                                         <legend>"New meetings"</legend>
                                         {checkbox("waiting_room", "Waiting room", s.meeting.waiting_room)}

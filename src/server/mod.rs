@@ -1,5 +1,6 @@
 //! Everything that runs only on the server: configuration, storage, services, adapters.
 
+pub mod admin;
 pub mod app_state;
 pub mod auth;
 pub mod config;

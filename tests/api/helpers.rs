@@ -234,6 +234,21 @@ impl TestApp {
     }
 
     pub async fn user_in_zone(&self, role: Role, name: &str, timezone: &str) -> TestUser {
+        self.stored_user(role, name, timezone, true).await
+    }
+
+    /// A user who has not confirmed their email address yet.
+    pub async fn unverified_user(&self, role: Role, name: &str) -> TestUser {
+        self.stored_user(role, name, "Europe/Berlin", false).await
+    }
+
+    async fn stored_user(
+        &self,
+        role: Role,
+        name: &str,
+        timezone: &str,
+        email_verified: bool,
+    ) -> TestUser {
         let id = new_key();
         let email = format!(
             "{}-{}@example.com",
@@ -249,6 +264,7 @@ impl TestApp {
                 password_hash: password_hash(),
                 role,
                 timezone,
+                email_verified,
             },
         )
         .await

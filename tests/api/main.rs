@@ -7,5 +7,6 @@ mod hardening;
 mod helpers;
 mod mail;
 mod slots;
+mod verification;
 mod zoom;
 mod zoom_double;

@@ -467,6 +467,10 @@ async fn start_meeting_redirects_to_a_fresh_start_url_for_the_specialist_only() 
 async fn the_specialists_zoom_user_and_meeting_defaults_reach_zoom() {
     let app = zoom_app().await;
     let (spec, slot, customers) = booked_slot(&app, 1).await;
+    // Another host is the operator's to assign.
+    specialistly::server::admin::set_zoom_host(&app.state.db, &spec.email, "me")
+        .await
+        .unwrap();
     let settings = json!({
         "zoomUser": "me", "waitingRoom": false, "joinBeforeHost": true,
         "hostVideo": false, "participantVideo": true, "muteUponEntry": false

@@ -139,10 +139,26 @@ DEFINE FIELD IF NOT EXISTS hits ON rate_counter TYPE int;
 DEFINE FIELD IF NOT EXISTS window_end ON rate_counter TYPE datetime;
 "#,
     },
+    Migration {
+        version: 6,
+        name: "email verification",
+        sql: r#"
+-- Only a verified address may host Zoom meetings; accounts from before start unverified.
+DEFINE FIELD IF NOT EXISTS email_verified ON user TYPE bool DEFAULT false;
+UPDATE user SET email_verified = false WHERE email_verified = NONE;
+-- Single-use confirmation links. The id is a hash of the token: the token itself is only in
+-- the email.
+DEFINE TABLE IF NOT EXISTS email_verification SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS user ON email_verification TYPE record<user>;
+DEFINE FIELD IF NOT EXISTS expires_at ON email_verification TYPE datetime;
+DEFINE FIELD IF NOT EXISTS used_at ON email_verification TYPE option<datetime>;
+DEFINE INDEX IF NOT EXISTS email_verification_user ON email_verification FIELDS user;
+"#,
+    },
 ];
 
 /// The version a fully migrated database is at.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 #[derive(Deserialize)]
 struct Applied {

@@ -1,6 +1,11 @@
 //! Idempotency keys of the emails about a booking: queuing a key twice is a no-op, and the
 //! outbox can be asked whether the email with a key has left.
 
+/// One per confirmation link (a resend makes a new link and a new email).
+pub fn email_confirmation(link_id: &str) -> String {
+    format!("email-confirmation:{link_id}")
+}
+
 pub fn customer_confirmation(booking_id: &str) -> String {
     format!("booking:{booking_id}:customer-confirmation")
 }

@@ -5,6 +5,7 @@ pub mod counters;
 pub mod sessions;
 pub mod slots;
 pub mod users;
+pub mod verifications;
 
 use crate::server::db::DbError;
 

@@ -1,7 +1,8 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::model::{Role, UserView, ZoomSettings};
+use super::verifications::{self, NewConfirmation};
+use crate::model::{MeetingDefaults, Role, UserView, ZoomSettings};
 use crate::server::db::{run, Db, DbError};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -12,6 +13,7 @@ pub struct UserRow {
     pub password_hash: String,
     pub role: Role,
     pub timezone: String,
+    pub email_verified: bool,
     /// Read through the aliases in [`FIELDS`], which match its camelCase names.
     #[serde(flatten)]
     pub zoom: ZoomSettings,
@@ -25,11 +27,12 @@ impl UserRow {
             email: self.email.clone(),
             role: self.role,
             timezone: self.timezone.clone(),
+            email_verified: self.email_verified,
         }
     }
 }
 
-const FIELDS: &str = "record::id(id) AS id, name, email, password_hash, role, timezone,
+const FIELDS: &str = "record::id(id) AS id, name, email, password_hash, role, timezone, email_verified,
     zoom_user AS zoomUser, waiting_room AS waitingRoom, join_before_host AS joinBeforeHost,
     host_video AS hostVideo, participant_video AS participantVideo, mute_upon_entry AS muteUponEntry";
 
@@ -40,23 +43,65 @@ pub struct NewUser<'a> {
     pub password_hash: &'a str,
     pub role: Role,
     pub timezone: &'a str,
+    /// True only for accounts made by an operator or a test; sign-ups confirm by email.
+    pub email_verified: bool,
+}
+
+const CREATE_USER: &str = "CREATE type::record('user', $id) CONTENT {
+    name: $name, email: $email, password_hash: $hash, role: $role, timezone: $tz,
+    email_verified: $verified
+};";
+
+fn new_user_vars(u: &NewUser<'_>) -> serde_json::Value {
+    json!({ "id": u.id, "name": u.name, "email": u.email, "hash": u.password_hash,
+            "role": u.role.as_str(), "tz": u.timezone, "verified": u.email_verified })
 }
 
 pub async fn create(db: &Db, u: NewUser<'_>) -> Result<UserRow, DbError> {
+    run(db, CREATE_USER, new_user_vars(&u)).await?;
+    by_id(db, u.id)
+        .await?
+        .ok_or_else(|| DbError::Decode("created user not found".into()))
+}
+
+/// Creates the account, its confirmation link and the email that carries it, in one
+/// transaction.
+pub async fn create_unverified(
+    db: &Db,
+    u: NewUser<'_>,
+    confirmation: &NewConfirmation<'_>,
+) -> Result<UserRow, DbError> {
     let sql = format!(
-        "CREATE type::record('user', $id) CONTENT {{
-            name: $name, email: $email, password_hash: $hash, role: $role, timezone: $tz
-        }} RETURN {FIELDS};"
+        "BEGIN TRANSACTION; {CREATE_USER} {} COMMIT TRANSACTION;",
+        verifications::CREATE_STATEMENTS
     );
-    let mut rows = run(
+    let mut vars = new_user_vars(&u);
+    verifications::bind(&mut vars, u.id, confirmation);
+    run(db, &sql, vars).await?;
+    by_id(db, u.id)
+        .await?
+        .ok_or_else(|| DbError::Decode("created user not found".into()))
+}
+
+pub async fn mark_email_verified(db: &Db, id: &str) -> Result<(), DbError> {
+    run(
         db,
-        &sql,
-        json!({ "id": u.id, "name": u.name, "email": u.email, "hash": u.password_hash,
-                "role": u.role.as_str(), "tz": u.timezone }),
+        "UPDATE type::record('user', $id) SET email_verified = true;",
+        json!({ "id": id }),
     )
-    .await?;
-    rows.first(0)?
-        .ok_or_else(|| DbError::Decode("CREATE user returned nothing".into()))
+    .await
+    .map(|_| ())
+}
+
+/// Assigns the Zoom user that hosts a specialist's meetings (`None`: their own email).
+pub async fn set_zoom_host(db: &Db, id: &str, zoom_user: Option<&str>) -> Result<(), DbError> {
+    run(
+        db,
+        "UPDATE type::record('user', $id) SET zoom_user = $zoom_user;",
+        json!({ "id": id, "zoom_user": zoom_user }),
+    )
+    .await
+    .map(|_| ())
 }
 
 pub async fn by_email(db: &Db, email: &str) -> Result<Option<UserRow>, DbError> {
@@ -72,16 +117,21 @@ pub async fn by_id(db: &Db, id: &str) -> Result<Option<UserRow>, DbError> {
     run(db, &sql, json!({ "id": id })).await?.first(0)
 }
 
-pub async fn update_zoom_settings(db: &Db, id: &str, s: &ZoomSettings) -> Result<(), DbError> {
+/// Saves a specialist's meeting defaults; the host only an operator assigns (`set_zoom_host`).
+pub async fn update_meeting_defaults(
+    db: &Db,
+    id: &str,
+    s: &MeetingDefaults,
+) -> Result<(), DbError> {
     run(
         db,
-        "UPDATE type::record('user', $id) SET zoom_user = $zoom_user, waiting_room = $waiting_room,
+        "UPDATE type::record('user', $id) SET waiting_room = $waiting_room,
             join_before_host = $join_before_host, host_video = $host_video,
             participant_video = $participant_video, mute_upon_entry = $mute_upon_entry;",
         json!({
-            "id": id, "zoom_user": s.zoom_user, "waiting_room": s.meeting.waiting_room,
-            "join_before_host": s.meeting.join_before_host, "host_video": s.meeting.host_video,
-            "participant_video": s.meeting.participant_video, "mute_upon_entry": s.meeting.mute_upon_entry,
+            "id": id, "waiting_room": s.waiting_room,
+            "join_before_host": s.join_before_host, "host_video": s.host_video,
+            "participant_video": s.participant_video, "mute_upon_entry": s.mute_upon_entry,
         }),
     )
     .await

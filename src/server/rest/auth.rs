@@ -22,6 +22,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/login", post(login))
         .route("/api/auth/logout", post(logout))
         .route("/api/auth/me", get(me))
+        .route("/api/auth/verify-email", post(verify_email))
+        .route("/api/auth/resend-verification", post(resend_verification))
         .route(
             "/api/profile/zoom-settings",
             get(zoom_settings).put(save_zoom_settings),
@@ -74,6 +76,35 @@ async fn logout(
             .expect("cookie header"),
     );
     Ok(response.into_response())
+}
+
+#[derive(Deserialize)]
+struct VerifyEmail {
+    token: String,
+}
+
+async fn verify_email(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<VerifyEmail>,
+) -> Result<Response, AppError> {
+    accounts::confirm_email(&state, &input.token).await?;
+    Ok(ok(
+        StatusCode::OK,
+        Some("Email address confirmed"),
+        serde_json::Value::Null,
+    ))
+}
+
+async fn resend_verification(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+) -> Result<Response, AppError> {
+    accounts::resend_confirmation(&state, caller.as_ref()).await?;
+    Ok(ok(
+        StatusCode::OK,
+        Some("A new confirmation link is on its way"),
+        serde_json::Value::Null,
+    ))
 }
 
 async fn me(

@@ -10,7 +10,10 @@ use std::net::IpAddr;
 use crate::server::auth::{Caller, TOKEN_LIFETIME_SECONDS};
 use crate::server::db::{new_key, DbError};
 use crate::server::domain::{Email, PersonName, TimeZone};
+use crate::server::mail::templates::{self, Attendee};
+use crate::server::mail::OutgoingEmail;
 use crate::server::repo::sessions;
+use crate::server::repo::verifications::{self, ConfirmRefusal, NewConfirmation};
 
 use super::throttle;
 use crate::server::repo::users::{self, NewUser};
@@ -53,7 +56,14 @@ pub async fn register(
 
     let hash = state.passwords.hash(input.password).await?;
     let id = new_key();
-    let created = users::create(
+    let link = ConfirmationLink::new(state);
+    let recipient = Attendee {
+        name: name.as_str().to_string(),
+        email: email.as_str().to_string(),
+        timezone: timezone.to_string(),
+    };
+    let confirmation_email = templates::email_confirmation(&recipient, &link.id, &link.url);
+    let created = users::create_unverified(
         &state.db,
         NewUser {
             id: &id,
@@ -62,7 +72,9 @@ pub async fn register(
             password_hash: &hash,
             role,
             timezone,
+            email_verified: false,
         },
+        &link.record(&confirmation_email),
     )
     .await;
     let user = match created {
@@ -79,6 +91,88 @@ pub async fn register(
         token: open_session(state, &user.id).await?,
         user: user.view(),
     })
+}
+
+/// How long a confirmation link works.
+pub const CONFIRMATION_LINK_SECONDS: i64 = 48 * 3600;
+
+/// A fresh single-use confirmation link: the token goes into the email, its hash (the `id`)
+/// into the database.
+struct ConfirmationLink {
+    id: String,
+    url: String,
+}
+
+impl ConfirmationLink {
+    fn new(state: &AppState) -> Self {
+        use base64::Engine;
+        let token =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+        Self {
+            id: token_hash(&token),
+            url: format!("{}/verify-email?token={token}", state.config.http.base_url),
+        }
+    }
+
+    fn record<'a>(&'a self, email: &'a OutgoingEmail) -> NewConfirmation<'a> {
+        NewConfirmation {
+            token_hash: &self.id,
+            lifetime_seconds: CONFIRMATION_LINK_SECONDS,
+            email,
+        }
+    }
+}
+
+fn token_hash(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Confirms the address of the account a link was sent to.
+pub async fn confirm_email(state: &AppState, token: &str) -> AppResult<()> {
+    let token = token.trim();
+    let refusal = |r: ConfirmRefusal| {
+        AppError::bad_request(match r {
+            ConfirmRefusal::Unknown => "This confirmation link is not valid. Check that you opened the whole link from the email.",
+            ConfirmRefusal::Used => "This confirmation link has already been used.",
+            ConfirmRefusal::Expired => "This confirmation link has expired. Log in and ask for a new one.",
+        })
+    };
+    if token.is_empty() || token.len() > 128 {
+        return Err(refusal(ConfirmRefusal::Unknown));
+    }
+    match verifications::confirm(&state.db, &token_hash(token)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(r)) => Err(refusal(r)),
+        Err(e) => Err(super::unexpected("confirming an email address")(e)),
+    }
+}
+
+/// Emails the caller a new confirmation link.
+pub async fn resend_confirmation(state: &AppState, caller: Option<&Caller>) -> AppResult<()> {
+    let caller = caller.ok_or_else(AppError::login_required)?;
+    let user = users::by_id(&state.db, &caller.user_id)
+        .await
+        .map_err(super::unexpected("reading a user"))?
+        .ok_or_else(AppError::login_required)?;
+    if user.email_verified {
+        return Err(AppError::conflict(
+            "Your email address is already confirmed.",
+        ));
+    }
+    let link = ConfirmationLink::new(state);
+    let recipient = Attendee {
+        name: user.name.clone(),
+        email: user.email.clone(),
+        timezone: user.timezone.clone(),
+    };
+    let email = templates::email_confirmation(&recipient, &link.id, &link.url);
+    verifications::create(&state.db, &user.id, &link.record(&email))
+        .await
+        .map_err(super::unexpected("storing a confirmation link"))
 }
 
 /// Starts a session for `user_id` and returns the token that names it.
@@ -181,14 +275,36 @@ pub fn validate_zoom_user(raw: Option<&str>) -> AppResult<Option<String>> {
     }
 }
 
+pub const HOST_ASSIGNED_BY_OPERATOR: &str = "Only an operator can assign another Zoom user as the host of your meetings. Leave the Zoom user empty, or give your own email address.";
+
+/// Saves the specialist's meeting defaults. The host is theirs to choose only as themselves
+/// (their own, verified, email): any other Zoom user is assigned by an operator
+/// (`specialistly admin set-zoom-host`), never through this form.
 pub async fn update_zoom_settings(
     state: &AppState,
     caller: Option<&Caller>,
-    mut input: ZoomSettings,
+    input: ZoomSettings,
 ) -> AppResult<ZoomSettings> {
     let caller = specialist(caller)?;
-    input.zoom_user = validate_zoom_user(input.zoom_user.as_deref())?;
-    users::update_zoom_settings(&state.db, &caller.user_id, &input)
+    let user = users::by_id(&state.db, &caller.user_id)
+        .await
+        .map_err(super::unexpected("reading a user"))?
+        .ok_or_else(AppError::login_required)?;
+    let requested = validate_zoom_user(input.zoom_user.as_deref())?;
+    let host_change = match requested {
+        // Unchanged (empty, or the host already assigned): nothing to decide.
+        None => None,
+        Some(u) if Some(&u) == user.zoom.zoom_user.as_ref() => None,
+        // Themselves: their own account email hosts again.
+        Some(u) if u.eq_ignore_ascii_case(&user.email) => Some(None),
+        Some(_) => return Err(AppError::forbidden(HOST_ASSIGNED_BY_OPERATOR)),
+    };
+    if let Some(host) = host_change {
+        users::set_zoom_host(&state.db, &user.id, host)
+            .await
+            .map_err(super::unexpected("saving Zoom settings"))?;
+    }
+    users::update_meeting_defaults(&state.db, &user.id, &input.meeting)
         .await
         .map_err(super::unexpected("saving Zoom settings"))?;
     zoom_settings(state, Some(caller)).await

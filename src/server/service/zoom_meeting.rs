@@ -13,7 +13,7 @@ use crate::server::domain::BookingIndex;
 use crate::server::mail::templates::{self, Appointment, Attendee, MeetingDetails};
 use crate::server::repo::bookings::{self, BookingRow, ClaimLost, StoredMeeting};
 use crate::server::repo::slots::{self, SlotRow};
-use crate::server::repo::users;
+use crate::server::repo::users::{self, UserRow};
 use crate::server::zoom::{generate_password, MeetingRequest};
 
 pub const UNAUTHORIZED: &str = "Unauthorized. Please login as a specialist.";
@@ -21,6 +21,8 @@ pub const FORBIDDEN: &str = "Forbidden. You can only create Zoom meetings for yo
 pub const ALREADY_CREATED: &str = "Zoom meeting already created for this booking";
 pub const IN_PROGRESS: &str = "Zoom meeting creation is already in progress";
 pub const FAILED: &str = "Could not create the Zoom meeting. Please try again.";
+pub const VERIFY_EMAIL_FIRST: &str =
+    "Please verify your email address before creating Zoom meetings.";
 
 /// What the caller of a specialist's meeting action is told when it cannot go ahead.
 pub struct Refusals {
@@ -98,6 +100,16 @@ pub async fn create_zoom_meeting_for_booking(
         return Err(AppError::bad_request("This appointment has already ended"));
     }
 
+    let specialist = users::by_id(&state.db, &slot.specialist)
+        .await
+        .map_err(failed("reading the specialist", FAILED))?
+        .ok_or_else(|| AppError::new(500, FAILED))?;
+    // A real Zoom account hosts only someone who proved their address (the simulated one
+    // hosts nobody).
+    if state.zoom.is_live() && !specialist.email_verified {
+        return Err(AppError::forbidden(VERIFY_EMAIL_FIRST));
+    }
+
     // Claim the booking before talking to Zoom: of any number of concurrent requests, one
     // gets the claim and the rest are told the meeting exists or is being made.
     let token = uuid::Uuid::new_v4().to_string();
@@ -114,7 +126,7 @@ pub async fn create_zoom_meeting_for_booking(
         });
     }
 
-    match create_and_save(state, &slot, &booking, &token).await {
+    match create_and_save(state, &slot, &booking, &specialist, &token).await {
         Ok(created) => Ok(created),
         Err(e) => {
             if let Err(release) = bookings::release_zoom_claim(&state.db, &booking.id, &token).await
@@ -130,12 +142,11 @@ async fn create_and_save(
     state: &AppState,
     slot: &SlotRow,
     booking: &BookingRow,
+    specialist: &UserRow,
     token: &str,
 ) -> AppResult<CreatedMeeting> {
-    let specialist = users::by_id(&state.db, &slot.specialist)
-        .await
-        .map_err(failed("reading the specialist", FAILED))?
-        .ok_or_else(|| AppError::new(500, FAILED))?;
+    // The operator's choice for everyone, else the operator's choice for this specialist,
+    // else their own verified address.
     let host = state
         .config
         .zoom

@@ -105,6 +105,11 @@ impl Zoom {
         }
     }
 
+    /// Whether meetings are made at Zoom (not simulated).
+    pub fn is_live(&self) -> bool {
+        matches!(self, Self::Live(_))
+    }
+
     pub fn describe(&self) -> &'static str {
         match self {
             Self::Live(_) => "Zoom API (Server-to-Server OAuth)",

@@ -3,6 +3,7 @@
 
 mod customer_confirmation;
 pub mod document;
+mod email_confirmation;
 mod rescheduled;
 mod specialist_notification;
 mod zoom_meeting_ready;
@@ -10,6 +11,7 @@ mod zoom_meeting_ready;
 use chrono::{DateTime, Utc};
 
 pub use customer_confirmation::customer_confirmation;
+pub use email_confirmation::email_confirmation;
 pub use rescheduled::rescheduled;
 pub use specialist_notification::specialist_notification;
 pub use zoom_meeting_ready::zoom_meeting_ready;

@@ -1,0 +1,86 @@
+//! Single-use email confirmation links. A link's record id is a hash of its token, so the
+//! database never holds a usable link outside the email that carries it.
+
+use serde_json::{json, Value};
+
+use super::refused;
+use crate::server::db::{run, Db, DbError};
+use crate::server::mail::{outbox, OutgoingEmail};
+
+/// A confirmation link to store, with the email that carries it.
+pub struct NewConfirmation<'a> {
+    pub token_hash: &'a str,
+    pub lifetime_seconds: i64,
+    pub email: &'a OutgoingEmail,
+}
+
+/// Statements that store the link bound by [`bind`] and queue its email, for use inside the
+/// caller's transaction.
+pub(super) const CREATE_STATEMENTS: &str = "
+    CREATE type::record('email_verification', $token_hash) SET
+        user = type::record('user', $user_id),
+        expires_at = time::now() + type::duration($lifetime);
+    FOR $m IN $confirmation_email {
+        CREATE email_outbox CONTENT {
+            idempotency_key: $m.idempotency_key, recipient: $m.to, subject: $m.subject,
+            text: $m.text, html: $m.html, attachments: $m.attachments,
+            status: 'pending', attempts: 0, next_attempt_at: time::now(),
+        };
+    };";
+
+pub(super) fn bind(vars: &mut Value, user_id: &str, c: &NewConfirmation<'_>) {
+    vars["user_id"] = json!(user_id);
+    vars["token_hash"] = json!(c.token_hash);
+    vars["lifetime"] = json!(format!("{}s", c.lifetime_seconds));
+    vars["confirmation_email"] = outbox::bind_emails(std::slice::from_ref(c.email));
+}
+
+/// A new link for an existing account (a resend), with its email, in one transaction.
+pub async fn create(db: &Db, user_id: &str, c: &NewConfirmation<'_>) -> Result<(), DbError> {
+    let sql = format!("BEGIN TRANSACTION; {CREATE_STATEMENTS} COMMIT TRANSACTION;");
+    let mut vars = json!({});
+    bind(&mut vars, user_id, c);
+    run(db, &sql, vars).await.map(|_| ())
+}
+
+/// Why a link confirmed nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfirmRefusal {
+    Unknown,
+    Used,
+    Expired,
+}
+
+impl ConfirmRefusal {
+    const ALL: [Self; 3] = [Self::Unknown, Self::Used, Self::Expired];
+
+    fn tag(self) -> &'static str {
+        match self {
+            Self::Unknown => "confirm:unknown",
+            Self::Used => "confirm:used",
+            Self::Expired => "confirm:expired",
+        }
+    }
+}
+
+/// Uses the link and marks its account verified, in one transaction: of two clicks at once,
+/// one confirms and the other finds the link used.
+pub async fn confirm(db: &Db, token_hash: &str) -> Result<Result<(), ConfirmRefusal>, DbError> {
+    let sql = format!(
+        "BEGIN TRANSACTION;
+        LET $v = (SELECT * FROM type::record('email_verification', $token_hash))[0];
+        IF $v = NONE {{ THROW '{unknown}'; }};
+        IF $v.used_at != NONE {{ THROW '{used}'; }};
+        IF $v.expires_at <= time::now() {{ THROW '{expired}'; }};
+        UPDATE $v.id SET used_at = time::now();
+        UPDATE $v.user SET email_verified = true;
+        COMMIT TRANSACTION;",
+        unknown = ConfirmRefusal::Unknown.tag(),
+        used = ConfirmRefusal::Used.tag(),
+        expired = ConfirmRefusal::Expired.tag(),
+    );
+    match run(db, &sql, json!({ "token_hash": token_hash })).await {
+        Ok(_) => Ok(Ok(())),
+        Err(e) => refused(e, &ConfirmRefusal::ALL, ConfirmRefusal::tag),
+    }
+}
