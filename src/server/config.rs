@@ -89,6 +89,8 @@ pub struct ZoomConfig {
     pub oauth_url: String,
     /// One Zoom user hosting every meeting, when set.
     pub default_host: Option<String>,
+    /// How long one call to Zoom may take before its outcome counts as unknown.
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -320,6 +322,11 @@ fn zoom(get: &impl Fn(&str) -> Option<String>, env: AppEnv) -> Result<ZoomConfig
         api_url: url_var(get, "ZOOM_API_URL", "https://api.zoom.us/v2")?,
         oauth_url: url_var(get, "ZOOM_OAUTH_URL", "https://zoom.us/oauth/token")?,
         default_host: get("ZOOM_DEFAULT_HOST"),
+        timeout: std::time::Duration::from_secs(u64::from(positive(
+            get,
+            "ZOOM_TIMEOUT_SECONDS",
+            10,
+        )?)),
     })
 }
 

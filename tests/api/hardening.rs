@@ -474,3 +474,120 @@ async fn a_login_flood_is_queued_or_told_the_server_is_busy_never_a_500() {
     }
     assert!(busy > 0, "a bounded queue turns some of 400 logins away");
 }
+
+#[tokio::test]
+async fn a_meeting_whose_answer_was_lost_is_adopted_not_created_twice() {
+    let app = spawn_with(Options {
+        zoom: true,
+        smtp: true,
+        extra: vec![("ZOOM_TIMEOUT_SECONDS", "1".into())],
+        ..Default::default()
+    })
+    .await;
+    let zoom = app.zoom.as_ref().unwrap();
+    let spec = app.user(Role::Specialist, "Gil").await;
+    let cust = app.user(Role::Customer, "Hal").await;
+    let slot = app.slot(&spec, 24, 1).await;
+    assert_eq!(app.book(&slot, &cust).await.status(), 201);
+    // Other meetings of the same host, over several pages of the listing.
+    zoom.set_list_page_size(2);
+    let mut last_other = 0;
+    for i in 0..5 {
+        last_other = zoom.hold_meeting(&spec.email, &format!("Specialistly booking other{i}"));
+    }
+
+    // Zoom creates the meeting but answers after the client gave up.
+    zoom.push_fault(crate::zoom_double::Fault::Slow(
+        std::time::Duration::from_secs(3),
+    ));
+    let (status, body) = json_body(app.create_zoom(&slot, "0", Some(&spec.token)).await).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        body["message"],
+        "Could not create the Zoom meeting. Please try again."
+    );
+    assert_eq!(zoom.meetings().len(), 1, "Zoom did make it");
+    let created_agenda = zoom.meetings()[0]["agenda"].as_str().unwrap().to_string();
+    let booking_id = app
+        .query("SELECT VALUE record::id(id) FROM booking", json!({}))
+        .await[0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(created_agenda.starts_with(&format!("Specialistly booking {booking_id}")));
+
+    // The retry finds it (following the pages) and adopts it.
+    let (status, body) = json_body(app.create_zoom(&slot, "0", Some(&spec.token)).await).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let created_id = last_other + 1;
+    assert_eq!(
+        body["data"]["zoomMeeting"]["zoomMeetingId"],
+        created_id.to_string()
+    );
+    assert!(
+        body["data"]["zoomMeeting"]["password"]
+            .as_str()
+            .unwrap()
+            .len()
+            == 10
+    );
+    assert_eq!(
+        zoom.create_requests().await.len(),
+        1,
+        "exactly one create at Zoom"
+    );
+    let listings = zoom.list_requests().await;
+    assert!(
+        listings.len() >= 2,
+        "every page was read: {}",
+        listings.len()
+    );
+    assert!(listings
+        .iter()
+        .all(|r| r.url.query().unwrap_or_default().contains("type=upcoming")));
+
+    app.drain_outbox().await;
+    let sink = app.smtp.as_ref().unwrap();
+    sink.wait_for(3).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let ready: Vec<_> = sink
+        .messages()
+        .iter()
+        .map(|raw| {
+            crate::helpers::parse(raw)
+                .subject()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .filter(|s| s.starts_with("🎥 Zoom Meeting Ready"))
+        .collect();
+    assert_eq!(ready.len(), 1, "the customer got one email");
+}
+
+#[tokio::test]
+async fn a_definite_refusal_from_zoom_does_not_make_the_next_attempt_search() {
+    let app = spawn_with(Options {
+        zoom: true,
+        ..Default::default()
+    })
+    .await;
+    let zoom = app.zoom.as_ref().unwrap();
+    let spec = app.user(Role::Specialist, "Ike").await;
+    let cust = app.user(Role::Customer, "Joy").await;
+    let slot = app.slot(&spec, 24, 1).await;
+    assert_eq!(app.book(&slot, &cust).await.status(), 201);
+    zoom.push_fault(crate::zoom_double::Fault::DailyLimit);
+    assert_eq!(
+        app.create_zoom(&slot, "0", Some(&spec.token))
+            .await
+            .status(),
+        500
+    );
+    assert_eq!(
+        app.create_zoom(&slot, "0", Some(&spec.token))
+            .await
+            .status(),
+        200
+    );
+    assert!(zoom.list_requests().await.is_empty());
+}

@@ -30,11 +30,21 @@ pub enum Fault {
     Slow(Duration),
 }
 
+/// A meeting the double holds, as Zoom would: its host and its full answer.
+#[derive(Clone)]
+struct Held {
+    host: String,
+    meeting: Value,
+}
+
 #[derive(Default)]
 struct Shared {
     tokens_issued: u32,
     valid_tokens: HashSet<String>,
     meetings_created: Vec<Value>,
+    held: Vec<Held>,
+    /// Largest page `GET /users/{id}/meetings` answers (Zoom: 300).
+    list_page_size: usize,
     deleted: Vec<String>,
     faults: VecDeque<Fault>,
     next_id: u64,
@@ -52,6 +62,7 @@ impl ZoomDouble {
         let shared = Arc::new(Mutex::new(Shared {
             next_id: 85_012_345_678,
             token_lifetime: 3599,
+            list_page_size: 300,
             ..Default::default()
         }));
         Mock::given(method("POST"))
@@ -62,6 +73,11 @@ impl ZoomDouble {
         Mock::given(method("POST"))
             .and(path_regex(r"^/v2/users/[^/]+/meetings$"))
             .respond_with(CreateEndpoint(shared.clone()))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path_regex(r"^/v2/users/[^/]+/meetings$"))
+            .respond_with(ListEndpoint(shared.clone()))
             .mount(&server)
             .await;
         Mock::given(method("DELETE"))
@@ -97,6 +113,38 @@ impl ZoomDouble {
     /// The `expires_in` of the tokens issued from now on.
     pub fn set_token_lifetime(&self, seconds: u64) {
         self.shared.lock().unwrap().token_lifetime = seconds;
+    }
+
+    /// Makes listings answer at most `n` meetings a page, so clients must follow the pages.
+    pub fn set_list_page_size(&self, n: usize) {
+        self.shared.lock().unwrap().list_page_size = n;
+    }
+
+    /// Creates a meeting directly, as another app (or a lost earlier attempt) would have.
+    pub fn hold_meeting(&self, host: &str, agenda: &str) -> u64 {
+        let mut s = self.shared.lock().unwrap();
+        s.next_id += 1;
+        let id = s.next_id;
+        let meeting = meeting_answer(
+            id,
+            &json!({ "topic": "Other", "agenda": agenda, "password": "Other1", "start_time": "2030-01-01T10:00:00Z", "duration": 30, "timezone": "UTC" }),
+        );
+        s.held.push(Held {
+            host: host.into(),
+            meeting,
+        });
+        id
+    }
+
+    /// The `GET /users/{id}/meetings` requests received.
+    pub async fn list_requests(&self) -> Vec<Request> {
+        self.server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.method.as_str() == "GET" && r.url.path().ends_with("/meetings"))
+            .collect()
     }
 
     pub fn tokens_issued(&self) -> u32 {
@@ -275,21 +323,106 @@ impl Respond for CreateEndpoint {
         s.next_id += 1;
         let id = s.next_id;
         s.meetings_created.push(body.clone());
-        let password = body["password"].as_str().unwrap();
-        let response = ResponseTemplate::new(201).set_body_json(json!({
-            "uuid": format!("uuid-{id}"), "id": id, "host_id": "host-1", "host_email": "host@example.com",
-            "topic": body["topic"], "type": 2, "status": "waiting", "start_time": body["start_time"],
-            "duration": body["duration"], "timezone": body["timezone"], "agenda": body["agenda"],
-            "created_at": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            "start_url": format!("https://zoom.us/s/{id}?zak=first-start-token"),
-            "join_url": format!("https://zoom.us/j/{id}?pwd=encoded{password}"),
-            "password": password, "h323_password": "123456", "pstn_password": "123456",
-            "encrypted_password": format!("encoded{password}"), "settings": body["settings"], "pre_schedule": false
-        }));
+        let meeting = meeting_answer(id, &body);
+        let host = req
+            .url
+            .path()
+            .split('/')
+            .nth(3)
+            .unwrap_or_default()
+            .to_string();
+        s.held.push(Held {
+            host,
+            meeting: meeting.clone(),
+        });
+        let response = ResponseTemplate::new(201).set_body_json(meeting);
         match delay {
             Some(d) => response.set_delay(d),
             None => response,
         }
+    }
+}
+
+/// Zoom's answer for a meeting made from `body`.
+fn meeting_answer(id: u64, body: &Value) -> Value {
+    let password = body["password"].as_str().unwrap_or_default();
+    json!({
+        "uuid": format!("uuid-{id}"), "id": id, "host_id": "host-1", "host_email": "host@example.com",
+        "topic": body["topic"], "type": 2, "status": "waiting", "start_time": body["start_time"],
+        "duration": body["duration"], "timezone": body["timezone"], "agenda": body["agenda"],
+        "created_at": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "start_url": format!("https://zoom.us/s/{id}?zak=first-start-token"),
+        "join_url": format!("https://zoom.us/j/{id}?pwd=encoded{password}"),
+        "password": password, "h323_password": "123456", "pstn_password": "123456",
+        "encrypted_password": format!("encoded{password}"), "settings": body["settings"], "pre_schedule": false
+    })
+}
+
+/// `GET /users/{userId}/meetings`: that host's meetings, `page_size` at a time (capped),
+/// with `next_page_token` while more remain; agendas cut at 250 characters, as Zoom does.
+struct ListEndpoint(Arc<Mutex<Shared>>);
+
+impl Respond for ListEndpoint {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        if !bearer_ok(&self.0, req) {
+            return zoom_error(401, 124, "Invalid access token.");
+        }
+        let query: std::collections::HashMap<String, String> = req
+            .url
+            .query_pairs()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        if query.get("type").map(String::as_str) != Some("upcoming") {
+            return zoom_error(400, 300, "this double lists type=upcoming only");
+        }
+        let s = self.0.lock().unwrap();
+        let page_size = query
+            .get("page_size")
+            .and_then(|p| p.parse::<usize>().ok())
+            .unwrap_or(30)
+            .clamp(1, 300)
+            .min(s.list_page_size);
+        let start = query
+            .get("next_page_token")
+            .filter(|t| !t.is_empty())
+            .map(|t| t.trim_start_matches("page-").parse::<usize>().unwrap_or(0))
+            .unwrap_or(0);
+        let host = req.url.path().split('/').nth(3).unwrap_or_default();
+        let mine: Vec<&Held> = s
+            .held
+            .iter()
+            .filter(|h| h.host == host)
+            .filter(|h| !s.deleted.contains(&h.meeting["id"].to_string()))
+            .collect();
+        let page: Vec<Value> = mine
+            .iter()
+            .skip(start)
+            .take(page_size)
+            .map(|h| {
+                let m = &h.meeting;
+                let agenda: String = m["agenda"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .chars()
+                    .take(250)
+                    .collect();
+                json!({
+                    "uuid": m["uuid"], "id": m["id"], "host_id": m["host_id"], "topic": m["topic"],
+                    "type": 2, "start_time": m["start_time"], "duration": m["duration"],
+                    "timezone": m["timezone"], "agenda": agenda, "created_at": m["created_at"],
+                    "join_url": m["join_url"]
+                })
+            })
+            .collect();
+        let next = if start + page_size < mine.len() {
+            format!("page-{}", start + page_size)
+        } else {
+            String::new()
+        };
+        ResponseTemplate::new(200).set_body_json(json!({
+            "page_size": page_size, "total_records": mine.len(), "next_page_token": next,
+            "meetings": page
+        }))
     }
 }
 
@@ -308,23 +441,23 @@ impl Respond for MeetingEndpoint {
             .unwrap_or_default()
             .to_string();
         let mut s = self.0.lock().unwrap();
-        let exists = s.meetings_created.len() as u64
-            >= id
-                .parse::<u64>()
-                .unwrap_or(0)
-                .saturating_sub(85_012_345_678)
-            && !s.deleted.contains(&id);
-        if !exists {
-            return zoom_error(404, 3001, "Meeting does not exist: ".to_string().as_str());
-        }
+        let held = s
+            .held
+            .iter()
+            .find(|h| h.meeting["id"].to_string() == id)
+            .cloned();
+        let Some(held) = held.filter(|_| !s.deleted.contains(&id)) else {
+            return zoom_error(404, 3001, &format!("Meeting does not exist: {id}."));
+        };
         if req.method.as_str() == "DELETE" {
             s.deleted.push(id);
             return ResponseTemplate::new(204);
         }
-        ResponseTemplate::new(200).set_body_json(json!({
-            "id": id.parse::<u64>().unwrap(),
-            "start_url": format!("https://zoom.us/s/{id}?zak=fresh-{}", chrono::Utc::now().timestamp_millis()),
-            "join_url": format!("https://zoom.us/j/{id}"),
-        }))
+        let mut meeting = held.meeting;
+        meeting["start_url"] = json!(format!(
+            "https://zoom.us/s/{id}?zak=fresh-{}",
+            chrono::Utc::now().timestamp_millis()
+        ));
+        ResponseTemplate::new(200).set_body_json(meeting)
     }
 }

@@ -155,10 +155,19 @@ DEFINE FIELD IF NOT EXISTS used_at ON email_verification TYPE option<datetime>;
 DEFINE INDEX IF NOT EXISTS email_verification_user ON email_verification FIELDS user;
 "#,
     },
+    Migration {
+        version: 7,
+        name: "unknown Zoom outcomes",
+        sql: r#"
+-- Set while a call that may create a meeting is out, and kept when its outcome stays
+-- unknown (timeout, crash): the next attempt then looks for the meeting before creating one.
+DEFINE FIELD IF NOT EXISTS zoom_pending ON booking TYPE option<datetime>;
+"#,
+    },
 ];
 
 /// The version a fully migrated database is at.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 #[derive(Deserialize)]
 struct Applied {

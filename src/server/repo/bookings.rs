@@ -194,31 +194,61 @@ pub async fn book(
 /// within it, and a crashed request's claim frees itself after it.
 pub const ZOOM_CLAIM_SECONDS: i64 = 120;
 
+/// A claim on creating a booking's meeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZoomClaim {
+    /// Someone else holds it, or the meeting exists.
+    Lost,
+    /// Ours. `earlier_outcome_unknown`: an earlier attempt may have created the meeting
+    /// (it timed out or its process died), so look for it before creating another.
+    Won { earlier_outcome_unknown: bool },
+}
+
+#[derive(Deserialize)]
+struct BeforeClaim {
+    zoom_pending: Option<DateTime<Utc>>,
+}
+
 /// Claims the right to create this booking's meeting: succeeds for exactly one caller while
-/// the booking has no meeting and no live claim.
-pub async fn claim_zoom(db: &Db, booking_id: &str, token: &str) -> Result<bool, DbError> {
+/// the booking has no meeting and no live claim. Marks an attempt as under way.
+pub async fn claim_zoom(db: &Db, booking_id: &str, token: &str) -> Result<ZoomClaim, DbError> {
     let result = run(
         db,
         "UPDATE type::record('booking', $id)
-            SET zoom_claim = { token: $claim_token, until: time::now() + type::duration($lease) }
+            SET zoom_claim = { token: $claim_token, until: time::now() + type::duration($lease) },
+                zoom_pending = time::now()
             WHERE zoom_meeting = NONE AND (zoom_claim = NONE OR zoom_claim.until < time::now())
-            RETURN VALUE record::id(id);",
+            RETURN BEFORE;",
         json!({ "id": booking_id, "claim_token": token, "lease": format!("{ZOOM_CLAIM_SECONDS}s") }),
     )
     .await;
     match result {
-        Ok(mut rows) => Ok(rows.first::<String>(0)?.is_some()),
+        Ok(mut rows) => Ok(match rows.first::<BeforeClaim>(0)? {
+            Some(before) => ZoomClaim::Won {
+                earlier_outcome_unknown: before.zoom_pending.is_some(),
+            },
+            None => ZoomClaim::Lost,
+        }),
         // Someone else wrote the booking at the same instant: they hold it.
-        Err(DbError::Conflict) => Ok(false),
+        Err(DbError::Conflict) => Ok(ZoomClaim::Lost),
         Err(e) => Err(e),
     }
 }
 
-pub async fn release_zoom_claim(db: &Db, booking_id: &str, token: &str) -> Result<(), DbError> {
+/// Gives the claim up after a failed attempt. `outcome_unknown`: a meeting may exist at Zoom,
+/// so the booking stays marked for the next attempt to look for it.
+pub async fn release_zoom_claim(
+    db: &Db,
+    booking_id: &str,
+    token: &str,
+    outcome_unknown: bool,
+) -> Result<(), DbError> {
     run(
         db,
-        "UPDATE type::record('booking', $id) SET zoom_claim = NONE WHERE zoom_claim.token = $claim_token;",
-        json!({ "id": booking_id, "claim_token": token }),
+        "UPDATE type::record('booking', $id)
+            SET zoom_claim = NONE, zoom_pending = IF $unknown THEN zoom_pending ELSE NONE END
+            WHERE zoom_claim.token = $claim_token;",
+        json!({ "id": booking_id, "claim_token": token, "unknown": outcome_unknown }),
     )
     .await
     .map(|_| ())
@@ -247,7 +277,7 @@ pub async fn save_meeting(
             SET zoom_meeting = {{
                 zoomMeetingId: $m.zoomMeetingId, joinUrl: $m.joinUrl, startUrl: $m.startUrl,
                 password: $m.password, createdAt: type::datetime($m.createdAt)
-            }}, zoom_claim = NONE
+            }}, zoom_claim = NONE, zoom_pending = NONE
             WHERE zoom_claim.token = $claim_token AND zoom_meeting = NONE RETURN AFTER);
         IF array::len($saved) = 0 {{ THROW '{lost}'; }};
         {queue}

@@ -11,10 +11,10 @@ use crate::server::auth::Caller;
 use crate::server::db::DbError;
 use crate::server::domain::BookingIndex;
 use crate::server::mail::templates::{self, Appointment, Attendee, MeetingDetails};
-use crate::server::repo::bookings::{self, BookingRow, ClaimLost, StoredMeeting};
+use crate::server::repo::bookings::{self, BookingRow, ClaimLost, StoredMeeting, ZoomClaim};
 use crate::server::repo::slots::{self, SlotRow};
 use crate::server::repo::users::{self, UserRow};
-use crate::server::zoom::{generate_password, MeetingRequest};
+use crate::server::zoom::{generate_password, MeetingRequest, ZoomError, ZoomMeeting};
 
 pub const UNAUTHORIZED: &str = "Unauthorized. Please login as a specialist.";
 pub const FORBIDDEN: &str = "Forbidden. You can only create Zoom meetings for your own slots.";
@@ -113,10 +113,13 @@ pub async fn create_zoom_meeting_for_booking(
     // Claim the booking before talking to Zoom: of any number of concurrent requests, one
     // gets the claim and the rest are told the meeting exists or is being made.
     let token = uuid::Uuid::new_v4().to_string();
-    let claimed = bookings::claim_zoom(&state.db, &booking.id, &token)
+    let claim = bookings::claim_zoom(&state.db, &booking.id, &token)
         .await
         .map_err(failed("claiming a booking", FAILED))?;
-    if !claimed {
+    let ZoomClaim::Won {
+        earlier_outcome_unknown,
+    } = claim
+    else {
         let current = bookings::by_slot_index(&state.db, slot_id, booking.index)
             .await
             .map_err(failed("reading a booking", FAILED))?;
@@ -124,97 +127,175 @@ pub async fn create_zoom_meeting_for_booking(
             Some(meeting) => already_created(&meeting),
             None => AppError::conflict(IN_PROGRESS),
         });
-    }
+    };
 
-    match create_and_save(state, &slot, &booking, &specialist, &token).await {
+    let attempt = Attempt {
+        state,
+        slot: &slot,
+        booking: &booking,
+        specialist: &specialist,
+        token: &token,
+    };
+    match attempt.run(earlier_outcome_unknown).await {
         Ok(created) => Ok(created),
-        Err(e) => {
-            if let Err(release) = bookings::release_zoom_claim(&state.db, &booking.id, &token).await
-            {
+        Err(failure) => {
+            let released = bookings::release_zoom_claim(
+                &state.db,
+                &booking.id,
+                &token,
+                failure.outcome_unknown,
+            )
+            .await;
+            if let Err(release) = released {
                 tracing::warn!(error = %release, "could not release a Zoom claim; it expires with its lease");
             }
-            Err(e)
+            Err(failure.error)
         }
     }
 }
 
-async fn create_and_save(
-    state: &AppState,
-    slot: &SlotRow,
-    booking: &BookingRow,
-    specialist: &UserRow,
-    token: &str,
-) -> AppResult<CreatedMeeting> {
-    // The operator's choice for everyone, else the operator's choice for this specialist,
-    // else their own verified address.
-    let host = state
-        .config
-        .zoom
-        .default_host
-        .clone()
-        .or_else(|| specialist.zoom.zoom_user.clone())
-        .unwrap_or_else(|| specialist.email.clone());
+/// A failed attempt, and whether a meeting may nevertheless exist at Zoom.
+struct Failure {
+    error: AppError,
+    outcome_unknown: bool,
+}
+
+/// Marks the meeting as ours in Zoom, so an attempt whose answer got lost can be found again.
+pub fn agenda_marker(booking_id: &str) -> String {
+    format!("Specialistly booking {booking_id}")
+}
+
+/// One claimed attempt at a booking's meeting.
+struct Attempt<'a> {
+    state: &'a AppState,
+    slot: &'a SlotRow,
+    booking: &'a BookingRow,
+    specialist: &'a UserRow,
+    token: &'a str,
+}
+
+impl Attempt<'_> {
+    /// Adopts the meeting an earlier attempt may have left at Zoom, or creates one; then saves
+    /// it with the customer's email.
+    async fn run(&self, earlier_outcome_unknown: bool) -> Result<CreatedMeeting, Failure> {
+        let (slot, booking, specialist) = (self.slot, self.booking, self.specialist);
+        let zoom_failure = |e: ZoomError, what: &str| {
+            tracing::error!(error = %e, slot = %slot.id, index = booking.index, "{what}");
+            Failure {
+                error: AppError::new(500, e.user_message()),
+                outcome_unknown: e.outcome_unknown(),
+            }
+        };
+        // The operator's choice for everyone, else the operator's choice for this
+        // specialist, else their own verified address.
+        let host = self
+            .state
+            .config
+            .zoom
+            .default_host
+            .clone()
+            .or_else(|| specialist.zoom.zoom_user.clone())
+            .unwrap_or_else(|| specialist.email.clone());
+        let marker = agenda_marker(&booking.id);
+        let adopted = if earlier_outcome_unknown {
+            let found = self.state.zoom.find_meeting(&host, &marker).await;
+            // Until the search completes, the earlier attempt stays unknown.
+            let found = found.map_err(|e| Failure {
+                outcome_unknown: true,
+                ..zoom_failure(e, "looking for an earlier attempt's Zoom meeting failed")
+            })?;
+            if let Some(m) = &found {
+                tracing::info!(meeting = %m.id, slot = %slot.id, index = booking.index, "adopting the meeting an earlier attempt created");
+            }
+            found
+        } else {
+            None
+        };
+        let meeting = match adopted {
+            Some(meeting) => meeting,
+            None => {
+                let request = MeetingRequest {
+                    host,
+                    topic: format!("Consulting Session - {}", booking.customer_name),
+                    agenda: agenda(&marker, slot, booking, specialist),
+                    starts_at: slot.fields.starts_at,
+                    duration_minutes: slot.fields.duration,
+                    timezone: slot.fields.timezone.clone(),
+                    password: generate_password(),
+                    settings: specialist.zoom.meeting,
+                };
+                self.state
+                    .zoom
+                    .create_meeting(&request)
+                    .await
+                    .map_err(|e| zoom_failure(e, "Zoom meeting creation failed"))?
+            }
+        };
+        self.save(meeting).await
+    }
+
+    /// Saves the meeting and queues the customer's email; if that fails, the meeting is
+    /// deleted at Zoom (and if even that fails, the next attempt adopts it).
+    async fn save(&self, meeting: ZoomMeeting) -> Result<CreatedMeeting, Failure> {
+        let (state, slot, booking) = (self.state, self.slot, self.booking);
+
+        let stored = StoredMeeting {
+            zoom_meeting_id: meeting.id.clone(),
+            join_url: meeting.join_url.clone(),
+            start_url: meeting.start_url.clone(),
+            password: meeting.password.clone(),
+            created_at: Utc::now(),
+        };
+        let appointment = Appointment::new(slot, &booking.id, Attendee::customer_of(booking));
+        let email = templates::zoom_meeting_ready(
+            &appointment,
+            &MeetingDetails {
+                join_url: meeting.join_url.clone(),
+                meeting_id: meeting.id.clone(),
+                password: meeting.password.clone(),
+            },
+        );
+        let saved =
+            bookings::save_meeting(&state.db, &booking.id, self.token, &stored, &email).await;
+        let failure = match saved {
+            Ok(Ok(())) => None,
+            Ok(Err(ClaimLost)) => Some("the claim on the booking was lost".to_string()),
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(error) = failure {
+            tracing::error!(%error, meeting = %meeting.id, "saving the Zoom meeting failed; deleting it at Zoom");
+            let deleted = state.zoom.delete_meeting(&meeting.id).await;
+            if let Err(delete) = &deleted {
+                tracing::error!(error = %delete, meeting = %meeting.id, "could not delete an orphaned Zoom meeting; the next attempt adopts it");
+            }
+            return Err(Failure {
+                error: AppError::new(500, FAILED),
+                outcome_unknown: deleted.is_err(),
+            });
+        }
+        tracing::info!(slot = %slot.id, index = booking.index, meeting = %meeting.id, "Zoom meeting created");
+        Ok(CreatedMeeting {
+            zoom_meeting: stored.view(),
+            booking_details: CreatedMeetingBooking {
+                customer_name: booking.customer_name.clone(),
+                customer_email: booking.customer_email.clone(),
+                booked_at: booking.booked_at,
+            },
+        })
+    }
+}
+
+/// What the meeting is about, marked first (listings cut agendas at 250 characters).
+fn agenda(marker: &str, slot: &SlotRow, booking: &BookingRow, specialist: &UserRow) -> String {
     let mut agenda = format!(
-        "{} with {} for {}.",
+        "{marker}\n{} with {} for {}.",
         slot.fields.title, specialist.name, booking.customer_name
     );
     if let Some(notes) = &booking.additional_notes {
         agenda.push_str("\n\nNotes from the customer:\n");
         agenda.push_str(notes);
     }
-    let request = MeetingRequest {
-        host,
-        topic: format!("Consulting Session - {}", booking.customer_name),
-        agenda,
-        starts_at: slot.fields.starts_at,
-        duration_minutes: slot.fields.duration,
-        timezone: slot.fields.timezone.clone(),
-        password: generate_password(),
-        settings: specialist.zoom.meeting,
-    };
-    let meeting = state.zoom.create_meeting(&request).await.map_err(|e| {
-        tracing::error!(error = %e, slot = %slot.id, index = booking.index, "Zoom meeting creation failed");
-        AppError::new(500, e.user_message())
-    })?;
-
-    let stored = StoredMeeting {
-        zoom_meeting_id: meeting.id.clone(),
-        join_url: meeting.join_url.clone(),
-        start_url: meeting.start_url.clone(),
-        password: meeting.password.clone(),
-        created_at: Utc::now(),
-    };
-    let appointment = Appointment::new(slot, &booking.id, Attendee::customer_of(booking));
-    let email = templates::zoom_meeting_ready(
-        &appointment,
-        &MeetingDetails {
-            join_url: meeting.join_url.clone(),
-            meeting_id: meeting.id.clone(),
-            password: meeting.password.clone(),
-        },
-    );
-    let saved = bookings::save_meeting(&state.db, &booking.id, token, &stored, &email).await;
-    let failure = match saved {
-        Ok(Ok(())) => None,
-        Ok(Err(ClaimLost)) => Some("the claim on the booking was lost".to_string()),
-        Err(e) => Some(e.to_string()),
-    };
-    if let Some(error) = failure {
-        tracing::error!(%error, meeting = %meeting.id, "saving the Zoom meeting failed; deleting it at Zoom");
-        if let Err(delete) = state.zoom.delete_meeting(&meeting.id).await {
-            tracing::error!(error = %delete, meeting = %meeting.id, "could not delete an orphaned Zoom meeting");
-        }
-        return Err(AppError::new(500, FAILED));
-    }
-    tracing::info!(slot = %slot.id, index = booking.index, meeting = %meeting.id, "Zoom meeting created");
-    Ok(CreatedMeeting {
-        zoom_meeting: stored.view(),
-        booking_details: CreatedMeetingBooking {
-            customer_name: booking.customer_name.clone(),
-            customer_email: booking.customer_email.clone(),
-            booked_at: booking.booked_at,
-        },
-    })
+    agenda
 }
 
 /// A start URL issued now, for the slot's specialist only.

@@ -22,6 +22,8 @@ use crate::server::config::ZoomCredentials;
 const MAX_RATE_LIMIT_RETRIES: u32 = 3;
 /// Longest `Retry-After` we are willing to wait inside a request.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
+/// Pages of upcoming meetings read at most when looking for one (300 each).
+const MAX_LIST_PAGES: usize = 20;
 /// Renew this long before Zoom's expiry.
 const TOKEN_MARGIN: Duration = Duration::from_secs(60);
 
@@ -53,6 +55,39 @@ struct MeetingAnswer {
     password: Option<String>,
 }
 
+impl MeetingAnswer {
+    fn into_meeting(self, password: String) -> Result<ZoomMeeting, ZoomError> {
+        Ok(ZoomMeeting {
+            id: meeting_id(&self.id)?,
+            join_url: self.join_url,
+            start_url: self.start_url,
+            password,
+        })
+    }
+}
+
+/// Meeting ids are 64-bit numbers; some answers quote them.
+fn meeting_id(id: &serde_json::Value) -> Result<String, ZoomError> {
+    match id {
+        serde_json::Value::Number(n) => Ok(n.to_string()),
+        serde_json::Value::String(s) => Ok(s.clone()),
+        other => Err(ZoomError::Decode(format!("meeting id {other}"))),
+    }
+}
+
+#[derive(Deserialize)]
+struct MeetingList {
+    #[serde(default)]
+    meetings: Vec<ListedMeeting>,
+    next_page_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ListedMeeting {
+    id: serde_json::Value,
+    agenda: Option<String>,
+}
+
 #[derive(Deserialize)]
 struct ErrorBody {
     code: Option<i64>,
@@ -60,9 +95,14 @@ struct ErrorBody {
 }
 
 impl ZoomClient {
-    pub fn new(credentials: ZoomCredentials, api_url: String, oauth_url: String) -> Self {
+    pub fn new(
+        credentials: ZoomCredentials,
+        api_url: String,
+        oauth_url: String,
+        timeout: Duration,
+    ) -> Self {
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
+            .timeout(timeout)
             .build()
             .expect("building the HTTP client");
         Self {
@@ -201,17 +241,70 @@ impl ZoomClient {
             .json()
             .await
             .map_err(|e| ZoomError::Decode(e.to_string()))?;
-        let id = match answer.id {
-            serde_json::Value::Number(n) => n.to_string(),
-            serde_json::Value::String(s) => s,
-            other => return Err(ZoomError::Decode(format!("meeting id {other}"))),
-        };
-        Ok(ZoomMeeting {
-            id,
-            join_url: answer.join_url,
-            start_url: answer.start_url,
-            password: answer.password.unwrap_or_else(|| request.password.clone()),
-        })
+        let password = answer.password.clone();
+        answer.into_meeting(password.unwrap_or_else(|| request.password.clone()))
+    }
+
+    /// The upcoming meeting of `host` whose agenda carries `marker`, read in full; `None`
+    /// when there is none. Walks every page of `GET /users/{host}/meetings?type=upcoming`
+    /// (agendas there are cut at 250 characters, so the marker comes first).
+    pub async fn find_meeting(
+        &self,
+        host: &str,
+        marker: &str,
+    ) -> Result<Option<ZoomMeeting>, ZoomError> {
+        let url = format!("{}/users/{}/meetings", self.api_url, urlencode(host));
+        let mut page_token = String::new();
+        for _ in 0..MAX_LIST_PAGES {
+            let response = self
+                .call(|_| {
+                    self.http.get(&url).query(&[
+                        ("type", "upcoming"),
+                        ("page_size", "300"),
+                        ("next_page_token", page_token.as_str()),
+                    ])
+                })
+                .await?;
+            if !response.status().is_success() {
+                return Err(api_error(response).await);
+            }
+            let page: MeetingList = response
+                .json()
+                .await
+                .map_err(|e| ZoomError::Decode(e.to_string()))?;
+            if let Some(found) = page
+                .meetings
+                .iter()
+                .find(|m| m.agenda.as_deref().is_some_and(|a| a.contains(marker)))
+            {
+                return self.meeting(&meeting_id(&found.id)?).await.map(Some);
+            }
+            match page.next_page_token.filter(|t| !t.is_empty()) {
+                Some(next) => page_token = next,
+                None => return Ok(None),
+            }
+        }
+        Err(ZoomError::Decode(
+            "too many pages of upcoming meetings".into(),
+        ))
+    }
+
+    /// One meeting in full: its links and password.
+    async fn meeting(&self, id: &str) -> Result<ZoomMeeting, ZoomError> {
+        let url = format!("{}/meetings/{}", self.api_url, urlencode(id));
+        let response = self.call(|_| self.http.get(&url)).await?;
+        if !response.status().is_success() {
+            return Err(api_error(response).await);
+        }
+        let answer: MeetingAnswer = response
+            .json()
+            .await
+            .map_err(|e| ZoomError::Decode(e.to_string()))?;
+        let password = answer
+            .password
+            .clone()
+            .ok_or_else(|| ZoomError::Decode("meeting without a password".into()))?;
+        answer.into_meeting(password)
     }
 
     pub async fn delete_meeting(&self, id: &str) -> Result<(), ZoomError> {

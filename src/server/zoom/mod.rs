@@ -57,6 +57,16 @@ pub enum ZoomError {
 }
 
 impl ZoomError {
+    /// Whether Zoom may have acted although the call failed: no answer, or a server error.
+    /// A meeting may then exist, and the next attempt looks for it before creating one.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            Self::Timeout | Self::Network(_) | Self::Decode(_) => true,
+            Self::Api { status, .. } => *status >= 500,
+            Self::Auth | Self::DailyLimit | Self::RateLimited => false,
+        }
+    }
+
     /// What the specialist reads when creating a meeting fails.
     pub fn user_message(&self) -> String {
         match self {
@@ -100,6 +110,7 @@ impl Zoom {
                 credentials.clone(),
                 config.api_url.clone(),
                 config.oauth_url.clone(),
+                config.timeout,
             )),
             None => Self::Simulated(SimulatedZoom::new(base_url.to_string())),
         }
@@ -121,6 +132,19 @@ impl Zoom {
         match self {
             Self::Live(c) => c.create_meeting(request).await,
             Self::Simulated(s) => Ok(s.create_meeting(request)),
+        }
+    }
+
+    /// The meeting an earlier attempt may have created: the upcoming meeting of `host` whose
+    /// agenda carries `marker`. The simulated provider never leaves one behind.
+    pub async fn find_meeting(
+        &self,
+        host: &str,
+        marker: &str,
+    ) -> Result<Option<ZoomMeeting>, ZoomError> {
+        match self {
+            Self::Live(c) => c.find_meeting(host, marker).await,
+            Self::Simulated(_) => Ok(None),
         }
     }
 
