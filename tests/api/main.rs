@@ -2,6 +2,7 @@
 
 mod appointments;
 mod auth;
+mod authorization;
 mod booking;
 mod hardening;
 mod helpers;

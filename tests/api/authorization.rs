@@ -1,0 +1,290 @@
+//! Every REST route and server function, called by everyone who might: the answer each gets,
+//! and a database left exactly as it was whenever the call is refused.
+
+use jsonwebtoken::{encode, EncodingKey, Header};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use specialistly::model::Role;
+
+use crate::helpers::{form_body, spawn_app, TestApp, JWT_SECRET};
+
+/// Who calls, in this order in every row's expectations.
+const CALLERS: [&str; 8] = [
+    "anonymous",
+    "the booking's customer",
+    "another customer",
+    "the owning specialist",
+    "another specialist",
+    "an expired token",
+    "a tampered token",
+    "a logged-out session",
+];
+
+/// A world with one booked slot and every kind of caller.
+struct World {
+    app: TestApp,
+    slot: String,
+    tokens: [Option<String>; 8],
+}
+
+async fn world() -> World {
+    let app = spawn_app().await;
+    let customer = app.user(Role::Customer, "Cara").await;
+    let other_customer = app.user(Role::Customer, "Olaf").await;
+    let owner = app.user(Role::Specialist, "Owen").await;
+    let other_specialist = app.user(Role::Specialist, "Sid").await;
+    let slot = app.slot(&owner, 48, 5).await;
+    assert_eq!(app.book(&slot, &customer).await.status(), 201);
+
+    let now = chrono::Utc::now().timestamp();
+    let session = app
+        .query(
+            "SELECT VALUE record::id(id) FROM session WHERE user = type::record('user', $u)",
+            json!({ "u": customer.id }),
+        )
+        .await[0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let expired = encode(
+        &Header::default(),
+        &json!({ "sub": customer.id, "sid": session, "iat": now - 7200, "exp": now - 60 }),
+        &EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .unwrap();
+    // The customer's token, its subject swapped for the owner's: the signature no longer fits.
+    let mut parts: Vec<String> = customer.token.split('.').map(String::from).collect();
+    parts[1] = base64_url(
+        &json!({ "sub": owner.id, "sid": session, "iat": now, "exp": now + 3600 }).to_string(),
+    );
+    let tampered = parts.join(".");
+    let logged_out = app.user(Role::Customer, "Cara again").await.token;
+    let res = app
+        .post_json("/api/auth/logout", Some(&logged_out), &json!({}))
+        .await;
+    assert_eq!(res.status(), 200);
+
+    World {
+        app,
+        slot,
+        tokens: [
+            None,
+            Some(customer.token),
+            Some(other_customer.token),
+            Some(owner.token),
+            Some(other_specialist.token),
+            Some(expired),
+            Some(tampered),
+            Some(logged_out),
+        ],
+    }
+}
+
+fn base64_url(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+}
+
+/// Everything the application stores, to compare before and after a refused call.
+async fn dump(app: &TestApp) -> Value {
+    let mut all = serde_json::Map::new();
+    for table in [
+        "user",
+        "slot",
+        "booking",
+        "email_outbox",
+        "session",
+        "email_verification",
+    ] {
+        let rows = app
+            .query(
+                "SELECT * FROM type::table($t) ORDER BY id",
+                json!({ "t": table }),
+            )
+            .await;
+        all.insert(table.into(), Value::Array(rows));
+    }
+    Value::Object(all)
+}
+
+enum Call {
+    Rest(Method, String, Option<Value>),
+    /// A server function by endpoint, with its form fields.
+    ServerFn(&'static str, Vec<(&'static str, String)>),
+}
+
+async fn send(w: &World, call: &Call, token: Option<&str>) -> (StatusCode, Value) {
+    let app = &w.app;
+    let mut req = match call {
+        Call::Rest(method, path, body) => {
+            let mut r = app.client.request(method.clone(), app.url(path));
+            if let Some(b) = body {
+                r = r.json(b);
+            }
+            r
+        }
+        Call::ServerFn(endpoint, fields) => {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.client
+                .post(app.url(&format!("/api/{endpoint}")))
+                .header("accept", "application/json")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form_body(&fields))
+        }
+    };
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// One row: a call and what each caller (in `CALLERS` order) gets. Messages are checked for
+/// refusals whose wording the spec or this product fixes.
+struct Row {
+    name: &'static str,
+    call: fn(&str) -> Call,
+    expect: [u16; 8],
+    messages: &'static [(u16, &'static str)],
+}
+
+const LOGIN: &str = "Unauthorized. Please login.";
+const LOGIN_SPECIALIST: &str = "Unauthorized. Please login as a specialist.";
+const SLOTS_FOR_SPECIALISTS: &str = "Only specialists can manage consulting slots.";
+
+#[rustfmt::skip]
+fn rows() -> Vec<Row> {
+    use Call::{Rest, ServerFn};
+    vec![
+        Row { name: "GET /api/auth/me", call: |_| Rest(Method::GET, "/api/auth/me".into(), None),
+              expect: [401, 200, 200, 200, 200, 401, 401, 401], messages: &[(401, LOGIN)] },
+        Row { name: "POST /api/auth/logout", call: |_| Rest(Method::POST, "/api/auth/logout".into(), Some(json!({}))),
+              expect: [200; 8], messages: &[] },
+        Row { name: "POST /api/auth/resend-verification", call: |_| Rest(Method::POST, "/api/auth/resend-verification".into(), Some(json!({}))),
+              expect: [401, 409, 409, 409, 409, 401, 401, 401], messages: &[(401, LOGIN)] },
+        Row { name: "POST /api/auth/verify-email (unknown token)", call: |_| Rest(Method::POST, "/api/auth/verify-email".into(), Some(json!({ "token": "nope" }))),
+              expect: [400; 8], messages: &[] },
+        Row { name: "GET /api/profile/zoom-settings", call: |_| Rest(Method::GET, "/api/profile/zoom-settings".into(), None),
+              expect: [401, 403, 403, 200, 200, 401, 401, 401], messages: &[(401, LOGIN), (403, "Only specialists have Zoom settings.")] },
+        Row { name: "PUT /api/profile/zoom-settings", call: |_| Rest(Method::PUT, "/api/profile/zoom-settings".into(), Some(json!({ "zoomUser": null, "waitingRoom": false, "joinBeforeHost": false, "hostVideo": true, "participantVideo": true, "muteUponEntry": true }))),
+              expect: [401, 403, 403, 200, 200, 401, 401, 401], messages: &[(401, LOGIN)] },
+        Row { name: "GET /api/consulting-slots", call: |_| Rest(Method::GET, "/api/consulting-slots".into(), None),
+              expect: [200; 8], messages: &[] },
+        Row { name: "POST /api/consulting-slots", call: |_| {
+                  let at = chrono::Utc::now() + chrono::Duration::days(3);
+                  Rest(Method::POST, "/api/consulting-slots".into(), Some(json!({ "date": at.format("%Y-%m-%d").to_string(), "startTime": "10:00", "duration": 30, "capacity": 2, "title": "New", "timezone": "UTC" })))
+              },
+              expect: [401, 403, 403, 201, 201, 401, 401, 401], messages: &[(401, LOGIN), (403, SLOTS_FOR_SPECIALISTS)] },
+        Row { name: "GET /api/consulting-slots/mine", call: |_| Rest(Method::GET, "/api/consulting-slots/mine".into(), None),
+              expect: [401, 403, 403, 200, 200, 401, 401, 401], messages: &[(401, LOGIN), (403, SLOTS_FOR_SPECIALISTS)] },
+        Row { name: "PATCH /api/consulting-slots/:id", call: |s| Rest(Method::PATCH, format!("/api/consulting-slots/{s}"), Some(json!({ "title": "Renamed" }))),
+              expect: [401, 403, 403, 200, 403, 401, 401, 401], messages: &[(401, LOGIN)] },
+        Row { name: "DELETE /api/consulting-slots/:id", call: |s| Rest(Method::DELETE, format!("/api/consulting-slots/{s}"), None),
+              expect: [401, 403, 403, 409, 403, 401, 401, 401], messages: &[(401, LOGIN)] },
+        Row { name: "POST /api/consulting-slots/:id/book", call: |s| Rest(Method::POST, format!("/api/consulting-slots/{s}/book"), Some(json!({}))),
+              expect: [401, 409, 201, 403, 403, 401, 401, 401], messages: &[(401, LOGIN), (403, "Only customers can book consulting slots.")] },
+        Row { name: "GET /api/consulting-slots/:id/booking/:i", call: |s| Rest(Method::GET, format!("/api/consulting-slots/{s}/booking/0"), None),
+              expect: [401, 200, 404, 200, 404, 401, 401, 401], messages: &[(401, LOGIN), (404, "Booking not found")] },
+        Row { name: "POST /api/consulting-slots/:id/booking/:i/create-zoom", call: |s| Rest(Method::POST, format!("/api/consulting-slots/{s}/booking/0/create-zoom"), Some(json!({}))),
+              expect: [401, 403, 403, 200, 403, 401, 401, 401],
+              messages: &[(401, LOGIN_SPECIALIST), (403, "Forbidden. You can only create Zoom meetings for your own slots.")] },
+        Row { name: "GET /api/consulting-slots/:id/booking/:i/start-url", call: |s| Rest(Method::GET, format!("/api/consulting-slots/{s}/booking/0/start-url"), None),
+              expect: [401, 403, 403, 404, 403, 401, 401, 401], messages: &[(401, LOGIN_SPECIALIST)] },
+        Row { name: "GET /api/appointments", call: |_| Rest(Method::GET, "/api/appointments".into(), None),
+              expect: [401, 200, 200, 403, 403, 401, 401, 401], messages: &[(401, LOGIN)] },
+        Row { name: "GET /api/meeting-manager", call: |_| Rest(Method::GET, "/api/meeting-manager".into(), None),
+              expect: [401, 403, 403, 200, 200, 401, 401, 401], messages: &[(401, LOGIN_SPECIALIST)] },
+        Row { name: "server fn current_user", call: |_| ServerFn("current_user", vec![]),
+              expect: [200; 8], messages: &[] },
+        Row { name: "server fn demo_accounts", call: |_| ServerFn("demo_accounts", vec![]),
+              expect: [200; 8], messages: &[] },
+        Row { name: "server fn logout", call: |_| ServerFn("logout", vec![]),
+              expect: [200; 8], messages: &[] },
+        Row { name: "server fn login (wrong password)", call: |_| ServerFn("login", vec![("email", "cara@example.com".into()), ("password", "wrong-password".into())]),
+              expect: [401; 8], messages: &[(401, "Invalid email or password")] },
+        Row { name: "server fn verify_email (unknown token)", call: |_| ServerFn("verify_email", vec![("token", "nope".into())]),
+              expect: [400; 8], messages: &[] },
+        Row { name: "server fn resend_verification", call: |_| ServerFn("resend_verification", vec![]),
+              expect: [401, 409, 409, 409, 409, 401, 401, 401], messages: &[(401, LOGIN)] },
+        Row { name: "server fn zoom_settings", call: |_| ServerFn("zoom_settings", vec![]),
+              expect: [401, 403, 403, 200, 200, 401, 401, 401], messages: &[(401, LOGIN)] },
+        Row { name: "server fn save_zoom_settings", call: |_| ServerFn("save_zoom_settings", vec![("waiting_room", "on".into())]),
+              expect: [401, 403, 403, 200, 200, 401, 401, 401], messages: &[(401, LOGIN)] },
+        Row { name: "server fn browse_slots", call: |_| ServerFn("browse_slots", vec![("page", "1".into())]),
+              expect: [200; 8], messages: &[] },
+        Row { name: "server fn my_slots", call: |_| ServerFn("my_slots", vec![]),
+              expect: [401, 403, 403, 200, 200, 401, 401, 401], messages: &[(401, LOGIN), (403, SLOTS_FOR_SPECIALISTS)] },
+        Row { name: "server fn create_slot", call: |_| {
+                  let at = chrono::Utc::now() + chrono::Duration::days(3);
+                  ServerFn("create_slot", vec![("date", at.format("%Y-%m-%d").to_string()), ("start_time", "10:00".into()), ("duration", "30".into()), ("capacity", "2".into()), ("title", "New".into()), ("timezone", "UTC".into())])
+              },
+              expect: [401, 403, 403, 200, 200, 401, 401, 401], messages: &[(401, LOGIN), (403, SLOTS_FOR_SPECIALISTS)] },
+        Row { name: "server fn delete_slot", call: |s| ServerFn("delete_slot", vec![("slot_id", s.into())]),
+              expect: [401, 403, 403, 409, 403, 401, 401, 401], messages: &[(401, LOGIN)] },
+        Row { name: "server fn book_slot", call: |s| ServerFn("book_slot", vec![("slot_id", s.into())]),
+              expect: [401, 409, 200, 403, 403, 401, 401, 401], messages: &[(401, LOGIN)] },
+        Row { name: "server fn create_zoom_meeting", call: |s| ServerFn("create_zoom_meeting", vec![("slot_id", s.into()), ("booking_index", "0".into())]),
+              expect: [401, 403, 403, 200, 403, 401, 401, 401], messages: &[(401, LOGIN_SPECIALIST)] },
+        Row { name: "server fn meeting_manager", call: |_| ServerFn("meeting_manager", vec![]),
+              expect: [401, 403, 403, 200, 200, 401, 401, 401], messages: &[(401, LOGIN_SPECIALIST)] },
+        Row { name: "server fn appointment", call: |s| ServerFn("appointment", vec![("slot_id", s.into()), ("booking_index", "0".into())]),
+              expect: [401, 200, 404, 200, 404, 401, 401, 401], messages: &[(404, "Booking not found")] },
+        Row { name: "server fn my_appointments", call: |_| ServerFn("my_appointments", vec![]),
+              expect: [401, 200, 200, 403, 403, 401, 401, 401], messages: &[(401, LOGIN)] },
+        Row { name: "server fn refresh_seconds", call: |_| ServerFn("refresh_seconds", vec![]),
+              expect: [200; 8], messages: &[] },
+    ]
+
+}
+
+#[tokio::test]
+async fn every_route_answers_every_caller_as_it_should_and_refusals_change_nothing() {
+    let mut failures = Vec::new();
+    for row in rows() {
+        let w = world().await;
+        // Refused callers first, so a call that may change things runs after them.
+        let mut order: Vec<usize> = (0..CALLERS.len()).collect();
+        order.sort_by_key(|&i| (200..300).contains(&row.expect[i]));
+        for i in order {
+            let before = dump(&w.app).await;
+            let call = (row.call)(&w.slot);
+            let (status, body) = send(&w, &call, w.tokens[i].as_deref()).await;
+            let expected = row.expect[i];
+            if status.as_u16() != expected {
+                failures.push(format!(
+                    "{} by {}: {status} (expected {expected}): {body}",
+                    row.name, CALLERS[i]
+                ));
+                continue;
+            }
+            if !(200..300).contains(&expected) {
+                if let Some((_, message)) = row.messages.iter().find(|(s, _)| *s == expected) {
+                    let got = body["message"].as_str().unwrap_or_default();
+                    if got != *message {
+                        failures.push(format!(
+                            "{} by {}: message {got:?}, expected {message:?}",
+                            row.name, CALLERS[i]
+                        ));
+                    }
+                }
+                if dump(&w.app).await != before {
+                    failures.push(format!(
+                        "{} by {}: refused, yet the database changed",
+                        row.name, CALLERS[i]
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
