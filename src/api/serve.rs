@@ -2,6 +2,7 @@
 //! their own HTTP status.
 
 use axum::http::HeaderMap;
+use axum::response::IntoResponse;
 
 use crate::error::AppError;
 use crate::server::app_state::AppState;
@@ -69,4 +70,29 @@ fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         }
     }
     result
+}
+
+/// Server functions whose arguments cannot even be decoded never reach [`serve`]; the
+/// framework answers them with 500 although the error inside says 400. This puts the error's
+/// own status on such responses (REST errors carry no `status` field and pass unchanged).
+pub async fn error_status(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::StatusCode;
+    let response = next.run(request).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
+    };
+    if let Some(status) = serde_json::from_slice::<AppError>(&bytes)
+        .ok()
+        .and_then(|e| StatusCode::from_u16(e.status).ok())
+    {
+        parts.status = status;
+    }
+    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }

@@ -3,6 +3,7 @@
 mod appointments;
 mod auth;
 mod authorization;
+mod bad_input;
 mod booking;
 mod hardening;
 mod helpers;
