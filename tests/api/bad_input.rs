@@ -186,7 +186,13 @@ async fn random_rest_bodies_are_refused_cleanly() {
                 .request(method.clone(), app.url(&path))
                 .bearer_auth(token)
                 .json(&value);
-            probe(&w, req, &format!("{method} {path} with {value}"), may_succeed).await;
+            probe(
+                &w,
+                req,
+                &format!("{method} {path} with {value}"),
+                may_succeed,
+            )
+            .await;
         }
     }
     // Oversized and not JSON at all.

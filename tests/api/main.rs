@@ -7,6 +7,7 @@ mod bad_input;
 mod booking;
 mod hardening;
 mod helpers;
+mod logs;
 mod mail;
 mod slots;
 mod verification;

@@ -1,0 +1,216 @@
+//! The real server binary at `RUST_LOG=debug`, driven through sign-up, confirmation, login,
+//! booking, a live Zoom meeting and logout: none of the secrets it handled may appear in its
+//! logs.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tokio::io::AsyncReadExt;
+use tokio::process::Command;
+
+use crate::helpers::{free_port, parse, SmtpSink};
+use crate::zoom_double::{ZoomDouble, CLIENT_SECRET};
+
+const PASSWORD: &str = "correct-horse-battery";
+
+#[tokio::test]
+async fn debug_logs_never_show_a_password_token_zoom_secret_or_start_link() {
+    let zoom = ZoomDouble::start().await;
+    let smtp = SmtpSink::start(free_port(), Duration::ZERO).await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_specialistly"))
+        .envs(zoom.env())
+        .env("RUST_LOG", "debug")
+        .env("DATABASE_URL", "mem://")
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("APP_BASE_URL", &base)
+        .env("JWT_SECRET", "log-test-jwt-secret-log-test-jwt-secret")
+        .env("DATA_DIR", dir.path())
+        .env("SMTP_URL", format!("smtp://127.0.0.1:{}", smtp.port))
+        .env("SEED_DEMO_DATA", "false")
+        .env("OUTBOX_POLL_MILLIS", "100")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for _ in 0..100 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let post = |path: &str, token: Option<&str>, body: Value| {
+        let mut r = client.post(format!("{base}{path}")).json(&body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t.to_string());
+        }
+        r.send()
+    };
+    let mut secrets: Vec<String> = vec![PASSWORD.into(), CLIENT_SECRET.into()];
+
+    let mut tokens = Vec::new();
+    for (email, role) in [
+        ("spec@example.com", "specialist"),
+        ("cust@example.com", "customer"),
+    ] {
+        let res = post(
+            "/api/auth/register",
+            None,
+            json!({ "name": "Pat", "email": email, "password": PASSWORD, "role": role }),
+        )
+        .await
+        .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let body: Value = res.json().await.unwrap();
+        tokens.push(body["data"]["token"].as_str().unwrap().to_string());
+    }
+    // Confirm the specialist's address with the emailed link.
+    let mails = smtp.wait_for(2).await;
+    let link_token = mails
+        .iter()
+        .map(|raw| parse(raw).body_text(0).unwrap().to_string())
+        .find_map(|t| {
+            t.lines()
+                .find(|l| l.contains("token=") && t.contains("Pat"))
+                .map(|l| l.split("token=").nth(1).unwrap().trim().to_string())
+        })
+        .expect("a confirmation link");
+    for raw in &mails {
+        let text = parse(raw).body_text(0).unwrap().to_string();
+        if let Some(l) = text.lines().find(|l| l.contains("token=")) {
+            secrets.push(l.split("token=").nth(1).unwrap().trim().to_string());
+        }
+    }
+    assert_eq!(
+        post(
+            "/api/auth/verify-email",
+            None,
+            json!({ "token": link_token })
+        )
+        .await
+        .unwrap()
+        .status(),
+        200
+    );
+    let res = post(
+        "/api/auth/login",
+        None,
+        json!({ "email": "spec@example.com", "password": PASSWORD }),
+    )
+    .await
+    .unwrap();
+    let body: Value = res.json().await.unwrap();
+    let spec = body["data"]["token"].as_str().unwrap().to_string();
+    assert!(
+        post(
+            "/api/auth/login",
+            None,
+            json!({ "email": "spec@example.com", "password": "wrong-password-1" })
+        )
+        .await
+        .unwrap()
+        .status()
+            == 401
+    );
+    secrets.push("wrong-password-1".into());
+    secrets.extend(tokens.iter().cloned());
+    secrets.push(spec.clone());
+
+    let at = chrono::Utc::now() + chrono::Duration::days(2);
+    let res = post("/api/consulting-slots", Some(&spec), json!({ "date": at.format("%Y-%m-%d").to_string(), "startTime": "10:00", "duration": 30, "capacity": 2, "title": "Logs", "timezone": "UTC" })).await.unwrap();
+    let slot = res.json::<Value>().await.unwrap()["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        post(
+            &format!("/api/consulting-slots/{slot}/book"),
+            Some(&tokens[1]),
+            json!({})
+        )
+        .await
+        .unwrap()
+        .status(),
+        201
+    );
+    let res = post(
+        &format!("/api/consulting-slots/{slot}/booking/0/create-zoom"),
+        Some(&spec),
+        json!({}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 200);
+    let meeting: Value = res.json().await.unwrap();
+    let start_url = meeting["data"]["zoomMeeting"]["startUrl"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    secrets.push(start_url.clone());
+    secrets.push("zak=".into());
+    let res = client
+        .get(format!(
+            "{base}/api/consulting-slots/{slot}/booking/0/start-url"
+        ))
+        .bearer_auth(&spec)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    secrets.push(
+        res.json::<Value>().await.unwrap()["data"]
+            .as_str()
+            .unwrap_or("zak=")
+            .to_string(),
+    );
+    // Zoom's own access tokens.
+    for n in 1..=zoom.tokens_issued() {
+        secrets.push(format!("access-token-{n}"));
+    }
+    assert_eq!(
+        post("/api/auth/logout", Some(&spec), json!({}))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    smtp.wait_for(5).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    server.start_kill().unwrap();
+    let mut logs = String::new();
+    server
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .await
+        .unwrap();
+    server
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .await
+        .unwrap();
+    assert!(logs.contains("DEBUG"), "the server logged at debug level");
+    assert!(logs.contains("Zoom meeting created"));
+    for secret in &secrets {
+        assert!(!secret.is_empty());
+        if let Some(line) = logs.lines().find(|l| l.contains(secret.as_str())) {
+            panic!(
+                "a secret ({}…) is in the logs: {line}",
+                &secret[..secret.len().min(6)]
+            );
+        }
+    }
+}
