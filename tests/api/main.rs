@@ -5,6 +5,7 @@ mod auth;
 mod authorization;
 mod bad_input;
 mod booking;
+mod faults;
 mod hardening;
 mod helpers;
 mod logs;
