@@ -34,6 +34,8 @@ async fn world() -> World {
     let owner = app.user(Role::Specialist, "Owen").await;
     let other_specialist = app.user(Role::Specialist, "Sid").await;
     let slot = app.slot(&owner, 48, 5).await;
+    app.user_with_email(Role::Customer, "Taken", "taken@example.com")
+        .await;
     assert_eq!(app.book(&slot, &customer).await.status(), 201);
 
     let now = chrono::Utc::now().timestamp();
@@ -163,6 +165,12 @@ fn rows() -> Vec<Row> {
     vec![
         Row { name: "GET /api/auth/me", call: |_| Rest(Method::GET, "/api/auth/me".into(), None),
               expect: [401, 200, 200, 200, 200, 401, 401, 401], messages: &[(401, LOGIN)] },
+        Row { name: "POST /api/auth/register (an email in use)", call: |_| Rest(Method::POST, "/api/auth/register".into(), Some(json!({ "name": "Dup", "email": "taken@example.com", "password": "long-password", "role": "customer" }))),
+              expect: [409; 8], messages: &[(409, "An account with this email already exists")] },
+        Row { name: "POST /api/auth/login (wrong password)", call: |_| Rest(Method::POST, "/api/auth/login".into(), Some(json!({ "email": "taken@example.com", "password": "wrong-password" }))),
+              expect: [401; 8], messages: &[(401, "Invalid email or password")] },
+        Row { name: "GET /meetings/:id/:i/start", call: |s| Rest(Method::GET, format!("/meetings/{s}/0/start"), None),
+              expect: [303, 403, 403, 404, 403, 303, 303, 303], messages: &[] },
         Row { name: "POST /api/auth/logout", call: |_| Rest(Method::POST, "/api/auth/logout".into(), Some(json!({}))),
               expect: [200; 8], messages: &[] },
         Row { name: "POST /api/auth/resend-verification", call: |_| Rest(Method::POST, "/api/auth/resend-verification".into(), Some(json!({}))),

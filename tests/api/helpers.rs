@@ -237,6 +237,32 @@ impl TestApp {
         self.stored_user(role, name, timezone, true).await
     }
 
+    /// A user with a given email address.
+    pub async fn user_with_email(&self, role: Role, name: &str, email: &str) -> TestUser {
+        let id = new_key();
+        users::create(
+            &self.state.db,
+            NewUser {
+                id: &id,
+                name,
+                email,
+                password_hash: password_hash(),
+                role,
+                timezone: "UTC",
+                email_verified: true,
+            },
+        )
+        .await
+        .expect("user stored");
+        TestUser {
+            token: accounts::open_session(&self.state, &id)
+                .await
+                .expect("session"),
+            id,
+            email: email.to_string(),
+        }
+    }
+
     /// A user who has not confirmed their email address yet.
     pub async fn unverified_user(&self, role: Role, name: &str) -> TestUser {
         self.stored_user(role, name, "Europe/Berlin", false).await

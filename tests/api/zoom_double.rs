@@ -444,7 +444,9 @@ impl Respond for MeetingEndpoint {
         let held = s
             .held
             .iter()
-            .find(|h| h.meeting["id"].to_string() == id)
+            .find(|h| {
+                h.meeting["id"].as_u64().map(|n| n.to_string()).as_deref() == Some(id.as_str())
+            })
             .cloned();
         let Some(held) = held.filter(|_| !s.deleted.contains(&id)) else {
             return zoom_error(404, 3001, &format!("Meeting does not exist: {id}."));
