@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod http_error;
+pub mod jobs;
 pub mod mail;
 pub mod password;
 pub mod repo;

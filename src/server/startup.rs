@@ -25,8 +25,8 @@ use tower_http::trace::TraceLayer;
 use super::app_state::AppState;
 use super::auth::JwtKeys;
 use super::config::Config;
+use super::jobs::worker::JobWorker;
 use super::mail::transport::MailTransport;
-use super::mail::worker::MailWorker;
 use super::password::HashPool;
 use super::zoom::Zoom;
 use super::{db, rest, security, seed};
@@ -38,7 +38,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     pub state: AppState,
-    pub worker: MailWorker,
+    pub worker: JobWorker,
 }
 
 impl Application {
@@ -51,12 +51,18 @@ impl Application {
         let version = db::migrate(&db).await?;
         tracing::info!(database = %config.database.url, schema_version = version, "database ready");
         let jwt = JwtKeys::load(&config.auth)?;
-        let zoom = Zoom::from_config(&config.zoom, &config.http.base_url);
+        let zoom = Arc::new(Zoom::from_config(&config.zoom, &config.http.base_url));
         tracing::info!(provider = zoom.describe(), "Zoom provider");
         let transport = MailTransport::from_config(&config.mail)?;
         tracing::info!(transport = %transport.describe(), "mail transport");
         let from = config.mail.from.parse().context("MAIL_FROM")?;
-        let worker = MailWorker::new(db.clone(), transport, from, config.mail.lease_seconds);
+        let worker = JobWorker::new(
+            db.clone(),
+            transport,
+            from,
+            zoom.clone(),
+            config.mail.lease_seconds,
+        );
 
         let config = Arc::new(config);
         let state = AppState {
@@ -64,7 +70,7 @@ impl Application {
             db,
             config: config.clone(),
             jwt,
-            zoom: Arc::new(zoom),
+            zoom,
             passwords: HashPool::for_this_machine(config.auth.hash_queue),
         };
         if config.seed_demo_data {

@@ -78,7 +78,7 @@ async fn the_meeting_manager_lists_upcoming_booked_slots_and_notification_state(
         slots[0]["bookings"][0]["customerNotified"], false,
         "the email has not left yet"
     );
-    app.drain_outbox().await;
+    app.drain_jobs().await;
     let (_, body) = json_body(app.get("/api/meeting-manager", Some(&spec.token)).await).await;
     assert_eq!(body["data"][0]["bookings"][0]["customerNotified"], true);
     assert!(body["data"][1]["bookings"][0]["zoomMeeting"].is_null());

@@ -94,7 +94,7 @@ async fn dump(app: &TestApp) -> Value {
         "user",
         "slot",
         "booking",
-        "email_outbox",
+        "job",
         "session",
         "email_verification",
     ] {

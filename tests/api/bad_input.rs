@@ -73,7 +73,7 @@ async fn dump(app: &TestApp) -> Value {
         "user",
         "slot",
         "booking",
-        "email_outbox",
+        "job",
         "session",
         "email_verification",
     ] {

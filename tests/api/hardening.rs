@@ -546,7 +546,7 @@ async fn a_meeting_whose_answer_was_lost_is_adopted_not_created_twice() {
         .iter()
         .all(|r| r.url.query().unwrap_or_default().contains("type=upcoming")));
 
-    app.drain_outbox().await;
+    app.drain_jobs().await;
     let sink = app.smtp.as_ref().unwrap();
     sink.wait_for(3).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;

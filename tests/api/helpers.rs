@@ -15,7 +15,7 @@ use specialistly::model::Role;
 use specialistly::server::app_state::AppState;
 use specialistly::server::config::Config;
 use specialistly::server::db::{new_key, run};
-use specialistly::server::mail::worker::MailWorker;
+use specialistly::server::jobs::worker::JobWorker;
 use specialistly::server::repo::users::{self, NewUser};
 use specialistly::server::service::accounts;
 use specialistly::server::startup::Application;
@@ -33,7 +33,7 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub state: AppState,
-    pub worker: MailWorker,
+    pub worker: JobWorker,
     pub mail_dir: tempfile::TempDir,
     pub smtp: Option<SmtpSink>,
     pub zoom: Option<ZoomDouble>,
@@ -361,7 +361,8 @@ impl TestApp {
     }
 
     /// Runs the outbox worker until nothing more is due.
-    pub async fn drain_outbox(&self) -> usize {
+    /// Runs the job worker until nothing more is due now.
+    pub async fn drain_jobs(&self) -> usize {
         let mut total = 0;
         loop {
             let sent = self.worker.run_once().await.expect("outbox pass");

@@ -2,11 +2,12 @@ use chrono::TimeZone;
 use mail_parser::MimeHeaders;
 use serde_json::json;
 use specialistly::server::config::Secret;
-use specialistly::server::domain::OutboxStatus;
-use specialistly::server::mail::outbox::{self, OutgoingEmail};
+use specialistly::server::jobs::worker::JobWorker;
+use specialistly::server::jobs::{self, JobStatus};
 use specialistly::server::mail::templates::{self, Appointment, Attendee};
 use specialistly::server::mail::transport::MailTransport;
-use specialistly::server::mail::worker::MailWorker;
+use specialistly::server::mail::OutgoingEmail;
+use specialistly::server::repo::jobs as queue;
 use std::time::Duration;
 
 use crate::helpers::{free_port, parse, read_eml_dir, spawn_with, to_address, Options, SmtpSink};
@@ -51,8 +52,10 @@ async fn queued_email_reaches_a_real_smtp_server_with_both_parts_and_the_invite(
         ..Default::default()
     })
     .await;
-    outbox::queue(&app.state.db, &emails(1)).await.unwrap();
-    assert_eq!(app.drain_outbox().await, 1);
+    queue::queue(&app.state.db, &jobs::emails(&emails(1)))
+        .await
+        .unwrap();
+    assert_eq!(app.drain_jobs().await, 1);
 
     let sink = app.smtp.as_ref().unwrap();
     let raw = sink.wait_for(1).await;
@@ -82,18 +85,22 @@ async fn queued_email_reaches_a_real_smtp_server_with_both_parts_and_the_invite(
     assert!(ics.contains("DTSTART:20261025T093000Z\r\n"));
     assert!(ics.contains("UID:booking-b0@specialistly"));
 
-    let rows = outbox::all_rows(&app.state.db).await.unwrap();
-    assert_eq!(rows[0].status, OutboxStatus::Sent);
-    assert!(rows[0].sent_at.is_some());
+    let rows = queue::list(&app.state.db, false).await.unwrap();
+    assert_eq!(rows[0].status, JobStatus::Done);
+    assert!(rows[0].done_at.is_some());
 }
 
 #[tokio::test]
 async fn queuing_the_same_key_twice_stores_one_email() {
     let app = spawn_with(Options::default()).await;
     let e = emails(1);
-    outbox::queue(&app.state.db, &e).await.unwrap();
-    outbox::queue(&app.state.db, &e).await.unwrap();
-    assert_eq!(app.count("email_outbox").await, 1);
+    queue::queue(&app.state.db, &jobs::emails(&e))
+        .await
+        .unwrap();
+    queue::queue(&app.state.db, &jobs::emails(&e))
+        .await
+        .unwrap();
+    assert_eq!(app.count("job").await, 1);
 }
 
 #[tokio::test]
@@ -104,17 +111,19 @@ async fn smtp_down_keeps_rows_pending_then_delivers_each_exactly_once() {
         ..Default::default()
     })
     .await;
-    outbox::queue(&app.state.db, &emails(3)).await.unwrap();
+    queue::queue(&app.state.db, &jobs::emails(&emails(3)))
+        .await
+        .unwrap();
 
     assert_eq!(app.worker.run_once().await.unwrap(), 0);
-    let rows = outbox::all_rows(&app.state.db).await.unwrap();
+    let rows = queue::list(&app.state.db, false).await.unwrap();
     assert_eq!(rows.len(), 3);
     for r in &rows {
-        assert_eq!(r.status, OutboxStatus::Pending);
+        assert_eq!(r.status, JobStatus::Pending);
         assert_eq!(r.attempts, 1);
         assert!(r.last_error.as_deref().is_some_and(|e| !e.is_empty()));
         assert!(
-            r.next_attempt_at > chrono::Utc::now() + chrono::Duration::seconds(20),
+            r.run_at > chrono::Utc::now() + chrono::Duration::seconds(20),
             "backs off ~30 s"
         );
     }
@@ -123,22 +132,19 @@ async fn smtp_down_keeps_rows_pending_then_delivers_each_exactly_once() {
 
     let mut sink = SmtpSink::stopped(port);
     sink.restart().await;
-    app.query(
-        "UPDATE email_outbox SET next_attempt_at = time::now()",
-        json!({}),
-    )
-    .await;
-    assert_eq!(app.drain_outbox().await, 3);
-    assert_eq!(app.drain_outbox().await, 0);
+    app.query("UPDATE job SET run_at = time::now()", json!({}))
+        .await;
+    assert_eq!(app.drain_jobs().await, 3);
+    assert_eq!(app.drain_jobs().await, 0);
     let received = sink.wait_for(3).await;
     assert_eq!(received.len(), 3);
     let mut to: Vec<String> = received.iter().map(|r| to_address(&parse(r))).collect();
     to.sort();
     assert_eq!(to, ["c0@example.com", "c1@example.com", "c2@example.com"]);
-    let rows = outbox::all_rows(&app.state.db).await.unwrap();
+    let rows = queue::list(&app.state.db, false).await.unwrap();
     assert!(rows
         .iter()
-        .all(|r| r.status == OutboxStatus::Sent && r.attempts == 2));
+        .all(|r| r.status == JobStatus::Done && r.attempts == 2));
     sink.stop().await;
 }
 
@@ -150,20 +156,22 @@ async fn a_row_that_keeps_failing_ends_failed_with_its_error() {
         ..Default::default()
     })
     .await;
-    outbox::queue(&app.state.db, &emails(1)).await.unwrap();
-    for _ in 0..specialistly::server::mail::worker::MAX_ATTEMPTS {
+    queue::queue(&app.state.db, &jobs::emails(&emails(1)))
+        .await
+        .unwrap();
+    for _ in 0..specialistly::server::jobs::worker::MAX_ATTEMPTS {
         app.query(
-            "UPDATE email_outbox SET next_attempt_at = time::now() WHERE status = 'pending'",
+            "UPDATE job SET run_at = time::now() WHERE status = 'pending'",
             json!({}),
         )
         .await;
         app.worker.run_once().await.unwrap();
     }
-    let rows = outbox::all_rows(&app.state.db).await.unwrap();
-    assert_eq!(rows[0].status, OutboxStatus::Failed);
+    let rows = queue::list(&app.state.db, false).await.unwrap();
+    assert_eq!(rows[0].status, JobStatus::Failed);
     assert_eq!(
         rows[0].attempts,
-        specialistly::server::mail::worker::MAX_ATTEMPTS
+        specialistly::server::jobs::worker::MAX_ATTEMPTS
     );
     assert!(rows[0].last_error.is_some());
 }
@@ -175,9 +183,11 @@ async fn two_workers_on_one_database_deliver_each_message_once() {
         ..Default::default()
     })
     .await;
-    outbox::queue(&app.state.db, &emails(30)).await.unwrap();
+    queue::queue(&app.state.db, &jobs::emails(&emails(30)))
+        .await
+        .unwrap();
     let sink_port = app.smtp.as_ref().unwrap().port;
-    let second = MailWorker::new(
+    let second = JobWorker::new(
         app.state.db.clone(),
         MailTransport::from_config(&{
             let mut c = app.state.config.mail.clone();
@@ -186,10 +196,11 @@ async fn two_workers_on_one_database_deliver_each_message_once() {
         })
         .unwrap(),
         "Specialistly <no-reply@localhost>".parse().unwrap(),
+        app.state.zoom.clone(),
         120,
     );
     let (a, b) = tokio::join!(passes(&app.worker, 5), passes(&second, 5));
-    let rest = app.drain_outbox().await;
+    let rest = app.drain_jobs().await;
     assert_eq!(a + b + rest, 30);
     let received = app.smtp.as_ref().unwrap().wait_for(30).await;
     assert_eq!(received.len(), 30, "each message delivered once");
@@ -206,24 +217,28 @@ async fn an_expired_lease_makes_a_row_due_again() {
         ..Default::default()
     })
     .await;
-    outbox::queue(&app.state.db, &emails(1)).await.unwrap();
+    queue::queue(&app.state.db, &jobs::emails(&emails(1)))
+        .await
+        .unwrap();
     // A worker claimed the row and died: its lease ran out a minute ago.
     app.query(
-        "UPDATE email_outbox SET status = 'sending', lease_owner = 'dead-worker', attempts = 1, lease_until = time::now() - 1m",
+        "UPDATE job SET status = 'running', lease_owner = 'dead-worker', attempts = 1, lease_until = time::now() - 1m",
         json!({}),
     )
     .await;
-    assert_eq!(app.drain_outbox().await, 1);
+    assert_eq!(app.drain_jobs().await, 1);
     assert_eq!(app.smtp.as_ref().unwrap().wait_for(1).await.len(), 1);
-    let rows = outbox::all_rows(&app.state.db).await.unwrap();
-    assert_eq!((rows[0].status, rows[0].attempts), (OutboxStatus::Sent, 2));
+    let rows = queue::list(&app.state.db, false).await.unwrap();
+    assert_eq!((rows[0].status, rows[0].attempts), (JobStatus::Done, 2));
 }
 
 #[tokio::test]
 async fn without_smtp_emails_are_written_as_files_and_listed_at_dev_mail() {
     let app = spawn_with(Options::default()).await;
-    outbox::queue(&app.state.db, &emails(2)).await.unwrap();
-    assert_eq!(app.drain_outbox().await, 2);
+    queue::queue(&app.state.db, &jobs::emails(&emails(2)))
+        .await
+        .unwrap();
+    assert_eq!(app.drain_jobs().await, 2);
     let files = read_eml_dir(app.mail_dir.path());
     assert_eq!(files.len(), 2);
     let page = app.get("/dev/mail", None).await.text().await.unwrap();
@@ -253,12 +268,12 @@ async fn dev_pages_do_not_exist_in_production() {
 }
 
 /// Polls like a running worker (every 50 ms) until every queued email is sent.
-async fn poll_until_all_sent(app: &crate::helpers::TestApp, worker: &MailWorker) -> usize {
+async fn poll_until_all_sent(app: &crate::helpers::TestApp, worker: &JobWorker) -> usize {
     let mut sent = 0;
     for _ in 0..400 {
         sent += worker.run_once().await.unwrap();
-        let rows = outbox::all_rows(&app.state.db).await.unwrap();
-        if rows.iter().all(|r| r.status == OutboxStatus::Sent) {
+        let rows = queue::list(&app.state.db, false).await.unwrap();
+        if rows.iter().all(|r| r.status == JobStatus::Done) {
             return sent;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -266,7 +281,7 @@ async fn poll_until_all_sent(app: &crate::helpers::TestApp, worker: &MailWorker)
     panic!("the outbox never emptied");
 }
 
-async fn passes(worker: &MailWorker, n: usize) -> usize {
+async fn passes(worker: &JobWorker, n: usize) -> usize {
     let mut sent = 0;
     for _ in 0..n {
         sent += worker.run_once().await.unwrap();
@@ -285,11 +300,14 @@ async fn two_workers_and_a_slow_smtp_server_deliver_each_email_exactly_once() {
         ..Default::default()
     })
     .await;
-    outbox::queue(&app.state.db, &emails(20)).await.unwrap();
-    let second = MailWorker::new(
+    queue::queue(&app.state.db, &jobs::emails(&emails(20)))
+        .await
+        .unwrap();
+    let second = JobWorker::new(
         app.state.db.clone(),
         MailTransport::from_config(&app.state.config.mail).unwrap(),
         "Specialistly <no-reply@localhost>".parse().unwrap(),
+        app.state.zoom.clone(),
         2,
     );
     // The second worker starts polling just after the first has begun its pass.
@@ -323,7 +341,9 @@ async fn shutdown_ends_within_its_grace_period_even_with_a_stalled_smtp_server()
         ..Default::default()
     })
     .await;
-    outbox::queue(&app.state.db, &emails(3)).await.unwrap();
+    queue::queue(&app.state.db, &jobs::emails(&emails(3)))
+        .await
+        .unwrap();
     // Let the worker start handing the first message to the stalled server.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let took = app.shut_down().await;

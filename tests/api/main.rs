@@ -8,6 +8,7 @@ mod booking;
 mod faults;
 mod hardening;
 mod helpers;
+mod jobs;
 mod logs;
 mod mail;
 mod slots;

@@ -124,7 +124,7 @@ async fn moving_a_booked_slot_re_notifies_its_customers() {
     let later = chrono::Utc::now() + chrono::Duration::hours(72);
     let res = app.patch_json(&format!("/api/consulting-slots/{slot}"), &spec.token, &json!({ "date": later.format("%Y-%m-%d").to_string(), "startTime": "10:00", "timezone": "UTC" })).await;
     assert_eq!(res.status(), StatusCode::OK);
-    let rows = app.query("SELECT recipient, subject FROM email_outbox WHERE string::contains(idempotency_key, 'rescheduled')", json!({})).await;
+    let rows = app.query("SELECT payload.to AS recipient, payload.subject AS subject FROM job WHERE string::contains(key, 'rescheduled')", json!({})).await;
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["recipient"], c.email.as_str());
 }
@@ -209,7 +209,7 @@ async fn every_customer_booked_when_a_slot_moves_learns_the_new_time() {
     for c in &customers {
         let emails = app
             .query(
-                "SELECT text FROM email_outbox WHERE recipient = $to",
+                "SELECT payload.text AS text FROM job WHERE payload.to = $to",
                 json!({ "to": c.email }),
             )
             .await;

@@ -20,7 +20,7 @@ async fn sign_up(app: &TestApp, email: &str, role: &str) -> (String, String) {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["data"]["user"]["emailVerified"], false);
-    app.drain_outbox().await;
+    app.drain_jobs().await;
     let messages = app.smtp.as_ref().unwrap().wait_for(1).await;
     let confirmation = messages
         .iter()
@@ -116,7 +116,7 @@ async fn an_expired_link_is_refused_and_a_new_one_can_be_asked_for() {
         .post_json("/api/auth/resend-verification", Some(&session), &json!({}))
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    app.drain_outbox().await;
+    app.drain_jobs().await;
     let messages = app.smtp.as_ref().unwrap().wait_for(2).await;
     let newest = messages
         .iter()

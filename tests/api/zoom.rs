@@ -99,7 +99,7 @@ async fn creating_a_meeting_answers_200_saves_the_specs_fields_and_queues_the_em
         "host defaults to the specialist's email"
     );
 
-    let ready = app.query("SELECT recipient, text, html FROM email_outbox WHERE string::ends_with(idempotency_key, 'zoom-ready')", json!({})).await;
+    let ready = app.query("SELECT payload.to AS recipient, payload.text AS text, payload.html AS html FROM job WHERE string::ends_with(key, 'zoom-ready')", json!({})).await;
     assert_eq!(ready.len(), 1);
     assert_eq!(ready[0]["recipient"], customers[0].email.as_str());
     let text = ready[0]["text"].as_str().unwrap();
@@ -190,11 +190,7 @@ async fn zoom_failure_gives_500_changes_nothing_and_a_retry_succeeds() {
     assert!(stored_meeting(&app, &slot, 0).await.is_null());
     let claim = app.query("SELECT zoom_claim FROM booking", json!({})).await;
     assert!(claim[0]["zoom_claim"].is_null(), "the claim is released");
-    assert_eq!(
-        app.count("email_outbox").await,
-        2,
-        "no meeting email queued"
-    );
+    assert_eq!(app.count("job").await, 2, "no meeting email queued");
 
     let (status, _) = json_body(app.create_zoom(&slot, "0", Some(&spec.token)).await).await;
     assert_eq!(status, StatusCode::OK);
@@ -276,7 +272,7 @@ async fn twenty_concurrent_clicks_create_exactly_one_meeting() {
     assert_eq!(app.zoom.as_ref().unwrap().meetings().len(), 1);
     let ready = app
         .query(
-            "SELECT id FROM email_outbox WHERE string::ends_with(idempotency_key, 'zoom-ready')",
+            "SELECT id FROM job WHERE string::ends_with(key, 'zoom-ready')",
             json!({}),
         )
         .await;
@@ -361,7 +357,7 @@ async fn three_bookings_get_three_meetings_and_three_emails_each_to_its_customer
     })
     .await;
     let (spec, slot, customers) = booked_slot(&app, 3).await;
-    app.drain_outbox().await;
+    app.drain_jobs().await;
     let before = app.smtp.as_ref().unwrap().wait_for(6).await.len();
     assert_eq!(
         before, 6,
@@ -384,7 +380,7 @@ async fn three_bookings_get_three_meetings_and_three_emails_each_to_its_customer
     }
     ids.dedup();
     assert_eq!(ids.len(), 3);
-    assert_eq!(app.drain_outbox().await, 3);
+    assert_eq!(app.drain_jobs().await, 3);
     let all = app.smtp.as_ref().unwrap().wait_for(9).await;
     let ready: Vec<_> = all
         .iter()

@@ -164,10 +164,52 @@ DEFINE INDEX IF NOT EXISTS email_verification_user ON email_verification FIELDS 
 DEFINE FIELD IF NOT EXISTS zoom_pending ON booking TYPE option<datetime>;
 "#,
     },
+    Migration {
+        version: 8,
+        name: "job queue",
+        sql: r#"
+-- Everything that happens after a change, outside its transaction: emails, Zoom deletions and
+-- updates. Queued in the change's own transaction; the key makes queuing twice a no-op.
+DEFINE TABLE IF NOT EXISTS job SCHEMALESS;
+DEFINE FIELD IF NOT EXISTS kind ON job TYPE string
+    ASSERT $value IN ['email', 'zoom_delete', 'zoom_update'];
+DEFINE FIELD IF NOT EXISTS key ON job TYPE string;
+DEFINE FIELD IF NOT EXISTS payload ON job TYPE object;
+DEFINE FIELD IF NOT EXISTS status ON job TYPE string
+    ASSERT $value IN ['pending', 'running', 'done', 'failed', 'cancelled'];
+DEFINE FIELD IF NOT EXISTS attempts ON job TYPE int DEFAULT 0 ASSERT $value >= 0;
+DEFINE FIELD IF NOT EXISTS run_at ON job TYPE datetime;
+DEFINE FIELD IF NOT EXISTS last_error ON job TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS lease_until ON job TYPE option<datetime>;
+DEFINE FIELD IF NOT EXISTS lease_owner ON job TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS created_at ON job TYPE datetime DEFAULT time::now();
+DEFINE FIELD IF NOT EXISTS done_at ON job TYPE option<datetime>;
+DEFINE INDEX IF NOT EXISTS job_key_unique ON job FIELDS key UNIQUE;
+DEFINE INDEX IF NOT EXISTS job_due ON job FIELDS status, run_at;
+-- Every email still in the outbox becomes an email job; one being sent is pending again.
+FOR $r IN (SELECT * FROM email_outbox ORDER BY created_at) {
+    CREATE job CONTENT {
+        kind: 'email',
+        key: $r.idempotency_key,
+        payload: {
+            idempotency_key: $r.idempotency_key, to: $r.recipient, subject: $r.subject,
+            text: $r.text, html: $r.html, attachments: $r.attachments
+        },
+        status: IF $r.status = 'sent' THEN 'done' ELSE IF $r.status = 'failed' THEN 'failed' ELSE 'pending' END,
+        attempts: $r.attempts,
+        run_at: $r.next_attempt_at,
+        last_error: $r.last_error,
+        created_at: $r.created_at,
+        done_at: $r.sent_at
+    };
+};
+REMOVE TABLE IF EXISTS email_outbox;
+"#,
+    },
 ];
 
 /// The version a fully migrated database is at.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 #[derive(Deserialize)]
 struct Applied {
@@ -178,6 +220,11 @@ struct Applied {
 /// and from several instances at once: a migration's record is created in its transaction,
 /// so a second instance racing on it fails that transaction and re-reads.
 pub async fn migrate(db: &Db) -> anyhow::Result<i64> {
+    migrate_to(db, SCHEMA_VERSION).await
+}
+
+/// Applies the migrations up to `target` (tests start from an older version this way).
+pub async fn migrate_to(db: &Db, target: i64) -> anyhow::Result<i64> {
     run(
         db,
         "DEFINE TABLE IF NOT EXISTS schema_migration SCHEMAFULL;
@@ -191,7 +238,10 @@ pub async fn migrate(db: &Db) -> anyhow::Result<i64> {
 
     for attempt in 0..5 {
         let current = current_version(db).await?;
-        let pending: Vec<&Migration> = MIGRATIONS.iter().filter(|m| m.version > current).collect();
+        let pending: Vec<&Migration> = MIGRATIONS
+            .iter()
+            .filter(|m| m.version > current && m.version <= target)
+            .collect();
         if pending.is_empty() {
             return Ok(current);
         }

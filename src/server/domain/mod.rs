@@ -12,6 +12,6 @@ mod time_zone;
 pub use booking_index::BookingIndex;
 pub use email::Email;
 pub use schedule::{Capacity, Duration, LocalStart};
-pub use status::{BookingStatus, OutboxStatus};
+pub use status::BookingStatus;
 pub use text::{Description, Notes, PersonName, SlotTitle};
 pub use time_zone::TimeZone;

@@ -1,11 +1,27 @@
-//! Email: templates, calendar invites, the transactional outbox, transports and the worker
-//! that delivers what the outbox holds.
+//! Email: templates, calendar invites, idempotency keys and the transports. Emails are sent
+//! by the job worker (`server::jobs`), queued as jobs in the change's own transaction.
 
 pub mod ics;
 pub mod keys;
-pub mod outbox;
 pub mod templates;
 pub mod transport;
-pub mod worker;
 
-pub use outbox::{Attachment, OutgoingEmail};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: String,
+    pub content: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutgoingEmail {
+    /// Unique per email, e.g. `booking:<id>:customer-confirmation`: queuing it twice is a no-op.
+    pub idempotency_key: String,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub attachments: Vec<Attachment>,
+}

@@ -9,7 +9,7 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment as LettreAttachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::outbox::ClaimedEmail;
+use super::OutgoingEmail;
 use crate::server::config::MailConfig;
 
 #[derive(Clone)]
@@ -66,8 +66,8 @@ impl MailTransport {
 }
 
 /// Builds the MIME message: multipart/mixed of (text + HTML alternatives) and attachments.
-pub fn build_message(from: &Mailbox, email: &ClaimedEmail) -> anyhow::Result<Message> {
-    let to: Mailbox = email.recipient.parse().context("recipient address")?;
+pub fn build_message(from: &Mailbox, email: &OutgoingEmail) -> anyhow::Result<Message> {
+    let to: Mailbox = email.to.parse().context("recipient address")?;
     let body = MultiPart::alternative_plain_html(email.text.clone(), email.html.clone());
     let builder = Message::builder()
         .from(from.clone())

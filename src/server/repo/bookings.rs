@@ -2,9 +2,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::jobs::queue_statement;
 use crate::model::{BookingStatus, BookingView, ZoomMeetingView};
 use crate::server::db::{run, Db, DbError};
-use crate::server::mail::{outbox, OutgoingEmail};
+use crate::server::jobs;
+use crate::server::mail::OutgoingEmail;
 
 use super::refused;
 
@@ -68,6 +70,14 @@ pub const BOOKING_FIELDS: &str =
     "record::id(id) AS id, record::id(slot) AS slot, index, record::id(customer) AS customer,
     customer_email, customer_name, booked_at, additional_notes, status, zoom_meeting,
     customer.timezone AS customer_timezone";
+
+pub async fn by_id(db: &Db, id: &str) -> Result<Option<BookingRow>, DbError> {
+    if !crate::server::db::is_valid_key(id) {
+        return Ok(None);
+    }
+    let sql = format!("SELECT {BOOKING_FIELDS} FROM type::record('booking', $id)");
+    run(db, &sql, json!({ "id": id })).await?.first(0)
+}
 
 pub async fn by_slot_index(db: &Db, slot: &str, index: u32) -> Result<Option<BookingRow>, DbError> {
     let sql = format!(
@@ -162,7 +172,7 @@ pub async fn book(
         changed = Changed.tag(),
         already = AlreadyBooked.tag(),
         full = Full.tag(),
-        queue = outbox::queue_statement("emails"),
+        queue = queue_statement("jobs"),
     );
     let result = run(
         db,
@@ -170,7 +180,7 @@ pub async fn book(
         json!({
             "slot_id": b.slot, "customer_id": b.customer, "booking_id": b.id, "email": b.customer_email,
             "name": b.customer_name, "notes": b.additional_notes, "version": b.schedule_version,
-            "emails": outbox::bind_emails(emails),
+            "jobs": jobs::bind(&jobs::emails(emails)),
         }),
     )
     .await;
@@ -283,12 +293,12 @@ pub async fn save_meeting(
         {queue}
         COMMIT TRANSACTION;",
         lost = ClaimLost::TAG,
-        queue = outbox::queue_statement("emails")
+        queue = queue_statement("jobs")
     );
     let result = run(
         db,
         &sql,
-        json!({ "id": booking_id, "claim_token": token, "m": meeting, "emails": outbox::bind_emails(std::slice::from_ref(email)) }),
+        json!({ "id": booking_id, "claim_token": token, "m": meeting, "jobs": jobs::bind(&jobs::emails(std::slice::from_ref(email))) }),
     )
     .await;
     match result {

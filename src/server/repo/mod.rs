@@ -2,6 +2,7 @@
 
 pub mod bookings;
 pub mod counters;
+pub mod jobs;
 pub mod sessions;
 pub mod slots;
 pub mod users;

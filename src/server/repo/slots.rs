@@ -3,10 +3,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::bookings::{BookingRow, BOOKING_FIELDS};
+use super::jobs::queue_statement;
 use super::refused;
 use crate::model::SlotView;
 use crate::server::db::{is_valid_key, run, Db, DbError};
-use crate::server::mail::{keys, outbox, OutgoingEmail};
+use crate::server::jobs::{self, NewJob};
+use crate::server::mail::keys;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct SlotRow {
@@ -178,12 +180,12 @@ impl SlotEditRefusal {
     }
 }
 
-/// Saves an edit and queues its emails in one transaction, provided the slot is still as
+/// Saves an edit and queues its jobs (emails, meeting moves) in one transaction, provided the slot is still as
 /// the edit saw it.
 pub async fn update(
     db: &Db,
     e: &SlotEdit<'_>,
-    emails: &[OutgoingEmail],
+    jobs: &[NewJob],
 ) -> Result<Result<(), SlotEditRefusal>, DbError> {
     let sql = format!(
         "BEGIN TRANSACTION;
@@ -197,12 +199,12 @@ pub async fn update(
         COMMIT TRANSACTION;",
         changed = SlotEditRefusal::Changed.tag(),
         below = SlotEditRefusal::CapacityBelowBooked.tag(),
-        queue = outbox::queue_statement("emails")
+        queue = queue_statement("jobs")
     );
     let vars = json!({
         "id": e.id, "f": fields_json(&e.fields), "version": e.schedule_version,
         "seen_version": e.seen_schedule_version, "seen_next_index": e.seen_next_index,
-        "emails": outbox::bind_emails(emails),
+        "jobs": jobs::bind(jobs),
     });
     match run(db, &sql, vars).await {
         Ok(_) => Ok(Ok(())),
@@ -258,9 +260,9 @@ pub async fn managed_by(db: &Db, specialist: &str) -> Result<Vec<ManagedSlotRow>
     let sql = format!(
         "SELECT {SLOT_FIELDS},
             (SELECT {BOOKING_FIELDS},
-                (SELECT VALUE status FROM email_outbox
-                    WHERE idempotency_key = string::concat($key_prefix, record::id($parent.id), $key_suffix)
-                )[0] = 'sent' AS notified
+                (SELECT VALUE status FROM job
+                    WHERE key = string::concat($key_prefix, record::id($parent.id), $key_suffix)
+                )[0] = 'done' AS notified
              FROM booking WHERE slot = $parent.id AND status = 'active' ORDER BY index) AS bookings
         FROM slot
         WHERE specialist = type::record('user', $specialist) AND starts_at > time::now() AND next_index > 0

@@ -73,7 +73,7 @@ pub async fn create_unverified(
 ) -> Result<UserRow, DbError> {
     let sql = format!(
         "BEGIN TRANSACTION; {CREATE_USER} {} COMMIT TRANSACTION;",
-        verifications::CREATE_STATEMENTS
+        verifications::create_statements()
     );
     let mut vars = new_user_vars(&u);
     verifications::bind(&mut vars, u.id, confirmation);

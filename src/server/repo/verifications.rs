@@ -3,9 +3,11 @@
 
 use serde_json::{json, Value};
 
+use super::jobs::queue_statement;
 use super::refused;
 use crate::server::db::{run, Db, DbError};
-use crate::server::mail::{outbox, OutgoingEmail};
+use crate::server::jobs;
+use crate::server::mail::OutgoingEmail;
 
 /// A confirmation link to store, with the email that carries it.
 pub struct NewConfirmation<'a> {
@@ -16,28 +18,29 @@ pub struct NewConfirmation<'a> {
 
 /// Statements that store the link bound by [`bind`] and queue its email, for use inside the
 /// caller's transaction.
-pub(super) const CREATE_STATEMENTS: &str = "
-    CREATE type::record('email_verification', $token_hash) SET
-        user = type::record('user', $user_id),
-        expires_at = time::now() + type::duration($lifetime);
-    FOR $m IN $confirmation_email {
-        CREATE email_outbox CONTENT {
-            idempotency_key: $m.idempotency_key, recipient: $m.to, subject: $m.subject,
-            text: $m.text, html: $m.html, attachments: $m.attachments,
-            status: 'pending', attempts: 0, next_attempt_at: time::now(),
-        };
-    };";
+pub(super) fn create_statements() -> String {
+    format!(
+        "CREATE type::record('email_verification', $token_hash) SET
+            user = type::record('user', $user_id),
+            expires_at = time::now() + type::duration($lifetime);
+        {}",
+        queue_statement("confirmation_email")
+    )
+}
 
 pub(super) fn bind(vars: &mut Value, user_id: &str, c: &NewConfirmation<'_>) {
     vars["user_id"] = json!(user_id);
     vars["token_hash"] = json!(c.token_hash);
     vars["lifetime"] = json!(format!("{}s", c.lifetime_seconds));
-    vars["confirmation_email"] = outbox::bind_emails(std::slice::from_ref(c.email));
+    vars["confirmation_email"] = jobs::bind(&jobs::emails(std::slice::from_ref(c.email)));
 }
 
 /// A new link for an existing account (a resend), with its email, in one transaction.
 pub async fn create(db: &Db, user_id: &str, c: &NewConfirmation<'_>) -> Result<(), DbError> {
-    let sql = format!("BEGIN TRANSACTION; {CREATE_STATEMENTS} COMMIT TRANSACTION;");
+    let sql = format!(
+        "BEGIN TRANSACTION; {} COMMIT TRANSACTION;",
+        create_statements()
+    );
     let mut vars = json!({});
     bind(&mut vars, user_id, c);
     run(db, &sql, vars).await.map(|_| ())

@@ -8,7 +8,8 @@ use crate::model::{AppointmentView, ManagedSlot, MyAppointment, Role};
 use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
 use crate::server::domain::BookingIndex;
-use crate::server::mail::{keys, outbox};
+use crate::server::mail::keys;
+use crate::server::repo::jobs;
 use crate::server::repo::{bookings, slots};
 
 use super::unexpected;
@@ -36,7 +37,7 @@ pub async fn details(
     if !is_specialist && booking.customer != caller.user_id {
         return Err(not_found());
     }
-    let notified = outbox::is_sent(&state.db, &keys::zoom_ready(&booking.id))
+    let notified = jobs::is_done(&state.db, &keys::zoom_ready(&booking.id))
         .await
         .map_err(unexpected("reading the outbox"))?;
     let mut view = booking.view(notified);

@@ -11,6 +11,7 @@ use crate::server::db::{is_valid_key, new_key, with_conflict_retry, Attempt, DbE
 use crate::server::domain::{
     BookingStatus, Capacity, Description, Duration, LocalStart, SlotTitle, TimeZone,
 };
+use crate::server::jobs;
 use crate::server::mail::templates::{self, Appointment, Attendee};
 use crate::server::mail::OutgoingEmail;
 use crate::server::repo::bookings;
@@ -242,7 +243,7 @@ pub async fn update(
             seen_next_index: slot.next_index,
             seen_schedule_version: slot.schedule_version,
         };
-        match slots::update(&state.db, &edit, &emails).await {
+        match slots::update(&state.db, &edit, &jobs::emails(&emails)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(SlotEditRefusal::Changed)) => Err(Attempt::Db(DbError::Conflict)),
             Ok(Err(SlotEditRefusal::CapacityBelowBooked)) => {

@@ -6,6 +6,8 @@
 
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
+
 use reqwest::{Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
@@ -73,6 +75,11 @@ fn meeting_id(id: &serde_json::Value) -> Result<String, ZoomError> {
         serde_json::Value::String(s) => Ok(s.clone()),
         other => Err(ZoomError::Decode(format!("meeting id {other}"))),
     }
+}
+
+#[derive(Deserialize)]
+struct MeetingTime {
+    start_time: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -307,9 +314,50 @@ impl ZoomClient {
         answer.into_meeting(password)
     }
 
+    /// `PATCH /meetings/{id}` (204, no body), then reads the meeting back to confirm the move.
+    pub async fn update_meeting(
+        &self,
+        id: &str,
+        starts_at: DateTime<Utc>,
+        duration_minutes: u32,
+        timezone: &str,
+    ) -> Result<(), ZoomError> {
+        let url = format!("{}/meetings/{}", self.api_url, urlencode(id));
+        let start = starts_at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let body =
+            json!({ "start_time": start, "duration": duration_minutes, "timezone": timezone });
+        let response = self.call(|_| self.http.patch(&url).json(&body)).await?;
+        if !response.status().is_success() {
+            return Err(api_error(response).await);
+        }
+        let response = self.call(|_| self.http.get(&url)).await?;
+        if !response.status().is_success() {
+            return Err(api_error(response).await);
+        }
+        let now: MeetingTime = response
+            .json()
+            .await
+            .map_err(|e| ZoomError::Decode(e.to_string()))?;
+        if now.start_time.as_deref() != Some(start.as_str()) {
+            return Err(ZoomError::Decode(format!(
+                "the meeting starts at {:?} after the update, not {start}",
+                now.start_time
+            )));
+        }
+        Ok(())
+    }
+
+    /// Deletes a meeting without Zoom's own emails (we send ours); already gone counts as done.
     pub async fn delete_meeting(&self, id: &str) -> Result<(), ZoomError> {
         let url = format!("{}/meetings/{}", self.api_url, urlencode(id));
-        let response = self.call(|_| self.http.delete(&url)).await?;
+        let response = self
+            .call(|_| {
+                self.http.delete(&url).query(&[
+                    ("schedule_for_reminder", "false"),
+                    ("cancel_meeting_reminder", "false"),
+                ])
+            })
+            .await?;
         if response.status().is_success() {
             return Ok(());
         }

@@ -148,6 +148,23 @@ impl Zoom {
         }
     }
 
+    /// Moves a meeting; its join link and password stay as they are.
+    pub async fn update_meeting(
+        &self,
+        id: &str,
+        starts_at: DateTime<Utc>,
+        duration_minutes: u32,
+        timezone: &str,
+    ) -> Result<(), ZoomError> {
+        match self {
+            Self::Live(c) => {
+                c.update_meeting(id, starts_at, duration_minutes, timezone)
+                    .await
+            }
+            Self::Simulated(_) => Ok(()),
+        }
+    }
+
     pub async fn delete_meeting(&self, id: &str) -> Result<(), ZoomError> {
         match self {
             Self::Live(c) => c.delete_meeting(id).await,

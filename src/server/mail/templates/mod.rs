@@ -17,7 +17,7 @@ pub use specialist_notification::specialist_notification;
 pub use zoom_meeting_ready::zoom_meeting_ready;
 
 use super::ics::{self, Invite};
-use super::outbox::{Attachment, OutgoingEmail};
+use super::{Attachment, OutgoingEmail};
 use crate::server::repo::bookings::BookingRow;
 use crate::server::repo::slots::SlotRow;
 use crate::time_fmt;

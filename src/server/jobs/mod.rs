@@ -1,0 +1,122 @@
+//! The durable job queue: everything that follows a change outside its transaction (emails,
+//! Zoom deletions and updates) is a job row written in that transaction, and a worker runs it
+//! with a lease, backs off on failure and ends `failed` with the error kept.
+
+pub mod worker;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::mail::OutgoingEmail;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    Email,
+    ZoomDelete,
+    ZoomUpdate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    Pending,
+    Running,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+/// A job to queue.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewJob {
+    pub kind: JobKind,
+    /// Unique: queuing a key again is a no-op, and a job is cancelled by its key.
+    pub key: String,
+    pub payload: Value,
+    /// Seconds from now until it is due.
+    pub delay_seconds: u64,
+}
+
+/// What a Zoom job acts on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZoomJob {
+    pub meeting_id: String,
+    pub booking_id: String,
+}
+
+impl NewJob {
+    pub fn email(email: &OutgoingEmail) -> Self {
+        Self {
+            kind: JobKind::Email,
+            key: email.idempotency_key.clone(),
+            payload: serde_json::to_value(email).expect("emails serialise"),
+            delay_seconds: 0,
+        }
+    }
+
+    /// Deletes the meeting at Zoom (a cancelled booking's).
+    pub fn zoom_delete(meeting_id: &str, booking_id: &str) -> Self {
+        Self {
+            kind: JobKind::ZoomDelete,
+            key: format!("zoom-delete:{meeting_id}"),
+            payload: json!(ZoomJob {
+                meeting_id: meeting_id.into(),
+                booking_id: booking_id.into()
+            }),
+            delay_seconds: 0,
+        }
+    }
+
+    /// Moves the meeting at Zoom to its booking's slot as it stands when the job runs.
+    /// `version` makes each move a job of its own.
+    pub fn zoom_update(meeting_id: &str, booking_id: &str, version: u32) -> Self {
+        Self {
+            kind: JobKind::ZoomUpdate,
+            key: format!("zoom-update:{meeting_id}:{booking_id}:{version}"),
+            payload: json!(ZoomJob {
+                meeting_id: meeting_id.into(),
+                booking_id: booking_id.into()
+            }),
+            delay_seconds: 0,
+        }
+    }
+}
+
+/// Jobs as one bound query parameter (see `repo::jobs::queue_statement`).
+pub fn bind(jobs: &[NewJob]) -> Value {
+    serde_json::to_value(jobs).expect("jobs serialise")
+}
+
+/// Email jobs for `emails`.
+pub fn emails(emails: &[OutgoingEmail]) -> Vec<NewJob> {
+    emails.iter().map(NewJob::email).collect()
+}
+
+/// 30 s after the first failure, doubling, at most an hour.
+pub fn backoff_seconds(attempts: u32) -> u64 {
+    let exp = attempts.saturating_sub(1).min(16);
+    (30u64 << exp).min(3600)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_off_doubles_from_thirty_seconds_up_to_an_hour() {
+        assert_eq!(backoff_seconds(1), 30);
+        assert_eq!(backoff_seconds(2), 60);
+        assert_eq!(backoff_seconds(3), 120);
+        assert_eq!(backoff_seconds(7), 1920);
+        assert_eq!(backoff_seconds(8), 3600);
+        assert_eq!(backoff_seconds(30), 3600);
+    }
+
+    #[test]
+    fn kinds_and_statuses_are_stored_as_the_schema_asserts() {
+        assert_eq!(json!(JobKind::ZoomDelete), "zoom_delete");
+        assert_eq!(json!(JobStatus::Cancelled), "cancelled");
+        assert_eq!(NewJob::zoom_update("1", "b", 2).key, "zoom-update:1:b:2");
+    }
+}

@@ -1,0 +1,177 @@
+//! The job worker: claims due jobs one at a time, runs them, records the outcome.
+//!
+//! Each claim holds a lease longer than its job may take (the SMTP transport gives up within
+//! half of it; Zoom calls time out sooner), so no job runs after its lease lapsed. Jobs still
+//! run at least once, not exactly once: a worker that finished a job's work and died before
+//! recording it leaves a lease that expires, and another worker runs the job again. For
+//! emails that means a duplicate; Zoom deletions and updates are idempotent.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use lettre::message::Mailbox;
+use tokio_util::sync::CancellationToken;
+
+use super::{JobKind, ZoomJob};
+use crate::server::db::{Db, DbError};
+use crate::server::mail::transport::{build_message, MailTransport};
+use crate::server::mail::OutgoingEmail;
+use crate::server::repo::jobs::{self, ClaimedJob};
+use crate::server::repo::{bookings, slots};
+use crate::server::zoom::Zoom;
+
+pub const MAX_ATTEMPTS: u32 = 8;
+/// Jobs one pass runs at most, so a pass ends even while new work keeps arriving.
+const BATCH: usize = 20;
+
+#[derive(Clone)]
+pub struct JobWorker {
+    db: Db,
+    transport: MailTransport,
+    from: Mailbox,
+    zoom: Arc<Zoom>,
+    /// Identifies this worker's leases.
+    owner: Arc<str>,
+    max_attempts: u32,
+    lease_seconds: u64,
+}
+
+impl JobWorker {
+    pub fn new(
+        db: Db,
+        transport: MailTransport,
+        from: Mailbox,
+        zoom: Arc<Zoom>,
+        lease_seconds: u64,
+    ) -> Self {
+        let owner: Arc<str> = format!("worker-{}", uuid::Uuid::new_v4()).into();
+        Self {
+            db,
+            transport,
+            from,
+            zoom,
+            owner,
+            max_attempts: MAX_ATTEMPTS,
+            lease_seconds,
+        }
+    }
+
+    /// One pass: claims due jobs one at a time and runs each. Returns how many succeeded.
+    /// Public so tests can drain the queue deterministically.
+    pub async fn run_once(&self) -> Result<usize, DbError> {
+        self.pass(None).await
+    }
+
+    /// Like `run_once`, but stops claiming once `stop` is cancelled.
+    async fn pass(&self, stop: Option<&CancellationToken>) -> Result<usize, DbError> {
+        let mut done = 0;
+        for _ in 0..BATCH {
+            if stop.is_some_and(CancellationToken::is_cancelled) {
+                break;
+            }
+            let Some(job) = jobs::claim_next(&self.db, &self.owner, self.lease_seconds).await?
+            else {
+                break;
+            };
+            if self.finish(&job).await? {
+                done += 1;
+            }
+        }
+        Ok(done)
+    }
+
+    async fn finish(&self, job: &ClaimedJob) -> Result<bool, DbError> {
+        match self.execute(job).await {
+            Ok(()) => {
+                jobs::mark_done(&self.db, &job.id, &self.owner).await?;
+                tracing::info!(key = %job.key, kind = ?job.kind, "job done");
+                Ok(true)
+            }
+            Err(e) => {
+                let error = format!("{e:#}");
+                jobs::mark_failed(
+                    &self.db,
+                    &job.id,
+                    &self.owner,
+                    &error,
+                    job.attempts,
+                    self.max_attempts,
+                )
+                .await?;
+                if job.attempts >= self.max_attempts {
+                    tracing::error!(key = %job.key, kind = ?job.kind, attempts = job.attempts, %error, "job failed for good");
+                } else {
+                    tracing::warn!(key = %job.key, kind = ?job.kind, attempts = job.attempts, %error, "job failed; will retry");
+                }
+                Ok(false)
+            }
+        }
+    }
+
+    async fn execute(&self, job: &ClaimedJob) -> anyhow::Result<()> {
+        match job.kind {
+            JobKind::Email => {
+                let email: OutgoingEmail =
+                    serde_json::from_value(job.payload.clone()).context("email payload")?;
+                let message = build_message(&self.from, &email)?;
+                self.transport.send(message).await
+            }
+            JobKind::ZoomDelete => {
+                let z: ZoomJob =
+                    serde_json::from_value(job.payload.clone()).context("zoom payload")?;
+                self.zoom
+                    .delete_meeting(&z.meeting_id)
+                    .await
+                    .context("deleting the Zoom meeting")
+            }
+            JobKind::ZoomUpdate => {
+                let z: ZoomJob =
+                    serde_json::from_value(job.payload.clone()).context("zoom payload")?;
+                self.move_meeting(&z).await
+            }
+        }
+    }
+
+    /// Moves a meeting to its booking's slot as it stands now (not as it stood when the job
+    /// was queued); nothing to do when the booking no longer holds that meeting.
+    async fn move_meeting(&self, z: &ZoomJob) -> anyhow::Result<()> {
+        let Some(booking) = bookings::by_id(&self.db, &z.booking_id).await? else {
+            return Ok(());
+        };
+        let holds = booking
+            .zoom_meeting
+            .as_ref()
+            .is_some_and(|m| m.zoom_meeting_id == z.meeting_id);
+        let Some(slot) = slots::by_id(&self.db, &booking.slot).await? else {
+            return Ok(());
+        };
+        if !holds {
+            return Ok(());
+        }
+        self.zoom
+            .update_meeting(
+                &z.meeting_id,
+                slot.fields.starts_at,
+                slot.fields.duration,
+                &slot.fields.timezone,
+            )
+            .await
+            .context("moving the Zoom meeting")
+    }
+
+    /// Runs until `stop` is cancelled. The job in hand then is finished first; no new one is
+    /// claimed.
+    pub async fn run(self, poll: Duration, stop: CancellationToken) {
+        loop {
+            if let Err(e) = self.pass(Some(&stop)).await {
+                tracing::warn!(error = %e, "job pass failed");
+            }
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = tokio::time::sleep(poll) => {}
+            }
+        }
+        tracing::info!("job worker stopped");
+    }
+}

@@ -1,0 +1,184 @@
+//! The `job` table: queue (inside the caller's transaction), claim with a lease, finish,
+//! fail with back-off, cancel by key, and the operator's view.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::server::db::{run, Db, DbError};
+use crate::server::jobs::{self, backoff_seconds, JobKind, JobStatus, NewJob};
+
+/// A SurrealQL fragment that queues the jobs bound as `$var` (see [`jobs::bind`]) inside the
+/// caller's own `BEGIN … COMMIT`. A job whose key is queued already is skipped; the unique
+/// index on the key settles a race between two transactions.
+pub fn queue_statement(var: &str) -> String {
+    format!(
+        "FOR $j IN ${var} {{
+            IF array::len((SELECT id FROM job WHERE key = $j.key)) = 0 {{
+                CREATE job CONTENT {{
+                    kind: $j.kind, key: $j.key, payload: $j.payload, status: 'pending',
+                    attempts: 0, run_at: time::now() + type::duration(string::concat($j.delay_seconds, 's')),
+                }};
+            }};
+        }};"
+    )
+}
+
+/// A SurrealQL fragment that cancels the pending jobs whose keys are bound as `$var`.
+pub fn cancel_statement(var: &str) -> String {
+    format!("UPDATE job SET status = 'cancelled', done_at = time::now() WHERE key IN ${var} AND status = 'pending';")
+}
+
+/// Queues jobs on their own (for changes with no transaction of their own).
+pub async fn queue(db: &Db, new: &[NewJob]) -> Result<(), DbError> {
+    let sql = format!(
+        "BEGIN TRANSACTION; {} COMMIT TRANSACTION;",
+        queue_statement("jobs")
+    );
+    run(db, &sql, json!({ "jobs": jobs::bind(new) }))
+        .await
+        .map(|_| ())
+}
+
+/// A job claimed by a worker.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClaimedJob {
+    pub id: String,
+    pub kind: JobKind,
+    pub key: String,
+    pub payload: Value,
+    pub attempts: u32,
+}
+
+/// Claims the next due job (pending and due, or running with a lapsed lease) for `owner`, in
+/// one conditional write; `None` when nothing is due.
+pub async fn claim_next(
+    db: &Db,
+    owner: &str,
+    lease_seconds: u64,
+) -> Result<Option<ClaimedJob>, DbError> {
+    // A few candidates, so a worker that loses one race goes on with the next.
+    let mut rows = run(
+        db,
+        "SELECT VALUE record::id(id) FROM job
+            WHERE (status = 'pending' AND run_at <= time::now())
+               OR (status = 'running' AND lease_until < time::now())
+            ORDER BY run_at LIMIT 5",
+        json!({}),
+    )
+    .await?;
+    let due: Vec<String> = rows.all(0)?;
+    for id in due {
+        let result = run(
+            db,
+            "UPDATE type::record('job', $id)
+                SET status = 'running', lease_owner = $owner, attempts += 1,
+                    lease_until = time::now() + type::duration($lease)
+                WHERE (status = 'pending' AND run_at <= time::now())
+                   OR (status = 'running' AND lease_until < time::now())
+                RETURN record::id(id) AS id, kind, key, payload, attempts;",
+            json!({ "id": id, "owner": owner, "lease": format!("{lease_seconds}s") }),
+        )
+        .await;
+        match result {
+            Ok(mut rows) => {
+                if let Some(claimed) = rows.first::<ClaimedJob>(0)? {
+                    return Ok(Some(claimed));
+                }
+            }
+            // Another worker wrote the row at the same moment: it is theirs.
+            Err(DbError::Conflict) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(None)
+}
+
+pub async fn mark_done(db: &Db, id: &str, owner: &str) -> Result<(), DbError> {
+    run(
+        db,
+        "UPDATE type::record('job', $id)
+            SET status = 'done', done_at = time::now(), lease_until = NONE, last_error = NONE
+            WHERE lease_owner = $owner AND status = 'running';",
+        json!({ "id": id, "owner": owner }),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Records a failed attempt: pending again after a back-off, or `failed` for good.
+pub async fn mark_failed(
+    db: &Db,
+    id: &str,
+    owner: &str,
+    error: &str,
+    attempts: u32,
+    max_attempts: u32,
+) -> Result<(), DbError> {
+    let give_up = attempts >= max_attempts;
+    run(
+        db,
+        "UPDATE type::record('job', $id)
+            SET status = $status, last_error = $error, lease_until = NONE,
+                run_at = time::now() + type::duration($delay)
+            WHERE lease_owner = $owner AND status = 'running';",
+        json!({
+            "id": id, "owner": owner, "error": error,
+            "status": if give_up { JobStatus::Failed } else { JobStatus::Pending },
+            "delay": format!("{}s", backoff_seconds(attempts)),
+        }),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// A job as an operator (and the tests) see it.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct JobRow {
+    pub id: String,
+    pub kind: JobKind,
+    pub key: String,
+    pub status: JobStatus,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub run_at: DateTime<Utc>,
+    pub done_at: Option<DateTime<Utc>>,
+}
+
+/// Every job, oldest first; only the failed ones with `failed_only`.
+pub async fn list(db: &Db, failed_only: bool) -> Result<Vec<JobRow>, DbError> {
+    let filter = if failed_only {
+        "WHERE status = 'failed'"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT record::id(id) AS id, kind, key, status, attempts, last_error, run_at, done_at, created_at
+         FROM job {filter} ORDER BY created_at"
+    );
+    run(db, &sql, json!({})).await?.all(0)
+}
+
+/// Puts a failed job back in the queue, due now, with a fresh count of attempts.
+pub async fn retry(db: &Db, id: &str) -> Result<bool, DbError> {
+    let mut rows = run(
+        db,
+        "UPDATE type::record('job', $id)
+            SET status = 'pending', attempts = 0, run_at = time::now(), lease_until = NONE
+            WHERE status = 'failed' RETURN VALUE record::id(id);",
+        json!({ "id": id }),
+    )
+    .await?;
+    Ok(rows.first::<String>(0)?.is_some())
+}
+
+/// Whether the job with this key has run to the end.
+pub async fn is_done(db: &Db, key: &str) -> Result<bool, DbError> {
+    let mut rows = run(
+        db,
+        "SELECT VALUE status FROM job WHERE key = $key",
+        json!({ "key": key }),
+    )
+    .await?;
+    Ok(rows.first::<JobStatus>(0)? == Some(JobStatus::Done))
+}

@@ -1,0 +1,125 @@
+//! The job queue: the migration from the email outbox, and the operator's commands.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use specialistly::server::admin;
+use specialistly::server::config::Config;
+use specialistly::server::db::{self, run};
+use specialistly::server::jobs::worker::JobWorker;
+use specialistly::server::jobs::{JobKind, JobStatus, NewJob};
+use specialistly::server::mail::transport::MailTransport;
+use specialistly::server::repo::jobs as queue;
+use specialistly::server::zoom::Zoom;
+
+use crate::helpers::{free_port, parse, spawn_with, to_address, Options, SmtpSink};
+
+fn config(vars: &[(&str, String)]) -> Config {
+    let map: std::collections::HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    Config::from_lookup(|k| map.get(k).cloned()).unwrap()
+}
+
+#[tokio::test]
+async fn every_queued_email_moves_into_the_job_queue_and_is_delivered() {
+    let smtp = SmtpSink::start(free_port(), Duration::ZERO).await;
+    let config = config(&[
+        ("DATABASE_URL", "mem://".into()),
+        ("SMTP_URL", format!("smtp://127.0.0.1:{}", smtp.port)),
+    ]);
+    let db = db::connect(&config.database).await.unwrap();
+    db::migrate_to(&db, 7).await.unwrap();
+    // The outbox as an older version left it: one row in each state.
+    for (n, status) in ["pending", "sending", "sent", "failed"].iter().enumerate() {
+        run(
+            &db,
+            "CREATE email_outbox CONTENT {
+                idempotency_key: $key, recipient: $to, subject: 'Old', text: 'Hello', html: '<p>Hello</p>',
+                attachments: [], status: $status, attempts: 1, next_attempt_at: time::now() - 1m,
+                lease_until: IF $status = 'sending' THEN time::now() + 1h ELSE NONE END,
+                sent_at: IF $status = 'sent' THEN time::now() ELSE NONE END,
+                last_error: IF $status = 'failed' THEN 'SMTP: refused' ELSE NONE END
+            };",
+            json!({ "key": format!("old-{n}"), "to": format!("old{n}@example.com"), "status": status }),
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(db::migrate(&db).await.unwrap(), db::SCHEMA_VERSION);
+
+    let rows = queue::list(&db, false).await.unwrap();
+    let states: Vec<(String, JobStatus)> = rows.iter().map(|r| (r.key.clone(), r.status)).collect();
+    assert_eq!(
+        states,
+        vec![
+            ("old-0".into(), JobStatus::Pending),
+            ("old-1".into(), JobStatus::Pending),
+            ("old-2".into(), JobStatus::Done),
+            ("old-3".into(), JobStatus::Failed),
+        ]
+    );
+    assert!(rows.iter().all(|r| r.kind == JobKind::Email));
+    assert_eq!(rows[3].last_error.as_deref(), Some("SMTP: refused"));
+    let leftover = run(&db, "SELECT * FROM email_outbox", json!({})).await;
+    assert!(leftover
+        .map(|mut r| r.all::<serde_json::Value>(0).unwrap().is_empty())
+        .unwrap_or(true));
+
+    let worker = JobWorker::new(
+        db.clone(),
+        MailTransport::from_config(&config.mail).unwrap(),
+        "Specialistly <no-reply@localhost>".parse().unwrap(),
+        Arc::new(Zoom::from_config(&config.zoom, "http://127.0.0.1")),
+        120,
+    );
+    assert_eq!(worker.run_once().await.unwrap(), 2);
+    let received = smtp.wait_for(2).await;
+    let mut to: Vec<String> = received.iter().map(|r| to_address(&parse(r))).collect();
+    to.sort();
+    assert_eq!(to, ["old0@example.com", "old1@example.com"]);
+}
+
+#[tokio::test]
+async fn an_operator_lists_failed_jobs_and_retries_one() {
+    let app = spawn_with(Options::default()).await;
+    queue::queue(
+        &app.state.db,
+        &[
+            NewJob::zoom_delete("123", "b1"),
+            NewJob::zoom_delete("456", "b2"),
+        ],
+    )
+    .await
+    .unwrap();
+    app.query(
+        "UPDATE job SET status = 'failed', attempts = 8, last_error = 'Zoom API error 500' WHERE key = 'zoom-delete:123'",
+        json!({}),
+    )
+    .await;
+    let failed = admin::list_jobs(&app.state.db, true).await.unwrap();
+    assert!(
+        failed.contains("zoom-delete:123") && failed.contains("Zoom API error 500"),
+        "{failed}"
+    );
+    assert!(!failed.contains("zoom-delete:456"));
+    let id = queue::list(&app.state.db, true).await.unwrap()[0]
+        .id
+        .clone();
+    let done = admin::retry_job(&app.state.db, &id).await.unwrap();
+    assert!(done.contains("queued again"));
+    assert!(
+        admin::retry_job(&app.state.db, &id).await.is_err(),
+        "only a failed job can be retried"
+    );
+    assert!(admin::retry_job(&app.state.db, "nope").await.is_err());
+    // The simulated provider deletes without fuss: both jobs run now.
+    assert_eq!(app.drain_jobs().await, 2);
+    assert!(queue::list(&app.state.db, false)
+        .await
+        .unwrap()
+        .iter()
+        .all(|r| r.status == JobStatus::Done));
+}
