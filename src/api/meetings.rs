@@ -59,3 +59,48 @@ pub async fn refresh_seconds() -> Result<u32, AppError> {
     )
     .await
 }
+
+/// Cancels a booking; a plain form post (no wasm) lands back on the page it came from.
+#[server(endpoint = "cancel_booking")]
+pub async fn cancel_booking(
+    slot_id: String,
+    booking_index: String,
+    reason: Option<String>,
+    back_to: Option<String>,
+) -> Result<crate::model::BookingView, AppError> {
+    use crate::server::service::cancellation;
+    crate::api::serve::serve(|state, caller| async move {
+        let booking = cancellation::cancel_booking(
+            &state,
+            caller.as_ref(),
+            &slot_id,
+            &booking_index,
+            reason.as_deref(),
+        )
+        .await?;
+        if crate::api::serve::is_plain_form_post() {
+            let target = back_to
+                .as_deref()
+                .and_then(crate::api::accounts::safe_next)
+                .unwrap_or_else(|| format!("/appointments/{slot_id}/{booking_index}"));
+            leptos_axum::redirect(&target);
+        }
+        Ok(booking)
+    })
+    .await
+}
+
+/// Cancels a whole slot with a reason; returns how many bookings were cancelled.
+#[server(endpoint = "cancel_slot")]
+pub async fn cancel_slot(slot_id: String, reason: Option<String>) -> Result<u32, AppError> {
+    use crate::server::service::cancellation;
+    crate::api::serve::serve(|state, caller| async move {
+        let n =
+            cancellation::cancel_slot(&state, caller.as_ref(), &slot_id, reason.as_deref()).await?;
+        if crate::api::serve::is_plain_form_post() {
+            leptos_axum::redirect("/specialist/meetings");
+        }
+        Ok(n)
+    })
+    .await
+}

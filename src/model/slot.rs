@@ -10,6 +10,8 @@ pub const SIMULATED_MEETING_PREFIX: &str = "sim-";
 pub enum BookingStatus {
     Active,
     Cancelled,
+    /// Moved to another slot by its customer; the new booking holds it now.
+    Rescheduled,
 }
 
 impl BookingStatus {
@@ -17,6 +19,7 @@ impl BookingStatus {
         match self {
             Self::Active => "active",
             Self::Cancelled => "cancelled",
+            Self::Rescheduled => "rescheduled",
         }
     }
 }
@@ -77,6 +80,13 @@ pub struct BookingView {
     pub zoom_meeting: Option<ZoomMeetingView>,
     /// Whether the Zoom Meeting Ready email has left the outbox.
     pub customer_notified: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// `customer` or `specialist`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancellation_reason: Option<String>,
 }
 
 /// One slot with its bookings, as its specialist sees it in the Meeting Manager.

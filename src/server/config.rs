@@ -49,6 +49,8 @@ pub struct HttpConfig {
     pub appointment_refresh_seconds: u32,
     /// How long in-flight requests and the current job get after a stop signal.
     pub shutdown_grace: std::time::Duration,
+    /// Until how many hours before the start a customer may cancel or reschedule.
+    pub cancel_cutoff_hours: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -220,6 +222,15 @@ fn http(get: &impl Fn(&str) -> Option<String>) -> Result<HttpConfig, ConfigError
             "SHUTDOWN_GRACE_SECONDS",
             10,
         )?),
+        cancel_cutoff_hours: match number_var(get, "CANCEL_CUTOFF_HOURS", 24)? {
+            hours @ 0..=8760 => hours as u32,
+            _ => {
+                return Err(invalid(
+                    "CANCEL_CUTOFF_HOURS",
+                    "must be at most 8760 (a year)",
+                ))
+            }
+        },
     })
 }
 

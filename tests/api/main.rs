@@ -9,6 +9,7 @@ mod faults;
 mod hardening;
 mod helpers;
 mod jobs;
+mod lifecycle;
 mod logs;
 mod mail;
 mod slots;

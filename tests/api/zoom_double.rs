@@ -47,6 +47,10 @@ struct Shared {
     list_page_size: usize,
     deleted: Vec<String>,
     faults: VecDeque<Fault>,
+    /// Answers for the next deletions instead of a 204.
+    delete_faults: VecDeque<Fault>,
+    /// Every deletion request answered with a 204.
+    deletions_answered: u32,
     next_id: u64,
     token_lifetime: u64,
 }
@@ -85,6 +89,11 @@ impl ZoomDouble {
             .respond_with(MeetingEndpoint(shared.clone()))
             .mount(&server)
             .await;
+        Mock::given(method("PATCH"))
+            .and(path_regex(r"^/v2/meetings/\d+$"))
+            .respond_with(MeetingEndpoint(shared.clone()))
+            .mount(&server)
+            .await;
         Mock::given(method("GET"))
             .and(path_regex(r"^/v2/meetings/\d+$"))
             .respond_with(MeetingEndpoint(shared.clone()))
@@ -104,6 +113,36 @@ impl ZoomDouble {
                 format!("{}/oauth/token", self.server.uri()),
             ),
         ]
+    }
+
+    pub fn push_delete_fault(&self, fault: Fault) {
+        self.shared.lock().unwrap().delete_faults.push_back(fault);
+    }
+
+    /// How many DELETE requests were answered 204.
+    pub fn deletions_answered(&self) -> u32 {
+        self.shared.lock().unwrap().deletions_answered
+    }
+
+    /// `PATCH /meetings/{id}` requests received.
+    pub async fn update_requests(&self) -> Vec<Request> {
+        self.server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.method.as_str() == "PATCH")
+            .collect()
+    }
+
+    pub async fn delete_requests(&self) -> Vec<Request> {
+        self.server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.method.as_str() == "DELETE")
+            .collect()
     }
 
     pub fn push_fault(&self, fault: Fault) {
@@ -452,7 +491,33 @@ impl Respond for MeetingEndpoint {
             return zoom_error(404, 3001, &format!("Meeting does not exist: {id}."));
         };
         if req.method.as_str() == "DELETE" {
+            if let Some(Fault::ServerError) = s.delete_faults.pop_front() {
+                return zoom_error(500, 500, "Internal server error");
+            }
+            let query = req.url.query().unwrap_or_default();
+            if !query.contains("schedule_for_reminder=false")
+                || !query.contains("cancel_meeting_reminder=false")
+            {
+                return zoom_error(400, 300, "this double expects Zoom's reminders off");
+            }
             s.deleted.push(id);
+            s.deletions_answered += 1;
+            return ResponseTemplate::new(204);
+        }
+        if req.method.as_str() == "PATCH" {
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+            let Some(held) = s
+                .held
+                .iter_mut()
+                .find(|h| h.meeting["id"].to_string() == id)
+            else {
+                return zoom_error(404, 3001, "Meeting does not exist");
+            };
+            for key in ["start_time", "duration", "timezone"] {
+                if !body[key].is_null() {
+                    held.meeting[key] = body[key].clone();
+                }
+            }
             return ResponseTemplate::new(204);
         }
         let mut meeting = held.meeting;

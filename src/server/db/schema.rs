@@ -206,10 +206,29 @@ FOR $r IN (SELECT * FROM email_outbox ORDER BY created_at) {
 REMOVE TABLE IF EXISTS email_outbox;
 "#,
     },
+    Migration {
+        version: 9,
+        name: "cancellations",
+        sql: r#"
+DEFINE FIELD OVERWRITE status ON booking TYPE string DEFAULT 'active'
+    ASSERT $value IN ['active', 'cancelled', 'rescheduled'];
+DEFINE FIELD IF NOT EXISTS cancelled_at ON booking TYPE option<datetime>;
+DEFINE FIELD IF NOT EXISTS cancelled_by ON booking TYPE option<string>
+    ASSERT $value = NONE OR $value IN ['customer', 'specialist'];
+DEFINE FIELD IF NOT EXISTS cancellation_reason ON booking TYPE option<string>
+    ASSERT $value = NONE OR string::len($value) <= 500;
+-- A customer may book a slot again after cancelling: one active booking per customer and slot
+-- is checked inside the booking transaction, which every booking of a slot collides in.
+REMOVE INDEX IF EXISTS booking_slot_customer_unique ON booking;
+DEFINE INDEX IF NOT EXISTS booking_slot_customer ON booking FIELDS slot, customer;
+-- A slot the specialist cancelled as a whole leaves browsing.
+DEFINE FIELD IF NOT EXISTS cancelled_at ON slot TYPE option<datetime>;
+"#,
+    },
 ];
 
 /// The version a fully migrated database is at.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 #[derive(Deserialize)]
 struct Applied {

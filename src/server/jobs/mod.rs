@@ -38,6 +38,9 @@ pub struct NewJob {
     pub delay_seconds: u64,
 }
 
+/// A deletion's key is this and the meeting id: one deletion per meeting.
+pub const ZOOM_DELETE_KEY_PREFIX: &str = "zoom-delete:";
+
 /// What a Zoom job acts on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ZoomJob {
@@ -59,7 +62,7 @@ impl NewJob {
     pub fn zoom_delete(meeting_id: &str, booking_id: &str) -> Self {
         Self {
             kind: JobKind::ZoomDelete,
-            key: format!("zoom-delete:{meeting_id}"),
+            key: format!("{ZOOM_DELETE_KEY_PREFIX}{meeting_id}"),
             payload: json!(ZoomJob {
                 meeting_id: meeting_id.into(),
                 booking_id: booking_id.into()

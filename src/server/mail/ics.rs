@@ -17,6 +17,8 @@ pub struct Invite<'a> {
     pub attendee_email: &'a str,
     /// The join link, once a meeting exists.
     pub join_url: Option<&'a str>,
+    /// A cancellation (`METHOD:CANCEL`, `STATUS:CANCELLED`) instead of a request.
+    pub cancelled: bool,
 }
 
 pub fn uid_for_booking(booking_id: &str) -> String {
@@ -77,7 +79,12 @@ pub fn render(invite: &Invite<'_>) -> String {
         "VERSION:2.0".into(),
         "PRODID:-//Specialistly//Consulting Slots//EN".into(),
         "CALSCALE:GREGORIAN".into(),
-        "METHOD:REQUEST".into(),
+        if invite.cancelled {
+            "METHOD:CANCEL"
+        } else {
+            "METHOD:REQUEST"
+        }
+        .into(),
         "BEGIN:VEVENT".into(),
         format!("UID:{}", invite.uid),
         format!("SEQUENCE:{}", invite.sequence),
@@ -101,7 +108,14 @@ pub fn render(invite: &Invite<'_>) -> String {
         lines.push(format!("LOCATION:{}", escape_text(url)));
         lines.push(format!("URL:{url}"));
     }
-    lines.push("STATUS:CONFIRMED".into());
+    lines.push(
+        if invite.cancelled {
+            "STATUS:CANCELLED"
+        } else {
+            "STATUS:CONFIRMED"
+        }
+        .into(),
+    );
     lines.push("END:VEVENT".into());
     lines.push("END:VCALENDAR".into());
     lines.iter().map(|l| fold(l)).collect()
@@ -125,6 +139,7 @@ mod tests {
             attendee_name: "Bob",
             attendee_email: "bob@example.com",
             join_url,
+            cancelled: false,
         })
     }
 

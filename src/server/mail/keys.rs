@@ -14,6 +14,10 @@ pub fn specialist_notification(booking_id: &str) -> String {
     format!("booking:{booking_id}:specialist-notification")
 }
 
+pub fn cancelled(booking_id: &str, recipient: &str) -> String {
+    format!("booking:{booking_id}:cancelled:{recipient}")
+}
+
 /// One per schedule version: each move of the slot is announced once.
 pub fn rescheduled(booking_id: &str, schedule_version: u32) -> String {
     format!("booking:{booking_id}:rescheduled:{schedule_version}")

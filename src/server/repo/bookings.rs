@@ -47,6 +47,9 @@ pub struct BookingRow {
     pub zoom_meeting: Option<StoredMeeting>,
     /// Read through the `customer` record link.
     pub customer_timezone: String,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub cancelled_by: Option<String>,
+    pub cancellation_reason: Option<String>,
 }
 
 impl BookingRow {
@@ -62,6 +65,9 @@ impl BookingRow {
             status: self.status,
             zoom_meeting: self.zoom_meeting.as_ref().map(StoredMeeting::view),
             customer_notified,
+            cancelled_at: self.cancelled_at,
+            cancelled_by: self.cancelled_by.clone(),
+            cancellation_reason: self.cancellation_reason.clone(),
         }
     }
 }
@@ -69,7 +75,7 @@ impl BookingRow {
 pub const BOOKING_FIELDS: &str =
     "record::id(id) AS id, record::id(slot) AS slot, index, record::id(customer) AS customer,
     customer_email, customer_name, booked_at, additional_notes, status, zoom_meeting,
-    customer.timezone AS customer_timezone";
+    customer.timezone AS customer_timezone, cancelled_at, cancelled_by, cancellation_reason";
 
 pub async fn by_id(db: &Db, id: &str) -> Result<Option<BookingRow>, DbError> {
     if !crate::server::db::is_valid_key(id) {
@@ -150,11 +156,11 @@ pub async fn book(
         "BEGIN TRANSACTION;
         LET $slot = type::record('slot', $slot_id);
         LET $customer = type::record('user', $customer_id);
-        LET $s = (SELECT starts_at, schedule_version FROM $slot)[0];
+        LET $s = (SELECT starts_at, schedule_version, cancelled_at FROM $slot)[0];
         IF $s = NONE {{ THROW '{missing}'; }};
-        IF $s.starts_at <= time::now() {{ THROW '{started}'; }};
+        IF $s.starts_at <= time::now() OR $s.cancelled_at != NONE {{ THROW '{started}'; }};
         IF $s.schedule_version != $version {{ THROW '{changed}'; }};
-        IF array::len((SELECT id FROM booking WHERE slot = $slot AND customer = $customer)) > 0 {{
+        IF array::len((SELECT id FROM booking WHERE slot = $slot AND customer = $customer AND status = 'active')) > 0 {{
             THROW '{already}';
         }};
         LET $taken = (UPDATE $slot SET booked += 1, next_index += 1 WHERE booked < capacity RETURN AFTER)[0];
@@ -186,11 +192,8 @@ pub async fn book(
     .await;
     let mut rows = match result {
         Ok(rows) => rows,
-        // The unique index settles a race between two bookings of one customer.
-        Err(DbError::Unique { index }) if index == "booking_slot_customer_unique" => {
-            return Ok(Err(AlreadyBooked))
-        }
-        // Another booking took the same index: the loser retries with a fresh read.
+        // Another booking took the same index: the loser retries with a fresh read (and then
+        // sees its own earlier booking, if that is what it raced with).
         Err(DbError::Unique { .. }) => return Err(DbError::Conflict),
         Err(e) => return refused(e, &BookRefusal::ALL, BookRefusal::tag),
     };
@@ -227,7 +230,8 @@ pub async fn claim_zoom(db: &Db, booking_id: &str, token: &str) -> Result<ZoomCl
         "UPDATE type::record('booking', $id)
             SET zoom_claim = { token: $claim_token, until: time::now() + type::duration($lease) },
                 zoom_pending = time::now()
-            WHERE zoom_meeting = NONE AND (zoom_claim = NONE OR zoom_claim.until < time::now())
+            WHERE status = 'active' AND zoom_meeting = NONE
+                AND (zoom_claim = NONE OR zoom_claim.until < time::now())
             RETURN BEFORE;",
         json!({ "id": booking_id, "claim_token": token, "lease": format!("{ZOOM_CLAIM_SECONDS}s") }),
     )
@@ -288,7 +292,8 @@ pub async fn save_meeting(
                 zoomMeetingId: $m.zoomMeetingId, joinUrl: $m.joinUrl, startUrl: $m.startUrl,
                 password: $m.password, createdAt: type::datetime($m.createdAt)
             }}, zoom_claim = NONE, zoom_pending = NONE
-            WHERE zoom_claim.token = $claim_token AND zoom_meeting = NONE RETURN AFTER);
+            WHERE zoom_claim.token = $claim_token AND zoom_meeting = NONE AND status = 'active'
+            RETURN AFTER);
         IF array::len($saved) = 0 {{ THROW '{lost}'; }};
         {queue}
         COMMIT TRANSACTION;",
@@ -304,5 +309,70 @@ pub async fn save_meeting(
     match result {
         Ok(_) => Ok(Ok(())),
         Err(e) => refused(e, &[ClaimLost], |_| ClaimLost::TAG),
+    }
+}
+
+/// A cancellation to store, with the emails it sends.
+pub struct Cancel<'a> {
+    pub booking_id: &'a str,
+    /// `customer` or `specialist`.
+    pub by: &'a str,
+    pub reason: Option<&'a str>,
+    /// The slot's schedule version the emails were rendered for.
+    pub schedule_version: u32,
+    pub emails: &'a [OutgoingEmail],
+}
+
+/// Why a cancellation was not stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelRefusal {
+    /// Cancelled (or moved) already.
+    NotActive,
+    /// The slot's time changed after the emails were rendered: render again and retry.
+    Changed,
+}
+
+impl CancelRefusal {
+    const ALL: [Self; 2] = [Self::NotActive, Self::Changed];
+
+    fn tag(self) -> &'static str {
+        match self {
+            Self::NotActive => "cancel:not-active",
+            Self::Changed => "cancel:changed",
+        }
+    }
+}
+
+/// Cancels a booking in one transaction: its status, the seat freed, the emails, and the
+/// deletion of its Zoom meeting if it has one by now.
+pub async fn cancel(db: &Db, c: &Cancel<'_>) -> Result<Result<(), CancelRefusal>, DbError> {
+    let sql = format!(
+        "BEGIN TRANSACTION;
+        LET $b = (SELECT * FROM type::record('booking', $booking_id))[0];
+        IF $b = NONE OR $b.status != 'active' {{ THROW '{not_active}'; }};
+        IF (SELECT VALUE schedule_version FROM ONLY $b.slot) != $version {{ THROW '{changed}'; }};
+        UPDATE $b.id SET status = 'cancelled', cancelled_at = time::now(), cancelled_by = $by,
+            cancellation_reason = $reason, zoom_claim = NONE;
+        UPDATE $b.slot SET booked -= 1;
+        {queue}
+        {delete_meeting}
+        COMMIT TRANSACTION;",
+        not_active = CancelRefusal::NotActive.tag(),
+        changed = CancelRefusal::Changed.tag(),
+        queue = queue_statement("jobs"),
+        delete_meeting = super::jobs::zoom_delete_statement("b"),
+    );
+    let result = run(
+        db,
+        &sql,
+        json!({
+            "booking_id": c.booking_id, "by": c.by, "reason": c.reason,
+            "version": c.schedule_version, "jobs": jobs::bind(&jobs::emails(c.emails)),
+        }),
+    )
+    .await;
+    match result {
+        Ok(_) => Ok(Ok(())),
+        Err(e) => refused(e, &CancelRefusal::ALL, CancelRefusal::tag),
     }
 }

@@ -24,6 +24,25 @@ pub fn queue_statement(var: &str) -> String {
     )
 }
 
+/// A SurrealQL fragment that queues the deletion of the meeting of the booking in `$var` (a
+/// booking record read in the same transaction), when it has one: the meeting is read inside
+/// the transaction, so a meeting saved a moment earlier is deleted too.
+pub fn zoom_delete_statement(var: &str) -> String {
+    format!(
+        "IF ${var}.zoom_meeting != NONE {{
+            LET $zoom_key = string::concat('{prefix}', ${var}.zoom_meeting.zoomMeetingId);
+            IF array::len((SELECT id FROM job WHERE key = $zoom_key)) = 0 {{
+                CREATE job CONTENT {{
+                    kind: 'zoom_delete', key: $zoom_key, status: 'pending', attempts: 0,
+                    run_at: time::now(),
+                    payload: {{ meeting_id: ${var}.zoom_meeting.zoomMeetingId, booking_id: record::id(${var}.id) }},
+                }};
+            }};
+        }};",
+        prefix = jobs::ZOOM_DELETE_KEY_PREFIX
+    )
+}
+
 /// A SurrealQL fragment that cancels the pending jobs whose keys are bound as `$var`.
 pub fn cancel_statement(var: &str) -> String {
     format!("UPDATE job SET status = 'cancelled', done_at = time::now() WHERE key IN ${var} AND status = 'pending';")

@@ -8,7 +8,7 @@ use super::refused;
 use crate::model::SlotView;
 use crate::server::db::{is_valid_key, run, Db, DbError};
 use crate::server::jobs::{self, NewJob};
-use crate::server::mail::keys;
+use crate::server::mail::{keys, OutgoingEmail};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct SlotRow {
@@ -22,6 +22,7 @@ pub struct SlotRow {
     pub booked: u32,
     pub next_index: u32,
     pub schedule_version: u32,
+    pub cancelled_at: Option<DateTime<Utc>>,
 }
 
 impl SlotRow {
@@ -48,7 +49,7 @@ impl SlotRow {
 pub const SLOT_FIELDS: &str = "record::id(id) AS id, record::id(specialist) AS specialist,
     specialist.name AS specialist_name, specialist.email AS specialist_email,
     specialist.timezone AS specialist_timezone, title, description, date, start_time, timezone,
-    starts_at, duration, capacity, booked, next_index, schedule_version";
+    starts_at, duration, capacity, booked, next_index, schedule_version, cancelled_at";
 
 pub async fn by_id(db: &Db, id: &str) -> Result<Option<SlotRow>, DbError> {
     if !is_valid_key(id) {
@@ -125,7 +126,11 @@ pub struct BrowseFilter {
 
 /// Future slots with seats left, soonest first.
 pub async fn browse(db: &Db, f: &BrowseFilter) -> Result<Vec<SlotRow>, DbError> {
-    let mut conditions = vec!["starts_at > time::now()", "booked < capacity"];
+    let mut conditions = vec![
+        "starts_at > time::now()",
+        "booked < capacity",
+        "cancelled_at = NONE",
+    ];
     if f.specialist.is_some() {
         conditions.push("specialist = type::record('user', $specialist)");
     }
@@ -263,7 +268,7 @@ pub async fn managed_by(db: &Db, specialist: &str) -> Result<Vec<ManagedSlotRow>
                 (SELECT VALUE status FROM job
                     WHERE key = string::concat($key_prefix, record::id($parent.id), $key_suffix)
                 )[0] = 'done' AS notified
-             FROM booking WHERE slot = $parent.id AND status = 'active' ORDER BY index) AS bookings
+             FROM booking WHERE slot = $parent.id AND status != 'rescheduled' ORDER BY index) AS bookings
         FROM slot
         WHERE specialist = type::record('user', $specialist) AND starts_at > time::now() AND next_index > 0
         ORDER BY starts_at"
@@ -293,4 +298,72 @@ pub async fn booked_by(db: &Db, customer: &str) -> Result<Vec<CustomerBookingRow
         FROM booking WHERE customer = type::record('user', $customer)"
     );
     run(db, &sql, json!({ "customer": customer })).await?.all(0)
+}
+
+/// A whole slot's cancellation, computed from the slot as `seen_*` describe it.
+pub struct CancelSlot<'a> {
+    pub id: &'a str,
+    pub reason: &'a str,
+    pub seen_next_index: u32,
+    pub seen_booked: u32,
+    pub seen_schedule_version: u32,
+    pub emails: &'a [OutgoingEmail],
+}
+
+/// Why a slot's cancellation was not stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelSlotRefusal {
+    AlreadyCancelled,
+    /// A booking, cancellation or edit landed since the slot was read: read it again.
+    Changed,
+}
+
+impl CancelSlotRefusal {
+    const ALL: [Self; 2] = [Self::AlreadyCancelled, Self::Changed];
+
+    fn tag(self) -> &'static str {
+        match self {
+            Self::AlreadyCancelled => "cancel-slot:already",
+            Self::Changed => "cancel-slot:changed",
+        }
+    }
+}
+
+/// Cancels every active booking of the slot (status, emails, meeting deletions) and takes
+/// the slot out of browsing, in one transaction.
+pub async fn cancel(db: &Db, c: &CancelSlot<'_>) -> Result<Result<(), CancelSlotRefusal>, DbError> {
+    let sql = format!(
+        "BEGIN TRANSACTION;
+        LET $slot = type::record('slot', $id);
+        LET $s = (SELECT * FROM $slot)[0];
+        IF $s.cancelled_at != NONE {{ THROW '{already}'; }};
+        IF $s.next_index != $seen_next_index OR $s.booked != $seen_booked
+            OR $s.schedule_version != $seen_version {{ THROW '{changed}'; }};
+        FOR $b IN (SELECT * FROM booking WHERE slot = $slot AND status = 'active') {{
+            UPDATE $b.id SET status = 'cancelled', cancelled_at = time::now(),
+                cancelled_by = 'specialist', cancellation_reason = $reason, zoom_claim = NONE;
+            {delete_meeting}
+        }};
+        UPDATE $slot SET booked = 0, cancelled_at = time::now();
+        {queue}
+        COMMIT TRANSACTION;",
+        already = CancelSlotRefusal::AlreadyCancelled.tag(),
+        changed = CancelSlotRefusal::Changed.tag(),
+        delete_meeting = super::jobs::zoom_delete_statement("b"),
+        queue = queue_statement("jobs"),
+    );
+    let result = run(
+        db,
+        &sql,
+        json!({
+            "id": c.id, "reason": c.reason, "seen_next_index": c.seen_next_index,
+            "seen_booked": c.seen_booked, "seen_version": c.seen_schedule_version,
+            "jobs": jobs::bind(&jobs::emails(c.emails)),
+        }),
+    )
+    .await;
+    match result {
+        Ok(_) => Ok(Ok(())),
+        Err(e) => refused(e, &CancelSlotRefusal::ALL, CancelSlotRefusal::tag),
+    }
 }

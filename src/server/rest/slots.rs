@@ -12,10 +12,10 @@ use super::ok;
 use crate::error::AppError;
 use crate::server::app_state::AppState;
 use crate::server::http_error::ApiJson;
-use crate::server::service::appointments;
 use crate::server::service::booking::{self, BookingRequest};
 use crate::server::service::slots::{self, BrowseQuery, SlotInput};
 use crate::server::service::zoom_meeting;
+use crate::server::service::{appointments, cancellation};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -38,6 +38,11 @@ pub fn router() -> Router<AppState> {
             "/api/consulting-slots/{slot_id}/booking/{booking_index}/start-url",
             get(start_url),
         )
+        .route(
+            "/api/consulting-slots/{slot_id}/booking/{booking_index}/cancel",
+            post(cancel_booking),
+        )
+        .route("/api/consulting-slots/{slot_id}/cancel", post(cancel_slot))
         .route("/api/appointments", get(my_appointments))
         .route("/api/meeting-manager", get(meeting_manager))
         .route(
@@ -184,6 +189,47 @@ async fn meeting_manager(
         StatusCode::OK,
         None,
         appointments::meeting_manager(&state, caller.as_ref()).await?,
+    ))
+}
+
+/// `{"reason": "…"}`: optional for the customer, required for the specialist.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CancelRequest {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn cancel_booking(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Path((slot_id, index)): Path<(String, String)>,
+    ApiJson(input): ApiJson<CancelRequest>,
+) -> Result<Response, AppError> {
+    let booking = cancellation::cancel_booking(
+        &state,
+        caller.as_ref(),
+        &slot_id,
+        &index,
+        input.reason.as_deref(),
+    )
+    .await?;
+    Ok(ok(StatusCode::OK, Some("Booking cancelled"), booking))
+}
+
+async fn cancel_slot(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Path(slot_id): Path<String>,
+    ApiJson(input): ApiJson<CancelRequest>,
+) -> Result<Response, AppError> {
+    let cancelled =
+        cancellation::cancel_slot(&state, caller.as_ref(), &slot_id, input.reason.as_deref())
+            .await?;
+    Ok(ok(
+        StatusCode::OK,
+        Some("Slot cancelled"),
+        json!({ "cancelled": cancelled }),
     ))
 }
 

@@ -274,7 +274,7 @@ pub async fn delete(state: &AppState, caller: Option<&Caller>, slot_id: &str) ->
     match with_conflict_retry(|| slots::delete(&state.db, slot_id)).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(HasBookings)) => Err(AppError::conflict(
-            "This slot has bookings and cannot be deleted",
+            "This slot has bookings and cannot be deleted. Cancel the slot instead, with a reason for your customers.",
         )),
         Err(e) => Err(unexpected("deleting a slot")(e)),
     }

@@ -5,7 +5,7 @@ use chrono::Utc;
 use serde_json::json;
 
 use crate::error::{AppError, AppResult};
-use crate::model::{CreatedMeeting, CreatedMeetingBooking};
+use crate::model::{BookingStatus, CreatedMeeting, CreatedMeetingBooking};
 use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
 use crate::server::db::DbError;
@@ -91,6 +91,17 @@ pub async fn create_zoom_meeting_for_booking(
     raw_index: &str,
 ) -> AppResult<CreatedMeeting> {
     let (slot, booking) = owned_booking(state, caller, slot_id, raw_index, &CREATE).await?;
+    match booking.status {
+        BookingStatus::Active => {}
+        BookingStatus::Cancelled => {
+            return Err(AppError::conflict("This booking has been cancelled"))
+        }
+        BookingStatus::Rescheduled => {
+            return Err(AppError::conflict(
+                "This booking was moved to another slot; its meeting moved with it",
+            ))
+        }
+    }
     if let Some(meeting) = &booking.zoom_meeting {
         return Err(already_created(meeting));
     }
@@ -123,9 +134,14 @@ pub async fn create_zoom_meeting_for_booking(
         let current = bookings::by_slot_index(&state.db, slot_id, booking.index)
             .await
             .map_err(failed("reading a booking", FAILED))?;
-        return Err(match current.and_then(|b| b.zoom_meeting) {
-            Some(meeting) => already_created(&meeting),
-            None => AppError::conflict(IN_PROGRESS),
+        return Err(match current {
+            Some(b) if b.status == BookingStatus::Cancelled => {
+                AppError::conflict("This booking has been cancelled")
+            }
+            Some(b) if b.zoom_meeting.is_some() => {
+                already_created(b.zoom_meeting.as_ref().unwrap())
+            }
+            _ => AppError::conflict(IN_PROGRESS),
         });
     };
 

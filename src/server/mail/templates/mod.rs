@@ -1,6 +1,7 @@
 //! The emails we send. Each lives in its own file and is described once as blocks
 //! ([`document`]), rendered as text and HTML. Times are shown in the recipient's own zone.
 
+mod cancelled;
 mod customer_confirmation;
 pub mod document;
 mod email_confirmation;
@@ -10,6 +11,7 @@ mod zoom_meeting_ready;
 
 use chrono::{DateTime, Utc};
 
+pub use cancelled::{cancelled_customer, cancelled_specialist, Cancellation};
 pub use customer_confirmation::customer_confirmation;
 pub use email_confirmation::email_confirmation;
 pub use rescheduled::rescheduled;
@@ -100,6 +102,16 @@ impl Appointment {
     }
 
     fn invite(&self, sequence: u32, join_url: Option<&str>) -> Attachment {
+        self.calendar(sequence, join_url, false)
+    }
+
+    /// Cancels the booking's event in the customer's calendar: same UID, the SEQUENCE after
+    /// every invite this booking had.
+    fn cancellation(&self) -> Attachment {
+        self.calendar(self.booking_sequence() + 2, None, true)
+    }
+
+    fn calendar(&self, sequence: u32, join_url: Option<&str>, cancelled: bool) -> Attachment {
         let description = match join_url {
             Some(url) => format!(
                 "Consulting session with {}.\nJoin Zoom: {url}",
@@ -122,10 +134,12 @@ impl Appointment {
             attendee_name: &self.customer.name,
             attendee_email: &self.customer.email,
             join_url,
+            cancelled,
         });
+        let method = if cancelled { "CANCEL" } else { "REQUEST" };
         Attachment {
             filename: "invite.ics".into(),
-            content_type: "text/calendar; method=REQUEST; charset=UTF-8".into(),
+            content_type: format!("text/calendar; method={method}; charset=UTF-8"),
             content: ics,
         }
     }

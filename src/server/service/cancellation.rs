@@ -1,0 +1,205 @@
+//! Cancelling a booking (by its customer or its slot's specialist) and cancelling a whole
+//! slot (by its specialist). Each is one transaction: statuses, seats, emails with the
+//! reason, calendar cancellations, and the deletion of any Zoom meeting as a durable job.
+
+use chrono::Utc;
+
+use crate::error::{AppError, AppResult};
+use crate::model::{BookingStatus, BookingView};
+use crate::server::app_state::AppState;
+use crate::server::auth::Caller;
+use crate::server::db::{with_conflict_retry, Attempt, DbError};
+use crate::server::domain::BookingIndex;
+use crate::server::mail::templates::{self, Appointment, Attendee, Cancellation};
+use crate::server::repo::bookings::{self, Cancel, CancelRefusal};
+use crate::server::repo::slots::{self, CancelSlot, CancelSlotRefusal};
+
+use super::unexpected;
+
+pub const MAX_REASON_CHARS: usize = 500;
+
+/// The reason as given: optional for the customer, required for the specialist.
+fn reason(raw: Option<&str>, required: bool) -> AppResult<Option<String>> {
+    match raw.map(str::trim).filter(|r| !r.is_empty()) {
+        None if required => Err(AppError::bad_request("reason is required")),
+        None => Ok(None),
+        Some(r) if r.chars().count() > MAX_REASON_CHARS => Err(AppError::bad_request(format!(
+            "reason must be at most {MAX_REASON_CHARS} characters"
+        ))),
+        Some(r) => Ok(Some(r.to_string())),
+    }
+}
+
+/// Cancels booking `raw_index` of `slot_id`. To anyone but its customer and the slot's
+/// specialist the booking does not exist.
+pub async fn cancel_booking(
+    state: &AppState,
+    caller: Option<&Caller>,
+    slot_id: &str,
+    raw_index: &str,
+    raw_reason: Option<&str>,
+) -> AppResult<BookingView> {
+    let caller = caller.ok_or_else(AppError::login_required)?;
+    let not_found = || AppError::not_found("Booking not found");
+    let index = BookingIndex::parse(raw_index).ok_or_else(not_found)?.get();
+    let outcome = with_conflict_retry(|| async {
+        let slot = slots::by_id(&state.db, slot_id)
+            .await
+            .map_err(Attempt::Db)?
+            .ok_or_else(|| Attempt::Refused(not_found()))?;
+        let booking = bookings::by_slot_index(&state.db, slot_id, index)
+            .await
+            .map_err(Attempt::Db)?
+            .ok_or_else(|| Attempt::Refused(not_found()))?;
+        let by_specialist = slot.specialist == caller.user_id;
+        if !by_specialist && booking.customer != caller.user_id {
+            return Err(Attempt::Refused(not_found()));
+        }
+        let reason = reason(raw_reason, by_specialist).map_err(Attempt::Refused)?;
+        match booking.status {
+            BookingStatus::Active => {}
+            BookingStatus::Cancelled => {
+                return Err(Attempt::Refused(AppError::conflict(
+                    "This booking is already cancelled",
+                )))
+            }
+            BookingStatus::Rescheduled => {
+                return Err(Attempt::Refused(AppError::conflict(
+                    "This booking was moved to another slot; cancel the new one instead",
+                )))
+            }
+        }
+        let now = Utc::now();
+        if by_specialist {
+            if slot.fields.starts_at <= now {
+                return Err(Attempt::Refused(AppError::conflict(
+                    "This appointment has already started",
+                )));
+            }
+        } else {
+            let hours = state.config.http.cancel_cutoff_hours;
+            if slot.fields.starts_at - chrono::Duration::hours(i64::from(hours)) <= now {
+                return Err(Attempt::Refused(AppError::conflict(format!(
+                    "Bookings can only be cancelled up to {hours} hours before the start. Please contact your specialist."
+                ))));
+            }
+        }
+        let appointment = Appointment::new(&slot, &booking.id, Attendee::customer_of(&booking));
+        let cancellation = Cancellation {
+            by_specialist,
+            reason: reason.as_deref(),
+        };
+        let emails = [
+            templates::cancelled_customer(&appointment, &cancellation),
+            templates::cancelled_specialist(&appointment, &cancellation),
+        ];
+        let cancel = Cancel {
+            booking_id: &booking.id,
+            by: if by_specialist { "specialist" } else { "customer" },
+            reason: reason.as_deref(),
+            schedule_version: slot.schedule_version,
+            emails: &emails,
+        };
+        match bookings::cancel(&state.db, &cancel).await {
+            Ok(Ok(())) => Ok(booking.id),
+            // Cancelled meanwhile by the other party: the next round says so.
+            Ok(Err(CancelRefusal::NotActive | CancelRefusal::Changed)) => {
+                Err(Attempt::Db(DbError::Conflict))
+            }
+            Err(e) => Err(Attempt::Db(e)),
+        }
+    })
+    .await;
+    match outcome {
+        Ok(_) => {}
+        Err(Attempt::Refused(e)) => return Err(e),
+        Err(Attempt::Db(e)) => return Err(unexpected("cancelling a booking")(e)),
+    }
+    tracing::info!(slot = slot_id, index, "booking cancelled");
+    let booking = bookings::by_slot_index(&state.db, slot_id, index)
+        .await
+        .map_err(unexpected("reading a booking"))?
+        .ok_or_else(AppError::internal)?;
+    let mut view = booking.view(false);
+    view.zoom_meeting = view.zoom_meeting.map(|m| m.without_start_url());
+    Ok(view)
+}
+
+/// Cancels every active booking of a slot and takes the slot out of browsing. Returns how
+/// many bookings were cancelled.
+pub async fn cancel_slot(
+    state: &AppState,
+    caller: Option<&Caller>,
+    slot_id: &str,
+    raw_reason: Option<&str>,
+) -> AppResult<u32> {
+    let caller = super::require_role(
+        caller,
+        crate::model::Role::Specialist,
+        "Only specialists can manage consulting slots.",
+    )?;
+    let outcome = with_conflict_retry(|| async {
+        let slot = slots::by_id(&state.db, slot_id)
+            .await
+            .map_err(Attempt::Db)?
+            .ok_or_else(|| Attempt::Refused(AppError::not_found("Slot not found")))?;
+        if slot.specialist != caller.user_id {
+            return Err(Attempt::Refused(AppError::forbidden(
+                "Forbidden. You can only change your own slots.",
+            )));
+        }
+        let reason = reason(raw_reason, true)
+            .map_err(Attempt::Refused)?
+            .unwrap_or_default();
+        if slot.fields.starts_at <= Utc::now() {
+            return Err(Attempt::Refused(AppError::conflict(
+                "This slot has already started",
+            )));
+        }
+        let active: Vec<_> = bookings::of_slot(&state.db, slot_id)
+            .await
+            .map_err(Attempt::Db)?
+            .into_iter()
+            .filter(|b| b.status == BookingStatus::Active)
+            .collect();
+        let cancellation = Cancellation {
+            by_specialist: true,
+            reason: Some(&reason),
+        };
+        let emails: Vec<_> = active
+            .iter()
+            .flat_map(|b| {
+                let a = Appointment::new(&slot, &b.id, Attendee::customer_of(b));
+                [
+                    templates::cancelled_customer(&a, &cancellation),
+                    templates::cancelled_specialist(&a, &cancellation),
+                ]
+            })
+            .collect();
+        let cancel = CancelSlot {
+            id: slot_id,
+            reason: &reason,
+            seen_next_index: slot.next_index,
+            seen_booked: slot.booked,
+            seen_schedule_version: slot.schedule_version,
+            emails: &emails,
+        };
+        match slots::cancel(&state.db, &cancel).await {
+            Ok(Ok(())) => Ok(active.len() as u32),
+            Ok(Err(CancelSlotRefusal::AlreadyCancelled)) => Err(Attempt::Refused(
+                AppError::conflict("This slot is already cancelled"),
+            )),
+            Ok(Err(CancelSlotRefusal::Changed)) => Err(Attempt::Db(DbError::Conflict)),
+            Err(e) => Err(Attempt::Db(e)),
+        }
+    })
+    .await;
+    match outcome {
+        Ok(n) => {
+            tracing::info!(slot = slot_id, cancelled = n, "slot cancelled");
+            Ok(n)
+        }
+        Err(Attempt::Refused(e)) => Err(e),
+        Err(Attempt::Db(e)) => Err(unexpected("cancelling a slot")(e)),
+    }
+}

@@ -1,0 +1,395 @@
+//! Cancelling bookings and slots, with Zoom kept in step by jobs.
+
+use futures::future::join_all;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use specialistly::model::Role;
+
+use crate::helpers::{json_body, spawn_with, Options, TestApp, TestUser};
+use crate::zoom_double::Fault;
+
+async fn zoom_app() -> TestApp {
+    spawn_with(Options {
+        zoom: true,
+        ..Default::default()
+    })
+    .await
+}
+
+async fn cancel(
+    app: &TestApp,
+    slot: &str,
+    index: u32,
+    token: Option<&str>,
+    body: Value,
+) -> (StatusCode, Value) {
+    json_body(
+        app.post_json(
+            &format!("/api/consulting-slots/{slot}/booking/{index}/cancel"),
+            token,
+            &body,
+        )
+        .await,
+    )
+    .await
+}
+
+async fn seats_left(app: &TestApp, spec: &TestUser, slot: &str) -> u64 {
+    let (_, mine) = json_body(
+        app.get("/api/consulting-slots/mine", Some(&spec.token))
+            .await,
+    )
+    .await;
+    let s = mine["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == slot)
+        .unwrap()
+        .clone();
+    s["seatsLeft"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn a_customer_cancels_frees_the_seat_is_told_why_and_may_book_again() {
+    let app = zoom_app().await;
+    let spec = app.user(Role::Specialist, "Sam").await;
+    let cust = app.user(Role::Customer, "Cat").await;
+    let slot = app.slot(&spec, 48, 2).await;
+    assert_eq!(app.book(&slot, &cust).await.status(), 201);
+    assert_eq!(seats_left(&app, &spec, &slot).await, 1);
+
+    let (status, body) = cancel(
+        &app,
+        &slot,
+        0,
+        Some(&cust.token),
+        json!({ "reason": "Something came up" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["message"], "Booking cancelled");
+    let b = &body["data"];
+    assert_eq!(
+        (b["status"].as_str(), b["cancelledBy"].as_str()),
+        (Some("cancelled"), Some("customer"))
+    );
+    assert_eq!(b["cancellationReason"], "Something came up");
+    assert_eq!(b["bookingIndex"], 0);
+    assert!(b["cancelledAt"].is_string());
+    assert_eq!(seats_left(&app, &spec, &slot).await, 2);
+
+    let emails = app
+        .query("SELECT payload.to AS to, payload.text AS text, payload.attachments AS attachments FROM job WHERE string::contains(key, ':cancelled:')", json!({}))
+        .await;
+    assert_eq!(emails.len(), 2);
+    let to_customer = emails.iter().find(|e| e["to"] == cust.email).unwrap();
+    assert!(to_customer["text"]
+        .as_str()
+        .unwrap()
+        .contains("Something came up"));
+    let ics = to_customer["attachments"][0]["content"].as_str().unwrap();
+    assert!(
+        ics.contains("METHOD:CANCEL") && ics.contains("SEQUENCE:2"),
+        "{ics}"
+    );
+    assert!(emails.iter().any(|e| e["to"] == spec.email));
+
+    // Still visible as cancelled; cancelling again or creating its meeting is refused.
+    let (_, details) = json_body(
+        app.get(
+            &format!("/api/consulting-slots/{slot}/booking/0"),
+            Some(&cust.token),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(details["data"]["booking"]["status"], "cancelled");
+    let (status, body) = cancel(&app, &slot, 0, Some(&cust.token), json!({})).await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (
+            StatusCode::CONFLICT,
+            Some("This booking is already cancelled")
+        )
+    );
+    let (status, body) = json_body(app.create_zoom(&slot, "0", Some(&spec.token)).await).await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (
+            StatusCode::CONFLICT,
+            Some("This booking has been cancelled")
+        )
+    );
+
+    // The customer books the same slot again: a new index.
+    let res = app.book(&slot, &cust).await;
+    assert_eq!(res.status(), 201);
+    let (_, body) = json_body(res).await;
+    assert_eq!(body["data"]["bookingIndex"], 1);
+}
+
+#[tokio::test]
+async fn who_may_cancel_when_and_with_what_reason() {
+    let app = zoom_app().await;
+    let spec = app.user(Role::Specialist, "Sol").await;
+    let other_spec = app.user(Role::Specialist, "Oz").await;
+    let cust = app.user(Role::Customer, "Cy").await;
+    let other = app.user(Role::Customer, "Ed").await;
+    let soon = app.slot(&spec, 10, 3).await; // inside the 24 h cutoff
+    assert_eq!(app.book(&soon, &cust).await.status(), 201);
+
+    let (status, body) = cancel(&app, &soon, 0, None, json!({})).await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (
+            StatusCode::UNAUTHORIZED,
+            Some("Unauthorized. Please login.")
+        )
+    );
+    for outsider in [&other, &other_spec] {
+        let (status, body) = cancel(
+            &app,
+            &soon,
+            0,
+            Some(&outsider.token),
+            json!({ "reason": "x" }),
+        )
+        .await;
+        assert_eq!(
+            (status, body["message"].as_str()),
+            (StatusCode::NOT_FOUND, Some("Booking not found"))
+        );
+    }
+    let (status, body) = cancel(&app, &soon, 7, Some(&cust.token), json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, body) = cancel(&app, &soon, 0, Some(&cust.token), json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["message"], "Bookings can only be cancelled up to 24 hours before the start. Please contact your specialist.");
+    let (status, body) = cancel(&app, &soon, 0, Some(&spec.token), json!({})).await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("reason is required"))
+    );
+    let (status, body) = cancel(
+        &app,
+        &soon,
+        0,
+        Some(&spec.token),
+        json!({ "reason": "x".repeat(501) }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["message"].as_str().unwrap().contains("500"));
+    assert_eq!(
+        app.query("SELECT VALUE status FROM booking", json!({}))
+            .await,
+        vec![json!("active")]
+    );
+    // The specialist may cancel until the start.
+    let (status, body) = cancel(
+        &app,
+        &soon,
+        0,
+        Some(&spec.token),
+        json!({ "reason": "Double-booked" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["data"]["cancelledBy"], "specialist");
+    // After the start, nobody.
+    let started = app.slot(&spec, 30, 3).await;
+    assert_eq!(app.book(&started, &cust).await.status(), 201);
+    app.query(
+        "UPDATE type::record('slot', $s) SET starts_at = time::now() - 1m",
+        json!({ "s": started }),
+    )
+    .await;
+    let (status, _) = cancel(
+        &app,
+        &started,
+        0,
+        Some(&spec.token),
+        json!({ "reason": "late" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn a_cancelled_meeting_is_deleted_at_zoom_once_even_after_zoom_errors() {
+    let app = zoom_app().await;
+    let zoom = app.zoom.as_ref().unwrap();
+    let spec = app.user(Role::Specialist, "Ada").await;
+    let cust = app.user(Role::Customer, "Bo").await;
+    let slot = app.slot(&spec, 48, 2).await;
+    assert_eq!(app.book(&slot, &cust).await.status(), 201);
+    assert_eq!(
+        app.create_zoom(&slot, "0", Some(&spec.token))
+            .await
+            .status(),
+        200
+    );
+    app.drain_jobs().await;
+
+    zoom.push_delete_fault(Fault::ServerError);
+    zoom.push_delete_fault(Fault::ServerError);
+    let (status, body) = cancel(&app, &slot, 0, Some(&cust.token), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Cancelled at once, whatever Zoom does.
+    assert_eq!(
+        app.query("SELECT VALUE status FROM booking", json!({}))
+            .await,
+        vec![json!("cancelled")]
+    );
+    for _ in 0..3 {
+        app.drain_jobs().await;
+        app.query(
+            "UPDATE job SET run_at = time::now() WHERE status = 'pending'",
+            json!({}),
+        )
+        .await;
+    }
+    let deletes = zoom.delete_requests().await;
+    assert_eq!(deletes.len(), 3, "two errors, then the deletion");
+    assert_eq!(
+        zoom.deletions_answered(),
+        1,
+        "exactly one successful DELETE"
+    );
+    let job = app
+        .query(
+            "SELECT status, attempts FROM job WHERE kind = 'zoom_delete'",
+            json!({}),
+        )
+        .await;
+    assert_eq!(job, vec![json!({ "status": "done", "attempts": 3 })]);
+    let cancelled_emails = app
+        .query(
+            "SELECT VALUE count() FROM job WHERE string::contains(key, ':cancelled:') GROUP ALL",
+            json!({}),
+        )
+        .await;
+    assert_eq!(cancelled_emails, vec![json!(2)], "no duplicate email");
+}
+
+#[tokio::test]
+async fn cancel_and_create_zoom_racing_never_leave_a_live_meeting_on_a_cancelled_booking() {
+    let app = zoom_app().await;
+    let zoom = app.zoom.as_ref().unwrap();
+    let spec = app.user(Role::Specialist, "Rex").await;
+    let slot = app.slot(&spec, 72, 60).await;
+    let mut customers = Vec::new();
+    for i in 0..50 {
+        let c = app.user(Role::Customer, &format!("Racer {i}")).await;
+        assert_eq!(app.book(&slot, &c).await.status(), 201);
+        customers.push(c);
+    }
+    let rounds = customers.iter().enumerate().map(|(i, c)| {
+        let app = &app;
+        let spec = &spec;
+        let slot = &slot;
+        async move {
+            let index = i.to_string();
+            let (a, b) = tokio::join!(
+                cancel(app, slot, i as u32, Some(&c.token), json!({})),
+                app.create_zoom(slot, &index, Some(&spec.token))
+            );
+            (a.0, b.status())
+        }
+    });
+    let outcomes = join_all(rounds).await;
+    for (cancelled, created) in &outcomes {
+        assert_eq!(*cancelled, StatusCode::OK);
+        assert!([200, 409, 500].contains(&created.as_u16()), "{created}");
+    }
+    app.drain_jobs().await;
+    // Every meeting Zoom made for these bookings is gone again.
+    let made = zoom.meetings().len();
+    assert_eq!(
+        zoom.deletions_answered() as usize,
+        made,
+        "{made} made, all deleted"
+    );
+    let live = app.query("SELECT VALUE count() FROM booking WHERE status = 'cancelled' AND zoom_meeting != NONE GROUP ALL", json!({})).await;
+    let pending_deletes = app.query("SELECT VALUE count() FROM job WHERE kind = 'zoom_delete' AND status != 'done' GROUP ALL", json!({})).await;
+    assert!(
+        pending_deletes.is_empty() || pending_deletes == vec![json!(0)],
+        "{pending_deletes:?} / {live:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_specialist_cancels_a_whole_slot_which_leaves_browsing() {
+    let app = zoom_app().await;
+    let spec = app.user(Role::Specialist, "Viv").await;
+    let slot = app.slot(&spec, 48, 5).await;
+    let mut customers = Vec::new();
+    for i in 0..3 {
+        let c = app.user(Role::Customer, &format!("Guest {i}")).await;
+        assert_eq!(app.book(&slot, &c).await.status(), 201);
+        customers.push(c);
+    }
+    assert_eq!(
+        app.create_zoom(&slot, "1", Some(&spec.token))
+            .await
+            .status(),
+        200
+    );
+    let res = app
+        .delete(&format!("/api/consulting-slots/{slot}"), &spec.token)
+        .await;
+    let (status, body) = json_body(res).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("Cancel the slot"));
+
+    let path = format!("/api/consulting-slots/{slot}/cancel");
+    let (status, body) = json_body(app.post_json(&path, Some(&spec.token), &json!({})).await).await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("reason is required"))
+    );
+    let (status, _) = json_body(
+        app.post_json(&path, Some(&customers[0].token), &json!({ "reason": "x" }))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = json_body(
+        app.post_json(&path, Some(&spec.token), &json!({ "reason": "Travel" }))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["cancelled"], 3);
+
+    assert_eq!(
+        app.query("SELECT VALUE status FROM booking", json!({}))
+            .await,
+        vec![json!("cancelled"); 3]
+    );
+    let (_, browse) = json_body(app.get("/api/consulting-slots", None).await).await;
+    assert!(browse["data"]["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["id"] != slot));
+    let mails = app
+        .query(
+            "SELECT VALUE payload.to FROM job WHERE string::contains(key, ':cancelled:customer')",
+            json!({}),
+        )
+        .await;
+    assert_eq!(mails.len(), 3);
+    app.drain_jobs().await;
+    assert_eq!(app.zoom.as_ref().unwrap().deletions_answered(), 1);
+    let (status, _) = json_body(
+        app.post_json(&path, Some(&spec.token), &json!({ "reason": "Again" }))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}
