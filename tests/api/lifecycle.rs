@@ -393,3 +393,72 @@ async fn a_specialist_cancels_a_whole_slot_which_leaves_browsing() {
     .await;
     assert_eq!(status, StatusCode::CONFLICT);
 }
+
+#[tokio::test]
+async fn moving_a_slot_moves_its_meetings_at_zoom_and_keeps_their_links() {
+    let app = zoom_app().await;
+    let zoom = app.zoom.as_ref().unwrap();
+    let spec = app.user(Role::Specialist, "Mo").await;
+    let slot = app.slot(&spec, 48, 5).await;
+    for i in 0..3 {
+        let c = app.user(Role::Customer, &format!("Mover {i}")).await;
+        assert_eq!(app.book(&slot, &c).await.status(), 201);
+    }
+    for i in ["0", "2"] {
+        assert_eq!(
+            app.create_zoom(&slot, i, Some(&spec.token)).await.status(),
+            200
+        );
+    }
+    let new_start = chrono::Utc::now() + chrono::Duration::days(4);
+    let res = app
+        .patch_json(
+            &format!("/api/consulting-slots/{slot}"),
+            &spec.token,
+            &json!({ "date": new_start.format("%Y-%m-%d").to_string(), "startTime": "09:30", "timezone": "UTC", "duration": 60 }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    app.drain_jobs().await;
+    let patches = zoom.update_requests().await;
+    assert_eq!(patches.len(), 2, "one PATCH per meeting");
+    let expected_start = format!("{}T09:30:00Z", new_start.format("%Y-%m-%d"));
+    for p in &patches {
+        let body: Value = serde_json::from_slice(&p.body).unwrap();
+        assert_eq!(body["start_time"], expected_start);
+        assert_eq!(body["duration"], 60);
+    }
+    // The customers with a meeting keep its link and password in the new email and invite.
+    let stored = app
+        .query(
+            "SELECT index, zoom_meeting, customer_email FROM booking WHERE zoom_meeting != NONE",
+            json!({}),
+        )
+        .await;
+    for b in stored {
+        let join = b["zoom_meeting"]["joinUrl"].as_str().unwrap();
+        let rows = app
+            .query(
+                "SELECT VALUE payload FROM job WHERE string::contains(key, 'rescheduled') AND payload.to = $to",
+                json!({ "to": b["customer_email"] }),
+            )
+            .await;
+        assert_eq!(rows.len(), 1);
+        let text = rows[0]["text"].as_str().unwrap();
+        assert!(
+            text.contains(join) && text.contains(b["zoom_meeting"]["password"].as_str().unwrap())
+        );
+        let ics = rows[0]["attachments"][0]["content"]
+            .as_str()
+            .unwrap()
+            .replace("\r\n ", "");
+        assert!(ics.contains(&format!("URL:{join}")));
+    }
+    let jobs = app
+        .query(
+            "SELECT VALUE status FROM job WHERE kind = 'zoom_update'",
+            json!({}),
+        )
+        .await;
+    assert_eq!(jobs, vec![json!("done"), json!("done")]);
+}

@@ -11,9 +11,8 @@ use crate::server::db::{is_valid_key, new_key, with_conflict_retry, Attempt, DbE
 use crate::server::domain::{
     BookingStatus, Capacity, Description, Duration, LocalStart, SlotTitle, TimeZone,
 };
-use crate::server::jobs;
-use crate::server::mail::templates::{self, Appointment, Attendee};
-use crate::server::mail::OutgoingEmail;
+use crate::server::jobs::NewJob;
+use crate::server::mail::templates::{self, Appointment, Attendee, MeetingDetails};
 use crate::server::repo::bookings;
 use crate::server::repo::slots::{
     self, BrowseFilter, HasBookings, SlotEdit, SlotEditRefusal, SlotFields, SlotRow,
@@ -195,13 +194,14 @@ fn apply_change(slot: &SlotRow, input: &SlotInput) -> AppResult<SlotChange> {
     })
 }
 
-/// An updated invite for every active booking, when the time moves.
-async fn reschedule_emails(
+/// When the time moves: an updated invite for every active booking, and a move of each
+/// booking's Zoom meeting (same link and password) as a job.
+async fn reschedule_jobs(
     state: &AppState,
     slot: &SlotRow,
     change: &SlotChange,
     version: u32,
-) -> Result<Vec<OutgoingEmail>, DbError> {
+) -> Result<Vec<NewJob>, DbError> {
     if !change.time_changed || slot.next_index == 0 {
         return Ok(Vec::new());
     }
@@ -211,11 +211,26 @@ async fn reschedule_emails(
         ..slot.clone()
     };
     let bookings = bookings::of_slot(&state.db, &slot.id).await?;
-    Ok(bookings
+    let mut queued = Vec::new();
+    for b in bookings
         .iter()
         .filter(|b| b.status == BookingStatus::Active)
-        .map(|b| templates::rescheduled(&Appointment::new(&moved, &b.id, Attendee::customer_of(b))))
-        .collect())
+    {
+        let appointment = Appointment::new(&moved, &b.id, Attendee::customer_of(b));
+        let meeting = b.zoom_meeting.as_ref().map(|m| MeetingDetails {
+            join_url: m.join_url.clone(),
+            meeting_id: m.zoom_meeting_id.clone(),
+            password: m.password.clone(),
+        });
+        queued.push(NewJob::email(&templates::rescheduled(
+            &appointment,
+            meeting.as_ref(),
+        )));
+        if let Some(m) = &b.zoom_meeting {
+            queued.push(NewJob::zoom_update(&m.zoom_meeting_id, &b.id, version));
+        }
+    }
+    Ok(queued)
 }
 
 pub async fn update(
@@ -233,7 +248,7 @@ pub async fn update(
             .map_err(Attempt::Refused)?;
         let change = apply_change(&slot, &input).map_err(Attempt::Refused)?;
         let version = slot.schedule_version + u32::from(change.time_changed);
-        let emails = reschedule_emails(state, &slot, &change, version)
+        let jobs = reschedule_jobs(state, &slot, &change, version)
             .await
             .map_err(Attempt::Db)?;
         let edit = SlotEdit {
@@ -243,7 +258,7 @@ pub async fn update(
             seen_next_index: slot.next_index,
             seen_schedule_version: slot.schedule_version,
         };
-        match slots::update(&state.db, &edit, &jobs::emails(&emails)).await {
+        match slots::update(&state.db, &edit, &jobs).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(SlotEditRefusal::Changed)) => Err(Attempt::Db(DbError::Conflict)),
             Ok(Err(SlotEditRefusal::CapacityBelowBooked)) => {

@@ -1,9 +1,28 @@
-use super::document::{para, para_strong, Document};
-use super::{email, Appointment};
+use super::document::{para, para_strong, Block, Document};
+use super::{email, Appointment, MeetingDetails};
 use crate::server::mail::{keys, OutgoingEmail};
 
-/// To each booked customer when the specialist moves the slot.
-pub fn rescheduled(a: &Appointment) -> OutgoingEmail {
+/// To a booked customer whose appointment moved. The Zoom meeting, when there is one, moves
+/// with it: the same link and password, repeated here and in the invite.
+pub fn rescheduled(a: &Appointment, meeting: Option<&MeetingDetails>) -> OutgoingEmail {
+    let meeting_blocks = match meeting {
+        Some(m) => vec![
+            Block::Heading("🎥 YOUR ZOOM MEETING (UNCHANGED)"),
+            Block::Button {
+                label: "Join Zoom Meeting",
+                url: m.join_url.clone(),
+            },
+            Block::Details(vec![
+                ("Meeting ID", m.meeting_id.clone()),
+                ("Password", m.password.clone()),
+            ]),
+        ],
+        None => vec![],
+    };
+    let invite = match meeting {
+        Some(m) => a.invite(a.booking_sequence() + 1, Some(&m.join_url)),
+        None => a.invite(a.booking_sequence(), None),
+    };
     let date = a.date_for(&a.customer);
     let document = Document::new(
         format!("🔁 Appointment Rescheduled: Consulting Session on {date}"),
@@ -17,6 +36,7 @@ pub fn rescheduled(a: &Appointment) -> OutgoingEmail {
                 ),
             ],
             a.schedule("📅 NEW APPOINTMENT DETAILS", &a.customer, vec![]),
+            meeting_blocks,
             vec![para(
                 "The attached calendar invite replaces the earlier one.",
             )],
@@ -27,7 +47,7 @@ pub fn rescheduled(a: &Appointment) -> OutgoingEmail {
         keys::rescheduled(&a.booking_id, a.schedule_version),
         &a.customer,
         document,
-        vec![a.invite(a.booking_sequence(), None)],
+        vec![invite],
     )
 }
 
@@ -40,11 +60,28 @@ mod tests {
     fn a_new_version_gets_its_own_key_and_a_higher_sequence() {
         let mut a = appointment();
         a.schedule_version = 2;
-        let e = rescheduled(&a);
+        let e = rescheduled(&a, None);
         assert_eq!(e.idempotency_key, "booking:b1:rescheduled:2");
         assert!(e
             .text
             .contains("📅 NEW APPOINTMENT DETAILS\nDate: Sun 29 Mar 2026\n"));
         assert!(e.attachments[0].content.contains("SEQUENCE:4"));
+    }
+
+    #[test]
+    fn a_moved_meeting_keeps_its_link_and_password_in_the_email_and_the_invite() {
+        let mut a = appointment();
+        a.schedule_version = 1;
+        let m = MeetingDetails {
+            join_url: "https://zoom.us/j/555?pwd=x".into(),
+            meeting_id: "555".into(),
+            password: "Pw12345678".into(),
+        };
+        let e = rescheduled(&a, Some(&m));
+        assert!(e.text.contains("https://zoom.us/j/555?pwd=x"));
+        assert!(e.text.contains("Password: Pw12345678"));
+        let ics = e.attachments[0].content.replace("\r\n ", "");
+        assert!(ics.contains("URL:https://zoom.us/j/555?pwd=x"));
+        assert!(ics.contains("SEQUENCE:3"));
     }
 }
