@@ -104,3 +104,32 @@ pub async fn cancel_slot(slot_id: String, reason: Option<String>) -> Result<u32,
     })
     .await
 }
+
+/// Moves a booking to another slot of the same specialist; a plain form post (no wasm)
+/// lands on the new appointment's page.
+#[server(endpoint = "reschedule_booking")]
+pub async fn reschedule_booking(
+    slot_id: String,
+    booking_index: String,
+    to_slot_id: String,
+) -> Result<crate::model::BookingConfirmation, AppError> {
+    use crate::server::service::reschedule;
+    crate::api::serve::serve(|state, caller| async move {
+        let moved = reschedule::reschedule(
+            &state,
+            caller.as_ref(),
+            &slot_id,
+            &booking_index,
+            &to_slot_id,
+        )
+        .await?;
+        if crate::api::serve::is_plain_form_post() {
+            leptos_axum::redirect(&format!(
+                "/appointments/{}/{}?moved=1",
+                moved.slot_id, moved.booking_index
+            ));
+        }
+        Ok(moved)
+    })
+    .await
+}

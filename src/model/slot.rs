@@ -87,6 +87,17 @@ pub struct BookingView {
     pub cancelled_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancellation_reason: Option<String>,
+    /// Where a rescheduled booking went.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rescheduled_to: Option<BookingRef>,
+}
+
+/// A booking named the way URLs name it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookingRef {
+    pub slot_id: String,
+    pub booking_index: u32,
 }
 
 /// One slot with its bookings, as its specialist sees it in the Meeting Manager.

@@ -462,3 +462,203 @@ async fn moving_a_slot_moves_its_meetings_at_zoom_and_keeps_their_links() {
         .await;
     assert_eq!(jobs, vec![json!("done"), json!("done")]);
 }
+
+async fn reschedule(
+    app: &TestApp,
+    slot: &str,
+    index: u32,
+    token: &str,
+    to: &str,
+) -> (StatusCode, Value) {
+    json_body(
+        app.post_json(
+            &format!("/api/consulting-slots/{slot}/booking/{index}/reschedule"),
+            Some(token),
+            &json!({ "toSlotId": to }),
+        )
+        .await,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_customer_moves_a_booking_with_its_meeting_and_calendar_event() {
+    let app = zoom_app().await;
+    let zoom = app.zoom.as_ref().unwrap();
+    let spec = app.user(Role::Specialist, "Kay").await;
+    let other_spec = app.user(Role::Specialist, "Lou").await;
+    let cust = app.user(Role::Customer, "Max").await;
+    let from = app.slot(&spec, 48, 2).await;
+    let to = app.slot(&spec, 96, 2).await;
+    let foreign = app.slot(&other_spec, 72, 2).await;
+    assert_eq!(app.book(&from, &cust).await.status(), 201);
+    let (_, created) = json_body(app.create_zoom(&from, "0", Some(&spec.token)).await).await;
+    let join = created["data"]["zoomMeeting"]["joinUrl"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let (status, body) = reschedule(&app, &from, 0, &cust.token, &foreign).await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (
+            StatusCode::BAD_REQUEST,
+            Some("You can only move to another slot of the same specialist")
+        )
+    );
+    let (status, _) = reschedule(&app, &from, 0, &spec.token, &to).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "only the booking's customer reschedules"
+    );
+
+    let (status, body) = reschedule(&app, &from, 0, &cust.token, &to).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (
+            body["data"]["slotId"].as_str(),
+            body["data"]["bookingIndex"].as_u64()
+        ),
+        (Some(to.as_str()), Some(0))
+    );
+    let (_, old) = json_body(
+        app.get(
+            &format!("/api/consulting-slots/{from}/booking/0"),
+            Some(&cust.token),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(old["data"]["booking"]["status"], "rescheduled");
+    assert_eq!(
+        old["data"]["booking"]["rescheduledTo"],
+        json!({ "slotId": to, "bookingIndex": 0 })
+    );
+    let (_, new) = json_body(
+        app.get(
+            &format!("/api/consulting-slots/{to}/booking/0"),
+            Some(&cust.token),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        new["data"]["zoomMeeting"]["joinUrl"],
+        join.as_str(),
+        "the meeting moved with the booking"
+    );
+    let (_, mine) = json_body(
+        app.get("/api/consulting-slots/mine", Some(&spec.token))
+            .await,
+    )
+    .await;
+    let seats: Vec<(String, u64)> = mine["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap().to_string(),
+                s["booked"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        seats.contains(&(from.clone(), 0)) && seats.contains(&(to.clone(), 1)),
+        "{seats:?}"
+    );
+
+    app.drain_jobs().await;
+    let patches = zoom.update_requests().await;
+    assert_eq!(patches.len(), 1);
+    let email = app
+        .query("SELECT VALUE payload FROM job WHERE string::contains(key, 'rescheduled') AND payload.to = $to", json!({ "to": cust.email }))
+        .await;
+    assert_eq!(email.len(), 1);
+    assert!(email[0]["text"].as_str().unwrap().contains(&join));
+    let ics = email[0]["attachments"][0]["content"]
+        .as_str()
+        .unwrap()
+        .replace("\r\n ", "");
+    let first = app
+        .query(
+            "SELECT VALUE payload FROM job WHERE string::ends_with(key, 'customer-confirmation')",
+            json!({}),
+        )
+        .await;
+    let first_ics = first[0]["attachments"][0]["content"]
+        .as_str()
+        .unwrap()
+        .replace("\r\n ", "");
+    let uid = |ics: &str| {
+        ics.lines()
+            .find(|l| l.starts_with("UID:"))
+            .unwrap()
+            .to_string()
+    };
+    let seq = |ics: &str| {
+        ics.lines().find(|l| l.starts_with("SEQUENCE:")).unwrap()[9..]
+            .parse::<u32>()
+            .unwrap()
+    };
+    assert_eq!(uid(&ics), uid(&first_ics), "the same calendar event");
+    assert!(
+        seq(&ics) > 1,
+        "above the booking (0) and meeting (1) invites: {}",
+        seq(&ics)
+    );
+    // Moving it again from the old booking is refused; cancelling the old one too.
+    let (status, _) = reschedule(&app, &from, 0, &cust.token, &to).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn two_moves_of_one_booking_at_once_one_wins_and_twenty_customers_never_overbook_the_last_seat(
+) {
+    let app = zoom_app().await;
+    let spec = app.user(Role::Specialist, "Nia").await;
+    let cust = app.user(Role::Customer, "Ola").await;
+    let from = app.slot(&spec, 48, 30).await;
+    let a = app.slot(&spec, 72, 5).await;
+    let b = app.slot(&spec, 96, 5).await;
+    assert_eq!(app.book(&from, &cust).await.status(), 201);
+    let (ra, rb) = tokio::join!(
+        reschedule(&app, &from, 0, &cust.token, &a),
+        reschedule(&app, &from, 0, &cust.token, &b)
+    );
+    let wins = [ra.0, rb.0]
+        .iter()
+        .filter(|s| **s == StatusCode::OK)
+        .count();
+    assert_eq!(wins, 1, "{ra:?} {rb:?}");
+    let active = app
+        .query(
+            "SELECT VALUE count() FROM booking WHERE status = 'active' GROUP ALL",
+            json!({}),
+        )
+        .await;
+    assert_eq!(active, vec![json!(1)]);
+
+    let last = app.slot(&spec, 120, 1).await;
+    let mut movers = Vec::new();
+    for i in 0..20 {
+        let c = app.user(Role::Customer, &format!("Mover {i}")).await;
+        assert_eq!(app.book(&from, &c).await.status(), 201);
+        movers.push((c, i + 1));
+    }
+    let answers = join_all(
+        movers
+            .iter()
+            .map(|(c, index)| reschedule(&app, &from, *index, &c.token, &last)),
+    )
+    .await;
+    let ok = answers.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+    let full = answers
+        .iter()
+        .filter(|(s, b)| *s == StatusCode::CONFLICT && b["message"] == "This slot is fully booked")
+        .count();
+    assert_eq!((ok, full), (1, 19), "{answers:?}");
+    let in_last = app.query("SELECT VALUE count() FROM booking WHERE slot = type::record('slot', $s) AND status = 'active' GROUP ALL", json!({ "s": last })).await;
+    assert_eq!(in_last, vec![json!(1)]);
+}

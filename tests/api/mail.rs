@@ -15,6 +15,8 @@ use crate::helpers::{free_port, parse, read_eml_dir, spawn_with, to_address, Opt
 fn appointment(booking: &str, customer_email: &str) -> Appointment {
     Appointment {
         booking_id: booking.into(),
+        calendar_id: booking.into(),
+        sequence_base: 0,
         slot_title: "Tax advice".into(),
         starts_at: chrono::Utc
             .with_ymd_and_hms(2026, 10, 25, 9, 30, 0)

@@ -223,6 +223,13 @@ REMOVE INDEX IF EXISTS booking_slot_customer_unique ON booking;
 DEFINE INDEX IF NOT EXISTS booking_slot_customer ON booking FIELDS slot, customer;
 -- A slot the specialist cancelled as a whole leaves browsing.
 DEFINE FIELD IF NOT EXISTS cancelled_at ON slot TYPE option<datetime>;
+-- A rescheduled booking points to its successor, which continues its calendar event (same
+-- UID, SEQUENCE counted on from `invite_sequence_base`).
+DEFINE FIELD IF NOT EXISTS rescheduled_to ON booking TYPE option<object>;
+DEFINE FIELD IF NOT EXISTS rescheduled_to.slotId ON booking TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS rescheduled_to.bookingIndex ON booking TYPE option<int>;
+DEFINE FIELD IF NOT EXISTS invite_uid ON booking TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS invite_sequence_base ON booking TYPE int DEFAULT 0;
 "#,
     },
 ];

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::jobs::queue_statement;
-use crate::model::{BookingStatus, BookingView, ZoomMeetingView};
+use crate::model::{BookingRef, BookingStatus, BookingView, ZoomMeetingView};
 use crate::server::db::{run, Db, DbError};
 use crate::server::jobs;
 use crate::server::mail::OutgoingEmail;
@@ -50,6 +50,11 @@ pub struct BookingRow {
     pub cancelled_at: Option<DateTime<Utc>>,
     pub cancelled_by: Option<String>,
     pub cancellation_reason: Option<String>,
+    pub rescheduled_to: Option<BookingRef>,
+    /// The booking whose calendar event this one continues (itself when `None`).
+    pub invite_uid: Option<String>,
+    #[serde(default)]
+    pub invite_sequence_base: u32,
 }
 
 impl BookingRow {
@@ -68,6 +73,7 @@ impl BookingRow {
             cancelled_at: self.cancelled_at,
             cancelled_by: self.cancelled_by.clone(),
             cancellation_reason: self.cancellation_reason.clone(),
+            rescheduled_to: self.rescheduled_to.clone(),
         }
     }
 }
@@ -75,7 +81,8 @@ impl BookingRow {
 pub const BOOKING_FIELDS: &str =
     "record::id(id) AS id, record::id(slot) AS slot, index, record::id(customer) AS customer,
     customer_email, customer_name, booked_at, additional_notes, status, zoom_meeting,
-    customer.timezone AS customer_timezone, cancelled_at, cancelled_by, cancellation_reason";
+    customer.timezone AS customer_timezone, cancelled_at, cancelled_by, cancellation_reason,
+    rescheduled_to, invite_uid, invite_sequence_base";
 
 pub async fn by_id(db: &Db, id: &str) -> Result<Option<BookingRow>, DbError> {
     if !crate::server::db::is_valid_key(id) {
@@ -375,4 +382,113 @@ pub async fn cancel(db: &Db, c: &Cancel<'_>) -> Result<Result<(), CancelRefusal>
         Ok(_) => Ok(Ok(())),
         Err(e) => refused(e, &CancelRefusal::ALL, CancelRefusal::tag),
     }
+}
+
+/// A move of an active booking to another slot, with the jobs it queues.
+pub struct Reschedule<'a> {
+    pub booking_id: &'a str,
+    pub new_booking_id: &'a str,
+    pub target_slot: &'a str,
+    /// The slots' schedule versions the emails were rendered for.
+    pub target_version: u32,
+    pub source_version: u32,
+    pub invite_uid: &'a str,
+    pub invite_sequence_base: u32,
+    pub jobs: &'a [jobs::NewJob],
+}
+
+/// Why a booking was not moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RescheduleRefusal {
+    NotActive,
+    TargetGone,
+    AlreadyBooked,
+    Full,
+    /// A slot's time changed after the emails were rendered: render again and retry.
+    Changed,
+}
+
+impl RescheduleRefusal {
+    const ALL: [Self; 5] = [
+        Self::NotActive,
+        Self::TargetGone,
+        Self::AlreadyBooked,
+        Self::Full,
+        Self::Changed,
+    ];
+
+    fn tag(self) -> &'static str {
+        match self {
+            Self::NotActive => "move:not-active",
+            Self::TargetGone => "move:target-gone",
+            Self::AlreadyBooked => "move:already-booked",
+            Self::Full => "move:full",
+            Self::Changed => "move:changed",
+        }
+    }
+}
+
+/// Moves a booking in one transaction: a seat taken in the target (conditionally, as in
+/// `book`), the new booking holding the meeting, the old one marked `rescheduled` with its
+/// seat freed, and the jobs (emails, the meeting's move). Returns the new booking's index.
+pub async fn reschedule(
+    db: &Db,
+    r: &Reschedule<'_>,
+) -> Result<Result<u32, RescheduleRefusal>, DbError> {
+    use RescheduleRefusal::*;
+    let sql = format!(
+        "BEGIN TRANSACTION;
+        LET $old = (SELECT * FROM type::record('booking', $booking_id))[0];
+        IF $old = NONE OR $old.status != 'active' {{ THROW '{not_active}'; }};
+        IF (SELECT VALUE schedule_version FROM ONLY $old.slot) != $source_version {{ THROW '{changed}'; }};
+        LET $target = type::record('slot', $target_slot);
+        LET $t = (SELECT starts_at, schedule_version, cancelled_at FROM $target)[0];
+        IF $t = NONE OR $t.starts_at <= time::now() OR $t.cancelled_at != NONE {{ THROW '{gone}'; }};
+        IF $t.schedule_version != $target_version {{ THROW '{changed}'; }};
+        IF array::len((SELECT id FROM booking WHERE slot = $target AND customer = $old.customer AND status = 'active')) > 0 {{
+            THROW '{already}';
+        }};
+        LET $taken = (UPDATE $target SET booked += 1, next_index += 1 WHERE booked < capacity RETURN AFTER)[0];
+        IF $taken = NONE {{ THROW '{full}'; }};
+        CREATE type::record('booking', $new_id) CONTENT {{
+            slot: $target, index: $taken.next_index - 1, customer: $old.customer,
+            customer_email: $old.customer_email, customer_name: $old.customer_name,
+            booked_at: time::now(), additional_notes: $old.additional_notes, status: 'active',
+            zoom_meeting: $old.zoom_meeting, invite_uid: $invite_uid,
+            invite_sequence_base: $sequence_base
+        }};
+        UPDATE $old.id SET status = 'rescheduled', zoom_meeting = NONE, zoom_claim = NONE,
+            rescheduled_to = {{ slotId: $target_slot, bookingIndex: $taken.next_index - 1 }};
+        UPDATE $old.slot SET booked -= 1;
+        {queue}
+        COMMIT TRANSACTION;
+        SELECT VALUE index FROM type::record('booking', $new_id);",
+        not_active = NotActive.tag(),
+        gone = TargetGone.tag(),
+        already = AlreadyBooked.tag(),
+        full = Full.tag(),
+        changed = Changed.tag(),
+        queue = queue_statement("jobs"),
+    );
+    let result = run(
+        db,
+        &sql,
+        json!({
+            "booking_id": r.booking_id, "new_id": r.new_booking_id, "target_slot": r.target_slot,
+            "target_version": r.target_version, "source_version": r.source_version,
+            "invite_uid": r.invite_uid, "sequence_base": r.invite_sequence_base,
+            "jobs": jobs::bind(r.jobs),
+        }),
+    )
+    .await;
+    let mut rows = match result {
+        Ok(rows) => rows,
+        // Another booking took the same index: retry with a fresh read.
+        Err(DbError::Unique { .. }) => return Err(DbError::Conflict),
+        Err(e) => return refused(e, &RescheduleRefusal::ALL, RescheduleRefusal::tag),
+    };
+    let last = rows.count().saturating_sub(1);
+    rows.first::<u32>(last)?
+        .map(Ok)
+        .ok_or_else(|| DbError::Decode("new booking index missing after commit".into()))
 }

@@ -13,6 +13,7 @@ use crate::error::AppError;
 use crate::server::app_state::AppState;
 use crate::server::http_error::ApiJson;
 use crate::server::service::booking::{self, BookingRequest};
+use crate::server::service::reschedule::{self, RescheduleRequest};
 use crate::server::service::slots::{self, BrowseQuery, SlotInput};
 use crate::server::service::zoom_meeting;
 use crate::server::service::{appointments, cancellation};
@@ -43,6 +44,10 @@ pub fn router() -> Router<AppState> {
             post(cancel_booking),
         )
         .route("/api/consulting-slots/{slot_id}/cancel", post(cancel_slot))
+        .route(
+            "/api/consulting-slots/{slot_id}/booking/{booking_index}/reschedule",
+            post(reschedule_booking),
+        )
         .route("/api/appointments", get(my_appointments))
         .route("/api/meeting-manager", get(meeting_manager))
         .route(
@@ -215,6 +220,18 @@ async fn cancel_booking(
     )
     .await?;
     Ok(ok(StatusCode::OK, Some("Booking cancelled"), booking))
+}
+
+async fn reschedule_booking(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Path((slot_id, index)): Path<(String, String)>,
+    ApiJson(input): ApiJson<RescheduleRequest>,
+) -> Result<Response, AppError> {
+    let moved =
+        reschedule::reschedule(&state, caller.as_ref(), &slot_id, &index, &input.to_slot_id)
+            .await?;
+    Ok(ok(StatusCode::OK, Some("Booking rescheduled"), moved))
 }
 
 async fn cancel_slot(

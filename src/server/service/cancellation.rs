@@ -10,7 +10,7 @@ use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
 use crate::server::db::{with_conflict_retry, Attempt, DbError};
 use crate::server::domain::BookingIndex;
-use crate::server::mail::templates::{self, Appointment, Attendee, Cancellation};
+use crate::server::mail::templates::{self, Appointment, Cancellation};
 use crate::server::repo::bookings::{self, Cancel, CancelRefusal};
 use crate::server::repo::slots::{self, CancelSlot, CancelSlotRefusal};
 
@@ -84,7 +84,7 @@ pub async fn cancel_booking(
                 ))));
             }
         }
-        let appointment = Appointment::new(&slot, &booking.id, Attendee::customer_of(&booking));
+        let appointment = Appointment::for_booking(&slot, &booking);
         let cancellation = Cancellation {
             by_specialist,
             reason: reason.as_deref(),
@@ -169,7 +169,7 @@ pub async fn cancel_slot(
         let emails: Vec<_> = active
             .iter()
             .flat_map(|b| {
-                let a = Appointment::new(&slot, &b.id, Attendee::customer_of(b));
+                let a = Appointment::for_booking(&slot, b);
                 [
                     templates::cancelled_customer(&a, &cancellation),
                     templates::cancelled_specialist(&a, &cancellation),

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod appointments;
 pub mod booking;
 pub mod cancellation;
+pub mod reschedule;
 pub mod slots;
 pub mod throttle;
 pub mod zoom_meeting;

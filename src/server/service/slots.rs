@@ -12,7 +12,7 @@ use crate::server::domain::{
     BookingStatus, Capacity, Description, Duration, LocalStart, SlotTitle, TimeZone,
 };
 use crate::server::jobs::NewJob;
-use crate::server::mail::templates::{self, Appointment, Attendee, MeetingDetails};
+use crate::server::mail::templates::{self, Appointment, MeetingDetails};
 use crate::server::repo::bookings;
 use crate::server::repo::slots::{
     self, BrowseFilter, HasBookings, SlotEdit, SlotEditRefusal, SlotFields, SlotRow,
@@ -216,7 +216,7 @@ async fn reschedule_jobs(
         .iter()
         .filter(|b| b.status == BookingStatus::Active)
     {
-        let appointment = Appointment::new(&moved, &b.id, Attendee::customer_of(b));
+        let appointment = Appointment::for_booking(&moved, b);
         let meeting = b.zoom_meeting.as_ref().map(|m| MeetingDetails {
             join_url: m.join_url.clone(),
             meeting_id: m.zoom_meeting_id.clone(),

@@ -10,7 +10,7 @@ use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
 use crate::server::db::DbError;
 use crate::server::domain::BookingIndex;
-use crate::server::mail::templates::{self, Appointment, Attendee, MeetingDetails};
+use crate::server::mail::templates::{self, Appointment, MeetingDetails};
 use crate::server::repo::bookings::{self, BookingRow, ClaimLost, StoredMeeting, ZoomClaim};
 use crate::server::repo::slots::{self, SlotRow};
 use crate::server::repo::users::{self, UserRow};
@@ -262,7 +262,7 @@ impl Attempt<'_> {
             password: meeting.password.clone(),
             created_at: Utc::now(),
         };
-        let appointment = Appointment::new(slot, &booking.id, Attendee::customer_of(booking));
+        let appointment = Appointment::for_booking(slot, booking);
         let email = templates::zoom_meeting_ready(
             &appointment,
             &MeetingDetails {

@@ -37,6 +37,11 @@ pub struct Attendee {
 #[derive(Debug, Clone)]
 pub struct Appointment {
     pub booking_id: String,
+    /// The booking whose calendar event this is: a rescheduled booking continues its
+    /// predecessor's (same UID).
+    pub calendar_id: String,
+    /// Added to every SEQUENCE, so a continued event's invites supersede the earlier ones.
+    pub sequence_base: u32,
     pub slot_title: String,
     pub starts_at: DateTime<Utc>,
     pub duration_minutes: u32,
@@ -62,6 +67,8 @@ impl Appointment {
     pub fn new(slot: &SlotRow, booking_id: &str, customer: Attendee) -> Self {
         Self {
             booking_id: booking_id.to_string(),
+            calendar_id: booking_id.to_string(),
+            sequence_base: 0,
             slot_title: slot.fields.title.clone(),
             starts_at: slot.fields.starts_at,
             duration_minutes: slot.fields.duration,
@@ -73,6 +80,23 @@ impl Appointment {
             },
             customer,
         }
+    }
+
+    /// The booking `booking` in `slot`, continuing the calendar event it continues.
+    pub fn for_booking(slot: &SlotRow, booking: &BookingRow) -> Self {
+        Self {
+            calendar_id: booking
+                .invite_uid
+                .clone()
+                .unwrap_or_else(|| booking.id.clone()),
+            sequence_base: booking.invite_sequence_base,
+            ..Self::new(slot, &booking.id, Attendee::customer_of(booking))
+        }
+    }
+
+    /// The SEQUENCE base of a successor booking: above every invite this one could send.
+    pub fn successor_sequence_base(&self) -> u32 {
+        self.booking_sequence() + 4
     }
 
     /// The date of the start in `who`'s zone, as shown in subjects.
@@ -98,7 +122,7 @@ impl Appointment {
 
     /// Booking emails carry SEQUENCE 2·v, the meeting email 2·v+1: each later one supersedes.
     fn booking_sequence(&self) -> u32 {
-        self.schedule_version * 2
+        self.sequence_base + self.schedule_version * 2
     }
 
     fn invite(&self, sequence: u32, join_url: Option<&str>) -> Attachment {
@@ -123,7 +147,7 @@ impl Appointment {
             ),
         };
         let ics = ics::render(&Invite {
-            uid: ics::uid_for_booking(&self.booking_id),
+            uid: ics::uid_for_booking(&self.calendar_id),
             sequence,
             starts_at: self.starts_at,
             duration_minutes: self.duration_minutes,
@@ -177,6 +201,8 @@ pub(crate) mod sample {
     pub fn appointment() -> Appointment {
         Appointment {
             booking_id: "b1".into(),
+            calendar_id: "b1".into(),
+            sequence_base: 0,
             slot_title: "Tax <advice>".into(),
             // 29 Mar 2026 is the day Berlin moves to summer time; this is 14:00 CEST.
             starts_at: Utc.with_ymd_and_hms(2026, 3, 29, 12, 0, 0).unwrap(),
