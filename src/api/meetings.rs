@@ -133,3 +133,16 @@ pub async fn reschedule_booking(
     })
     .await
 }
+
+/// Where the customer may move this booking to.
+#[server(endpoint = "reschedule_options")]
+pub async fn reschedule_options(
+    slot_id: String,
+    booking_index: String,
+) -> Result<Vec<crate::model::SlotView>, AppError> {
+    use crate::server::service::appointments;
+    crate::api::serve::serve(|state, caller| async move {
+        appointments::reschedule_options(&state, caller.as_ref(), &slot_id, &booking_index).await
+    })
+    .await
+}

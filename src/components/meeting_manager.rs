@@ -4,21 +4,40 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::meetings::{create_zoom_meeting, meeting_manager};
+use crate::api::meetings::{create_zoom_meeting, meeting_manager, CancelBooking, CancelSlot};
 use crate::components::copy_button::CopyButton;
 use crate::components::error_view::ErrorView;
 use crate::error::AppError;
-use crate::model::{BookingView, ManagedSlot, ZoomMeetingView};
+use crate::model::{BookingStatus, BookingView, ManagedSlot, ZoomMeetingView};
 use crate::session::use_session;
 use crate::time_fmt;
 
 #[component]
 pub fn MeetingManager() -> impl IntoView {
     let session = use_session();
-    let data = Resource::new(|| (), |_| meeting_manager());
+    let cancel_booking = ServerAction::<CancelBooking>::new();
+    let cancel_slot = ServerAction::<CancelSlot>::new();
+    provide_context(Cancellations {
+        booking: cancel_booking,
+        slot: cancel_slot,
+    });
+    let data = Resource::new(
+        move || (cancel_booking.version().get(), cancel_slot.version().get()),
+        |_| meeting_manager(),
+    );
+    let error = move || {
+        cancel_booking
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| cancel_slot.value().get().and_then(|r| r.err()))
+    };
     view! {
         <section class="meeting-manager" aria-labelledby="mm-title">
             <h2 id="mm-title" class="section-title">"Upcoming appointments"</h2>
+            <div aria-live="polite">
+                {move || error().map(|e| view! { <p class="alert alert-error" role="alert">{e.message}</p> })}
+            </div>
             <Transition fallback=|| view! { <p class="muted">"Loading appointments…"</p> }>
                 {move || Suspend::new(async move {
                     let tz = session.user.await.map(|u| u.timezone).unwrap_or_else(|| "UTC".into());
@@ -46,6 +65,68 @@ pub fn MeetingManager() -> impl IntoView {
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// The cancel actions every card shares; the list reloads after each.
+#[derive(Clone, Copy)]
+struct Cancellations {
+    booking: ServerAction<CancelBooking>,
+    slot: ServerAction<CancelSlot>,
+}
+
+/// A confirmation step (works without JavaScript) asking the reason, sent to the customers.
+#[component]
+fn CancelSlotForm(slot_id: String) -> impl IntoView {
+    let actions = expect_context::<Cancellations>();
+    let field = format!("cancel-slot-reason-{slot_id}");
+    view! {
+        <details class="change-step" data-testid="cancel-slot-step">
+            <summary class="btn btn-small btn-secondary">"Cancel this slot…"</summary>
+            <ActionForm action=actions.slot>
+                <input type="hidden" name="slot_id" value=slot_id/>
+                <label for=field.clone()>"Reason (sent to every booked customer)"</label>
+                <textarea id=field name="reason" maxlength="500" rows="2" required=true></textarea>
+                <p class="actions"><button type="submit" class="btn btn-danger" data-testid="confirm-cancel-slot">"Yes, cancel every booking"</button></p>
+            </ActionForm>
+        </details>
+    }
+}
+
+#[component]
+fn CancelBookingForm(slot_id: String, index: u32) -> impl IntoView {
+    let actions = expect_context::<Cancellations>();
+    let field = format!("cancel-reason-{slot_id}-{index}");
+    view! {
+        <details class="change-step" data-testid="cancel-booking-step">
+            <summary class="btn btn-small btn-secondary">"Cancel booking…"</summary>
+            <ActionForm action=actions.booking>
+                <input type="hidden" name="slot_id" value=slot_id/>
+                <input type="hidden" name="booking_index" value=index.to_string()/>
+                <input type="hidden" name="back_to" value="/specialist/meetings"/>
+                <label for=field.clone()>"Reason (sent to the customer)"</label>
+                <textarea id=field name="reason" maxlength="500" rows="2" required=true></textarea>
+                <p class="actions"><button type="submit" class="btn btn-danger" data-testid="confirm-cancel-booking">"Yes, cancel this booking"</button></p>
+            </ActionForm>
+        </details>
+    }
+}
+
+/// A cancelled booking, greyed: no actions, and whether its meeting is gone yet.
+#[component]
+fn CancelledCard(booking: BookingView) -> impl IntoView {
+    view! {
+        <div class="booking-card cancelled" data-testid="mm-cancelled">
+            <div class="booking-who">
+                <strong>{booking.customer_name.clone()}</strong>
+                <span class="muted">" · " {booking.customer_email.clone()}</span>
+                {booking.cancellation_reason.clone().map(|r| view! { <p class="muted small">"Reason: " {r}</p> })}
+            </div>
+            <div class="zoom-state">
+                <span class="badge">"Cancelled"</span>
+                {booking.zoom_job_pending.then(|| view! { <p class="muted small" data-testid="zoom-job-pending">"Zoom meeting deletion pending"</p> })}
+            </div>
+        </div>
     }
 }
 
@@ -96,8 +177,11 @@ async fn create_for(slot_id: String, index: u32, card: CardState) -> bool {
 #[component]
 fn ManagedSlotView(managed: ManagedSlot, timezone: String) -> impl IntoView {
     let slot = managed.slot;
-    let cards: Vec<(BookingView, CardState)> = managed
+    let (active, cancelled): (Vec<BookingView>, Vec<BookingView>) = managed
         .bookings
+        .into_iter()
+        .partition(|b| b.status == BookingStatus::Active);
+    let cards: Vec<(BookingView, CardState)> = active
         .into_iter()
         .map(|b| {
             let state = CardState {
@@ -161,6 +245,7 @@ fn ManagedSlotView(managed: ManagedSlot, timezone: String) -> impl IntoView {
                 </div>
                 <span class="badge" data-testid="mm-capacity">{format!("{} / {} booked", slot.booked, slot.capacity)}</span>
             </header>
+            {(!cards.is_empty()).then(|| view! { <CancelSlotForm slot_id=slot.id.clone()/> })}
             {
                 let missing = missing.clone();
                 move || (missing() > 0 && states_len > 1).then(|| view! {
@@ -174,6 +259,7 @@ fn ManagedSlotView(managed: ManagedSlot, timezone: String) -> impl IntoView {
             <p class="muted" aria-live="polite" data-testid="mm-progress">{move || progress.get()}</p>
             <div class="booking-list">
                 {cards.into_iter().map(|(b, state)| view! { <BookingCard slot_id=slot.id.clone() booking=b state timezone=timezone.clone()/> }).collect_view()}
+                {cancelled.into_iter().map(|b| view! { <CancelledCard booking=b/> }).collect_view()}
             </div>
         </article>
     }
@@ -196,6 +282,8 @@ fn BookingCard(
         });
     };
     let start_href = format!("/meetings/{slot_id}/{index}/start");
+    let update_pending = booking.zoom_job_pending;
+    let cancel_form = view! { <CancelBookingForm slot_id=slot_id.clone() index/> };
     let details_href = format!("/appointments/{slot_id}/{index}");
     view! {
         <div class="booking-card" data-testid="mm-booking">
@@ -205,6 +293,7 @@ fn BookingCard(
                 <p class="muted small">"Booked " {time_fmt::date_time_in(booking.booked_at, &timezone)}</p>
                 {booking.additional_notes.clone().map(|n| view! { <p class="notes">"“" {n} "”"</p> })}
                 <a class="small" href=details_href>"Appointment page"</a>
+                {cancel_form}
             </div>
             <div class="zoom-state" aria-live="polite">
                 {move || match state.meeting.get() {
@@ -252,6 +341,7 @@ fn BookingCard(
                                     <CopyButton value=m.password.clone() label="password"/>
                                 </div>
                                 <p><a class="btn" href=start_href.clone() target="_blank" rel="noopener">"Start Meeting as Host"</a></p>
+                                {update_pending.then(|| view! { <p class="muted small" data-testid="zoom-job-pending">"Zoom meeting update pending"</p> })}
                                 {if notified && !state.just_created.get() {
                                     view! { <p class="ok">"✓ Customer has been notified"</p> }.into_any()
                                 } else {

@@ -90,6 +90,9 @@ pub struct BookingView {
     /// Where a rescheduled booking went.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rescheduled_to: Option<BookingRef>,
+    /// A Zoom update or deletion for this booking is still queued.
+    #[serde(default)]
+    pub zoom_job_pending: bool,
 }
 
 /// A booking named the way URLs name it.
@@ -116,6 +119,12 @@ pub struct AppointmentView {
     pub booking: BookingView,
     pub zoom_meeting: Option<ZoomMeetingView>,
     pub viewer_is_specialist: bool,
+    /// Whether the viewer may still cancel (and, the customer, reschedule) this booking.
+    #[serde(default)]
+    pub may_change: bool,
+    /// Customers change bookings until this many hours before the start.
+    #[serde(default)]
+    pub change_cutoff_hours: u32,
 }
 
 /// A customer's booking in their list of appointments.

@@ -3,10 +3,13 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::meetings::{appointment, my_appointments, refresh_seconds};
+use crate::api::meetings::{
+    appointment, my_appointments, refresh_seconds, reschedule_options, CancelBooking,
+    RescheduleBooking,
+};
 use crate::components::copy_button::CopyButton;
 use crate::components::error_view::ErrorView;
-use crate::model::AppointmentView;
+use crate::model::{AppointmentView, BookingStatus};
 use crate::session::use_session;
 use crate::time_fmt;
 
@@ -63,6 +66,7 @@ pub fn AppointmentPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let just_booked = move || query.with(|q| q.get("booked").is_some());
+    let just_moved = move || query.with(|q| q.get("moved").is_some());
     let key = move || {
         params.with(|p| {
             (
@@ -83,7 +87,8 @@ pub fn AppointmentPage() -> impl IntoView {
     // One timer at a time, even when "Refresh to Check" refetches in between.
     let timer_running = StoredValue::new(false);
     Effect::new(move |_| {
-        let pending = matches!(data.get(), Some(Ok(ref v)) if v.zoom_meeting.is_none());
+        let pending = matches!(data.get(), Some(Ok(ref v))
+            if v.zoom_meeting.is_none() && v.booking.status == BookingStatus::Active);
         let Some(Ok(seconds)) = period.get() else {
             return;
         };
@@ -101,7 +106,7 @@ pub fn AppointmentPage() -> impl IntoView {
                     Err(e) => view! { <ErrorView error=e/> }.into_any(),
                     Ok(view) => {
                         let tz = tz.unwrap_or_else(|| view.slot.timezone.clone());
-                        view! { <AppointmentDetails view timezone=tz just_booked=just_booked() tick/> }.into_any()
+                        view! { <AppointmentDetails view timezone=tz just_booked=just_booked() just_moved=just_moved() tick/> }.into_any()
                     }
                 }
             })}
@@ -134,8 +139,11 @@ fn AppointmentDetails(
     view: AppointmentView,
     timezone: String,
     just_booked: bool,
+    just_moved: bool,
     tick: RwSignal<u32>,
 ) -> impl IntoView {
+    let status = view.booking.status;
+    let lifecycle = view! { <BookingLifecycle view=view.clone() timezone=timezone.clone() tick/> };
     let slot = view.slot;
     view! {
         <div class="page-head">
@@ -144,6 +152,9 @@ fn AppointmentDetails(
         </div>
         {just_booked.then(|| view! {
             <p class="alert alert-success" role="status">{crate::components::booking_modal::SUCCESS_MESSAGE}</p>
+        })}
+        {just_moved.then(|| view! {
+            <p class="alert alert-success" role="status" data-testid="moved-notice">"Your appointment has been moved. Check your email for the updated invite."</p>
         })}
         <section class="card">
             <dl class="facts">
@@ -154,7 +165,8 @@ fn AppointmentDetails(
                 {view.viewer_is_specialist.then(|| view! { <dt>"Customer"</dt><dd>{view.booking.customer_name.clone()}</dd> })}
             </dl>
         </section>
-        <section class="card" aria-live="polite" data-testid="appt-zoom">
+        {lifecycle}
+        <section class="card" aria-live="polite" data-testid="appt-zoom" class:hidden=status != BookingStatus::Active>
             {match view.zoom_meeting {
                 Some(m) => {
                     let simulated = m.is_simulated();
@@ -195,4 +207,165 @@ fn AppointmentDetails(
             }}
         </section>
     }
+}
+
+/// The booking's state when it is no longer active, or the ways to change it while it is.
+#[component]
+fn BookingLifecycle(view: AppointmentView, timezone: String, tick: RwSignal<u32>) -> impl IntoView {
+    let booking = view.booking.clone();
+    match booking.status {
+        BookingStatus::Cancelled => view! {
+            <section class="card state-cancelled" data-testid="appt-cancelled">
+                <h2>"❌ Cancelled"</h2>
+                <p>
+                    {if booking.cancelled_by.as_deref() == Some("specialist") { "The specialist cancelled this appointment" } else { "This appointment was cancelled by the customer" }}
+                    {booking.cancelled_at.map(|at| format!(" on {}.", time_fmt::date_time_in(at, &timezone)))}
+                </p>
+                {booking.cancellation_reason.clone().map(|r| view! { <p>"Reason: " <q>{r}</q></p> })}
+                <p><a class="btn btn-secondary" href="/slots">"Book another slot"</a></p>
+            </section>
+        }
+        .into_any(),
+        BookingStatus::Rescheduled => {
+            let href = booking
+                .rescheduled_to
+                .as_ref()
+                .map(|r| format!("/appointments/{}/{}", r.slot_id, r.booking_index))
+                .unwrap_or_else(|| "/appointments".into());
+            view! {
+                <section class="card state-rescheduled" data-testid="appt-rescheduled">
+                    <h2>"🔁 Rescheduled"</h2>
+                    <p>"This appointment was moved to another time."</p>
+                    <p><a class="btn" href=href>"See the new appointment"</a></p>
+                </section>
+            }
+            .into_any()
+        }
+        BookingStatus::Active => view! { <ChangeBooking view timezone tick/> }.into_any(),
+    }
+}
+
+/// Cancel (both parties) and reschedule (the customer), each behind a confirmation step that
+/// works without JavaScript (`<details>` and plain forms).
+#[component]
+fn ChangeBooking(view: AppointmentView, timezone: String, tick: RwSignal<u32>) -> impl IntoView {
+    let slot_id = view.slot.id.clone();
+    let index = view.booking.booking_index.to_string();
+    let specialist = view.viewer_is_specialist;
+    let back_to = format!("/appointments/{slot_id}/{index}");
+    let cancel = ServerAction::<CancelBooking>::new();
+    let move_to = ServerAction::<RescheduleBooking>::new();
+    Effect::new(move |_| {
+        if matches!(cancel.value().get(), Some(Ok(_))) {
+            tick.update(|t| *t += 1);
+        }
+    });
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(moved)) = move_to.value().get() {
+            navigate(
+                &format!(
+                    "/appointments/{}/{}?moved=1",
+                    moved.slot_id, moved.booking_index
+                ),
+                Default::default(),
+            );
+        }
+    });
+    let options = {
+        let (slot_id, index) = (slot_id.clone(), index.clone());
+        Resource::new(
+            move || (slot_id.clone(), index.clone()),
+            |(s, i)| reschedule_options(s, i),
+        )
+    };
+    let error = move || {
+        cancel
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| move_to.value().get().and_then(|r| r.err()))
+    };
+    if !view.may_change {
+        let why = if specialist {
+            "This appointment has started: it can no longer be cancelled.".to_string()
+        } else {
+            format!(
+                "Cancelling and rescheduling close {} hours before the start. Please contact your specialist.",
+                view.change_cutoff_hours
+            )
+        };
+        return view! {
+            <section class="card" data-testid="appt-change-closed">
+                <h2>"Change this appointment"</h2>
+                <p class="muted">{why}</p>
+                <p>
+                    <button type="button" class="btn btn-secondary" disabled=true>"Cancel booking"</button>
+                    " "
+                    {(!specialist).then(|| view! { <button type="button" class="btn btn-secondary" disabled=true>"Reschedule"</button> })}
+                </p>
+            </section>
+        }
+        .into_any();
+    }
+    let (cancel_slot_id, cancel_index) = (slot_id.clone(), index.clone());
+    view! {
+        <section class="card" data-testid="appt-change">
+            <h2>"Change this appointment"</h2>
+            <div aria-live="polite">
+                {move || error().map(|e| view! { <p class="alert alert-error" role="alert">{e.message}</p> })}
+            </div>
+            <details class="change-step" data-testid="cancel-step">
+                <summary class="btn btn-secondary">"Cancel booking…"</summary>
+                <ActionForm action=cancel>
+                    <input type="hidden" name="slot_id" value=cancel_slot_id/>
+                    <input type="hidden" name="booking_index" value=cancel_index/>
+                    <input type="hidden" name="back_to" value=back_to/>
+                    <label for="cancel-reason">{if specialist { "Reason (sent to the customer)" } else { "Reason (optional, sent to the specialist)" }}</label>
+                    <textarea id="cancel-reason" name="reason" maxlength="500" rows="2" required=specialist></textarea>
+                    <p class="actions">
+                        <button type="submit" class="btn btn-danger" disabled=move || cancel.pending().get() data-testid="confirm-cancel">"Yes, cancel this booking"</button>
+                    </p>
+                </ActionForm>
+            </details>
+            {(!specialist).then(|| view! {
+                <details class="change-step" data-testid="reschedule-step">
+                    <summary class="btn btn-secondary">"Reschedule…"</summary>
+                    <Transition fallback=|| view! { <p class="muted">"Loading other times…"</p> }>
+                        {move || {
+                            let (slot_id, index, timezone) = (slot_id.clone(), index.clone(), timezone.clone());
+                            Suspend::new(async move {
+                                match options.await {
+                                    Err(e) => view! { <ErrorView error=e/> }.into_any(),
+                                    Ok(slots) if slots.is_empty() => view! {
+                                        <p class="muted">"This specialist has no other time with a free seat right now."</p>
+                                    }.into_any(),
+                                    Ok(slots) => view! {
+                                        <ActionForm action=move_to>
+                                            <input type="hidden" name="slot_id" value=slot_id/>
+                                            <input type="hidden" name="booking_index" value=index/>
+                                            <fieldset>
+                                                <legend>"Move to"</legend>
+                                                {slots.into_iter().enumerate().map(|(i, s)| view! {
+                                                    <label class="check" data-testid="reschedule-option">
+                                                        <input type="radio" name="to_slot_id" value=s.id.clone() required=true checked=i == 0/>
+                                                        " " {time_fmt::date_time_in(s.starts_at, &timezone)} " · " {s.title.clone()}
+                                                        " (" {format!("{} seats left", s.seats_left)} ")"
+                                                    </label>
+                                                }).collect_view()}
+                                            </fieldset>
+                                            <p class="actions">
+                                                <button type="submit" class="btn" disabled=move || move_to.pending().get() data-testid="confirm-reschedule">"Move my appointment"</button>
+                                            </p>
+                                        </ActionForm>
+                                    }.into_any(),
+                                }
+                            })
+                        }}
+                    </Transition>
+                </details>
+            })}
+        </section>
+    }
+    .into_any()
 }

@@ -74,6 +74,7 @@ impl BookingRow {
             cancelled_by: self.cancelled_by.clone(),
             cancellation_reason: self.cancellation_reason.clone(),
             rescheduled_to: self.rescheduled_to.clone(),
+            zoom_job_pending: false,
         }
     }
 }

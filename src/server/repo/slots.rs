@@ -256,6 +256,8 @@ pub struct ManagedBookingRow {
     #[serde(flatten)]
     pub booking: BookingRow,
     pub notified: bool,
+    /// A Zoom update or deletion for it is still queued.
+    pub zoom_job_pending: bool,
 }
 
 /// The specialist's upcoming slots that have had bookings, soonest first, with their active
@@ -267,7 +269,11 @@ pub async fn managed_by(db: &Db, specialist: &str) -> Result<Vec<ManagedSlotRow>
             (SELECT {BOOKING_FIELDS},
                 (SELECT VALUE status FROM job
                     WHERE key = string::concat($key_prefix, record::id($parent.id), $key_suffix)
-                )[0] = 'done' AS notified
+                )[0] = 'done' AS notified,
+                array::len((SELECT id FROM job
+                    WHERE kind IN ['zoom_update', 'zoom_delete']
+                        AND payload.booking_id = record::id($parent.id)
+                        AND status IN ['pending', 'running'])) > 0 AS zoom_job_pending
              FROM booking WHERE slot = $parent.id AND status != 'rescheduled' ORDER BY index) AS bookings
         FROM slot
         WHERE specialist = type::record('user', $specialist) AND starts_at > time::now() AND next_index > 0

@@ -4,7 +4,7 @@
 use chrono::Utc;
 
 use crate::error::{AppError, AppResult};
-use crate::model::{AppointmentView, ManagedSlot, MyAppointment, Role};
+use crate::model::{AppointmentView, BookingView, ManagedSlot, MyAppointment, Role, SlotView};
 use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
 use crate::server::domain::BookingIndex;
@@ -44,9 +44,17 @@ pub async fn details(
     if !is_specialist {
         view.zoom_meeting = view.zoom_meeting.map(|m| m.without_start_url());
     }
+    let cutoff = state.config.http.cancel_cutoff_hours;
+    let deadline = if is_specialist {
+        slot.fields.starts_at
+    } else {
+        slot.fields.starts_at - chrono::Duration::hours(i64::from(cutoff))
+    };
     Ok(AppointmentView {
         slot: slot.view(),
         zoom_meeting: view.zoom_meeting.clone(),
+        may_change: view.status == crate::model::BookingStatus::Active && Utc::now() < deadline,
+        change_cutoff_hours: cutoff,
         booking: view,
         viewer_is_specialist: is_specialist,
     })
@@ -106,8 +114,40 @@ pub async fn meeting_manager(
             bookings: m
                 .bookings
                 .iter()
-                .map(|b| b.booking.view(b.notified))
+                .map(|b| BookingView {
+                    zoom_job_pending: b.zoom_job_pending,
+                    ..b.booking.view(b.notified)
+                })
                 .collect(),
         })
+        .collect())
+}
+
+/// The slots a customer may move booking `raw_index` of `slot_id` to: the same specialist's
+/// upcoming slots with a free seat, other than this one.
+pub async fn reschedule_options(
+    state: &AppState,
+    caller: Option<&Caller>,
+    slot_id: &str,
+    raw_index: &str,
+) -> AppResult<Vec<SlotView>> {
+    let view = details(state, caller, slot_id, raw_index).await?;
+    if view.viewer_is_specialist {
+        return Ok(Vec::new());
+    }
+    let filter = slots::BrowseFilter {
+        specialist: Some(view.slot.specialist_id.clone()),
+        from: None,
+        to: None,
+        offset: 0,
+        limit: 50,
+    };
+    let rows = slots::browse(&state.db, &filter)
+        .await
+        .map_err(unexpected("listing slots"))?;
+    Ok(rows
+        .iter()
+        .filter(|s| s.id != slot_id)
+        .map(|s| s.view())
         .collect())
 }
