@@ -123,3 +123,39 @@ async fn an_operator_lists_failed_jobs_and_retries_one() {
         .iter()
         .all(|r| r.status == JobStatus::Done));
 }
+
+#[tokio::test]
+async fn jobs_pending_at_a_restart_run_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = format!("surrealkv://{}", dir.path().join("db").display());
+    {
+        let mut first = spawn_with(Options {
+            extra: vec![("DATABASE_URL", db_url.clone())],
+            ..Default::default()
+        })
+        .await;
+        queue::queue(
+            &first.state.db,
+            &[NewJob::zoom_delete("85012345679", "gone-booking")],
+        )
+        .await
+        .unwrap();
+        first.shut_down().await;
+    }
+    // Give the store a moment to close before the next process opens it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let second = spawn_with(Options {
+        zoom: true,
+        extra: vec![("DATABASE_URL", db_url)],
+        ..Default::default()
+    })
+    .await;
+    let zoom = second.zoom.as_ref().unwrap();
+    // The double answers "does not exist" for a meeting it never made: done all the same.
+    second.drain_jobs().await;
+    let deletes = zoom.delete_requests().await;
+    assert_eq!(deletes.len(), 1);
+    assert!(deletes[0].url.path().ends_with("/meetings/85012345679"));
+    let rows = queue::list(&second.state.db, false).await.unwrap();
+    assert_eq!(rows[0].status, JobStatus::Done);
+}
