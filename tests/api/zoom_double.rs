@@ -506,11 +506,9 @@ impl Respond for MeetingEndpoint {
         }
         if req.method.as_str() == "PATCH" {
             let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
-            let Some(held) = s
-                .held
-                .iter_mut()
-                .find(|h| h.meeting["id"].to_string() == id)
-            else {
+            let Some(held) = s.held.iter_mut().find(|h| {
+                h.meeting["id"].as_u64().map(|n| n.to_string()).as_deref() == Some(id.as_str())
+            }) else {
                 return zoom_error(404, 3001, "Meeting does not exist");
             };
             for key in ["start_time", "duration", "timezone"] {
