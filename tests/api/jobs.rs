@@ -159,3 +159,28 @@ async fn jobs_pending_at_a_restart_run_after_it() {
     let rows = queue::list(&second.state.db, false).await.unwrap();
     assert_eq!(rows[0].status, JobStatus::Done);
 }
+
+#[tokio::test]
+async fn jobs_wait_for_their_time_and_a_pending_one_can_be_cancelled_by_key() {
+    let app = spawn_with(Options::default()).await;
+    let mut later = NewJob::zoom_delete("1", "b1");
+    later.delay_seconds = 2;
+    let cancelled = NewJob::zoom_delete("2", "b2");
+    queue::queue(&app.state.db, &[later, cancelled.clone()])
+        .await
+        .unwrap();
+    queue::cancel(&app.state.db, &[cancelled.key.clone()])
+        .await
+        .unwrap();
+    assert_eq!(
+        app.drain_jobs().await,
+        0,
+        "one is not due yet, the other is cancelled"
+    );
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    assert_eq!(app.drain_jobs().await, 1);
+    let rows = queue::list(&app.state.db, false).await.unwrap();
+    let status = |key: &str| rows.iter().find(|r| r.key == key).unwrap().status;
+    assert_eq!(status("zoom-delete:1"), JobStatus::Done);
+    assert_eq!(status("zoom-delete:2"), JobStatus::Cancelled);
+}

@@ -48,6 +48,13 @@ pub fn cancel_statement(var: &str) -> String {
     format!("UPDATE job SET status = 'cancelled', done_at = time::now() WHERE key IN ${var} AND status = 'pending';")
 }
 
+/// Cancels the pending jobs with these keys (a job already running or done is left alone).
+pub async fn cancel(db: &Db, keys: &[String]) -> Result<(), DbError> {
+    run(db, &cancel_statement("keys"), json!({ "keys": keys }))
+        .await
+        .map(|_| ())
+}
+
 /// Queues jobs on their own (for changes with no transaction of their own).
 pub async fn queue(db: &Db, new: &[NewJob]) -> Result<(), DbError> {
     let sql = format!(
