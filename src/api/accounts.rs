@@ -162,6 +162,23 @@ pub async fn resend_verification() -> Result<(), AppError> {
     .await
 }
 
+/// The reminder toggle: a checkbox, present when ticked.
+#[server(endpoint = "set_reminders")]
+pub async fn set_reminders(enabled: Option<String>) -> Result<UserView, AppError> {
+    use crate::server::service::accounts;
+    crate::api::serve::serve(|state, caller| async move {
+        accounts::set_reminders(&state, caller.as_ref(), enabled.is_some()).await
+    })
+    .await
+}
+
+#[server(endpoint = "unsubscribe")]
+pub async fn unsubscribe(token: String) -> Result<(), AppError> {
+    use crate::server::service::accounts;
+    crate::api::serve::serve(|state, _| async move { accounts::unsubscribe(&state, &token).await })
+        .await
+}
+
 #[server(endpoint = "zoom_settings")]
 pub async fn zoom_settings() -> Result<crate::model::ZoomSettings, AppError> {
     use crate::server::service::accounts;

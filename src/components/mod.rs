@@ -4,3 +4,4 @@ pub mod booking_modal;
 pub mod copy_button;
 pub mod error_view;
 pub mod meeting_manager;
+pub mod reminder_toggle;

@@ -42,6 +42,9 @@ pub struct UserView {
     pub timezone: String,
     /// Whether the address was confirmed through the link emailed at sign-up.
     pub email_verified: bool,
+    /// Whether reminder emails are sent (confirmations always are).
+    #[serde(default)]
+    pub reminders_enabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

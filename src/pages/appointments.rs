@@ -9,6 +9,7 @@ use crate::api::meetings::{
 };
 use crate::components::copy_button::CopyButton;
 use crate::components::error_view::ErrorView;
+use crate::components::reminder_toggle::ReminderToggle;
 use crate::model::{AppointmentView, BookingStatus};
 use crate::session::use_session;
 use crate::time_fmt;
@@ -19,6 +20,7 @@ pub fn MyAppointmentsPage() -> impl IntoView {
     let list = Resource::new(|| (), |_| my_appointments());
     view! {
         <h1>"My appointments"</h1>
+        <ReminderToggle/>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let tz = session.user.await.map(|u| u.timezone).unwrap_or_else(|| "UTC".into());

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::accounts::{demo_accounts, verify_email, Login, Register};
+use crate::api::accounts::{demo_accounts, unsubscribe, verify_email, Login, Register};
 use crate::model::Role;
 
 #[component]
@@ -128,6 +128,33 @@ pub fn VerifyEmailPage() -> impl IntoView {
                             <p class="muted">"Logged in? The dashboard can send you a new link."</p>
                         }
                         .into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// Where the unsubscribe link of reminder emails lands: it turns reminders off on arrival.
+#[component]
+pub fn UnsubscribePage() -> impl IntoView {
+    let query = use_query_map();
+    let token = move || query.with(|q| q.get("token")).unwrap_or_default();
+    let result = Resource::new(token, unsubscribe);
+    view! {
+        <section class="card narrow">
+            <h1>"Reminder emails"</h1>
+            <Transition fallback=|| view! { <p class="muted">"Updating…"</p> }>
+                {move || Suspend::new(async move {
+                    match result.await {
+                        Ok(()) => view! {
+                            <p class="alert alert-success" role="status" data-testid="unsubscribed">
+                                "You will not get reminder emails any more. Booking confirmations and Zoom links still arrive."
+                            </p>
+                            <p class="muted">"Changed your mind? Turn reminders back on in your settings once logged in."</p>
+                        }
+                        .into_any(),
+                        Err(e) => view! { <p class="alert alert-error" role="alert">{e.message}</p> }.into_any(),
                     }
                 })}
             </Transition>

@@ -4,6 +4,7 @@ use crate::api::accounts::{zoom_settings, ResendVerification, SaveZoomSettings};
 use crate::api::slots::{my_slots, CreateSlot, DeleteSlot};
 use crate::components::error_view::ErrorView;
 use crate::components::meeting_manager::MeetingManager;
+use crate::components::reminder_toggle::ReminderToggle;
 use crate::session::use_session;
 use crate::time_fmt;
 
@@ -17,6 +18,7 @@ pub fn DashboardPage() -> impl IntoView {
         <ConfirmEmailNotice/>
         <MeetingManager/>
         <ZoomSettingsCard/>
+        <ReminderToggle/>
     }
 }
 

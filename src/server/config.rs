@@ -51,6 +51,10 @@ pub struct HttpConfig {
     pub shutdown_grace: std::time::Duration,
     /// Until how many hours before the start a customer may cancel or reschedule.
     pub cancel_cutoff_hours: u32,
+    /// How long before the start customers are reminded (each offset one email).
+    pub customer_reminders: Vec<std::time::Duration>,
+    /// How long before the start the specialist hears of bookings still without a meeting.
+    pub specialist_reminder: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -222,6 +226,15 @@ fn http(get: &impl Fn(&str) -> Option<String>) -> Result<HttpConfig, ConfigError
             "SHUTDOWN_GRACE_SECONDS",
             10,
         )?),
+        customer_reminders: get("REMINDER_CUSTOMER_OFFSETS")
+            .unwrap_or_else(|| "24h,30m".into())
+            .split(',')
+            .map(|o| offset("REMINDER_CUSTOMER_OFFSETS", o))
+            .collect::<Result<_, _>>()?,
+        specialist_reminder: offset(
+            "REMINDER_SPECIALIST_OFFSET",
+            &get("REMINDER_SPECIALIST_OFFSET").unwrap_or_else(|| "60m".into()),
+        )?,
         cancel_cutoff_hours: match number_var(get, "CANCEL_CUTOFF_HOURS", 24)? {
             hours @ 0..=8760 => hours as u32,
             _ => {
@@ -370,6 +383,31 @@ fn mail(
             seconds => seconds,
         },
     })
+}
+
+/// `30s`, `30m`, `24h` or `2d`: how long before an appointment something happens.
+fn offset(var: &'static str, raw: &str) -> Result<std::time::Duration, ConfigError> {
+    let raw = raw.trim();
+    let bad = || {
+        invalid(
+            var,
+            format!("must be like 24h, 30m or 45s (comma-separated), got {raw:?}"),
+        )
+    };
+    let split = raw.len().checked_sub(1).ok_or_else(bad)?;
+    let (number, unit) = raw.split_at(split);
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    let seconds = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(bad()),
+    };
+    if seconds == 0 || seconds > 30 * 86_400 {
+        return Err(bad());
+    }
+    Ok(std::time::Duration::from_secs(seconds))
 }
 
 fn url_var(

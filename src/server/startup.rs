@@ -61,6 +61,7 @@ impl Application {
             transport,
             from,
             zoom.clone(),
+            &config.http.base_url,
             config.mail.lease_seconds,
         );
 

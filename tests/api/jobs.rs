@@ -73,6 +73,7 @@ async fn every_queued_email_moves_into_the_job_queue_and_is_delivered() {
         MailTransport::from_config(&config.mail).unwrap(),
         "Specialistly <no-reply@localhost>".parse().unwrap(),
         Arc::new(Zoom::from_config(&config.zoom, "http://127.0.0.1")),
+        "http://127.0.0.1",
         120,
     );
     assert_eq!(worker.run_once().await.unwrap(), 2);

@@ -199,6 +199,7 @@ async fn two_workers_on_one_database_deliver_each_message_once() {
         .unwrap(),
         "Specialistly <no-reply@localhost>".parse().unwrap(),
         app.state.zoom.clone(),
+        "http://127.0.0.1:3000",
         120,
     );
     let (a, b) = tokio::join!(passes(&app.worker, 5), passes(&second, 5));
@@ -310,6 +311,7 @@ async fn two_workers_and_a_slow_smtp_server_deliver_each_email_exactly_once() {
         MailTransport::from_config(&app.state.config.mail).unwrap(),
         "Specialistly <no-reply@localhost>".parse().unwrap(),
         app.state.zoom.clone(),
+        "http://127.0.0.1:3000",
         2,
     );
     // The second worker starts polling just after the first has begun its pass.

@@ -12,6 +12,7 @@ mod jobs;
 mod lifecycle;
 mod logs;
 mod mail;
+mod reminders;
 mod slots;
 mod verification;
 mod zoom;

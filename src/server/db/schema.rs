@@ -232,10 +232,24 @@ DEFINE FIELD IF NOT EXISTS invite_uid ON booking TYPE option<string>;
 DEFINE FIELD IF NOT EXISTS invite_sequence_base ON booking TYPE int DEFAULT 0;
 "#,
     },
+    Migration {
+        version: 10,
+        name: "reminders",
+        sql: r#"
+DEFINE FIELD OVERWRITE kind ON job TYPE string
+    ASSERT $value IN ['email', 'zoom_delete', 'zoom_update', 'reminder'];
+-- Reminder emails can be turned off; the token makes the one-click unsubscribe link.
+DEFINE FIELD IF NOT EXISTS reminders_enabled ON user TYPE bool DEFAULT true;
+DEFINE FIELD IF NOT EXISTS unsubscribe_token ON user TYPE string DEFAULT rand::string(40);
+UPDATE user SET reminders_enabled = true WHERE reminders_enabled = NONE;
+UPDATE user SET unsubscribe_token = rand::string(40) WHERE unsubscribe_token = NONE;
+DEFINE INDEX IF NOT EXISTS user_unsubscribe_token ON user FIELDS unsubscribe_token UNIQUE;
+"#,
+    },
 ];
 
 /// The version a fully migrated database is at.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 #[derive(Deserialize)]
 struct Applied {

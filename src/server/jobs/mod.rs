@@ -2,6 +2,7 @@
 //! Zoom deletions and updates) is a job row written in that transaction, and a worker runs it
 //! with a lease, backs off on failure and ends `failed` with the error kept.
 
+pub mod reminders;
 pub mod worker;
 
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,7 @@ pub enum JobKind {
     Email,
     ZoomDelete,
     ZoomUpdate,
+    Reminder,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

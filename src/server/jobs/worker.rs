@@ -13,6 +13,7 @@ use anyhow::Context;
 use lettre::message::Mailbox;
 use tokio_util::sync::CancellationToken;
 
+use super::reminders::{self, Reminder};
 use super::{JobKind, ZoomJob};
 use crate::server::db::{Db, DbError};
 use crate::server::mail::transport::{build_message, MailTransport};
@@ -31,6 +32,8 @@ pub struct JobWorker {
     transport: MailTransport,
     from: Mailbox,
     zoom: Arc<Zoom>,
+    /// The app's public address, for links in the emails rendered when a job runs.
+    base_url: Arc<str>,
     /// Identifies this worker's leases.
     owner: Arc<str>,
     max_attempts: u32,
@@ -43,6 +46,7 @@ impl JobWorker {
         transport: MailTransport,
         from: Mailbox,
         zoom: Arc<Zoom>,
+        base_url: &str,
         lease_seconds: u64,
     ) -> Self {
         let owner: Arc<str> = format!("worker-{}", uuid::Uuid::new_v4()).into();
@@ -51,6 +55,7 @@ impl JobWorker {
             transport,
             from,
             zoom,
+            base_url: base_url.into(),
             owner,
             max_attempts: MAX_ATTEMPTS,
             lease_seconds,
@@ -124,6 +129,18 @@ impl JobWorker {
                     .delete_meeting(&z.meeting_id)
                     .await
                     .context("deleting the Zoom meeting")
+            }
+            JobKind::Reminder => {
+                let reminder: Reminder =
+                    serde_json::from_value(job.payload.clone()).context("reminder payload")?;
+                match reminders::render(&self.db, &self.base_url, &reminder).await? {
+                    Some(email) => {
+                        let message = build_message(&self.from, &email)?;
+                        self.transport.send(message).await
+                    }
+                    // Cancelled, moved or turned off since: nothing to send.
+                    None => Ok(()),
+                }
             }
             JobKind::ZoomUpdate => {
                 let z: ZoomJob =

@@ -24,4 +24,7 @@ pub struct OutgoingEmail {
     pub text: String,
     pub html: String,
     pub attachments: Vec<Attachment>,
+    /// Extra headers (name, value), such as `List-Unsubscribe`.
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
 }

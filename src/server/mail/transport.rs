@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment as LettreAttachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -69,10 +69,14 @@ impl MailTransport {
 pub fn build_message(from: &Mailbox, email: &OutgoingEmail) -> anyhow::Result<Message> {
     let to: Mailbox = email.to.parse().context("recipient address")?;
     let body = MultiPart::alternative_plain_html(email.text.clone(), email.html.clone());
-    let builder = Message::builder()
+    let mut builder = Message::builder()
         .from(from.clone())
         .to(to)
         .subject(email.subject.clone());
+    for (name, value) in &email.headers {
+        let name = HeaderName::new_from_ascii(name.clone()).context("header name")?;
+        builder = builder.raw_header(HeaderValue::new(name, value.clone()));
+    }
     let message = if email.attachments.is_empty() {
         builder.multipart(body)
     } else {

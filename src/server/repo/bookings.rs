@@ -157,7 +157,7 @@ impl BookRefusal {
 pub async fn book(
     db: &Db,
     b: &NewBooking<'_>,
-    emails: &[OutgoingEmail],
+    queued: &[jobs::NewJob],
 ) -> Result<Result<u32, BookRefusal>, DbError> {
     use BookRefusal::*;
     let sql = format!(
@@ -194,7 +194,7 @@ pub async fn book(
         json!({
             "slot_id": b.slot, "customer_id": b.customer, "booking_id": b.id, "email": b.customer_email,
             "name": b.customer_name, "notes": b.additional_notes, "version": b.schedule_version,
-            "jobs": jobs::bind(&jobs::emails(emails)),
+            "jobs": jobs::bind(queued),
         }),
     )
     .await;
@@ -329,6 +329,8 @@ pub struct Cancel<'a> {
     /// The slot's schedule version the emails were rendered for.
     pub schedule_version: u32,
     pub emails: &'a [OutgoingEmail],
+    /// Jobs that must not run any more (the booking's reminders).
+    pub cancel_keys: &'a [String],
 }
 
 /// Why a cancellation was not stored.
@@ -364,7 +366,9 @@ pub async fn cancel(db: &Db, c: &Cancel<'_>) -> Result<Result<(), CancelRefusal>
         UPDATE $b.slot SET booked -= 1;
         {queue}
         {delete_meeting}
+        {cancel_jobs}
         COMMIT TRANSACTION;",
+        cancel_jobs = super::jobs::cancel_statement("cancel_keys"),
         not_active = CancelRefusal::NotActive.tag(),
         changed = CancelRefusal::Changed.tag(),
         queue = queue_statement("jobs"),
@@ -376,6 +380,7 @@ pub async fn cancel(db: &Db, c: &Cancel<'_>) -> Result<Result<(), CancelRefusal>
         json!({
             "booking_id": c.booking_id, "by": c.by, "reason": c.reason,
             "version": c.schedule_version, "jobs": jobs::bind(&jobs::emails(c.emails)),
+            "cancel_keys": c.cancel_keys,
         }),
     )
     .await;
@@ -396,6 +401,8 @@ pub struct Reschedule<'a> {
     pub invite_uid: &'a str,
     pub invite_sequence_base: u32,
     pub jobs: &'a [jobs::NewJob],
+    /// Jobs of the old booking that must not run any more (its reminders).
+    pub cancel_keys: &'a [String],
 }
 
 /// Why a booking was not moved.
@@ -462,8 +469,10 @@ pub async fn reschedule(
             rescheduled_to = {{ slotId: $target_slot, bookingIndex: $taken.next_index - 1 }};
         UPDATE $old.slot SET booked -= 1;
         {queue}
+        {cancel_jobs}
         COMMIT TRANSACTION;
         SELECT VALUE index FROM type::record('booking', $new_id);",
+        cancel_jobs = super::jobs::cancel_statement("cancel_keys"),
         not_active = NotActive.tag(),
         gone = TargetGone.tag(),
         already = AlreadyBooked.tag(),
@@ -478,7 +487,7 @@ pub async fn reschedule(
             "booking_id": r.booking_id, "new_id": r.new_booking_id, "target_slot": r.target_slot,
             "target_version": r.target_version, "source_version": r.source_version,
             "invite_uid": r.invite_uid, "sequence_base": r.invite_sequence_base,
-            "jobs": jobs::bind(r.jobs),
+            "jobs": jobs::bind(r.jobs), "cancel_keys": r.cancel_keys,
         }),
     )
     .await;

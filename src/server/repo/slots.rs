@@ -164,6 +164,8 @@ pub struct SlotEdit<'a> {
     pub schedule_version: u32,
     pub seen_next_index: u32,
     pub seen_schedule_version: u32,
+    /// Jobs made stale by the edit (reminders of the old time).
+    pub cancel_keys: Vec<String>,
 }
 
 /// Why an edit was not saved.
@@ -201,7 +203,9 @@ pub async fn update(
         IF $s.booked > $f.capacity {{ THROW '{below}'; }};
         UPDATE type::record('slot', $id) SET {SET_FIELDS}, schedule_version = $version;
         {queue}
+        {cancel_jobs}
         COMMIT TRANSACTION;",
+        cancel_jobs = super::jobs::cancel_statement("cancel_keys"),
         changed = SlotEditRefusal::Changed.tag(),
         below = SlotEditRefusal::CapacityBelowBooked.tag(),
         queue = queue_statement("jobs")
@@ -209,7 +213,7 @@ pub async fn update(
     let vars = json!({
         "id": e.id, "f": fields_json(&e.fields), "version": e.schedule_version,
         "seen_version": e.seen_schedule_version, "seen_next_index": e.seen_next_index,
-        "jobs": jobs::bind(jobs),
+        "jobs": jobs::bind(jobs), "cancel_keys": e.cancel_keys,
     });
     match run(db, &sql, vars).await {
         Ok(_) => Ok(Ok(())),
@@ -314,6 +318,8 @@ pub struct CancelSlot<'a> {
     pub seen_booked: u32,
     pub seen_schedule_version: u32,
     pub emails: &'a [OutgoingEmail],
+    /// The reminders of the cancelled bookings and of the slot.
+    pub cancel_keys: &'a [String],
 }
 
 /// Why a slot's cancellation was not stored.
@@ -352,7 +358,9 @@ pub async fn cancel(db: &Db, c: &CancelSlot<'_>) -> Result<Result<(), CancelSlot
         }};
         UPDATE $slot SET booked = 0, cancelled_at = time::now();
         {queue}
+        {cancel_jobs}
         COMMIT TRANSACTION;",
+        cancel_jobs = super::jobs::cancel_statement("cancel_keys"),
         already = CancelSlotRefusal::AlreadyCancelled.tag(),
         changed = CancelSlotRefusal::Changed.tag(),
         delete_meeting = super::jobs::zoom_delete_statement("b"),
@@ -364,7 +372,7 @@ pub async fn cancel(db: &Db, c: &CancelSlot<'_>) -> Result<Result<(), CancelSlot
         json!({
             "id": c.id, "reason": c.reason, "seen_next_index": c.seen_next_index,
             "seen_booked": c.seen_booked, "seen_version": c.seen_schedule_version,
-            "jobs": jobs::bind(&jobs::emails(c.emails)),
+            "jobs": jobs::bind(&jobs::emails(c.emails)), "cancel_keys": c.cancel_keys,
         }),
     )
     .await;

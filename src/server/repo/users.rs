@@ -14,6 +14,9 @@ pub struct UserRow {
     pub role: Role,
     pub timezone: String,
     pub email_verified: bool,
+    pub reminders_enabled: bool,
+    /// Names the user in one-click unsubscribe links.
+    pub unsubscribe_token: String,
     /// Read through the aliases in [`FIELDS`], which match its camelCase names.
     #[serde(flatten)]
     pub zoom: ZoomSettings,
@@ -28,11 +31,13 @@ impl UserRow {
             role: self.role,
             timezone: self.timezone.clone(),
             email_verified: self.email_verified,
+            reminders_enabled: self.reminders_enabled,
         }
     }
 }
 
 const FIELDS: &str = "record::id(id) AS id, name, email, password_hash, role, timezone, email_verified,
+    reminders_enabled, unsubscribe_token,
     zoom_user AS zoomUser, waiting_room AS waitingRoom, join_before_host AS joinBeforeHost,
     host_video AS hostVideo, participant_video AS participantVideo, mute_upon_entry AS muteUponEntry";
 
@@ -136,4 +141,26 @@ pub async fn update_meeting_defaults(
     )
     .await
     .map(|_| ())
+}
+
+/// Turns reminder emails on or off for a user.
+pub async fn set_reminders(db: &Db, id: &str, enabled: bool) -> Result<(), DbError> {
+    run(
+        db,
+        "UPDATE type::record('user', $id) SET reminders_enabled = $enabled;",
+        json!({ "id": id, "enabled": enabled }),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Turns reminders off for the user an unsubscribe link names; whether one did.
+pub async fn unsubscribe(db: &Db, token: &str) -> Result<bool, DbError> {
+    let mut rows = run(
+        db,
+        "UPDATE user SET reminders_enabled = false WHERE unsubscribe_token = $unsubscribe RETURN VALUE record::id(id);",
+        json!({ "unsubscribe": token }),
+    )
+    .await?;
+    Ok(rows.first::<String>(0)?.is_some())
 }

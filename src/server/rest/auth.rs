@@ -23,6 +23,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/logout", post(logout))
         .route("/api/auth/me", get(me))
         .route("/api/auth/verify-email", post(verify_email))
+        .route("/api/profile/reminders", axum::routing::put(set_reminders))
+        .route("/unsubscribe", post(one_click_unsubscribe))
         .route("/api/auth/resend-verification", post(resend_verification))
         .route(
             "/api/profile/zoom-settings",
@@ -103,6 +105,40 @@ async fn resend_verification(
     Ok(ok(
         StatusCode::OK,
         Some("A new confirmation link is on its way"),
+        serde_json::Value::Null,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Reminders {
+    enabled: bool,
+}
+
+async fn set_reminders(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    ApiJson(input): ApiJson<Reminders>,
+) -> Result<Response, AppError> {
+    let user = accounts::set_reminders(&state, caller.as_ref(), input.enabled).await?;
+    Ok(ok(StatusCode::OK, Some("Reminder setting saved"), user))
+}
+
+#[derive(Deserialize)]
+struct UnsubscribeQuery {
+    #[serde(default)]
+    token: String,
+}
+
+/// RFC 8058: mail clients POST to the `List-Unsubscribe` address to unsubscribe in one click.
+async fn one_click_unsubscribe(
+    State(state): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<UnsubscribeQuery>,
+) -> Result<Response, AppError> {
+    accounts::unsubscribe(&state, &q.token).await?;
+    Ok(ok(
+        StatusCode::OK,
+        Some("You will not get reminder emails any more"),
         serde_json::Value::Null,
     ))
 }

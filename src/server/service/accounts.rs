@@ -175,6 +175,33 @@ pub async fn resend_confirmation(state: &AppState, caller: Option<&Caller>) -> A
         .map_err(super::unexpected("storing a confirmation link"))
 }
 
+/// Turns the caller's reminder emails on or off.
+pub async fn set_reminders(
+    state: &AppState,
+    caller: Option<&Caller>,
+    enabled: bool,
+) -> AppResult<UserView> {
+    let caller = caller.ok_or_else(AppError::login_required)?;
+    users::set_reminders(&state.db, &caller.user_id, enabled)
+        .await
+        .map_err(super::unexpected("saving the reminder setting"))?;
+    me(state, Some(caller)).await
+}
+
+/// The one-click unsubscribe link of reminder emails.
+pub async fn unsubscribe(state: &AppState, token: &str) -> AppResult<()> {
+    let token = token.trim();
+    let invalid = || AppError::bad_request("This unsubscribe link is not valid.");
+    if token.is_empty() || token.len() > 64 || !token.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(invalid());
+    }
+    match users::unsubscribe(&state.db, token).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(invalid()),
+        Err(e) => Err(super::unexpected("unsubscribing")(e)),
+    }
+}
+
 /// Starts a session for `user_id` and returns the token that names it.
 pub async fn open_session(state: &AppState, user_id: &str) -> AppResult<String> {
     let session_id = new_key();

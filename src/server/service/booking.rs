@@ -8,6 +8,7 @@ use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
 use crate::server::db::{new_key, with_conflict_retry, Attempt, DbError};
 use crate::server::domain::{Notes, PersonName};
+use crate::server::jobs::{self, reminders};
 use crate::server::mail::templates::{self, Appointment, Attendee};
 use crate::server::repo::bookings::{self, BookRefusal, NewBooking};
 use crate::server::repo::{slots, users};
@@ -86,7 +87,15 @@ pub async fn book_slot(
             additional_notes: notes.as_ref().map(Notes::as_str),
             schedule_version: slot.schedule_version,
         };
-        match bookings::book(&state.db, &new, &emails).await {
+        let mut queued = jobs::emails(&emails);
+        queued.extend(reminders::for_booking(
+            &state.config.http,
+            slot_id,
+            slot.fields.starts_at,
+            slot.schedule_version,
+            &booking_id,
+        ));
+        match bookings::book(&state.db, &new, &queued).await {
             Ok(Ok(index)) => Ok(index),
             Ok(Err(BookRefusal::Changed)) => Err(Attempt::Db(DbError::Conflict)),
             Ok(Err(refusal)) => Err(Attempt::Refused(refusal_message(refusal))),

@@ -10,6 +10,7 @@ use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
 use crate::server::db::{with_conflict_retry, Attempt, DbError};
 use crate::server::domain::BookingIndex;
+use crate::server::jobs::reminders;
 use crate::server::mail::templates::{self, Appointment, Cancellation};
 use crate::server::repo::bookings::{self, Cancel, CancelRefusal};
 use crate::server::repo::slots::{self, CancelSlot, CancelSlotRefusal};
@@ -93,7 +94,9 @@ pub async fn cancel_booking(
             templates::cancelled_customer(&appointment, &cancellation),
             templates::cancelled_specialist(&appointment, &cancellation),
         ];
+        let stale = reminders::customer_keys(&state.config.http, &booking.id, slot.schedule_version);
         let cancel = Cancel {
+            cancel_keys: &stale,
             booking_id: &booking.id,
             by: if by_specialist { "specialist" } else { "customer" },
             reason: reason.as_deref(),
@@ -176,7 +179,17 @@ pub async fn cancel_slot(
                 ]
             })
             .collect();
+        let config = &state.config.http;
+        let mut stale = reminders::specialist_keys(config, slot_id, slot.schedule_version);
+        for b in &active {
+            stale.extend(reminders::customer_keys(
+                config,
+                &b.id,
+                slot.schedule_version,
+            ));
+        }
         let cancel = CancelSlot {
+            cancel_keys: &stale,
             id: slot_id,
             reason: &reason,
             seen_next_index: slot.next_index,

@@ -10,7 +10,7 @@ use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
 use crate::server::db::{new_key, with_conflict_retry, Attempt, DbError};
 use crate::server::domain::BookingIndex;
-use crate::server::jobs::NewJob;
+use crate::server::jobs::{reminders, NewJob};
 use crate::server::mail::templates::{self, Appointment, MeetingDetails};
 use crate::server::repo::bookings::{self, Reschedule, RescheduleRefusal};
 use crate::server::repo::slots;
@@ -90,6 +90,15 @@ pub async fn reschedule(
         if let Some(m) = &booking.zoom_meeting {
             jobs.push(NewJob::zoom_update(&m.zoom_meeting_id, &new_id, 0));
         }
+        jobs.extend(reminders::for_booking(
+            &state.config.http,
+            &target.id,
+            target.fields.starts_at,
+            target.schedule_version,
+            &new_id,
+        ));
+        let stale =
+            reminders::customer_keys(&state.config.http, &booking.id, slot.schedule_version);
         let r = Reschedule {
             booking_id: &booking.id,
             new_booking_id: &new_id,
@@ -99,6 +108,7 @@ pub async fn reschedule(
             invite_uid: &moved.calendar_id,
             invite_sequence_base: moved.sequence_base,
             jobs: &jobs,
+            cancel_keys: &stale,
         };
         match bookings::reschedule(&state.db, &r).await {
             Ok(Ok(new_index)) => Ok((target.id.clone(), new_index)),

@@ -11,7 +11,7 @@ use crate::server::db::{is_valid_key, new_key, with_conflict_retry, Attempt, DbE
 use crate::server::domain::{
     BookingStatus, Capacity, Description, Duration, LocalStart, SlotTitle, TimeZone,
 };
-use crate::server::jobs::NewJob;
+use crate::server::jobs::{reminders, NewJob};
 use crate::server::mail::templates::{self, Appointment, MeetingDetails};
 use crate::server::repo::bookings;
 use crate::server::repo::slots::{
@@ -194,17 +194,20 @@ fn apply_change(slot: &SlotRow, input: &SlotInput) -> AppResult<SlotChange> {
     })
 }
 
-/// When the time moves: an updated invite for every active booking, and a move of each
-/// booking's Zoom meeting (same link and password) as a job.
+/// When the time moves: an updated invite for every active booking, a move of each
+/// booking's Zoom meeting (same link and password), and reminders at the new time; and the
+/// keys of the reminders for the old time, to cancel.
 async fn reschedule_jobs(
     state: &AppState,
     slot: &SlotRow,
     change: &SlotChange,
     version: u32,
-) -> Result<Vec<NewJob>, DbError> {
+) -> Result<(Vec<NewJob>, Vec<String>), DbError> {
     if !change.time_changed || slot.next_index == 0 {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
+    let config = &state.config.http;
+    let mut stale = reminders::specialist_keys(config, &slot.id, slot.schedule_version);
     let moved = SlotRow {
         fields: change.slot.fields(),
         schedule_version: version,
@@ -229,8 +232,20 @@ async fn reschedule_jobs(
         if let Some(m) = &b.zoom_meeting {
             queued.push(NewJob::zoom_update(&m.zoom_meeting_id, &b.id, version));
         }
+        queued.extend(reminders::for_booking(
+            config,
+            &slot.id,
+            moved.fields.starts_at,
+            version,
+            &b.id,
+        ));
+        stale.extend(reminders::customer_keys(
+            config,
+            &b.id,
+            slot.schedule_version,
+        ));
     }
-    Ok(queued)
+    Ok((queued, stale))
 }
 
 pub async fn update(
@@ -248,7 +263,7 @@ pub async fn update(
             .map_err(Attempt::Refused)?;
         let change = apply_change(&slot, &input).map_err(Attempt::Refused)?;
         let version = slot.schedule_version + u32::from(change.time_changed);
-        let jobs = reschedule_jobs(state, &slot, &change, version)
+        let (jobs, stale) = reschedule_jobs(state, &slot, &change, version)
             .await
             .map_err(Attempt::Db)?;
         let edit = SlotEdit {
@@ -257,6 +272,7 @@ pub async fn update(
             schedule_version: version,
             seen_next_index: slot.next_index,
             seen_schedule_version: slot.schedule_version,
+            cancel_keys: stale,
         };
         match slots::update(&state.db, &edit, &jobs).await {
             Ok(Ok(())) => Ok(()),

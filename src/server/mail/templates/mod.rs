@@ -5,6 +5,7 @@ mod cancelled;
 mod customer_confirmation;
 pub mod document;
 mod email_confirmation;
+mod reminder;
 mod rescheduled;
 mod specialist_notification;
 mod zoom_meeting_ready;
@@ -14,6 +15,7 @@ use chrono::{DateTime, Utc};
 pub use cancelled::{cancelled_customer, cancelled_specialist, Cancellation};
 pub use customer_confirmation::customer_confirmation;
 pub use email_confirmation::email_confirmation;
+pub use reminder::{reminder_customer, reminder_specialist, ReminderLinks};
 pub use rescheduled::rescheduled;
 pub use specialist_notification::specialist_notification;
 pub use zoom_meeting_ready::zoom_meeting_ready;
@@ -190,6 +192,7 @@ fn email(
         html: document.html(),
         subject: document.subject,
         attachments,
+        headers: vec![],
     }
 }
 
