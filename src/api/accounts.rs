@@ -197,10 +197,18 @@ pub async fn save_zoom_settings(
     host_video: Option<String>,
     participant_video: Option<String>,
     mute_upon_entry: Option<String>,
+    auto_create_minutes: Option<String>,
 ) -> Result<crate::model::ZoomSettings, AppError> {
     use crate::server::service::accounts;
     crate::api::serve::serve(|state, caller| async move {
+        let auto_create_minutes = match auto_create_minutes.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(m) => Some(m.parse::<u32>().map_err(|_| {
+                AppError::bad_request("autoCreateMinutes must be a whole number of minutes")
+            })?),
+        };
         let settings = crate::model::ZoomSettings {
+            auto_create_minutes,
             zoom_user,
             meeting: crate::model::MeetingDefaults {
                 waiting_room: waiting_room.is_some(),

@@ -283,6 +283,7 @@ fn BookingCard(
     };
     let start_href = format!("/meetings/{slot_id}/{index}/start");
     let update_pending = booking.zoom_job_pending;
+    let automatic = booking.zoom_created_automatically;
     let cancel_form = view! { <CancelBookingForm slot_id=slot_id.clone() index/> };
     let details_href = format!("/appointments/{slot_id}/{index}");
     view! {
@@ -342,6 +343,7 @@ fn BookingCard(
                                 </div>
                                 <p><a class="btn" href=start_href.clone() target="_blank" rel="noopener">"Start Meeting as Host"</a></p>
                                 {update_pending.then(|| view! { <p class="muted small" data-testid="zoom-job-pending">"Zoom meeting update pending"</p> })}
+                                {automatic.then(|| view! { <p class="muted small" data-testid="created-automatically">"Created automatically"</p> })}
                                 {if notified && !state.just_created.get() {
                                     view! { <p class="ok">"✓ Customer has been notified"</p> }.into_any()
                                 } else {

@@ -93,6 +93,9 @@ pub struct BookingView {
     /// A Zoom update or deletion for this booking is still queued.
     #[serde(default)]
     pub zoom_job_pending: bool,
+    /// The meeting was created by the automatic fallback, not by a click.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub zoom_created_automatically: bool,
 }
 
 /// A booking named the way URLs name it.

@@ -70,6 +70,9 @@ pub struct ZoomSettings {
     pub zoom_user: Option<String>,
     #[serde(flatten)]
     pub meeting: MeetingDefaults,
+    /// Create meetings still missing this many minutes before the start (5–120); off: `None`.
+    #[serde(default)]
+    pub auto_create_minutes: Option<u32>,
 }
 
 /// The Zoom settings every meeting of a specialist is created with.

@@ -93,6 +93,9 @@ fn ZoomSettingsCard() -> impl IntoView {
                                         {checkbox("participant_video", "Participant video on", s.meeting.participant_video)}
                                         {checkbox("mute_upon_entry", "Mute participants on entry", s.meeting.mute_upon_entry)}
                                     </fieldset>
+                                    <label for="auto_create_minutes">"Create missing meetings automatically, this many minutes before the start (5–120; empty: off)"</label>
+                                    <input id="auto_create_minutes" name="auto_create_minutes" type="number" min="5" max="120" inputmode="numeric"
+                                        value=s.auto_create_minutes.map(|m| m.to_string()).unwrap_or_default()/>
                                     <div class="actions"><button type="submit" class="btn btn-secondary">"Save Zoom settings"</button></div>
                                 </ActionForm>
                             }

@@ -56,14 +56,6 @@ impl Application {
         let transport = MailTransport::from_config(&config.mail)?;
         tracing::info!(transport = %transport.describe(), "mail transport");
         let from = config.mail.from.parse().context("MAIL_FROM")?;
-        let worker = JobWorker::new(
-            db.clone(),
-            transport,
-            from,
-            zoom.clone(),
-            &config.http.base_url,
-            config.mail.lease_seconds,
-        );
 
         let config = Arc::new(config);
         let state = AppState {
@@ -74,6 +66,7 @@ impl Application {
             zoom,
             passwords: HashPool::for_this_machine(config.auth.hash_queue),
         };
+        let worker = JobWorker::new(state.clone(), transport, from, config.mail.lease_seconds);
         if config.seed_demo_data {
             seed::seed_demo_data(&state)
                 .await

@@ -113,7 +113,7 @@ async fn booking_rules_answer_as_specified_and_change_nothing() {
     assert_eq!(body["message"], "This slot has already started");
 
     assert_eq!(app.count("booking").await, 1);
-    assert_eq!(app.count("job").await, 2);
+    assert_eq!(app.count_emails().await, 2);
 }
 
 #[tokio::test]
@@ -150,7 +150,7 @@ async fn one_hundred_customers_racing_for_ten_seats_never_overbook() {
         "{statuses:?}"
     );
     assert_eq!(app.count("booking").await, 10);
-    assert_eq!(app.count("job").await, 20);
+    assert_eq!(app.count_emails().await, 20);
     let slot_row = app
         .query(
             "SELECT booked, next_index FROM type::record('slot', $id)",
@@ -187,5 +187,5 @@ async fn the_same_customer_booking_twenty_times_at_once_gets_one_seat() {
         "{statuses:?}"
     );
     assert_eq!(app.count("booking").await, 1);
-    assert_eq!(app.count("job").await, 2);
+    assert_eq!(app.count_emails().await, 2);
 }

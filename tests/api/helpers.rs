@@ -354,6 +354,17 @@ impl TestApp {
             .expect("rows")
     }
 
+    /// Emails queued (sent or not), other jobs aside.
+    pub async fn count_emails(&self) -> usize {
+        let rows = self
+            .query(
+                "SELECT VALUE count() FROM job WHERE kind = 'email' GROUP ALL",
+                json!({}),
+            )
+            .await;
+        rows.first().and_then(|v| v.as_u64()).unwrap_or(0) as usize
+    }
+
     pub async fn count(&self, table: &str) -> usize {
         self.query(&format!("SELECT id FROM {table}"), json!({}))
             .await

@@ -5,11 +5,14 @@ use std::time::Duration;
 
 use serde_json::json;
 use specialistly::server::admin;
+use specialistly::server::app_state::AppState;
+use specialistly::server::auth::JwtKeys;
 use specialistly::server::config::Config;
 use specialistly::server::db::{self, run};
 use specialistly::server::jobs::worker::JobWorker;
 use specialistly::server::jobs::{JobKind, JobStatus, NewJob};
 use specialistly::server::mail::transport::MailTransport;
+use specialistly::server::password::HashPool;
 use specialistly::server::repo::jobs as queue;
 use specialistly::server::zoom::Zoom;
 
@@ -68,12 +71,20 @@ async fn every_queued_email_moves_into_the_job_queue_and_is_delivered() {
         .map(|mut r| r.all::<serde_json::Value>(0).unwrap().is_empty())
         .unwrap_or(true));
 
+    let state = AppState {
+        leptos_options: leptos::config::LeptosOptions::builder()
+            .output_name("specialistly")
+            .build(),
+        db: db.clone(),
+        zoom: Arc::new(Zoom::from_config(&config.zoom, "http://127.0.0.1")),
+        jwt: Arc::new(JwtKeys::from_secret(b"jobs-test-secret-jobs-test-secret")),
+        passwords: HashPool::new(1, 1),
+        config: Arc::new(config.clone()),
+    };
     let worker = JobWorker::new(
-        db.clone(),
+        state,
         MailTransport::from_config(&config.mail).unwrap(),
         "Specialistly <no-reply@localhost>".parse().unwrap(),
-        Arc::new(Zoom::from_config(&config.zoom, "http://127.0.0.1")),
-        "http://127.0.0.1",
         120,
     );
     assert_eq!(worker.run_once().await.unwrap(), 2);

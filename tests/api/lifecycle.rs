@@ -662,3 +662,84 @@ async fn two_moves_of_one_booking_at_once_one_wins_and_twenty_customers_never_ov
     let in_last = app.query("SELECT VALUE count() FROM booking WHERE slot = type::record('slot', $s) AND status = 'active' GROUP ALL", json!({ "s": last })).await;
     assert_eq!(in_last, vec![json!(1)]);
 }
+
+#[tokio::test]
+async fn missing_meetings_are_created_automatically_once_even_with_a_click_at_the_same_moment() {
+    let app = zoom_app().await;
+    let zoom = app.zoom.as_ref().unwrap();
+    let spec = app.user(Role::Specialist, "Auto").await;
+    let settings = json!({ "zoomUser": null, "waitingRoom": true, "joinBeforeHost": false, "hostVideo": true, "participantVideo": true, "muteUponEntry": true, "autoCreateMinutes": 4 });
+    let res = app
+        .client
+        .put(app.url("/api/profile/zoom-settings"))
+        .bearer_auth(&spec.token)
+        .json(&settings)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json_body(res).await;
+    assert_eq!(
+        (
+            status,
+            body["message"]
+                .as_str()
+                .map(|m| m.contains("between 5 and 120"))
+        ),
+        (StatusCode::BAD_REQUEST, Some(true))
+    );
+    let mut on = settings.clone();
+    on["autoCreateMinutes"] = json!(5);
+    let res = app
+        .client
+        .put(app.url("/api/profile/zoom-settings"))
+        .bearer_auth(&spec.token)
+        .json(&on)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // Two bookings of a slot starting five minutes and a few seconds from now.
+    let slot = app.slot(&spec, 48, 3).await;
+    app.query(
+        "UPDATE type::record('slot', $s) SET starts_at = time::now() + 5m + 3s",
+        json!({ "s": slot }),
+    )
+    .await;
+    let mut customers = Vec::new();
+    for i in 0..2 {
+        let c = app.user(Role::Customer, &format!("Auto {i}")).await;
+        assert_eq!(app.book(&slot, &c).await.status(), 201);
+        customers.push(c);
+    }
+    assert_eq!(
+        app.drain_jobs().await,
+        4,
+        "only the two emails of each booking are due yet"
+    );
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    // The worker and the specialist's click at the same moment.
+    let (worker, click) = tokio::join!(
+        app.drain_jobs(),
+        app.create_zoom(&slot, "0", Some(&spec.token))
+    );
+    let _ = worker;
+    assert!([200, 409].contains(&click.status().as_u16()));
+    app.drain_jobs().await;
+    assert_eq!(
+        zoom.meetings().len(),
+        2,
+        "one meeting per booking, whoever made it"
+    );
+    let (_, manager) = json_body(app.get("/api/meeting-manager", Some(&spec.token)).await).await;
+    let bookings = manager["data"][0]["bookings"].as_array().unwrap();
+    assert!(bookings.iter().all(|b| b["zoomMeeting"].is_object()));
+    assert_eq!(bookings[1]["zoomCreatedAutomatically"], true);
+    let ready = app
+        .query(
+            "SELECT VALUE payload.to FROM job WHERE string::ends_with(key, 'zoom-ready')",
+            json!({}),
+        )
+        .await;
+    assert_eq!(ready.len(), 2, "each customer gets the usual email");
+}

@@ -102,7 +102,7 @@ async fn queuing_the_same_key_twice_stores_one_email() {
     queue::queue(&app.state.db, &jobs::emails(&e))
         .await
         .unwrap();
-    assert_eq!(app.count("job").await, 1);
+    assert_eq!(app.count_emails().await, 1);
 }
 
 #[tokio::test]
@@ -190,7 +190,7 @@ async fn two_workers_on_one_database_deliver_each_message_once() {
         .unwrap();
     let sink_port = app.smtp.as_ref().unwrap().port;
     let second = JobWorker::new(
-        app.state.db.clone(),
+        app.state.clone(),
         MailTransport::from_config(&{
             let mut c = app.state.config.mail.clone();
             c.smtp_url = Some(Secret::new(format!("smtp://127.0.0.1:{sink_port}")));
@@ -198,8 +198,6 @@ async fn two_workers_on_one_database_deliver_each_message_once() {
         })
         .unwrap(),
         "Specialistly <no-reply@localhost>".parse().unwrap(),
-        app.state.zoom.clone(),
-        "http://127.0.0.1:3000",
         120,
     );
     let (a, b) = tokio::join!(passes(&app.worker, 5), passes(&second, 5));
@@ -307,11 +305,9 @@ async fn two_workers_and_a_slow_smtp_server_deliver_each_email_exactly_once() {
         .await
         .unwrap();
     let second = JobWorker::new(
-        app.state.db.clone(),
+        app.state.clone(),
         MailTransport::from_config(&app.state.config.mail).unwrap(),
         "Specialistly <no-reply@localhost>".parse().unwrap(),
-        app.state.zoom.clone(),
-        "http://127.0.0.1:3000",
         2,
     );
     // The second worker starts polling just after the first has begun its pass.

@@ -221,12 +221,10 @@ async fn after_a_slot_move_the_reminder_shows_the_new_time_and_two_workers_send_
     )
     .await;
     let second = specialistly::server::jobs::worker::JobWorker::new(
-        app.state.db.clone(),
+        app.state.clone(),
         specialistly::server::mail::transport::MailTransport::from_config(&app.state.config.mail)
             .unwrap(),
         "Specialistly <no-reply@localhost>".parse().unwrap(),
-        app.state.zoom.clone(),
-        "http://127.0.0.1:3000",
         120,
     );
     let (a, b) = tokio::join!(app.worker.run_once(), second.run_once());

@@ -190,7 +190,7 @@ async fn zoom_failure_gives_500_changes_nothing_and_a_retry_succeeds() {
     assert!(stored_meeting(&app, &slot, 0).await.is_null());
     let claim = app.query("SELECT zoom_claim FROM booking", json!({})).await;
     assert!(claim[0]["zoom_claim"].is_null(), "the claim is released");
-    assert_eq!(app.count("job").await, 2, "no meeting email queued");
+    assert_eq!(app.count_emails().await, 2, "no meeting email queued");
 
     let (status, _) = json_body(app.create_zoom(&slot, "0", Some(&spec.token)).await).await;
     assert_eq!(status, StatusCode::OK);
@@ -469,7 +469,8 @@ async fn the_specialists_zoom_user_and_meeting_defaults_reach_zoom() {
         .unwrap();
     let settings = json!({
         "zoomUser": "me", "waitingRoom": false, "joinBeforeHost": true,
-        "hostVideo": false, "participantVideo": true, "muteUponEntry": false
+        "hostVideo": false, "participantVideo": true, "muteUponEntry": false,
+        "autoCreateMinutes": null
     });
     let res = app
         .client

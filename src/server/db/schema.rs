@@ -246,10 +246,22 @@ UPDATE user SET unsubscribe_token = rand::string(40) WHERE unsubscribe_token = N
 DEFINE INDEX IF NOT EXISTS user_unsubscribe_token ON user FIELDS unsubscribe_token UNIQUE;
 "#,
     },
+    Migration {
+        version: 11,
+        name: "automatic meetings",
+        sql: r#"
+DEFINE FIELD OVERWRITE kind ON job TYPE string
+    ASSERT $value IN ['email', 'zoom_delete', 'zoom_update', 'reminder', 'auto_create'];
+-- Minutes before the start at which missing meetings are created automatically; off: NONE.
+DEFINE FIELD IF NOT EXISTS auto_create_minutes ON user TYPE option<int>
+    ASSERT $value = NONE OR ($value >= 5 AND $value <= 120);
+DEFINE FIELD IF NOT EXISTS zoom_auto_created ON booking TYPE option<bool>;
+"#,
+    },
 ];
 
 /// The version a fully migrated database is at.
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 
 #[derive(Deserialize)]
 struct Applied {

@@ -17,6 +17,7 @@ pub enum JobKind {
     ZoomDelete,
     ZoomUpdate,
     Reminder,
+    AutoCreate,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,6 +86,38 @@ impl NewJob {
             }),
             delay_seconds: 0,
         }
+    }
+}
+
+/// Creates a booking's meeting if it is still missing, `minutes` before the start of the slot
+/// at schedule `version`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoCreate {
+    pub booking_id: String,
+    pub minutes: u32,
+    pub version: u32,
+}
+
+impl NewJob {
+    /// The automatic creation of a booking's meeting, or none when its time has passed.
+    pub fn auto_create(
+        booking_id: &str,
+        minutes: u32,
+        version: u32,
+        starts_at: chrono::DateTime<chrono::Utc>,
+    ) -> Option<Self> {
+        let due = starts_at - chrono::Duration::minutes(i64::from(minutes));
+        let delay = (due - chrono::Utc::now()).num_seconds();
+        (delay > 0).then(|| Self {
+            kind: JobKind::AutoCreate,
+            key: format!("auto-create:{booking_id}:{minutes}m:v{version}"),
+            payload: json!(AutoCreate {
+                booking_id: booking_id.into(),
+                minutes,
+                version
+            }),
+            delay_seconds: delay as u64,
+        })
     }
 }
 

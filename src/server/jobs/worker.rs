@@ -14,12 +14,14 @@ use lettre::message::Mailbox;
 use tokio_util::sync::CancellationToken;
 
 use super::reminders::{self, Reminder};
-use super::{JobKind, ZoomJob};
+use super::{AutoCreate, JobKind, ZoomJob};
+use crate::server::app_state::AppState;
 use crate::server::db::{Db, DbError};
 use crate::server::mail::transport::{build_message, MailTransport};
 use crate::server::mail::OutgoingEmail;
 use crate::server::repo::jobs::{self, ClaimedJob};
 use crate::server::repo::{bookings, slots};
+use crate::server::service::zoom_meeting;
 use crate::server::zoom::Zoom;
 
 pub const MAX_ATTEMPTS: u32 = 8;
@@ -28,6 +30,8 @@ const BATCH: usize = 20;
 
 #[derive(Clone)]
 pub struct JobWorker {
+    /// The application a job acts in (database, Zoom, configuration).
+    state: AppState,
     db: Db,
     transport: MailTransport,
     from: Mailbox,
@@ -42,20 +46,19 @@ pub struct JobWorker {
 
 impl JobWorker {
     pub fn new(
-        db: Db,
+        state: AppState,
         transport: MailTransport,
         from: Mailbox,
-        zoom: Arc<Zoom>,
-        base_url: &str,
         lease_seconds: u64,
     ) -> Self {
         let owner: Arc<str> = format!("worker-{}", uuid::Uuid::new_v4()).into();
         Self {
-            db,
+            db: state.db.clone(),
+            zoom: state.zoom.clone(),
+            base_url: state.config.http.base_url.as_str().into(),
+            state,
             transport,
             from,
-            zoom,
-            base_url: base_url.into(),
             owner,
             max_attempts: MAX_ATTEMPTS,
             lease_seconds,
@@ -141,6 +144,13 @@ impl JobWorker {
                     // Cancelled, moved or turned off since: nothing to send.
                     None => Ok(()),
                 }
+            }
+            JobKind::AutoCreate => {
+                let job: AutoCreate =
+                    serde_json::from_value(job.payload.clone()).context("auto-create payload")?;
+                zoom_meeting::create_automatically(&self.state, &job)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{} ({})", e.message, e.status))
             }
             JobKind::ZoomUpdate => {
                 let z: ZoomJob =

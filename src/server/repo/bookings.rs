@@ -55,6 +55,7 @@ pub struct BookingRow {
     pub invite_uid: Option<String>,
     #[serde(default)]
     pub invite_sequence_base: u32,
+    pub zoom_auto_created: Option<bool>,
 }
 
 impl BookingRow {
@@ -75,6 +76,7 @@ impl BookingRow {
             cancellation_reason: self.cancellation_reason.clone(),
             rescheduled_to: self.rescheduled_to.clone(),
             zoom_job_pending: false,
+            zoom_created_automatically: self.zoom_auto_created.unwrap_or(false),
         }
     }
 }
@@ -83,7 +85,7 @@ pub const BOOKING_FIELDS: &str =
     "record::id(id) AS id, record::id(slot) AS slot, index, record::id(customer) AS customer,
     customer_email, customer_name, booked_at, additional_notes, status, zoom_meeting,
     customer.timezone AS customer_timezone, cancelled_at, cancelled_by, cancellation_reason,
-    rescheduled_to, invite_uid, invite_sequence_base";
+    rescheduled_to, invite_uid, invite_sequence_base, zoom_auto_created";
 
 pub async fn by_id(db: &Db, id: &str) -> Result<Option<BookingRow>, DbError> {
     if !crate::server::db::is_valid_key(id) {
@@ -292,6 +294,7 @@ pub async fn save_meeting(
     token: &str,
     meeting: &StoredMeeting,
     email: &OutgoingEmail,
+    automatic: bool,
 ) -> Result<Result<(), ClaimLost>, DbError> {
     let sql = format!(
         "BEGIN TRANSACTION;
@@ -299,7 +302,7 @@ pub async fn save_meeting(
             SET zoom_meeting = {{
                 zoomMeetingId: $m.zoomMeetingId, joinUrl: $m.joinUrl, startUrl: $m.startUrl,
                 password: $m.password, createdAt: type::datetime($m.createdAt)
-            }}, zoom_claim = NONE, zoom_pending = NONE
+            }}, zoom_claim = NONE, zoom_pending = NONE, zoom_auto_created = $automatic
             WHERE zoom_claim.token = $claim_token AND zoom_meeting = NONE AND status = 'active'
             RETURN AFTER);
         IF array::len($saved) = 0 {{ THROW '{lost}'; }};
@@ -311,7 +314,7 @@ pub async fn save_meeting(
     let result = run(
         db,
         &sql,
-        json!({ "id": booking_id, "claim_token": token, "m": meeting, "jobs": jobs::bind(&jobs::emails(std::slice::from_ref(email))) }),
+        json!({ "id": booking_id, "claim_token": token, "m": meeting, "automatic": automatic, "jobs": jobs::bind(&jobs::emails(std::slice::from_ref(email))) }),
     )
     .await;
     match result {

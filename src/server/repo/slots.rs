@@ -17,6 +17,8 @@ pub struct SlotRow {
     pub specialist_name: String,
     pub specialist_email: String,
     pub specialist_timezone: String,
+    /// The specialist's automatic meeting creation, minutes before the start.
+    pub specialist_auto_create: Option<u32>,
     #[serde(flatten)]
     pub fields: SlotFields,
     pub booked: u32,
@@ -48,7 +50,8 @@ impl SlotRow {
 
 pub const SLOT_FIELDS: &str = "record::id(id) AS id, record::id(specialist) AS specialist,
     specialist.name AS specialist_name, specialist.email AS specialist_email,
-    specialist.timezone AS specialist_timezone, title, description, date, start_time, timezone,
+    specialist.timezone AS specialist_timezone,
+    specialist.auto_create_minutes AS specialist_auto_create, title, description, date, start_time, timezone,
     starts_at, duration, capacity, booked, next_index, schedule_version, cancelled_at";
 
 pub async fn by_id(db: &Db, id: &str) -> Result<Option<SlotRow>, DbError> {

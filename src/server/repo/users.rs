@@ -39,7 +39,8 @@ impl UserRow {
 const FIELDS: &str = "record::id(id) AS id, name, email, password_hash, role, timezone, email_verified,
     reminders_enabled, unsubscribe_token,
     zoom_user AS zoomUser, waiting_room AS waitingRoom, join_before_host AS joinBeforeHost,
-    host_video AS hostVideo, participant_video AS participantVideo, mute_upon_entry AS muteUponEntry";
+    host_video AS hostVideo, participant_video AS participantVideo, mute_upon_entry AS muteUponEntry,
+    auto_create_minutes AS autoCreateMinutes";
 
 pub struct NewUser<'a> {
     pub id: &'a str,
@@ -93,6 +94,17 @@ pub async fn mark_email_verified(db: &Db, id: &str) -> Result<(), DbError> {
         db,
         "UPDATE type::record('user', $id) SET email_verified = true;",
         json!({ "id": id }),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Turns automatic meeting creation on (minutes before the start) or off.
+pub async fn set_auto_create(db: &Db, id: &str, minutes: Option<u32>) -> Result<(), DbError> {
+    run(
+        db,
+        "UPDATE type::record('user', $id) SET auto_create_minutes = $minutes;",
+        json!({ "id": id, "minutes": minutes }),
     )
     .await
     .map(|_| ())

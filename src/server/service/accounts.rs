@@ -10,10 +10,11 @@ use std::net::IpAddr;
 use crate::server::auth::{Caller, TOKEN_LIFETIME_SECONDS};
 use crate::server::db::{new_key, DbError};
 use crate::server::domain::{Email, PersonName, TimeZone};
+use crate::server::jobs::NewJob;
 use crate::server::mail::templates::{self, Attendee};
 use crate::server::mail::OutgoingEmail;
-use crate::server::repo::sessions;
 use crate::server::repo::verifications::{self, ConfirmRefusal, NewConfirmation};
+use crate::server::repo::{jobs, sessions, slots};
 
 use super::throttle;
 use crate::server::repo::users::{self, NewUser};
@@ -326,6 +327,13 @@ pub async fn update_zoom_settings(
         Some(u) if u.eq_ignore_ascii_case(&user.email) => Some(None),
         Some(_) => return Err(AppError::forbidden(HOST_ASSIGNED_BY_OPERATOR)),
     };
+    if let Some(m) = input.auto_create_minutes {
+        if !(5..=120).contains(&m) {
+            return Err(AppError::bad_request(
+                "autoCreateMinutes must be between 5 and 120 (or empty to turn it off)",
+            ));
+        }
+    }
     if let Some(host) = host_change {
         users::set_zoom_host(&state.db, &user.id, host)
             .await
@@ -334,7 +342,45 @@ pub async fn update_zoom_settings(
     users::update_meeting_defaults(&state.db, &user.id, &input.meeting)
         .await
         .map_err(super::unexpected("saving Zoom settings"))?;
+    if input.auto_create_minutes != user.zoom.auto_create_minutes {
+        users::set_auto_create(&state.db, &user.id, input.auto_create_minutes)
+            .await
+            .map_err(super::unexpected("saving Zoom settings"))?;
+        if let Some(minutes) = input.auto_create_minutes {
+            schedule_auto_create(state, &user.id, minutes).await?;
+        }
+    }
     zoom_settings(state, Some(caller)).await
+}
+
+/// Queues the automatic creation for every upcoming booking of the specialist that has no
+/// meeting yet (jobs queued under an earlier setting find it changed and do nothing).
+async fn schedule_auto_create(state: &AppState, specialist: &str, minutes: u32) -> AppResult<()> {
+    let managed = slots::managed_by(&state.db, specialist)
+        .await
+        .map_err(super::unexpected("reading upcoming bookings"))?;
+    let queued: Vec<NewJob> = managed
+        .iter()
+        .flat_map(|m| {
+            m.bookings
+                .iter()
+                .filter(|b| {
+                    b.booking.status == crate::model::BookingStatus::Active
+                        && b.booking.zoom_meeting.is_none()
+                })
+                .filter_map(|b| {
+                    NewJob::auto_create(
+                        &b.booking.id,
+                        minutes,
+                        m.slot.schedule_version,
+                        m.slot.fields.starts_at,
+                    )
+                })
+        })
+        .collect();
+    jobs::queue(&state.db, &queued)
+        .await
+        .map_err(super::unexpected("queueing automatic meetings"))
 }
 
 #[cfg(test)]

@@ -95,6 +95,14 @@ pub async fn book_slot(
             slot.schedule_version,
             &booking_id,
         ));
+        if let Some(minutes) = slot.specialist_auto_create {
+            queued.extend(jobs::NewJob::auto_create(
+                &booking_id,
+                minutes,
+                slot.schedule_version,
+                slot.fields.starts_at,
+            ));
+        }
         match bookings::book(&state.db, &new, &queued).await {
             Ok(Ok(index)) => Ok(index),
             Ok(Err(BookRefusal::Changed)) => Err(Attempt::Db(DbError::Conflict)),

@@ -87,8 +87,15 @@ pub async fn reschedule(
             NewJob::email(&templates::rescheduled(&moved, meeting.as_ref())),
             NewJob::email(&templates::specialist_notification(&moved)),
         ];
-        if let Some(m) = &booking.zoom_meeting {
-            jobs.push(NewJob::zoom_update(&m.zoom_meeting_id, &new_id, 0));
+        match (&booking.zoom_meeting, target.specialist_auto_create) {
+            (Some(m), _) => jobs.push(NewJob::zoom_update(&m.zoom_meeting_id, &new_id, 0)),
+            (None, Some(minutes)) => jobs.extend(NewJob::auto_create(
+                &new_id,
+                minutes,
+                target.schedule_version,
+                target.fields.starts_at,
+            )),
+            (None, None) => {}
         }
         jobs.extend(reminders::for_booking(
             &state.config.http,

@@ -229,8 +229,15 @@ async fn reschedule_jobs(
             &appointment,
             meeting.as_ref(),
         )));
-        if let Some(m) = &b.zoom_meeting {
-            queued.push(NewJob::zoom_update(&m.zoom_meeting_id, &b.id, version));
+        match (&b.zoom_meeting, slot.specialist_auto_create) {
+            (Some(m), _) => queued.push(NewJob::zoom_update(&m.zoom_meeting_id, &b.id, version)),
+            (None, Some(minutes)) => queued.extend(NewJob::auto_create(
+                &b.id,
+                minutes,
+                version,
+                moved.fields.starts_at,
+            )),
+            (None, None) => {}
         }
         queued.extend(reminders::for_booking(
             config,

@@ -10,6 +10,7 @@ use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
 use crate::server::db::DbError;
 use crate::server::domain::BookingIndex;
+use crate::server::jobs::AutoCreate;
 use crate::server::mail::templates::{self, Appointment, MeetingDetails};
 use crate::server::repo::bookings::{self, BookingRow, ClaimLost, StoredMeeting, ZoomClaim};
 use crate::server::repo::slots::{self, SlotRow};
@@ -90,6 +91,61 @@ pub async fn create_zoom_meeting_for_booking(
     slot_id: &str,
     raw_index: &str,
 ) -> AppResult<CreatedMeeting> {
+    create(state, caller, slot_id, raw_index, false).await
+}
+
+/// The automatic fallback: creates the meeting of a booking that still has none, as its
+/// specialist would with the button (the same claim, so a click at the same moment still makes
+/// one meeting). Nothing to do when the booking is gone, has a meeting, or the slot or the
+/// specialist's setting changed since the job was queued.
+pub async fn create_automatically(state: &AppState, job: &AutoCreate) -> AppResult<()> {
+    let Some(booking) = bookings::by_id(&state.db, &job.booking_id)
+        .await
+        .map_err(failed("reading a booking", FAILED))?
+    else {
+        return Ok(());
+    };
+    let Some(slot) = slots::by_id(&state.db, &booking.slot)
+        .await
+        .map_err(failed("reading a slot", FAILED))?
+    else {
+        return Ok(());
+    };
+    let current = booking.status == BookingStatus::Active
+        && booking.zoom_meeting.is_none()
+        && slot.schedule_version == job.version
+        && slot.specialist_auto_create == Some(job.minutes);
+    if !current {
+        return Ok(());
+    }
+    let caller = Caller {
+        user_id: slot.specialist.clone(),
+        role: crate::model::Role::Specialist,
+        session_id: String::new(),
+    };
+    match create(
+        state,
+        Some(&caller),
+        &slot.id,
+        &booking.index.to_string(),
+        true,
+    )
+    .await
+    {
+        Ok(_) => Ok(()),
+        // Made by a click meanwhile, or no longer possible: nothing left to do.
+        Err(e) if e.status == 409 || e.status == 400 || e.status == 403 => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+async fn create(
+    state: &AppState,
+    caller: Option<&Caller>,
+    slot_id: &str,
+    raw_index: &str,
+    automatic: bool,
+) -> AppResult<CreatedMeeting> {
     let (slot, booking) = owned_booking(state, caller, slot_id, raw_index, &CREATE).await?;
     match booking.status {
         BookingStatus::Active => {}
@@ -147,6 +203,7 @@ pub async fn create_zoom_meeting_for_booking(
 
     let attempt = Attempt {
         state,
+        automatic,
         slot: &slot,
         booking: &booking,
         specialist: &specialist,
@@ -184,6 +241,8 @@ pub fn agenda_marker(booking_id: &str) -> String {
 /// One claimed attempt at a booking's meeting.
 struct Attempt<'a> {
     state: &'a AppState,
+    /// Made by the automatic fallback rather than a click.
+    automatic: bool,
     slot: &'a SlotRow,
     booking: &'a BookingRow,
     specialist: &'a UserRow,
@@ -271,8 +330,15 @@ impl Attempt<'_> {
                 password: meeting.password.clone(),
             },
         );
-        let saved =
-            bookings::save_meeting(&state.db, &booking.id, self.token, &stored, &email).await;
+        let saved = bookings::save_meeting(
+            &state.db,
+            &booking.id,
+            self.token,
+            &stored,
+            &email,
+            self.automatic,
+        )
+        .await;
         let failure = match saved {
             Ok(Ok(())) => None,
             Ok(Err(ClaimLost)) => Some("the claim on the booking was lost".to_string()),
