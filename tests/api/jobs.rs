@@ -181,7 +181,7 @@ async fn jobs_wait_for_their_time_and_a_pending_one_can_be_cancelled_by_key() {
     queue::queue(&app.state.db, &[later, cancelled.clone()])
         .await
         .unwrap();
-    queue::cancel(&app.state.db, &[cancelled.key.clone()])
+    queue::cancel(&app.state.db, std::slice::from_ref(&cancelled.key))
         .await
         .unwrap();
     assert_eq!(

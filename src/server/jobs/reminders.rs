@@ -122,11 +122,11 @@ pub fn specialist_keys(config: &HttpConfig, slot_id: &str, version: u32) -> Vec<
 /// "30 minutes", "24 hours", "2 days", "45 seconds".
 pub fn humanise(offset: Duration) -> String {
     let s = offset.as_secs();
-    let (n, unit) = if s % 86_400 == 0 && s >= 2 * 86_400 {
+    let (n, unit) = if s.is_multiple_of(86_400) && s >= 2 * 86_400 {
         (s / 86_400, "day")
-    } else if s % 3600 == 0 {
+    } else if s.is_multiple_of(3600) {
         (s / 3600, "hour")
-    } else if s % 60 == 0 {
+    } else if s.is_multiple_of(60) {
         (s / 60, "minute")
     } else {
         (s, "second")
