@@ -91,28 +91,6 @@ fn base64_url(s: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
 }
 
-/// Everything the application stores, to compare before and after a refused call.
-async fn dump(app: &TestApp) -> Value {
-    let mut all = serde_json::Map::new();
-    for table in [
-        "user",
-        "slot",
-        "booking",
-        "job",
-        "session",
-        "email_verification",
-    ] {
-        let rows = app
-            .query(
-                "SELECT * FROM type::table($t) ORDER BY id",
-                json!({ "t": table }),
-            )
-            .await;
-        all.insert(table.into(), Value::Array(rows));
-    }
-    Value::Object(all)
-}
-
 enum Call {
     Rest(Method, String, Option<Value>),
     /// A server function by endpoint, with its form fields.
@@ -291,7 +269,7 @@ async fn every_route_answers_every_caller_as_it_should_and_refusals_change_nothi
             if row.fresh_per_caller && (200..300).contains(&row.expect[i]) {
                 w = world().await;
             }
-            let before = dump(&w.app).await;
+            let before = w.app.dump().await;
             let call = (row.call)(&w.slot, &w.other_slot);
             let (status, body) = send(&w, &call, w.tokens[i].as_deref()).await;
             let expected = row.expect[i];
@@ -312,7 +290,7 @@ async fn every_route_answers_every_caller_as_it_should_and_refusals_change_nothi
                         ));
                     }
                 }
-                if dump(&w.app).await != before {
+                if w.app.dump().await != before {
                     failures.push(format!(
                         "{} by {}: refused, yet the database changed",
                         row.name, CALLERS[i]

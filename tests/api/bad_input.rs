@@ -67,27 +67,6 @@ async fn world() -> World {
     }
 }
 
-async fn dump(app: &TestApp) -> Value {
-    let mut all = serde_json::Map::new();
-    for table in [
-        "user",
-        "slot",
-        "booking",
-        "job",
-        "session",
-        "email_verification",
-    ] {
-        let rows = app
-            .query(
-                "SELECT * FROM type::table($t) ORDER BY id",
-                json!({ "t": table }),
-            )
-            .await;
-        all.insert(table.into(), Value::Array(rows));
-    }
-    Value::Object(all)
-}
-
 fn seg(s: &str) -> String {
     utf8_percent_encode(s, NON_ALPHANUMERIC).to_string()
 }
@@ -95,7 +74,7 @@ fn seg(s: &str) -> String {
 /// Sends one request and checks the rules; `may_succeed` for reads and for inputs that a
 /// random draw could make valid.
 async fn probe(w: &World, req: reqwest::RequestBuilder, what: &str, may_succeed: bool) {
-    let before = dump(&w.app).await;
+    let before = w.app.dump().await;
     let res = req
         .send()
         .await
@@ -111,7 +90,7 @@ async fn probe(w: &World, req: reqwest::RequestBuilder, what: &str, may_succeed:
             "{what}: {status} without a message: {text}"
         );
         assert_eq!(
-            dump(&w.app).await,
+            w.app.dump().await,
             before,
             "{what}: refused with {status}, yet the database changed"
         );

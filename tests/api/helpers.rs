@@ -354,6 +354,28 @@ impl TestApp {
             .expect("rows")
     }
 
+    /// Everything the application stores, to compare before and after a call.
+    pub async fn dump(&self) -> Value {
+        let mut all = serde_json::Map::new();
+        for table in [
+            "user",
+            "slot",
+            "booking",
+            "job",
+            "session",
+            "email_verification",
+        ] {
+            let rows = self
+                .query(
+                    "SELECT * FROM type::table($t) ORDER BY id",
+                    json!({ "t": table }),
+                )
+                .await;
+            all.insert(table.into(), Value::Array(rows));
+        }
+        Value::Object(all)
+    }
+
     /// Emails queued (sent or not), other jobs aside.
     pub async fn count_emails(&self) -> usize {
         let rows = self

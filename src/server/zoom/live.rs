@@ -296,17 +296,22 @@ impl ZoomClient {
         ))
     }
 
-    /// One meeting in full: its links and password.
-    async fn meeting(&self, id: &str) -> Result<ZoomMeeting, ZoomError> {
+    /// `GET /meetings/{id}`, decoded as `T`.
+    async fn get_meeting<T: serde::de::DeserializeOwned>(&self, id: &str) -> Result<T, ZoomError> {
         let url = format!("{}/meetings/{}", self.api_url, urlencode(id));
         let response = self.call(|_| self.http.get(&url)).await?;
         if !response.status().is_success() {
             return Err(api_error(response).await);
         }
-        let answer: MeetingAnswer = response
+        response
             .json()
             .await
-            .map_err(|e| ZoomError::Decode(e.to_string()))?;
+            .map_err(|e| ZoomError::Decode(e.to_string()))
+    }
+
+    /// One meeting in full: its links and password.
+    async fn meeting(&self, id: &str) -> Result<ZoomMeeting, ZoomError> {
+        let answer: MeetingAnswer = self.get_meeting(id).await?;
         let password = answer
             .password
             .clone()
@@ -330,14 +335,7 @@ impl ZoomClient {
         if !response.status().is_success() {
             return Err(api_error(response).await);
         }
-        let response = self.call(|_| self.http.get(&url)).await?;
-        if !response.status().is_success() {
-            return Err(api_error(response).await);
-        }
-        let now: MeetingTime = response
-            .json()
-            .await
-            .map_err(|e| ZoomError::Decode(e.to_string()))?;
+        let now: MeetingTime = self.get_meeting(id).await?;
         if now.start_time.as_deref() != Some(start.as_str()) {
             return Err(ZoomError::Decode(format!(
                 "the meeting starts at {:?} after the update, not {start}",
@@ -373,15 +371,7 @@ impl ZoomClient {
     }
 
     pub async fn fresh_start_url(&self, id: &str) -> Result<String, ZoomError> {
-        let url = format!("{}/meetings/{}", self.api_url, urlencode(id));
-        let response = self.call(|_| self.http.get(&url)).await?;
-        if !response.status().is_success() {
-            return Err(api_error(response).await);
-        }
-        let answer: MeetingAnswer = response
-            .json()
-            .await
-            .map_err(|e| ZoomError::Decode(e.to_string()))?;
+        let answer: MeetingAnswer = self.get_meeting(id).await?;
         Ok(answer.start_url)
     }
 }

@@ -178,6 +178,21 @@ pub struct MeetingDetails {
     pub password: String,
 }
 
+/// A section with the join button, the meeting ID and the password.
+fn meeting_blocks(heading: &'static str, m: &MeetingDetails) -> Vec<Block> {
+    vec![
+        Block::Heading(heading),
+        Block::Button {
+            label: "Join Zoom Meeting",
+            url: m.join_url.clone(),
+        },
+        Block::Details(vec![
+            ("Meeting ID", m.meeting_id.clone()),
+            ("Password", m.password.clone()),
+        ]),
+    ]
+}
+
 /// An email to `to` from its description, with its idempotency key and attachments.
 fn email(
     key: String,

@@ -1,5 +1,5 @@
 use super::document::{para, Block, Document};
-use super::{Appointment, Attendee, MeetingDetails};
+use super::{meeting_blocks, Appointment, Attendee, MeetingDetails};
 use crate::server::mail::OutgoingEmail;
 use crate::server::repo::slots::SlotRow;
 use crate::time_fmt;
@@ -48,17 +48,7 @@ pub fn reminder_customer(
     links: &ReminderLinks,
 ) -> OutgoingEmail {
     let zoom = match meeting {
-        Some(m) => vec![
-            Block::Heading("🎥 JOIN VIA ZOOM"),
-            Block::Button {
-                label: "Join Zoom Meeting",
-                url: m.join_url.clone(),
-            },
-            Block::Details(vec![
-                ("Meeting ID", m.meeting_id.clone()),
-                ("Password", m.password.clone()),
-            ]),
-        ],
+        Some(m) => meeting_blocks("🎥 JOIN VIA ZOOM", m),
         None => vec![
             Block::Heading("🎥 ZOOM MEETING LINK"),
             para("Your specialist is preparing the link; you will get it by email."),

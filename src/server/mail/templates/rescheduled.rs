@@ -1,24 +1,13 @@
-use super::document::{para, para_strong, Block, Document};
-use super::{email, Appointment, MeetingDetails};
+use super::document::{para, para_strong, Document};
+use super::{email, meeting_blocks, Appointment, MeetingDetails};
 use crate::server::mail::{keys, OutgoingEmail};
 
 /// To a booked customer whose appointment moved. The Zoom meeting, when there is one, moves
 /// with it: the same link and password, repeated here and in the invite.
 pub fn rescheduled(a: &Appointment, meeting: Option<&MeetingDetails>) -> OutgoingEmail {
-    let meeting_blocks = match meeting {
-        Some(m) => vec![
-            Block::Heading("🎥 YOUR ZOOM MEETING (UNCHANGED)"),
-            Block::Button {
-                label: "Join Zoom Meeting",
-                url: m.join_url.clone(),
-            },
-            Block::Details(vec![
-                ("Meeting ID", m.meeting_id.clone()),
-                ("Password", m.password.clone()),
-            ]),
-        ],
-        None => vec![],
-    };
+    let meeting_blocks = meeting
+        .map(|m| meeting_blocks("🎥 YOUR ZOOM MEETING (UNCHANGED)", m))
+        .unwrap_or_default();
     let invite = match meeting {
         Some(m) => a.invite(a.booking_sequence() + 1, Some(&m.join_url)),
         None => a.invite(a.booking_sequence(), None),

@@ -1,5 +1,5 @@
 use super::document::{para, para_strong, Block, Document};
-use super::{email, Appointment, MeetingDetails};
+use super::{email, meeting_blocks, Appointment, MeetingDetails};
 use crate::server::mail::{keys, OutgoingEmail};
 
 /// To the customer, once the specialist has created the meeting.
@@ -17,16 +17,8 @@ pub fn zoom_meeting_ready(a: &Appointment, m: &MeetingDetails) -> OutgoingEmail 
                 ),
             ],
             a.schedule("📅 APPOINTMENT DETAILS", &a.customer, vec![]),
+            meeting_blocks("🎥 JOIN VIA ZOOM", m),
             vec![
-                Block::Heading("🎥 JOIN VIA ZOOM"),
-                Block::Button {
-                    label: "Join Zoom Meeting",
-                    url: m.join_url.clone(),
-                },
-                Block::Details(vec![
-                    ("Meeting ID", m.meeting_id.clone()),
-                    ("Password", m.password.clone()),
-                ]),
                 Block::Heading("✨ PRO TIPS"),
                 Block::List(vec![
                     "Join 5 minutes early to test your audio and video",
