@@ -180,3 +180,11 @@ pub struct CreatedMeetingBooking {
     pub customer_email: String,
     pub booked_at: DateTime<Utc>,
 }
+
+/// A customer's place on a full slot's waitlist (1: next to get a seat).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WaitlistPlace {
+    pub slot: SlotView,
+    pub position: u32,
+}

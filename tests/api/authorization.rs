@@ -251,6 +251,12 @@ fn rows() -> Vec<Row> {
               expect: [400; 8], messages: &[(400, "This unsubscribe link is not valid.")], fresh_per_caller: false },
         Row { name: "server fn reschedule_options", call: |s, _| ServerFn("reschedule_options", vec![("slot_id", s.into()), ("booking_index", "0".into())]),
               expect: [401, 200, 404, 200, 404, 401, 401, 401], messages: &[(404, "Booking not found")], fresh_per_caller: false },
+        Row { name: "POST /api/consulting-slots/:id/waitlist (seats left)", call: |s, _| Rest(Method::POST, format!("/api/consulting-slots/{s}/waitlist"), Some(json!({}))),
+              expect: [401, 409, 409, 403, 403, 401, 401, 401], messages: &[(401, LOGIN), (403, "Only customers can join a waitlist.")], fresh_per_caller: false },
+        Row { name: "DELETE /api/consulting-slots/:id/waitlist", call: |s, _| Rest(Method::DELETE, format!("/api/consulting-slots/{s}/waitlist"), None),
+              expect: [401, 404, 404, 403, 403, 401, 401, 401], messages: &[(401, LOGIN), (404, "You are not on the waitlist for this slot")], fresh_per_caller: false },
+        Row { name: "GET /api/waitlist", call: |_, _| Rest(Method::GET, "/api/waitlist".into(), None),
+              expect: [401, 200, 200, 403, 403, 401, 401, 401], messages: &[(401, LOGIN)], fresh_per_caller: false },
         Row { name: "server fn refresh_seconds", call: |_, _| ServerFn("refresh_seconds", vec![]),
               expect: [200; 8], messages: &[], fresh_per_caller: false },
     ]

@@ -15,5 +15,6 @@ mod mail;
 mod reminders;
 mod slots;
 mod verification;
+mod waitlist;
 mod zoom;
 mod zoom_double;

@@ -258,10 +258,31 @@ DEFINE FIELD IF NOT EXISTS auto_create_minutes ON user TYPE option<int>
 DEFINE FIELD IF NOT EXISTS zoom_auto_created ON booking TYPE option<bool>;
 "#,
     },
+    Migration {
+        version: 12,
+        name: "waitlist",
+        sql: r#"
+-- Customers waiting for a seat in a full slot, first come first served (`seq`).
+DEFINE TABLE IF NOT EXISTS waitlist SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS slot ON waitlist TYPE record<slot>;
+DEFINE FIELD IF NOT EXISTS customer ON waitlist TYPE record<user>;
+DEFINE FIELD IF NOT EXISTS customer_email ON waitlist TYPE string;
+DEFINE FIELD IF NOT EXISTS customer_name ON waitlist TYPE string;
+DEFINE FIELD IF NOT EXISTS seq ON waitlist TYPE int;
+DEFINE FIELD IF NOT EXISTS joined_at ON waitlist TYPE datetime DEFAULT time::now();
+DEFINE FIELD IF NOT EXISTS status ON waitlist TYPE string
+    ASSERT $value IN ['waiting', 'promoted', 'left', 'closed'];
+DEFINE FIELD IF NOT EXISTS promoted_booking ON waitlist TYPE option<record<booking>>;
+DEFINE INDEX IF NOT EXISTS waitlist_slot ON waitlist FIELDS slot, status, seq;
+DEFINE INDEX IF NOT EXISTS waitlist_customer ON waitlist FIELDS customer;
+DEFINE FIELD IF NOT EXISTS waitlist_seq ON slot TYPE int DEFAULT 0;
+DEFINE FIELD IF NOT EXISTS promoted_at ON booking TYPE option<datetime>;
+"#,
+    },
 ];
 
 /// The version a fully migrated database is at.
-pub const SCHEMA_VERSION: i64 = 11;
+pub const SCHEMA_VERSION: i64 = 12;
 
 #[derive(Deserialize)]
 struct Applied {

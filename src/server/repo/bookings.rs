@@ -56,6 +56,8 @@ pub struct BookingRow {
     #[serde(default)]
     pub invite_sequence_base: u32,
     pub zoom_auto_created: Option<bool>,
+    /// Set when the booking came from the waitlist.
+    pub promoted_at: Option<DateTime<Utc>>,
 }
 
 impl BookingRow {
@@ -85,7 +87,7 @@ pub const BOOKING_FIELDS: &str =
     "record::id(id) AS id, record::id(slot) AS slot, index, record::id(customer) AS customer,
     customer_email, customer_name, booked_at, additional_notes, status, zoom_meeting,
     customer.timezone AS customer_timezone, cancelled_at, cancelled_by, cancellation_reason,
-    rescheduled_to, invite_uid, invite_sequence_base, zoom_auto_created";
+    rescheduled_to, invite_uid, invite_sequence_base, zoom_auto_created, promoted_at";
 
 pub async fn by_id(db: &Db, id: &str) -> Result<Option<BookingRow>, DbError> {
     if !crate::server::db::is_valid_key(id) {
@@ -334,6 +336,15 @@ pub struct Cancel<'a> {
     pub emails: &'a [OutgoingEmail],
     /// Jobs that must not run any more (the booking's reminders).
     pub cancel_keys: &'a [String],
+    /// The first customer waiting, booked into the freed seat in the same transaction.
+    pub promote: Option<Promotion<'a>>,
+}
+
+/// A waiting customer's promotion into a freed seat, with the jobs of their new booking.
+pub struct Promotion<'a> {
+    pub waiter_id: &'a str,
+    pub booking_id: &'a str,
+    pub jobs: &'a [jobs::NewJob],
 }
 
 /// Why a cancellation was not stored.
@@ -367,10 +378,14 @@ pub async fn cancel(db: &Db, c: &Cancel<'_>) -> Result<Result<(), CancelRefusal>
         UPDATE $b.id SET status = 'cancelled', cancelled_at = time::now(), cancelled_by = $by,
             cancellation_reason = $reason, zoom_claim = NONE;
         UPDATE $b.slot SET booked -= 1;
+        {promote}
         {queue}
+        {queue_promoted}
         {delete_meeting}
         {cancel_jobs}
         COMMIT TRANSACTION;",
+        promote = super::waitlist::promote_statement(CancelRefusal::Changed.tag()),
+        queue_promoted = queue_statement("promote_jobs"),
         cancel_jobs = super::jobs::cancel_statement("cancel_keys"),
         not_active = CancelRefusal::NotActive.tag(),
         changed = CancelRefusal::Changed.tag(),
@@ -384,6 +399,8 @@ pub async fn cancel(db: &Db, c: &Cancel<'_>) -> Result<Result<(), CancelRefusal>
             "booking_id": c.booking_id, "by": c.by, "reason": c.reason,
             "version": c.schedule_version, "jobs": jobs::bind(&jobs::emails(c.emails)),
             "cancel_keys": c.cancel_keys,
+            "promote": c.promote.as_ref().map(|p| json!({ "waiter_id": p.waiter_id, "booking_id": p.booking_id })),
+            "promote_jobs": jobs::bind(c.promote.as_ref().map_or(&[][..], |p| p.jobs)),
         }),
     )
     .await;

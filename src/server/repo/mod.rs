@@ -7,6 +7,7 @@ pub mod sessions;
 pub mod slots;
 pub mod users;
 pub mod verifications;
+pub mod waitlist;
 
 use crate::server::db::DbError;
 

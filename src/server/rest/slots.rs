@@ -16,7 +16,7 @@ use crate::server::service::booking::{self, BookingRequest};
 use crate::server::service::reschedule::{self, RescheduleRequest};
 use crate::server::service::slots::{self, BrowseQuery, SlotInput};
 use crate::server::service::zoom_meeting;
-use crate::server::service::{appointments, cancellation};
+use crate::server::service::{appointments, cancellation, waitlist};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -44,6 +44,11 @@ pub fn router() -> Router<AppState> {
             post(cancel_booking),
         )
         .route("/api/consulting-slots/{slot_id}/cancel", post(cancel_slot))
+        .route(
+            "/api/consulting-slots/{slot_id}/waitlist",
+            post(join_waitlist).delete(leave_waitlist),
+        )
+        .route("/api/waitlist", get(my_waitlist))
         .route(
             "/api/consulting-slots/{slot_id}/booking/{booking_index}/reschedule",
             post(reschedule_booking),
@@ -232,6 +237,43 @@ async fn reschedule_booking(
         reschedule::reschedule(&state, caller.as_ref(), &slot_id, &index, &input.to_slot_id)
             .await?;
     Ok(ok(StatusCode::OK, Some("Booking rescheduled"), moved))
+}
+
+async fn join_waitlist(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Path(slot_id): Path<String>,
+) -> Result<Response, AppError> {
+    let position = waitlist::join(&state, caller.as_ref(), &slot_id).await?;
+    Ok(ok(
+        StatusCode::CREATED,
+        Some("You are on the waitlist"),
+        json!({ "position": position }),
+    ))
+}
+
+async fn leave_waitlist(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Path(slot_id): Path<String>,
+) -> Result<Response, AppError> {
+    waitlist::leave(&state, caller.as_ref(), &slot_id).await?;
+    Ok(ok(
+        StatusCode::OK,
+        Some("You left the waitlist"),
+        json!(null),
+    ))
+}
+
+async fn my_waitlist(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+) -> Result<Response, AppError> {
+    Ok(ok(
+        StatusCode::OK,
+        None,
+        waitlist::places(&state, caller.as_ref()).await?,
+    ))
 }
 
 async fn cancel_slot(

@@ -8,12 +8,15 @@ use crate::error::{AppError, AppResult};
 use crate::model::{BookingStatus, BookingView};
 use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
+use crate::server::db::new_key;
 use crate::server::db::{with_conflict_retry, Attempt, DbError};
 use crate::server::domain::BookingIndex;
-use crate::server::jobs::reminders;
-use crate::server::mail::templates::{self, Appointment, Cancellation};
-use crate::server::repo::bookings::{self, Cancel, CancelRefusal};
+use crate::server::jobs::{reminders, NewJob};
+use crate::server::mail::templates::{self, Appointment, Attendee, Cancellation};
+use crate::server::repo::bookings::{self, Cancel, CancelRefusal, Promotion};
+use crate::server::repo::slots::SlotRow;
 use crate::server::repo::slots::{self, CancelSlot, CancelSlotRefusal};
+use crate::server::repo::waitlist::{self, Waiter};
 
 use super::unexpected;
 
@@ -79,7 +82,13 @@ pub async fn cancel_booking(
             }
         } else {
             let hours = state.config.http.cancel_cutoff_hours;
-            if slot.fields.starts_at - chrono::Duration::hours(i64::from(hours)) <= now {
+            // Promoted from the waitlist inside the cutoff: an hour to change one's mind.
+            let just_promoted = booking
+                .promoted_at
+                .is_some_and(|at| now - at < chrono::Duration::hours(1));
+            if slot.fields.starts_at - chrono::Duration::hours(i64::from(hours)) <= now
+                && !just_promoted
+            {
                 return Err(Attempt::Refused(AppError::conflict(format!(
                     "Bookings can only be cancelled up to {hours} hours before the start. Please contact your specialist."
                 ))));
@@ -95,7 +104,21 @@ pub async fn cancel_booking(
             templates::cancelled_specialist(&appointment, &cancellation),
         ];
         let stale = reminders::customer_keys(&state.config.http, &booking.id, slot.schedule_version);
+        // The first customer waiting takes the freed seat in the same transaction.
+        let waiter = waitlist::first_waiting(&state.db, slot_id)
+            .await
+            .map_err(Attempt::Db)?;
+        let promoted_id = new_key();
+        let promoted_jobs = waiter
+            .as_ref()
+            .map(|w| promotion_jobs(state, &slot, &promoted_id, w))
+            .unwrap_or_default();
         let cancel = Cancel {
+            promote: waiter.as_ref().map(|w| Promotion {
+                waiter_id: &w.id,
+                booking_id: &promoted_id,
+                jobs: &promoted_jobs,
+            }),
             cancel_keys: &stale,
             booking_id: &booking.id,
             by: if by_specialist { "specialist" } else { "customer" },
@@ -126,6 +149,37 @@ pub async fn cancel_booking(
     let mut view = booking.view(false);
     view.zoom_meeting = view.zoom_meeting.map(|m| m.without_start_url());
     Ok(view)
+}
+
+/// What a promotion from the waitlist queues: the customer's "a seat opened up" confirmation,
+/// the specialist's new-booking email, reminders and the automatic meeting.
+fn promotion_jobs(state: &AppState, slot: &SlotRow, booking_id: &str, w: &Waiter) -> Vec<NewJob> {
+    let customer = Attendee {
+        name: w.customer_name.clone(),
+        email: w.customer_email.clone(),
+        timezone: w.customer_timezone.clone(),
+    };
+    let a = Appointment::new(slot, booking_id, customer);
+    let mut queued = vec![
+        NewJob::email(&templates::seat_opened(&a)),
+        NewJob::email(&templates::specialist_notification(&a)),
+    ];
+    queued.extend(reminders::for_booking(
+        &state.config.http,
+        &slot.id,
+        slot.fields.starts_at,
+        slot.schedule_version,
+        booking_id,
+    ));
+    if let Some(minutes) = slot.specialist_auto_create {
+        queued.extend(NewJob::auto_create(
+            booking_id,
+            minutes,
+            slot.schedule_version,
+            slot.fields.starts_at,
+        ));
+    }
+    queued
 }
 
 /// Cancels every active booking of a slot and takes the slot out of browsing. Returns how

@@ -8,6 +8,7 @@ pub mod cancellation;
 pub mod reschedule;
 pub mod slots;
 pub mod throttle;
+pub mod waitlist;
 pub mod zoom_meeting;
 
 use crate::error::{AppError, AppResult};

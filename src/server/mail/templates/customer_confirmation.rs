@@ -5,13 +5,36 @@ use crate::server::mail::{keys, OutgoingEmail};
 /// To the customer, when the booking is made.
 pub fn customer_confirmation(a: &Appointment) -> OutgoingEmail {
     let date = a.date_for(&a.customer);
-    let document = Document::new(
+    confirmation(
+        a,
         format!("✅ Appointment Confirmed: Consulting Session on {date}"),
+        para_strong(
+            "Your consulting session with ",
+            &a.specialist.name,
+            " has been confirmed!",
+        ),
+    )
+}
+
+/// To a customer on the waitlist, booked into a seat that opened up.
+pub fn seat_opened(a: &Appointment) -> OutgoingEmail {
+    let date = a.date_for(&a.customer);
+    confirmation(
+        a,
+        format!("✅ A seat opened up: you are booked for {date}"),
+        para_strong(
+            "A seat opened up in your consulting session with ",
+            &a.specialist.name,
+            ", and you are booked. If you cannot come after all, you may still cancel within the next hour.",
+        ),
+    )
+}
+
+fn confirmation(a: &Appointment, subject: String, lead: Block) -> OutgoingEmail {
+    let document = Document::new(
+        subject,
         [
-            vec![
-            para(format!("Hello {},", a.customer.name)),
-            para_strong("Your consulting session with ", &a.specialist.name, " has been confirmed!"),
-        ],
+            vec![para(format!("Hello {},", a.customer.name)), lead],
         a.schedule("📅 APPOINTMENT DETAILS", &a.customer, vec![]),
         vec![
             Block::Heading("🎥 ZOOM MEETING LINK"),

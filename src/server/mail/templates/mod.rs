@@ -13,7 +13,7 @@ mod zoom_meeting_ready;
 use chrono::{DateTime, Utc};
 
 pub use cancelled::{cancelled_customer, cancelled_specialist, Cancellation};
-pub use customer_confirmation::customer_confirmation;
+pub use customer_confirmation::{customer_confirmation, seat_opened};
 pub use email_confirmation::email_confirmation;
 pub use reminder::{reminder_customer, reminder_specialist, ReminderLinks};
 pub use rescheduled::rescheduled;

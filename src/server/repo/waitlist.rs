@@ -1,0 +1,174 @@
+//! The waitlist of full slots: join and leave, and the promotion of the first customer waiting
+//! inside the transaction that frees a seat.
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::refused;
+use super::slots::{SlotRow, SLOT_FIELDS};
+use crate::server::db::{run, Db, DbError};
+
+/// Why a customer could not join.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinRefusal {
+    Missing,
+    Started,
+    SeatsAvailable,
+    Booked,
+    AlreadyWaiting,
+}
+
+impl JoinRefusal {
+    const ALL: [Self; 5] = [
+        Self::Missing,
+        Self::Started,
+        Self::SeatsAvailable,
+        Self::Booked,
+        Self::AlreadyWaiting,
+    ];
+
+    fn tag(self) -> &'static str {
+        match self {
+            Self::Missing => "wait:missing",
+            Self::Started => "wait:started",
+            Self::SeatsAvailable => "wait:seats-available",
+            Self::Booked => "wait:booked",
+            Self::AlreadyWaiting => "wait:already",
+        }
+    }
+}
+
+/// Joins the slot's waitlist; returns the place (1 = next to be promoted).
+pub async fn join(
+    db: &Db,
+    slot_id: &str,
+    customer_id: &str,
+    email: &str,
+    name: &str,
+) -> Result<Result<u32, JoinRefusal>, DbError> {
+    use JoinRefusal::*;
+    let sql = format!(
+        "BEGIN TRANSACTION;
+        LET $slot = type::record('slot', $slot_id);
+        LET $customer = type::record('user', $customer_id);
+        LET $s = (SELECT * FROM $slot)[0];
+        IF $s = NONE {{ THROW '{missing}'; }};
+        IF $s.starts_at <= time::now() OR $s.cancelled_at != NONE {{ THROW '{started}'; }};
+        IF $s.booked < $s.capacity {{ THROW '{seats}'; }};
+        IF array::len((SELECT id FROM booking WHERE slot = $slot AND customer = $customer AND status = 'active')) > 0 {{
+            THROW '{booked}';
+        }};
+        IF array::len((SELECT id FROM waitlist WHERE slot = $slot AND customer = $customer AND status = 'waiting')) > 0 {{
+            THROW '{already}';
+        }};
+        LET $next = (UPDATE $slot SET waitlist_seq += 1 RETURN AFTER)[0].waitlist_seq;
+        CREATE waitlist CONTENT {{
+            slot: $slot, customer: $customer, customer_email: $email, customer_name: $name,
+            seq: $next, status: 'waiting'
+        }};
+        COMMIT TRANSACTION;
+        SELECT VALUE count() FROM waitlist WHERE slot = type::record('slot', $slot_id) AND status = 'waiting'
+            AND seq <= (SELECT VALUE seq FROM waitlist WHERE slot = type::record('slot', $slot_id)
+                AND customer = type::record('user', $customer_id) AND status = 'waiting')[0] GROUP ALL;",
+        missing = Missing.tag(),
+        started = Started.tag(),
+        seats = SeatsAvailable.tag(),
+        booked = Booked.tag(),
+        already = AlreadyWaiting.tag(),
+    );
+    let result = run(
+        db,
+        &sql,
+        json!({ "slot_id": slot_id, "customer_id": customer_id, "email": email, "name": name }),
+    )
+    .await;
+    match result {
+        Ok(mut rows) => {
+            let last = rows.count().saturating_sub(1);
+            Ok(Ok(rows.first::<u32>(last)?.unwrap_or(1)))
+        }
+        Err(e) => refused(e, &JoinRefusal::ALL, JoinRefusal::tag),
+    }
+}
+
+/// Leaves the slot's waitlist; whether the customer was waiting.
+pub async fn leave(db: &Db, slot_id: &str, customer_id: &str) -> Result<bool, DbError> {
+    let mut rows = run(
+        db,
+        "UPDATE waitlist SET status = 'left'
+            WHERE slot = type::record('slot', $slot_id) AND customer = type::record('user', $customer_id)
+                AND status = 'waiting'
+            RETURN VALUE record::id(id);",
+        json!({ "slot_id": slot_id, "customer_id": customer_id }),
+    )
+    .await?;
+    Ok(rows.first::<String>(0)?.is_some())
+}
+
+/// The first customer waiting for a seat in a slot.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Waiter {
+    pub id: String,
+    pub customer: String,
+    pub customer_email: String,
+    pub customer_name: String,
+    pub customer_timezone: String,
+}
+
+pub async fn first_waiting(db: &Db, slot_id: &str) -> Result<Option<Waiter>, DbError> {
+    run(
+        db,
+        "SELECT record::id(id) AS id, record::id(customer) AS customer, customer_email,
+                customer_name, customer.timezone AS customer_timezone, seq
+            FROM waitlist WHERE slot = type::record('slot', $slot_id) AND status = 'waiting'
+            ORDER BY seq LIMIT 1",
+        json!({ "slot_id": slot_id }),
+    )
+    .await?
+    .first(0)
+}
+
+/// A customer's place on a waitlist.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Place {
+    pub slot: SlotRow,
+    pub position: u32,
+}
+
+/// Where the customer waits, soonest slot first.
+pub async fn places_of(db: &Db, customer_id: &str) -> Result<Vec<Place>, DbError> {
+    let sql = format!(
+        "SELECT (SELECT {SLOT_FIELDS} FROM ONLY $parent.slot) AS slot,
+            (SELECT VALUE count() FROM waitlist WHERE slot = $parent.slot AND status = 'waiting'
+                AND seq <= $parent.seq GROUP ALL)[0] AS position
+        FROM waitlist WHERE customer = type::record('user', $customer) AND status = 'waiting'"
+    );
+    let mut places: Vec<Place> = run(db, &sql, json!({ "customer": customer_id }))
+        .await?
+        .all(0)?;
+    places.sort_by_key(|p| p.slot.fields.starts_at);
+    Ok(places)
+}
+
+/// SurrealQL for the cancellation transaction, after `$b`'s seat was freed: books the first
+/// waiting customer into it when `$promote` names them (`{waiter_id, booking_id}`), and
+/// refuses (`changed_tag`) when the queue is not as the caller saw it.
+pub fn promote_statement(changed_tag: &str) -> String {
+    format!(
+        "LET $w = (SELECT * FROM waitlist WHERE slot = $b.slot AND status = 'waiting' ORDER BY seq LIMIT 1)[0];
+        IF $promote = NONE {{
+            IF $w != NONE {{ THROW '{changed_tag}'; }};
+        }} ELSE {{
+            IF $w = NONE OR record::id($w.id) != $promote.waiter_id {{ THROW '{changed_tag}'; }};
+            LET $seat = (UPDATE $b.slot SET booked += 1, next_index += 1 WHERE booked < capacity RETURN AFTER)[0];
+            IF $seat = NONE {{ THROW '{changed_tag}'; }};
+            CREATE type::record('booking', $promote.booking_id) CONTENT {{
+                slot: $b.slot, index: $seat.next_index - 1, customer: $w.customer,
+                customer_email: $w.customer_email, customer_name: $w.customer_name,
+                booked_at: time::now(), status: 'active', promoted_at: time::now()
+            }};
+            UPDATE $w.id SET status = 'promoted',
+                promoted_booking = type::record('booking', $promote.booking_id);
+        }};"
+    )
+}

@@ -1,0 +1,75 @@
+//! The waitlist of full slots: customers join and leave; cancellations promote the first in
+//! line (see `cancellation`).
+
+use crate::error::{AppError, AppResult};
+use crate::model::{Role, WaitlistPlace};
+use crate::server::app_state::AppState;
+use crate::server::auth::Caller;
+use crate::server::db::with_conflict_retry;
+use crate::server::repo::users;
+use crate::server::repo::waitlist::{self, JoinRefusal};
+
+use super::unexpected;
+
+fn customer(caller: Option<&Caller>) -> AppResult<&Caller> {
+    super::require_role(
+        caller,
+        Role::Customer,
+        "Only customers can join a waitlist.",
+    )
+}
+
+/// Joins a full slot's waitlist; returns the place in line.
+pub async fn join(state: &AppState, caller: Option<&Caller>, slot_id: &str) -> AppResult<u32> {
+    let caller = customer(caller)?;
+    let user = users::by_id(&state.db, &caller.user_id)
+        .await
+        .map_err(unexpected("reading a user"))?
+        .ok_or_else(AppError::login_required)?;
+    let joined = with_conflict_retry(|| {
+        waitlist::join(&state.db, slot_id, &user.id, &user.email, &user.name)
+    })
+    .await
+    .map_err(unexpected("joining a waitlist"))?;
+    match joined {
+        Ok(position) => Ok(position),
+        Err(JoinRefusal::Missing) => Err(AppError::not_found("Slot not found")),
+        Err(JoinRefusal::Started) => Err(AppError::bad_request("This slot has already started")),
+        Err(JoinRefusal::SeatsAvailable) => Err(AppError::conflict(
+            "Seats are available: book the slot directly",
+        )),
+        Err(JoinRefusal::Booked) => Err(AppError::conflict("You have already booked this slot")),
+        Err(JoinRefusal::AlreadyWaiting) => Err(AppError::conflict(
+            "You are already on the waitlist for this slot",
+        )),
+    }
+}
+
+pub async fn leave(state: &AppState, caller: Option<&Caller>, slot_id: &str) -> AppResult<()> {
+    let caller = customer(caller)?;
+    let left = waitlist::leave(&state.db, slot_id, &caller.user_id)
+        .await
+        .map_err(unexpected("leaving a waitlist"))?;
+    if left {
+        Ok(())
+    } else {
+        Err(AppError::not_found(
+            "You are not on the waitlist for this slot",
+        ))
+    }
+}
+
+/// The caller's places in line, soonest slot first.
+pub async fn places(state: &AppState, caller: Option<&Caller>) -> AppResult<Vec<WaitlistPlace>> {
+    let caller = customer(caller)?;
+    let places = waitlist::places_of(&state.db, &caller.user_id)
+        .await
+        .map_err(unexpected("reading waitlists"))?;
+    Ok(places
+        .iter()
+        .map(|p| WaitlistPlace {
+            slot: p.slot.view(),
+            position: p.position,
+        })
+        .collect())
+}

@@ -1,0 +1,160 @@
+//! The waitlist of full slots: joining, and promotion into freed seats, first come first served.
+
+use futures::future::join_all;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use specialistly::model::Role;
+
+use crate::helpers::{json_body, spawn_app, TestApp, TestUser};
+
+async fn join(app: &TestApp, slot: &str, who: &TestUser) -> (StatusCode, Value) {
+    json_body(
+        app.post_json(
+            &format!("/api/consulting-slots/{slot}/waitlist"),
+            Some(&who.token),
+            &json!({}),
+        )
+        .await,
+    )
+    .await
+}
+
+async fn active_customers(app: &TestApp, slot: &str) -> Vec<String> {
+    app.query(
+        "SELECT VALUE customer_email FROM booking WHERE slot = type::record('slot', $s) AND status = 'active' ORDER BY index",
+        json!({ "s": slot }),
+    )
+    .await
+    .into_iter()
+    .map(|v| v.as_str().unwrap().to_string())
+    .collect()
+}
+
+#[tokio::test]
+async fn only_a_full_slot_has_a_waitlist_and_a_cancellation_books_the_first_in_line() {
+    let app = spawn_app().await;
+    let spec = app.user(Role::Specialist, "Wanda").await;
+    let slot = app.slot(&spec, 48, 1).await;
+    let booked = app.user(Role::Customer, "Bea").await;
+    let first = app.user(Role::Customer, "Fin").await;
+    let second = app.user(Role::Customer, "Sid").await;
+
+    let (status, body) = join(&app, &slot, &first).await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (
+            StatusCode::CONFLICT,
+            Some("Seats are available: book the slot directly")
+        )
+    );
+    assert_eq!(app.book(&slot, &booked).await.status(), 201);
+    let (status, body) = join(&app, &slot, &booked).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, body) = join(&app, &slot, &first).await;
+    assert_eq!(
+        (status, body["data"]["position"].as_u64()),
+        (StatusCode::CREATED, Some(1))
+    );
+    let (status, _) = join(&app, &slot, &first).await;
+    assert_eq!(status, StatusCode::CONFLICT, "already waiting");
+    let (_, body) = join(&app, &slot, &second).await;
+    assert_eq!(body["data"]["position"], 2);
+    let (status, _) = join(&app, &slot, &spec).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, places) = json_body(app.get("/api/waitlist", Some(&second.token)).await).await;
+    assert_eq!(places["data"][0]["position"], 2);
+    assert_eq!(places["data"][0]["slot"]["id"], slot.as_str());
+
+    // The booked customer cancels: the first in line gets the seat at once.
+    let res = app
+        .post_json(
+            &format!("/api/consulting-slots/{slot}/booking/0/cancel"),
+            Some(&booked.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        active_customers(&app, &slot).await,
+        vec![first.email.clone()]
+    );
+    let mail = app
+        .query(
+            "SELECT VALUE payload.subject FROM job WHERE kind = 'email' AND payload.to = $to",
+            json!({ "to": first.email }),
+        )
+        .await;
+    assert!(
+        mail.iter()
+            .any(|s| s.as_str().unwrap().starts_with("✅ A seat opened up")),
+        "{mail:?}"
+    );
+    let (_, places) = json_body(app.get("/api/waitlist", Some(&second.token)).await).await;
+    assert_eq!(places["data"][0]["position"], 1, "second moved up");
+    // Leaving works once.
+    let res = app
+        .delete(
+            &format!("/api/consulting-slots/{slot}/waitlist"),
+            &second.token,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .delete(
+            &format!("/api/consulting-slots/{slot}/waitlist"),
+            &second.token,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn ten_cancellations_at_once_promote_in_arrival_order_and_never_overbook() {
+    let app = spawn_app().await;
+    let spec = app.user(Role::Specialist, "Queue").await;
+    let slot = app.slot(&spec, 72, 10).await;
+    let mut holders = Vec::new();
+    for i in 0..10 {
+        let c = app.user(Role::Customer, &format!("Holder {i}")).await;
+        assert_eq!(app.book(&slot, &c).await.status(), 201);
+        holders.push(c);
+    }
+    let mut waiting = Vec::new();
+    for i in 0..20 {
+        let c = app.user(Role::Customer, &format!("Waiter {i}")).await;
+        let (status, body) = join(&app, &slot, &c).await;
+        assert_eq!(
+            (status, body["data"]["position"].as_u64()),
+            (StatusCode::CREATED, Some(i + 1))
+        );
+        waiting.push(c);
+    }
+    let cancels = holders.iter().enumerate().map(|(i, c)| {
+        let path = format!("/api/consulting-slots/{slot}/booking/{i}/cancel");
+        let app = &app;
+        async move {
+            app.post_json(&path, Some(&c.token), &json!({}))
+                .await
+                .status()
+        }
+    });
+    let statuses = join_all(cancels).await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    let active = active_customers(&app, &slot).await;
+    assert_eq!(active.len(), 10, "never above capacity");
+    let expected: Vec<String> = waiting[..10].iter().map(|w| w.email.clone()).collect();
+    assert_eq!(
+        active, expected,
+        "the first ten waiting, in the order they joined"
+    );
+    let booked = app
+        .query(
+            "SELECT VALUE booked FROM type::record('slot', $s)",
+            json!({ "s": slot }),
+        )
+        .await;
+    assert_eq!(booked, vec![json!(10)]);
+}
