@@ -158,3 +158,37 @@ async fn ten_cancellations_at_once_promote_in_arrival_order_and_never_overbook()
         .await;
     assert_eq!(booked, vec![json!(10)]);
 }
+
+#[tokio::test]
+async fn raising_the_capacity_by_two_books_the_first_two_waiting() {
+    let app = spawn_app().await;
+    let spec = app.user(Role::Specialist, "Grow").await;
+    let slot = app.slot(&spec, 48, 1).await;
+    let holder = app.user(Role::Customer, "Holder").await;
+    assert_eq!(app.book(&slot, &holder).await.status(), 201);
+    let mut waiting = Vec::new();
+    for i in 0..3 {
+        let c = app.user(Role::Customer, &format!("Next {i}")).await;
+        assert_eq!(join(&app, &slot, &c).await.0, StatusCode::CREATED);
+        waiting.push(c);
+    }
+    let res = app
+        .patch_json(
+            &format!("/api/consulting-slots/{slot}"),
+            &spec.token,
+            &json!({ "capacity": 3 }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let active = active_customers(&app, &slot).await;
+    assert_eq!(
+        active,
+        vec![
+            holder.email.clone(),
+            waiting[0].email.clone(),
+            waiting[1].email.clone()
+        ]
+    );
+    let (_, places) = json_body(app.get("/api/waitlist", Some(&waiting[2].token)).await).await;
+    assert_eq!(places["data"][0]["position"], 1);
+}

@@ -378,13 +378,18 @@ pub async fn cancel(db: &Db, c: &Cancel<'_>) -> Result<Result<(), CancelRefusal>
         UPDATE $b.id SET status = 'cancelled', cancelled_at = time::now(), cancelled_by = $by,
             cancellation_reason = $reason, zoom_claim = NONE;
         UPDATE $b.slot SET booked -= 1;
+        LET $slot_of_b = $b.slot;
         {promote}
         {queue}
         {queue_promoted}
         {delete_meeting}
         {cancel_jobs}
         COMMIT TRANSACTION;",
-        promote = super::waitlist::promote_statement(CancelRefusal::Changed.tag()),
+        promote = super::waitlist::promote_statement(
+            "slot_of_b",
+            "promotions",
+            CancelRefusal::Changed.tag()
+        ),
         queue_promoted = queue_statement("promote_jobs"),
         cancel_jobs = super::jobs::cancel_statement("cancel_keys"),
         not_active = CancelRefusal::NotActive.tag(),
@@ -399,7 +404,7 @@ pub async fn cancel(db: &Db, c: &Cancel<'_>) -> Result<Result<(), CancelRefusal>
             "booking_id": c.booking_id, "by": c.by, "reason": c.reason,
             "version": c.schedule_version, "jobs": jobs::bind(&jobs::emails(c.emails)),
             "cancel_keys": c.cancel_keys,
-            "promote": c.promote.as_ref().map(|p| json!({ "waiter_id": p.waiter_id, "booking_id": p.booking_id })),
+            "promotions": c.promote.as_ref().map(|p| vec![json!({ "waiter_id": p.waiter_id, "booking_id": p.booking_id })]).unwrap_or_default(),
             "promote_jobs": jobs::bind(c.promote.as_ref().map_or(&[][..], |p| p.jobs)),
         }),
     )

@@ -169,6 +169,8 @@ pub struct SlotEdit<'a> {
     pub seen_schedule_version: u32,
     /// Jobs made stale by the edit (reminders of the old time).
     pub cancel_keys: Vec<String>,
+    /// Customers waiting, booked into the seats a larger capacity adds.
+    pub promotions: Vec<super::waitlist::Promotion>,
 }
 
 /// Why an edit was not saved.
@@ -205,10 +207,17 @@ pub async fn update(
         }};
         IF $s.booked > $f.capacity {{ THROW '{below}'; }};
         UPDATE type::record('slot', $id) SET {SET_FIELDS}, schedule_version = $version;
+        LET $edited = type::record('slot', $id);
+        {promote}
         {queue}
         {cancel_jobs}
         COMMIT TRANSACTION;",
         cancel_jobs = super::jobs::cancel_statement("cancel_keys"),
+        promote = super::waitlist::promote_statement(
+            "edited",
+            "promotions",
+            SlotEditRefusal::Changed.tag()
+        ),
         changed = SlotEditRefusal::Changed.tag(),
         below = SlotEditRefusal::CapacityBelowBooked.tag(),
         queue = queue_statement("jobs")
@@ -216,7 +225,7 @@ pub async fn update(
     let vars = json!({
         "id": e.id, "f": fields_json(&e.fields), "version": e.schedule_version,
         "seen_version": e.seen_schedule_version, "seen_next_index": e.seen_next_index,
-        "jobs": jobs::bind(jobs), "cancel_keys": e.cancel_keys,
+        "jobs": jobs::bind(jobs), "cancel_keys": e.cancel_keys, "promotions": e.promotions,
     });
     match run(db, &sql, vars).await {
         Ok(_) => Ok(Ok(())),

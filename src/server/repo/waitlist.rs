@@ -116,16 +116,7 @@ pub struct Waiter {
 }
 
 pub async fn first_waiting(db: &Db, slot_id: &str) -> Result<Option<Waiter>, DbError> {
-    run(
-        db,
-        "SELECT record::id(id) AS id, record::id(customer) AS customer, customer_email,
-                customer_name, customer.timezone AS customer_timezone, seq
-            FROM waitlist WHERE slot = type::record('slot', $slot_id) AND status = 'waiting'
-            ORDER BY seq LIMIT 1",
-        json!({ "slot_id": slot_id }),
-    )
-    .await?
-    .first(0)
+    Ok(first_waiting_n(db, slot_id, 1).await?.into_iter().next())
 }
 
 /// A customer's place on a waitlist.
@@ -150,25 +141,50 @@ pub async fn places_of(db: &Db, customer_id: &str) -> Result<Vec<Place>, DbError
     Ok(places)
 }
 
-/// SurrealQL for the cancellation transaction, after `$b`'s seat was freed: books the first
-/// waiting customer into it when `$promote` names them (`{waiter_id, booking_id}`), and
-/// refuses (`changed_tag`) when the queue is not as the caller saw it.
-pub fn promote_statement(changed_tag: &str) -> String {
+/// A promotion of the first customer waiting into a free seat, with its new booking's id.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Promotion {
+    pub waiter_id: String,
+    pub booking_id: String,
+}
+
+/// SurrealQL for a transaction that frees or adds seats in the slot `$<slot_var>`: books the
+/// customers waiting, in order, as `$<list_var>` (promotions) names them, and refuses
+/// (`changed_tag`) when the line is not as the caller saw it, or a seat stays free while
+/// someone still waits.
+pub fn promote_statement(slot_var: &str, list_var: &str, changed_tag: &str) -> String {
     format!(
-        "LET $w = (SELECT * FROM waitlist WHERE slot = $b.slot AND status = 'waiting' ORDER BY seq LIMIT 1)[0];
-        IF $promote = NONE {{
-            IF $w != NONE {{ THROW '{changed_tag}'; }};
-        }} ELSE {{
-            IF $w = NONE OR record::id($w.id) != $promote.waiter_id {{ THROW '{changed_tag}'; }};
-            LET $seat = (UPDATE $b.slot SET booked += 1, next_index += 1 WHERE booked < capacity RETURN AFTER)[0];
+        "FOR $p IN ${list_var} {{
+            LET $w = (SELECT * FROM waitlist WHERE slot = ${slot_var} AND status = 'waiting' ORDER BY seq LIMIT 1)[0];
+            IF $w = NONE OR record::id($w.id) != $p.waiter_id {{ THROW '{changed_tag}'; }};
+            LET $seat = (UPDATE ${slot_var} SET booked += 1, next_index += 1 WHERE booked < capacity RETURN AFTER)[0];
             IF $seat = NONE {{ THROW '{changed_tag}'; }};
-            CREATE type::record('booking', $promote.booking_id) CONTENT {{
-                slot: $b.slot, index: $seat.next_index - 1, customer: $w.customer,
+            CREATE type::record('booking', $p.booking_id) CONTENT {{
+                slot: ${slot_var}, index: $seat.next_index - 1, customer: $w.customer,
                 customer_email: $w.customer_email, customer_name: $w.customer_name,
                 booked_at: time::now(), status: 'active', promoted_at: time::now()
             }};
             UPDATE $w.id SET status = 'promoted',
-                promoted_booking = type::record('booking', $promote.booking_id);
+                promoted_booking = type::record('booking', $p.booking_id);
+        }};
+        LET $after = (SELECT booked, capacity FROM ${slot_var})[0];
+        IF $after.booked < $after.capacity
+            AND array::len((SELECT id FROM waitlist WHERE slot = ${slot_var} AND status = 'waiting')) > 0 {{
+            THROW '{changed_tag}';
         }};"
     )
+}
+
+/// The first `n` customers waiting for a seat in a slot, in order.
+pub async fn first_waiting_n(db: &Db, slot_id: &str, n: u32) -> Result<Vec<Waiter>, DbError> {
+    run(
+        db,
+        "SELECT record::id(id) AS id, record::id(customer) AS customer, customer_email,
+                customer_name, customer.timezone AS customer_timezone, seq
+            FROM waitlist WHERE slot = type::record('slot', $slot_id) AND status = 'waiting'
+            ORDER BY seq LIMIT $n",
+        json!({ "slot_id": slot_id, "n": n }),
+    )
+    .await?
+    .all(0)
 }

@@ -8,17 +8,16 @@ use crate::error::{AppError, AppResult};
 use crate::model::{BookingStatus, BookingView};
 use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
-use crate::server::db::new_key;
-use crate::server::db::{with_conflict_retry, Attempt, DbError};
+use crate::server::db::{new_key, with_conflict_retry, Attempt, DbError};
 use crate::server::domain::BookingIndex;
-use crate::server::jobs::{reminders, NewJob};
-use crate::server::mail::templates::{self, Appointment, Attendee, Cancellation};
+use crate::server::jobs::reminders;
+use crate::server::mail::templates::{self, Appointment, Cancellation};
 use crate::server::repo::bookings::{self, Cancel, CancelRefusal, Promotion};
-use crate::server::repo::slots::SlotRow;
 use crate::server::repo::slots::{self, CancelSlot, CancelSlotRefusal};
-use crate::server::repo::waitlist::{self, Waiter};
+use crate::server::repo::waitlist;
 
 use super::unexpected;
+use super::waitlist as waitlist_service;
 
 pub const MAX_REASON_CHARS: usize = 500;
 
@@ -111,7 +110,7 @@ pub async fn cancel_booking(
         let promoted_id = new_key();
         let promoted_jobs = waiter
             .as_ref()
-            .map(|w| promotion_jobs(state, &slot, &promoted_id, w))
+            .map(|w| waitlist_service::promotion_jobs(state, &slot, &promoted_id, w))
             .unwrap_or_default();
         let cancel = Cancel {
             promote: waiter.as_ref().map(|w| Promotion {
@@ -149,37 +148,6 @@ pub async fn cancel_booking(
     let mut view = booking.view(false);
     view.zoom_meeting = view.zoom_meeting.map(|m| m.without_start_url());
     Ok(view)
-}
-
-/// What a promotion from the waitlist queues: the customer's "a seat opened up" confirmation,
-/// the specialist's new-booking email, reminders and the automatic meeting.
-fn promotion_jobs(state: &AppState, slot: &SlotRow, booking_id: &str, w: &Waiter) -> Vec<NewJob> {
-    let customer = Attendee {
-        name: w.customer_name.clone(),
-        email: w.customer_email.clone(),
-        timezone: w.customer_timezone.clone(),
-    };
-    let a = Appointment::new(slot, booking_id, customer);
-    let mut queued = vec![
-        NewJob::email(&templates::seat_opened(&a)),
-        NewJob::email(&templates::specialist_notification(&a)),
-    ];
-    queued.extend(reminders::for_booking(
-        &state.config.http,
-        &slot.id,
-        slot.fields.starts_at,
-        slot.schedule_version,
-        booking_id,
-    ));
-    if let Some(minutes) = slot.specialist_auto_create {
-        queued.extend(NewJob::auto_create(
-            booking_id,
-            minutes,
-            slot.schedule_version,
-            slot.fields.starts_at,
-        ));
-    }
-    queued
 }
 
 /// Cancels every active booking of a slot and takes the slot out of browsing. Returns how

@@ -17,8 +17,9 @@ use crate::server::repo::bookings;
 use crate::server::repo::slots::{
     self, BrowseFilter, HasBookings, SlotEdit, SlotEditRefusal, SlotFields, SlotRow,
 };
-use crate::server::repo::users;
+use crate::server::repo::{users, waitlist};
 
+use super::waitlist as waitlist_service;
 use super::{require_role, unexpected};
 
 pub const PAGE_SIZE: u32 = 20;
@@ -270,10 +271,37 @@ pub async fn update(
             .map_err(Attempt::Refused)?;
         let change = apply_change(&slot, &input).map_err(Attempt::Refused)?;
         let version = slot.schedule_version + u32::from(change.time_changed);
-        let (jobs, stale) = reschedule_jobs(state, &slot, &change, version)
+        let (mut jobs, stale) = reschedule_jobs(state, &slot, &change, version)
             .await
             .map_err(Attempt::Db)?;
+        // Seats a larger capacity adds go to the customers waiting, in order.
+        let free = change.slot.capacity.seats().saturating_sub(slot.booked);
+        let edited = SlotRow {
+            fields: change.slot.fields(),
+            schedule_version: version,
+            ..slot.clone()
+        };
+        let mut promotions = Vec::new();
+        if free > 0 {
+            for w in waitlist::first_waiting_n(&state.db, slot_id, free)
+                .await
+                .map_err(Attempt::Db)?
+            {
+                let booking_id = new_key();
+                jobs.extend(waitlist_service::promotion_jobs(
+                    state,
+                    &edited,
+                    &booking_id,
+                    &w,
+                ));
+                promotions.push(waitlist::Promotion {
+                    waiter_id: w.id,
+                    booking_id,
+                });
+            }
+        }
         let edit = SlotEdit {
+            promotions,
             id: slot_id,
             fields: change.slot.fields(),
             schedule_version: version,

@@ -6,8 +6,11 @@ use crate::model::{Role, WaitlistPlace};
 use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
 use crate::server::db::with_conflict_retry;
+use crate::server::jobs::{reminders, NewJob};
+use crate::server::mail::templates::{self, Appointment, Attendee};
+use crate::server::repo::slots::SlotRow;
 use crate::server::repo::users;
-use crate::server::repo::waitlist::{self, JoinRefusal};
+use crate::server::repo::waitlist::{self, JoinRefusal, Waiter};
 
 use super::unexpected;
 
@@ -72,4 +75,40 @@ pub async fn places(state: &AppState, caller: Option<&Caller>) -> AppResult<Vec<
             position: p.position,
         })
         .collect())
+}
+
+/// What a promotion from the waitlist queues: the customer's "a seat opened up" confirmation,
+/// the specialist's new-booking email, reminders and the automatic meeting.
+pub fn promotion_jobs(
+    state: &AppState,
+    slot: &SlotRow,
+    booking_id: &str,
+    w: &Waiter,
+) -> Vec<NewJob> {
+    let customer = Attendee {
+        name: w.customer_name.clone(),
+        email: w.customer_email.clone(),
+        timezone: w.customer_timezone.clone(),
+    };
+    let a = Appointment::new(slot, booking_id, customer);
+    let mut queued = vec![
+        NewJob::email(&templates::seat_opened(&a)),
+        NewJob::email(&templates::specialist_notification(&a)),
+    ];
+    queued.extend(reminders::for_booking(
+        &state.config.http,
+        &slot.id,
+        slot.fields.starts_at,
+        slot.schedule_version,
+        booking_id,
+    ));
+    if let Some(minutes) = slot.specialist_auto_create {
+        queued.extend(NewJob::auto_create(
+            booking_id,
+            minutes,
+            slot.schedule_version,
+            slot.fields.starts_at,
+        ));
+    }
+    queued
 }
