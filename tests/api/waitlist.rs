@@ -192,3 +192,33 @@ async fn raising_the_capacity_by_two_books_the_first_two_waiting() {
     let (_, places) = json_body(app.get("/api/waitlist", Some(&waiting[2].token)).await).await;
     assert_eq!(places["data"][0]["position"], 1);
 }
+
+#[tokio::test]
+async fn moving_a_booking_away_books_the_first_waiting_for_the_old_slot() {
+    let app = spawn_app().await;
+    let spec = app.user(Role::Specialist, "Mover").await;
+    let full = app.slot(&spec, 48, 1).await;
+    let other = app.slot(&spec, 96, 1).await;
+    let holder = app.user(Role::Customer, "Hank").await;
+    let waiter = app.user(Role::Customer, "Wes").await;
+    assert_eq!(app.book(&full, &holder).await.status(), 201);
+    assert_eq!(join(&app, &full, &waiter).await.0, StatusCode::CREATED);
+    let (status, body) = json_body(
+        app.post_json(
+            &format!("/api/consulting-slots/{full}/booking/0/reschedule"),
+            Some(&holder.token),
+            &json!({ "toSlotId": other }),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        active_customers(&app, &full).await,
+        vec![waiter.email.clone()]
+    );
+    assert_eq!(
+        active_customers(&app, &other).await,
+        vec![holder.email.clone()]
+    );
+}

@@ -428,6 +428,8 @@ pub struct Reschedule<'a> {
     pub jobs: &'a [jobs::NewJob],
     /// Jobs of the old booking that must not run any more (its reminders).
     pub cancel_keys: &'a [String],
+    /// The first customer waiting for the old slot, booked into the seat it frees.
+    pub promotions: &'a [super::waitlist::Promotion],
 }
 
 /// Why a booking was not moved.
@@ -493,11 +495,14 @@ pub async fn reschedule(
         UPDATE $old.id SET status = 'rescheduled', zoom_meeting = NONE, zoom_claim = NONE,
             rescheduled_to = {{ slotId: $target_slot, bookingIndex: $taken.next_index - 1 }};
         UPDATE $old.slot SET booked -= 1;
+        LET $old_slot = $old.slot;
+        {promote}
         {queue}
         {cancel_jobs}
         COMMIT TRANSACTION;
         SELECT VALUE index FROM type::record('booking', $new_id);",
         cancel_jobs = super::jobs::cancel_statement("cancel_keys"),
+        promote = super::waitlist::promote_statement("old_slot", "promotions", Changed.tag()),
         not_active = NotActive.tag(),
         gone = TargetGone.tag(),
         already = AlreadyBooked.tag(),
@@ -512,7 +517,7 @@ pub async fn reschedule(
             "booking_id": r.booking_id, "new_id": r.new_booking_id, "target_slot": r.target_slot,
             "target_version": r.target_version, "source_version": r.source_version,
             "invite_uid": r.invite_uid, "sequence_base": r.invite_sequence_base,
-            "jobs": jobs::bind(r.jobs), "cancel_keys": r.cancel_keys,
+            "jobs": jobs::bind(r.jobs), "cancel_keys": r.cancel_keys, "promotions": r.promotions,
         }),
     )
     .await;

@@ -13,9 +13,10 @@ use crate::server::domain::BookingIndex;
 use crate::server::jobs::{reminders, NewJob};
 use crate::server::mail::templates::{self, Appointment, MeetingDetails};
 use crate::server::repo::bookings::{self, Reschedule, RescheduleRefusal};
-use crate::server::repo::slots;
+use crate::server::repo::{slots, waitlist};
 
 use super::unexpected;
+use super::waitlist as waitlist_service;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -106,6 +107,19 @@ pub async fn reschedule(
         ));
         let stale =
             reminders::customer_keys(&state.config.http, &booking.id, slot.schedule_version);
+        // The seat this frees goes to the first customer waiting for the old slot.
+        let mut promotions = Vec::new();
+        if let Some(w) = waitlist::first_waiting(&state.db, &slot.id)
+            .await
+            .map_err(Attempt::Db)?
+        {
+            let promoted_id = new_key();
+            jobs.extend(waitlist_service::promotion_jobs(state, &slot, &promoted_id, &w));
+            promotions.push(waitlist::Promotion {
+                waiter_id: w.id,
+                booking_id: promoted_id,
+            });
+        }
         let r = Reschedule {
             booking_id: &booking.id,
             new_booking_id: &new_id,
@@ -116,6 +130,7 @@ pub async fn reschedule(
             invite_sequence_base: moved.sequence_base,
             jobs: &jobs,
             cancel_keys: &stale,
+            promotions: &promotions,
         };
         match bookings::reschedule(&state.db, &r).await {
             Ok(Ok(new_index)) => Ok((target.id.clone(), new_index)),
