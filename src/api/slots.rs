@@ -11,6 +11,7 @@ pub async fn browse_slots(page: u32) -> Result<SlotPage, AppError> {
             &state,
             slots::BrowseQuery {
                 page: Some(page.max(1).to_string()),
+                include_full: Some(true),
                 ..Default::default()
             },
         )
@@ -83,6 +84,42 @@ pub async fn book_slot(
             ));
         }
         Ok(confirmation)
+    })
+    .await
+}
+
+/// Joins a full slot's waitlist; returns the place in line.
+#[server(endpoint = "join_waitlist")]
+pub async fn join_waitlist(slot_id: String) -> Result<u32, AppError> {
+    use crate::server::service::waitlist;
+    crate::api::serve::serve(|state, caller| async move {
+        let position = waitlist::join(&state, caller.as_ref(), &slot_id).await?;
+        if crate::api::serve::is_plain_form_post() {
+            leptos_axum::redirect("/appointments");
+        }
+        Ok(position)
+    })
+    .await
+}
+
+#[server(endpoint = "leave_waitlist")]
+pub async fn leave_waitlist(slot_id: String) -> Result<(), AppError> {
+    use crate::server::service::waitlist;
+    crate::api::serve::serve(|state, caller| async move {
+        waitlist::leave(&state, caller.as_ref(), &slot_id).await?;
+        if crate::api::serve::is_plain_form_post() {
+            leptos_axum::redirect("/appointments");
+        }
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "my_waitlist")]
+pub async fn my_waitlist() -> Result<Vec<crate::model::WaitlistPlace>, AppError> {
+    use crate::server::service::waitlist;
+    crate::api::serve::serve(|state, caller| async move {
+        waitlist::places(&state, caller.as_ref()).await
     })
     .await
 }

@@ -42,6 +42,9 @@ pub struct SlotView {
     pub capacity: u32,
     pub booked: u32,
     pub seats_left: u32,
+    /// Customers waiting for a seat (when the slot is full).
+    #[serde(default)]
+    pub waiting: u32,
 }
 
 /// The Zoom meeting saved on a booking. `start_url` is the host's link: only the slot's

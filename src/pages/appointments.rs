@@ -7,6 +7,7 @@ use crate::api::meetings::{
     appointment, my_appointments, refresh_seconds, reschedule_options, CancelBooking,
     RescheduleBooking,
 };
+use crate::api::slots::{my_waitlist, LeaveWaitlist};
 use crate::components::copy_button::CopyButton;
 use crate::components::error_view::ErrorView;
 use crate::components::reminder_toggle::ReminderToggle;
@@ -20,7 +21,7 @@ pub fn MyAppointmentsPage() -> impl IntoView {
     let list = Resource::new(|| (), |_| my_appointments());
     view! {
         <h1>"My appointments"</h1>
-        <ReminderToggle/>
+        <MyWaitlist/>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let tz = session.user.await.map(|u| u.timezone).unwrap_or_else(|| "UTC".into());
@@ -59,6 +60,45 @@ pub fn MyAppointmentsPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// The customer's places on waitlists, each with a way out.
+#[component]
+fn MyWaitlist() -> impl IntoView {
+    let session = use_session();
+    let leave = ServerAction::<LeaveWaitlist>::new();
+    let places = Resource::new(move || leave.version().get(), |_| my_waitlist());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let tz = session.user.await.map(|u| u.timezone).unwrap_or_else(|| "UTC".into());
+                let places = places.await.unwrap_or_default();
+                (!places.is_empty()).then(|| view! {
+                    <section class="card" aria-labelledby="waitlist-title">
+                        <h2 id="waitlist-title">"Waiting for a seat"</h2>
+                        <ul class="appointment-list">
+                            {places.into_iter().map(|p| view! {
+                                <li class="appointment-item" data-testid="waitlist-place">
+                                    <div>
+                                        <strong>{p.slot.title.clone()}</strong>
+                                        <p class="when">{time_fmt::date_time_in(p.slot.starts_at, &tz)}</p>
+                                    </div>
+                                    <div>
+                                        <span class="badge badge-warn">{format!("#{} in line", p.position)}</span>
+                                        <ActionForm action=leave attr:class="inline-form">
+                                            <input type="hidden" name="slot_id" value=p.slot.id.clone()/>
+                                            <button type="submit" class="btn btn-small btn-secondary">"Leave"</button>
+                                        </ActionForm>
+                                    </div>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    </section>
+                })
+            })}
+        </Transition>
+        <ReminderToggle/>
     }
 }
 

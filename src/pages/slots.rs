@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::slots::browse_slots;
+use crate::api::slots::{browse_slots, JoinWaitlist};
 use crate::components::booking_modal::BookingModal;
 use crate::components::error_view::ErrorView;
 use crate::model::{Role, SlotView};
@@ -62,7 +62,7 @@ pub fn SlotsPage() -> impl IntoView {
                         let empty = list.slots.is_empty();
                         let page_no = list.page;
                         view! {
-                            {empty.then(|| view! { <p class="card muted">"No upcoming slots with free seats right now."</p> })}
+                            {empty.then(|| view! { <p class="card muted">"No upcoming slots right now."</p> })}
                             <ul class="slot-grid">
                                 {list.slots.into_iter().map(|s| {
                                     let tz = viewer_tz.clone().unwrap_or_else(|| s.timezone.clone());
@@ -83,6 +83,27 @@ pub fn SlotsPage() -> impl IntoView {
     }
 }
 
+/// A full slot's way in: its waitlist.
+#[component]
+fn WaitlistJoin(slot_id: String, waiting: u32) -> impl IntoView {
+    let join = ServerAction::<JoinWaitlist>::new();
+    view! {
+        <ActionForm action=join attr:class="inline-form">
+            <input type="hidden" name="slot_id" value=slot_id/>
+            <button type="submit" class="btn btn-secondary" data-testid="join-waitlist" disabled=move || join.pending().get()>
+                {format!("Join waitlist ({waiting} waiting)")}
+            </button>
+        </ActionForm>
+        <p aria-live="polite">
+            {move || match join.value().get() {
+                Some(Ok(n)) => Some(view! { <span class="ok" data-testid="waitlist-position">{format!("You are #{n} on the waitlist.")}</span> }.into_any()),
+                Some(Err(e)) => Some(view! { <span class="alert alert-error" role="alert">{e.message}</span> }.into_any()),
+                None => None,
+            }}
+        </p>
+    }
+}
+
 #[component]
 fn SlotCard(offer: SlotView, viewer_timezone: String, can_book: bool) -> impl IntoView {
     let slot = offer;
@@ -95,9 +116,13 @@ fn SlotCard(offer: SlotView, viewer_timezone: String, can_book: bool) -> impl In
             <p>
                 <span class="badge">{format!("{} min", slot.duration)}</span>
                 " "
-                <span class="badge badge-ok" data-testid="seats-left">{format!("{} of {} seats left", slot.seats_left, slot.capacity)}</span>
+                <span class="badge badge-ok" class:badge-warn=slot.seats_left == 0 data-testid="seats-left">{format!("{} of {} seats left", slot.seats_left, slot.capacity)}</span>
             </p>
-            {can_book.then(|| view! { <a class="btn" href=format!("/slots?book={}", slot.id)>"Book"</a> })}
+            {match (can_book, slot.seats_left) {
+                (false, _) => None,
+                (true, 0) => Some(view! { <WaitlistJoin slot_id=slot.id.clone() waiting=slot.waiting/> }.into_any()),
+                (true, _) => Some(view! { <a class="btn" href=format!("/slots?book={}", slot.id)>"Book"</a> }.into_any()),
+            }}
         </li>
     }
 }

@@ -25,6 +25,9 @@ pub struct SlotRow {
     pub next_index: u32,
     pub schedule_version: u32,
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// Customers on the waitlist, where the query counts them.
+    #[serde(default)]
+    pub waiting: u32,
 }
 
 impl SlotRow {
@@ -43,6 +46,7 @@ impl SlotRow {
             duration: f.duration,
             capacity: f.capacity,
             booked: self.booked,
+            waiting: self.waiting,
             seats_left: f.capacity.saturating_sub(self.booked),
         }
     }
@@ -125,15 +129,16 @@ pub struct BrowseFilter {
     pub to: Option<DateTime<Utc>>,
     pub offset: u32,
     pub limit: u32,
+    /// Full slots too (for joining their waitlist).
+    pub include_full: bool,
 }
 
-/// Future slots with seats left, soonest first.
+/// Future slots with seats left (or full ones too), soonest first, with how many wait.
 pub async fn browse(db: &Db, f: &BrowseFilter) -> Result<Vec<SlotRow>, DbError> {
-    let mut conditions = vec![
-        "starts_at > time::now()",
-        "booked < capacity",
-        "cancelled_at = NONE",
-    ];
+    let mut conditions = vec!["starts_at > time::now()", "cancelled_at = NONE"];
+    if !f.include_full {
+        conditions.push("booked < capacity");
+    }
     if f.specialist.is_some() {
         conditions.push("specialist = type::record('user', $specialist)");
     }
@@ -144,7 +149,9 @@ pub async fn browse(db: &Db, f: &BrowseFilter) -> Result<Vec<SlotRow>, DbError> 
         conditions.push("starts_at < type::datetime($to)");
     }
     let sql = format!(
-        "SELECT {SLOT_FIELDS} FROM slot WHERE {} ORDER BY starts_at LIMIT $limit START $offset",
+        "SELECT {SLOT_FIELDS},
+            array::len((SELECT id FROM waitlist WHERE slot = $parent.id AND status = 'waiting')) AS waiting
+        FROM slot WHERE {} ORDER BY starts_at LIMIT $limit START $offset",
         conditions.join(" AND ")
     );
     run(

@@ -141,6 +141,7 @@ pub async fn reschedule_options(
         to: None,
         offset: 0,
         limit: 50,
+        include_full: false,
     };
     let rows = slots::browse(&state.db, &filter)
         .await

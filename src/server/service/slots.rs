@@ -352,6 +352,9 @@ pub struct BrowseQuery {
     pub from: Option<String>,
     pub to: Option<String>,
     pub page: Option<String>,
+    /// Full slots too, with their waitlists (the browsing page shows them).
+    #[serde(default)]
+    pub include_full: Option<bool>,
 }
 
 fn parse_bound(raw: Option<&str>, field: &str) -> AppResult<Option<DateTime<Utc>>> {
@@ -391,6 +394,7 @@ pub async fn browse(state: &AppState, q: BrowseQuery) -> AppResult<SlotPage> {
         to: parse_bound(q.to.as_deref(), "to")?,
         offset: (page - 1) * PAGE_SIZE,
         limit: PAGE_SIZE + 1,
+        include_full: q.include_full.unwrap_or(false),
     };
     let mut rows = slots::browse(&state.db, &filter)
         .await
