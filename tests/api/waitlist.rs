@@ -222,3 +222,76 @@ async fn moving_a_booking_away_books_the_first_waiting_for_the_old_slot() {
         vec![holder.email.clone()]
     );
 }
+
+#[tokio::test]
+async fn the_waitlist_closes_at_the_start_and_those_left_are_told() {
+    let app = spawn_app().await;
+    let spec = app.user(Role::Specialist, "Closer").await;
+    let slot = app.slot(&spec, 48, 1).await;
+    let holder = app.user(Role::Customer, "Hal").await;
+    let waiter = app.user(Role::Customer, "Liz").await;
+    assert_eq!(app.book(&slot, &holder).await.status(), 201);
+    assert_eq!(join(&app, &slot, &waiter).await.0, StatusCode::CREATED);
+    // The session starts.
+    app.query(
+        "UPDATE type::record('slot', $s) SET starts_at = time::now() - 1s",
+        json!({ "s": slot }),
+    )
+    .await;
+    app.query(
+        "UPDATE job SET run_at = time::now() WHERE kind = 'waitlist_close'",
+        json!({}),
+    )
+    .await;
+    app.drain_jobs().await;
+    let status = app
+        .query("SELECT VALUE status FROM waitlist", json!({}))
+        .await;
+    assert_eq!(status, vec![json!("closed")]);
+    let mail = app
+        .query(
+            "SELECT VALUE payload.subject FROM job WHERE kind = 'email' AND payload.to = $to",
+            json!({ "to": waiter.email }),
+        )
+        .await;
+    assert!(
+        mail.iter()
+            .any(|s| s.as_str().unwrap().contains("is closed")),
+        "{mail:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_customer_promoted_inside_the_cutoff_may_still_cancel_within_the_hour() {
+    let app = spawn_app().await;
+    let spec = app.user(Role::Specialist, "Late").await;
+    let slot = app.slot(&spec, 10, 1).await; // inside the 24-hour cutoff
+    let holder = app.user(Role::Customer, "Hugo").await;
+    let waiter = app.user(Role::Customer, "Wren").await;
+    assert_eq!(app.book(&slot, &holder).await.status(), 201);
+    assert_eq!(join(&app, &slot, &waiter).await.0, StatusCode::CREATED);
+    let res = app
+        .post_json(
+            &format!("/api/consulting-slots/{slot}/booking/0/cancel"),
+            Some(&spec.token),
+            &json!({ "reason": "Ill" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        active_customers(&app, &slot).await,
+        vec![waiter.email.clone()]
+    );
+    let res = app
+        .post_json(
+            &format!("/api/consulting-slots/{slot}/booking/1/cancel"),
+            Some(&waiter.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "within an hour of the promotion"
+    );
+}

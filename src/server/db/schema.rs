@@ -277,6 +277,8 @@ DEFINE INDEX IF NOT EXISTS waitlist_slot ON waitlist FIELDS slot, status, seq;
 DEFINE INDEX IF NOT EXISTS waitlist_customer ON waitlist FIELDS customer;
 DEFINE FIELD IF NOT EXISTS waitlist_seq ON slot TYPE int DEFAULT 0;
 DEFINE FIELD IF NOT EXISTS promoted_at ON booking TYPE option<datetime>;
+DEFINE FIELD OVERWRITE kind ON job TYPE string
+    ASSERT $value IN ['email', 'zoom_delete', 'zoom_update', 'reminder', 'auto_create', 'waitlist_close'];
 "#,
     },
 ];

@@ -18,6 +18,8 @@ pub enum JobKind {
     ZoomUpdate,
     Reminder,
     AutoCreate,
+    /// Closes a slot's waitlist when it starts and tells those still waiting.
+    WaitlistClose,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,6 +120,22 @@ impl NewJob {
             }),
             delay_seconds: delay as u64,
         })
+    }
+}
+
+impl NewJob {
+    /// The closing of a slot's waitlist at its start (`version` of the slot's time).
+    pub fn waitlist_close(
+        slot_id: &str,
+        version: u32,
+        starts_at: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        Self {
+            kind: JobKind::WaitlistClose,
+            key: format!("waitlist-close:{slot_id}:v{version}"),
+            payload: json!({ "slot_id": slot_id, "version": version }),
+            delay_seconds: (starts_at - chrono::Utc::now()).num_seconds().max(0) as u64,
+        }
     }
 }
 

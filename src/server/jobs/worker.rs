@@ -14,13 +14,14 @@ use lettre::message::Mailbox;
 use tokio_util::sync::CancellationToken;
 
 use super::reminders::{self, Reminder};
-use super::{AutoCreate, JobKind, ZoomJob};
+use super::{AutoCreate, JobKind, NewJob, ZoomJob};
 use crate::server::app_state::AppState;
 use crate::server::db::{Db, DbError};
+use crate::server::mail::templates::{self, Attendee};
 use crate::server::mail::transport::{build_message, MailTransport};
 use crate::server::mail::OutgoingEmail;
 use crate::server::repo::jobs::{self, ClaimedJob};
-use crate::server::repo::{bookings, slots};
+use crate::server::repo::{bookings, slots, waitlist};
 use crate::server::service::zoom_meeting;
 use crate::server::zoom::Zoom;
 
@@ -151,6 +152,38 @@ impl JobWorker {
                 zoom_meeting::create_automatically(&self.state, &job)
                     .await
                     .map_err(|e| anyhow::anyhow!("{} ({})", e.message, e.status))
+            }
+            JobKind::WaitlistClose => {
+                let slot_id = job.payload["slot_id"]
+                    .as_str()
+                    .context("waitlist payload")?;
+                let Some(slot) = slots::by_id(&self.db, slot_id).await? else {
+                    return Ok(());
+                };
+                // Moved later since: close at the new time instead.
+                if slot.fields.starts_at > chrono::Utc::now() {
+                    let later = NewJob::waitlist_close(
+                        &slot.id,
+                        slot.schedule_version,
+                        slot.fields.starts_at,
+                    );
+                    jobs::queue(&self.db, &[later]).await?;
+                    return Ok(());
+                }
+                let closed = waitlist::close(&self.db, slot_id).await?;
+                let emails: Vec<_> = closed
+                    .iter()
+                    .map(|w| {
+                        let to = Attendee {
+                            name: w.customer_name.clone(),
+                            email: w.customer_email.clone(),
+                            timezone: w.customer_timezone.clone(),
+                        };
+                        NewJob::email(&templates::waitlist_closed(&to, &slot.fields.title, &w.id))
+                    })
+                    .collect();
+                jobs::queue(&self.db, &emails).await?;
+                Ok(())
             }
             JobKind::ZoomUpdate => {
                 let z: ZoomJob =

@@ -188,3 +188,17 @@ pub async fn first_waiting_n(db: &Db, slot_id: &str, n: u32) -> Result<Vec<Waite
     .await?
     .all(0)
 }
+
+/// Closes the slot's waitlist; returns those who were still waiting.
+pub async fn close(db: &Db, slot_id: &str) -> Result<Vec<Waiter>, DbError> {
+    run(
+        db,
+        "UPDATE waitlist SET status = 'closed'
+            WHERE slot = type::record('slot', $slot_id) AND status = 'waiting'
+            RETURN record::id(id) AS id, record::id(customer) AS customer, customer_email,
+                customer_name, customer.timezone AS customer_timezone;",
+        json!({ "slot_id": slot_id }),
+    )
+    .await?
+    .all(0)
+}

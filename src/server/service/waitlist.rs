@@ -35,7 +35,20 @@ pub async fn join(state: &AppState, caller: Option<&Caller>, slot_id: &str) -> A
     .await
     .map_err(unexpected("joining a waitlist"))?;
     match joined {
-        Ok(position) => Ok(position),
+        Ok(position) => {
+            // The waitlist closes when the slot starts (one job per slot and time).
+            if let Ok(Some(slot)) = crate::server::repo::slots::by_id(&state.db, slot_id).await {
+                let close = crate::server::jobs::NewJob::waitlist_close(
+                    slot_id,
+                    slot.schedule_version,
+                    slot.fields.starts_at,
+                );
+                crate::server::repo::jobs::queue(&state.db, &[close])
+                    .await
+                    .map_err(unexpected("scheduling the waitlist's closing"))?;
+            }
+            Ok(position)
+        }
         Err(JoinRefusal::Missing) => Err(AppError::not_found("Slot not found")),
         Err(JoinRefusal::Started) => Err(AppError::bad_request("This slot has already started")),
         Err(JoinRefusal::SeatsAvailable) => Err(AppError::conflict(

@@ -8,6 +8,7 @@ mod email_confirmation;
 mod reminder;
 mod rescheduled;
 mod specialist_notification;
+mod waitlist_closed;
 mod zoom_meeting_ready;
 
 use chrono::{DateTime, Utc};
@@ -18,6 +19,7 @@ pub use email_confirmation::email_confirmation;
 pub use reminder::{reminder_customer, reminder_specialist, ReminderLinks};
 pub use rescheduled::rescheduled;
 pub use specialist_notification::specialist_notification;
+pub use waitlist_closed::waitlist_closed;
 pub use zoom_meeting_ready::zoom_meeting_ready;
 
 use super::ics::{self, Invite};
