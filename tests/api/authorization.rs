@@ -257,6 +257,12 @@ fn rows() -> Vec<Row> {
               expect: [401, 404, 404, 403, 403, 401, 401, 401], messages: &[(401, LOGIN), (404, "You are not on the waitlist for this slot")], fresh_per_caller: false },
         Row { name: "GET /api/waitlist", call: |_, _| Rest(Method::GET, "/api/waitlist".into(), None),
               expect: [401, 200, 200, 403, 403, 401, 401, 401], messages: &[(401, LOGIN)], fresh_per_caller: false },
+        Row { name: "server fn join_waitlist (seats left)", call: |s, _| ServerFn("join_waitlist", vec![("slot_id", s.into())]),
+              expect: [401, 409, 409, 403, 403, 401, 401, 401], messages: &[(401, LOGIN), (403, "Only customers can join a waitlist.")], fresh_per_caller: false },
+        Row { name: "server fn leave_waitlist", call: |s, _| ServerFn("leave_waitlist", vec![("slot_id", s.into())]),
+              expect: [401, 404, 404, 403, 403, 401, 401, 401], messages: &[(401, LOGIN)], fresh_per_caller: false },
+        Row { name: "server fn my_waitlist", call: |_, _| ServerFn("my_waitlist", vec![]),
+              expect: [401, 200, 200, 403, 403, 401, 401, 401], messages: &[(401, LOGIN)], fresh_per_caller: false },
         Row { name: "server fn refresh_seconds", call: |_, _| ServerFn("refresh_seconds", vec![]),
               expect: [200; 8], messages: &[], fresh_per_caller: false },
     ]
