@@ -138,8 +138,13 @@ pub struct AppointmentView {
 #[serde(rename_all = "camelCase")]
 pub struct MyAppointment {
     pub slot: SlotView,
-    pub booking_index: u32,
+    /// The booking's index; absent for a place on the slot's waitlist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking_index: Option<u32>,
     pub has_meeting: bool,
+    /// The place in line, for a slot the customer waits for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waitlist_position: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -33,7 +33,7 @@ pub fn MyAppointmentsPage() -> impl IntoView {
                     }.into_any(),
                     Ok(items) => view! {
                         <ul class="appointment-list">
-                            {items.into_iter().map(|a| {
+                            {items.into_iter().filter_map(|a| a.booking_index.map(|index| (a, index))).map(|(a, index)| {
                                 let past = a.slot.starts_at <= now;
                                 view! {
                                     <li class="card appointment-item" class:past=past data-testid="my-appointment">
@@ -50,7 +50,7 @@ pub fn MyAppointmentsPage() -> impl IntoView {
                                             } else {
                                                 view! { <span class="badge badge-warn">"Zoom pending"</span> }.into_any()
                                             }}
-                                            <a class="btn btn-small" href=format!("/appointments/{}/{}", a.slot.id, a.booking_index)>"Details"</a>
+                                            <a class="btn btn-small" href=format!("/appointments/{}/{}", a.slot.id, index)>"Details"</a>
                                         </div>
                                     </li>
                                 }

@@ -64,6 +64,11 @@ async fn only_a_full_slot_has_a_waitlist_and_a_cancellation_books_the_first_in_l
     let (_, places) = json_body(app.get("/api/waitlist", Some(&second.token)).await).await;
     assert_eq!(places["data"][0]["position"], 2);
     assert_eq!(places["data"][0]["slot"]["id"], slot.as_str());
+    // My appointments lists the place in line too.
+    let (_, mine) = json_body(app.get("/api/appointments", Some(&second.token)).await).await;
+    assert_eq!(mine["data"][0]["waitlistPosition"], 2);
+    assert_eq!(mine["data"][0]["slot"]["id"], slot.as_str());
+    assert!(mine["data"][0].get("bookingIndex").is_none());
 
     // The booked customer cancels: the first in line gets the seat at once.
     let res = app

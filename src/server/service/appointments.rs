@@ -10,7 +10,7 @@ use crate::server::auth::Caller;
 use crate::server::domain::BookingIndex;
 use crate::server::mail::keys;
 use crate::server::repo::jobs;
-use crate::server::repo::{bookings, slots};
+use crate::server::repo::{bookings, slots, waitlist};
 
 use super::unexpected;
 
@@ -60,7 +60,8 @@ pub async fn details(
     })
 }
 
-/// A customer's bookings: upcoming soonest first, then past ones, latest first.
+/// A customer's bookings and places on waitlists: upcoming soonest first, then past ones,
+/// latest first.
 pub async fn mine(state: &AppState, caller: Option<&Caller>) -> AppResult<Vec<MyAppointment>> {
     let caller = super::require_role(
         caller,
@@ -74,10 +75,21 @@ pub async fn mine(state: &AppState, caller: Option<&Caller>) -> AppResult<Vec<My
         .into_iter()
         .map(|b| MyAppointment {
             slot: b.slot.view(),
-            booking_index: b.index,
+            booking_index: Some(b.index),
             has_meeting: b.has_meeting,
+            waitlist_position: None,
         })
         .collect();
+    // Places in line count too: the slots the customer waits for.
+    let places = waitlist::places_of(&state.db, &caller.user_id)
+        .await
+        .map_err(unexpected("reading waitlists"))?;
+    list.extend(places.iter().map(|p| MyAppointment {
+        slot: p.slot.view(),
+        booking_index: None,
+        has_meeting: false,
+        waitlist_position: Some(p.position),
+    }));
     let now = Utc::now();
     list.sort_by(|a, b| {
         let (a_up, b_up) = (a.slot.starts_at > now, b.slot.starts_at > now);
