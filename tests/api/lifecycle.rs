@@ -702,7 +702,7 @@ async fn missing_meetings_are_created_automatically_once_even_with_a_click_at_th
     // Two bookings of a slot starting five minutes and a few seconds from now.
     let slot = app.slot(&spec, 48, 3).await;
     app.query(
-        "UPDATE type::record('slot', $s) SET starts_at = time::now() + 5m + 3s",
+        "UPDATE type::record('slot', $s) SET starts_at = time::now() + 5m + 6s",
         json!({ "s": slot }),
     )
     .await;
@@ -717,7 +717,7 @@ async fn missing_meetings_are_created_automatically_once_even_with_a_click_at_th
         4,
         "only the two emails of each booking are due yet"
     );
-    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    tokio::time::sleep(std::time::Duration::from_secs(7)).await;
     // The worker and the specialist's click at the same moment.
     let (worker, click) = tokio::join!(
         app.drain_jobs(),
