@@ -81,7 +81,7 @@ pub struct BookingView {
     pub additional_notes: Option<String>,
     pub status: BookingStatus,
     pub zoom_meeting: Option<ZoomMeetingView>,
-    /// Whether the Zoom Meeting Ready email has left the outbox.
+    /// Whether the Zoom Meeting Ready email has been sent.
     pub customer_notified: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancelled_at: Option<DateTime<Utc>>,

@@ -105,7 +105,7 @@ pub struct MailConfig {
     pub smtp_url: Option<Secret>,
     pub from: String,
     pub dir: PathBuf,
-    /// How often the outbox worker looks for due emails; 0 runs no worker.
+    /// How often the job worker looks for due jobs; 0 runs no worker.
     pub poll_millis: u64,
     /// How long a worker's claim on one email lasts; sending gives up well before it ends.
     pub lease_seconds: u64,

@@ -157,7 +157,7 @@ impl BookRefusal {
 
 /// Takes a seat in one transaction: the checks, a conditional bump of the slot's seat
 /// counter (concurrent bookings of one slot collide on that record, so a seat can never be
-/// sold twice), the booking, and its emails in the outbox. Returns the booking's index.
+/// sold twice), the booking, and its jobs (emails, reminders). Returns the booking's index.
 pub async fn book(
     db: &Db,
     b: &NewBooking<'_>,

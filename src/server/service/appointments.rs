@@ -39,7 +39,7 @@ pub async fn details(
     }
     let notified = jobs::is_done(&state.db, &keys::zoom_ready(&booking.id))
         .await
-        .map_err(unexpected("reading the outbox"))?;
+        .map_err(unexpected("reading the job queue"))?;
     let mut view = booking.view(notified);
     if !is_specialist {
         view.zoom_meeting = view.zoom_meeting.map(|m| m.without_start_url());
