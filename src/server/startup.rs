@@ -7,7 +7,7 @@ use std::future::IntoFuture;
 
 use anyhow::Context;
 use axum::body::Body;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::Request;
 use axum::middleware;
 use axum::routing::get;
@@ -132,6 +132,35 @@ impl Application {
     }
 }
 
+/// Ready to serve: the database answers within two seconds and its schema is the one this
+/// build expects. A load balancer sends no traffic to an instance that answers 503.
+async fn readyz(State(state): State<AppState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let version =
+        tokio::time::timeout(Duration::from_secs(2), db::current_version(&state.db)).await;
+    match version {
+        Ok(Ok(v)) if v == db::SCHEMA_VERSION => {
+            axum::Json(serde_json::json!({ "status": "ready", "schemaVersion": v })).into_response()
+        }
+        other => {
+            let reason = match other {
+                Ok(Ok(v)) => format!("schema version {v}, expected {}", db::SCHEMA_VERSION),
+                Ok(Err(e)) => format!("database error: {e:#}"),
+                Err(_) => "the database did not answer in time".into(),
+            };
+            tracing::warn!(%reason, "not ready");
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({
+                    "status": "unavailable",
+                    "message": "The database is unavailable. Please try again shortly.",
+                })),
+            )
+                .into_response()
+        }
+    }
+}
+
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
@@ -142,6 +171,7 @@ pub fn router(state: AppState) -> Router {
     }
     router
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
         .leptos_routes_with_context(
             &state,
             routes,

@@ -591,3 +591,23 @@ async fn a_definite_refusal_from_zoom_does_not_make_the_next_attempt_search() {
     );
     assert!(zoom.list_requests().await.is_empty());
 }
+
+#[tokio::test]
+async fn readyz_says_whether_the_database_answers_at_the_expected_schema() {
+    let app = spawn_app().await;
+    let (status, body) = json_body(app.get("/readyz", None).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body["schemaVersion"],
+        specialistly::server::db::SCHEMA_VERSION
+    );
+    // A database another build migrated further: not ready for this one.
+    app.query(
+        "CREATE schema_migration SET version = 999, name = 'from the future'",
+        json!({}),
+    )
+    .await;
+    let (status, body) = json_body(app.get("/readyz", None).await).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["status"], "unavailable");
+}

@@ -13,7 +13,7 @@ use surrealdb::{IndexedResults, Surreal};
 
 use super::config::DatabaseConfig;
 
-pub use schema::{migrate, migrate_to, SCHEMA_VERSION};
+pub use schema::{current_version, migrate, migrate_to, SCHEMA_VERSION};
 
 pub type Db = Surreal<Any>;
 

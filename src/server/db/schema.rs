@@ -353,7 +353,8 @@ pub async fn migrate_to(db: &Db, target: i64) -> anyhow::Result<i64> {
     anyhow::bail!("could not apply the schema migrations")
 }
 
-async fn current_version(db: &Db) -> anyhow::Result<i64> {
+/// The schema version the database is at.
+pub async fn current_version(db: &Db) -> anyhow::Result<i64> {
     let mut rows = run(
         db,
         "SELECT version FROM schema_migration ORDER BY version DESC LIMIT 1",
