@@ -16,14 +16,13 @@ use tokio_util::sync::CancellationToken;
 use super::reminders::{self, Reminder};
 use super::{AutoCreate, JobKind, NewJob, ZoomJob};
 use crate::server::app_state::AppState;
-use crate::server::db::{Db, DbError};
+use crate::server::db::DbError;
 use crate::server::mail::templates::{self, Attendee};
 use crate::server::mail::transport::{build_message, MailTransport};
 use crate::server::mail::OutgoingEmail;
 use crate::server::repo::jobs::{self, ClaimedJob};
 use crate::server::repo::{bookings, slots, waitlist};
 use crate::server::service::zoom_meeting;
-use crate::server::zoom::Zoom;
 
 pub const MAX_ATTEMPTS: u32 = 8;
 /// Jobs one pass runs at most, so a pass ends even while new work keeps arriving.
@@ -33,12 +32,8 @@ const BATCH: usize = 20;
 pub struct JobWorker {
     /// The application a job acts in (database, Zoom, configuration).
     state: AppState,
-    db: Db,
     transport: MailTransport,
     from: Mailbox,
-    zoom: Arc<Zoom>,
-    /// The app's public address, for links in the emails rendered when a job runs.
-    base_url: Arc<str>,
     /// Identifies this worker's leases.
     owner: Arc<str>,
     max_attempts: u32,
@@ -54,9 +49,6 @@ impl JobWorker {
     ) -> Self {
         let owner: Arc<str> = format!("worker-{}", uuid::Uuid::new_v4()).into();
         Self {
-            db: state.db.clone(),
-            zoom: state.zoom.clone(),
-            base_url: state.config.http.base_url.as_str().into(),
             state,
             transport,
             from,
@@ -79,7 +71,8 @@ impl JobWorker {
             if stop.is_some_and(CancellationToken::is_cancelled) {
                 break;
             }
-            let Some(job) = jobs::claim_next(&self.db, &self.owner, self.lease_seconds).await?
+            let Some(job) =
+                jobs::claim_next(&self.state.db, &self.owner, self.lease_seconds).await?
             else {
                 break;
             };
@@ -93,14 +86,14 @@ impl JobWorker {
     async fn finish(&self, job: &ClaimedJob) -> Result<bool, DbError> {
         match self.execute(job).await {
             Ok(()) => {
-                jobs::mark_done(&self.db, &job.id, &self.owner).await?;
+                jobs::mark_done(&self.state.db, &job.id, &self.owner).await?;
                 tracing::info!(key = %job.key, kind = ?job.kind, "job done");
                 Ok(true)
             }
             Err(e) => {
                 let error = format!("{e:#}");
                 jobs::mark_failed(
-                    &self.db,
+                    &self.state.db,
                     &job.id,
                     &self.owner,
                     &error,
@@ -129,7 +122,8 @@ impl JobWorker {
             JobKind::ZoomDelete => {
                 let z: ZoomJob =
                     serde_json::from_value(job.payload.clone()).context("zoom payload")?;
-                self.zoom
+                self.state
+                    .zoom
                     .delete_meeting(&z.meeting_id)
                     .await
                     .context("deleting the Zoom meeting")
@@ -137,7 +131,9 @@ impl JobWorker {
             JobKind::Reminder => {
                 let reminder: Reminder =
                     serde_json::from_value(job.payload.clone()).context("reminder payload")?;
-                match reminders::render(&self.db, &self.base_url, &reminder).await? {
+                match reminders::render(&self.state.db, &self.state.config.http.base_url, &reminder)
+                    .await?
+                {
                     Some(email) => {
                         let message = build_message(&self.from, &email)?;
                         self.transport.send(message).await
@@ -157,7 +153,7 @@ impl JobWorker {
                 let slot_id = job.payload["slot_id"]
                     .as_str()
                     .context("waitlist payload")?;
-                let Some(slot) = slots::by_id(&self.db, slot_id).await? else {
+                let Some(slot) = slots::by_id(&self.state.db, slot_id).await? else {
                     return Ok(());
                 };
                 // Moved later since: close at the new time instead.
@@ -167,10 +163,10 @@ impl JobWorker {
                         slot.schedule_version,
                         slot.fields.starts_at,
                     );
-                    jobs::queue(&self.db, &[later]).await?;
+                    jobs::queue(&self.state.db, &[later]).await?;
                     return Ok(());
                 }
-                let closed = waitlist::close(&self.db, slot_id).await?;
+                let closed = waitlist::close(&self.state.db, slot_id).await?;
                 let emails: Vec<_> = closed
                     .iter()
                     .map(|w| {
@@ -182,7 +178,7 @@ impl JobWorker {
                         NewJob::email(&templates::waitlist_closed(&to, &slot.fields.title, &w.id))
                     })
                     .collect();
-                jobs::queue(&self.db, &emails).await?;
+                jobs::queue(&self.state.db, &emails).await?;
                 Ok(())
             }
             JobKind::ZoomUpdate => {
@@ -196,20 +192,21 @@ impl JobWorker {
     /// Moves a meeting to its booking's slot as it stands now (not as it stood when the job
     /// was queued); nothing to do when the booking no longer holds that meeting.
     async fn move_meeting(&self, z: &ZoomJob) -> anyhow::Result<()> {
-        let Some(booking) = bookings::by_id(&self.db, &z.booking_id).await? else {
+        let Some(booking) = bookings::by_id(&self.state.db, &z.booking_id).await? else {
             return Ok(());
         };
         let holds = booking
             .zoom_meeting
             .as_ref()
             .is_some_and(|m| m.zoom_meeting_id == z.meeting_id);
-        let Some(slot) = slots::by_id(&self.db, &booking.slot).await? else {
+        let Some(slot) = slots::by_id(&self.state.db, &booking.slot).await? else {
             return Ok(());
         };
         if !holds {
             return Ok(());
         }
-        self.zoom
+        self.state
+            .zoom
             .update_meeting(
                 &z.meeting_id,
                 slot.fields.starts_at,
