@@ -163,11 +163,7 @@ pub async fn render(
             let Some(customer) = customer.filter(|c| c.reminders_enabled) else {
                 return Ok(None);
             };
-            let meeting = booking.zoom_meeting.as_ref().map(|m| MeetingDetails {
-                join_url: m.join_url.clone(),
-                meeting_id: m.zoom_meeting_id.clone(),
-                password: m.password.clone(),
-            });
+            let meeting = booking.zoom_meeting.as_ref().map(MeetingDetails::from);
             let appointment = Appointment::for_booking(&slot, &booking);
             Ok(Some(templates::reminder_customer(
                 &appointment,

@@ -333,18 +333,12 @@ pub struct Cancel<'a> {
     pub reason: Option<&'a str>,
     /// The slot's schedule version the emails were rendered for.
     pub schedule_version: u32,
-    pub emails: &'a [OutgoingEmail],
+    /// The emails, and the jobs of a promoted customer's new booking.
+    pub jobs: &'a [jobs::NewJob],
     /// Jobs that must not run any more (the booking's reminders).
     pub cancel_keys: &'a [String],
     /// The first customer waiting, booked into the freed seat in the same transaction.
-    pub promote: Option<Promotion<'a>>,
-}
-
-/// A waiting customer's promotion into a freed seat, with the jobs of their new booking.
-pub struct Promotion<'a> {
-    pub waiter_id: &'a str,
-    pub booking_id: &'a str,
-    pub jobs: &'a [jobs::NewJob],
+    pub promotions: &'a [super::waitlist::Promotion],
 }
 
 /// Why a cancellation was not stored.
@@ -381,7 +375,6 @@ pub async fn cancel(db: &Db, c: &Cancel<'_>) -> Result<Result<(), CancelRefusal>
         LET $slot_of_b = $b.slot;
         {promote}
         {queue}
-        {queue_promoted}
         {delete_meeting}
         {cancel_jobs}
         COMMIT TRANSACTION;",
@@ -390,7 +383,6 @@ pub async fn cancel(db: &Db, c: &Cancel<'_>) -> Result<Result<(), CancelRefusal>
             "promotions",
             CancelRefusal::Changed.tag()
         ),
-        queue_promoted = queue_statement("promote_jobs"),
         cancel_jobs = super::jobs::cancel_statement("cancel_keys"),
         not_active = CancelRefusal::NotActive.tag(),
         changed = CancelRefusal::Changed.tag(),
@@ -402,10 +394,8 @@ pub async fn cancel(db: &Db, c: &Cancel<'_>) -> Result<Result<(), CancelRefusal>
         &sql,
         json!({
             "booking_id": c.booking_id, "by": c.by, "reason": c.reason,
-            "version": c.schedule_version, "jobs": jobs::bind(&jobs::emails(c.emails)),
-            "cancel_keys": c.cancel_keys,
-            "promotions": c.promote.as_ref().map(|p| vec![json!({ "waiter_id": p.waiter_id, "booking_id": p.booking_id })]).unwrap_or_default(),
-            "promote_jobs": jobs::bind(c.promote.as_ref().map_or(&[][..], |p| p.jobs)),
+            "version": c.schedule_version, "jobs": jobs::bind(c.jobs),
+            "cancel_keys": c.cancel_keys, "promotions": c.promotions,
         }),
     )
     .await;

@@ -115,10 +115,6 @@ pub struct Waiter {
     pub customer_timezone: String,
 }
 
-pub async fn first_waiting(db: &Db, slot_id: &str) -> Result<Option<Waiter>, DbError> {
-    Ok(first_waiting_n(db, slot_id, 1).await?.into_iter().next())
-}
-
 /// A customer's place on a waitlist.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Place {

@@ -8,10 +8,11 @@ use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
 use crate::server::db::{new_key, with_conflict_retry, Attempt, DbError};
 use crate::server::domain::{Notes, PersonName};
-use crate::server::jobs::{self, reminders};
+use crate::server::jobs::{self, reminders, NewJob};
 use crate::server::mail::templates::{self, Appointment, Attendee};
 use crate::server::repo::bookings::{self, BookRefusal, NewBooking};
-use crate::server::repo::{slots, users};
+use crate::server::repo::slots::{self, SlotRow};
+use crate::server::repo::users;
 
 use super::unexpected;
 
@@ -33,6 +34,32 @@ fn refusal_message(refusal: BookRefusal) -> AppError {
         // Retried inside the loop; reaching the user means the slot kept moving.
         BookRefusal::Changed => AppError::conflict("This slot was just changed. Please try again."),
     }
+}
+
+/// What a booking of `slot` (as it stands) schedules for later: its reminders and, unless it
+/// has a meeting already, the specialist's automatic creation of one.
+pub fn follow_up_jobs(
+    state: &AppState,
+    slot: &SlotRow,
+    booking_id: &str,
+    has_meeting: bool,
+) -> Vec<NewJob> {
+    let mut queued = reminders::for_booking(
+        &state.config.http,
+        &slot.id,
+        slot.fields.starts_at,
+        slot.schedule_version,
+        booking_id,
+    );
+    if let (false, Some(minutes)) = (has_meeting, slot.specialist_auto_create) {
+        queued.extend(NewJob::auto_create(
+            booking_id,
+            minutes,
+            slot.schedule_version,
+            slot.fields.starts_at,
+        ));
+    }
+    queued
 }
 
 pub async fn book_slot(
@@ -88,21 +115,7 @@ pub async fn book_slot(
             schedule_version: slot.schedule_version,
         };
         let mut queued = jobs::emails(&emails);
-        queued.extend(reminders::for_booking(
-            &state.config.http,
-            slot_id,
-            slot.fields.starts_at,
-            slot.schedule_version,
-            &booking_id,
-        ));
-        if let Some(minutes) = slot.specialist_auto_create {
-            queued.extend(jobs::NewJob::auto_create(
-                &booking_id,
-                minutes,
-                slot.schedule_version,
-                slot.fields.starts_at,
-            ));
-        }
+        queued.extend(follow_up_jobs(state, &slot, &booking_id, false));
         match bookings::book(&state.db, &new, &queued).await {
             Ok(Ok(index)) => Ok(index),
             Ok(Err(BookRefusal::Changed)) => Err(Attempt::Db(DbError::Conflict)),

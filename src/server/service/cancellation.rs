@@ -8,13 +8,12 @@ use crate::error::{AppError, AppResult};
 use crate::model::{BookingStatus, BookingView};
 use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
-use crate::server::db::{new_key, with_conflict_retry, Attempt, DbError};
+use crate::server::db::{with_conflict_retry, Attempt, DbError};
 use crate::server::domain::BookingIndex;
-use crate::server::jobs::reminders;
+use crate::server::jobs::{self, reminders};
 use crate::server::mail::templates::{self, Appointment, Cancellation};
-use crate::server::repo::bookings::{self, Cancel, CancelRefusal, Promotion};
+use crate::server::repo::bookings::{self, Cancel, CancelRefusal};
 use crate::server::repo::slots::{self, CancelSlot, CancelSlotRefusal};
-use crate::server::repo::waitlist;
 
 use super::unexpected;
 use super::waitlist as waitlist_service;
@@ -98,32 +97,24 @@ pub async fn cancel_booking(
             by_specialist,
             reason: reason.as_deref(),
         };
-        let emails = [
+        let mut queued = jobs::emails(&[
             templates::cancelled_customer(&appointment, &cancellation),
             templates::cancelled_specialist(&appointment, &cancellation),
-        ];
+        ]);
         let stale = reminders::customer_keys(&state.config.http, &booking.id, slot.schedule_version);
         // The first customer waiting takes the freed seat in the same transaction.
-        let waiter = waitlist::first_waiting(&state.db, slot_id)
+        let (promotions, promoted_jobs) = waitlist_service::promotions(state, &slot, 1)
             .await
             .map_err(Attempt::Db)?;
-        let promoted_id = new_key();
-        let promoted_jobs = waiter
-            .as_ref()
-            .map(|w| waitlist_service::promotion_jobs(state, &slot, &promoted_id, w))
-            .unwrap_or_default();
+        queued.extend(promoted_jobs);
         let cancel = Cancel {
-            promote: waiter.as_ref().map(|w| Promotion {
-                waiter_id: &w.id,
-                booking_id: &promoted_id,
-                jobs: &promoted_jobs,
-            }),
+            jobs: &queued,
+            promotions: &promotions,
             cancel_keys: &stale,
             booking_id: &booking.id,
             by: if by_specialist { "specialist" } else { "customer" },
             reason: reason.as_deref(),
             schedule_version: slot.schedule_version,
-            emails: &emails,
         };
         match bookings::cancel(&state.db, &cancel).await {
             Ok(Ok(())) => Ok(booking.id),

@@ -13,8 +13,9 @@ use crate::server::domain::BookingIndex;
 use crate::server::jobs::{reminders, NewJob};
 use crate::server::mail::templates::{self, Appointment, MeetingDetails};
 use crate::server::repo::bookings::{self, Reschedule, RescheduleRefusal};
-use crate::server::repo::{slots, waitlist};
+use crate::server::repo::slots;
 
+use super::booking::follow_up_jobs;
 use super::unexpected;
 use super::waitlist as waitlist_service;
 
@@ -79,47 +80,22 @@ pub async fn reschedule(
         let mut moved = Appointment::new(&target, &new_id, old.customer.clone());
         moved.calendar_id = old.calendar_id.clone();
         moved.sequence_base = old.successor_sequence_base();
-        let meeting = booking.zoom_meeting.as_ref().map(|m| MeetingDetails {
-            join_url: m.join_url.clone(),
-            meeting_id: m.zoom_meeting_id.clone(),
-            password: m.password.clone(),
-        });
+        let meeting = booking.zoom_meeting.as_ref().map(MeetingDetails::from);
         let mut jobs = vec![
             NewJob::email(&templates::rescheduled(&moved, meeting.as_ref())),
             NewJob::email(&templates::specialist_notification(&moved)),
         ];
-        match (&booking.zoom_meeting, target.specialist_auto_create) {
-            (Some(m), _) => jobs.push(NewJob::zoom_update(&m.zoom_meeting_id, &new_id, 0)),
-            (None, Some(minutes)) => jobs.extend(NewJob::auto_create(
-                &new_id,
-                minutes,
-                target.schedule_version,
-                target.fields.starts_at,
-            )),
-            (None, None) => {}
+        if let Some(m) = &booking.zoom_meeting {
+            jobs.push(NewJob::zoom_update(&m.zoom_meeting_id, &new_id, 0));
         }
-        jobs.extend(reminders::for_booking(
-            &state.config.http,
-            &target.id,
-            target.fields.starts_at,
-            target.schedule_version,
-            &new_id,
-        ));
+        jobs.extend(follow_up_jobs(state, &target, &new_id, meeting.is_some()));
         let stale =
             reminders::customer_keys(&state.config.http, &booking.id, slot.schedule_version);
         // The seat this frees goes to the first customer waiting for the old slot.
-        let mut promotions = Vec::new();
-        if let Some(w) = waitlist::first_waiting(&state.db, &slot.id)
+        let (promotions, promoted_jobs) = waitlist_service::promotions(state, &slot, 1)
             .await
-            .map_err(Attempt::Db)?
-        {
-            let promoted_id = new_key();
-            jobs.extend(waitlist_service::promotion_jobs(state, &slot, &promoted_id, &w));
-            promotions.push(waitlist::Promotion {
-                waiter_id: w.id,
-                booking_id: promoted_id,
-            });
-        }
+            .map_err(Attempt::Db)?;
+        jobs.extend(promoted_jobs);
         let r = Reschedule {
             booking_id: &booking.id,
             new_booking_id: &new_id,

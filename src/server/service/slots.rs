@@ -17,8 +17,9 @@ use crate::server::repo::bookings;
 use crate::server::repo::slots::{
     self, BrowseFilter, HasBookings, SlotEdit, SlotEditRefusal, SlotFields, SlotRow,
 };
-use crate::server::repo::{users, waitlist};
+use crate::server::repo::users;
 
+use super::booking::follow_up_jobs;
 use super::waitlist as waitlist_service;
 use super::{require_role, unexpected};
 
@@ -221,32 +222,15 @@ async fn reschedule_jobs(
         .filter(|b| b.status == BookingStatus::Active)
     {
         let appointment = Appointment::for_booking(&moved, b);
-        let meeting = b.zoom_meeting.as_ref().map(|m| MeetingDetails {
-            join_url: m.join_url.clone(),
-            meeting_id: m.zoom_meeting_id.clone(),
-            password: m.password.clone(),
-        });
+        let meeting = b.zoom_meeting.as_ref().map(MeetingDetails::from);
         queued.push(NewJob::email(&templates::rescheduled(
             &appointment,
             meeting.as_ref(),
         )));
-        match (&b.zoom_meeting, slot.specialist_auto_create) {
-            (Some(m), _) => queued.push(NewJob::zoom_update(&m.zoom_meeting_id, &b.id, version)),
-            (None, Some(minutes)) => queued.extend(NewJob::auto_create(
-                &b.id,
-                minutes,
-                version,
-                moved.fields.starts_at,
-            )),
-            (None, None) => {}
+        if let Some(m) = &b.zoom_meeting {
+            queued.push(NewJob::zoom_update(&m.zoom_meeting_id, &b.id, version));
         }
-        queued.extend(reminders::for_booking(
-            config,
-            &slot.id,
-            moved.fields.starts_at,
-            version,
-            &b.id,
-        ));
+        queued.extend(follow_up_jobs(state, &moved, &b.id, meeting.is_some()));
         stale.extend(reminders::customer_keys(
             config,
             &b.id,
@@ -281,25 +265,10 @@ pub async fn update(
             schedule_version: version,
             ..slot.clone()
         };
-        let mut promotions = Vec::new();
-        if free > 0 {
-            for w in waitlist::first_waiting_n(&state.db, slot_id, free)
-                .await
-                .map_err(Attempt::Db)?
-            {
-                let booking_id = new_key();
-                jobs.extend(waitlist_service::promotion_jobs(
-                    state,
-                    &edited,
-                    &booking_id,
-                    &w,
-                ));
-                promotions.push(waitlist::Promotion {
-                    waiter_id: w.id,
-                    booking_id,
-                });
-            }
-        }
+        let (promotions, promoted_jobs) = waitlist_service::promotions(state, &edited, free)
+            .await
+            .map_err(Attempt::Db)?;
+        jobs.extend(promoted_jobs);
         let edit = SlotEdit {
             promotions,
             id: slot_id,

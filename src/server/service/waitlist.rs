@@ -6,12 +6,14 @@ use crate::model::{Role, WaitlistPlace};
 use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
 use crate::server::db::with_conflict_retry;
-use crate::server::jobs::{reminders, NewJob};
+use crate::server::db::{new_key, DbError};
+use crate::server::jobs::NewJob;
 use crate::server::mail::templates::{self, Appointment, Attendee};
 use crate::server::repo::slots::SlotRow;
 use crate::server::repo::users;
-use crate::server::repo::waitlist::{self, JoinRefusal, Waiter};
+use crate::server::repo::waitlist::{self, JoinRefusal};
 
+use super::booking::follow_up_jobs;
 use super::unexpected;
 
 fn customer(caller: Option<&Caller>) -> AppResult<&Caller> {
@@ -90,38 +92,35 @@ pub async fn places(state: &AppState, caller: Option<&Caller>) -> AppResult<Vec<
         .collect())
 }
 
-/// What a promotion from the waitlist queues: the customer's "a seat opened up" confirmation,
-/// the specialist's new-booking email, reminders and the automatic meeting.
-pub fn promotion_jobs(
+/// Who takes `seats` seats freed or added in `slot` (as it will stand): the first customers
+/// waiting, each with the id of the booking to create, and the jobs those bookings queue (the
+/// "a seat opened up" confirmation, the specialist's new-booking email, reminders, the
+/// automatic meeting). The transaction that frees the seats checks the line is unchanged.
+pub async fn promotions(
     state: &AppState,
     slot: &SlotRow,
-    booking_id: &str,
-    w: &Waiter,
-) -> Vec<NewJob> {
-    let customer = Attendee {
-        name: w.customer_name.clone(),
-        email: w.customer_email.clone(),
-        timezone: w.customer_timezone.clone(),
-    };
-    let a = Appointment::new(slot, booking_id, customer);
-    let mut queued = vec![
-        NewJob::email(&templates::seat_opened(&a)),
-        NewJob::email(&templates::specialist_notification(&a)),
-    ];
-    queued.extend(reminders::for_booking(
-        &state.config.http,
-        &slot.id,
-        slot.fields.starts_at,
-        slot.schedule_version,
-        booking_id,
-    ));
-    if let Some(minutes) = slot.specialist_auto_create {
-        queued.extend(NewJob::auto_create(
-            booking_id,
-            minutes,
-            slot.schedule_version,
-            slot.fields.starts_at,
-        ));
+    seats: u32,
+) -> Result<(Vec<waitlist::Promotion>, Vec<NewJob>), DbError> {
+    if seats == 0 {
+        return Ok((Vec::new(), Vec::new()));
     }
-    queued
+    let mut promotions = Vec::new();
+    let mut queued = Vec::new();
+    for w in waitlist::first_waiting_n(&state.db, &slot.id, seats).await? {
+        let booking_id = new_key();
+        let customer = Attendee {
+            name: w.customer_name.clone(),
+            email: w.customer_email.clone(),
+            timezone: w.customer_timezone.clone(),
+        };
+        let a = Appointment::new(slot, &booking_id, customer);
+        queued.push(NewJob::email(&templates::seat_opened(&a)));
+        queued.push(NewJob::email(&templates::specialist_notification(&a)));
+        queued.extend(follow_up_jobs(state, slot, &booking_id, false));
+        promotions.push(waitlist::Promotion {
+            waiter_id: w.id,
+            booking_id,
+        });
+    }
+    Ok((promotions, queued))
 }

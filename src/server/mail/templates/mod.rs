@@ -24,7 +24,7 @@ pub use zoom_meeting_ready::zoom_meeting_ready;
 
 use super::ics::{self, Invite};
 use super::{Attachment, OutgoingEmail};
-use crate::server::repo::bookings::BookingRow;
+use crate::server::repo::bookings::{BookingRow, StoredMeeting};
 use crate::server::repo::slots::SlotRow;
 use crate::time_fmt;
 use document::{Block, Document};
@@ -178,6 +178,16 @@ pub struct MeetingDetails {
     pub join_url: String,
     pub meeting_id: String,
     pub password: String,
+}
+
+impl From<&StoredMeeting> for MeetingDetails {
+    fn from(m: &StoredMeeting) -> Self {
+        Self {
+            join_url: m.join_url.clone(),
+            meeting_id: m.zoom_meeting_id.clone(),
+            password: m.password.clone(),
+        }
+    }
 }
 
 /// A section with the join button, the meeting ID and the password.
