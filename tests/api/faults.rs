@@ -63,6 +63,18 @@ async fn post(
     r.send().await
 }
 
+async fn get_json(base: &str, path: &str, token: &str) -> Value {
+    reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn register(base: &str, email: &str, role: &str) -> String {
     let res = post(
         base,
@@ -144,25 +156,8 @@ async fn a_crash_during_fifty_bookings_loses_nothing_half_written() {
 
     // Back up on the same directory: every answered booking is there, seats match bookings.
     let server = start(dir.path(), port, smtp.port).await;
-    let client = reqwest::Client::new();
-    let mine: Value = client
-        .get(format!("{}/api/consulting-slots/mine", server.base))
-        .bearer_auth(&spec)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let manager: Value = client
-        .get(format!("{}/api/meeting-manager", server.base))
-        .bearer_auth(&spec)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mine = get_json(&server.base, "/api/consulting-slots/mine", &spec).await;
+    let manager = get_json(&server.base, "/api/meeting-manager", &spec).await;
     let mut booked_by_slot: HashMap<String, u64> = HashMap::new();
     let mut booked_customers = Vec::new();
     for m in manager["data"].as_array().unwrap() {
