@@ -14,7 +14,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 TOOLS_BIN := $(CURDIR)/.tools/node_modules/.bin
 export PATH := $(HOME)/.cargo/bin:$(TOOLS_BIN):$(PATH)
 
-.PHONY: run test tools test-deps check release clean-data
+.PHONY: run test tools test-deps check release bench clean-data
 
 ## run: build and serve http://127.0.0.1:3000 (embedded SurrealKV in ./data, demo data, simulated Zoom, mail in data/mail)
 run: tools
@@ -56,7 +56,14 @@ check:
 
 ## release: optimised server and wasm bundle (uses wasm-opt)
 release: tools
-	cargo leptos build --release
+	cargo leptos build --release --precompress
+
+## bench: release build (assets precompressed), then load, memory and first-load figures of the
+## server on SurrealKV against the raw booking transaction; prints a table and writes bench/results.md
+bench: tools
+	cargo leptos build --release --precompress
+	LEPTOS_OUTPUT_NAME=specialistly cargo build --release --no-default-features --features ssr --bin specialistly-bench
+	"$(TARGET_DIR)/release/specialistly-bench"
 
 ## clean-data: forget the local database, mail and JWT secret
 clean-data:

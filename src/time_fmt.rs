@@ -1,34 +1,103 @@
-//! Dates and times as people read them: always in a named zone.
+//! Dates and times as people read them: always in a named zone. The server formats with
+//! chrono-tz; the browser asks its own `Intl` for the zone's offset, so the wasm bundle does
+//! not carry a copy of the time-zone database. Both produce the same text.
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
-
-/// Parses an IANA zone name, falling back to UTC for an unknown one.
-pub fn zone(name: &str) -> Tz {
-    name.parse().unwrap_or(Tz::UTC)
-}
 
 /// `Tue 3 Mar 2026, 14:00 (Europe/Berlin)`
 pub fn date_time_in(at: DateTime<Utc>, zone_name: &str) -> String {
-    let tz = zone(zone_name);
-    format!(
-        "{} ({})",
-        at.with_timezone(&tz).format("%a %-d %b %Y, %H:%M"),
-        tz.name()
-    )
+    let (local, zone) = local::in_zone(at, zone_name);
+    format!("{} ({zone})", local.format("%a %-d %b %Y, %H:%M"))
 }
 
 /// `Tue 3 Mar 2026`
 pub fn date_in(at: DateTime<Utc>, zone_name: &str) -> String {
-    at.with_timezone(&zone(zone_name))
+    local::in_zone(at, zone_name)
+        .0
         .format("%a %-d %b %Y")
         .to_string()
 }
 
 /// `14:00 (Europe/Berlin)`
 pub fn time_in(at: DateTime<Utc>, zone_name: &str) -> String {
-    let tz = zone(zone_name);
-    format!("{} ({})", at.with_timezone(&tz).format("%H:%M"), tz.name())
+    let (local, zone) = local::in_zone(at, zone_name);
+    format!("{} ({zone})", local.format("%H:%M"))
+}
+
+#[cfg(feature = "ssr")]
+mod local {
+    use chrono::{DateTime, NaiveDateTime, Utc};
+    use chrono_tz::Tz;
+
+    /// The wall-clock time in `zone_name` and the zone's name; UTC for an unknown zone.
+    pub fn in_zone(at: DateTime<Utc>, zone_name: &str) -> (NaiveDateTime, String) {
+        let tz: Tz = zone_name.parse().unwrap_or(Tz::UTC);
+        (at.with_timezone(&tz).naive_local(), tz.name().to_string())
+    }
+}
+
+#[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+mod local {
+    use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+    use js_sys::{Array, Object, Reflect};
+    use wasm_bindgen::{JsCast, JsValue};
+
+    /// The wall-clock time in `zone_name` as the browser's `Intl` computes it, and the zone's
+    /// name; UTC for a zone the browser does not know.
+    pub fn in_zone(at: DateTime<Utc>, zone_name: &str) -> (NaiveDateTime, String) {
+        wall_clock(at, zone_name)
+            .map(|local| (local, zone_name.to_string()))
+            .unwrap_or_else(|| (at.naive_utc(), "UTC".to_string()))
+    }
+
+    fn wall_clock(at: DateTime<Utc>, zone_name: &str) -> Option<NaiveDateTime> {
+        let options = Object::new();
+        for (key, value) in [
+            ("timeZone", zone_name),
+            ("hourCycle", "h23"),
+            ("year", "numeric"),
+            ("month", "numeric"),
+            ("day", "numeric"),
+            ("hour", "numeric"),
+            ("minute", "numeric"),
+        ] {
+            Reflect::set(&options, &key.into(), &value.into()).ok()?;
+        }
+        let intl = Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
+        let constructor: js_sys::Function = Reflect::get(&intl, &"DateTimeFormat".into())
+            .ok()?
+            .dyn_into()
+            .ok()?;
+        let locales = Array::of1(&"en-US".into());
+        // An unknown zone throws a RangeError: caught here, it means UTC.
+        let format = Reflect::construct(&constructor, &Array::of2(&locales, &options)).ok()?;
+        let format_to_parts: js_sys::Function = Reflect::get(&format, &"formatToParts".into())
+            .ok()?
+            .dyn_into()
+            .ok()?;
+        let date = js_sys::Date::new(&JsValue::from_f64(at.timestamp_millis() as f64));
+        let parts: Array = format_to_parts
+            .call1(&format, &date)
+            .ok()?
+            .dyn_into()
+            .ok()?;
+        let mut fields = [0u32; 5];
+        for part in parts.iter() {
+            let kind = Reflect::get(&part, &"type".into()).ok()?.as_string()?;
+            let slot = match kind.as_str() {
+                "year" => 0,
+                "month" => 1,
+                "day" => 2,
+                "hour" => 3,
+                "minute" => 4,
+                _ => continue,
+            };
+            let value = Reflect::get(&part, &"value".into()).ok()?.as_string()?;
+            fields[slot] = value.parse().ok()?;
+        }
+        let [year, month, day, hour, minute] = fields;
+        NaiveDate::from_ymd_opt(year as i32, month, day)?.and_hms_opt(hour % 24, minute, 0)
+    }
 }
 
 #[cfg(test)]

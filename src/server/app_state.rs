@@ -12,6 +12,7 @@ use super::config::Config;
 use super::db::Db;
 use super::password::HashPool;
 use super::repo::sessions;
+use super::slot_turns::SlotTurns;
 use super::zoom::Zoom;
 use crate::error::AppError;
 
@@ -23,6 +24,7 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     pub zoom: Arc<Zoom>,
     pub passwords: HashPool,
+    pub slot_turns: Arc<SlotTurns>,
 }
 
 impl AppState {
@@ -42,6 +44,9 @@ impl AppState {
             user_id: u.user_id,
             role: u.role,
             session_id: subject.session_id,
+            name: u.name,
+            email: u.email,
+            timezone: u.timezone,
         }))
     }
 }

@@ -30,12 +30,16 @@ pub struct TokenSubject {
     pub session_id: String,
 }
 
-/// Who is calling: a live session's user, with the role the database holds now.
+/// Who is calling: a live session's user, with the role, name, email and zone the database
+/// holds now (read with the session in one step).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub user_id: String,
     pub role: Role,
     pub session_id: String,
+    pub name: String,
+    pub email: String,
+    pub timezone: String,
 }
 
 #[derive(Clone)]

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod app_state;
+pub mod assets;
 pub mod auth;
 pub mod config;
 pub mod db;
@@ -15,5 +16,6 @@ pub mod rest;
 pub mod security;
 pub mod seed;
 pub mod service;
+pub mod slot_turns;
 pub mod startup;
 pub mod zoom;

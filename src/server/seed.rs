@@ -45,6 +45,9 @@ pub async fn seed_demo_data(state: &AppState) -> anyhow::Result<()> {
             user_id: specialist,
             role: Role::Specialist,
             session_id: String::new(),
+            name: "Dr. Maria Keller".into(),
+            email: DEMO_SPECIALIST_EMAIL.into(),
+            timezone: DEMO_TIMEZONE.into(),
         };
         let offers = [
             (1, "09:00", 45, 1, "Career strategy session"),

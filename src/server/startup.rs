@@ -29,7 +29,7 @@ use super::jobs::worker::JobWorker;
 use super::mail::transport::MailTransport;
 use super::password::HashPool;
 use super::zoom::Zoom;
-use super::{db, rest, security, seed};
+use super::{assets, db, rest, security, seed};
 use crate::app::{shell, App};
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -65,6 +65,7 @@ impl Application {
             jwt,
             zoom,
             passwords: HashPool::for_this_machine(config.auth.hash_queue),
+            slot_turns: Default::default(),
         };
         let worker = JobWorker::new(state.clone(), transport, from, config.mail.lease_seconds);
         if config.seed_demo_data {
@@ -185,6 +186,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             security::security_headers,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            assets::cache_control,
         ))
         .with_state(state)
         .layer(

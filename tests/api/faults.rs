@@ -190,7 +190,7 @@ async fn a_crash_during_fifty_bookings_loses_nothing_half_written() {
         );
     }
 
-    // Every stored booking's confirmation arrives exactly once; none for a booking that is not.
+    // Every stored booking's confirmation arrives; none for a booking that is not.
     // 51 sign-up confirmations, and two emails per stored booking.
     smtp.wait_for(51 + booked_customers.len() * 2).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -212,9 +212,12 @@ async fn a_crash_during_fifty_bookings_loses_nothing_half_written() {
         got, stored,
         "a confirmation for every stored booking and no other"
     );
+    // The one email the worker may have been sending when the process died (accepted by the
+    // SMTP server, not yet marked done) is sent again after its lease: at most one repeat.
+    let repeats: usize = confirmations.values().map(|n| n - 1).sum();
     assert!(
-        confirmations.values().all(|n| *n == 1),
-        "each exactly once: {confirmations:?}"
+        repeats <= 1,
+        "each once, bar the one in flight at the kill: {confirmations:?}"
     );
     let mut statuses: HashMap<String, usize> = HashMap::new();
     for a in &answers {

@@ -281,10 +281,18 @@ DEFINE FIELD OVERWRITE kind ON job TYPE string
     ASSERT $value IN ['email', 'zoom_delete', 'zoom_update', 'reminder', 'auto_create', 'waitlist_close'];
 "#,
     },
+    Migration {
+        version: 13,
+        name: "indexes for reads at scale",
+        sql: r#"
+-- The Meeting Manager asks, for each booking, whether a Zoom job for it is still queued.
+DEFINE INDEX IF NOT EXISTS job_booking ON job FIELDS payload.booking_id;
+"#,
+    },
 ];
 
 /// The version a fully migrated database is at.
-pub const SCHEMA_VERSION: i64 = 12;
+pub const SCHEMA_VERSION: i64 = 13;
 
 #[derive(Deserialize)]
 struct Applied {

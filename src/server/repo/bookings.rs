@@ -157,12 +157,20 @@ impl BookRefusal {
 
 /// Takes a seat in one transaction: the checks, a conditional bump of the slot's seat
 /// counter (concurrent bookings of one slot collide on that record, so a seat can never be
-/// sold twice), the booking, and its jobs (emails, reminders). Returns the booking's index.
+/// sold twice), the booking, and its jobs (emails, reminders). Returns the booking's index
+/// and time, so that no second read is needed.
+/// A seat taken: what the transaction decided.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Booked {
+    pub index: u32,
+    pub booked_at: DateTime<Utc>,
+}
+
 pub async fn book(
     db: &Db,
     b: &NewBooking<'_>,
     queued: &[jobs::NewJob],
-) -> Result<Result<u32, BookRefusal>, DbError> {
+) -> Result<Result<Booked, BookRefusal>, DbError> {
     use BookRefusal::*;
     let sql = format!(
         "BEGIN TRANSACTION;
@@ -184,7 +192,7 @@ pub async fn book(
         }};
         {queue}
         COMMIT TRANSACTION;
-        SELECT VALUE index FROM type::record('booking', $booking_id);",
+        SELECT index, booked_at FROM type::record('booking', $booking_id);",
         missing = Missing.tag(),
         started = Started.tag(),
         changed = Changed.tag(),
@@ -210,9 +218,9 @@ pub async fn book(
         Err(e) => return refused(e, &BookRefusal::ALL, BookRefusal::tag),
     };
     let last = rows.count().saturating_sub(1);
-    rows.first::<u32>(last)?
+    rows.first::<Booked>(last)?
         .map(Ok)
-        .ok_or_else(|| DbError::Decode("booking index missing after commit".into()))
+        .ok_or_else(|| DbError::Decode("booking missing after commit".into()))
 }
 
 /// How long a claim on a booking's Zoom creation lasts; Zoom answers (or times out) well
@@ -470,7 +478,8 @@ pub async fn reschedule(
         LET $t = (SELECT starts_at, schedule_version, cancelled_at FROM $target)[0];
         IF $t = NONE OR $t.starts_at <= time::now() OR $t.cancelled_at != NONE {{ THROW '{gone}'; }};
         IF $t.schedule_version != $target_version {{ THROW '{changed}'; }};
-        IF array::len((SELECT id FROM booking WHERE slot = $target AND customer = $old.customer AND status = 'active')) > 0 {{
+        LET $customer = $old.customer;
+        IF array::len((SELECT id FROM booking WHERE slot = $target AND customer = $customer AND status = 'active')) > 0 {{
             THROW '{already}';
         }};
         LET $taken = (UPDATE $target SET booked += 1, next_index += 1 WHERE booked < capacity RETURN AFTER)[0];

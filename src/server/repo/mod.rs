@@ -3,6 +3,8 @@
 pub mod bookings;
 pub mod counters;
 pub mod jobs;
+#[cfg(test)]
+mod plans;
 pub mod sessions;
 pub mod slots;
 pub mod users;

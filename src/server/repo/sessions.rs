@@ -22,6 +22,9 @@ pub async fn create(db: &Db, id: &str, user: &str, lifetime_seconds: i64) -> Res
 pub struct SessionUser {
     pub user_id: String,
     pub role: Role,
+    pub name: String,
+    pub email: String,
+    pub timezone: String,
 }
 
 /// The user of session `id` when it is live, belongs to `user` and that account still exists.
@@ -31,7 +34,8 @@ pub async fn live_user(db: &Db, id: &str, user: &str) -> Result<Option<SessionUs
     }
     run(
         db,
-        "SELECT record::id(user) AS user_id, user.role AS role FROM type::record('session', $id)
+        "SELECT record::id(user) AS user_id, user.role AS role, user.name AS name,
+            user.email AS email, user.timezone AS timezone FROM type::record('session', $id)
             WHERE user = type::record('user', $user) AND expires_at > time::now() AND user.role != NONE",
         json!({ "id": id, "user": user }),
     )

@@ -135,6 +135,35 @@ pub struct BrowseFilter {
 
 /// Future slots with seats left (or full ones too), soonest first, with how many wait.
 pub async fn browse(db: &Db, f: &BrowseFilter) -> Result<Vec<SlotRow>, DbError> {
+    let sql = format!(
+        "LET $page = ({}); LET $page_slots = $page.slot_record; RETURN $page; {WAITING_IN_PAGE};",
+        browse_sql(f)
+    );
+    let mut rows = run(
+        db,
+        &sql,
+        json!({
+            "specialist": f.specialist, "from": f.from.map(|d| d.to_rfc3339()),
+            "to": f.to.map(|d| d.to_rfc3339()), "limit": f.limit, "offset": f.offset,
+        }),
+    )
+    .await?;
+    let mut page: Vec<SlotRow> = rows.all(2)?;
+    let waiting: Vec<String> = rows.all(3)?;
+    for slot in &mut page {
+        slot.waiting = waiting.iter().filter(|w| **w == slot.id).count() as u32;
+    }
+    Ok(page)
+}
+
+/// One waiting customer per row, of the slots in `$page_slots`. (Counted per slot in a
+/// subquery, each count walked the whole waitlist table: SurrealDB plans a predicate on
+/// `$parent`, or on a field of a parameter, as a table scan; a plain parameter is a value.)
+pub(crate) const WAITING_IN_PAGE: &str =
+    "SELECT VALUE record::id(slot) FROM waitlist WHERE slot IN $page_slots AND status = 'waiting'";
+
+/// One page of browsable slots, each with its record id as `slot_record`.
+pub(crate) fn browse_sql(f: &BrowseFilter) -> String {
     let mut conditions = vec!["starts_at > time::now()", "cancelled_at = NONE"];
     if !f.include_full {
         conditions.push("booked < capacity");
@@ -148,22 +177,10 @@ pub async fn browse(db: &Db, f: &BrowseFilter) -> Result<Vec<SlotRow>, DbError> 
     if f.to.is_some() {
         conditions.push("starts_at < type::datetime($to)");
     }
-    let sql = format!(
-        "SELECT {SLOT_FIELDS},
-            array::len((SELECT id FROM waitlist WHERE slot = $parent.id AND status = 'waiting')) AS waiting
-        FROM slot WHERE {} ORDER BY starts_at LIMIT $limit START $offset",
+    format!(
+        "SELECT {SLOT_FIELDS}, id AS slot_record FROM slot WHERE {} ORDER BY starts_at LIMIT $limit START $offset",
         conditions.join(" AND ")
-    );
-    run(
-        db,
-        &sql,
-        json!({
-            "specialist": f.specialist, "from": f.from.map(|d| d.to_rfc3339()),
-            "to": f.to.map(|d| d.to_rfc3339()), "limit": f.limit, "offset": f.offset,
-        }),
     )
-    .await?
-    .all(0)
 }
 
 /// An edit of a slot, and the slot as the edit saw it: a booking or another edit since then
@@ -267,48 +284,98 @@ pub async fn delete(db: &Db, id: &str) -> Result<Result<(), HasBookings>, DbErro
 }
 
 /// A slot with its active bookings, each with whether its Zoom Meeting Ready email left.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct ManagedSlotRow {
-    #[serde(flatten)]
     pub slot: SlotRow,
     pub bookings: Vec<ManagedBookingRow>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct ManagedBookingRow {
-    #[serde(flatten)]
     pub booking: BookingRow,
     pub notified: bool,
     /// A Zoom update or deletion for it is still queued.
     pub zoom_job_pending: bool,
 }
 
-/// The specialist's upcoming slots that have had bookings, soonest first, with their active
-/// bookings: one query, following the record links.
-pub async fn managed_by(db: &Db, specialist: &str) -> Result<Vec<ManagedSlotRow>, DbError> {
-    let (key_prefix, key_suffix) = keys::ZOOM_READY;
-    let sql = format!(
-        "SELECT {SLOT_FIELDS},
-            (SELECT {BOOKING_FIELDS},
-                (SELECT VALUE status FROM job
-                    WHERE key = string::concat($key_prefix, record::id($parent.id), $key_suffix)
-                )[0] = 'done' AS notified,
-                array::len((SELECT id FROM job
-                    WHERE kind IN ['zoom_update', 'zoom_delete']
-                        AND payload.booking_id = record::id($parent.id)
-                        AND status IN ['pending', 'running'])) > 0 AS zoom_job_pending
-             FROM booking WHERE slot = $parent.id AND status != 'rescheduled' ORDER BY index) AS bookings
-        FROM slot
-        WHERE specialist = type::record('user', $specialist) AND starts_at > time::now() AND next_index > 0
-        ORDER BY starts_at"
-    );
-    run(
-        db,
-        &sql,
-        json!({ "specialist": specialist, "key_prefix": key_prefix, "key_suffix": key_suffix }),
+/// The specialist's upcoming slots that have had bookings, soonest first.
+pub(crate) const MANAGED_SLOTS: &str = "SELECT record::id(id) AS id, id AS slot_record FROM slot
+    WHERE specialist = type::record('user', $specialist) AND starts_at > time::now() AND next_index > 0
+    ORDER BY starts_at";
+
+/// The bookings (all but rescheduled ones) of the slots in `$slot_records`.
+pub(crate) fn managed_bookings_sql() -> String {
+    format!(
+        "SELECT {BOOKING_FIELDS} FROM booking WHERE slot IN $slot_records AND status != 'rescheduled'
+        ORDER BY index"
     )
-    .await?
-    .all(0)
+}
+
+/// The status of the jobs whose keys are in `$keys`.
+pub(crate) const JOB_STATUSES: &str = "SELECT key, status FROM job WHERE key IN $keys";
+
+/// The jobs of the bookings in `$ids`, found through the `job_booking` index.
+pub(crate) const JOBS_OF_BOOKINGS: &str =
+    "SELECT payload.booking_id AS booking, kind, status FROM job WHERE payload.booking_id IN $ids";
+
+#[derive(Deserialize)]
+struct JobOfBooking {
+    #[serde(default)]
+    key: String,
+    #[serde(default)]
+    booking: String,
+    #[serde(default)]
+    kind: String,
+    status: String,
+}
+
+/// The specialist's upcoming slots that have had bookings, soonest first, with their active
+/// bookings. Every statement starts from an index on values known when it is planned: a
+/// correlated subquery (`WHERE slot = $parent.id`) is planned by SurrealDB as a scan of the
+/// whole table, once per row.
+pub async fn managed_by(db: &Db, specialist: &str) -> Result<Vec<ManagedSlotRow>, DbError> {
+    let sql = format!(
+        "LET $slot_records = ({MANAGED_SLOTS}).slot_record; SELECT {SLOT_FIELDS} FROM $slot_records;
+        {};",
+        managed_bookings_sql()
+    );
+    let mut rows = run(db, &sql, json!({ "specialist": specialist })).await?;
+    let slots: Vec<SlotRow> = rows.all(1)?;
+    let bookings: Vec<BookingRow> = rows.all(2)?;
+    let keys: Vec<String> = bookings.iter().map(|b| keys::zoom_ready(&b.id)).collect();
+    let ids: Vec<&str> = bookings.iter().map(|b| b.id.as_str()).collect();
+    let mut rows = run(
+        db,
+        &format!("{JOB_STATUSES}; {JOBS_OF_BOOKINGS};"),
+        json!({ "keys": keys, "ids": ids }),
+    )
+    .await?;
+    let ready: Vec<JobOfBooking> = rows.all(0)?;
+    let zoom_jobs: Vec<JobOfBooking> = rows.all(1)?;
+    let mut managed: Vec<ManagedSlotRow> = slots
+        .into_iter()
+        .map(|slot| ManagedSlotRow {
+            slot,
+            bookings: Vec::new(),
+        })
+        .collect();
+    for booking in bookings {
+        let key = keys::zoom_ready(&booking.id);
+        let notified = ready.iter().any(|j| j.key == key && j.status == "done");
+        let zoom_job_pending = zoom_jobs.iter().any(|j| {
+            j.booking == booking.id
+                && matches!(j.kind.as_str(), "zoom_update" | "zoom_delete")
+                && matches!(j.status.as_str(), "pending" | "running")
+        });
+        if let Some(slot) = managed.iter_mut().find(|m| m.slot.id == booking.slot) {
+            slot.bookings.push(ManagedBookingRow {
+                booking,
+                notified,
+                zoom_job_pending,
+            });
+        }
+    }
+    Ok(managed)
 }
 
 /// One of a customer's bookings with its slot.
@@ -321,12 +388,17 @@ pub struct CustomerBookingRow {
 
 /// Every booking of a customer with its slot: one query, following the record link.
 pub async fn booked_by(db: &Db, customer: &str) -> Result<Vec<CustomerBookingRow>, DbError> {
-    let sql = format!(
+    run(db, &booked_by_sql(), json!({ "customer": customer }))
+        .await?
+        .all(0)
+}
+
+pub(crate) fn booked_by_sql() -> String {
+    format!(
         "SELECT index, zoom_meeting != NONE AS has_meeting,
             (SELECT {SLOT_FIELDS} FROM ONLY $parent.slot) AS slot
         FROM booking WHERE customer = type::record('user', $customer)"
-    );
-    run(db, &sql, json!({ "customer": customer })).await?.all(0)
+    )
 }
 
 /// A whole slot's cancellation, computed from the slot as `seen_*` describe it.

@@ -122,17 +122,45 @@ pub struct Place {
     pub position: u32,
 }
 
+/// The customer's places in line: their slots and sequence numbers.
+pub(crate) const PLACES_OF_CUSTOMER: &str = "SELECT slot, seq FROM waitlist
+    WHERE customer = type::record('user', $customer) AND status = 'waiting'";
+
+/// Everyone waiting for the slots in `$mine_slots`, to count who is ahead. (A count per place in a
+/// subquery on `$parent.slot` walked the whole waitlist table for each place.)
+pub(crate) const WAITING_FOR_SLOTS: &str =
+    "SELECT record::id(slot) AS slot, seq FROM waitlist WHERE slot IN $mine_slots AND status = 'waiting'";
+
+#[derive(Deserialize)]
+struct InLine {
+    slot: String,
+    seq: u64,
+}
+
 /// Where the customer waits, soonest slot first.
 pub async fn places_of(db: &Db, customer_id: &str) -> Result<Vec<Place>, DbError> {
     let sql = format!(
-        "SELECT (SELECT {SLOT_FIELDS} FROM ONLY $parent.slot) AS slot,
-            (SELECT VALUE count() FROM waitlist WHERE slot = $parent.slot AND status = 'waiting'
-                AND seq <= $parent.seq GROUP ALL)[0] AS position
-        FROM waitlist WHERE customer = type::record('user', $customer) AND status = 'waiting'"
+        "LET $mine = ({PLACES_OF_CUSTOMER});
+        LET $mine_slots = $mine.slot;
+        SELECT {SLOT_FIELDS} FROM $mine_slots;
+        SELECT record::id(slot) AS slot, seq FROM $mine;
+        {WAITING_FOR_SLOTS};"
     );
-    let mut places: Vec<Place> = run(db, &sql, json!({ "customer": customer_id }))
-        .await?
-        .all(0)?;
+    let mut rows = run(db, &sql, json!({ "customer": customer_id })).await?;
+    let slots: Vec<SlotRow> = rows.all(2)?;
+    let mine: Vec<InLine> = rows.all(3)?;
+    let everyone: Vec<InLine> = rows.all(4)?;
+    let mut places: Vec<Place> = slots
+        .into_iter()
+        .zip(mine)
+        .map(|(slot, me)| Place {
+            position: everyone
+                .iter()
+                .filter(|w| w.slot == me.slot && w.seq <= me.seq)
+                .count() as u32,
+            slot,
+        })
+        .collect();
     places.sort_by_key(|p| p.slot.fields.starts_at);
     Ok(places)
 }

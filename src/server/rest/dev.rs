@@ -46,13 +46,14 @@ fn is_loopback(ip: IpAddr) -> bool {
     }
 }
 
-fn page(title: &str, body: &str) -> Html<String> {
+fn page(state: &AppState, title: &str, body: &str) -> Html<String> {
     Html(format!(
         r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{t}</title><link rel="stylesheet" href="/pkg/specialistly.css"></head>
+<title>{t}</title><link rel="stylesheet" href="{css}"></head>
 <body><header class="topbar"><a class="brand" href="/">Specialistly</a><span class="badge badge-warn">Development</span></header>
 <main class="container">{body}</main></body></html>"#,
-        t = escape_html(title)
+        t = escape_html(title),
+        css = crate::server::assets::stylesheet_href(&state.leptos_options),
     ))
 }
 
@@ -126,7 +127,7 @@ async fn mail_index(State(state): State<AppState>) -> Html<String> {
             escape_html(&state.config.mail.dir.display().to_string())
         )
     };
-    page("Mail", &body)
+    page(&state, "Mail", &body)
 }
 
 async fn mail_message(State(state): State<AppState>, Path(name): Path<String>) -> Response {
@@ -140,7 +141,7 @@ async fn mail_message(State(state): State<AppState>, Path(name): Path<String>) -
         _ => {
             return (
                 StatusCode::NOT_FOUND,
-                page("Not found", "<h1>No such email</h1>"),
+                page(&state, "Not found", "<h1>No such email</h1>"),
             )
                 .into_response()
         }
@@ -148,7 +149,7 @@ async fn mail_message(State(state): State<AppState>, Path(name): Path<String>) -
     let Some(message) = MessageParser::default().parse(&bytes) else {
         return (
             StatusCode::UNPROCESSABLE_ENTITY,
-            page("Unreadable", "<h1>Unreadable email</h1>"),
+            page(&state, "Unreadable", "<h1>Unreadable email</h1>"),
         )
             .into_response();
     };
@@ -185,11 +186,12 @@ async fn mail_message(State(state): State<AppState>, Path(name): Path<String>) -
         html = escape_html(&html),
         text = escape_html(&text),
     );
-    page(&subject, &body).into_response()
+    page(&state, &subject, &body).into_response()
 }
 
-async fn simulated_meeting(Path(id): Path<String>) -> Html<String> {
+async fn simulated_meeting(State(state): State<AppState>, Path(id): Path<String>) -> Html<String> {
     page(
+        &state,
         "Simulated Zoom meeting",
         &format!(
             "<h1>Simulated Zoom meeting</h1><div class=\"card\"><p><span class=\"badge badge-warn\">simulated</span></p>

@@ -12,7 +12,6 @@ use crate::server::jobs::{self, reminders, NewJob};
 use crate::server::mail::templates::{self, Appointment, Attendee};
 use crate::server::repo::bookings::{self, BookRefusal, NewBooking};
 use crate::server::repo::slots::{self, SlotRow};
-use crate::server::repo::users;
 
 use super::unexpected;
 
@@ -74,24 +73,24 @@ pub async fn book_slot(
         "Only customers can book consulting slots.",
     )?;
     let notes = Notes::parse(request.additional_notes.as_deref(), "additionalNotes")?;
-    let customer = users::by_id(&state.db, &caller.user_id)
-        .await
-        .map_err(unexpected("reading a user"))?
-        .ok_or_else(AppError::login_required)?;
     let name = match request
         .customer_name
         .as_deref()
         .filter(|n| !n.trim().is_empty())
     {
         Some(raw) => PersonName::parse(raw, "customerName")?.into_string(),
-        None => customer.name.clone(),
+        None => caller.name.clone(),
     };
     let attendee = Attendee {
         name,
-        email: customer.email.clone(),
-        timezone: customer.timezone.clone(),
+        email: caller.email.clone(),
+        timezone: caller.timezone.clone(),
     };
 
+    // Bookings of one slot take turns in this instance: they would all collide on the slot's
+    // seat counter, and losing a conflict costs more than waiting. Between instances the
+    // database still decides, and the loser retries.
+    let _turn = state.slot_turns.wait(slot_id).await;
     let booking_id = new_key();
     let outcome = with_conflict_retry(|| async {
         // Emails are rendered from the slot as read here; the transaction checks the slot's
@@ -108,7 +107,7 @@ pub async fn book_slot(
         let new = NewBooking {
             id: &booking_id,
             slot: slot_id,
-            customer: &customer.id,
+            customer: &caller.user_id,
             customer_email: &attendee.email,
             customer_name: &attendee.name,
             additional_notes: notes.as_ref().map(Notes::as_str),
@@ -117,7 +116,7 @@ pub async fn book_slot(
         let mut queued = jobs::emails(&emails);
         queued.extend(follow_up_jobs(state, &slot, &booking_id, false));
         match bookings::book(&state.db, &new, &queued).await {
-            Ok(Ok(index)) => Ok(index),
+            Ok(Ok(booked)) => Ok(booked),
             Ok(Err(BookRefusal::Changed)) => Err(Attempt::Db(DbError::Conflict)),
             Ok(Err(refusal)) => Err(Attempt::Refused(refusal_message(refusal))),
             Err(e) => Err(Attempt::Db(e)),
@@ -125,8 +124,8 @@ pub async fn book_slot(
     })
     .await;
 
-    let index = match outcome {
-        Ok(index) => index,
+    let booked = match outcome {
+        Ok(booked) => booked,
         Err(Attempt::Refused(e)) => return Err(e),
         Err(Attempt::Db(DbError::Conflict)) => {
             tracing::warn!(slot = slot_id, "booking kept losing write conflicts");
@@ -137,20 +136,16 @@ pub async fn book_slot(
         }
         Err(Attempt::Db(e)) => return Err(unexpected("booking a slot")(e)),
     };
-    let booking = bookings::by_slot_index(&state.db, slot_id, index)
-        .await
-        .map_err(unexpected("reading a booking"))?
-        .ok_or_else(AppError::internal)?;
-    tracing::info!(slot = slot_id, index, "slot booked");
+    tracing::info!(slot = slot_id, index = booked.index, "slot booked");
     Ok(BookingConfirmation {
         slot_id: slot_id.to_string(),
-        booking_index: index,
+        booking_index: booked.index,
         booking: BookedSeat {
-            customer_id: booking.customer,
-            customer_email: booking.customer_email,
-            customer_name: booking.customer_name,
-            booked_at: booking.booked_at,
-            additional_notes: booking.additional_notes,
+            customer_id: caller.user_id.clone(),
+            customer_email: attendee.email,
+            customer_name: attendee.name,
+            booked_at: booked.booked_at,
+            additional_notes: notes.map(|n| n.as_str().to_string()),
         },
     })
 }

@@ -122,6 +122,9 @@ pub async fn create_automatically(state: &AppState, job: &AutoCreate) -> AppResu
         user_id: slot.specialist.clone(),
         role: crate::model::Role::Specialist,
         session_id: String::new(),
+        name: slot.specialist_name.clone(),
+        email: slot.specialist_email.clone(),
+        timezone: slot.specialist_timezone.clone(),
     };
     match create(
         state,

@@ -1,0 +1,276 @@
+//! The results as a Markdown table, with the machine they were measured on and each target
+//! of issue 16 marked met or not.
+
+use std::fmt::Write;
+
+use crate::first_load::Asset;
+use crate::load::Stats;
+
+#[derive(Default)]
+pub struct Report {
+    memory: Vec<(String, f64)>,
+    peaks: Vec<(String, f64)>,
+    bookings: Vec<String>,
+    ratios: Vec<(String, bool)>,
+    pub reads_small: Vec<(&'static str, Stats)>,
+    pub reads_large: Vec<(&'static str, Stats)>,
+    create_zoom: Option<String>,
+    login: Option<String>,
+    pub first_load: Vec<Asset>,
+    notes: Vec<String>,
+}
+
+fn ms(d: std::time::Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+fn kb(bytes: usize) -> String {
+    format!("{:.1} KB", bytes as f64 / 1000.0)
+}
+
+fn mark(ok: bool) -> &'static str {
+    if ok {
+        "met"
+    } else {
+        "**not met**"
+    }
+}
+
+impl Report {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn memory(&mut self, when: &str, mib: f64) {
+        self.memory.push((when.to_string(), mib));
+    }
+
+    pub fn memory_peak(&mut self, when: &str, mib: f64) {
+        self.peaks.push((when.to_string(), mib));
+    }
+
+    pub fn note(&mut self, note: String) {
+        self.notes.push(note);
+    }
+
+    pub fn bookings(
+        &mut self,
+        http: &[Stats],
+        raw: &[Stats],
+        popular: &Stats,
+        raw_popular: &Stats,
+    ) {
+        let clients = [1, 16, 64];
+        for ((c, h), r) in clients.iter().zip(http).zip(raw) {
+            self.bookings.push(booking_row(
+                &format!("{c} client(s), spread over slots"),
+                h,
+                r,
+            ));
+            if *c == 16 {
+                let ratio = h.per_second() / r.per_second();
+                self.ratios.push((
+                    format!(
+                        "booking over HTTP ≥ 75% of raw at 16 clients: {:.0}%",
+                        ratio * 100.0
+                    ),
+                    ratio >= 0.75,
+                ));
+                let popular_ratio = popular.per_second() / h.per_second();
+                let clean = !popular.statuses.contains_key(&503) && popular.only(201);
+                self.ratios.push((
+                    format!(
+                        "popular slot ≥ 50% of the spread-out rate at 16 clients, no 503, no overbooking: {:.0}% ({})",
+                        popular_ratio * 100.0,
+                        popular.statuses_text()
+                    ),
+                    popular_ratio >= 0.5 && clean,
+                ));
+            }
+        }
+        self.bookings.push(booking_row(
+            "16 clients, one slot of 100 seats (×5 slots)",
+            popular,
+            raw_popular,
+        ));
+    }
+
+    pub fn create_zoom(&mut self, stats: &Stats, meetings: u64) {
+        self.create_zoom = Some(format!(
+            "| create-zoom, 16 clients, zero-latency Zoom double | {:.0}/s | {} | {} | {} | {meetings} meetings created at the double |",
+            stats.per_second(),
+            ms(stats.p50),
+            ms(stats.p99),
+            stats.statuses_text()
+        ));
+    }
+
+    pub fn login_flood(&mut self, stats: &Stats, peak: f64) {
+        self.login = Some(format!(
+            "400 concurrent logins: {} in {:.1} s; peak RSS so far {peak:.0} MiB",
+            stats.statuses_text(),
+            stats.elapsed.as_secs_f64()
+        ));
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let w = &mut out;
+        let _ = writeln!(w, "# Benchmark results\n");
+        let _ = writeln!(w, "{}\n", machine());
+        let _ = writeln!(
+            w,
+            "## Booking (`POST /api/consulting-slots/:id/book`) against the raw transaction\n"
+        );
+        let _ = writeln!(w, "| workload | HTTP req/s | p50 | p99 | statuses | raw tx/s | raw p50 | raw p99 | HTTP ÷ raw |");
+        let _ = writeln!(w, "|---|---|---|---|---|---|---|---|---|");
+        for row in &self.bookings {
+            let _ = writeln!(w, "{row}");
+        }
+        let _ = writeln!(
+            w,
+            "\n## Reads at 16 clients, with about 1k and with 1M bookings in the database\n"
+        );
+        let _ = writeln!(w, "| read | 1k: req/s | 1k: p50 | 1k: p99 | 1M: req/s | 1M: p50 | 1M: p99 | p50 1M ÷ 1k | statuses |");
+        let _ = writeln!(w, "|---|---|---|---|---|---|---|---|---|");
+        let mut reads_ok = true;
+        let mut slowdown_ok = true;
+        for ((name, small), (_, large)) in self.reads_small.iter().zip(&self.reads_large) {
+            let slowdown = large.p50.as_secs_f64() / small.p50.as_secs_f64();
+            reads_ok &= small.p50.as_secs_f64() <= 0.005 && small.only(200);
+            slowdown_ok &= slowdown <= 2.0 && large.only(200);
+            let _ = writeln!(
+                w,
+                "| {name} | {:.0} | {} | {} | {:.0} | {} | {} | {slowdown:.2}× | {} / {} |",
+                small.per_second(),
+                ms(small.p50),
+                ms(small.p99),
+                large.per_second(),
+                ms(large.p50),
+                ms(large.p99),
+                small.statuses_text(),
+                large.statuses_text()
+            );
+        }
+        let _ = writeln!(w, "\n## Meetings\n");
+        let _ = writeln!(
+            w,
+            "| workload | req/s | p50 | p99 | statuses | |\n|---|---|---|---|---|---|"
+        );
+        if let Some(row) = &self.create_zoom {
+            let _ = writeln!(w, "{row}");
+        }
+        let _ = writeln!(w, "\n## Server memory (RSS)\n");
+        let _ = writeln!(w, "| when | RSS |\n|---|---|");
+        for (when, mib) in &self.memory {
+            let _ = writeln!(w, "| {when} | {mib:.0} MiB |");
+        }
+        for (when, mib) in &self.peaks {
+            let _ = writeln!(w, "| {when} | {mib:.0} MiB |");
+        }
+        if let Some(login) = &self.login {
+            let _ = writeln!(w, "\n{login}");
+        }
+        let _ = writeln!(w, "\n## First load of `/slots`\n");
+        let _ = writeln!(
+            w,
+            "| asset | uncompressed | brotli | gzip | Cache-Control |\n|---|---|---|---|---|"
+        );
+        let (mut total_br, mut total_gz, mut total_id) = (0, 0, 0);
+        for a in &self.first_load {
+            total_br += a.brotli;
+            total_gz += a.gzip;
+            total_id += a.identity;
+            let _ = writeln!(
+                w,
+                "| `{}` | {} | {} | {} | {} |",
+                a.path,
+                kb(a.identity),
+                kb(a.brotli),
+                kb(a.gzip),
+                a.cache_control
+            );
+        }
+        let _ = writeln!(
+            w,
+            "| **total** | {} | {} | {} | |",
+            kb(total_id),
+            kb(total_br),
+            kb(total_gz)
+        );
+
+        let peak = self.peaks.iter().map(|(_, m)| *m).fold(0.0, f64::max);
+        let mut targets = self.ratios.clone();
+        targets.push((
+            "reads: p50 ≤ 5 ms at 16 clients (1k bookings)".into(),
+            reads_ok,
+        ));
+        targets.push((
+            "reads: at most 2× slower with 1M bookings".into(),
+            slowdown_ok,
+        ));
+        targets.push((
+            format!("server RSS ≤ 200 MB through the run: peak {peak:.0} MiB"),
+            peak * 1.048_576 <= 200.0,
+        ));
+        targets.push((
+            format!(
+                "first load of `/slots` ≤ 250 KB with brotli: {}",
+                kb(total_br)
+            ),
+            total_br <= 250_000,
+        ));
+        let _ = writeln!(w, "\n## Targets\n");
+        for (target, ok) in &targets {
+            let _ = writeln!(w, "- {}: {target}", mark(*ok));
+        }
+        if !self.notes.is_empty() {
+            let _ = writeln!(w, "\n## Notes\n");
+            for note in &self.notes {
+                let _ = writeln!(w, "- {note}");
+            }
+        }
+        out
+    }
+}
+
+fn booking_row(name: &str, http: &Stats, raw: &Stats) -> String {
+    format!(
+        "| {name} | {:.0} | {} | {} | {} | {:.0} | {} | {} | {:.0}% |",
+        http.per_second(),
+        ms(http.p50),
+        ms(http.p99),
+        http.statuses_text(),
+        raw.per_second(),
+        ms(raw.p50),
+        ms(raw.p99),
+        100.0 * http.per_second() / raw.per_second()
+    )
+}
+
+/// CPU model, cores, memory and kernel, from /proc.
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(str::trim)
+        .unwrap_or("unknown CPU")
+        .to_string();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem_gib = meminfo
+        .lines()
+        .find(|l| l.starts_with("MemTotal"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kib| kib.parse::<f64>().ok())
+        .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!(
+        "Machine: {model}, {cores} cores, {mem_gib:.0} GiB, Linux {}. Release server on SurrealKV \
+         (temporary directory), load generated in the same process as the raw baseline, on the same machine. Measured {}.",
+        kernel.trim(),
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC")
+    )
+}

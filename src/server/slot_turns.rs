@@ -1,0 +1,78 @@
+//! Bookings of one slot take turns inside this instance. Concurrent bookings of a slot all
+//! write its seat counter, so in the database all but one would lose a conflict and start
+//! over; queueing them here instead keeps a popular slot as fast as a quiet one. Only a
+//! coordination aid: the database transaction still decides, and conflicts between
+//! instances are still retried.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+
+use tokio::sync::{Mutex as TurnLock, OwnedMutexGuard};
+
+#[derive(Default)]
+pub struct SlotTurns {
+    /// Only slots someone is booking or waiting for right now: an entry dies with its last
+    /// guard and is swept when the next slot is added.
+    locks: Mutex<HashMap<String, Weak<TurnLock<()>>>>,
+}
+
+impl SlotTurns {
+    /// Waits until no other booking of `slot` runs in this instance; the turn lasts as long
+    /// as the guard.
+    pub async fn wait(&self, slot: &str) -> OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = self.locks.lock().expect("slot turns poisoned");
+            match locks.get(slot).and_then(Weak::upgrade) {
+                Some(lock) => lock,
+                None => {
+                    locks.retain(|_, lock| lock.strong_count() > 0);
+                    let lock = Arc::new(TurnLock::new(()));
+                    locks.insert(slot.to_string(), Arc::downgrade(&lock));
+                    lock
+                }
+            }
+        };
+        lock.lock_owned().await
+    }
+
+    #[cfg(test)]
+    fn tracked(&self) -> usize {
+        self.locks.lock().unwrap().len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn one_slot_at_a_time_and_other_slots_in_parallel() {
+        let turns = Arc::new(SlotTurns::default());
+        let inside = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (turns, inside, most) = (turns.clone(), inside.clone(), most.clone());
+            tasks.push(tokio::spawn(async move {
+                let _turn = turns.wait("popular").await;
+                let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                inside.fetch_sub(1, Ordering::SeqCst);
+            }));
+        }
+        // Another slot is not held up by the queue on the popular one.
+        let other = tokio::time::timeout(Duration::from_millis(20), turns.wait("quiet")).await;
+        assert!(other.is_ok());
+        drop(other);
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 1);
+        // Finished slots are forgotten when the next one arrives.
+        drop(turns.wait("later").await);
+        assert_eq!(turns.tracked(), 1);
+    }
+}
