@@ -39,7 +39,18 @@ fn main() {
         .enable_all()
         .build()
         .expect("a runtime");
-    runtime.block_on(bench());
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        // `fill DIR N`: in a process of its own, which releases the database's lock on exit.
+        Some("fill") => {
+            let seconds = runtime.block_on(bulk::fill(
+                std::path::Path::new(&args[2]),
+                args[3].parse().unwrap(),
+            ));
+            println!("{seconds:.0}");
+        }
+        _ => runtime.block_on(bench()),
+    }
 }
 
 /// Booking `k` of the spread-out workload: consecutive bookings go to different slots and
@@ -258,9 +269,22 @@ async fn bench() {
     server.stop();
 
     eprintln!("adding {BULK_BOOKINGS} bookings of other people…");
-    let fill_seconds = bulk::fill(&server_dir, BULK_BOOKINGS).await;
+    let fill = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "fill",
+            &server_dir.display().to_string(),
+            &BULK_BOOKINGS.to_string(),
+        ])
+        .output()
+        .expect("running the fill");
+    assert!(
+        fill.status.success(),
+        "fill: {}",
+        String::from_utf8_lossy(&fill.stderr)
+    );
+    let fill_seconds = String::from_utf8_lossy(&fill.stdout).trim().to_string();
     report.note(format!(
-        "Filled {BULK_BOOKINGS} bookings ({} other specialists, {} other customers) in {fill_seconds:.0} s.",
+        "Filled {BULK_BOOKINGS} bookings ({} other specialists, {} other customers) in {fill_seconds} s.",
         bulk::SPECIALISTS,
         bulk::CUSTOMERS
     ));
