@@ -11,7 +11,66 @@ pub mod users;
 pub mod verifications;
 pub mod waitlist;
 
-use crate::server::db::DbError;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::server::db::{run, Db, DbError};
+
+/// SurrealDB 3.3 plans `field IN $list` as index lookups for up to 32 values and as a scan of
+/// the whole table beyond that (its own EXPLAIN, checked in `plans`), so longer lists are
+/// read in chunks of this size.
+pub(crate) const IN_LIST_LIMIT: usize = 32;
+
+/// The rows of `select` (one statement reading `$list`) for every value of `list`, in chunks
+/// of at most [`IN_LIST_LIMIT`] values sent in one request.
+pub(crate) async fn rows_for_list<T: DeserializeOwned, V: Serialize>(
+    db: &Db,
+    select: &str,
+    list: &[V],
+) -> Result<Vec<T>, DbError> {
+    rows_in_chunks(db, "", select, list).await
+}
+
+/// Like [`rows_for_list`] for a `select` reading `$records`: the records of `table` whose ids
+/// are in `ids`.
+pub(crate) async fn rows_for_records<T: DeserializeOwned>(
+    db: &Db,
+    table: &str,
+    select: &str,
+    ids: &[&str],
+) -> Result<Vec<T>, DbError> {
+    let setup = format!("LET $records = array::map($list, |$id| type::record('{table}', $id));");
+    rows_in_chunks(db, &setup, select, ids).await
+}
+
+async fn rows_in_chunks<T: DeserializeOwned, V: Serialize>(
+    db: &Db,
+    setup: &str,
+    select: &str,
+    list: &[V],
+) -> Result<Vec<T>, DbError> {
+    if list.is_empty() {
+        return Ok(Vec::new());
+    }
+    let chunks: Vec<&[V]> = list.chunks(IN_LIST_LIMIT).collect();
+    let mut sql = String::new();
+    let mut vars = serde_json::Map::new();
+    for (i, chunk) in chunks.iter().enumerate() {
+        let name = |text: &str| {
+            text.replace("$list", &format!("$list{i}"))
+                .replace("$records", &format!("$records{i}"))
+        };
+        sql.push_str(&format!("{} {};\n", name(setup), name(select)));
+        vars.insert(format!("list{i}"), serde_json::json!(chunk));
+    }
+    let mut rows = run(db, &sql, serde_json::Value::Object(vars)).await?;
+    let per_chunk = if setup.is_empty() { 1 } else { 2 };
+    let mut all = Vec::new();
+    for i in 0..chunks.len() {
+        all.extend(rows.all::<T>(i * per_chunk + per_chunk - 1)?);
+    }
+    Ok(all)
+}
 
 /// Turns a `THROW` of one of `refusals` (found by its tag) into that refusal; any other error
 /// stays an error. The only place outside `db` that reads thrown messages.

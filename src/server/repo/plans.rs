@@ -75,15 +75,13 @@ async fn page_queries_start_from_an_index_and_never_scan_a_table() {
         include_full: false,
     };
     let vars = json!({ "limit": 21, "offset": 0, "specialist": "s", "customer": "c",
-                       "keys": ["a", "b"], "ids": ["a", "b"] });
-    let page = "LET $page_slots = [slot:a, slot:b];";
-    let managed = "LET $slot_records = [slot:a, slot:b];";
-    let mine = "LET $mine_slots = [slot:a, slot:b];";
+                       "list": ["a", "b"], "ids": ["a", "b"] });
+    let records = "LET $records = array::map($ids, |$id| type::record('slot', $id));";
     for (setup, sql, index) in [
         ("", slots::browse_sql(&filter), "slot_starts_at"),
-        (page, slots::WAITING_IN_PAGE.into(), "waitlist_slot"),
-        ("", slots::MANAGED_SLOTS.into(), "slot_specialist"),
-        (managed, slots::managed_bookings_sql(), "booking_slot"),
+        (records, slots::WAITING_FOR.into(), "waitlist_slot"),
+        ("", slots::managed_slots_sql(), "slot_specialist"),
+        (records, slots::managed_bookings_sql(), "booking_slot"),
         ("", slots::JOB_STATUSES.into(), "job_key_unique"),
         ("", slots::JOBS_OF_BOOKINGS.into(), "job_booking"),
         ("", slots::booked_by_sql(), "booking_customer"),
@@ -93,11 +91,27 @@ async fn page_queries_start_from_an_index_and_never_scan_a_table() {
             "waitlist_customer",
         ),
         (
-            mine,
+            records,
             super::waitlist::WAITING_FOR_SLOTS.into(),
             "waitlist_slot",
         ),
     ] {
         indexed(&plan(&db, setup, &sql, vars.clone()).await, index);
     }
+}
+
+#[tokio::test]
+async fn in_lists_longer_than_the_limit_are_planned_as_scans() {
+    let db = database().await;
+    let at_limit: Vec<String> = (0..super::IN_LIST_LIMIT).map(|i| format!("k{i}")).collect();
+    let sql = super::slots::JOB_STATUSES;
+    indexed(
+        &plan(&db, "", sql, json!({ "list": at_limit })).await,
+        "job_key_unique",
+    );
+    let beyond: Vec<String> = (0..=super::IN_LIST_LIMIT)
+        .map(|i| format!("k{i}"))
+        .collect();
+    let scan = plan(&db, "", sql, json!({ "list": beyond })).await;
+    assert!(scan.contains("TableScan"), "the limit moved: {scan}");
 }

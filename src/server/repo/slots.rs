@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::bookings::{BookingRow, BOOKING_FIELDS};
 use super::jobs::queue_statement;
-use super::refused;
+use super::{refused, rows_for_list, rows_for_records};
 use crate::model::SlotView;
 use crate::server::db::{is_valid_key, run, Db, DbError};
 use crate::server::jobs::{self, NewJob};
@@ -135,34 +135,31 @@ pub struct BrowseFilter {
 
 /// Future slots with seats left (or full ones too), soonest first, with how many wait.
 pub async fn browse(db: &Db, f: &BrowseFilter) -> Result<Vec<SlotRow>, DbError> {
-    let sql = format!(
-        "LET $page = ({}); LET $page_slots = $page.slot_record; RETURN $page; {WAITING_IN_PAGE};",
-        browse_sql(f)
-    );
-    let mut rows = run(
+    let mut page: Vec<SlotRow> = run(
         db,
-        &sql,
+        &browse_sql(f),
         json!({
             "specialist": f.specialist, "from": f.from.map(|d| d.to_rfc3339()),
             "to": f.to.map(|d| d.to_rfc3339()), "limit": f.limit, "offset": f.offset,
         }),
     )
-    .await?;
-    let mut page: Vec<SlotRow> = rows.all(2)?;
-    let waiting: Vec<String> = rows.all(3)?;
+    .await?
+    .all(0)?;
+    let ids: Vec<&str> = page.iter().map(|s| s.id.as_str()).collect();
+    let waiting: Vec<String> = rows_for_records(db, "slot", WAITING_FOR, &ids).await?;
     for slot in &mut page {
         slot.waiting = waiting.iter().filter(|w| **w == slot.id).count() as u32;
     }
     Ok(page)
 }
 
-/// One waiting customer per row, of the slots in `$page_slots`. (Counted per slot in a
+/// One waiting customer per row, of the slots in `$records`. (Counted per slot in a
 /// subquery, each count walked the whole waitlist table: SurrealDB plans a predicate on
-/// `$parent`, or on a field of a parameter, as a table scan; a plain parameter is a value.)
-pub(crate) const WAITING_IN_PAGE: &str =
-    "SELECT VALUE record::id(slot) FROM waitlist WHERE slot IN $page_slots AND status = 'waiting'";
+/// `$parent` as a table scan; a plain parameter is a value.)
+pub(crate) const WAITING_FOR: &str =
+    "SELECT VALUE record::id(slot) FROM waitlist WHERE slot IN $records AND status = 'waiting'";
 
-/// One page of browsable slots, each with its record id as `slot_record`.
+/// One page of browsable slots.
 pub(crate) fn browse_sql(f: &BrowseFilter) -> String {
     let mut conditions = vec!["starts_at > time::now()", "cancelled_at = NONE"];
     if !f.include_full {
@@ -178,7 +175,7 @@ pub(crate) fn browse_sql(f: &BrowseFilter) -> String {
         conditions.push("starts_at < type::datetime($to)");
     }
     format!(
-        "SELECT {SLOT_FIELDS}, id AS slot_record FROM slot WHERE {} ORDER BY starts_at LIMIT $limit START $offset",
+        "SELECT {SLOT_FIELDS} FROM slot WHERE {} ORDER BY starts_at LIMIT $limit START $offset",
         conditions.join(" AND ")
     )
 }
@@ -299,24 +296,28 @@ pub struct ManagedBookingRow {
 }
 
 /// The specialist's upcoming slots that have had bookings, soonest first.
-pub(crate) const MANAGED_SLOTS: &str = "SELECT record::id(id) AS id, id AS slot_record FROM slot
-    WHERE specialist = type::record('user', $specialist) AND starts_at > time::now() AND next_index > 0
-    ORDER BY starts_at";
+pub(crate) fn managed_slots_sql() -> String {
+    format!(
+        "SELECT {SLOT_FIELDS} FROM slot
+        WHERE specialist = type::record('user', $specialist) AND starts_at > time::now() AND next_index > 0
+        ORDER BY starts_at"
+    )
+}
 
-/// The bookings (all but rescheduled ones) of the slots in `$slot_records`.
+/// The bookings (all but rescheduled ones) of the slots in `$records`.
 pub(crate) fn managed_bookings_sql() -> String {
     format!(
-        "SELECT {BOOKING_FIELDS} FROM booking WHERE slot IN $slot_records AND status != 'rescheduled'
+        "SELECT {BOOKING_FIELDS} FROM booking WHERE slot IN $records AND status != 'rescheduled'
         ORDER BY index"
     )
 }
 
-/// The status of the jobs whose keys are in `$keys`.
-pub(crate) const JOB_STATUSES: &str = "SELECT key, status FROM job WHERE key IN $keys";
+/// The status of the jobs whose keys are in `$list`.
+pub(crate) const JOB_STATUSES: &str = "SELECT key, status FROM job WHERE key IN $list";
 
-/// The jobs of the bookings in `$ids`, found through the `job_booking` index.
+/// The jobs of the bookings in `$list`, found through the `job_booking` index.
 pub(crate) const JOBS_OF_BOOKINGS: &str =
-    "SELECT payload.booking_id AS booking, kind, status FROM job WHERE payload.booking_id IN $ids";
+    "SELECT payload.booking_id AS booking, kind, status FROM job WHERE payload.booking_id IN $list";
 
 #[derive(Deserialize)]
 struct JobOfBooking {
@@ -334,24 +335,20 @@ struct JobOfBooking {
 /// correlated subquery (`WHERE slot = $parent.id`) is planned by SurrealDB as a scan of the
 /// whole table, once per row.
 pub async fn managed_by(db: &Db, specialist: &str) -> Result<Vec<ManagedSlotRow>, DbError> {
-    let sql = format!(
-        "LET $slot_records = ({MANAGED_SLOTS}).slot_record; SELECT {SLOT_FIELDS} FROM $slot_records;
-        {};",
-        managed_bookings_sql()
-    );
-    let mut rows = run(db, &sql, json!({ "specialist": specialist })).await?;
-    let slots: Vec<SlotRow> = rows.all(1)?;
-    let bookings: Vec<BookingRow> = rows.all(2)?;
+    let slots: Vec<SlotRow> = run(
+        db,
+        &managed_slots_sql(),
+        json!({ "specialist": specialist }),
+    )
+    .await?
+    .all(0)?;
+    let slot_ids: Vec<&str> = slots.iter().map(|s| s.id.as_str()).collect();
+    let bookings: Vec<BookingRow> =
+        rows_for_records(db, "slot", &managed_bookings_sql(), &slot_ids).await?;
     let keys: Vec<String> = bookings.iter().map(|b| keys::zoom_ready(&b.id)).collect();
     let ids: Vec<&str> = bookings.iter().map(|b| b.id.as_str()).collect();
-    let mut rows = run(
-        db,
-        &format!("{JOB_STATUSES}; {JOBS_OF_BOOKINGS};"),
-        json!({ "keys": keys, "ids": ids }),
-    )
-    .await?;
-    let ready: Vec<JobOfBooking> = rows.all(0)?;
-    let zoom_jobs: Vec<JobOfBooking> = rows.all(1)?;
+    let ready: Vec<JobOfBooking> = rows_for_list(db, JOB_STATUSES, &keys).await?;
+    let zoom_jobs: Vec<JobOfBooking> = rows_for_list(db, JOBS_OF_BOOKINGS, &ids).await?;
     let mut managed: Vec<ManagedSlotRow> = slots
         .into_iter()
         .map(|slot| ManagedSlotRow {

@@ -4,8 +4,8 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::refused;
 use super::slots::{SlotRow, SLOT_FIELDS};
+use super::{refused, rows_for_records};
 use crate::server::db::{run, Db, DbError};
 
 /// Why a customer could not join.
@@ -126,10 +126,10 @@ pub struct Place {
 pub(crate) const PLACES_OF_CUSTOMER: &str = "SELECT slot, seq FROM waitlist
     WHERE customer = type::record('user', $customer) AND status = 'waiting'";
 
-/// Everyone waiting for the slots in `$mine_slots`, to count who is ahead. (A count per place in a
-/// subquery on `$parent.slot` walked the whole waitlist table for each place.)
+/// Everyone waiting for the slots in `$records`, to count who is ahead. (A count per place in
+/// a subquery on `$parent.slot` walked the whole waitlist table for each place.)
 pub(crate) const WAITING_FOR_SLOTS: &str =
-    "SELECT record::id(slot) AS slot, seq FROM waitlist WHERE slot IN $mine_slots AND status = 'waiting'";
+    "SELECT record::id(slot) AS slot, seq FROM waitlist WHERE slot IN $records AND status = 'waiting'";
 
 #[derive(Deserialize)]
 struct InLine {
@@ -143,13 +143,13 @@ pub async fn places_of(db: &Db, customer_id: &str) -> Result<Vec<Place>, DbError
         "LET $mine = ({PLACES_OF_CUSTOMER});
         LET $mine_slots = $mine.slot;
         SELECT {SLOT_FIELDS} FROM $mine_slots;
-        SELECT record::id(slot) AS slot, seq FROM $mine;
-        {WAITING_FOR_SLOTS};"
+        SELECT record::id(slot) AS slot, seq FROM $mine;"
     );
     let mut rows = run(db, &sql, json!({ "customer": customer_id })).await?;
     let slots: Vec<SlotRow> = rows.all(2)?;
     let mine: Vec<InLine> = rows.all(3)?;
-    let everyone: Vec<InLine> = rows.all(4)?;
+    let ids: Vec<&str> = mine.iter().map(|m| m.slot.as_str()).collect();
+    let everyone: Vec<InLine> = rows_for_records(db, "slot", WAITING_FOR_SLOTS, &ids).await?;
     let mut places: Vec<Place> = slots
         .into_iter()
         .zip(mine)
