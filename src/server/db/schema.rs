@@ -289,10 +289,25 @@ DEFINE FIELD OVERWRITE kind ON job TYPE string
 DEFINE INDEX IF NOT EXISTS job_booking ON job FIELDS payload.booking_id;
 "#,
     },
+    Migration {
+        version: 14,
+        name: "browsable slots",
+        sql: r#"
+-- Whether a slot can be booked (not cancelled, a seat left) or shown at all (not cancelled),
+-- recomputed by the database on every write: browsing then reads one range of an index and
+-- stops after a page, instead of filtering every future slot.
+DEFINE FIELD IF NOT EXISTS bookable ON slot
+    VALUE $this.cancelled_at = NONE AND $this.booked < $this.capacity;
+DEFINE FIELD IF NOT EXISTS listed ON slot VALUE $this.cancelled_at = NONE;
+UPDATE slot;
+DEFINE INDEX IF NOT EXISTS slot_bookable ON slot FIELDS bookable, starts_at;
+DEFINE INDEX IF NOT EXISTS slot_listed ON slot FIELDS listed, starts_at;
+"#,
+    },
 ];
 
 /// The version a fully migrated database is at.
-pub const SCHEMA_VERSION: i64 = 13;
+pub const SCHEMA_VERSION: i64 = 14;
 
 #[derive(Deserialize)]
 struct Applied {

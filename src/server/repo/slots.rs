@@ -161,10 +161,16 @@ pub(crate) const WAITING_FOR: &str =
 
 /// One page of browsable slots.
 pub(crate) fn browse_sql(f: &BrowseFilter) -> String {
-    let mut conditions = vec!["starts_at > time::now()", "cancelled_at = NONE"];
-    if !f.include_full {
-        conditions.push("booked < capacity");
-    }
+    // `bookable` and `listed` are kept by the database (migration 14), so the page is one
+    // range of an index that the scan stops reading after `LIMIT` rows.
+    let mut conditions = vec![
+        if f.include_full {
+            "listed = true"
+        } else {
+            "bookable = true"
+        },
+        "starts_at > time::now()",
+    ];
     if f.specialist.is_some() {
         conditions.push("specialist = type::record('user', $specialist)");
     }
