@@ -36,8 +36,9 @@ pub fn is_plain_form_post() -> bool {
 
 /// The client's address of the current server function call.
 pub fn client_ip() -> Option<std::net::IpAddr> {
+    let state = leptos::prelude::use_context::<AppState>()?;
     leptos::prelude::use_context::<axum::http::request::Parts>()
-        .and_then(|parts| crate::server::rest::caller::client_ip(&parts))
+        .and_then(|parts| crate::server::rest::caller::client_ip(&parts, &state))
 }
 
 /// Inside a server function: the state and the caller of the current request.

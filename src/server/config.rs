@@ -55,6 +55,8 @@ pub struct HttpConfig {
     pub customer_reminders: Vec<std::time::Duration>,
     /// How long before the start the specialist hears of bookings still without a meeting.
     pub specialist_reminder: std::time::Duration,
+    /// Load balancers whose `X-Forwarded-For` names the client (none unless configured).
+    pub trusted_proxies: crate::server::security::TrustedProxies,
 }
 
 #[derive(Debug, Clone)]
@@ -244,6 +246,10 @@ fn http(get: &impl Fn(&str) -> Option<String>) -> Result<HttpConfig, ConfigError
                 ))
             }
         },
+        trusted_proxies: crate::server::security::TrustedProxies::parse(
+            &get("TRUSTED_PROXIES").unwrap_or_default(),
+        )
+        .map_err(|reason| invalid("TRUSTED_PROXIES", reason))?,
     })
 }
 
@@ -581,6 +587,18 @@ mod tests {
             ("SURREAL_PASS", "root"),
         ]);
         assert!(c.is_ok());
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let c = parse(&[("TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8")]).unwrap();
+        assert!(c.http.trusted_proxies.contains("10.9.8.7".parse().unwrap()));
+        assert_eq!(
+            parse(&[("TRUSTED_PROXIES", "lb.internal")])
+                .unwrap_err()
+                .var,
+            "TRUSTED_PROXIES"
+        );
     }
 
     #[test]

@@ -168,7 +168,7 @@ pub fn router(state: AppState) -> Router {
     let context_state = state.clone();
     let mut router = Router::new().merge(rest::router());
     if !state.config.is_production() {
-        router = router.merge(rest::dev::routes());
+        router = router.merge(rest::dev::routes(state.clone()));
     }
     router
         .route("/healthz", get(|| async { "ok" }))

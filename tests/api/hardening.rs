@@ -611,3 +611,82 @@ async fn readyz_says_whether_the_database_answers_at_the_expected_schema() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body["status"], "unavailable");
 }
+
+/// Sends `request` as if through a load balancer that saw `forwarded_for`.
+async fn via_proxy(request: reqwest::RequestBuilder, forwarded_for: Option<&str>) -> StatusCode {
+    let request = match forwarded_for {
+        Some(xff) => request.header("x-forwarded-for", xff),
+        None => request,
+    };
+    request.send().await.unwrap().status()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_address_is_the_client() {
+    let app = spawn_with(Options {
+        extra: vec![
+            ("TRUSTED_PROXIES", "127.0.0.1".into()),
+            ("AUTH_RATE_PER_IP_PER_MINUTE", "2".into()),
+        ],
+        ..Default::default()
+    })
+    .await;
+    let dev = |xff| via_proxy(app.client.get(app.url("/dev/mail")), xff);
+    // The proxy's own request is local; a forwarded outside client is not, even when it
+    // claims to be loopback itself (the proxy appends the address it really saw).
+    assert_eq!(dev(None).await, StatusCode::OK);
+    assert_eq!(dev(Some("203.0.113.7")).await, StatusCode::NOT_FOUND);
+    assert_eq!(
+        dev(Some("127.0.0.1, 203.0.113.7")).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(dev(Some("127.0.0.1")).await, StatusCode::OK);
+
+    // The sign-in limit counts each forwarded client, not the proxy they all come through.
+    let register = |n: u32, xff: &'static str| {
+        let body = json!({ "name": "Pat", "email": format!("pat{n}@example.com"),
+                           "password": "long-password", "role": "customer" });
+        via_proxy(
+            app.client.post(app.url("/api/auth/register")).json(&body),
+            Some(xff),
+        )
+    };
+    assert_eq!(register(1, "203.0.113.7").await, StatusCode::CREATED);
+    assert_eq!(register(2, "203.0.113.7").await, StatusCode::CREATED);
+    assert_eq!(
+        register(3, "203.0.113.7").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(register(4, "203.0.113.8").await, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn without_a_trusted_proxy_a_forwarded_header_changes_nothing() {
+    let app = spawn_with(Options {
+        extra: vec![("AUTH_RATE_PER_IP_PER_MINUTE", "2".into())],
+        ..Default::default()
+    })
+    .await;
+    let dev = via_proxy(app.client.get(app.url("/dev/mail")), Some("203.0.113.7")).await;
+    assert_eq!(
+        dev,
+        StatusCode::OK,
+        "the peer is loopback; the header is the client's claim"
+    );
+    for (n, expected) in [
+        (1, StatusCode::CREATED),
+        (2, StatusCode::CREATED),
+        (3, StatusCode::TOO_MANY_REQUESTS),
+    ] {
+        // A different made-up address each time does not escape the limit.
+        let body = json!({ "name": "Pat", "email": format!("pat{n}@example.com"),
+                           "password": "long-password", "role": "customer" });
+        let xff = format!("198.51.100.{n}");
+        let status = via_proxy(
+            app.client.post(app.url("/api/auth/register")).json(&body),
+            Some(&xff),
+        )
+        .await;
+        assert_eq!(status, expected);
+    }
+}

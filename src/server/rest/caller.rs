@@ -9,23 +9,33 @@ use crate::error::AppError;
 use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
 
-/// The address of the client, where the connection tells it.
+/// The address of the client, where the connection (or a trusted proxy) tells it.
 pub struct ClientIp(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(client_ip(parts)))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(client_ip(parts, state)))
     }
 }
 
-/// The peer address of the request's connection.
-pub fn client_ip(parts: &Parts) -> Option<IpAddr> {
-    parts
+/// The client's address: the connection's peer, or behind a trusted proxy the address it saw.
+pub fn client_ip(parts: &Parts, state: &AppState) -> Option<IpAddr> {
+    let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip())
+        .map(|ConnectInfo(addr)| addr.ip())?;
+    Some(
+        state
+            .config
+            .http
+            .trusted_proxies
+            .client(peer, &parts.headers),
+    )
 }
 
 /// The caller of a REST request, when it carries a valid token (handlers decide what a

@@ -15,21 +15,30 @@ use mail_parser::{MessageParser, MimeHeaders};
 use crate::server::app_state::AppState;
 use crate::server::mail::templates::document::escape_html;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/dev/mail", get(mail_index))
         .route("/dev/mail/{name}", get(mail_message))
         .route("/dev/zoom/{id}", get(simulated_meeting))
-        .route_layer(middleware::from_fn(loopback_only))
+        .route_layer(middleware::from_fn_with_state(state, loopback_only))
 }
 
 /// The mail shown here holds join links and passwords: only the machine itself may look.
 /// To anyone else these pages do not exist.
-async fn loopback_only(request: Request, next: Next) -> Response {
+async fn loopback_only(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    // Behind a trusted proxy every peer is the proxy: the client is the address it saw.
     let local = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .is_some_and(|ConnectInfo(peer)| is_loopback(peer.ip()));
+        .is_some_and(|ConnectInfo(peer)| {
+            is_loopback(
+                state
+                    .config
+                    .http
+                    .trusted_proxies
+                    .client(peer.ip(), request.headers()),
+            )
+        });
     if local {
         next.run(request).await
     } else {

@@ -2,7 +2,9 @@
 //! security headers (with the per-response script nonce).
 
 mod cross_site;
+mod forwarded;
 mod headers;
 
 pub use cross_site::refuse_cross_site;
+pub use forwarded::TrustedProxies;
 pub use headers::{security_headers, CspNonce};
