@@ -17,7 +17,6 @@ use crate::server::repo::bookings;
 use crate::server::repo::slots::{
     self, BrowseFilter, HasBookings, SlotEdit, SlotEditRefusal, SlotFields, SlotRow,
 };
-use crate::server::repo::users;
 
 use super::booking::follow_up_jobs;
 use super::waitlist as waitlist_service;
@@ -106,13 +105,7 @@ pub async fn create(
     let description = Description::parse(input.description.as_deref(), "description")?;
     let zone = match TimeZone::parse_optional(input.timezone.as_deref(), "timezone")? {
         Some(zone) => zone,
-        None => {
-            let specialist = users::by_id(&state.db, &caller.user_id)
-                .await
-                .map_err(unexpected("reading a user"))?
-                .ok_or_else(AppError::login_required)?;
-            TimeZone::parse(&specialist.timezone, "timezone")?
-        }
+        None => TimeZone::parse(&caller.timezone, "timezone")?,
     };
     let start = LocalStart::new(date, time, zone)?;
     future_start(&start)?;

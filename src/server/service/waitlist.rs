@@ -10,7 +10,6 @@ use crate::server::db::{new_key, DbError};
 use crate::server::jobs::NewJob;
 use crate::server::mail::templates::{self, Appointment, Attendee};
 use crate::server::repo::slots::SlotRow;
-use crate::server::repo::users;
 use crate::server::repo::waitlist::{self, JoinRefusal};
 
 use super::booking::follow_up_jobs;
@@ -27,12 +26,14 @@ fn customer(caller: Option<&Caller>) -> AppResult<&Caller> {
 /// Joins a full slot's waitlist; returns the place in line.
 pub async fn join(state: &AppState, caller: Option<&Caller>, slot_id: &str) -> AppResult<u32> {
     let caller = customer(caller)?;
-    let user = users::by_id(&state.db, &caller.user_id)
-        .await
-        .map_err(unexpected("reading a user"))?
-        .ok_or_else(AppError::login_required)?;
     let joined = with_conflict_retry(|| {
-        waitlist::join(&state.db, slot_id, &user.id, &user.email, &user.name)
+        waitlist::join(
+            &state.db,
+            slot_id,
+            &caller.user_id,
+            &caller.email,
+            &caller.name,
+        )
     })
     .await
     .map_err(unexpected("joining a waitlist"))?;
