@@ -45,14 +45,7 @@ pub async fn cancel_booking(
     let not_found = || AppError::not_found("Booking not found");
     let index = BookingIndex::parse(raw_index).ok_or_else(not_found)?.get();
     let outcome = with_conflict_retry(|| async {
-        let slot = slots::by_id(&state.db, slot_id)
-            .await
-            .map_err(Attempt::Db)?
-            .ok_or_else(|| Attempt::Refused(not_found()))?;
-        let booking = bookings::by_slot_index(&state.db, slot_id, index)
-            .await
-            .map_err(Attempt::Db)?
-            .ok_or_else(|| Attempt::Refused(not_found()))?;
+        let (slot, booking) = super::slot_and_booking(state, slot_id, index, not_found).await?;
         let by_specialist = slot.specialist == caller.user_id;
         if !by_specialist && booking.customer != caller.user_id {
             return Err(Attempt::Refused(not_found()));

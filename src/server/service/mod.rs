@@ -13,8 +13,11 @@ pub mod zoom_meeting;
 
 use crate::error::{AppError, AppResult};
 use crate::model::Role;
+use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
-use crate::server::db::DbError;
+use crate::server::db::{Attempt, DbError};
+use crate::server::repo::bookings::{self, BookingRow};
+use crate::server::repo::slots::SlotRow;
 
 /// The caller, if logged in (401 otherwise) with `role` (403 with `refusal` otherwise).
 pub fn require_role<'a>(
@@ -35,4 +38,23 @@ pub fn unexpected(context: &str) -> impl Fn(DbError) -> AppError + '_ {
         tracing::error!(error = %e, "{context}");
         AppError::internal()
     }
+}
+
+/// The slot and its booking `index`, as one attempt of a change to the booking reads them;
+/// refused with `missing()` when either does not exist.
+async fn slot_and_booking(
+    state: &AppState,
+    slot_id: &str,
+    index: u32,
+    missing: impl Fn() -> AppError,
+) -> Result<(SlotRow, BookingRow), Attempt> {
+    let slot = crate::server::repo::slots::by_id(&state.db, slot_id)
+        .await
+        .map_err(Attempt::Db)?
+        .ok_or_else(|| Attempt::Refused(missing()))?;
+    let booking = bookings::by_slot_index(&state.db, slot_id, index)
+        .await
+        .map_err(Attempt::Db)?
+        .ok_or_else(|| Attempt::Refused(missing()))?;
+    Ok((slot, booking))
 }

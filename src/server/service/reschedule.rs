@@ -38,14 +38,7 @@ pub async fn reschedule(
     let new_id = new_key();
     let outcome = with_conflict_retry(|| async {
         let refuse = |e: AppError| Err(Attempt::Refused(e));
-        let slot = slots::by_id(&state.db, slot_id)
-            .await
-            .map_err(Attempt::Db)?
-            .ok_or_else(|| Attempt::Refused(not_found()))?;
-        let booking = bookings::by_slot_index(&state.db, slot_id, index)
-            .await
-            .map_err(Attempt::Db)?
-            .ok_or_else(|| Attempt::Refused(not_found()))?;
+        let (slot, booking) = super::slot_and_booking(state, slot_id, index, not_found).await?;
         if booking.customer != caller.user_id {
             return refuse(not_found());
         }
