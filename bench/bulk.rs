@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use chrono::{Duration, Utc};
 use serde_json::json;
-use specialistly::server::config::DatabaseConfig;
 use specialistly::server::db::{self, run};
 
 pub const SPECIALISTS: usize = 1_000;
@@ -18,14 +17,7 @@ const SLOTS_PER_QUERY: usize = 500;
 /// Adds `bookings` bookings (and the slots and users they need). Returns the seconds taken.
 pub async fn fill(dir: &Path, bookings: usize) -> f64 {
     let started = Instant::now();
-    let config = DatabaseConfig {
-        url: format!("surrealkv://{}", dir.join("db").display()),
-        namespace: "specialistly".into(),
-        database: "main".into(),
-        user: None,
-        password: None,
-    };
-    let db = db::connect(&config)
+    let db = db::connect(&crate::raw::surrealkv_under(dir))
         .await
         .expect("opening the database to fill");
     for (role, count, prefix) in [

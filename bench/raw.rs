@@ -24,15 +24,19 @@ pub struct RawDb {
     customer_ids: Vec<String>,
 }
 
-pub async fn open(dir: &Path, customers: usize) -> RawDb {
-    let config = DatabaseConfig {
+/// The database the server keeps under `dir` (its `DATA_DIR`), opened embedded.
+pub fn surrealkv_under(dir: &Path) -> DatabaseConfig {
+    DatabaseConfig {
         url: format!("surrealkv://{}", dir.join("db").display()),
         namespace: "specialistly".into(),
         database: "main".into(),
         user: None,
         password: None,
-    };
-    let db = db::connect(&config)
+    }
+}
+
+pub async fn open(dir: &Path, customers: usize) -> RawDb {
+    let db = db::connect(&surrealkv_under(dir))
         .await
         .expect("opening the raw database");
     db::migrate(&db).await.expect("migrating the raw database");

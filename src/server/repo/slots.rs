@@ -351,9 +351,9 @@ pub async fn managed_by(db: &Db, specialist: &str) -> Result<Vec<ManagedSlotRow>
     let slot_ids: Vec<&str> = slots.iter().map(|s| s.id.as_str()).collect();
     let bookings: Vec<BookingRow> =
         rows_for_records(db, "slot", &managed_bookings_sql(), &slot_ids).await?;
-    let keys: Vec<String> = bookings.iter().map(|b| keys::zoom_ready(&b.id)).collect();
+    let ready_keys: Vec<String> = bookings.iter().map(|b| keys::zoom_ready(&b.id)).collect();
     let ids: Vec<&str> = bookings.iter().map(|b| b.id.as_str()).collect();
-    let ready: Vec<JobOfBooking> = rows_for_list(db, JOB_STATUSES, &keys).await?;
+    let ready: Vec<JobOfBooking> = rows_for_list(db, JOB_STATUSES, &ready_keys).await?;
     let zoom_jobs: Vec<JobOfBooking> = rows_for_list(db, JOBS_OF_BOOKINGS, &ids).await?;
     let mut managed: Vec<ManagedSlotRow> = slots
         .into_iter()
@@ -362,8 +362,7 @@ pub async fn managed_by(db: &Db, specialist: &str) -> Result<Vec<ManagedSlotRow>
             bookings: Vec::new(),
         })
         .collect();
-    for booking in bookings {
-        let key = keys::zoom_ready(&booking.id);
+    for (booking, key) in bookings.into_iter().zip(ready_keys) {
         let notified = ready.iter().any(|j| j.key == key && j.status == "done");
         let zoom_job_pending = zoom_jobs.iter().any(|j| {
             j.booking == booking.id
