@@ -32,6 +32,8 @@ pub fn surrealkv_under(dir: &Path) -> DatabaseConfig {
         database: "main".into(),
         user: None,
         password: None,
+        // Embedded: never unreachable, so no deadline applies.
+        timeout: std::time::Duration::from_secs(5),
     }
 }
 
@@ -156,7 +158,7 @@ impl RawDb {
             additional_notes: None,
             schedule_version: slot.schedule_version,
         };
-        let outcome = with_conflict_retry(|| async {
+        let outcome = with_conflict_retry("raw_booking", || async {
             match bookings::book(&self.db, &new, &queued).await {
                 Ok(Err(BookRefusal::Changed)) => Err(DbError::Conflict),
                 other => other,

@@ -65,6 +65,17 @@ impl AppError {
             ..Self::new(503, "The server is busy. Please try again.")
         }
     }
+    /// 503: the database server cannot be reached; nothing was changed that the user must redo
+    /// differently, so trying the same again shortly is the advice.
+    pub fn database_unavailable() -> Self {
+        Self {
+            retry_after_seconds: Some(5),
+            ..Self::new(
+                503,
+                "The database is unavailable. Please try again shortly.",
+            )
+        }
+    }
     /// The default message for a missing or invalid login.
     pub fn login_required() -> Self {
         Self::unauthorized("Unauthorized. Please login.")

@@ -57,6 +57,8 @@ pub struct HttpConfig {
     pub specialist_reminder: std::time::Duration,
     /// Load balancers whose `X-Forwarded-For` names the client (none unless configured).
     pub trusted_proxies: crate::server::security::TrustedProxies,
+    /// Who may read `/metrics` besides loopback clients (`METRICS_ALLOW`, networks).
+    pub metrics_readers: crate::server::security::Networks,
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +69,8 @@ pub struct DatabaseConfig {
     /// Root credentials, required for a SurrealDB server (`ws://`).
     pub user: Option<String>,
     pub password: Option<Secret>,
+    /// How long a query to a SurrealDB server may take before the server counts as unreachable.
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -250,6 +254,10 @@ fn http(get: &impl Fn(&str) -> Option<String>) -> Result<HttpConfig, ConfigError
             &get("TRUSTED_PROXIES").unwrap_or_default(),
         )
         .map_err(|reason| invalid("TRUSTED_PROXIES", reason))?,
+        metrics_readers: crate::server::security::Networks::parse(
+            &get("METRICS_ALLOW").unwrap_or_default(),
+        )
+        .map_err(|reason| invalid("METRICS_ALLOW", reason))?,
     })
 }
 
@@ -278,6 +286,9 @@ fn database(get: &impl Fn(&str) -> Option<String>) -> Result<DatabaseConfig, Con
         database: get("SURREAL_DB").unwrap_or_else(|| "main".into()),
         user,
         password,
+        timeout: std::time::Duration::from_millis(
+            number_var(get, "DATABASE_TIMEOUT_MILLIS", 5_000)?.max(100),
+        ),
     })
 }
 

@@ -29,7 +29,7 @@ use super::jobs::worker::JobWorker;
 use super::mail::transport::MailTransport;
 use super::password::HashPool;
 use super::zoom::Zoom;
-use super::{assets, db, rest, security, seed};
+use super::{assets, db, metrics, rest, security, seed, unavailable};
 use crate::app::{shell, App};
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -47,6 +47,7 @@ impl Application {
         leptos_options: LeptosOptions,
         addr: std::net::SocketAddr,
     ) -> anyhow::Result<Self> {
+        metrics::install();
         let db = db::connect(&config.database).await?;
         let version = db::migrate(&db).await?;
         tracing::info!(database = %config.database.url, schema_version = version, "database ready");
@@ -173,6 +174,7 @@ pub fn router(state: AppState) -> Router {
     router
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::serve))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -181,6 +183,10 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            unavailable::answer_503_while_database_down,
+        ))
         .layer(middleware::from_fn(crate::api::serve::error_status))
         .layer(middleware::from_fn(security::refuse_cross_site))
         .layer(middleware::from_fn_with_state(
@@ -191,6 +197,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             assets::cache_control,
         ))
+        .layer(middleware::from_fn(metrics::track_requests))
         .with_state(state)
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {

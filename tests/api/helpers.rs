@@ -1,5 +1,6 @@
-//! `spawn_app()`: the real router on a fresh `mem://` database, with a real SMTP sink process
-//! and the Zoom double when a test asks for them.
+//! `spawn_app()`: the real router on a fresh database, with a real SMTP sink process and the
+//! Zoom double when a test asks for them. The database is `mem://`, or a database of its own on
+//! one SurrealDB server when `SPECIALISTLY_TEST_DATABASE=ws` runs the suite over `ws://`.
 
 use std::collections::HashMap;
 use std::net::TcpListener as StdListener;
@@ -23,6 +24,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio_util::sync::CancellationToken;
 
+use crate::surreal_server::{suite_on_server, ServerDatabase, SurrealServer};
 use crate::zoom_double::ZoomDouble;
 
 pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
@@ -57,6 +59,8 @@ pub struct Options {
     pub bind: Option<&'static str>,
     /// With `smtp`: how long the SMTP server takes to acknowledge each message.
     pub smtp_delay: Option<Duration>,
+    /// A database on a SurrealDB server (instances given the same one share everything).
+    pub database: Option<ServerDatabase>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -99,6 +103,13 @@ pub async fn spawn_with(options: Options) -> TestApp {
         for (k, v) in z.env() {
             vars.insert(k, v);
         }
+    }
+    let own_database = options.extra.iter().any(|(k, _)| *k == "DATABASE_URL");
+    let server_database = options.database.or_else(|| {
+        (suite_on_server() && !own_database).then(|| SurrealServer::shared().fresh_database())
+    });
+    for (k, v) in server_database.iter().flat_map(ServerDatabase::env) {
+        vars.insert(k, v);
     }
     for (k, v) in options.extra {
         vars.insert(k, v);

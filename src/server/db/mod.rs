@@ -1,8 +1,10 @@
 //! SurrealDB: connection, a typed-error query helper and the versioned schema.
 
+mod availability;
 mod schema;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use anyhow::Context;
 use serde::de::DeserializeOwned;
@@ -15,7 +17,31 @@ use super::config::DatabaseConfig;
 
 pub use schema::{current_version, migrate, migrate_to, SCHEMA_VERSION};
 
-pub type Db = Surreal<Any>;
+/// A connection to the database, shared by every request of an instance, with what its
+/// queries learnt about the server being reachable.
+///
+/// Cloning a `Surreal` handle forks a new database session (over `ws://`, set up again on the
+/// server before its first query runs, which was seen to stall that query for seconds), so
+/// clones of `Db` share one handle and one session instead.
+#[derive(Clone)]
+pub struct Db {
+    conn: Arc<Surreal<Any>>,
+    availability: Arc<availability::Availability>,
+}
+
+impl std::ops::Deref for Db {
+    type Target = Surreal<Any>;
+    fn deref(&self) -> &Surreal<Any> {
+        &self.conn
+    }
+}
+
+impl Db {
+    /// False while a SurrealDB server is known to be unreachable (requests answer 503).
+    pub fn is_available(&self) -> bool {
+        !self.availability.is_down()
+    }
+}
 
 pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<Db> {
     let url = &config.url;
@@ -26,22 +52,44 @@ pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<Db> {
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
     }
-    let db = surrealdb::engine::any::connect(url.as_str())
+    let conn = surrealdb::engine::any::connect(url.as_str())
         .await
         .with_context(|| format!("connecting to the database at {url}"))?;
     if let (Some(username), Some(password)) = (&config.user, &config.password) {
-        db.signin(Root {
+        conn.signin(Root {
             username: username.clone(),
             password: password.expose().to_string(),
         })
         .await
         .context("signing in to the database")?;
     }
-    db.use_ns(config.namespace.clone())
-        .use_db(config.database.clone())
-        .await
-        .context("selecting the namespace and database")?;
-    Ok(db)
+    // Selecting them creates them on first use: instances starting together on an empty
+    // server may collide doing so, which is a conflict to retry.
+    let mut attempt = 0;
+    loop {
+        let selected = conn
+            .use_ns(config.namespace.clone())
+            .use_db(config.database.clone())
+            .await;
+        match selected {
+            Err(e) if attempt < 20 && DbError::classify(e.clone()).is_retryable() => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(rand::random_range(5..50)))
+                    .await;
+            }
+            other => {
+                other.context("selecting the namespace and database")?;
+                break;
+            }
+        }
+    }
+    let remote = ["ws://", "wss://", "http://", "https://"]
+        .iter()
+        .any(|scheme| url.starts_with(scheme));
+    Ok(Db {
+        conn: Arc::new(conn),
+        availability: Arc::new(availability::Availability::new(remote, config.timeout)),
+    })
 }
 
 /// A database failure, sorted into the cases callers decide on.
@@ -60,6 +108,9 @@ pub enum DbError {
     Other(String),
     #[error("unexpected database answer: {0}")]
     Decode(String),
+    /// The database server is unreachable (or did not answer in time); nothing was decided.
+    #[error("the database is unavailable")]
+    Unavailable,
 }
 
 impl DbError {
@@ -139,7 +190,28 @@ pub async fn run(db: &Db, sql: &str, mut vars: serde_json::Value) -> Result<Rows
     if let Some(map) = vars.as_object_mut() {
         map.retain(|_, v| !v.is_null());
     }
-    let mut response = db.query(sql).bind(vars).await.map_err(DbError::classify)?;
+    if db.availability.is_down() {
+        return Err(DbError::Unavailable);
+    }
+    let query = db.conn.query(sql).bind(vars);
+    let answer = match db.availability.query_timeout() {
+        Some(limit) => tokio::time::timeout(limit, query).await.ok(),
+        None => Some(query.await),
+    };
+    let mut response = match answer {
+        Some(Ok(response)) => response,
+        Some(Err(e)) if !e.is_connection() => return Err(DbError::classify(e)),
+        // Timed out or lost the connection. A transaction still commits whole or not at all;
+        // the caller answers 503 and the user tries again.
+        failure => {
+            match failure {
+                Some(Err(e)) => tracing::warn!(error = %e, "lost the database connection"),
+                _ => tracing::warn!("the database did not answer in time"),
+            }
+            db.availability.mark_down(&db.conn);
+            return Err(DbError::Unavailable);
+        }
+    };
     let errors: HashMap<usize, surrealdb::Error> = response.take_errors();
     if errors.is_empty() {
         return Ok(Rows(response));
@@ -187,8 +259,12 @@ impl Retryable for Attempt {
     }
 }
 
-/// Runs a transaction body again when it lost a write conflict, a bounded number of times.
-pub async fn with_conflict_retry<T, E, F, Fut>(mut attempt: F) -> Result<T, E>
+/// Runs a transaction body again when it lost a write conflict, a bounded number of times;
+/// each conflict is counted under `operation` in the metrics.
+pub async fn with_conflict_retry<T, E, F, Fut>(
+    operation: &'static str,
+    mut attempt: F,
+) -> Result<T, E>
 where
     E: Retryable,
     F: FnMut() -> Fut,
@@ -201,10 +277,15 @@ where
     loop {
         match attempt().await {
             Err(e) if e.is_retryable() && tries + 1 < MAX_ATTEMPTS => {
+                crate::server::metrics::transaction_conflict(operation, true);
                 tries += 1;
                 // A little jitter so the losers do not collide again in lockstep.
                 let pause = rand::random_range(1..=(5 * tries as u64).min(50));
                 tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+            }
+            Err(e) if e.is_retryable() => {
+                crate::server::metrics::transaction_conflict(operation, false);
+                return Err(e);
             }
             other => return other,
         }

@@ -5,7 +5,7 @@ use anyhow::Context;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{run, Db, DbError};
+use super::{run, with_conflict_retry, Db, DbError};
 
 struct Migration {
     version: i64,
@@ -323,14 +323,17 @@ pub async fn migrate(db: &Db) -> anyhow::Result<i64> {
 
 /// Applies the migrations up to `target` (tests start from an older version this way).
 pub async fn migrate_to(db: &Db, target: i64) -> anyhow::Result<i64> {
-    run(
-        db,
-        "DEFINE TABLE IF NOT EXISTS schema_migration SCHEMAFULL;
-         DEFINE FIELD IF NOT EXISTS version ON schema_migration TYPE int;
-         DEFINE FIELD IF NOT EXISTS name ON schema_migration TYPE string;
-         DEFINE FIELD IF NOT EXISTS applied_at ON schema_migration TYPE datetime DEFAULT time::now();",
-        json!({}),
-    )
+    // Instances starting at once on an empty database all try this; the losers retry.
+    with_conflict_retry("schema_migration_table", || {
+        run(
+            db,
+            "DEFINE TABLE IF NOT EXISTS schema_migration SCHEMAFULL;
+             DEFINE FIELD IF NOT EXISTS version ON schema_migration TYPE int;
+             DEFINE FIELD IF NOT EXISTS name ON schema_migration TYPE string;
+             DEFINE FIELD IF NOT EXISTS applied_at ON schema_migration TYPE datetime DEFAULT time::now();",
+            json!({}),
+        )
+    })
     .await
     .context("creating the schema_migration table")?;
 

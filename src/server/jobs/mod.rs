@@ -22,6 +22,25 @@ pub enum JobKind {
     WaitlistClose,
 }
 
+impl JobKind {
+    /// The name the schema stores (and the metrics label).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::ZoomDelete => "zoom_delete",
+            Self::ZoomUpdate => "zoom_update",
+            Self::Reminder => "reminder",
+            Self::AutoCreate => "auto_create",
+            Self::WaitlistClose => "waitlist_close",
+        }
+    }
+
+    /// Whether running the job sends an email.
+    fn sends_email(self) -> bool {
+        matches!(self, Self::Email | Self::Reminder)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JobStatus {
@@ -172,6 +191,17 @@ mod tests {
     #[test]
     fn kinds_and_statuses_are_stored_as_the_schema_asserts() {
         assert_eq!(json!(JobKind::ZoomDelete), "zoom_delete");
+        use JobKind::*;
+        for kind in [
+            Email,
+            ZoomDelete,
+            ZoomUpdate,
+            Reminder,
+            AutoCreate,
+            WaitlistClose,
+        ] {
+            assert_eq!(json!(kind), kind.as_str());
+        }
         assert_eq!(json!(JobStatus::Cancelled), "cancelled");
         assert_eq!(NewJob::zoom_update("1", "b", 2).key, "zoom-update:1:b:2");
     }

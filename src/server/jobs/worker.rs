@@ -20,6 +20,7 @@ use crate::server::db::DbError;
 use crate::server::mail::templates::{self, Attendee};
 use crate::server::mail::transport::{build_message, MailTransport};
 use crate::server::mail::OutgoingEmail;
+use crate::server::metrics;
 use crate::server::repo::jobs::{self, ClaimedJob};
 use crate::server::repo::{bookings, slots, waitlist};
 use crate::server::service::zoom_meeting;
@@ -84,13 +85,18 @@ impl JobWorker {
     }
 
     async fn finish(&self, job: &ClaimedJob) -> Result<bool, DbError> {
-        match self.execute(job).await {
+        let outcome = self.execute(job).await;
+        if job.kind.sends_email() {
+            metrics::email(if outcome.is_ok() { "sent" } else { "failed" });
+        }
+        match outcome {
             Ok(()) => {
                 jobs::mark_done(&self.state.db, &job.id, &self.owner).await?;
                 tracing::info!(key = %job.key, kind = ?job.kind, "job done");
                 Ok(true)
             }
             Err(e) => {
+                metrics::job_failed(job.kind.as_str());
                 let error = format!("{e:#}");
                 jobs::mark_failed(
                     &self.state.db,

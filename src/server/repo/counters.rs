@@ -34,7 +34,7 @@ impl From<Row> for Window {
 /// `window_seconds`; a hit after it ends opens a new one. Concurrent hits on one key collide
 /// in the transaction and are retried, so none is lost.
 pub async fn hit(db: &Db, key: &str, window_seconds: u64) -> Result<Window, DbError> {
-    with_conflict_retry(|| async {
+    with_conflict_retry("rate_counter", || async {
         let mut rows = run(
             db,
             "BEGIN TRANSACTION;

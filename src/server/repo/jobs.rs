@@ -186,6 +186,25 @@ pub struct JobRow {
     pub done_at: Option<DateTime<Utc>>,
 }
 
+/// How many jobs are pending, running and failed for good (each counted on the `job_due` index).
+pub async fn depth(db: &Db) -> Result<Vec<(&'static str, u64)>, DbError> {
+    #[derive(serde::Deserialize)]
+    struct Count {
+        n: u64,
+    }
+    const STATUSES: [&str; 3] = ["pending", "running", "failed"];
+    let sql: String = STATUSES
+        .iter()
+        .map(|s| format!("SELECT count() AS n FROM job WHERE status = '{s}' GROUP ALL;"))
+        .collect();
+    let mut rows = run(db, &sql, json!({})).await?;
+    STATUSES
+        .iter()
+        .enumerate()
+        .map(|(i, status)| Ok((*status, rows.first::<Count>(i)?.map_or(0, |c| c.n))))
+        .collect()
+}
+
 /// Every job, oldest first; only the failed ones with `failed_only`.
 pub async fn list(db: &Db, failed_only: bool) -> Result<Vec<JobRow>, DbError> {
     let filter = if failed_only {

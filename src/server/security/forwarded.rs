@@ -8,11 +8,15 @@ use std::net::IpAddr;
 
 use axum::http::HeaderMap;
 
-/// Addresses or networks (`10.0.0.0/8`) of the proxies in front of the app.
+/// A set of addresses and networks (`10.0.0.0/8`, `fd00::/8`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<(IpAddr, u8)>);
+pub struct Networks(Vec<(IpAddr, u8)>);
 
-impl TrustedProxies {
+/// Addresses or networks of the proxies in front of the app.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Networks);
+
+impl Networks {
     /// A comma-separated list of addresses and networks.
     pub fn parse(raw: &str) -> Result<Self, String> {
         raw.split(',')
@@ -47,6 +51,16 @@ impl TrustedProxies {
                 (IpAddr::V6(n), IpAddr::V6(a)) => same_prefix(&n.octets(), &a.octets(), *prefix),
                 _ => false,
             })
+    }
+}
+
+impl TrustedProxies {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        Networks::parse(raw).map(Self)
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        self.0.contains(ip)
     }
 
     /// The client of a request that arrived from `peer`: `peer` itself unless it is a trusted

@@ -6,5 +6,5 @@ mod forwarded;
 mod headers;
 
 pub use cross_site::refuse_cross_site;
-pub use forwarded::TrustedProxies;
+pub use forwarded::{Networks, TrustedProxies};
 pub use headers::{security_headers, CspNonce};

@@ -92,7 +92,7 @@ pub async fn book_slot(
     // database still decides, and the loser retries.
     let _turn = state.slot_turns.wait(slot_id).await;
     let booking_id = new_key();
-    let outcome = with_conflict_retry(|| async {
+    let outcome = with_conflict_retry("booking", || async {
         // Emails are rendered from the slot as read here; the transaction checks the slot's
         // schedule version so a concurrent time change makes this attempt start over.
         let slot = slots::by_id(&state.db, slot_id)

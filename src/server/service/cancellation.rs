@@ -44,7 +44,7 @@ pub async fn cancel_booking(
     let caller = caller.ok_or_else(AppError::login_required)?;
     let not_found = || AppError::not_found("Booking not found");
     let index = BookingIndex::parse(raw_index).ok_or_else(not_found)?.get();
-    let outcome = with_conflict_retry(|| async {
+    let outcome = with_conflict_retry("booking_cancel", || async {
         let (slot, booking) = super::slot_and_booking(state, slot_id, index, not_found).await?;
         let by_specialist = slot.specialist == caller.user_id;
         if !by_specialist && booking.customer != caller.user_id {
@@ -147,7 +147,7 @@ pub async fn cancel_slot(
         crate::model::Role::Specialist,
         "Only specialists can manage consulting slots.",
     )?;
-    let outcome = with_conflict_retry(|| async {
+    let outcome = with_conflict_retry("slot_cancel", || async {
         let slot = slots::by_id(&state.db, slot_id)
             .await
             .map_err(Attempt::Db)?

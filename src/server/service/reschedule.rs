@@ -36,7 +36,7 @@ pub async fn reschedule(
     let not_found = || AppError::not_found("Booking not found");
     let index = BookingIndex::parse(raw_index).ok_or_else(not_found)?.get();
     let new_id = new_key();
-    let outcome = with_conflict_retry(|| async {
+    let outcome = with_conflict_retry("reschedule", || async {
         let refuse = |e: AppError| Err(Attempt::Refused(e));
         let (slot, booking) = super::slot_and_booking(state, slot_id, index, not_found).await?;
         if booking.customer != caller.user_id {

@@ -242,7 +242,7 @@ pub async fn update(
     let caller = require_specialist(caller)?;
     // The change, its emails and the write are redone from a fresh read when a booking (or
     // another edit) lands in between, so every customer booked at commit time is re-notified.
-    let outcome = with_conflict_retry(|| async {
+    let outcome = with_conflict_retry("slot_update", || async {
         let slot = owned_slot(state, caller, slot_id)
             .await
             .map_err(Attempt::Refused)?;
@@ -299,7 +299,7 @@ pub async fn update(
 pub async fn delete(state: &AppState, caller: Option<&Caller>, slot_id: &str) -> AppResult<()> {
     let caller = require_specialist(caller)?;
     owned_slot(state, caller, slot_id).await?;
-    match with_conflict_retry(|| slots::delete(&state.db, slot_id)).await {
+    match with_conflict_retry("slot_delete", || slots::delete(&state.db, slot_id)).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(HasBookings)) => Err(AppError::conflict(
             "This slot has bookings and cannot be deleted. Cancel the slot instead, with a reason for your customers.",

@@ -26,7 +26,7 @@ fn customer(caller: Option<&Caller>) -> AppResult<&Caller> {
 /// Joins a full slot's waitlist; returns the place in line.
 pub async fn join(state: &AppState, caller: Option<&Caller>, slot_id: &str) -> AppResult<u32> {
     let caller = customer(caller)?;
-    let joined = with_conflict_retry(|| {
+    let joined = with_conflict_retry("waitlist_join", || {
         waitlist::join(
             &state.db,
             slot_id,

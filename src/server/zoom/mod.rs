@@ -57,6 +57,19 @@ pub enum ZoomError {
 }
 
 impl ZoomError {
+    /// A short name of what went wrong, for the metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Auth => "auth_error",
+            Self::DailyLimit => "daily_limit",
+            Self::RateLimited => "rate_limited",
+            Self::Api { .. } => "api_error",
+            Self::Timeout => "timeout",
+            Self::Network(_) => "network_error",
+            Self::Decode(_) => "bad_answer",
+        }
+    }
+
     /// Whether Zoom may have acted although the call failed: no answer, or a server error.
     /// A meeting may then exist, and the next attempt looks for it before creating one.
     pub fn outcome_unknown(&self) -> bool {
@@ -129,10 +142,11 @@ impl Zoom {
     }
 
     pub async fn create_meeting(&self, request: &MeetingRequest) -> Result<ZoomMeeting, ZoomError> {
-        match self {
+        let result = match self {
             Self::Live(c) => c.create_meeting(request).await,
             Self::Simulated(s) => Ok(s.create_meeting(request)),
-        }
+        };
+        counted("create", result)
     }
 
     /// The meeting an earlier attempt may have created: the upcoming meeting of `host` whose
@@ -142,10 +156,11 @@ impl Zoom {
         host: &str,
         marker: &str,
     ) -> Result<Option<ZoomMeeting>, ZoomError> {
-        match self {
+        let result = match self {
             Self::Live(c) => c.find_meeting(host, marker).await,
             Self::Simulated(_) => Ok(None),
-        }
+        };
+        counted("find", result)
     }
 
     /// Moves a meeting; its join link and password stay as they are.
@@ -156,29 +171,39 @@ impl Zoom {
         duration_minutes: u32,
         timezone: &str,
     ) -> Result<(), ZoomError> {
-        match self {
+        let result = match self {
             Self::Live(c) => {
                 c.update_meeting(id, starts_at, duration_minutes, timezone)
                     .await
             }
             Self::Simulated(_) => Ok(()),
-        }
+        };
+        counted("update", result)
     }
 
     pub async fn delete_meeting(&self, id: &str) -> Result<(), ZoomError> {
-        match self {
+        let result = match self {
             Self::Live(c) => c.delete_meeting(id).await,
             Self::Simulated(_) => Ok(()),
-        }
+        };
+        counted("delete", result)
     }
 
     /// A start URL issued now (Zoom's expire two hours after issue).
     pub async fn fresh_start_url(&self, id: &str) -> Result<String, ZoomError> {
-        match self {
+        let result = match self {
             Self::Live(c) => c.fresh_start_url(id).await,
             Self::Simulated(s) => Ok(s.start_url(id)),
-        }
+        };
+        counted("start_url", result)
     }
+}
+
+/// Counts a call to the provider by operation and outcome.
+fn counted<T>(operation: &'static str, result: Result<T, ZoomError>) -> Result<T, ZoomError> {
+    let outcome = result.as_ref().err().map_or("ok", ZoomError::kind);
+    crate::server::metrics::zoom_call(operation, outcome);
+    result
 }
 
 #[cfg(test)]

@@ -1,0 +1,114 @@
+//! `/metrics`: Prometheus text for operators on loopback (or `METRICS_ALLOW`), 404 elsewhere.
+
+use reqwest::StatusCode;
+use specialistly::model::Role;
+
+use crate::helpers::{non_loopback_address, spawn_with, Options, TestApp};
+
+fn port(app: &TestApp) -> &str {
+    app.base.rsplit(':').next().unwrap()
+}
+
+/// The lines of a scrape that carry every one of `labels`.
+fn series<'a>(scrape: &'a str, name: &str, labels: &[&str]) -> Vec<&'a str> {
+    scrape
+        .lines()
+        .filter(|l| l.starts_with(name) && labels.iter().all(|label| l.contains(label)))
+        .collect()
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_status_zoom_calls_emails_and_the_queue() {
+    let app = spawn_with(Options {
+        smtp: true,
+        bind: Some("0.0.0.0:0"),
+        ..Default::default()
+    })
+    .await;
+    let spec = app.user(Role::Specialist, "Sara").await;
+    let cust = app.user(Role::Customer, "Carl").await;
+    let slot = app.slot(&spec, 48, 1).await;
+    assert_eq!(app.book(&slot, &cust).await.status(), StatusCode::CREATED);
+    assert_eq!(app.book(&slot, &cust).await.status(), StatusCode::CONFLICT);
+    let res = app.create_zoom(&slot, "0", Some(&spec.token)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let before_sending = app.get("/metrics", None).await;
+    assert_eq!(before_sending.status(), StatusCode::OK);
+    assert!(before_sending.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let scrape = before_sending.text().await.unwrap();
+    let book = [
+        r#"route="/api/consulting-slots/{slot_id}/book""#,
+        r#"method="POST""#,
+    ];
+    for status in ["201", "409"] {
+        let status = format!(r#"status="{status}""#);
+        let labels = [book[0], book[1], status.as_str(), r#"le="+Inf""#];
+        let lines = series(
+            &scrape,
+            "specialistly_http_request_duration_seconds_bucket",
+            &labels,
+        );
+        assert_eq!(lines.len(), 1, "{status}: {scrape}");
+    }
+    assert!(
+        !scrape.contains(&slot),
+        "routes are labelled by pattern, never by id"
+    );
+    let created = series(
+        &scrape,
+        "specialistly_zoom_calls_total",
+        &[r#"operation="create""#, r#"outcome="ok""#],
+    );
+    assert_eq!(created.len(), 1, "{scrape}");
+    let pending = series(
+        &scrape,
+        "specialistly_job_queue_depth",
+        &[r#"status="pending""#],
+    );
+    assert_eq!(pending.len(), 1, "{scrape}");
+
+    app.drain_jobs().await;
+    let scrape = app.get("/metrics", None).await.text().await.unwrap();
+    let sent = series(&scrape, "specialistly_emails_total", &[r#"outcome="sent""#]);
+    let count: f64 = sent[0].rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(
+        count >= 3.0,
+        "two confirmations and the meeting email: {scrape}"
+    );
+
+    // From another host: as if there were no such page.
+    let remote = app
+        .client
+        .get(format!(
+            "http://{}:{}/metrics",
+            non_loopback_address(),
+            port(&app)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(remote.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn metrics_answer_other_hosts_only_when_their_network_is_allowed() {
+    let address = non_loopback_address();
+    let app = spawn_with(Options {
+        bind: Some("0.0.0.0:0"),
+        extra: vec![("METRICS_ALLOW", format!("{address}/32"))],
+        ..Default::default()
+    })
+    .await;
+    let remote = app
+        .client
+        .get(format!("http://{address}:{}/metrics", port(&app)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(remote.status(), StatusCode::OK);
+    assert!(remote.text().await.unwrap().contains("specialistly_"));
+}

@@ -1,0 +1,332 @@
+//! Two app instances on one SurrealDB server, as behind a load balancer: every guarantee that
+//! holds for one instance holds for both together, because all state lives in the database.
+
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use specialistly::model::Role;
+
+use crate::helpers::{
+    free_port, json_body, parse, spawn_with, to_address, Options, SmtpSink, TestApp,
+};
+use crate::surreal_server::SurrealServer;
+use crate::zoom_double::{Fault, ZoomDouble};
+
+struct Pair {
+    a: TestApp,
+    b: TestApp,
+    smtp: SmtpSink,
+    zoom: ZoomDouble,
+}
+
+impl Pair {
+    /// Instance `i % 2`: requests alternate between the two.
+    fn either(&self, i: usize) -> &TestApp {
+        if i % 2 == 0 {
+            &self.a
+        } else {
+            &self.b
+        }
+    }
+}
+
+/// Two instances started at once on a fresh database of the shared server, with one SMTP
+/// server and one Zoom double; `job_workers` runs both instances' job workers on their own.
+async fn two_instances(job_workers: bool, extra: Vec<(&'static str, String)>) -> Pair {
+    let database = SurrealServer::shared().fresh_database();
+    let smtp = SmtpSink::start(free_port(), Duration::ZERO).await;
+    let zoom = ZoomDouble::start().await;
+    let mut env = vec![("SMTP_URL", format!("smtp://127.0.0.1:{}", smtp.port))];
+    env.extend(zoom.env());
+    if job_workers {
+        env.push(("OUTBOX_POLL_MILLIS", "50".into()));
+    }
+    env.extend(extra);
+    let options = || Options {
+        database: Some(database.clone()),
+        extra: env.clone(),
+        ..Default::default()
+    };
+    let (a, b) = tokio::join!(spawn_with(options()), spawn_with(options()));
+    Pair { a, b, smtp, zoom }
+}
+
+#[tokio::test]
+async fn two_instances_starting_at_once_on_an_empty_database_apply_each_migration_once() {
+    let pair = two_instances(false, vec![]).await;
+    let applied = pair
+        .a
+        .query(
+            "SELECT VALUE version FROM schema_migration ORDER BY version",
+            json!({}),
+        )
+        .await;
+    let expected: Vec<Value> = (1..=specialistly::server::db::SCHEMA_VERSION)
+        .map(|v| json!(v))
+        .collect();
+    assert_eq!(applied, expected);
+    for app in [&pair.a, &pair.b] {
+        let (status, body) = json_body(app.get("/readyz", None).await).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_hundred_customers_booking_ten_seats_through_two_instances_never_overbook() {
+    let pair = two_instances(false, vec![]).await;
+    let spec = pair.a.user(Role::Specialist, "Sara").await;
+    let slot = pair.a.slot(&spec, 48, 10).await;
+    let customers = join_all((0..100).map(|i| pair.either(i).user(Role::Customer, "Carl"))).await;
+    let answers = join_all(
+        customers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| pair.either(i).book(&slot, c)),
+    )
+    .await;
+    let mut statuses = Vec::new();
+    for res in answers {
+        let (status, body) = json_body(res).await;
+        if status == StatusCode::CONFLICT {
+            assert_eq!(body["message"], "This slot is fully booked");
+        }
+        statuses.push(status.as_u16());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        10,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        90,
+        "{statuses:?}"
+    );
+    assert_eq!(pair.b.count("booking").await, 10);
+    let row = pair
+        .b
+        .query(
+            "SELECT booked FROM type::record('slot', $id)",
+            json!({ "id": slot }),
+        )
+        .await;
+    assert_eq!(row[0]["booked"], 10);
+}
+
+#[tokio::test]
+async fn twenty_create_zoom_clicks_over_two_instances_make_one_meeting() {
+    let pair = two_instances(false, vec![]).await;
+    let spec = pair.a.user(Role::Specialist, "Sara").await;
+    let cust = pair.a.user(Role::Customer, "Carl").await;
+    let slot = pair.a.slot(&spec, 48, 2).await;
+    assert_eq!(
+        pair.b.book(&slot, &cust).await.status(),
+        StatusCode::CREATED
+    );
+    pair.zoom
+        .push_fault(Fault::Slow(Duration::from_millis(300)));
+    let answers =
+        join_all((0..20).map(|i| pair.either(i).create_zoom(&slot, "0", Some(&spec.token)))).await;
+    let statuses: Vec<u16> = answers.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        19,
+        "{statuses:?}"
+    );
+    assert_eq!(pair.zoom.create_requests().await.len(), 1);
+    assert_eq!(pair.zoom.meetings().len(), 1);
+}
+
+/// Waits until no job is due or running (at most a minute); reminders wait for their time.
+async fn wait_for_idle_queue(app: &TestApp) {
+    let started = Instant::now();
+    loop {
+        let open = app
+            .query(
+                "SELECT VALUE count() FROM job WHERE status = 'running' OR (status = 'pending' AND run_at <= time::now()) GROUP ALL",
+                json!({}),
+            )
+            .await;
+        if open.first().and_then(Value::as_u64).unwrap_or(0) == 0 {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "jobs still open: {open:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn both_job_workers_deliver_every_email_and_run_every_zoom_job_exactly_once() {
+    let pair = two_instances(true, vec![]).await;
+    let spec = pair.a.user(Role::Specialist, "Sara").await;
+    let mut booked = Vec::new();
+    for s in 0..5 {
+        let slot = pair.either(s).slot(&spec, 48 + s as i64, 2).await;
+        for c in 0..2 {
+            let cust = pair.either(c).user(Role::Customer, "Carl").await;
+            assert_eq!(pair.either(s + c).book(&slot, &cust).await.status(), 201);
+            let res = pair
+                .either(s + c + 1)
+                .create_zoom(&slot, &c.to_string(), Some(&spec.token))
+                .await;
+            assert_eq!(res.status(), 200);
+            booked.push((slot.clone(), c, cust));
+        }
+    }
+    // Every second booking is cancelled: its meeting must be deleted at Zoom, once.
+    for (i, (slot, index, cust)) in booked.iter().enumerate().filter(|(i, _)| i % 2 == 0) {
+        let res = pair
+            .either(i)
+            .post_json(
+                &format!("/api/consulting-slots/{slot}/booking/{index}/cancel"),
+                Some(&cust.token),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    }
+    wait_for_idle_queue(&pair.a).await;
+    // Anything delivered twice would arrive right after.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let failed = pair
+        .a
+        .query(
+            "SELECT kind, last_error FROM job WHERE status = 'failed'",
+            json!({}),
+        )
+        .await;
+    assert!(failed.is_empty(), "{failed:?}");
+    let mut queued: Vec<(String, String)> = pair
+        .a
+        .query(
+            "SELECT VALUE [payload.to, payload.subject] FROM job WHERE kind = 'email' AND status = 'done'",
+            json!({}),
+        )
+        .await
+        .into_iter()
+        .map(|v| (v[0].as_str().unwrap().to_string(), v[1].as_str().unwrap().to_string()))
+        .collect();
+    let mut delivered: Vec<(String, String)> = pair
+        .smtp
+        .messages()
+        .iter()
+        .map(|raw| {
+            let m = parse(raw);
+            (to_address(&m), m.subject().unwrap_or_default().to_string())
+        })
+        .collect();
+    queued.sort();
+    delivered.sort();
+    // 10 bookings × 2 confirmations, 10 meeting emails, 5 cancellations × 2 notices.
+    assert_eq!(queued.len(), 40, "{queued:?}");
+    assert_eq!(delivered, queued, "every email delivered exactly once");
+
+    let deletions = pair.zoom.delete_requests().await;
+    assert_eq!(deletions.len(), 5, "one DELETE per cancelled meeting");
+    let mut deleted = pair.zoom.deleted();
+    deleted.sort();
+    deleted.dedup();
+    assert_eq!(deleted.len(), 5, "five different meetings");
+}
+
+#[tokio::test]
+async fn a_session_started_on_one_instance_is_valid_on_the_other_until_a_logout_on_either() {
+    let pair = two_instances(false, vec![]).await;
+    let user = pair.a.user(Role::Customer, "Lou").await;
+    let (status, body) =
+        json_body(login(&pair.a, &user.email, crate::helpers::PASSWORD).await).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = body["data"]["token"].as_str().unwrap().to_string();
+    let (status, me) = json_body(pair.b.get("/api/auth/me", Some(&token)).await).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["data"]["email"], user.email.as_str());
+
+    let res = pair
+        .b
+        .post_json("/api/auth/logout", Some(&token), &json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    for app in [&pair.a, &pair.b] {
+        let res = app.get("/api/auth/me", Some(&token)).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    // The other session of the same user (opened by the test helper) is untouched.
+    let res = pair.a.get("/api/auth/me", Some(&user.token)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_login_rate_limit_counts_attempts_on_both_instances() {
+    let pair = two_instances(false, vec![("LOGIN_MAX_FAILURES", "4".into())]).await;
+    let user = pair.a.user(Role::Customer, "Sol").await;
+    for i in 0..4 {
+        let res = login(pair.either(i), &user.email, "wrong-password").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    // Four failures spread over both: each instance refuses, even the right password.
+    for app in [&pair.a, &pair.b] {
+        let res = login(app, &user.email, crate::helpers::PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+}
+
+async fn login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
+    app.post_json(
+        "/api/auth/login",
+        None,
+        &json!({ "email": email, "password": password }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn reminders_fire_once_with_two_instances_running_their_workers() {
+    let pair = two_instances(
+        true,
+        vec![
+            ("REMINDER_CUSTOMER_OFFSETS", "6s".into()),
+            ("REMINDER_SPECIALIST_OFFSET", "6s".into()),
+        ],
+    )
+    .await;
+    let spec = pair.a.user(Role::Specialist, "Dr Once").await;
+    let cust = pair.b.user(Role::Customer, "Mo").await;
+    let slot = pair.a.slot(&spec, 48, 2).await;
+    pair.a
+        .query(
+            "UPDATE type::record('slot', $s) SET starts_at = time::now() + 8s",
+            json!({ "s": slot }),
+        )
+        .await;
+    assert_eq!(pair.b.book(&slot, &cust).await.status(), 201);
+    let reminders = || -> Vec<String> {
+        pair.smtp
+            .messages()
+            .iter()
+            .map(|raw| parse(raw))
+            .filter(|m| m.subject().unwrap_or_default().contains("Reminder:"))
+            .map(|m| to_address(&m))
+            .collect()
+    };
+    let started = Instant::now();
+    while reminders().len() < 2 && started.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut sent = reminders();
+    sent.sort();
+    let mut expected = vec![cust.email.clone(), spec.email.clone()];
+    expected.sort();
+    assert_eq!(sent, expected, "one reminder each");
+}
