@@ -10,6 +10,7 @@ mod first_load;
 mod load;
 mod raw;
 mod report;
+mod scale;
 mod server;
 
 use std::path::PathBuf;
@@ -49,6 +50,8 @@ fn main() {
             ));
             println!("{seconds:.0}");
         }
+        // `scale`: booking with one and two instances on a SurrealDB server, and embedded.
+        Some("scale") => runtime.block_on(scale::bench()),
         _ => runtime.block_on(bench()),
     }
 }
@@ -83,6 +86,7 @@ async fn bench() {
         data_dir: &server_dir,
         smtp_port: smtp.port,
         zoom_base: &zoom.base,
+        env: &[],
     };
 
     eprintln!("raw transaction baseline…");

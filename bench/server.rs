@@ -26,6 +26,8 @@ pub struct Setup<'a> {
     pub data_dir: &'a Path,
     pub smtp_port: u16,
     pub zoom_base: &'a str,
+    /// Settings that replace the defaults (a SurrealDB server instead of SurrealKV, say).
+    pub env: &'a [(&'a str, String)],
 }
 
 impl Server {
@@ -53,6 +55,7 @@ impl Server {
             .env("ZOOM_OAUTH_URL", format!("{}/oauth/token", setup.zoom_base))
             // The benchmark signs everyone in from one address.
             .env("AUTH_RATE_PER_IP_PER_MINUTE", "1000000")
+            .envs(setup.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -106,7 +109,7 @@ fn rss_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

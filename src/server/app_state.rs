@@ -36,10 +36,7 @@ impl AppState {
         };
         let user = sessions::live_user(&self.db, &subject.session_id, &subject.user_id)
             .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "reading a session");
-                AppError::internal()
-            })?;
+            .map_err(crate::server::service::unexpected("reading a session"))?;
         Ok(user.map(|u| Caller {
             user_id: u.user_id,
             role: u.role,

@@ -287,7 +287,7 @@ fn database(get: &impl Fn(&str) -> Option<String>) -> Result<DatabaseConfig, Con
         user,
         password,
         timeout: std::time::Duration::from_millis(
-            number_var(get, "DATABASE_TIMEOUT_MILLIS", 5_000)?.max(100),
+            number_var(get, "DATABASE_TIMEOUT_MILLIS", 10_000)?.max(100),
         ),
     })
 }

@@ -3,6 +3,9 @@
 //! With `SURREAL_EXIT_WITH_STDIN=1` the server also exits when its standard input closes, so a
 //! test harness that started it cannot leave it running, however the harness ends.
 
+// The release build computes the layout of SurrealDB's deeply nested query futures here.
+#![recursion_limit = "256"]
+
 use std::io::Read;
 use std::process::ExitCode;
 

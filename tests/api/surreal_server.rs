@@ -45,17 +45,18 @@ pub struct SurrealServer {
 }
 
 impl SurrealServer {
-    /// The binary: `SPECIALISTLY_TEST_SURREAL`, else `surreal` next to the test binary's
-    /// target directory (built by `make surreal`).
+    /// The binary: `SPECIALISTLY_TEST_SURREAL`, else the optimised build in this target
+    /// directory (`make surreal`).
     fn binary() -> PathBuf {
         if let Some(path) = std::env::var_os("SPECIALISTLY_TEST_SURREAL") {
             return PathBuf::from(path);
         }
+        // target/debug/deps/api-… → target/release/surreal
         let exe = std::env::current_exe().expect("test binary path");
         let path = exe
-            .parent()
-            .and_then(|deps| deps.parent())
-            .map(|profile| profile.join("surreal"))
+            .ancestors()
+            .nth(3)
+            .map(|target| target.join("release/surreal"))
             .expect("target directory");
         assert!(
             path.exists(),

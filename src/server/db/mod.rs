@@ -83,13 +83,10 @@ pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<Db> {
             }
         }
     }
-    let remote = ["ws://", "wss://", "http://", "https://"]
-        .iter()
-        .any(|scheme| url.starts_with(scheme));
-    Ok(Db {
-        conn: Arc::new(conn),
-        availability: Arc::new(availability::Availability::new(remote, config.timeout)),
-    })
+    let conn = Arc::new(conn);
+    let availability = Arc::new(availability::Availability::new(url, config.timeout));
+    availability.watch(&conn);
+    Ok(Db { conn, availability })
 }
 
 /// A database failure, sorted into the cases callers decide on.
@@ -201,14 +198,16 @@ pub async fn run(db: &Db, sql: &str, mut vars: serde_json::Value) -> Result<Rows
     let mut response = match answer {
         Some(Ok(response)) => response,
         Some(Err(e)) if !e.is_connection() => return Err(DbError::classify(e)),
-        // Timed out or lost the connection. A transaction still commits whole or not at all;
-        // the caller answers 503 and the user tries again.
-        failure => {
-            match failure {
-                Some(Err(e)) => tracing::warn!(error = %e, "lost the database connection"),
-                _ => tracing::warn!("the database did not answer in time"),
-            }
-            db.availability.mark_down(&db.conn);
+        Some(Err(e)) => {
+            // Lost the connection: every request answers 503 until the watcher sees it back.
+            // A transaction still commits whole or not at all.
+            tracing::warn!(error = %e, "lost the database connection");
+            db.availability.mark_down();
+            return Err(DbError::Unavailable);
+        }
+        None => {
+            // Slow, not necessarily lost: this request answers 503, the others go on.
+            tracing::warn!("the database did not answer in time");
             return Err(DbError::Unavailable);
         }
     };

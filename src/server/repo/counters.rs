@@ -30,7 +30,8 @@ impl From<Row> for Window {
     }
 }
 
-/// Adds one to counter `key` and returns it. A window opens with the first hit and lasts
+/// Adds one to counter `key` and returns what this hit wrote (read back afterwards, a
+/// concurrent `clear` could already have removed it). A window opens with the first hit and lasts
 /// `window_seconds`; a hit after it ends opens a new one. Concurrent hits on one key collide
 /// in the transaction and are retried, so none is lost.
 pub async fn hit(db: &Db, key: &str, window_seconds: u64) -> Result<Window, DbError> {
@@ -45,7 +46,7 @@ pub async fn hit(db: &Db, key: &str, window_seconds: u64) -> Result<Window, DbEr
             LET $end = IF $open THEN $c.window_end ELSE $now + type::duration($window) END;
             UPSERT $c SET hits = $hits, window_end = $end;
             COMMIT TRANSACTION;
-            SELECT hits, window_end FROM type::record('rate_counter', $key);",
+            RETURN { hits: $hits, window_end: $end };",
             json!({ "key": key, "window": format!("{window_seconds}s") }),
         )
         .await?;

@@ -36,7 +36,10 @@ pub fn require_role<'a>(
 pub fn unexpected(context: &str) -> impl Fn(DbError) -> AppError + '_ {
     move |e| {
         tracing::error!(error = %e, "{context}");
-        AppError::internal()
+        match e {
+            DbError::Unavailable => AppError::database_unavailable(),
+            _ => AppError::internal(),
+        }
     }
 }
 

@@ -48,7 +48,10 @@ const START: Refusals = Refusals {
 fn failed(context: &'static str, message: &'static str) -> impl Fn(DbError) -> AppError {
     move |e| {
         tracing::error!(error = %e, "{context}");
-        AppError::new(500, message)
+        match e {
+            DbError::Unavailable => AppError::database_unavailable(),
+            _ => AppError::new(500, message),
+        }
     }
 }
 
