@@ -105,7 +105,8 @@ pub enum DbError {
     Other(String),
     #[error("unexpected database answer: {0}")]
     Decode(String),
-    /// The database server is unreachable (or did not answer in time); nothing was decided.
+    /// The database server is unreachable or did not answer in time. A write sent before may
+    /// still have committed (whole, never in part).
     #[error("the database is unavailable")]
     Unavailable,
 }
