@@ -33,6 +33,7 @@ pub fn surrealkv_under(dir: &Path) -> DatabaseConfig {
         user: None,
         password: None,
         // Embedded: never unreachable, so no deadline applies.
+        connections: 1,
         timeout: std::time::Duration::from_secs(5),
     }
 }

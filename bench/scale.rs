@@ -57,22 +57,24 @@ impl Drop for SurrealServer {
 
 fn start_surreal(binary: &Path, dir: &Path) -> (SurrealServer, u16) {
     let port = free_port();
-    let child = Command::new(binary)
-        .args(["start", "--no-banner", "--log", "error"])
-        .args(["--bind", &format!("127.0.0.1:{port}")])
-        .args(["--user", "root", "--pass", "root"])
-        .arg(format!("surrealkv://{}", dir.join("db").display()))
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "starting {}: {e} (make surreal builds it)",
-                binary.display()
-            )
-        });
+    let server = SurrealServer(
+        Command::new(binary)
+            .args(["start", "--no-banner", "--log", "error"])
+            .args(["--bind", &format!("127.0.0.1:{port}")])
+            .args(["--user", "root", "--pass", "root"])
+            .arg(format!("surrealkv://{}", dir.join("db").display()))
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "starting {}: {e} (make surreal builds it)",
+                    binary.display()
+                )
+            }),
+    );
     for _ in 0..600 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return (SurrealServer(child), port);
+            return (server, port);
         }
         std::thread::sleep(Duration::from_millis(100));
     }

@@ -69,8 +69,10 @@ pub struct DatabaseConfig {
     /// Root credentials, required for a SurrealDB server (`ws://`).
     pub user: Option<String>,
     pub password: Option<Secret>,
-    /// How long a query to a SurrealDB server may take before the server counts as unreachable.
+    /// How long a query to a SurrealDB server may take; past it the request answers 503.
     pub timeout: std::time::Duration,
+    /// Connections to a SurrealDB server, used in turn (an embedded engine has one).
+    pub connections: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -289,6 +291,10 @@ fn database(get: &impl Fn(&str) -> Option<String>) -> Result<DatabaseConfig, Con
         timeout: std::time::Duration::from_millis(
             number_var(get, "DATABASE_TIMEOUT_MILLIS", 10_000)?.max(100),
         ),
+        connections: match number_var(get, "DATABASE_CONNECTIONS", 4)? {
+            n @ 1..=64 => n as usize,
+            _ => return Err(invalid("DATABASE_CONNECTIONS", "must be between 1 and 64")),
+        },
     })
 }
 

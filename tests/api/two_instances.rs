@@ -24,7 +24,7 @@ struct Pair {
 impl Pair {
     /// Instance `i % 2`: requests alternate between the two.
     fn either(&self, i: usize) -> &TestApp {
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             &self.a
         } else {
             &self.b

@@ -41,6 +41,11 @@ impl Availability {
         self.down.load(Ordering::Acquire)
     }
 
+    /// Whether the database is a server at the other end of connections.
+    pub fn is_remote(&self) -> bool {
+        self.server.is_some()
+    }
+
     /// A deadline for a query to a server; `None` for an embedded engine.
     pub fn query_timeout(&self) -> Option<Duration> {
         self.server.as_ref().map(|_| self.query_timeout)
@@ -59,20 +64,20 @@ impl Availability {
         }
     }
 
-    /// Watches the server for as long as the connection exists (a no-op when embedded).
-    pub fn watch(self: &Arc<Self>, conn: &Arc<Surreal<Any>>) {
+    /// Watches the server for as long as the connections exist (a no-op when embedded).
+    pub fn watch(self: &Arc<Self>, conns: &Arc<Vec<Surreal<Any>>>) {
         let Some(address) = self.server.clone() else {
             return;
         };
-        let (this, conn) = (Arc::downgrade(self), Arc::downgrade(conn));
-        tokio::spawn(watch(address, this, conn));
+        let (this, conns) = (Arc::downgrade(self), Arc::downgrade(conns));
+        tokio::spawn(watch(address, this, conns));
     }
 }
 
-async fn watch(address: String, this: Weak<Availability>, conn: Weak<Surreal<Any>>) {
+async fn watch(address: String, this: Weak<Availability>, conns: Weak<Vec<Surreal<Any>>>) {
     loop {
         tokio::time::sleep(WATCH_EVERY).await;
-        let (Some(this), Some(conn)) = (this.upgrade(), conn.upgrade()) else {
+        let (Some(this), Some(conns)) = (this.upgrade(), conns.upgrade()) else {
             return;
         };
         let accepts = tokio::time::timeout(
@@ -83,13 +88,21 @@ async fn watch(address: String, this: Weak<Availability>, conn: Weak<Surreal<Any
         .is_ok_and(|connected| connected.is_ok());
         if !accepts {
             this.mark_down();
-        } else if this.is_down() {
-            let answer = tokio::time::timeout(PROBE_TIMEOUT, conn.query("RETURN 1")).await;
-            if matches!(answer, Ok(Ok(_))) {
-                this.mark_up();
-            }
+        } else if this.is_down() && reconnected(&conns).await {
+            this.mark_up();
         }
     }
+}
+
+/// Whether every connection answers a query again.
+async fn reconnected(conns: &[Surreal<Any>]) -> bool {
+    for conn in conns {
+        let answer = tokio::time::timeout(PROBE_TIMEOUT, conn.query("RETURN 1")).await;
+        if !matches!(answer, Ok(Ok(_))) {
+            return false;
+        }
+    }
+    true
 }
 
 /// `ws://db.internal:8000/rpc` → `db.internal:8000` (the scheme's port when none is given).

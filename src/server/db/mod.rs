@@ -4,6 +4,7 @@ mod availability;
 mod schema;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -17,22 +18,25 @@ use super::config::DatabaseConfig;
 
 pub use schema::{current_version, migrate, migrate_to, SCHEMA_VERSION};
 
-/// A connection to the database, shared by every request of an instance, with what its
-/// queries learnt about the server being reachable.
+/// The database connection of an instance, shared by all its requests, with what its queries
+/// learnt about the server being reachable.
 ///
-/// Cloning a `Surreal` handle forks a new database session (over `ws://`, set up again on the
-/// server before its first query runs, which was seen to stall that query for seconds), so
-/// clones of `Db` share one handle and one session instead.
+/// A SurrealDB server gets a few connections, used in turn: one WebSocket carries one request
+/// at a time through the SDK and the server, and was the ceiling of a single instance (two
+/// instances on the same cores booked 1.6× as fast as one). Each is one session: cloning a
+/// `Surreal` handle would fork a new session per request, set up again on the server before
+/// its first query (seen to stall that query for seconds), so clones of `Db` share them.
 #[derive(Clone)]
 pub struct Db {
-    conn: Arc<Surreal<Any>>,
+    conns: Arc<Vec<Surreal<Any>>>,
+    next: Arc<AtomicUsize>,
     availability: Arc<availability::Availability>,
 }
 
 impl std::ops::Deref for Db {
     type Target = Surreal<Any>;
     fn deref(&self) -> &Surreal<Any> {
-        &self.conn
+        &self.conns[0]
     }
 }
 
@@ -40,6 +44,12 @@ impl Db {
     /// False while a SurrealDB server is known to be unreachable (requests answer 503).
     pub fn is_available(&self) -> bool {
         !self.availability.is_down()
+    }
+
+    /// The connection for the next query, in turn.
+    fn conn(&self) -> &Surreal<Any> {
+        let i = self.next.fetch_add(1, Ordering::Relaxed);
+        &self.conns[i % self.conns.len()]
     }
 }
 
@@ -52,6 +62,29 @@ pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<Db> {
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
     }
+    let availability = Arc::new(availability::Availability::new(url, config.timeout));
+    // An embedded engine is opened once; a server gets its pool.
+    let count = if availability.is_remote() {
+        config.connections.max(1)
+    } else {
+        1
+    };
+    let mut conns = Vec::with_capacity(count);
+    for _ in 0..count {
+        conns.push(open(config).await?);
+    }
+    let conns = Arc::new(conns);
+    availability.watch(&conns);
+    Ok(Db {
+        conns,
+        next: Arc::default(),
+        availability,
+    })
+}
+
+/// One connection, signed in, on the configured namespace and database.
+async fn open(config: &DatabaseConfig) -> anyhow::Result<Surreal<Any>> {
+    let url = &config.url;
     let conn = surrealdb::engine::any::connect(url.as_str())
         .await
         .with_context(|| format!("connecting to the database at {url}"))?;
@@ -79,14 +112,10 @@ pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<Db> {
             }
             other => {
                 other.context("selecting the namespace and database")?;
-                break;
+                return Ok(conn);
             }
         }
     }
-    let conn = Arc::new(conn);
-    let availability = Arc::new(availability::Availability::new(url, config.timeout));
-    availability.watch(&conn);
-    Ok(Db { conn, availability })
 }
 
 /// A database failure, sorted into the cases callers decide on.
@@ -191,7 +220,7 @@ pub async fn run(db: &Db, sql: &str, mut vars: serde_json::Value) -> Result<Rows
     if db.availability.is_down() {
         return Err(DbError::Unavailable);
     }
-    let query = db.conn.query(sql).bind(vars);
+    let query = db.conn().query(sql).bind(vars);
     let answer = match db.availability.query_timeout() {
         Some(limit) => tokio::time::timeout(limit, query).await.ok(),
         None => Some(query.await),

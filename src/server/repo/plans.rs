@@ -14,6 +14,7 @@ async fn database() -> Db {
         database: "plans".into(),
         user: None,
         password: None,
+        connections: 1,
         timeout: std::time::Duration::from_secs(10),
     })
     .await
