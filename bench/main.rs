@@ -130,24 +130,7 @@ async fn bench() {
         );
     }
     let started = std::time::Instant::now();
-    let signups = load::run(8, CUSTOMERS, {
-        let api = api.clone();
-        move |i| {
-            let api = api.clone();
-            async move {
-                api.post(
-                    "/api/auth/register",
-                    None,
-                    json!({ "name": format!("Customer {i}"), "email": format!("c{i}@bench.example"),
-                            "password": PASSWORD, "role": "customer" }),
-                )
-                .await
-                .0
-            }
-        }
-    })
-    .await;
-    assert!(signups.only(201), "sign-ups: {}", signups.statuses_text());
+    sign_up(&api, "c", CUSTOMERS).await;
     report.memory(
         &format!(
             "after {CUSTOMERS} sign-ups (8 at a time, {:.1} s)",
@@ -338,6 +321,28 @@ async fn verify_email(api: &Api, smtp: &doubles::SmtpSink, email: &str) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("no verification email for {email}");
+}
+
+/// Signs up `n` customers `{prefix}{i}@bench.example` through the API, eight at a time.
+async fn sign_up(api: &Api, prefix: &str, n: usize) {
+    let signups = load::run(8, n, {
+        let (api, prefix) = (api.clone(), prefix.to_string());
+        move |i| {
+            let (api, email) = (api.clone(), format!("{prefix}{i}@bench.example"));
+            async move {
+                api.post(
+                    "/api/auth/register",
+                    None,
+                    json!({ "name": format!("Customer {i}"), "email": email,
+                            "password": PASSWORD, "role": "customer" }),
+                )
+                .await
+                .0
+            }
+        }
+    })
+    .await;
+    assert!(signups.only(201), "sign-ups: {}", signups.statuses_text());
 }
 
 async fn login_all(api: &Api, prefix: &str, n: usize) -> Vec<String> {

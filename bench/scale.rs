@@ -9,12 +9,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::json;
-
-use crate::api::{Api, PASSWORD};
+use crate::api::Api;
 use crate::load::{self, Stats};
 use crate::server::{free_port, Server, Setup};
-use crate::{doubles, login_all, spread_pair, CUSTOMERS, SLOTS};
+use crate::{doubles, login_all, sign_up, spread_pair, CUSTOMERS, SLOTS};
 
 /// Concurrency levels and bookings made at each, per configuration.
 const RUNS: [(usize, usize); 2] = [(16, 3_000), (64, 3_000)];
@@ -176,24 +174,7 @@ async fn seed(api: &Api, run: usize) -> (Vec<String>, Vec<String>) {
         );
     }
     let prefix = format!("s{run}-");
-    let signups = load::run(8, CUSTOMERS, {
-        let (api, prefix) = (api.clone(), prefix.clone());
-        move |i| {
-            let (api, prefix) = (api.clone(), prefix.clone());
-            async move {
-                api.post(
-                    "/api/auth/register",
-                    None,
-                    json!({ "name": format!("Customer {i}"), "email": format!("{prefix}{i}@bench.example"),
-                            "password": PASSWORD, "role": "customer" }),
-                )
-                .await
-                .0
-            }
-        }
-    })
-    .await;
-    assert!(signups.only(201), "sign-ups: {}", signups.statuses_text());
+    sign_up(api, &prefix, CUSTOMERS).await;
     (slots, login_all(api, &prefix, CUSTOMERS).await)
 }
 

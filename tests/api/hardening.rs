@@ -333,15 +333,6 @@ async fn https_deployments_get_hsts() {
         .starts_with("max-age="));
 }
 
-async fn login(app: &crate::helpers::TestApp, email: &str, password: &str) -> reqwest::Response {
-    app.post_json(
-        "/api/auth/login",
-        None,
-        &json!({ "email": email, "password": password }),
-    )
-    .await
-}
-
 #[tokio::test]
 async fn repeated_failed_logins_lock_the_email_out_until_the_window_passes() {
     let app = spawn_with(Options {
@@ -351,13 +342,10 @@ async fn repeated_failed_logins_lock_the_email_out_until_the_window_passes() {
     .await;
     let user = app.user(Role::Customer, "Sol").await;
     for _ in 0..3 {
-        assert_eq!(
-            login(&app, &user.email, "wrong-password").await.status(),
-            401
-        );
+        assert_eq!(app.login(&user.email, "wrong-password").await.status(), 401);
     }
     // Even the right password is refused now, with the time to wait.
-    let res = login(&app, &user.email, crate::helpers::PASSWORD).await;
+    let res = app.login(&user.email, crate::helpers::PASSWORD).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     let retry: u64 = res.headers()["retry-after"]
         .to_str()
@@ -373,13 +361,13 @@ async fn repeated_failed_logins_lock_the_email_out_until_the_window_passes() {
     // Another email is not affected, and the lockout is per email, whatever its case.
     let other = app.user(Role::Customer, "Tim").await;
     assert_eq!(
-        login(&app, &other.email, crate::helpers::PASSWORD)
+        app.login(&other.email, crate::helpers::PASSWORD)
             .await
             .status(),
         200
     );
     assert_eq!(
-        login(&app, &user.email.to_uppercase(), crate::helpers::PASSWORD)
+        app.login(&user.email.to_uppercase(), crate::helpers::PASSWORD)
             .await
             .status(),
         429
@@ -391,7 +379,7 @@ async fn repeated_failed_logins_lock_the_email_out_until_the_window_passes() {
     )
     .await;
     assert_eq!(
-        login(&app, &user.email, crate::helpers::PASSWORD)
+        app.login(&user.email, crate::helpers::PASSWORD)
             .await
             .status(),
         200
@@ -408,7 +396,7 @@ async fn sign_in_requests_per_client_address_are_capped() {
     let user = app.user(Role::Customer, "Uma").await;
     for i in 0..5 {
         let res = if i % 2 == 0 {
-            login(&app, &user.email, crate::helpers::PASSWORD).await
+            app.login(&user.email, crate::helpers::PASSWORD).await
         } else {
             app.post_json(
                 "/api/auth/register",
@@ -431,7 +419,7 @@ async fn sign_in_requests_per_client_address_are_capped() {
     assert!(res.headers().contains_key("retry-after"));
     assert_eq!(app.count("user").await, users, "nothing registered");
     assert_eq!(
-        login(&app, &user.email, crate::helpers::PASSWORD)
+        app.login(&user.email, crate::helpers::PASSWORD)
             .await
             .status(),
         429
@@ -456,7 +444,7 @@ async fn a_login_flood_is_queued_or_told_the_server_is_busy_never_a_500() {
         } else {
             "wrong-password"
         };
-        login(&app, &user.email, password)
+        app.login(&user.email, password)
     });
     let responses = futures::future::join_all(attempts).await;
     let mut busy = 0;

@@ -339,6 +339,16 @@ impl TestApp {
         body["data"]["id"].as_str().unwrap().to_string()
     }
 
+    /// `POST /api/auth/login`.
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.post_json(
+            "/api/auth/login",
+            None,
+            &json!({ "email": email, "password": password }),
+        )
+        .await
+    }
+
     pub async fn book(&self, slot: &str, customer: &TestUser) -> Response {
         self.post_json(
             &format!("/api/consulting-slots/{slot}/book"),

@@ -244,8 +244,7 @@ async fn both_job_workers_deliver_every_email_and_run_every_zoom_job_exactly_onc
 async fn a_session_started_on_one_instance_is_valid_on_the_other_until_a_logout_on_either() {
     let pair = two_instances(false, vec![]).await;
     let user = pair.a.user(Role::Customer, "Lou").await;
-    let (status, body) =
-        json_body(login(&pair.a, &user.email, crate::helpers::PASSWORD).await).await;
+    let (status, body) = json_body(pair.a.login(&user.email, crate::helpers::PASSWORD).await).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let token = body["data"]["token"].as_str().unwrap().to_string();
     let (status, me) = json_body(pair.b.get("/api/auth/me", Some(&token)).await).await;
@@ -271,23 +270,14 @@ async fn the_login_rate_limit_counts_attempts_on_both_instances() {
     let pair = two_instances(false, vec![("LOGIN_MAX_FAILURES", "4".into())]).await;
     let user = pair.a.user(Role::Customer, "Sol").await;
     for i in 0..4 {
-        let res = login(pair.either(i), &user.email, "wrong-password").await;
+        let res = pair.either(i).login(&user.email, "wrong-password").await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
     // Four failures spread over both: each instance refuses, even the right password.
     for app in [&pair.a, &pair.b] {
-        let res = login(app, &user.email, crate::helpers::PASSWORD).await;
+        let res = app.login(&user.email, crate::helpers::PASSWORD).await;
         assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     }
-}
-
-async fn login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
-    app.post_json(
-        "/api/auth/login",
-        None,
-        &json!({ "email": email, "password": password }),
-    )
-    .await
 }
 
 #[tokio::test]
