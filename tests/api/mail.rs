@@ -131,6 +131,19 @@ async fn smtp_down_keeps_rows_pending_then_delivers_each_exactly_once() {
     }
     // Nothing is due during the back-off.
     assert_eq!(app.worker.run_once().await.unwrap(), 0);
+    // Operators see the failures (the counters are the process's, so at least these three).
+    let scrape = app.get("/metrics", None).await.text().await.unwrap();
+    for series in [
+        r#"specialistly_emails_total{outcome="failed"}"#,
+        r#"specialistly_job_failures_total{kind="email"}"#,
+    ] {
+        let line = scrape.lines().find(|l| l.starts_with(series));
+        let count: f64 = line
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{series} missing: {scrape}"));
+        assert!(count >= 3.0, "{series}: {count}");
+    }
 
     let mut sink = SmtpSink::stopped(port);
     sink.restart().await;
