@@ -1,10 +1,9 @@
 //! Development-only pages (absent when APP_ENV=production, and answered to loopback clients
 //! only): the mail written to files, and the page simulated Zoom links lead to.
 
-use std::net::{IpAddr, SocketAddr};
 use std::path::{Path as FsPath, PathBuf};
 
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
@@ -27,31 +26,13 @@ pub fn routes(state: AppState) -> Router<AppState> {
 /// To anyone else these pages do not exist.
 async fn loopback_only(State(state): State<AppState>, request: Request, next: Next) -> Response {
     // Behind a trusted proxy every peer is the proxy: the client is the address it saw.
-    let local = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .is_some_and(|ConnectInfo(peer)| {
-            is_loopback(
-                state
-                    .config
-                    .http
-                    .trusted_proxies
-                    .client(peer.ip(), request.headers()),
-            )
-        });
+    let (parts, body) = request.into_parts();
+    let local =
+        super::caller::client_ip(&parts, &state).is_some_and(|ip| ip.to_canonical().is_loopback());
     if local {
-        next.run(request).await
+        next.run(Request::from_parts(parts, body)).await
     } else {
         StatusCode::NOT_FOUND.into_response()
-    }
-}
-
-fn is_loopback(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => {
-            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
     }
 }
 
