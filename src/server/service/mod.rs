@@ -36,10 +36,16 @@ pub fn require_role<'a>(
 pub fn unexpected(context: &str) -> impl Fn(DbError) -> AppError + '_ {
     move |e| {
         tracing::error!(error = %e, "{context}");
-        match e {
-            DbError::Unavailable => AppError::database_unavailable(),
-            _ => AppError::internal(),
-        }
+        database_failure(&e, AppError::internal)
+    }
+}
+
+/// What a failed database call tells the user: an unreachable database is a 503 to retry
+/// shortly; any other failure is `otherwise`.
+fn database_failure(e: &DbError, otherwise: impl FnOnce() -> AppError) -> AppError {
+    match e {
+        DbError::Unavailable => AppError::database_unavailable(),
+        _ => otherwise(),
     }
 }
 

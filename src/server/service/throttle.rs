@@ -22,11 +22,7 @@ fn unavailable(e: DbError) -> AppError {
     match e {
         // A counter so contended that its writes keep colliding: a flood; turn it away.
         DbError::Conflict => AppError::busy(),
-        DbError::Unavailable => AppError::database_unavailable(),
-        e => {
-            tracing::error!(error = %e, "reading a rate counter");
-            AppError::internal()
-        }
+        e => super::unexpected("reading a rate counter")(e),
     }
 }
 

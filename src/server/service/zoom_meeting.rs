@@ -48,10 +48,7 @@ const START: Refusals = Refusals {
 fn failed(context: &'static str, message: &'static str) -> impl Fn(DbError) -> AppError {
     move |e| {
         tracing::error!(error = %e, "{context}");
-        match e {
-            DbError::Unavailable => AppError::database_unavailable(),
-            _ => AppError::new(500, message),
-        }
+        super::database_failure(&e, || AppError::new(500, message))
     }
 }
 
