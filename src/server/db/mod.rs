@@ -98,24 +98,15 @@ async fn open(config: &DatabaseConfig) -> anyhow::Result<Surreal<Any>> {
     }
     // Selecting them creates them on first use: instances starting together on an empty
     // server may collide doing so, which is a conflict to retry.
-    let mut attempt = 0;
-    loop {
-        let selected = conn
-            .use_ns(config.namespace.clone())
+    with_conflict_retry("select_database", || async {
+        conn.use_ns(config.namespace.clone())
             .use_db(config.database.clone())
-            .await;
-        match selected {
-            Err(e) if attempt < 20 && DbError::classify(e.clone()).is_retryable() => {
-                attempt += 1;
-                tokio::time::sleep(std::time::Duration::from_millis(rand::random_range(5..50)))
-                    .await;
-            }
-            other => {
-                other.context("selecting the namespace and database")?;
-                return Ok(conn);
-            }
-        }
-    }
+            .await
+            .map_err(DbError::classify)
+    })
+    .await
+    .context("selecting the namespace and database")?;
+    Ok(conn)
 }
 
 /// A database failure, sorted into the cases callers decide on.
