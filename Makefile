@@ -16,6 +16,11 @@ export PATH := $(HOME)/.cargo/bin:$(TOOLS_BIN):$(PATH)
 
 SURREAL_BIN := $(TARGET_DIR)/release/surreal
 
+# Installs Debian packages ($(1)); refreshes the package lists only when the first try fails.
+apt_install = export DEBIAN_FRONTEND=noninteractive; \
+  apt-get install -y --no-install-recommends $(1) >/dev/null 2>&1 || \
+  { apt-get update >/dev/null && apt-get install -y --no-install-recommends $(1) >/dev/null; }
+
 .PHONY: run test tools test-deps surreal cluster check release bench bench-scale clean-data
 
 ## run: build and serve http://127.0.0.1:3000 (embedded SurrealKV in ./data, demo data, simulated Zoom, mail in data/mail)
@@ -32,9 +37,8 @@ tools:
 
 ## test-deps: Debian chromium (and an emoji font for the screenshots), Debian nginx, the SMTP test server (aiosmtpd) and the end2end npm packages
 test-deps:
-	@{ command -v chromium && command -v nginx && [ -d /usr/share/fonts/truetype/noto ]; } >/dev/null || { \
-	  export DEBIAN_FRONTEND=noninteractive; pkgs="chromium fonts-noto-color-emoji nginx"; \
-	  apt-get install -y --no-install-recommends $$pkgs >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y --no-install-recommends $$pkgs >/dev/null; }; }
+	@{ command -v chromium && command -v nginx && [ -d /usr/share/fonts/truetype/noto ]; } >/dev/null || \
+	  { $(call apt_install,chromium fonts-noto-color-emoji nginx); }
 	@python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet aiosmtpd
 	@cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent
 
@@ -62,7 +66,7 @@ test:
 
 ## cluster: a SurrealDB server (./data/cluster), two app instances and nginx round-robin on http://127.0.0.1:3000
 cluster: tools surreal
-	@command -v nginx >/dev/null || { export DEBIAN_FRONTEND=noninteractive; apt-get install -y --no-install-recommends nginx >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y --no-install-recommends nginx >/dev/null; }; }
+	@command -v nginx >/dev/null || { $(call apt_install,nginx); }
 	cargo leptos build
 	TARGET_DIR="$(TARGET_DIR)" cluster/run.sh
 
