@@ -26,16 +26,11 @@ pub struct RawDb {
 
 /// The database the server keeps under `dir` (its `DATA_DIR`), opened embedded.
 pub fn surrealkv_under(dir: &Path) -> DatabaseConfig {
-    DatabaseConfig {
-        url: format!("surrealkv://{}", dir.join("db").display()),
-        namespace: "specialistly".into(),
-        database: "main".into(),
-        user: None,
-        password: None,
-        // Embedded: never unreachable, so no deadline applies.
-        connections: 1,
-        timeout: std::time::Duration::from_secs(5),
-    }
+    DatabaseConfig::embedded(
+        format!("surrealkv://{}", dir.join("db").display()),
+        "specialistly",
+        "main",
+    )
 }
 
 pub async fn open(dir: &Path, customers: usize) -> RawDb {

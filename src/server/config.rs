@@ -73,7 +73,35 @@ pub struct DatabaseConfig {
     pub timeout: std::time::Duration,
     /// Connections to a SurrealDB server, used in turn (an embedded engine has one).
     pub connections: usize,
+    /// Embedded SurrealKV: its block cache of read data, in MiB.
+    pub cache_mib: u64,
+    /// Embedded SurrealKV: the size its in-memory write buffer reaches before it is written
+    /// to disk, in MiB (also the largest transaction it accepts).
+    pub memtable_mib: u64,
 }
+
+impl DatabaseConfig {
+    /// An embedded database (`surrealkv://…`, `mem://`) with the default settings.
+    pub fn embedded(url: impl Into<String>, namespace: &str, database: &str) -> Self {
+        Self {
+            url: url.into(),
+            namespace: namespace.into(),
+            database: database.into(),
+            user: None,
+            password: None,
+            // Embedded: never unreachable, so no deadline applies.
+            timeout: std::time::Duration::from_secs(10),
+            connections: 1,
+            cache_mib: DEFAULT_CACHE_MIB,
+            memtable_mib: DEFAULT_MEMTABLE_MIB,
+        }
+    }
+}
+
+/// Embedded SurrealKV's memory, in MiB: enough for a booking site's hot rows, and a fixed
+/// amount (SurrealKV's own defaults follow the machine's memory: 11 GiB of cache on 24 GiB).
+const DEFAULT_CACHE_MIB: u64 = 32;
+const DEFAULT_MEMTABLE_MIB: u64 = 32;
 
 #[derive(Debug, Clone)]
 pub struct AuthConfig {
@@ -294,6 +322,24 @@ fn database(get: &impl Fn(&str) -> Option<String>) -> Result<DatabaseConfig, Con
         connections: match number_var(get, "DATABASE_CONNECTIONS", 4)? {
             n @ 1..=64 => n as usize,
             _ => return Err(invalid("DATABASE_CONNECTIONS", "must be between 1 and 64")),
+        },
+        cache_mib: match number_var(get, "DATABASE_CACHE_MIB", DEFAULT_CACHE_MIB)? {
+            n @ 1..=1_048_576 => n,
+            _ => {
+                return Err(invalid(
+                    "DATABASE_CACHE_MIB",
+                    "must be between 1 and 1048576",
+                ))
+            }
+        },
+        memtable_mib: match number_var(get, "DATABASE_MEMTABLE_MIB", DEFAULT_MEMTABLE_MIB)? {
+            n @ 8..=4096 => n,
+            _ => {
+                return Err(invalid(
+                    "DATABASE_MEMTABLE_MIB",
+                    "must be between 8 and 4096",
+                ))
+            }
         },
     })
 }

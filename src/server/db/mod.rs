@@ -1,6 +1,7 @@
 //! SurrealDB: connection, a typed-error query helper and the versioned schema.
 
 mod availability;
+mod embedded;
 mod schema;
 
 use std::collections::HashMap;
@@ -10,6 +11,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use serde::de::DeserializeOwned;
 use surrealdb::engine::any::Any;
+use surrealdb::engine::local::Db as Local;
 use surrealdb::opt::auth::Root;
 use surrealdb::types::QueryError;
 use surrealdb::{IndexedResults, Surreal};
@@ -28,16 +30,15 @@ pub use schema::{current_version, migrate, migrate_to, SCHEMA_VERSION};
 /// its first query (seen to stall that query for seconds), so clones of `Db` share them.
 #[derive(Clone)]
 pub struct Db {
-    conns: Arc<Vec<Surreal<Any>>>,
+    conns: Arc<Conns>,
     next: Arc<AtomicUsize>,
     availability: Arc<availability::Availability>,
 }
 
-impl std::ops::Deref for Db {
-    type Target = Surreal<Any>;
-    fn deref(&self) -> &Surreal<Any> {
-        &self.conns[0]
-    }
+/// An embedded engine opened in this process, or the connections to a SurrealDB server.
+enum Conns {
+    Embedded(Surreal<Local>),
+    Server(Arc<Vec<Surreal<Any>>>),
 }
 
 impl Db {
@@ -46,15 +47,50 @@ impl Db {
         !self.availability.is_down()
     }
 
-    /// The connection for the next query, in turn.
-    fn conn(&self) -> &Surreal<Any> {
-        let i = self.next.fetch_add(1, Ordering::Relaxed);
-        &self.conns[i % self.conns.len()]
+    /// Runs `sql` with `vars` on the next connection, in turn.
+    async fn query(
+        &self,
+        sql: &str,
+        vars: serde_json::Value,
+    ) -> Result<IndexedResults, surrealdb::Error> {
+        match &*self.conns {
+            Conns::Embedded(conn) => conn.query(sql).bind(vars).await,
+            Conns::Server(conns) => {
+                let i = self.next.fetch_add(1, Ordering::Relaxed);
+                conns[i % conns.len()].query(sql).bind(vars).await
+            }
+        }
     }
 }
 
 pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<Db> {
     let url = &config.url;
+    let availability = Arc::new(availability::Availability::new(url, config.timeout));
+    let conns = if availability.is_remote() {
+        let mut conns = Vec::with_capacity(config.connections.max(1));
+        for _ in 0..config.connections.max(1) {
+            conns.push(open_server(config).await?);
+        }
+        let conns = Arc::new(conns);
+        availability.watch(&conns);
+        Conns::Server(conns)
+    } else {
+        Conns::Embedded(open_embedded(config).await?)
+    };
+    Ok(Db {
+        conns: Arc::new(conns),
+        next: Arc::default(),
+        availability,
+    })
+}
+
+/// The embedded engine, opened once, on the configured namespace and database.
+async fn open_embedded(config: &DatabaseConfig) -> anyhow::Result<Surreal<Local>> {
+    let url = config.url.as_str();
+    let url = match url {
+        "memory" => "mem://",
+        _ => url,
+    };
     if let Some(path) = url.strip_prefix("surrealkv://") {
         let dir = std::path::Path::new(path.split('?').next().unwrap_or(path));
         if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -62,28 +98,16 @@ pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<Db> {
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
     }
-    let availability = Arc::new(availability::Availability::new(url, config.timeout));
-    // An embedded engine is opened once; a server gets its pool.
-    let count = if availability.is_remote() {
-        config.connections.max(1)
-    } else {
-        1
-    };
-    let mut conns = Vec::with_capacity(count);
-    for _ in 0..count {
-        conns.push(open(config).await?);
-    }
-    let conns = Arc::new(conns);
-    availability.watch(&conns);
-    Ok(Db {
-        conns,
-        next: Arc::default(),
-        availability,
-    })
+    let conn = embedded::open(url, config).await?;
+    conn.use_ns(config.namespace.clone())
+        .use_db(config.database.clone())
+        .await
+        .context("selecting the namespace and database")?;
+    Ok(conn)
 }
 
-/// One connection, signed in, on the configured namespace and database.
-async fn open(config: &DatabaseConfig) -> anyhow::Result<Surreal<Any>> {
+/// One connection to a SurrealDB server, signed in, on the configured namespace and database.
+async fn open_server(config: &DatabaseConfig) -> anyhow::Result<Surreal<Any>> {
     let url = &config.url;
     let conn = surrealdb::engine::any::connect(url.as_str())
         .await
@@ -211,7 +235,7 @@ pub async fn run(db: &Db, sql: &str, mut vars: serde_json::Value) -> Result<Rows
     if db.availability.is_down() {
         return Err(DbError::Unavailable);
     }
-    let query = db.conn().query(sql).bind(vars);
+    let query = db.query(sql, vars);
     let answer = match db.availability.query_timeout() {
         Some(limit) => tokio::time::timeout(limit, query).await.ok(),
         None => Some(query.await),

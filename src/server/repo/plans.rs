@@ -8,17 +8,9 @@ use crate::server::config::DatabaseConfig;
 use crate::server::db::{self, run, Db};
 
 async fn database() -> Db {
-    let db = db::connect(&DatabaseConfig {
-        url: "mem://".into(),
-        namespace: "plans".into(),
-        database: "plans".into(),
-        user: None,
-        password: None,
-        connections: 1,
-        timeout: std::time::Duration::from_secs(10),
-    })
-    .await
-    .unwrap();
+    let db = db::connect(&DatabaseConfig::embedded("mem://", "plans", "plans"))
+        .await
+        .unwrap();
     db::migrate(&db).await.unwrap();
     db
 }
