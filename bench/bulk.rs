@@ -12,7 +12,9 @@ use specialistly::server::db::{self, run};
 pub const SPECIALISTS: usize = 1_000;
 pub const CUSTOMERS: usize = 20_000;
 pub const BOOKINGS_PER_SLOT: usize = 10;
-const SLOTS_PER_QUERY: usize = 500;
+/// Rows per transaction: each must fit SurrealKV's memtable (`DATABASE_MEMTABLE_MIB`).
+const SLOTS_PER_QUERY: usize = 100;
+const USERS_PER_QUERY: usize = 1_000;
 
 /// Adds `bookings` bookings (and the slots and users they need). Returns the seconds taken.
 pub async fn fill(dir: &Path, bookings: usize) -> f64 {
@@ -24,18 +26,20 @@ pub async fn fill(dir: &Path, bookings: usize) -> f64 {
         ("specialist", SPECIALISTS, "bulkspec"),
         ("customer", CUSTOMERS, "bulkcust"),
     ] {
-        run(
-            &db,
-            "FOR $i IN 0..$count {
-                CREATE type::record('user', $prefix + <string>$i) CONTENT {
-                    name: 'Other ' + <string>$i, email: $prefix + <string>$i + '@example.com',
-                    password_hash: 'not-used', role: $role, timezone: 'UTC', email_verified: true
-                };
-            };",
-            json!({ "count": count, "prefix": prefix, "role": role }),
-        )
-        .await
-        .expect("creating other users");
+        for first in (0..count).step_by(USERS_PER_QUERY) {
+            run(
+                &db,
+                "FOR $i IN $first..$end {
+                    CREATE type::record('user', $prefix + <string>$i) CONTENT {
+                        name: 'Other ' + <string>$i, email: $prefix + <string>$i + '@example.com',
+                        password_hash: 'not-used', role: $role, timezone: 'UTC', email_verified: true
+                    };
+                };",
+                json!({ "first": first, "end": (first + USERS_PER_QUERY).min(count), "prefix": prefix, "role": role }),
+            )
+            .await
+            .expect("creating other users");
+        }
     }
     let slots = bookings.div_ceil(BOOKINGS_PER_SLOT);
     let now = Utc::now();

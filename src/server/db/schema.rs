@@ -366,8 +366,14 @@ pub async fn migrate_to(db: &Db, target: i64) -> anyhow::Result<i64> {
                     break;
                 }
                 Err(e) => {
+                    // A migration is one transaction, which embedded SurrealKV holds in memory.
+                    let hint = if e.to_string().contains("Memtable arena is full") {
+                        " (too large for DATABASE_MEMTABLE_MIB: raise it for this start)"
+                    } else {
+                        ""
+                    };
                     return Err(anyhow::anyhow!(e))
-                        .with_context(|| format!("applying migration {}", m.version))
+                        .with_context(|| format!("applying migration {}{hint}", m.version));
                 }
             }
         }
