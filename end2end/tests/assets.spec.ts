@@ -20,24 +20,33 @@ test('assets carry content hashes and are cached for good', async ({ page }) => 
 test('times rendered in the browser read the same as the server-rendered ones', async ({ page, request, context }) => {
   const specialist = await register(request, 'specialist', 'Dr. Clock');
   const customer = await register(request, 'customer', 'Tim Zone');
-  // Far ahead, so it does not push other specs' slots off the first page of /slots.
+  // Far ahead, so they do not push other specs' slots off the first page of /slots.
   const slot = await createSlot(request, specialist, { hours: 24 * 40, title: 'A session across zones' });
+  const later = await createSlot(request, specialist, { hours: 24 * 40 + 7, title: 'A later session across zones' });
   await book(request, customer, slot.id);
+  await book(request, customer, later.id);
   await signIn(context, customer);
 
-  // Server-rendered: a full load of the appointment.
-  await open(page, `/appointments/${slot.id}/0`);
+  // Server-rendered: a full load of the later appointment.
+  await open(page, `/appointments/${later.id}/0`);
   const served = {
     date: await page.getByTestId('appt-date').innerText(),
     time: await page.getByTestId('appt-time').innerText(),
   };
   expect(served.time).toMatch(/^\d\d:\d\d \(Europe\/Berlin\)$/);
+  const laterView = await page.request.post('/api/appointment', { form: { slot_id: later.id, booking_index: '0' } });
+  expect(laterView.status()).toBe(200);
+  const laterBody = await laterView.text();
 
-  // Rendered by the wasm client (its own Intl, no time-zone database): navigate to it.
-  await open(page, '/appointments');
-  const listed = await page.locator('.when').first().innerText();
-  expect(listed).toBe(`${served.date}, ${served.time}`);
-  await page.locator(`a[href="/appointments/${slot.id}/0"]`).first().click();
+  // Rendered by the wasm island (its own Intl, no time-zone database): on the first
+  // appointment's page, "Refresh to Check" is answered with the later appointment.
+  await open(page, `/appointments/${slot.id}/0`);
+  await expect(page.getByTestId('appt-time')).not.toHaveText(served.time);
+  await page.route('**/api/appointment*', (route) =>
+    route.fulfill({ status: 200, contentType: 'application/json', body: laterBody }),
+  );
+  await page.getByRole('button', { name: 'Refresh to Check' }).click();
   await expect(page.getByTestId('appt-time')).toHaveText(served.time);
   await expect(page.getByTestId('appt-date')).toHaveText(served.date);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(later.title);
 });

@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { createSlot, open, register, screenshot, signIn, waitForMail } from './helpers';
+import { createSlot, hydrated, open, register, screenshot, signIn, waitForMail } from './helpers';
 
 const SUCCESS =
   'Your consulting slot has been booked successfully! Check your email for confirmation details. The specialist will create your Zoom meeting link shortly.';
@@ -14,15 +14,18 @@ test('a customer books through the modal and the specialist sees one seat fewer'
   const card = page.getByTestId('slot-card').filter({ hasText: slot.title });
   await expect(card.getByTestId('seats-left')).toHaveText('3 of 3 seats left');
   await card.getByRole('link', { name: 'Book' }).click();
+  await hydrated(page, /\?book=/);
 
   const modal = page.getByRole('dialog');
   await expect(modal).toBeVisible();
+  await expect(modal).toBeFocused();
   await expect(modal.getByRole('heading', { name: slot.title })).toBeVisible();
   await screenshot(page, 'booking-modal');
   await page.keyboard.press('Escape');
   await expect(page.getByRole('dialog')).toHaveCount(0);
 
   await card.getByRole('link', { name: 'Book' }).click();
+  await hydrated(page, /\?book=/);
   await modal.getByLabel('Notes for the specialist (optional)').fill('Looking forward to it');
   await modal.getByRole('button', { name: 'Confirm booking' }).click();
   await expect(modal.getByTestId('booking-success')).toContainText(SUCCESS);

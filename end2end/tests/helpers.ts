@@ -88,8 +88,15 @@ export async function screenshot(page: Page, name: string) {
   await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
 }
 
-/** Opens `url` and waits until the wasm bundle has loaded and hydrated the page. */
+/** Opens `url` and waits until the wasm bundle has loaded and hydrated the page's islands. */
 export async function open(page: Page, url: string) {
   await page.goto(url);
+  await hydrated(page);
+}
+
+/** Waits until the page now shown (after `goto`, or a click that loaded `url`) is live. */
+export async function hydrated(page: Page, url?: RegExp) {
+  if (url) await page.waitForURL(url);
+  await page.locator('html[data-hydrated]').waitFor({ state: 'attached' });
   await page.waitForLoadState('networkidle');
 }

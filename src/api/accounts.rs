@@ -157,7 +157,12 @@ pub async fn verify_email(token: String) -> Result<(), AppError> {
 pub async fn resend_verification() -> Result<(), AppError> {
     use crate::server::service::accounts;
     crate::api::serve::serve(|state, caller| async move {
-        accounts::resend_confirmation(&state, caller.as_ref()).await
+        accounts::resend_confirmation(&state, caller.as_ref()).await?;
+        // A plain form post (the dashboard's forms are not islands) comes back saying so.
+        if crate::api::serve::is_plain_form_post() {
+            leptos_axum::redirect("/specialist?link_sent=1");
+        }
+        Ok(())
     })
     .await
 }
@@ -218,7 +223,11 @@ pub async fn save_zoom_settings(
                 mute_upon_entry: mute_upon_entry.is_some(),
             },
         };
-        accounts::update_zoom_settings(&state, caller.as_ref(), settings).await
+        let saved = accounts::update_zoom_settings(&state, caller.as_ref(), settings).await?;
+        if crate::api::serve::is_plain_form_post() {
+            leptos_axum::redirect("/specialist?zoom_saved=1");
+        }
+        Ok(saved)
     })
     .await
 }

@@ -50,7 +50,11 @@ pub async fn create_slot(
             description,
             timezone,
         };
-        slots::create(&state, caller.as_ref(), input).await
+        let created = slots::create(&state, caller.as_ref(), input).await?;
+        if crate::api::serve::is_plain_form_post() {
+            leptos_axum::redirect("/specialist/slots?published=1");
+        }
+        Ok(created)
     })
     .await
 }

@@ -1,22 +1,20 @@
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 
 use crate::api::slots::BookSlot;
-use crate::components::error_view::ErrorView;
+use crate::components::error_view::{go_to, ErrorAlert};
 use crate::model::SlotView;
 use crate::time_fmt;
 
 pub const SUCCESS_MESSAGE: &str = "Your consulting slot has been booked successfully! Check your email for confirmation details. The specialist will create your Zoom meeting link shortly.";
 
 /// ConsultingSlotBookingModal: opened by `?book=<slotId>` on /slots, so it also works as a
-/// plain page and form without wasm.
-#[component]
+/// plain page and form without wasm. An island: it books in place and keeps focus inside.
+#[island]
 pub fn BookingModal(offer: SlotView, viewer_timezone: String) -> impl IntoView {
     let action = ServerAction::<BookSlot>::new();
     let result = action.value();
     let pending = action.pending();
-    let navigate = use_navigate();
-    let close = move || navigate("/slots", Default::default());
+    let close = || go_to("/slots");
     let dialog = NodeRef::<leptos::html::Div>::new();
 
     // Focus the dialog when it opens so keyboard users start inside it.
@@ -27,7 +25,6 @@ pub fn BookingModal(offer: SlotView, viewer_timezone: String) -> impl IntoView {
     });
 
     let on_keydown = {
-        let close = close.clone();
         move |ev: leptos::ev::KeyboardEvent| {
             if ev.key() == "Escape" {
                 ev.prevent_default();
@@ -84,7 +81,7 @@ pub fn BookingModal(offer: SlotView, viewer_timezone: String) -> impl IntoView {
                             let error = other.and_then(|r| r.err());
                             let slot_id = slot_id.clone();
                             view! {
-                                {error.map(|e| view! { <ErrorView error=e/> })}
+                                {error.map(|e| view! { <ErrorAlert error=e/> })}
                                 <ActionForm action=action>
                                     <input type="hidden" name="slot_id" value=slot_id/>
                                     <label for="additional_notes">"Notes for the specialist (optional)"</label>

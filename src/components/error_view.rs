@@ -54,3 +54,35 @@ pub fn urlencode(value: &str) -> String {
         .remove(b'/');
     utf8_percent_encode(value, PATH).to_string()
 }
+
+/// An error inside an island, where no router runs: the message, and for a 401 the browser
+/// goes to log in and comes back here.
+#[component]
+pub fn ErrorAlert(error: AppError) -> impl IntoView {
+    if error.status == 401 {
+        send_to_login();
+    }
+    view! { <p class="alert alert-error" role="alert">{error.message}</p> }
+}
+
+/// Loads `path` as a new page (islands have no client-side router).
+pub fn go_to(path: &str) {
+    #[cfg(feature = "hydrate")]
+    let _ = leptos::prelude::window().location().set_href(path);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = path;
+}
+
+/// Sends the browser to log in, then back to the page it is on.
+pub fn send_to_login() {
+    #[cfg(feature = "hydrate")]
+    {
+        let location = leptos::prelude::window().location();
+        let here = format!(
+            "{}{}",
+            location.pathname().unwrap_or_default(),
+            location.search().unwrap_or_default()
+        );
+        go_to(&format!("/login?next={}", urlencode(&here)));
+    }
+}

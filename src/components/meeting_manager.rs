@@ -6,25 +6,57 @@ use leptos::task::spawn_local;
 
 use crate::api::meetings::{create_zoom_meeting, meeting_manager, CancelBooking, CancelSlot};
 use crate::components::copy_button::CopyButton;
-use crate::components::error_view::ErrorView;
+use crate::components::error_view::{send_to_login, ErrorAlert, ErrorView};
 use crate::error::AppError;
 use crate::model::{BookingStatus, BookingView, ManagedSlot, ZoomMeetingView};
 use crate::session::use_session;
 use crate::time_fmt;
 
+/// Loaded on the server; the board it shows is an island.
 #[component]
 pub fn MeetingManager() -> impl IntoView {
     let session = use_session();
+    let data = Resource::new(|| (), |_| meeting_manager());
+    view! {
+        <section class="meeting-manager" aria-labelledby="mm-title">
+            <h2 id="mm-title" class="section-title">"Upcoming appointments"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading appointments…"</p> }>
+                {move || Suspend::new(async move {
+                    let tz = session.user.await.map(|u| u.timezone).unwrap_or_else(|| "UTC".into());
+                    match data.await {
+                        Err(e) => view! { <ErrorView error=e/> }.into_any(),
+                        Ok(slots) => view! { <MeetingBoard initial=slots timezone=tz/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The specialist's slots with their bookings: meetings are created, and bookings and slots
+/// cancelled, in place; the list is read again after each cancellation.
+#[island]
+pub fn MeetingBoard(initial: Vec<ManagedSlot>, timezone: String) -> impl IntoView {
     let cancel_booking = ServerAction::<CancelBooking>::new();
     let cancel_slot = ServerAction::<CancelSlot>::new();
     provide_context(Cancellations {
         booking: cancel_booking,
         slot: cancel_slot,
     });
-    let data = Resource::new(
-        move || (cancel_booking.version().get(), cancel_slot.version().get()),
-        |_| meeting_manager(),
-    );
+    let slots = RwSignal::new(initial);
+    Effect::new(move |previous: Option<(usize, usize)>| {
+        let versions = (cancel_booking.version().get(), cancel_slot.version().get());
+        if previous.is_some_and(|p| p != versions) {
+            spawn_local(async move {
+                match meeting_manager().await {
+                    Ok(list) => slots.set(list),
+                    Err(e) if e.status == 401 => send_to_login(),
+                    Err(_) => {}
+                }
+            });
+        }
+        versions
+    });
     let error = move || {
         cancel_booking
             .value()
@@ -33,38 +65,29 @@ pub fn MeetingManager() -> impl IntoView {
             .or_else(|| cancel_slot.value().get().and_then(|r| r.err()))
     };
     view! {
-        <section class="meeting-manager" aria-labelledby="mm-title">
-            <h2 id="mm-title" class="section-title">"Upcoming appointments"</h2>
-            <div aria-live="polite">
-                {move || error().map(|e| view! { <p class="alert alert-error" role="alert">{e.message}</p> })}
-            </div>
-            <Transition fallback=|| view! { <p class="muted">"Loading appointments…"</p> }>
-                {move || Suspend::new(async move {
-                    let tz = session.user.await.map(|u| u.timezone).unwrap_or_else(|| "UTC".into());
-                    match data.await {
-                        Err(e) => view! { <ErrorView error=e/> }.into_any(),
-                        Ok(slots) if slots.is_empty() => view! {
-                            <p class="card muted" data-testid="mm-empty">"No upcoming bookings yet. When customers book your slots they appear here."</p>
-                        }
-                        .into_any(),
-                        Ok(slots) => {
-                            // Grouped by date (in the specialist's zone), then by time.
-                            let mut last_date = String::new();
-                            slots
-                                .into_iter()
-                                .map(|s| {
-                                    let date = time_fmt::date_in(s.slot.starts_at, &tz);
-                                    let heading = (date != last_date).then(|| view! { <h3 class="date-heading">{date.clone()}</h3> });
-                                    last_date = date;
-                                    view! { {heading} <ManagedSlotView managed=s timezone=tz.clone()/> }
-                                })
-                                .collect_view()
-                                .into_any()
-                        }
-                    }
-                })}
-            </Transition>
-        </section>
+        <div aria-live="polite">
+            {move || error().map(|e| view! { <ErrorAlert error=e/> })}
+        </div>
+        {move || {
+            let list = slots.get();
+            if list.is_empty() {
+                return view! {
+                    <p class="card muted" data-testid="mm-empty">"No upcoming bookings yet. When customers book your slots they appear here."</p>
+                }
+                .into_any();
+            }
+            // Grouped by date (in the specialist's zone), then by time.
+            let mut last_date = String::new();
+            list.into_iter()
+                .map(|s| {
+                    let date = time_fmt::date_in(s.slot.starts_at, &timezone);
+                    let heading = (date != last_date).then(|| view! { <h3 class="date-heading">{date.clone()}</h3> });
+                    last_date = date;
+                    view! { {heading} <ManagedSlotView managed=s timezone=timezone.clone()/> }
+                })
+                .collect_view()
+                .into_any()
+        }}
     }
 }
 
@@ -161,10 +184,7 @@ async fn create_for(slot_id: String, index: u32, card: CardState) -> bool {
         }
         Err(AppError { status: 401, .. }) => {
             // The session ended: log in again and come back here.
-            #[cfg(feature = "hydrate")]
-            let _ = leptos::prelude::window()
-                .location()
-                .set_href("/login?next=/specialist/meetings");
+            send_to_login();
             false
         }
         Err(e) => {

@@ -1,6 +1,7 @@
 //! AppointmentDetailsView and the customer's list of appointments.
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::meetings::{
@@ -9,9 +10,10 @@ use crate::api::meetings::{
 };
 use crate::api::slots::{my_waitlist, LeaveWaitlist};
 use crate::components::copy_button::CopyButton;
-use crate::components::error_view::ErrorView;
-use crate::components::reminder_toggle::ReminderToggle;
-use crate::model::{AppointmentView, BookingStatus};
+use crate::components::error_view::{go_to, send_to_login, ErrorAlert, ErrorView};
+use crate::components::reminder_toggle::ReminderSettings;
+use crate::error::AppError;
+use crate::model::{AppointmentView, BookingStatus, SlotView};
 use crate::session::use_session;
 use crate::time_fmt;
 
@@ -98,10 +100,12 @@ fn MyWaitlist() -> impl IntoView {
                 })
             })}
         </Transition>
-        <ReminderToggle/>
+        <ReminderSettings/>
     }
 }
 
+/// Loaded on the server (with the other times a customer may move to); what it shows is an
+/// island that keeps itself up to date.
 #[component]
 pub fn AppointmentPage() -> impl IntoView {
     let session = use_session();
@@ -117,42 +121,103 @@ pub fn AppointmentPage() -> impl IntoView {
             )
         })
     };
-    let tick = RwSignal::new(0u32);
-    let data = Resource::new(
-        move || (key(), tick.get()),
-        |((slot, index), _)| appointment(slot, index),
-    );
-    let period = Resource::new(|| (), |_| refresh_seconds());
-
-    // While the meeting is pending, check again every period, but only while the tab is
-    // visible; once the meeting is ready nothing more is scheduled.
-    // One timer at a time, even when "Refresh to Check" refetches in between.
-    let timer_running = StoredValue::new(false);
-    Effect::new(move |_| {
-        let pending = matches!(data.get(), Some(Ok(ref v))
-            if v.zoom_meeting.is_none() && v.booking.status == BookingStatus::Active);
-        let Some(Ok(seconds)) = period.get() else {
-            return;
+    let data = Resource::new(key, |(slot, index)| async move {
+        let view = appointment(slot.clone(), index.clone()).await?;
+        let may_move = !view.viewer_is_specialist
+            && view.may_change
+            && view.booking.status == BookingStatus::Active;
+        let options = if may_move {
+            Some(reschedule_options(slot, index).await)
+        } else {
+            None
         };
-        if pending && !timer_running.get_value() {
-            timer_running.set_value(true);
-            schedule_refresh(tick, seconds, timer_running);
-        }
+        Ok::<_, AppError>((view, options))
     });
+    let period = Resource::new(|| (), |_| refresh_seconds());
 
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading appointment…"</p> }>
             {move || Suspend::new(async move {
                 let tz = session.user.await.map(|u| u.timezone);
+                let refresh = period.await.ok();
                 match data.await {
                     Err(e) => view! { <ErrorView error=e/> }.into_any(),
-                    Ok(view) => {
-                        let tz = tz.unwrap_or_else(|| view.slot.timezone.clone());
-                        view! { <AppointmentDetails view timezone=tz just_booked=just_booked() just_moved=just_moved() tick/> }.into_any()
+                    Ok((view, move_options)) => {
+                        let timezone = tz.unwrap_or_else(|| view.slot.timezone.clone());
+                        view! {
+                            <AppointmentLive
+                                initial=view
+                                timezone
+                                just_booked=just_booked()
+                                just_moved=just_moved()
+                                refresh_seconds=refresh
+                                move_options
+                            />
+                        }
+                        .into_any()
                     }
                 }
             })}
         </Transition>
+    }
+}
+
+/// AppointmentDetailsView, live: while the meeting is pending it checks again every
+/// `refresh_seconds` (only while the tab is visible; nothing more once it is ready), and after
+/// "Refresh to Check" or a cancellation.
+#[island]
+pub fn AppointmentLive(
+    initial: AppointmentView,
+    timezone: String,
+    just_booked: bool,
+    just_moved: bool,
+    refresh_seconds: Option<u32>,
+    move_options: Option<Result<Vec<SlotView>, AppError>>,
+) -> impl IntoView {
+    let (slot_id, index) = (
+        initial.slot.id.clone(),
+        initial.booking.booking_index.to_string(),
+    );
+    let data = RwSignal::new(initial);
+    let tick = RwSignal::new(0u32);
+    Effect::new(move |previous: Option<u32>| {
+        let now = tick.get();
+        if previous.is_some() {
+            let (slot_id, index) = (slot_id.clone(), index.clone());
+            spawn_local(async move {
+                match appointment(slot_id, index).await {
+                    Ok(view) => data.set(view),
+                    Err(e) if e.status == 401 => send_to_login(),
+                    Err(_) => {}
+                }
+            });
+        }
+        now
+    });
+    // One timer at a time, even when "Refresh to Check" reloads in between.
+    let timer_running = StoredValue::new(false);
+    Effect::new(move |_| {
+        let pending =
+            data.with(|v| v.zoom_meeting.is_none() && v.booking.status == BookingStatus::Active);
+        if let (true, Some(seconds)) = (pending, refresh_seconds) {
+            if !timer_running.get_value() {
+                timer_running.set_value(true);
+                schedule_refresh(tick, seconds, timer_running);
+            }
+        }
+    });
+    let move_options = StoredValue::new(move_options);
+    move || {
+        view! {
+            <AppointmentDetails
+                view=data.get()
+                timezone=timezone.clone()
+                just_booked
+                just_moved
+                tick
+                move_options=move_options.get_value()
+            />
+        }
     }
 }
 
@@ -183,9 +248,11 @@ fn AppointmentDetails(
     just_booked: bool,
     just_moved: bool,
     tick: RwSignal<u32>,
+    move_options: Option<Result<Vec<SlotView>, AppError>>,
 ) -> impl IntoView {
     let status = view.booking.status;
-    let lifecycle = view! { <BookingLifecycle view=view.clone() timezone=timezone.clone() tick/> };
+    let lifecycle =
+        view! { <BookingLifecycle view=view.clone() timezone=timezone.clone() tick move_options/> };
     let slot = view.slot;
     view! {
         <div class="page-head">
@@ -253,7 +320,12 @@ fn AppointmentDetails(
 
 /// The booking's state when it is no longer active, or the ways to change it while it is.
 #[component]
-fn BookingLifecycle(view: AppointmentView, timezone: String, tick: RwSignal<u32>) -> impl IntoView {
+fn BookingLifecycle(
+    view: AppointmentView,
+    timezone: String,
+    tick: RwSignal<u32>,
+    move_options: Option<Result<Vec<SlotView>, AppError>>,
+) -> impl IntoView {
     let booking = view.booking.clone();
     match booking.status {
         BookingStatus::Cancelled => view! {
@@ -283,14 +355,19 @@ fn BookingLifecycle(view: AppointmentView, timezone: String, tick: RwSignal<u32>
             }
             .into_any()
         }
-        BookingStatus::Active => view! { <ChangeBooking view timezone tick/> }.into_any(),
+        BookingStatus::Active => view! { <ChangeBooking view timezone tick move_options/> }.into_any(),
     }
 }
 
 /// Cancel (both parties) and reschedule (the customer), each behind a confirmation step that
 /// works without JavaScript (`<details>` and plain forms).
 #[component]
-fn ChangeBooking(view: AppointmentView, timezone: String, tick: RwSignal<u32>) -> impl IntoView {
+fn ChangeBooking(
+    view: AppointmentView,
+    timezone: String,
+    tick: RwSignal<u32>,
+    move_options: Option<Result<Vec<SlotView>, AppError>>,
+) -> impl IntoView {
     let slot_id = view.slot.id.clone();
     let index = view.booking.booking_index.to_string();
     let specialist = view.viewer_is_specialist;
@@ -302,25 +379,14 @@ fn ChangeBooking(view: AppointmentView, timezone: String, tick: RwSignal<u32>) -
             tick.update(|t| *t += 1);
         }
     });
-    let navigate = leptos_router::hooks::use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(moved)) = move_to.value().get() {
-            navigate(
-                &format!(
-                    "/appointments/{}/{}?moved=1",
-                    moved.slot_id, moved.booking_index
-                ),
-                Default::default(),
-            );
+            go_to(&format!(
+                "/appointments/{}/{}?moved=1",
+                moved.slot_id, moved.booking_index
+            ));
         }
     });
-    let options = {
-        let (slot_id, index) = (slot_id.clone(), index.clone());
-        Resource::new(
-            move || (slot_id.clone(), index.clone()),
-            |(s, i)| reschedule_options(s, i),
-        )
-    };
     let error = move || {
         cancel
             .value()
@@ -355,7 +421,7 @@ fn ChangeBooking(view: AppointmentView, timezone: String, tick: RwSignal<u32>) -
         <section class="card" data-testid="appt-change">
             <h2>"Change this appointment"</h2>
             <div aria-live="polite">
-                {move || error().map(|e| view! { <p class="alert alert-error" role="alert">{e.message}</p> })}
+                {move || error().map(|e| view! { <ErrorAlert error=e/> })}
             </div>
             <details class="change-step" data-testid="cancel-step">
                 <summary class="btn btn-secondary">"Cancel booking…"</summary>
@@ -373,38 +439,32 @@ fn ChangeBooking(view: AppointmentView, timezone: String, tick: RwSignal<u32>) -
             {(!specialist).then(|| view! {
                 <details class="change-step" data-testid="reschedule-step">
                     <summary class="btn btn-secondary">"Reschedule…"</summary>
-                    <Transition fallback=|| view! { <p class="muted">"Loading other times…"</p> }>
-                        {move || {
-                            let (slot_id, index, timezone) = (slot_id.clone(), index.clone(), timezone.clone());
-                            Suspend::new(async move {
-                                match options.await {
-                                    Err(e) => view! { <ErrorView error=e/> }.into_any(),
-                                    Ok(slots) if slots.is_empty() => view! {
-                                        <p class="muted">"This specialist has no other time with a free seat right now."</p>
-                                    }.into_any(),
-                                    Ok(slots) => view! {
-                                        <ActionForm action=move_to>
-                                            <input type="hidden" name="slot_id" value=slot_id/>
-                                            <input type="hidden" name="booking_index" value=index/>
-                                            <fieldset>
-                                                <legend>"Move to"</legend>
-                                                {slots.into_iter().enumerate().map(|(i, s)| view! {
-                                                    <label class="check" data-testid="reschedule-option">
-                                                        <input type="radio" name="to_slot_id" value=s.id.clone() required=true checked=i == 0/>
-                                                        " " {time_fmt::date_time_in(s.starts_at, &timezone)} " · " {s.title.clone()}
-                                                        " (" {format!("{} seats left", s.seats_left)} ")"
-                                                    </label>
-                                                }).collect_view()}
-                                            </fieldset>
-                                            <p class="actions">
-                                                <button type="submit" class="btn" disabled=move || move_to.pending().get() data-testid="confirm-reschedule">"Move my appointment"</button>
-                                            </p>
-                                        </ActionForm>
-                                    }.into_any(),
-                                }
-                            })
-                        }}
-                    </Transition>
+                    {match move_options {
+                        None => None,
+                        Some(Err(e)) => Some(view! { <ErrorAlert error=e/> }.into_any()),
+                        Some(Ok(slots)) if slots.is_empty() => Some(view! {
+                            <p class="muted">"This specialist has no other time with a free seat right now."</p>
+                        }.into_any()),
+                        Some(Ok(slots)) => Some(view! {
+                            <ActionForm action=move_to>
+                                <input type="hidden" name="slot_id" value=slot_id/>
+                                <input type="hidden" name="booking_index" value=index/>
+                                <fieldset>
+                                    <legend>"Move to"</legend>
+                                    {slots.into_iter().enumerate().map(|(i, s)| view! {
+                                        <label class="check" data-testid="reschedule-option">
+                                            <input type="radio" name="to_slot_id" value=s.id.clone() required=true checked=i == 0/>
+                                            " " {time_fmt::date_time_in(s.starts_at, &timezone)} " · " {s.title.clone()}
+                                            " (" {format!("{} seats left", s.seats_left)} ")"
+                                        </label>
+                                    }).collect_view()}
+                                </fieldset>
+                                <p class="actions">
+                                    <button type="submit" class="btn" disabled=move || move_to.pending().get() data-testid="confirm-reschedule">"Move my appointment"</button>
+                                </p>
+                            </ActionForm>
+                        }.into_any()),
+                    }}
                 </details>
             })}
         </section>

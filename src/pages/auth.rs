@@ -2,32 +2,21 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::accounts::{demo_accounts, unsubscribe, verify_email, Login, Register};
+use crate::error::AppError;
 use crate::model::Role;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    // Created inside the page so a failed plain form post (no wasm) shows its error too.
-    let login = ServerAction::<Login>::new();
     let query = use_query_map();
-    let next = move || query.with(|q| q.get("next")).unwrap_or_default();
-    let error = move || login.value().get().and_then(|r| r.err());
+    let next = query.with_untracked(|q| q.get("next")).unwrap_or_default();
+    // Created inside the page so a failed plain form post (no wasm) shows its error too.
+    let failed = ServerAction::<Login>::new();
+    let error = failed.value().get_untracked().and_then(|r| r.err());
     let demo = Resource::new(|| (), |_| demo_accounts());
     view! {
         <section class="card narrow">
             <h1>"Log in"</h1>
-            <div aria-live="polite">
-                {move || error().map(|e| view! { <p class="alert alert-error" role="alert">{e.message}</p> })}
-            </div>
-            <ActionForm action=login>
-                <input type="hidden" name="next" value=next/>
-                <label for="email">"Email"</label>
-                <input id="email" type="email" name="email" autocomplete="email" required/>
-                <label for="password">"Password"</label>
-                <input id="password" type="password" name="password" autocomplete="current-password" required/>
-                <div class="actions">
-                    <button type="submit" class="btn" disabled=move || login.pending().get()>"Log in"</button>
-                </div>
-            </ActionForm>
+            <LoginForm next error/>
             <p class="muted">"No account yet? " <a href="/register">"Sign up"</a></p>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -51,43 +40,84 @@ pub fn LoginPage() -> impl IntoView {
     }
 }
 
+/// An island: a wrong password is said in place and keeps what was typed. `error` is the
+/// one a plain form post (no wasm) came back with.
+#[island]
+pub fn LoginForm(next: String, error: Option<AppError>) -> impl IntoView {
+    let login = ServerAction::<Login>::new();
+    let error = move || match login.value().get() {
+        Some(result) => result.err(),
+        None => error.clone(),
+    };
+    view! {
+        <div aria-live="polite">
+            {move || error().map(|e| view! { <p class="alert alert-error" role="alert">{e.message}</p> })}
+        </div>
+        <ActionForm action=login>
+            <input type="hidden" name="next" value=next/>
+            <label for="email">"Email"</label>
+            <input id="email" type="email" name="email" autocomplete="email" required/>
+            <label for="password">"Password"</label>
+            <input id="password" type="password" name="password" autocomplete="current-password" required/>
+            <div class="actions">
+                <button type="submit" class="btn" disabled=move || login.pending().get()>"Log in"</button>
+            </div>
+        </ActionForm>
+    }
+}
+
 #[component]
 pub fn RegisterPage() -> impl IntoView {
-    let register = ServerAction::<Register>::new();
-    let error = move || register.value().get().and_then(|r| r.err());
-    let timezone = RwSignal::new(String::new());
-    Effect::new(move |_| timezone.set(browser_timezone()));
+    // Created inside the page so a failed plain form post (no wasm) shows its error too.
+    let failed = ServerAction::<Register>::new();
+    let error = failed.value().get_untracked().and_then(|r| r.err());
     view! {
         <section class="card narrow">
             <h1>"Create your account"</h1>
-            <div aria-live="polite">
-                {move || error().map(|e| view! { <p class="alert alert-error" role="alert">{e.message}</p> })}
-            </div>
-            <ActionForm action=register>
-                <label for="name">"Name"</label>
-                <input id="name" name="name" autocomplete="name" required maxlength="100"/>
-                <label for="email">"Email"</label>
-                <input id="email" type="email" name="email" autocomplete="email" required/>
-                <label for="password">"Password (at least 8 characters)"</label>
-                <input id="password" type="password" name="password" autocomplete="new-password" minlength="8" required/>
-                <fieldset class="radio-group">
-                    <legend>"I am a"</legend>
-                    <label><input type="radio" name="role" value="customer" checked/>" customer booking sessions"</label>
-                    <label><input type="radio" name="role" value="specialist"/>" specialist offering sessions"</label>
-                </fieldset>
-                <label for="timezone">"Time zone"</label>
-                <input id="timezone" name="timezone" placeholder="e.g. Europe/Berlin" prop:value=move || timezone.get()/>
-                <div class="actions">
-                    <button type="submit" class="btn" disabled=move || register.pending().get()>"Sign up"</button>
-                </div>
-            </ActionForm>
+            <RegisterForm error/>
             <p class="muted">"Already registered? " <a href="/login">"Log in"</a></p>
         </section>
     }
 }
 
+/// An island: errors are said in place, keeping what was typed, and the time zone defaults
+/// to the browser's.
+#[island]
+pub fn RegisterForm(error: Option<AppError>) -> impl IntoView {
+    let register = ServerAction::<Register>::new();
+    let error = move || match register.value().get() {
+        Some(result) => result.err(),
+        None => error.clone(),
+    };
+    let timezone = RwSignal::new(String::new());
+    Effect::new(move |_| timezone.set(browser_timezone()));
+    view! {
+        <div aria-live="polite">
+            {move || error().map(|e| view! { <p class="alert alert-error" role="alert">{e.message}</p> })}
+        </div>
+        <ActionForm action=register>
+            <label for="name">"Name"</label>
+            <input id="name" name="name" autocomplete="name" required maxlength="100"/>
+            <label for="email">"Email"</label>
+            <input id="email" type="email" name="email" autocomplete="email" required/>
+            <label for="password">"Password (at least 8 characters)"</label>
+            <input id="password" type="password" name="password" autocomplete="new-password" minlength="8" required/>
+            <fieldset class="radio-group">
+                <legend>"I am a"</legend>
+                <label><input type="radio" name="role" value="customer" checked/>" customer booking sessions"</label>
+                <label><input type="radio" name="role" value="specialist"/>" specialist offering sessions"</label>
+            </fieldset>
+            <label for="timezone">"Time zone"</label>
+            <input id="timezone" name="timezone" placeholder="e.g. Europe/Berlin" prop:value=move || timezone.get()/>
+            <div class="actions">
+                <button type="submit" class="btn" disabled=move || register.pending().get()>"Sign up"</button>
+            </div>
+        </ActionForm>
+    }
+}
+
 /// The browser's IANA zone, to default the registration form.
-pub fn browser_timezone() -> String {
+fn browser_timezone() -> String {
     #[cfg(feature = "hydrate")]
     {
         let options =

@@ -3,7 +3,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::slots::{browse_slots, JoinWaitlist};
 use crate::components::booking_modal::BookingModal;
-use crate::components::error_view::ErrorView;
+use crate::components::error_view::{ErrorAlert, ErrorView};
 use crate::model::{Role, SlotView};
 use crate::session::use_session;
 use crate::time_fmt;
@@ -20,12 +20,7 @@ pub fn SlotsPage() -> impl IntoView {
             .max(1)
     };
     let booking_for = move || query.with(|q| q.get("book"));
-    // Refetched when the modal opens or closes, so seat counts are fresh after a booking
-    // (never while it is open: that would rebuild the modal and lose its result).
-    let slots = Resource::new(
-        move || (page(), booking_for().is_some()),
-        |(page, _)| browse_slots(page),
-    );
+    let slots = Resource::new(page, browse_slots);
 
     view! {
         <h1>"Consulting slots"</h1>
@@ -83,9 +78,9 @@ pub fn SlotsPage() -> impl IntoView {
     }
 }
 
-/// A full slot's way in: its waitlist.
-#[component]
-fn WaitlistJoin(slot_id: String, waiting: u32) -> impl IntoView {
+/// A full slot's way in: its waitlist. An island: it says the place in line in place.
+#[island]
+pub fn WaitlistJoin(slot_id: String, waiting: u32) -> impl IntoView {
     let join = ServerAction::<JoinWaitlist>::new();
     view! {
         <ActionForm action=join attr:class="inline-form">
@@ -97,7 +92,7 @@ fn WaitlistJoin(slot_id: String, waiting: u32) -> impl IntoView {
         <p aria-live="polite">
             {move || match join.value().get() {
                 Some(Ok(n)) => Some(view! { <span class="ok" data-testid="waitlist-position">{format!("You are #{n} on the waitlist.")}</span> }.into_any()),
-                Some(Err(e)) => Some(view! { <span class="alert alert-error" role="alert">{e.message}</span> }.into_any()),
+                Some(Err(e)) => Some(view! { <ErrorAlert error=e/> }.into_any()),
                 None => None,
             }}
         </p>

@@ -1,10 +1,11 @@
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 use crate::api::accounts::{zoom_settings, ResendVerification, SaveZoomSettings};
 use crate::api::slots::{my_slots, CreateSlot, DeleteSlot};
 use crate::components::error_view::ErrorView;
 use crate::components::meeting_manager::MeetingManager;
-use crate::components::reminder_toggle::ReminderToggle;
+use crate::components::reminder_toggle::ReminderSettings;
 use crate::session::use_session;
 use crate::time_fmt;
 
@@ -18,7 +19,7 @@ pub fn DashboardPage() -> impl IntoView {
         <ConfirmEmailNotice/>
         <MeetingManager/>
         <ZoomSettingsCard/>
-        <ReminderToggle/>
+        <ReminderSettings/>
     }
 }
 
@@ -28,6 +29,7 @@ pub fn DashboardPage() -> impl IntoView {
 fn ConfirmEmailNotice() -> impl IntoView {
     let session = use_session();
     let resend = ServerAction::<ResendVerification>::new();
+    let sent = use_query_map().with_untracked(|q| q.get("link_sent").is_some());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -42,9 +44,9 @@ fn ConfirmEmailNotice() -> impl IntoView {
                             <button type="submit" class="btn btn-small" disabled=move || resend.pending().get()>"Send a new link"</button>
                         </ActionForm>
                         {move || match resend.value().get() {
-                            Some(Ok(())) => Some(view! { <p>"A new link is on its way."</p> }.into_any()),
                             Some(Err(e)) => Some(view! { <p>{e.message}</p> }.into_any()),
-                            None => None,
+                            _ if sent => Some(view! { <p>"A new link is on its way."</p> }.into_any()),
+                            _ => None,
                         }}
                     </div>
                 })
@@ -58,7 +60,8 @@ fn ConfirmEmailNotice() -> impl IntoView {
 fn ZoomSettingsCard() -> impl IntoView {
     let save = ServerAction::<SaveZoomSettings>::new();
     let settings = Resource::new(move || save.version().get(), |_| zoom_settings());
-    let saved = move || matches!(save.value().get(), Some(Ok(_)));
+    let saved = use_query_map().with_untracked(|q| q.get("zoom_saved").is_some());
+    let saved = move || saved && save.value().with(|v| v.is_none());
     let error = move || save.value().get().and_then(|r| r.err());
     view! {
         <section class="card" aria-labelledby="zoom-settings-title">
@@ -119,7 +122,8 @@ pub fn MySlotsPage() -> impl IntoView {
     );
     let create_error = move || create.value().get().and_then(|r| r.err());
     let delete_error = move || delete.value().get().and_then(|r| r.err());
-    let created = move || matches!(create.value().get(), Some(Ok(_)));
+    let published = use_query_map().with_untracked(|q| q.get("published").is_some());
+    let created = move || published && create.value().with(|v| v.is_none());
 
     view! {
         <h1>"My slots"</h1>
