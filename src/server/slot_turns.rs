@@ -35,6 +35,22 @@ impl SlotTurns {
         lock.lock_owned().await
     }
 
+    /// A turn on two slots (a booking moving from one to the other writes both counters).
+    /// Taken in name order, so two moves in opposite directions cannot wait for each other.
+    pub async fn wait_both(
+        &self,
+        a: &str,
+        b: &str,
+    ) -> (OwnedMutexGuard<()>, Option<OwnedMutexGuard<()>>) {
+        let (first, second) = if a <= b { (a, b) } else { (b, a) };
+        let first_turn = self.wait(first).await;
+        let second_turn = match first == second {
+            true => None,
+            false => Some(self.wait(second).await),
+        };
+        (first_turn, second_turn)
+    }
+
     #[cfg(test)]
     fn tracked(&self) -> usize {
         self.locks.lock().unwrap().len()
@@ -74,5 +90,42 @@ mod tests {
         // Finished slots are forgotten when the next one arrives.
         drop(turns.wait("later").await);
         assert_eq!(turns.tracked(), 1);
+    }
+
+    #[tokio::test]
+    async fn moves_in_opposite_directions_take_turns_without_waiting_for_each_other() {
+        let turns = Arc::new(SlotTurns::default());
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let turns = turns.clone();
+            tasks.push(tokio::spawn(async move {
+                let (from, to) = if i % 2 == 0 { ("a", "b") } else { ("b", "a") };
+                let _turns = turns.wait_both(from, to).await;
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }));
+        }
+        let all = async {
+            for task in tasks {
+                task.await.unwrap();
+            }
+        };
+        assert!(tokio::time::timeout(Duration::from_secs(5), all)
+            .await
+            .is_ok());
+        // A move holds the slot a booking of it waits for.
+        let held = turns.wait_both("a", "b").await;
+        assert!(
+            tokio::time::timeout(Duration::from_millis(20), turns.wait("b"))
+                .await
+                .is_err()
+        );
+        drop(held);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(20), turns.wait("b"))
+                .await
+                .is_ok()
+        );
+        // Moving within one slot is one turn.
+        drop(turns.wait_both("c", "c").await);
     }
 }

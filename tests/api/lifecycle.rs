@@ -743,3 +743,49 @@ async fn missing_meetings_are_created_automatically_once_even_with_a_click_at_th
         .await;
     assert_eq!(ready.len(), 2, "each customer gets the usual email");
 }
+
+/// Write conflicts `operation` has lost so far, as `/metrics` counts them.
+async fn conflicts(app: &TestApp, operation: &str) -> f64 {
+    let scrape = app.get("/metrics", None).await.text().await.unwrap();
+    let label = format!("operation=\"{operation}\"");
+    scrape
+        .lines()
+        .filter(|l| {
+            l.starts_with("specialistly_transaction_conflicts_total{") && l.contains(&label)
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test]
+async fn concurrent_moves_into_one_slot_take_turns_instead_of_conflicting() {
+    let app = spawn_with(Options::default()).await;
+    let spec = app.user(Role::Specialist, "Pia").await;
+    let from = app.slot(&spec, 48, 12).await;
+    let to = app.slot(&spec, 96, 12).await;
+    let mut customers = Vec::new();
+    for i in 0..12 {
+        let customer = app.user(Role::Customer, &format!("Mover {i}")).await;
+        assert_eq!(app.book(&from, &customer).await.status(), 201);
+        customers.push(customer);
+    }
+    let before = conflicts(&app, "reschedule").await;
+    let moves = join_all(
+        customers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| reschedule(&app, &from, i as u32, &c.token, &to)),
+    )
+    .await;
+    assert!(
+        moves.iter().all(|(status, _)| *status == StatusCode::OK),
+        "{moves:?}"
+    );
+    assert_eq!(seats_left(&app, &spec, &to).await, 0);
+    assert_eq!(seats_left(&app, &spec, &from).await, 12);
+    assert_eq!(
+        conflicts(&app, "reschedule").await - before,
+        0.0,
+        "moves of one instance wait for their turn on both slots instead of losing conflicts"
+    );
+}

@@ -343,6 +343,31 @@ async fn two_workers_and_a_slow_smtp_server_deliver_each_email_exactly_once() {
 }
 
 #[tokio::test]
+async fn a_burst_of_emails_goes_out_back_to_back_not_one_batch_per_poll_period() {
+    let app = spawn_with(Options {
+        smtp: true,
+        extra: vec![("OUTBOX_POLL_MILLIS", "3000".into())],
+        ..Default::default()
+    })
+    .await;
+    // More than three passes' worth, queued while the worker waits for its next poll.
+    queue::queue(&app.state.db, &jobs::emails(&emails(70)))
+        .await
+        .unwrap();
+    let queued = std::time::Instant::now();
+    // The next pass comes within one period; the rest must follow it at once.
+    let smtp = app.smtp.as_ref().unwrap();
+    while smtp.messages().len() < 70 && queued.elapsed() < Duration::from_millis(8_500) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        smtp.messages().len(),
+        70,
+        "delivered within 8.5 s of queueing (poll period 3 s: one batch per period would be 40)"
+    );
+}
+
+#[tokio::test]
 async fn shutdown_ends_within_its_grace_period_even_with_a_stalled_smtp_server() {
     let mut app = spawn_with(Options {
         smtp: true,

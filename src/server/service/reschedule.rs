@@ -36,6 +36,8 @@ pub async fn reschedule(
     let not_found = || AppError::not_found("Booking not found");
     let index = BookingIndex::parse(raw_index).ok_or_else(not_found)?.get();
     let new_id = new_key();
+    // A move writes both slots' seat counters: it takes its turn on both, as bookings do.
+    let _turns = state.slot_turns.wait_both(slot_id, to_slot_id).await;
     let outcome = with_conflict_retry("reschedule", || async {
         let refuse = |e: AppError| Err(Attempt::Refused(e));
         let (slot, booking) = super::slot_and_booking(state, slot_id, index, not_found).await?;
