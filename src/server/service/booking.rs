@@ -90,15 +90,25 @@ pub async fn book_slot(
     // Bookings of one slot take turns in this instance: they would all collide on the slot's
     // seat counter, and losing a conflict costs more than waiting. Between instances the
     // database still decides, and the loser retries.
+    // The first read happens before the turn, so only the transaction waits for it; a read
+    // that went stale meanwhile fails the transaction's version check and is read again.
+    let read_slot = || async {
+        slots::by_id(&state.db, slot_id)
+            .await
+            .map_err(Attempt::Db)?
+            .ok_or_else(|| Attempt::Refused(refusal_message(BookRefusal::Missing)))
+    };
+    let first_read = std::sync::Mutex::new(Some(read_slot().await));
     let _turn = state.slot_turns.wait(slot_id).await;
     let booking_id = new_key();
     let outcome = with_conflict_retry("booking", || async {
         // Emails are rendered from the slot as read here; the transaction checks the slot's
         // schedule version so a concurrent time change makes this attempt start over.
-        let slot = slots::by_id(&state.db, slot_id)
-            .await
-            .map_err(Attempt::Db)?
-            .ok_or_else(|| Attempt::Refused(refusal_message(BookRefusal::Missing)))?;
+        let earlier = first_read.lock().expect("first read").take();
+        let slot = match earlier {
+            Some(read) => read?,
+            None => read_slot().await?,
+        };
         let appointment = Appointment::new(&slot, &booking_id, attendee.clone());
         let emails = [
             templates::customer_confirmation(&appointment),
