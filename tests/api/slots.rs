@@ -224,3 +224,40 @@ async fn every_customer_booked_when_a_slot_moves_learns_the_new_time() {
         );
     }
 }
+
+#[tokio::test]
+async fn pages_and_json_are_compressed_for_clients_that_accept_it() {
+    let app = spawn_app().await;
+    for path in ["/slots", "/api/consulting-slots"] {
+        let plain = app.get(path, None).await;
+        assert_eq!(plain.status(), StatusCode::OK);
+        assert!(plain.headers().get("content-encoding").is_none());
+        let plain = plain.bytes().await.unwrap();
+
+        let compressed = app
+            .client
+            .get(app.url(path))
+            .header("accept-encoding", "br, gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(compressed.status(), StatusCode::OK);
+        assert_eq!(compressed.headers()["content-encoding"], "br", "{path}");
+        let body = compressed.bytes().await.unwrap();
+        let mut decoded = Vec::new();
+        brotli_decompressor::BrotliDecompress(&mut body.as_ref(), &mut decoded).unwrap();
+        if path == "/slots" {
+            // A page carries a fresh nonce each time, so it is read rather than compared.
+            let page = String::from_utf8(decoded).unwrap();
+            assert!(page.starts_with("<!DOCTYPE html>") && page.contains("Consulting slots"));
+        } else {
+            assert_eq!(decoded, plain.to_vec(), "{path}");
+        }
+        assert!(
+            body.len() < plain.len(),
+            "{path}: {} of {}",
+            body.len(),
+            plain.len()
+        );
+    }
+}
