@@ -2,26 +2,44 @@
 //! chrono-tz; the browser asks its own `Intl` for the zone's offset, so the wasm bundle does
 //! not carry a copy of the time-zone database. Both produce the same text.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, Timelike, Utc};
 
 /// `Tue 3 Mar 2026, 14:00 (Europe/Berlin)`
 pub fn date_time_in(at: DateTime<Utc>, zone_name: &str) -> String {
     let (local, zone) = local::in_zone(at, zone_name);
-    format!("{} ({zone})", local.format("%a %-d %b %Y, %H:%M"))
+    format!("{}, {} ({zone})", date(&local), clock(&local))
 }
 
 /// `Tue 3 Mar 2026`
 pub fn date_in(at: DateTime<Utc>, zone_name: &str) -> String {
-    local::in_zone(at, zone_name)
-        .0
-        .format("%a %-d %b %Y")
-        .to_string()
+    date(&local::in_zone(at, zone_name).0)
 }
 
 /// `14:00 (Europe/Berlin)`
 pub fn time_in(at: DateTime<Utc>, zone_name: &str) -> String {
     let (local, zone) = local::in_zone(at, zone_name);
-    format!("{} ({zone})", local.format("%H:%M"))
+    format!("{} ({zone})", clock(&local))
+}
+
+// Written out rather than through chrono's `format`, whose pattern parser would be most of
+// this module's share of the wasm bundle.
+const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+fn date(local: &NaiveDateTime) -> String {
+    format!(
+        "{} {} {} {}",
+        WEEKDAYS[local.weekday().num_days_from_monday() as usize],
+        local.day(),
+        MONTHS[local.month0() as usize],
+        local.year()
+    )
+}
+
+fn clock(local: &NaiveDateTime) -> String {
+    format!("{:02}:{:02}", local.hour(), local.minute())
 }
 
 #[cfg(feature = "ssr")]
@@ -122,6 +140,19 @@ mod tests {
         let after = Utc.with_ymd_and_hms(2026, 3, 29, 1, 30, 0).unwrap();
         assert_eq!(time_in(before, "Europe/Berlin"), "01:30 (Europe/Berlin)");
         assert_eq!(time_in(after, "Europe/Berlin"), "03:30 (Europe/Berlin)");
+    }
+
+    #[test]
+    fn reads_as_chronos_own_formatting_on_every_day_of_a_year() {
+        let mut at = Utc.with_ymd_and_hms(2027, 1, 1, 0, 5, 0).unwrap();
+        for _ in 0..365 {
+            let local = at.naive_utc();
+            assert_eq!(
+                date_time_in(at, "UTC"),
+                format!("{} (UTC)", local.format("%a %-d %b %Y, %H:%M"))
+            );
+            at += chrono::Duration::hours(25);
+        }
     }
 
     #[test]
