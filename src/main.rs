@@ -3,8 +3,17 @@ use specialistly::server::config::Config;
 use specialistly::server::startup::Application;
 use tokio_util::sync::CancellationToken;
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    // Before any thread allocates: the arenas are chosen on a thread's first allocation.
+    specialistly::server::memory::limit_arenas();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("starting the async runtime")
+        .block_on(serve());
+}
+
+async fn serve() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -46,6 +55,7 @@ async fn main() {
         }
     };
     tracing::info!("listening on http://{}", app.local_addr());
+    specialistly::server::memory::spawn_trimmer(std::time::Duration::from_secs(2));
 
     let stop = CancellationToken::new();
     let signal = stop.clone();

@@ -10,6 +10,7 @@ pub mod domain;
 pub mod http_error;
 pub mod jobs;
 pub mod mail;
+pub mod memory;
 pub mod metrics;
 pub mod password;
 pub mod repo;
