@@ -1,10 +1,12 @@
 //! Password hashing (argon2id) on a fixed pool of threads with a bounded queue. Each hash
 //! takes about 19 MiB and tens of milliseconds on purpose; a flood of logins waits in the
 //! queue or is told the server is busy, instead of growing memory without bound. Each thread
-//! hashes in the same memory every time, so a burst of sign-ups leaves nothing behind.
+//! hashes in the same memory while work is queued and gives it back once idle, so a burst of
+//! sign-ups leaves nothing behind.
 
-use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendError};
+use std::sync::{Arc, Mutex, OnceLock, TryLockError};
 
 use std::cell::RefCell;
 
@@ -25,19 +27,14 @@ impl HashPool {
     /// `threads` hashes at a time, at most `queue` more waiting.
     pub fn new(threads: usize, queue: usize) -> Self {
         let (sender, receiver) = sync_channel::<Job>(queue);
-        let receiver = Arc::new(std::sync::Mutex::new(receiver));
+        let receiver = Arc::new(Mutex::new(receiver));
         for i in 0..threads.max(1) {
             let receiver = receiver.clone();
             std::thread::Builder::new()
                 .name(format!("password-hash-{i}"))
-                .spawn(move || loop {
-                    let job = match receiver.lock() {
-                        Ok(r) => r.recv(),
-                        Err(_) => return,
-                    };
-                    match job {
-                        Ok(job) => job(),
-                        Err(_) => return,
+                .spawn(move || {
+                    while let Some(job) = next_job(&receiver) {
+                        job();
                     }
                 })
                 .expect("spawning a password hashing thread");
@@ -93,22 +90,66 @@ impl HashPool {
     }
 }
 
+/// The next queued job, or once there is none this thread's working memory is given back
+/// and it waits for one. `None` when the pool is gone.
+fn next_job(receiver: &Mutex<Receiver<Job>>) -> Option<Job> {
+    match receiver.try_lock() {
+        Ok(queue) => match queue.try_recv() {
+            Ok(job) => return Some(job),
+            Err(TryRecvError::Disconnected) => return None,
+            Err(TryRecvError::Empty) => {}
+        },
+        // Another thread holds the queue while it waits: nothing is queued.
+        Err(TryLockError::WouldBlock) => {}
+        Err(TryLockError::Poisoned(_)) => return None,
+    }
+    release_blocks();
+    receiver.lock().ok()?.recv().ok()
+}
+
 thread_local! {
     /// This hashing thread's argon2 working memory (19 MiB with the default parameters), kept
-    /// for the thread's life. Allocated and freed per hash, glibc's growing mmap threshold
+    /// while work is queued. Allocated and freed per hash, glibc's growing mmap threshold
     /// served it from the heap and kept hundreds of MiB after a burst of sign-ups (measured:
-    /// 120 → 508 MB for 100 sign-ups; with reuse the bench's figures are in bench/results.md).
-    static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+    /// 120 → 508 MB for 100 sign-ups); reused, it stayed with the thread for good (38 MiB for
+    /// two threads through the whole benchmark). Now it is freed when the thread goes idle,
+    /// and `memory::spawn_trimmer` hands it back to the system.
+    static BLOCKS: RefCell<Blocks> = const { RefCell::new(Blocks(Vec::new())) };
+}
+
+/// Bytes of working memory the threads that hash hold right now.
+static HELD_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+/// Working memory that counts itself in `HELD_BYTES`.
+struct Blocks(Vec<Block>);
+
+impl Drop for Blocks {
+    fn drop(&mut self) {
+        HELD_BYTES.fetch_sub(self.0.len() * size_of::<Block>(), Ordering::Relaxed);
+    }
 }
 
 fn with_blocks<T>(count: usize, work: impl FnOnce(&mut [Block]) -> T) -> T {
     BLOCKS.with(|cell| {
-        let mut blocks = cell.borrow_mut();
+        let blocks = &mut cell.borrow_mut().0;
         if blocks.len() < count {
+            HELD_BYTES.fetch_add(
+                (count - blocks.len()) * size_of::<Block>(),
+                Ordering::Relaxed,
+            );
             blocks.resize(count, Block::new());
         }
         work(&mut blocks[..count])
     })
+}
+
+fn release_blocks() {
+    BLOCKS.with(|cell| {
+        drop(std::mem::replace(
+            &mut *cell.borrow_mut(),
+            Blocks(Vec::new()),
+        ))
+    });
 }
 
 /// An argon2id hash with the default parameters in PHC format, computed in this thread's
@@ -195,6 +236,26 @@ mod tests {
         assert!(results
             .iter()
             .all(|r| r.is_ok() || matches!(r, Err(e) if e.status == 503)));
+    }
+
+    #[tokio::test]
+    async fn idle_hashing_threads_give_their_working_memory_back() {
+        let pool = HashPool::new(2, 16);
+        let hashes = (0..6).map(|i| pool.hash(format!("password-{i}")));
+        assert!(futures::future::join_all(hashes)
+            .await
+            .iter()
+            .all(Result::is_ok));
+        // Other tests' pools share the counter: wait until every thread is idle.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while HELD_BYTES.load(Ordering::Relaxed) != 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "still held: {} bytes",
+                HELD_BYTES.load(Ordering::Relaxed)
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
     }
 
     #[test]
