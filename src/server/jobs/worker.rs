@@ -71,7 +71,7 @@ impl JobWorker {
         }
     }
 
-    /// One pass: claims due jobs one at a time and runs each. Returns how many succeeded.
+    /// One pass: claims due jobs a few at a time and runs them. Returns how many succeeded.
     /// Public so tests can drain the queue deterministically.
     pub async fn run_once(&self) -> Result<usize, DbError> {
         Ok(self.pass(None).await?.succeeded)
