@@ -247,13 +247,8 @@ fn http(get: &impl Fn(&str) -> Option<String>) -> Result<HttpConfig, ConfigError
             "must start with http:// or https://",
         ));
     }
-    let appointment_refresh_seconds = number_var(get, "APPOINTMENT_REFRESH_SECONDS", 30)?;
-    if !(1..=3600).contains(&appointment_refresh_seconds) {
-        return Err(invalid(
-            "APPOINTMENT_REFRESH_SECONDS",
-            "must be between 1 and 3600",
-        ));
-    }
+    let appointment_refresh_seconds =
+        number_between(get, "APPOINTMENT_REFRESH_SECONDS", 30, 1..=3600)?;
     Ok(HttpConfig {
         base_url: base_url.trim_end_matches('/').to_string(),
         appointment_refresh_seconds: appointment_refresh_seconds as u32,
@@ -319,28 +314,9 @@ fn database(get: &impl Fn(&str) -> Option<String>) -> Result<DatabaseConfig, Con
         timeout: std::time::Duration::from_millis(
             number_var(get, "DATABASE_TIMEOUT_MILLIS", 10_000)?.max(100),
         ),
-        connections: match number_var(get, "DATABASE_CONNECTIONS", 4)? {
-            n @ 1..=64 => n as usize,
-            _ => return Err(invalid("DATABASE_CONNECTIONS", "must be between 1 and 64")),
-        },
-        cache_mib: match number_var(get, "DATABASE_CACHE_MIB", DEFAULT_CACHE_MIB)? {
-            n @ 1..=1_048_576 => n,
-            _ => {
-                return Err(invalid(
-                    "DATABASE_CACHE_MIB",
-                    "must be between 1 and 1048576",
-                ))
-            }
-        },
-        memtable_mib: match number_var(get, "DATABASE_MEMTABLE_MIB", DEFAULT_MEMTABLE_MIB)? {
-            n @ 8..=4096 => n,
-            _ => {
-                return Err(invalid(
-                    "DATABASE_MEMTABLE_MIB",
-                    "must be between 8 and 4096",
-                ))
-            }
-        },
+        connections: number_between(get, "DATABASE_CONNECTIONS", 4, 1..=64)? as usize,
+        cache_mib: number_between(get, "DATABASE_CACHE_MIB", DEFAULT_CACHE_MIB, 1..=1_048_576)?,
+        memtable_mib: number_between(get, "DATABASE_MEMTABLE_MIB", DEFAULT_MEMTABLE_MIB, 8..=4096)?,
     })
 }
 
@@ -371,6 +347,24 @@ fn auth(
         rate_per_ip_per_minute: positive(get, "AUTH_RATE_PER_IP_PER_MINUTE", 60)?,
         hash_queue: positive(get, "PASSWORD_HASH_QUEUE", 32)? as usize,
     })
+}
+
+/// A whole number within `range`.
+fn number_between(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    let n = number_var(get, var, default)?;
+    if range.contains(&n) {
+        Ok(n)
+    } else {
+        Err(invalid(
+            var,
+            format!("must be between {} and {}", range.start(), range.end()),
+        ))
+    }
 }
 
 /// A whole number of at least 1 that fits a `u32`.
@@ -638,6 +632,17 @@ mod tests {
         }
         assert!(printed.contains("<redacted>"));
         assert!(printed.contains("acct"), "non-secret values stay readable");
+    }
+
+    #[test]
+    fn embedded_database_memory_has_defaults_and_bounds() {
+        let c = parse(&[]).unwrap();
+        assert_eq!((c.database.cache_mib, c.database.memtable_mib), (32, 32));
+        let err = parse(&[("DATABASE_MEMTABLE_MIB", "4")]).unwrap_err();
+        assert_eq!(err.var, "DATABASE_MEMTABLE_MIB");
+        assert!(err.to_string().contains("between 8 and 4096"), "{err}");
+        let c = parse(&[("DATABASE_CACHE_MIB", "256")]).unwrap();
+        assert_eq!(c.database.cache_mib, 256);
     }
 
     #[test]
