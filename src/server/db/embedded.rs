@@ -32,9 +32,17 @@ pub(super) fn storage_settings(config: &DatabaseConfig) -> ConfigMap {
         )
 }
 
-/// Opens the datastore at `url` (`surrealkv://path` or `mem://`) and serves it to the SDK,
-/// in the same steps as the SDK's own `connect`.
-pub(super) async fn open(url: &str, config: &DatabaseConfig) -> anyhow::Result<Surreal<Local>> {
+/// Opens the datastore at `config.url` (`surrealkv://path`, `mem://` or `memory`) and serves it
+/// to the SDK, in the same steps as the SDK's own `connect`.
+pub(super) async fn open(config: &DatabaseConfig) -> anyhow::Result<Surreal<Local>> {
+    let url = config.url.as_str();
+    if let Some(path) = url.strip_prefix("surrealkv://") {
+        let dir = std::path::Path::new(path.split('?').next().unwrap_or(path));
+        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+    }
     let datastore = Datastore::builder()
         .with_config(storage_settings(config))
         // Its maintenance tasks write; they start once the version key is in place, or a
@@ -76,9 +84,9 @@ mod tests {
     }
 
     /// The previous handle's datastore shuts down in a task after the handle is dropped.
-    async fn open_when_released(url: &str, config: &DatabaseConfig) -> Surreal<Local> {
+    async fn open_when_released(config: &DatabaseConfig) -> Surreal<Local> {
         for _ in 0..100 {
-            match open(url, config).await {
+            match open(config).await {
                 Ok(db) => return db,
                 Err(e) if format!("{e:#}").contains("already locked") => {
                     tokio::time::sleep(std::time::Duration::from_millis(50)).await
@@ -90,12 +98,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_memory_engine_opens_by_either_name() {
+        for url in ["mem://", "memory"] {
+            let db = open(&config(url)).await.unwrap();
+            let answer: Option<i64> = db.query("RETURN 1").await.unwrap().take(0).unwrap();
+            assert_eq!(answer, Some(1), "{url}");
+        }
+    }
+
+    #[tokio::test]
     async fn a_surrealkv_database_keeps_its_rows_across_a_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("surrealkv://{}", dir.path().join("db").display());
         let config = config(&url);
         for round in 0..2 {
-            let db = open_when_released(&url, &config).await;
+            let db = open_when_released(&config).await;
             db.use_ns("test").use_db("test").await.unwrap();
             db.query("CREATE note SET round = $round")
                 .bind(("round", round))

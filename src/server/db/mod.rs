@@ -31,14 +31,17 @@ pub use schema::{current_version, migrate, migrate_to, SCHEMA_VERSION};
 #[derive(Clone)]
 pub struct Db {
     conns: Arc<Conns>,
-    next: Arc<AtomicUsize>,
     availability: Arc<availability::Availability>,
 }
 
-/// An embedded engine opened in this process, or the connections to a SurrealDB server.
+/// An embedded engine opened in this process, or the connections to a SurrealDB server with
+/// the count that picks the next one.
 enum Conns {
     Embedded(Surreal<Local>),
-    Server(Arc<Vec<Surreal<Any>>>),
+    Server {
+        conns: Arc<Vec<Surreal<Any>>>,
+        next: AtomicUsize,
+    },
 }
 
 impl Db {
@@ -55,8 +58,8 @@ impl Db {
     ) -> Result<IndexedResults, surrealdb::Error> {
         match &*self.conns {
             Conns::Embedded(conn) => conn.query(sql).bind(vars).await,
-            Conns::Server(conns) => {
-                let i = self.next.fetch_add(1, Ordering::Relaxed);
+            Conns::Server { conns, next } => {
+                let i = next.fetch_add(1, Ordering::Relaxed);
                 conns[i % conns.len()].query(sql).bind(vars).await
             }
         }
@@ -67,38 +70,29 @@ pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<Db> {
     let url = &config.url;
     let availability = Arc::new(availability::Availability::new(url, config.timeout));
     let conns = if availability.is_remote() {
-        let mut conns = Vec::with_capacity(config.connections.max(1));
-        for _ in 0..config.connections.max(1) {
+        let count = config.connections.max(1);
+        let mut conns = Vec::with_capacity(count);
+        for _ in 0..count {
             conns.push(open_server(config).await?);
         }
         let conns = Arc::new(conns);
         availability.watch(&conns);
-        Conns::Server(conns)
+        Conns::Server {
+            conns,
+            next: AtomicUsize::new(0),
+        }
     } else {
         Conns::Embedded(open_embedded(config).await?)
     };
     Ok(Db {
         conns: Arc::new(conns),
-        next: Arc::default(),
         availability,
     })
 }
 
 /// The embedded engine, opened once, on the configured namespace and database.
 async fn open_embedded(config: &DatabaseConfig) -> anyhow::Result<Surreal<Local>> {
-    let url = config.url.as_str();
-    let url = match url {
-        "memory" => "mem://",
-        _ => url,
-    };
-    if let Some(path) = url.strip_prefix("surrealkv://") {
-        let dir = std::path::Path::new(path.split('?').next().unwrap_or(path));
-        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating {}", parent.display()))?;
-        }
-    }
-    let conn = embedded::open(url, config).await?;
+    let conn = embedded::open(config).await?;
     conn.use_ns(config.namespace.clone())
         .use_db(config.database.clone())
         .await
