@@ -3,7 +3,6 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::hooks::use_location;
 use leptos_router::{path, SsrMode};
 
 use crate::api::accounts::{current_user, Logout};
@@ -59,10 +58,9 @@ pub fn App() -> impl IntoView {
 /// Everything under the router: the session, the navigation and the pages.
 #[component]
 fn Layout() -> impl IntoView {
-    let location = use_location();
     let logout = ServerAction::<Logout>::new();
     let user = Resource::new(
-        move || (location.pathname.get(), logout.version().get()),
+        || (),
         |_| async move { current_user().await.ok().flatten() },
     );
     provide_context(Session { user, logout });

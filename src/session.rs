@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use crate::api::accounts::Logout;
 use crate::model::UserView;
 
-/// The signed-in user, read again on every navigation (logging in or registering ends with
-/// one) and after logging out.
+/// The signed-in user, read once per page: every navigation, logging in and out included,
+/// loads a page from the server.
 #[derive(Clone, Copy)]
 pub struct Session {
     pub user: Resource<Option<UserView>>,

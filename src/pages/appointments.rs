@@ -70,7 +70,7 @@ pub fn MyAppointmentsPage() -> impl IntoView {
 fn MyWaitlist() -> impl IntoView {
     let session = use_session();
     let leave = ServerAction::<LeaveWaitlist>::new();
-    let places = Resource::new(move || leave.version().get(), |_| my_waitlist());
+    let places = Resource::new(|| (), |_| my_waitlist());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

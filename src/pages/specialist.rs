@@ -41,7 +41,7 @@ fn ConfirmEmailNotice() -> impl IntoView {
                             "Zoom meetings can be created once it is confirmed."
                         </p>
                         <ActionForm action=resend attr:class="inline-form">
-                            <button type="submit" class="btn btn-small" disabled=move || resend.pending().get()>"Send a new link"</button>
+                            <button type="submit" class="btn btn-small">"Send a new link"</button>
                         </ActionForm>
                         {move || match resend.value().get() {
                             Some(Err(e)) => Some(view! { <p>{e.message}</p> }.into_any()),
@@ -59,16 +59,15 @@ fn ConfirmEmailNotice() -> impl IntoView {
 #[component]
 fn ZoomSettingsCard() -> impl IntoView {
     let save = ServerAction::<SaveZoomSettings>::new();
-    let settings = Resource::new(move || save.version().get(), |_| zoom_settings());
+    let settings = Resource::new(|| (), |_| zoom_settings());
     let saved = use_query_map().with_untracked(|q| q.get("zoom_saved").is_some());
-    let saved = move || saved && save.value().with(|v| v.is_none());
     let error = move || save.value().get().and_then(|r| r.err());
     view! {
         <section class="card" aria-labelledby="zoom-settings-title">
             <h2 id="zoom-settings-title">"Zoom settings"</h2>
             <div aria-live="polite">
                 {move || error().map(|e| view! { <ErrorView error=e/> })}
-                {move || saved().then(|| view! { <p class="alert alert-success" role="status">"Zoom settings saved."</p> })}
+                {saved.then(|| view! { <p class="alert alert-success" role="status">"Zoom settings saved."</p> })}
             </div>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -116,14 +115,10 @@ pub fn MySlotsPage() -> impl IntoView {
     let session = use_session();
     let create = ServerAction::<CreateSlot>::new();
     let delete = ServerAction::<DeleteSlot>::new();
-    let slots = Resource::new(
-        move || (create.version().get(), delete.version().get()),
-        |_| my_slots(),
-    );
+    let slots = Resource::new(|| (), |_| my_slots());
     let create_error = move || create.value().get().and_then(|r| r.err());
     let delete_error = move || delete.value().get().and_then(|r| r.err());
-    let published = use_query_map().with_untracked(|q| q.get("published").is_some());
-    let created = move || published && create.value().with(|v| v.is_none());
+    let created = use_query_map().with_untracked(|q| q.get("published").is_some());
 
     view! {
         <h1>"My slots"</h1>
@@ -131,7 +126,7 @@ pub fn MySlotsPage() -> impl IntoView {
             <h2>"Publish a slot"</h2>
             <div aria-live="polite">
                 {move || create_error().map(|e| view! { <ErrorView error=e/> })}
-                {move || created().then(|| view! { <p class="alert alert-success" role="status">"Slot published."</p> })}
+                {created.then(|| view! { <p class="alert alert-success" role="status">"Slot published."</p> })}
             </div>
             <ActionForm action=create attr:class="grid-form">
                 <div><label for="title">"Title"</label><input id="title" name="title" required maxlength="120"/></div>
@@ -149,7 +144,7 @@ pub fn MySlotsPage() -> impl IntoView {
                     </Transition>
                 </div>
                 <div class="span-all"><label for="description">"Description (optional)"</label><textarea id="description" name="description" rows="2" maxlength="2000"></textarea></div>
-                <div class="actions span-all"><button type="submit" class="btn" disabled=move || create.pending().get()>"Publish slot"</button></div>
+                <div class="actions span-all"><button type="submit" class="btn">"Publish slot"</button></div>
             </ActionForm>
         </section>
         <div aria-live="polite">
