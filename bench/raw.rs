@@ -1,6 +1,7 @@
-//! The reference: the server's own booking transaction (`repo::bookings::book`, with the same
-//! emails and reminders queued) run directly on an embedded SurrealKV database in this
-//! process, at the same concurrency, with nothing of HTTP, sessions or reads around it.
+//! The reference: the server's own booking transaction (`repo::bookings::book_batch` with one
+//! booking, with the same emails and reminders queued) run directly on an embedded SurrealKV
+//! database in this process, at the same concurrency, with nothing of HTTP, sessions, reads
+//! or batching around it.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -145,19 +146,23 @@ impl RawDb {
             slot.schedule_version,
             &booking_id,
         ));
-        let new = NewBooking {
-            id: &booking_id,
-            slot: &slot.id,
-            customer: &self.customer_ids[customer],
-            customer_email: &attendee.email,
-            customer_name: &attendee.name,
+        let new = [NewBooking {
+            id: booking_id,
+            customer: self.customer_ids[customer].clone(),
+            customer_email: attendee.email,
+            customer_name: attendee.name,
             additional_notes: None,
             schedule_version: slot.schedule_version,
-        };
+            jobs: queued,
+        }];
         let outcome = with_conflict_retry("raw_booking", || async {
-            match bookings::book(&self.db, &new, &queued).await {
-                Ok(Err(BookRefusal::Changed)) => Err(DbError::Conflict),
-                other => other,
+            match bookings::book_batch(&self.db, &slot.id, &new).await {
+                Ok(Err(refused)) if refused.refusal == BookRefusal::Changed => {
+                    Err(DbError::Conflict)
+                }
+                Ok(Err(refused)) => Ok(Err(refused.refusal)),
+                Ok(Ok(_)) => Ok(Ok(())),
+                Err(e) => Err(e),
             }
         })
         .await;

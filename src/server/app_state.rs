@@ -8,6 +8,7 @@ use axum::http::HeaderMap;
 use leptos::config::LeptosOptions;
 
 use super::auth::{token_from_headers, Caller, JwtKeys};
+use super::booking_queue::BookingQueue;
 use super::config::Config;
 use super::db::Db;
 use super::password::HashPool;
@@ -24,7 +25,9 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     pub zoom: Arc<Zoom>,
     pub passwords: HashPool,
+    /// Turns on a slot's seat counter, for the moves that write it outside the queue.
     pub slot_turns: Arc<SlotTurns>,
+    pub booking_queue: Arc<BookingQueue>,
 }
 
 impl AppState {

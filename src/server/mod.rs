@@ -4,6 +4,7 @@ pub mod admin;
 pub mod app_state;
 pub mod assets;
 pub mod auth;
+pub mod booking_queue;
 pub mod config;
 pub mod db;
 pub mod domain;

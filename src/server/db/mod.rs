@@ -128,7 +128,7 @@ async fn open_server(config: &DatabaseConfig) -> anyhow::Result<Surreal<Any>> {
 }
 
 /// A database failure, sorted into the cases callers decide on.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum DbError {
     /// A `THROW` in the query: the message is ours.
     #[error("thrown: {0}")]

@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -113,15 +115,20 @@ pub async fn of_slot(db: &Db, slot: &str) -> Result<Vec<BookingRow>, DbError> {
     run(db, &sql, json!({ "slot": slot })).await?.all(0)
 }
 
-pub struct NewBooking<'a> {
-    pub id: &'a str,
-    pub slot: &'a str,
-    pub customer: &'a str,
-    pub customer_email: &'a str,
-    pub customer_name: &'a str,
-    pub additional_notes: Option<&'a str>,
+/// A booking to write, with the jobs it queues (emails, reminders).
+#[derive(Debug, Clone, Serialize)]
+pub struct NewBooking {
+    pub id: String,
+    pub customer: String,
+    pub customer_email: String,
+    pub customer_name: String,
+    /// Left out when absent: SurrealQL reads a missing field as NONE, which the optional
+    /// field takes, and a JSON null as NULL, which it refuses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub additional_notes: Option<String>,
     /// The slot's schedule version the emails were rendered for.
     pub schedule_version: u32,
+    pub jobs: Vec<jobs::NewJob>,
 }
 
 /// Why the booking transaction took no seat.
@@ -153,12 +160,13 @@ impl BookRefusal {
             Self::Full => "book:slot-full",
         }
     }
+
+    /// Whether it concerns the slot rather than one booking of a batch.
+    pub fn is_about_the_slot(self) -> bool {
+        matches!(self, Self::Missing | Self::Started)
+    }
 }
 
-/// Takes a seat in one transaction: the checks, a conditional bump of the slot's seat
-/// counter (concurrent bookings of one slot collide on that record, so a seat can never be
-/// sold twice), the booking, and its jobs (emails, reminders). Returns the booking's index
-/// and time, so that no second read is needed.
 /// A seat taken: what the transaction decided.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Booked {
@@ -166,61 +174,120 @@ pub struct Booked {
     pub booked_at: DateTime<Utc>,
 }
 
-pub async fn book(
+/// Why a batch took no seats: the first booking refused (its position in the batch) and
+/// why. The whole batch was rolled back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchRefused {
+    pub position: usize,
+    pub refusal: BookRefusal,
+}
+
+/// Takes a seat for each booking of `batch`, in order, in one transaction: the checks, a
+/// conditional bump of the slot's seat counter per booking (concurrent transactions on one
+/// slot collide on that record, so a seat can never be sold twice), the bookings and their
+/// jobs. All or nothing: the first refusal rolls the batch back and says whose it was.
+/// The bookings of one batch share their `booked_at`, the moment of their transaction.
+/// Returns each booking's index and time, in the batch's order, so no second read is needed.
+/// One customer must not appear twice in a batch.
+pub async fn book_batch(
     db: &Db,
-    b: &NewBooking<'_>,
-    queued: &[jobs::NewJob],
-) -> Result<Result<Booked, BookRefusal>, DbError> {
+    slot: &str,
+    batch: &[NewBooking],
+) -> Result<Result<Vec<Booked>, BatchRefused>, DbError> {
     use BookRefusal::*;
     let sql = format!(
         "BEGIN TRANSACTION;
         LET $slot = type::record('slot', $slot_id);
-        LET $customer = type::record('user', $customer_id);
         LET $s = (SELECT starts_at, schedule_version, cancelled_at FROM $slot)[0];
         IF $s = NONE {{ THROW '{missing}'; }};
         IF $s.starts_at <= time::now() OR $s.cancelled_at != NONE {{ THROW '{started}'; }};
-        IF $s.schedule_version != $version {{ THROW '{changed}'; }};
-        IF array::len((SELECT id FROM booking WHERE slot = $slot AND customer = $customer AND status = 'active')) > 0 {{
-            THROW '{already}';
+        LET $now = time::now();
+        FOR $b IN $bookings {{
+            IF $s.schedule_version != $b.schedule_version {{
+                THROW string::concat('{changed}#', $b.position);
+            }};
+            LET $customer = type::record('user', $b.customer);
+            IF array::len((SELECT id FROM booking WHERE slot = $slot AND customer = $customer AND status = 'active')) > 0 {{
+                THROW string::concat('{already}#', $b.position);
+            }};
+            LET $taken = (UPDATE $slot SET booked += 1, next_index += 1 WHERE booked < capacity RETURN AFTER)[0];
+            IF $taken = NONE {{ THROW string::concat('{full}#', $b.position); }};
+            CREATE type::record('booking', $b.id) CONTENT {{
+                slot: $slot, index: $taken.next_index - 1, customer: $customer,
+                customer_email: $b.customer_email, customer_name: $b.customer_name,
+                booked_at: $now, additional_notes: $b.additional_notes, status: 'active'
+            }};
+            {queue}
         }};
-        LET $taken = (UPDATE $slot SET booked += 1, next_index += 1 WHERE booked < capacity RETURN AFTER)[0];
-        IF $taken = NONE {{ THROW '{full}'; }};
-        CREATE type::record('booking', $booking_id) CONTENT {{
-            slot: $slot, index: $taken.next_index - 1, customer: $customer,
-            customer_email: $email, customer_name: $name, booked_at: time::now(),
-            additional_notes: $notes, status: 'active'
-        }};
-        {queue}
         COMMIT TRANSACTION;
-        SELECT index, booked_at FROM type::record('booking', $booking_id);",
+        SELECT record::id(id) AS id, index, booked_at
+            FROM array::map($bookings, |$b| type::record('booking', $b.id));",
         missing = Missing.tag(),
         started = Started.tag(),
         changed = Changed.tag(),
         already = AlreadyBooked.tag(),
         full = Full.tag(),
-        queue = queue_statement("jobs"),
+        queue = queue_statement("b.jobs"),
     );
-    let result = run(
-        db,
-        &sql,
-        json!({
-            "slot_id": b.slot, "customer_id": b.customer, "booking_id": b.id, "email": b.customer_email,
-            "name": b.customer_name, "notes": b.additional_notes, "version": b.schedule_version,
-            "jobs": jobs::bind(queued),
-        }),
-    )
-    .await;
+    let bound: Vec<serde_json::Value> = batch
+        .iter()
+        .enumerate()
+        .map(|(position, booking)| {
+            let mut value = serde_json::to_value(booking).expect("bookings serialise");
+            value["position"] = json!(position);
+            value
+        })
+        .collect();
+    let result = run(db, &sql, json!({ "slot_id": slot, "bookings": bound })).await;
     let mut rows = match result {
         Ok(rows) => rows,
-        // Another booking took the same index: the loser retries with a fresh read (and then
-        // sees its own earlier booking, if that is what it raced with).
+        // Another instance took the same index: the batch retries with a fresh read (and then
+        // sees a customer's own earlier booking, if that is what it raced with).
         Err(DbError::Unique { .. }) => return Err(DbError::Conflict),
-        Err(e) => return refused(e, &BookRefusal::ALL, BookRefusal::tag),
+        Err(e) => return batch_refusal(e).map(Err),
     };
+    #[derive(Deserialize)]
+    struct Written {
+        id: String,
+        #[serde(flatten)]
+        booked: Booked,
+    }
     let last = rows.count().saturating_sub(1);
-    rows.first::<Booked>(last)?
+    let mut written: HashMap<String, Booked> = rows
+        .all::<Written>(last)?
+        .into_iter()
+        .map(|w| (w.id, w.booked))
+        .collect();
+    batch
+        .iter()
+        .map(|b| {
+            written
+                .remove(&b.id)
+                .ok_or_else(|| DbError::Decode("booking missing after commit".into()))
+        })
+        .collect::<Result<_, _>>()
         .map(Ok)
-        .ok_or_else(|| DbError::Decode("booking missing after commit".into()))
+}
+
+/// The refusal a batch was rolled back for (`tag#position` for one booking's, the bare tag
+/// for the slot's); any other error stays an error.
+fn batch_refusal(error: DbError) -> Result<BatchRefused, DbError> {
+    let position = match &error {
+        DbError::Thrown(message) => message
+            .split_once('#')
+            .map(|(_, rest)| {
+                rest.chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect::<String>()
+            })
+            .and_then(|digits| digits.parse().ok())
+            .unwrap_or(0),
+        _ => 0,
+    };
+    refused::<(), _>(error, &BookRefusal::ALL, BookRefusal::tag).and_then(|r| match r {
+        Err(refusal) => Ok(BatchRefused { position, refusal }),
+        Ok(()) => unreachable!("refused only answers with a refusal"),
+    })
 }
 
 /// How long a claim on a booking's Zoom creation lasts; Zoom answers (or times out) well

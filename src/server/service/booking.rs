@@ -10,7 +10,7 @@ use crate::server::db::{new_key, with_conflict_retry, Attempt, DbError};
 use crate::server::domain::{Notes, PersonName};
 use crate::server::jobs::{self, reminders, NewJob};
 use crate::server::mail::templates::{self, Appointment, Attendee};
-use crate::server::repo::bookings::{self, BookRefusal, NewBooking};
+use crate::server::repo::bookings::{BookRefusal, NewBooking};
 use crate::server::repo::slots::{self, SlotRow};
 
 use super::unexpected;
@@ -87,10 +87,10 @@ pub async fn book_slot(
         timezone: caller.timezone.clone(),
     };
 
-    // Bookings of one slot take turns in this instance: they would all collide on the slot's
-    // seat counter, and losing a conflict costs more than waiting. Between instances the
-    // database still decides, and the loser retries.
-    // The first read happens before the turn, so only the transaction waits for it; a read
+    // Bookings of one slot queue up in this instance and are written in batches (see
+    // `booking_queue`): they would all collide on the slot's seat counter, and each commit
+    // waits for the disk. Between instances the database still decides, and losers retry.
+    // The first read happens before the queue, so only the transaction waits for it; a read
     // that went stale meanwhile fails the transaction's version check and is read again.
     let read_slot = || async {
         slots::by_id(&state.db, slot_id)
@@ -99,7 +99,6 @@ pub async fn book_slot(
             .ok_or_else(|| Attempt::Refused(refusal_message(BookRefusal::Missing)))
     };
     let first_read = std::sync::Mutex::new(Some(read_slot().await));
-    let _turn = state.slot_turns.wait(slot_id).await;
     let booking_id = new_key();
     let outcome = with_conflict_retry("booking", || async {
         // Emails are rendered from the slot as read here; the transaction checks the slot's
@@ -114,18 +113,18 @@ pub async fn book_slot(
             templates::customer_confirmation(&appointment),
             templates::specialist_notification(&appointment),
         ];
-        let new = NewBooking {
-            id: &booking_id,
-            slot: slot_id,
-            customer: &caller.user_id,
-            customer_email: &attendee.email,
-            customer_name: &attendee.name,
-            additional_notes: notes.as_ref().map(Notes::as_str),
-            schedule_version: slot.schedule_version,
-        };
         let mut queued = jobs::emails(&emails);
         queued.extend(follow_up_jobs(state, &slot, &booking_id, false));
-        match bookings::book(&state.db, &new, &queued).await {
+        let new = NewBooking {
+            id: booking_id.clone(),
+            customer: caller.user_id.clone(),
+            customer_email: attendee.email.clone(),
+            customer_name: attendee.name.clone(),
+            additional_notes: notes.as_ref().map(|n| n.as_str().to_string()),
+            schedule_version: slot.schedule_version,
+            jobs: queued,
+        };
+        match state.booking_queue.book(&state.db, slot_id, new).await {
             Ok(Ok(booked)) => Ok(booked),
             Ok(Err(BookRefusal::Changed)) => Err(Attempt::Db(DbError::Conflict)),
             Ok(Err(refusal)) => Err(Attempt::Refused(refusal_message(refusal))),
