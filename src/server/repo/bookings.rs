@@ -1,4 +1,5 @@
 use std::collections::HashMap;
+use std::convert::Infallible;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -284,10 +285,11 @@ fn batch_refusal(error: DbError) -> Result<BatchRefused, DbError> {
             .unwrap_or(0),
         _ => 0,
     };
-    refused::<(), _>(error, &BookRefusal::ALL, BookRefusal::tag).and_then(|r| match r {
-        Err(refusal) => Ok(BatchRefused { position, refusal }),
-        Ok(()) => unreachable!("refused only answers with a refusal"),
-    })
+    let refusal = match refused::<Infallible, _>(error, &BookRefusal::ALL, BookRefusal::tag)? {
+        Err(refusal) => refusal,
+        Ok(never) => match never {},
+    };
+    Ok(BatchRefused { position, refusal })
 }
 
 /// How long a claim on a booking's Zoom creation lasts; Zoom answers (or times out) well
