@@ -129,8 +129,10 @@ async fn bench() {
                 .await,
         );
     }
+    eprintln!("  {SLOTS} slots: {}", server.rss_text());
     let started = std::time::Instant::now();
     sign_up(&api, "c", CUSTOMERS).await;
+    eprintln!("  {CUSTOMERS} sign-ups: {}", server.rss_text());
     report.memory(
         &format!(
             "after {CUSTOMERS} sign-ups (8 at a time, {:.1} s)",
@@ -172,6 +174,7 @@ async fn bench() {
         detail_path: format!("/api/consulting-slots/{}/booking/0", reader_slots[3]),
     };
 
+    eprintln!("  readers: {}", server.rss_text());
     eprintln!("booking…");
     let booked: Arc<Mutex<Vec<(String, u64)>>> = Arc::default();
     let slots = Arc::new(slots);
@@ -186,9 +189,11 @@ async fn bench() {
             .await,
         );
         k += n;
+        eprintln!("  {clients} client(s): {}", server.rss_text());
         if run_no == 0 {
             // A thousand bookings in: the reads as a small site sees them.
             report.reads_small = readers.measure().await;
+            eprintln!("  reads: {}", server.rss_text());
         }
     }
     report.memory_peak("peak while booking", server.peak_rss_mib());
@@ -230,6 +235,7 @@ async fn bench() {
     })
     .await;
     report.create_zoom(&meetings, zoom.created() - zoom_before);
+    eprintln!("  meetings: {}", server.rss_text());
 
     eprintln!("login flood…");
     let flood = load::run(400, 400, {
@@ -249,6 +255,7 @@ async fn bench() {
     })
     .await;
     report.login_flood(&flood, server.peak_rss_mib());
+    eprintln!("  login flood: {}", server.rss_text());
     tokio::time::sleep(Duration::from_secs(5)).await;
     report.memory("settled, 5 s after the login flood", server.rss_mib());
     report.first_load = first_load::measure(&api).await;

@@ -133,23 +133,32 @@ impl Report {
         );
         let _ = writeln!(w, "| read | 1k: req/s | 1k: p50 | 1k: p99 | 1M: req/s | 1M: p50 | 1M: p99 | p50 1M ÷ 1k | statuses |");
         let _ = writeln!(w, "|---|---|---|---|---|---|---|---|---|");
-        let mut reads_ok = true;
-        let mut slowdown_ok = true;
-        for ((name, small), (_, large)) in self.reads_small.iter().zip(&self.reads_large) {
-            let slowdown = large.p50.as_secs_f64() / small.p50.as_secs_f64();
+        // Without a 1M run (BENCH_SKIP_1M) its columns stay empty and its target unmet.
+        let mut reads_ok = !self.reads_small.is_empty();
+        let mut slowdown_ok = !self.reads_large.is_empty();
+        for (i, (name, small)) in self.reads_small.iter().enumerate() {
             reads_ok &= small.p50.as_secs_f64() <= 0.005 && small.only(200);
-            slowdown_ok &= slowdown <= 2.0 && large.only(200);
+            let large = match self.reads_large.get(i) {
+                Some((_, large)) => {
+                    let slowdown = large.p50.as_secs_f64() / small.p50.as_secs_f64();
+                    slowdown_ok &= slowdown <= 2.0 && large.only(200);
+                    format!(
+                        "{:.0} | {} | {} | {slowdown:.2}× | {} / {}",
+                        large.per_second(),
+                        ms(large.p50),
+                        ms(large.p99),
+                        small.statuses_text(),
+                        large.statuses_text()
+                    )
+                }
+                None => format!("– | – | – | – | {} / –", small.statuses_text()),
+            };
             let _ = writeln!(
                 w,
-                "| {name} | {:.0} | {} | {} | {:.0} | {} | {} | {slowdown:.2}× | {} / {} |",
+                "| {name} | {:.0} | {} | {} | {large} |",
                 small.per_second(),
                 ms(small.p50),
                 ms(small.p99),
-                large.per_second(),
-                ms(large.p50),
-                ms(large.p99),
-                small.statuses_text(),
-                large.statuses_text()
             );
         }
         let _ = writeln!(w, "\n## Meetings\n");

@@ -89,6 +89,15 @@ impl Server {
         self.rss.now_kib.load(Ordering::Relaxed) as f64 / 1024.0
     }
 
+    /// RSS now and at its peak so far, for progress lines.
+    pub fn rss_text(&self) -> String {
+        format!(
+            "RSS {:.0} MiB, peak {:.0} MiB",
+            self.rss_mib(),
+            self.peak_rss_mib()
+        )
+    }
+
     pub fn peak_rss_mib(&self) -> f64 {
         self.rss.peak_kib.load(Ordering::Relaxed) as f64 / 1024.0
     }

@@ -5,7 +5,7 @@ use tokio_util::sync::CancellationToken;
 
 fn main() {
     // Before any thread allocates: the arenas are chosen on a thread's first allocation.
-    specialistly::server::memory::limit_arenas();
+    specialistly::server::memory::tune_allocator();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

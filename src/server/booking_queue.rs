@@ -8,7 +8,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Semaphore, SemaphorePermit};
 
 use crate::server::db::{Db, DbError};
 use crate::server::repo::bookings::{self, BatchRefused, BookRefusal, Booked, NewBooking};
@@ -17,6 +17,11 @@ use crate::server::slot_turns::SlotTurns;
 /// Enough for a burst of customers to share one commit, small enough that one batch stays
 /// a modest transaction.
 pub const MOST_PER_BATCH: usize = 32;
+
+/// Bookings being prepared or written at once in this instance. Each holds its rendered
+/// emails and its share of a transaction; past this many, more at once only add memory
+/// (and contention for two cores), not throughput, so the rest wait before starting.
+pub const MOST_IN_FLIGHT: usize = 16;
 
 /// What the transaction decided for one booking.
 pub type BookOutcome = Result<Result<Booked, BookRefusal>, DbError>;
@@ -32,6 +37,7 @@ pub struct BookingQueue {
     waiting: Mutex<HashMap<String, Vec<Waiting>>>,
     /// Moves between slots write seat counters too; a batch takes the slot's turn.
     turns: Arc<SlotTurns>,
+    in_flight: Semaphore,
 }
 
 impl BookingQueue {
@@ -39,7 +45,14 @@ impl BookingQueue {
         Self {
             waiting: Mutex::default(),
             turns,
+            in_flight: Semaphore::new(MOST_IN_FLIGHT),
         }
+    }
+
+    /// Waits until fewer than [`MOST_IN_FLIGHT`] bookings are under way in this instance; the
+    /// booking is under way as long as the permit lives.
+    pub async fn admit(&self) -> SemaphorePermit<'_> {
+        self.in_flight.acquire().await.expect("never closed")
     }
 
     /// Books a seat of `slot` in the next batch of that slot. The writing happens on a task

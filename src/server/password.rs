@@ -12,7 +12,7 @@ use std::cell::RefCell;
 
 use argon2::password_hash::{self, rand_core::OsRng, Output, PasswordHash, Salt, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 use crate::error::AppError;
 
@@ -21,14 +21,25 @@ type Job = Box<dyn FnOnce() + Send>;
 #[derive(Clone)]
 pub struct HashPool {
     queue: SyncSender<Job>,
+    /// One per thread and queued job: taken before a request does any other work for its
+    /// hash, so a flood beyond them is told "busy" before it reads or writes anything.
+    places: Arc<Semaphore>,
+}
+
+/// A place in the pool, held until the hash is done.
+pub struct HashPlace {
+    pool: HashPool,
+    _place: OwnedSemaphorePermit,
 }
 
 impl HashPool {
     /// `threads` hashes at a time, at most `queue` more waiting.
     pub fn new(threads: usize, queue: usize) -> Self {
-        let (sender, receiver) = sync_channel::<Job>(queue);
+        let threads = threads.max(1);
+        // Room for every place: the places alone decide who is turned away.
+        let (sender, receiver) = sync_channel::<Job>(threads + queue);
         let receiver = Arc::new(Mutex::new(receiver));
-        for i in 0..threads.max(1) {
+        for i in 0..threads {
             let receiver = receiver.clone();
             std::thread::Builder::new()
                 .name(format!("password-hash-{i}"))
@@ -39,13 +50,35 @@ impl HashPool {
                 })
                 .expect("spawning a password hashing thread");
         }
-        Self { queue: sender }
+        Self {
+            queue: sender,
+            places: Arc::new(Semaphore::new(threads + queue)),
+        }
     }
 
     /// One thread per core, and `queue` waiting at most.
     pub fn for_this_machine(queue: usize) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self::new(cores, queue)
+    }
+
+    /// A place for one hash, or "busy" when every thread is hashing and the queue is full.
+    pub fn reserve(&self) -> Result<HashPlace, AppError> {
+        match self.places.clone().try_acquire_owned() {
+            Ok(place) => Ok(HashPlace {
+                pool: self.clone(),
+                _place: place,
+            }),
+            Err(_) => Err(busy()),
+        }
+    }
+
+    pub async fn hash(&self, password: String) -> Result<String, AppError> {
+        self.reserve()?.hash(password).await
+    }
+
+    pub async fn verify(&self, password: String, stored: Option<String>) -> Result<bool, AppError> {
+        self.reserve()?.verify(password, stored).await
     }
 
     async fn run<T: Send + 'static>(
@@ -58,17 +91,22 @@ impl HashPool {
         });
         match self.queue.try_send(job) {
             Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                tracing::warn!("password hashing queue full; answering busy");
-                return Err(AppError::busy());
-            }
+            Err(TrySendError::Full(_)) => return Err(busy()),
             Err(TrySendError::Disconnected(_)) => return Err(AppError::internal()),
         }
         result.await.map_err(|_| AppError::internal())
     }
+}
 
-    pub async fn hash(&self, password: String) -> Result<String, AppError> {
-        self.run(move || hash_password(password.as_bytes()))
+fn busy() -> AppError {
+    tracing::warn!("password hashing queue full; answering busy");
+    AppError::busy()
+}
+
+impl HashPlace {
+    pub async fn hash(self, password: String) -> Result<String, AppError> {
+        self.pool
+            .run(move || hash_password(password.as_bytes()))
             .await?
             .map_err(|e| {
                 tracing::error!(error = %e, "hashing a password");
@@ -78,9 +116,10 @@ impl HashPool {
 
     /// Verifies `password` against `stored`; with no stored hash (unknown email) it verifies
     /// against a dummy hash anyway, so both failures take the same time.
-    pub async fn verify(&self, password: String, stored: Option<String>) -> Result<bool, AppError> {
+    pub async fn verify(self, password: String, stored: Option<String>) -> Result<bool, AppError> {
         let known = stored.is_some();
         let ok = self
+            .pool
             .run(move || {
                 let hash = stored.unwrap_or_else(|| dummy_hash().to_string());
                 verify_password(password.as_bytes(), &hash)

@@ -229,11 +229,14 @@ pub async fn login(
     email: &str,
     password: String,
 ) -> AppResult<AuthPayload> {
+    // A flood beyond what the hashing threads can take is turned away before any database
+    // work (the rate counter alone is a write all of one client's requests contend for).
+    let hashing = state.passwords.reserve()?;
     throttle::sign_in_request(state, client).await?;
     let invalid = || AppError::unauthorized("Invalid email or password");
     let Ok(email) = Email::parse(email, "email") else {
         // Costs a verification like any other failure.
-        state.passwords.verify(password, None).await?;
+        hashing.verify(password, None).await?;
         return Err(invalid());
     };
     throttle::check_login_allowed(state, &email).await?;
@@ -241,8 +244,7 @@ pub async fn login(
         .await
         .map_err(super::unexpected("reading a user"))?;
     // Verify even without a user, so an unknown email costs the same time as a wrong password.
-    let ok = state
-        .passwords
+    let ok = hashing
         .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
         .await?;
     match user {

@@ -81,6 +81,7 @@ pub async fn book_slot(
         Some(raw) => PersonName::parse(raw, "customerName")?.into_string(),
         None => caller.name.clone(),
     };
+    let _under_way = state.booking_queue.admit().await;
     let attendee = Attendee {
         name,
         email: caller.email.clone(),
