@@ -1,7 +1,7 @@
-//! Bookings of one slot take turns inside this instance. Concurrent bookings of a slot all
-//! write its seat counter, so in the database all but one would lose a conflict and start
-//! over; queueing them here instead keeps a popular slot as fast as a quiet one. Only a
-//! coordination aid: the database transaction still decides, and conflicts between
+//! Writes of one slot's seat counter take turns inside this instance: the booking queue's
+//! batches (`booking_queue`) and moves between slots. Concurrent writers of a counter would
+//! all but one lose a conflict in the database and start over; waiting here costs less. Only
+//! a coordination aid: the database transaction still decides, and conflicts between
 //! instances are still retried.
 
 use std::collections::HashMap;
@@ -17,8 +17,8 @@ pub struct SlotTurns {
 }
 
 impl SlotTurns {
-    /// Waits until no other booking of `slot` runs in this instance; the turn lasts as long
-    /// as the guard.
+    /// Waits until nothing else in this instance writes `slot`'s seat counter; the turn lasts
+    /// as long as the guard.
     pub async fn wait(&self, slot: &str) -> OwnedMutexGuard<()> {
         let lock = {
             let mut locks = self.locks.lock().expect("slot turns poisoned");
