@@ -192,7 +192,9 @@ async fn bench() {
         eprintln!("  {clients} client(s): {}", server.rss_text());
         if run_no == 0 {
             // A thousand bookings in: the reads as a small site sees them.
-            report.reads_small = readers.measure().await;
+            report.reads_small = readers.measure(16).await;
+            // One client: what a read costs without waiting behind others.
+            report.reads_one_client = readers.measure(1).await;
             eprintln!("  reads: {}", server.rss_text());
         }
     }
@@ -292,7 +294,7 @@ async fn bench() {
             api: Api::new(&server.base),
             ..readers
         };
-        report.reads_large = readers.measure().await;
+        report.reads_large = readers.measure(16).await;
         tokio::time::sleep(Duration::from_secs(2)).await;
         report.memory("settled with 1M bookings", server.rss_mib());
         report.memory_peak(
@@ -431,7 +433,8 @@ struct Reads {
 }
 
 impl Reads {
-    async fn measure(&self) -> Vec<(&'static str, Stats)> {
+    /// Each read by `clients` clients at once.
+    async fn measure(&self, clients: usize) -> Vec<(&'static str, Stats)> {
         let paths: [(&'static str, String, Option<String>); 5] = [
             (
                 "browse JSON `GET /api/consulting-slots`",
@@ -459,7 +462,7 @@ impl Reads {
         for (name, path, token) in paths {
             let get = |n: usize| {
                 let (api, path, token) = (self.api.clone(), path.clone(), token.clone());
-                load::run(16, n, move |_| {
+                load::run(clients, n, move |_| {
                     let (api, path, token) = (api.clone(), path.clone(), token.clone());
                     async move {
                         let mut request = api.client.get(api.url(&path));

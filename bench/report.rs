@@ -14,6 +14,7 @@ pub struct Report {
     ratios: Vec<(String, bool)>,
     pub reads_small: Vec<(&'static str, Stats)>,
     pub reads_large: Vec<(&'static str, Stats)>,
+    pub reads_one_client: Vec<(&'static str, Stats)>,
     create_zoom: Option<String>,
     login: Option<String>,
     pub first_load: Vec<Asset>,
@@ -129,10 +130,10 @@ impl Report {
         }
         let _ = writeln!(
             w,
-            "\n## Reads at 16 clients, with about 1k and with 1M bookings in the database\n"
+            "\n## Reads at 16 clients, with about 1k and with 1M bookings in the database (and by one client alone, with 1k)\n"
         );
-        let _ = writeln!(w, "| read | 1k: req/s | 1k: p50 | 1k: p99 | 1M: req/s | 1M: p50 | 1M: p99 | p50 1M ÷ 1k | statuses |");
-        let _ = writeln!(w, "|---|---|---|---|---|---|---|---|---|");
+        let _ = writeln!(w, "| read | 1k: req/s | 1k: p50 | 1k: p99 | 1M: req/s | 1M: p50 | 1M: p99 | p50 1M ÷ 1k | statuses | 1 client, 1k: req/s, p50 |");
+        let _ = writeln!(w, "|---|---|---|---|---|---|---|---|---|---|");
         // Without a 1M run (BENCH_SKIP_1M) its columns stay empty and its target unmet.
         let mut reads_ok = !self.reads_small.is_empty();
         let mut slowdown_ok = !self.reads_large.is_empty();
@@ -153,9 +154,13 @@ impl Report {
                 }
                 None => format!("– | – | – | – | {} / –", small.statuses_text()),
             };
+            let alone = match self.reads_one_client.get(i) {
+                Some((_, one)) => format!("{:.0}, {}", one.per_second(), ms(one.p50)),
+                None => "–".into(),
+            };
             let _ = writeln!(
                 w,
-                "| {name} | {:.0} | {} | {} | {large} |",
+                "| {name} | {:.0} | {} | {} | {large} | {alone} |",
                 small.per_second(),
                 ms(small.p50),
                 ms(small.p99),
