@@ -438,16 +438,7 @@ async fn a_login_flood_is_queued_or_told_the_server_is_busy_never_a_500() {
     })
     .await;
     let user = app.user(Role::Customer, "Xia").await;
-    let ip_hits = || async {
-        let hits = app
-            .query(
-                "SELECT VALUE hits FROM rate_counter WHERE record::id(id) CONTAINS 'auth-ip'",
-                json!({}),
-            )
-            .await;
-        hits.first().and_then(|h| h.as_u64()).unwrap_or(0)
-    };
-    let hits_before = ip_hits().await;
+    let hits_before = sign_in_hits(&app).await;
     let attempts = (0..400).map(|i| {
         let password = if i % 2 == 0 {
             crate::helpers::PASSWORD
@@ -473,7 +464,55 @@ async fn a_login_flood_is_queued_or_told_the_server_is_busy_never_a_500() {
     assert!(busy > 0, "a bounded queue turns some of 400 logins away");
     // Those turned away did no database work: not even the rate counter's write, which all
     // of one client's requests contend for.
-    assert_eq!(ip_hits().await - hits_before, 400 - busy);
+    assert_eq!(sign_in_hits(&app).await - hits_before, 400 - busy);
+}
+
+/// Sign-in requests the rate counter of the test client's address has seen.
+async fn sign_in_hits(app: &crate::helpers::TestApp) -> u64 {
+    let hits = app
+        .query(
+            "SELECT VALUE hits FROM rate_counter WHERE record::id(id) CONTAINS 'auth-ip'",
+            json!({}),
+        )
+        .await;
+    hits.first().and_then(|h| h.as_u64()).unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_sign_up_flood_beyond_the_hashing_queue_is_turned_away_before_any_work() {
+    let app = spawn_with(Options {
+        extra: vec![
+            ("AUTH_RATE_PER_IP_PER_MINUTE", "100000".into()),
+            ("PASSWORD_HASH_QUEUE", "2".into()),
+        ],
+        ..Default::default()
+    })
+    .await;
+    let bodies: Vec<_> = (0..100)
+        .map(|i| {
+            json!({
+                "name": "Flood", "email": format!("flood{i}@example.com"),
+                "password": crate::helpers::PASSWORD, "role": "customer",
+            })
+        })
+        .collect();
+    let sign_ups = bodies
+        .iter()
+        .map(|body| app.post_json("/api/auth/register", None, body));
+    let responses = futures::future::join_all(sign_ups).await;
+    let mut created = 0;
+    let mut busy = 0;
+    for res in responses {
+        match res.status().as_u16() {
+            201 | 200 => created += 1,
+            503 => busy += 1,
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert!(busy > 0, "a bounded queue turns some of 100 sign-ups away");
+    assert_eq!(sign_in_hits(&app).await, created);
+    let users = app.query("SELECT VALUE email FROM user", json!({})).await;
+    assert_eq!(users.len() as u64, created);
 }
 
 #[tokio::test]

@@ -37,6 +37,8 @@ pub async fn register(
     client: Option<IpAddr>,
     input: Registration,
 ) -> AppResult<AuthPayload> {
+    // As for logins: a flood beyond the hashing threads is turned away before any work.
+    let hashing = state.passwords.reserve()?;
     throttle::sign_in_request(state, client).await?;
     let name = PersonName::parse(&input.name, "name")?;
     let email = Email::parse(&input.email, "email")?;
@@ -55,7 +57,7 @@ pub async fn register(
     let timezone = TimeZone::parse_optional(input.timezone.as_deref(), "timezone")?
         .map_or("UTC", TimeZone::name);
 
-    let hash = state.passwords.hash(input.password).await?;
+    let hash = hashing.hash(input.password).await?;
     let id = new_key();
     let link = ConfirmationLink::new(state);
     let recipient = Attendee {
