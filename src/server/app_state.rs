@@ -13,7 +13,6 @@ use super::config::Config;
 use super::db::Db;
 use super::password::HashPool;
 use super::repo::sessions;
-use super::slot_turns::SlotTurns;
 use super::zoom::Zoom;
 use crate::error::AppError;
 
@@ -25,8 +24,7 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     pub zoom: Arc<Zoom>,
     pub passwords: HashPool,
-    /// Turns on a slot's seat counter, for the moves that write it outside the queue.
-    pub slot_turns: Arc<SlotTurns>,
+    /// Bookings waiting to be written, and the turns on each slot's seat counter.
     pub booking_queue: Arc<BookingQueue>,
 }
 

@@ -36,17 +36,25 @@ pub struct BookingQueue {
     /// writer task runs for it.
     waiting: Mutex<HashMap<String, Vec<Waiting>>>,
     /// Moves between slots write seat counters too; a batch takes the slot's turn.
-    turns: Arc<SlotTurns>,
+    turns: SlotTurns,
     in_flight: Semaphore,
 }
 
-impl BookingQueue {
-    pub fn new(turns: Arc<SlotTurns>) -> Self {
+impl Default for BookingQueue {
+    fn default() -> Self {
         Self {
             waiting: Mutex::default(),
-            turns,
+            turns: SlotTurns::default(),
             in_flight: Semaphore::new(MOST_IN_FLIGHT),
         }
+    }
+}
+
+impl BookingQueue {
+    /// The slots' turns, which the batches take: a move between slots, writing two seat
+    /// counters outside the queue, takes them too.
+    pub fn turns(&self) -> &SlotTurns {
+        &self.turns
     }
 
     /// Waits until fewer than [`MOST_IN_FLIGHT`] bookings are under way in this instance; the
@@ -357,15 +365,14 @@ mod tests {
     async fn everyone_who_queues_behind_a_write_shares_the_next_commit() {
         let db = database().await;
         let slot = slot(&db, 100).await;
-        let turns = Arc::new(SlotTurns::default());
-        let queue = Arc::new(BookingQueue::new(turns.clone()));
+        let queue = Arc::new(BookingQueue::default());
         let queued = |queue: &BookingQueue| {
             let waiting = queue.waiting.lock().unwrap();
             waiting.get(&slot.id).map_or(0, Vec::len)
         };
 
         // A move holds the slot's turn while 40 customers and one repeat queue up, in order.
-        let turn = turns.wait(&slot.id).await;
+        let turn = queue.turns().wait(&slot.id).await;
         let mut customers = Vec::new();
         for _ in 0..40 {
             customers.push(user(&db, Role::Customer).await);

@@ -25,12 +25,10 @@ use tower_http::trace::TraceLayer;
 
 use super::app_state::AppState;
 use super::auth::JwtKeys;
-use super::booking_queue::BookingQueue;
 use super::config::Config;
 use super::jobs::worker::JobWorker;
 use super::mail::transport::MailTransport;
 use super::password::HashPool;
-use super::slot_turns::SlotTurns;
 use super::zoom::Zoom;
 use super::{assets, db, metrics, rest, security, seed, unavailable};
 use crate::app::{shell, App};
@@ -62,7 +60,6 @@ impl Application {
         let from = config.mail.from.parse().context("MAIL_FROM")?;
 
         let config = Arc::new(config);
-        let slot_turns = Arc::new(SlotTurns::default());
         let state = AppState {
             leptos_options,
             db,
@@ -70,8 +67,7 @@ impl Application {
             jwt,
             zoom,
             passwords: HashPool::for_this_machine(config.auth.hash_queue),
-            booking_queue: Arc::new(BookingQueue::new(slot_turns.clone())),
-            slot_turns,
+            booking_queue: Default::default(),
         };
         let worker = JobWorker::new(state.clone(), transport, from, config.mail.lease_seconds);
         if config.seed_demo_data {

@@ -7,7 +7,6 @@ use serde_json::json;
 use specialistly::server::admin;
 use specialistly::server::app_state::AppState;
 use specialistly::server::auth::JwtKeys;
-use specialistly::server::booking_queue::BookingQueue;
 use specialistly::server::config::Config;
 use specialistly::server::db::{self, run};
 use specialistly::server::jobs::worker::JobWorker;
@@ -15,7 +14,6 @@ use specialistly::server::jobs::{JobKind, JobStatus, NewJob};
 use specialistly::server::mail::transport::MailTransport;
 use specialistly::server::password::HashPool;
 use specialistly::server::repo::jobs as queue;
-use specialistly::server::slot_turns::SlotTurns;
 use specialistly::server::zoom::Zoom;
 
 use crate::helpers::{free_port, parse, spawn_with, to_address, Options, SmtpSink};
@@ -73,7 +71,6 @@ async fn every_queued_email_moves_into_the_job_queue_and_is_delivered() {
         .map(|mut r| r.all::<serde_json::Value>(0).unwrap().is_empty())
         .unwrap_or(true));
 
-    let slot_turns = Arc::new(SlotTurns::default());
     let state = AppState {
         leptos_options: leptos::config::LeptosOptions::builder()
             .output_name("specialistly")
@@ -83,8 +80,7 @@ async fn every_queued_email_moves_into_the_job_queue_and_is_delivered() {
         jwt: Arc::new(JwtKeys::from_secret(b"jobs-test-secret-jobs-test-secret")),
         passwords: HashPool::new(1, 1),
         config: Arc::new(config.clone()),
-        booking_queue: Arc::new(BookingQueue::new(slot_turns.clone())),
-        slot_turns,
+        booking_queue: Default::default(),
     };
     let worker = JobWorker::new(
         state,

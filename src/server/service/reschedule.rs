@@ -37,7 +37,11 @@ pub async fn reschedule(
     let index = BookingIndex::parse(raw_index).ok_or_else(not_found)?.get();
     let new_id = new_key();
     // A move writes both slots' seat counters: it takes its turn on both, as bookings do.
-    let _turns = state.slot_turns.wait_both(slot_id, to_slot_id).await;
+    let _turns = state
+        .booking_queue
+        .turns()
+        .wait_both(slot_id, to_slot_id)
+        .await;
     let outcome = with_conflict_retry("reschedule", || async {
         let refuse = |e: AppError| Err(Attempt::Refused(e));
         let (slot, booking) = super::slot_and_booking(state, slot_id, index, not_found).await?;
