@@ -73,14 +73,6 @@ impl HashPool {
         }
     }
 
-    pub async fn hash(&self, password: String) -> Result<String, AppError> {
-        self.reserve()?.hash(password).await
-    }
-
-    pub async fn verify(&self, password: String, stored: Option<String>) -> Result<bool, AppError> {
-        self.reserve()?.verify(password, stored).await
-    }
-
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
@@ -251,18 +243,25 @@ fn dummy_hash() -> &'static str {
 mod tests {
     use super::*;
 
+    /// A hash in a place of its own, as a request takes one.
+    async fn hash(pool: &HashPool, password: &str) -> Result<String, AppError> {
+        pool.reserve()?.hash(password.into()).await
+    }
+
+    async fn verify(pool: &HashPool, password: &str, stored: Option<String>) -> bool {
+        let place = pool.reserve().unwrap();
+        place.verify(password.into(), stored).await.unwrap()
+    }
+
     #[tokio::test]
     async fn hashes_verify_and_a_full_queue_answers_busy() {
         let pool = HashPool::new(1, 1);
-        let hash = pool.hash("secret-password".into()).await.unwrap();
-        assert!(pool
-            .verify("secret-password".into(), Some(hash.clone()))
-            .await
-            .unwrap());
-        assert!(!pool.verify("wrong".into(), Some(hash)).await.unwrap());
-        assert!(!pool.verify("x".into(), None).await.unwrap());
+        let stored = hash(&pool, "secret-password").await.unwrap();
+        assert!(verify(&pool, "secret-password", Some(stored.clone())).await);
+        assert!(!verify(&pool, "wrong", Some(stored)).await);
+        assert!(!verify(&pool, "x", None).await);
 
-        let attempts = (0..8).map(|_| pool.hash("p".into()));
+        let attempts = (0..8).map(|_| hash(&pool, "p"));
         let results = futures::future::join_all(attempts).await;
         let busy = results
             .iter()
@@ -280,7 +279,8 @@ mod tests {
     #[tokio::test]
     async fn idle_hashing_threads_give_their_working_memory_back() {
         let pool = HashPool::new(2, 16);
-        let hashes = (0..6).map(|i| pool.hash(format!("password-{i}")));
+        let passwords: Vec<String> = (0..6).map(|i| format!("password-{i}")).collect();
+        let hashes = passwords.iter().map(|p| hash(&pool, p));
         assert!(futures::future::join_all(hashes)
             .await
             .iter()
