@@ -419,7 +419,10 @@ async fn moving_a_slot_moves_its_meetings_at_zoom_and_keeps_their_links() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
+    // The Meeting Manager shows the updates still queued, for the bookings with a meeting only.
+    assert_eq!(zoom_jobs_pending(&app, &spec).await, [true, false, true]);
     app.drain_jobs().await;
+    assert_eq!(zoom_jobs_pending(&app, &spec).await, [false, false, false]);
     let patches = zoom.update_requests().await;
     assert_eq!(patches.len(), 2, "one PATCH per meeting");
     let expected_start = format!("{}T09:30:00Z", new_start.format("%Y-%m-%d"));
@@ -461,6 +464,17 @@ async fn moving_a_slot_moves_its_meetings_at_zoom_and_keeps_their_links() {
         )
         .await;
     assert_eq!(jobs, vec![json!("done"), json!("done")]);
+}
+
+/// Whether a Zoom update or deletion is queued, per booking of the Meeting Manager's first slot.
+async fn zoom_jobs_pending(app: &TestApp, spec: &TestUser) -> Vec<bool> {
+    let (_, manager) = json_body(app.get("/api/meeting-manager", Some(&spec.token)).await).await;
+    manager["data"][0]["bookings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["zoomJobPending"].as_bool().unwrap())
+        .collect()
 }
 
 async fn reschedule(

@@ -30,6 +30,20 @@ async fn active_customers(app: &TestApp, slot: &str) -> Vec<String> {
     .collect()
 }
 
+/// How many wait for `slot` as browsing full slots too lists it (None: not listed).
+async fn listed_waiting(app: &TestApp, spec: &TestUser, slot: &str) -> Option<u64> {
+    let path = format!(
+        "/api/consulting-slots?includeFull=true&specialistId={}",
+        spec.id
+    );
+    let (status, page) = json_body(app.get(&path, None).await).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let slots = page["data"]["slots"].as_array().unwrap();
+    let listed = slots.iter().find(|s| s["id"] == slot)?;
+    assert_eq!(listed["seatsLeft"], 0, "only a full slot has a line");
+    listed["waiting"].as_u64()
+}
+
 #[tokio::test]
 async fn only_a_full_slot_has_a_waitlist_and_a_cancellation_books_the_first_in_line() {
     let app = spawn_app().await;
@@ -61,6 +75,7 @@ async fn only_a_full_slot_has_a_waitlist_and_a_cancellation_books_the_first_in_l
     assert_eq!(body["data"]["position"], 2);
     let (status, _) = join(&app, &slot, &spec).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(listed_waiting(&app, &spec, &slot).await, Some(2));
     let (_, places) = json_body(app.get("/api/waitlist", Some(&second.token)).await).await;
     assert_eq!(places["data"][0]["position"], 2);
     assert_eq!(places["data"][0]["slot"]["id"], slot.as_str());
@@ -96,6 +111,7 @@ async fn only_a_full_slot_has_a_waitlist_and_a_cancellation_books_the_first_in_l
     );
     let (_, places) = json_body(app.get("/api/waitlist", Some(&second.token)).await).await;
     assert_eq!(places["data"][0]["position"], 1, "second moved up");
+    assert_eq!(listed_waiting(&app, &spec, &slot).await, Some(1));
     // Leaving works once.
     let res = app
         .delete(

@@ -93,7 +93,7 @@ async fn page_queries_start_from_an_index_and_never_scan_a_table() {
         ("", slots::managed_slots_sql(), "slot_specialist"),
         (records, slots::managed_bookings_sql(), "booking_slot"),
         ("", slots::JOB_STATUSES.into(), "job_key_unique"),
-        ("", slots::JOBS_OF_BOOKINGS.into(), "job_booking"),
+        ("", slots::ZOOM_JOBS_PENDING.into(), "job_booking"),
         ("", slots::booked_by_sql(), "booking_customer"),
         (
             "",

@@ -50,7 +50,7 @@ pub fn follow_up_jobs(
         slot.schedule_version,
         booking_id,
     );
-    if let (false, Some(minutes)) = (has_meeting, slot.specialist_auto_create) {
+    if let (false, Some(minutes)) = (has_meeting, slot.host.auto_create_minutes) {
         queued.extend(NewJob::auto_create(
             booking_id,
             minutes,

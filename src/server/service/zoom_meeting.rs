@@ -114,7 +114,7 @@ pub async fn create_automatically(state: &AppState, job: &AutoCreate) -> AppResu
     let current = booking.status == BookingStatus::Active
         && booking.zoom_meeting.is_none()
         && slot.schedule_version == job.version
-        && slot.specialist_auto_create == Some(job.minutes);
+        && slot.host.auto_create_minutes == Some(job.minutes);
     if !current {
         return Ok(());
     }
@@ -122,9 +122,9 @@ pub async fn create_automatically(state: &AppState, job: &AutoCreate) -> AppResu
         user_id: slot.specialist.clone(),
         role: crate::model::Role::Specialist,
         session_id: String::new(),
-        name: slot.specialist_name.clone(),
-        email: slot.specialist_email.clone(),
-        timezone: slot.specialist_timezone.clone(),
+        name: slot.host.name.clone(),
+        email: slot.host.email.clone(),
+        timezone: slot.host.timezone.clone(),
     };
     match create(
         state,

@@ -78,9 +78,9 @@ impl Appointment {
             duration_minutes: slot.fields.duration,
             schedule_version: slot.schedule_version,
             specialist: Attendee {
-                name: slot.specialist_name.clone(),
-                email: slot.specialist_email.clone(),
-                timezone: slot.specialist_timezone.clone(),
+                name: slot.host.name.clone(),
+                email: slot.host.email.clone(),
+                timezone: slot.host.timezone.clone(),
             },
             customer,
         }

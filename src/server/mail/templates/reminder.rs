@@ -88,9 +88,9 @@ pub fn reminder_specialist(
     links: &ReminderLinks,
 ) -> OutgoingEmail {
     let specialist = Attendee {
-        name: slot.specialist_name.clone(),
-        email: slot.specialist_email.clone(),
-        timezone: slot.specialist_timezone.clone(),
+        name: slot.host.name.clone(),
+        email: slot.host.email.clone(),
+        timezone: slot.host.timezone.clone(),
     };
     let list = waiting.join(", ");
     let document = Document::new(
