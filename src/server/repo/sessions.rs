@@ -27,20 +27,51 @@ pub struct SessionUser {
     pub timezone: String,
 }
 
+/// The account as a session reads it: absent fields when the account is gone.
+#[derive(Deserialize)]
+struct Account {
+    role: Option<Role>,
+    name: Option<String>,
+    email: Option<String>,
+    timezone: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct LiveSession {
+    account: Option<Account>,
+}
+
 /// The user of session `id` when it is live, belongs to `user` and that account still exists.
+/// The account is read as one object: a `user.<field>` each fetched and decoded the user
+/// record again, on every authenticated request.
 pub async fn live_user(db: &Db, id: &str, user: &str) -> Result<Option<SessionUser>, DbError> {
     if !is_valid_key(id) || !is_valid_key(user) {
         return Ok(None);
     }
-    run(
+    let session: Option<LiveSession> = run(
         db,
-        "SELECT record::id(user) AS user_id, user.role AS role, user.name AS name,
-            user.email AS email, user.timezone AS timezone FROM type::record('session', $id)
-            WHERE user = type::record('user', $user) AND expires_at > time::now() AND user.role != NONE",
+        "SELECT user.{role, name, email, timezone} AS account FROM type::record('session', $id)
+            WHERE user = type::record('user', $user) AND expires_at > time::now()",
         json!({ "id": id, "user": user }),
     )
     .await?
-    .first(0)
+    .first(0)?;
+    let Some(Account {
+        role: Some(role),
+        name: Some(name),
+        email: Some(email),
+        timezone: Some(timezone),
+    }) = session.and_then(|s| s.account)
+    else {
+        return Ok(None);
+    };
+    Ok(Some(SessionUser {
+        user_id: user.to_string(),
+        role,
+        name,
+        email,
+        timezone,
+    }))
 }
 
 pub async fn delete(db: &Db, id: &str) -> Result<(), DbError> {
