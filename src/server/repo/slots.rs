@@ -362,8 +362,15 @@ pub async fn managed_by(db: &Db, specialist: &str) -> Result<Vec<ManagedSlotRow>
     let slot_ids: Vec<&str> = slots.iter().map(|s| s.id.as_str()).collect();
     let bookings: Vec<BookingRow> =
         rows_for_records(db, "slot", &managed_bookings_sql(), &slot_ids).await?;
-    let ready_keys: Vec<String> = bookings.iter().map(|b| keys::zoom_ready(&b.id)).collect();
-    let ids: Vec<&str> = bookings.iter().map(|b| b.id.as_str()).collect();
+    // Both flags are about a stored meeting: its Ready email is queued with it, and updates
+    // and deletions are of it. Most bookings have none yet (meetings are made shortly
+    // before), and each email job read is the whole email, attachments and all.
+    let ids: Vec<&str> = bookings
+        .iter()
+        .filter(|b| b.zoom_meeting.is_some())
+        .map(|b| b.id.as_str())
+        .collect();
+    let ready_keys: Vec<String> = ids.iter().map(|id| keys::zoom_ready(id)).collect();
     let ready: Vec<JobStatus> = rows_for_list(db, JOB_STATUSES, &ready_keys).await?;
     let zoom_pending: Vec<String> = rows_for_list(db, ZOOM_JOBS_PENDING, &ids).await?;
     let mut managed: Vec<ManagedSlotRow> = slots
@@ -373,7 +380,8 @@ pub async fn managed_by(db: &Db, specialist: &str) -> Result<Vec<ManagedSlotRow>
             bookings: Vec::new(),
         })
         .collect();
-    for (booking, key) in bookings.into_iter().zip(ready_keys) {
+    for booking in bookings {
+        let key = keys::zoom_ready(&booking.id);
         let notified = ready.iter().any(|j| j.key == key && j.status == "done");
         let zoom_job_pending = zoom_pending.contains(&booking.id);
         if let Some(slot) = managed.iter_mut().find(|m| m.slot.id == booking.slot) {
