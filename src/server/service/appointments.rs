@@ -37,9 +37,11 @@ pub async fn details(
     if !is_specialist && booking.customer != caller.user_id {
         return Err(not_found());
     }
-    let notified = jobs::is_done(&state.db, &keys::zoom_ready(&booking.id))
-        .await
-        .map_err(unexpected("reading the job queue"))?;
+    // The Ready email is queued with the meeting: without one there is nothing to look up.
+    let notified = booking.zoom_meeting.is_some()
+        && jobs::is_done(&state.db, &keys::zoom_ready(&booking.id))
+            .await
+            .map_err(unexpected("reading the job queue"))?;
     let mut view = booking.view(notified);
     if !is_specialist {
         view.zoom_meeting = view.zoom_meeting.map(|m| m.without_start_url());
