@@ -110,6 +110,11 @@ async fn bench() {
         raw_popular.push(raw.book(one, 16, 100, |i| (0, i)).await);
     }
     let raw_popular = merge(&raw_popular);
+    // The reads' floor: the browse page's query alone, as the reads are measured below.
+    report.raw_browse = vec![
+        ("16 clients", raw.browse(16, 3000).await),
+        ("1 client", raw.browse(1, 1000).await),
+    ];
     drop(raw);
 
     eprintln!("starting the server…");
