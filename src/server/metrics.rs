@@ -59,7 +59,7 @@ fn describe() {
     );
     metrics::describe_counter!(
         "specialistly_emails_total",
-        "Emails by outcome (sent, failed)"
+        "Emails by outcome (sent, failed, deferred while the mail server is out of reach)"
     );
 }
 

@@ -8,6 +8,8 @@ use specialistly::server::mail::templates::{self, Appointment, Attendee};
 use specialistly::server::mail::transport::MailTransport;
 use specialistly::server::mail::OutgoingEmail;
 use specialistly::server::repo::jobs as queue;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::helpers::{free_port, parse, read_eml_dir, spawn_with, to_address, Options, SmtpSink};
@@ -105,76 +107,115 @@ async fn queuing_the_same_key_twice_stores_one_email() {
     assert_eq!(app.count_emails().await, 1);
 }
 
+/// A mail server that accepts connections and closes them at once (counting them): down, as
+/// far as SMTP goes, but every attempt to reach it can be counted.
+async fn dead_mail_server(port: u16) -> (Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = connections.clone();
+    let accepting = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    (connections, accepting)
+}
+
+fn metric(scrape: &str, series: &str) -> f64 {
+    scrape
+        .lines()
+        .find(|l| l.starts_with(series))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0.0)
+}
+
 #[tokio::test]
 async fn smtp_down_keeps_rows_pending_then_delivers_each_exactly_once() {
     let port = free_port();
+    let (connections, dead) = dead_mail_server(port).await;
     let app = spawn_with(Options {
         extra: vec![("SMTP_URL", format!("smtp://127.0.0.1:{port}"))],
         ..Default::default()
     })
     .await;
-    queue::queue(&app.state.db, &jobs::emails(&emails(3)))
+    queue::queue(&app.state.db, &jobs::emails(&emails(30)))
         .await
         .unwrap();
 
-    assert_eq!(app.worker.run_once().await.unwrap(), 0);
+    // The first emails find the server down; the rest wait for it without trying.
+    for _ in 0..3 {
+        assert_eq!(app.worker.run_once().await.unwrap(), 0);
+    }
+    let tried = connections.load(Ordering::SeqCst);
+    assert!(
+        (1..=4).contains(&tried),
+        "one probe per email running at once, not one per email: {tried} connections"
+    );
     let rows = queue::list(&app.state.db, false).await.unwrap();
-    assert_eq!(rows.len(), 3);
+    assert_eq!(rows.len(), 30);
+    let now = chrono::Utc::now();
     for r in &rows {
         assert_eq!(r.status, JobStatus::Pending);
-        assert_eq!(r.attempts, 1);
+        assert_eq!(r.attempts, 0, "an unreachable server spends no attempt");
         assert!(r.last_error.as_deref().is_some_and(|e| !e.is_empty()));
         assert!(
-            r.run_at > chrono::Utc::now() + chrono::Duration::seconds(20),
-            "backs off ~30 s"
+            r.run_at > now && r.run_at <= now + chrono::Duration::seconds(3),
+            "waits the first pause (2 s): {}",
+            r.run_at
         );
     }
-    // Nothing is due during the back-off.
+    // Nothing is due during the pause.
     assert_eq!(app.worker.run_once().await.unwrap(), 0);
-    // Operators see the failures (the counters are the process's, so at least these three).
+    assert_eq!(connections.load(Ordering::SeqCst), tried);
+    // Operators see the failed probes and the emails waiting (the counters are the process's).
     let scrape = app.get("/metrics", None).await.text().await.unwrap();
-    for series in [
-        r#"specialistly_emails_total{outcome="failed"}"#,
-        r#"specialistly_job_failures_total{kind="email"}"#,
-    ] {
-        let line = scrape.lines().find(|l| l.starts_with(series));
-        let count: f64 = line
-            .and_then(|l| l.rsplit(' ').next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("{series} missing: {scrape}"));
-        assert!(count >= 3.0, "{series}: {count}");
-    }
+    assert!(metric(&scrape, r#"specialistly_emails_total{outcome="failed"}"#) >= 1.0);
+    assert!(metric(&scrape, r#"specialistly_emails_total{outcome="deferred"}"#) >= 26.0);
 
+    dead.abort();
+    let _ = dead.await;
     let mut sink = SmtpSink::stopped(port);
     sink.restart().await;
-    app.query("UPDATE job SET run_at = time::now()", json!({}))
-        .await;
-    assert_eq!(app.drain_jobs().await, 3);
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    assert_eq!(app.drain_jobs().await, 30);
     assert_eq!(app.drain_jobs().await, 0);
-    let received = sink.wait_for(3).await;
-    assert_eq!(received.len(), 3);
+    let received = sink.wait_for(30).await;
+    assert_eq!(received.len(), 30);
     let mut to: Vec<String> = received.iter().map(|r| to_address(&parse(r))).collect();
     to.sort();
-    assert_eq!(to, ["c0@example.com", "c1@example.com", "c2@example.com"]);
+    to.dedup();
+    assert_eq!(to.len(), 30, "each email once");
     let rows = queue::list(&app.state.db, false).await.unwrap();
     assert!(rows
         .iter()
-        .all(|r| r.status == JobStatus::Done && r.attempts == 2));
+        .all(|r| r.status == JobStatus::Done && r.attempts == 1));
     sink.stop().await;
 }
 
 #[tokio::test]
-async fn a_row_that_keeps_failing_ends_failed_with_its_error() {
-    let port = free_port();
+async fn a_refused_email_backs_off_and_ends_failed_with_its_error() {
     let app = spawn_with(Options {
-        extra: vec![("SMTP_URL", format!("smtp://127.0.0.1:{port}"))],
+        smtp: true,
         ..Default::default()
     })
     .await;
-    queue::queue(&app.state.db, &jobs::emails(&emails(1)))
+    let refused = templates::customer_confirmation(&appointment("b-refused", "reject@example.com"));
+    queue::queue(&app.state.db, &jobs::emails(&[refused]))
         .await
         .unwrap();
-    for _ in 0..specialistly::server::jobs::worker::MAX_ATTEMPTS {
+    assert_eq!(app.worker.run_once().await.unwrap(), 0);
+    let rows = queue::list(&app.state.db, false).await.unwrap();
+    assert_eq!(rows[0].status, JobStatus::Pending);
+    assert_eq!(rows[0].attempts, 1);
+    assert!(
+        rows[0].run_at > chrono::Utc::now() + chrono::Duration::seconds(20),
+        "backs off ~30 s"
+    );
+    for _ in 1..specialistly::server::jobs::worker::MAX_ATTEMPTS {
         app.query(
             "UPDATE job SET run_at = time::now() WHERE status = 'pending'",
             json!({}),
@@ -188,7 +229,14 @@ async fn a_row_that_keeps_failing_ends_failed_with_its_error() {
         rows[0].attempts,
         specialistly::server::jobs::worker::MAX_ATTEMPTS
     );
-    assert!(rows[0].last_error.is_some());
+    let error = rows[0].last_error.as_deref().unwrap_or_default();
+    assert!(
+        error.contains("550"),
+        "the server's answer is kept: {error}"
+    );
+    let scrape = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(metric(&scrape, r#"specialistly_job_failures_total{kind="email"}"#) >= 8.0);
+    assert!(app.smtp.as_ref().unwrap().messages().is_empty());
 }
 
 #[tokio::test]

@@ -4,6 +4,8 @@ bytes it received, unchanged, as one .eml file per message into DIR.
 usage: python3 smtp_sink.py PORT DIR [DATA_DELAY_MS]
 
 With DATA_DELAY_MS, each message is acknowledged only after that long (a slow server).
+A recipient whose address starts with "reject" is refused for good (550), as a real server
+refuses a mailbox that does not exist.
 """
 import asyncio
 import os
@@ -18,6 +20,12 @@ class Sink:
     def __init__(self, directory, delay):
         self.directory = directory
         self.delay = delay
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower().startswith("reject"):
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         if self.delay:

@@ -14,12 +14,13 @@ use futures::future::join_all;
 use lettre::message::Mailbox;
 use tokio_util::sync::CancellationToken;
 
+use super::mail_outage::MailOutage;
 use super::reminders::{self, Reminder};
 use super::{AutoCreate, JobKind, NewJob, ZoomJob};
 use crate::server::app_state::AppState;
 use crate::server::db::DbError;
 use crate::server::mail::templates::{self, Attendee};
-use crate::server::mail::transport::{build_message, MailTransport};
+use crate::server::mail::transport::{build_message, MailServerUnreachable, MailTransport};
 use crate::server::mail::OutgoingEmail;
 use crate::server::metrics;
 use crate::server::repo::jobs::{self, ClaimedJob};
@@ -51,6 +52,8 @@ pub struct JobWorker {
     owner: Arc<str>,
     max_attempts: u32,
     lease_seconds: u64,
+    /// Emails wait while the mail server is out of reach (shared by this worker's clones).
+    mail_outage: MailOutage,
 }
 
 impl JobWorker {
@@ -68,6 +71,7 @@ impl JobWorker {
             owner,
             max_attempts: MAX_ATTEMPTS,
             lease_seconds,
+            mail_outage: MailOutage::default(),
         }
     }
 
@@ -106,12 +110,37 @@ impl JobWorker {
     }
 
     async fn finish(&self, job: &ClaimedJob) -> Result<bool, DbError> {
+        let sends_email = job.kind.sends_email();
+        if let Some(wait) = self.mail_outage.remaining().filter(|_| sends_email) {
+            // Another email found the server out of reach: this one waits without trying.
+            metrics::email("deferred");
+            let reason = "waiting for the mail server to be reachable again";
+            jobs::defer(&self.state.db, &job.id, &self.owner, wait, reason).await?;
+            return Ok(false);
+        }
         let outcome = self.execute(job).await;
-        if job.kind.sends_email() {
+        if sends_email {
             metrics::email(if outcome.is_ok() { "sent" } else { "failed" });
         }
         match outcome {
+            // Not the email's failure: it keeps its attempts and waits with every other email.
+            Err(e) if sends_email && e.downcast_ref::<MailServerUnreachable>().is_some() => {
+                let wait = self.mail_outage.unreachable();
+                tracing::warn!(key = %job.key, error = %e, ?wait, "mail server unreachable; emails wait");
+                jobs::defer(
+                    &self.state.db,
+                    &job.id,
+                    &self.owner,
+                    wait,
+                    &format!("{e:#}"),
+                )
+                .await?;
+                Ok(false)
+            }
             Ok(()) => {
+                if sends_email {
+                    self.mail_outage.reached();
+                }
                 jobs::mark_done(&self.state.db, &job.id, &self.owner).await?;
                 tracing::info!(key = %job.key, kind = ?job.kind, "job done");
                 Ok(true)

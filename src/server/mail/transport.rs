@@ -12,6 +12,12 @@ use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, To
 use super::OutgoingEmail;
 use crate::server::config::MailConfig;
 
+/// The mail server could not be reached: connection refused, timed out, broken off, or no
+/// SMTP answer. Says nothing about the message, so it should not spend the message's attempts.
+#[derive(Debug, thiserror::Error)]
+#[error("SMTP server unreachable: {0}")]
+pub struct MailServerUnreachable(String);
+
 #[derive(Clone)]
 pub enum MailTransport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
@@ -49,13 +55,18 @@ impl MailTransport {
         }
     }
 
+    /// Hands `message` to the mail server. A server that could not be reached (or did not
+    /// answer in SMTP) fails with [`MailServerUnreachable`]; an answer about this message
+    /// (4xx, 5xx) with a plain error.
     pub async fn send(&self, message: Message) -> anyhow::Result<()> {
         match self {
-            Self::Smtp(t) => t
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|e| anyhow::anyhow!("SMTP: {e}")),
+            Self::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| {
+                if e.is_transient() || e.is_permanent() || e.is_client() {
+                    anyhow::anyhow!("SMTP: {e}")
+                } else {
+                    MailServerUnreachable(e.to_string()).into()
+                }
+            }),
             Self::Files(t, _) => t
                 .send(message)
                 .await

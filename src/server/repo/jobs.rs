@@ -173,6 +173,30 @@ pub async fn mark_failed(
     .map(|_| ())
 }
 
+/// Puts a claimed job back, due again in `wait`, with the claim's attempt given back: it did
+/// not fail, something it needs (the mail server) was out of reach.
+pub async fn defer(
+    db: &Db,
+    id: &str,
+    owner: &str,
+    wait: std::time::Duration,
+    reason: &str,
+) -> Result<(), DbError> {
+    run(
+        db,
+        "UPDATE type::record('job', $id)
+            SET status = 'pending', attempts -= 1, last_error = $reason, lease_until = NONE,
+                run_at = time::now() + type::duration($wait)
+            WHERE lease_owner = $owner AND status = 'running';",
+        json!({
+            "id": id, "owner": owner, "reason": reason,
+            "wait": format!("{}ms", wait.as_millis().max(1)),
+        }),
+    )
+    .await
+    .map(|_| ())
+}
+
 /// A job as an operator (and the tests) see it.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 pub struct JobRow {
