@@ -7,6 +7,7 @@ mod api;
 mod bulk;
 mod doubles;
 mod first_load;
+mod floor;
 mod load;
 mod raw;
 mod report;
@@ -50,6 +51,15 @@ fn main() {
             ));
             println!("{seconds:.0}");
         }
+        // `floor DIR CUSTOMER_EMAIL SPECIALIST_EMAIL`: the reads without HTTP, in a process
+        // of its own for the same reason.
+        Some("floor") => runtime.block_on(floor::run(
+            std::path::Path::new(&args[2]),
+            floor::Readers {
+                customer_email: args[3].clone(),
+                specialist_email: args[4].clone(),
+            },
+        )),
         // `scale`: booking with one and two instances on a SurrealDB server, and embedded.
         Some("scale") => runtime.block_on(scale::bench()),
         _ => runtime.block_on(bench()),
@@ -110,11 +120,6 @@ async fn bench() {
         raw_popular.push(raw.book(one, 16, 100, |i| (0, i)).await);
     }
     let raw_popular = merge(&raw_popular);
-    // The reads' floor: the browse page's query alone, as the reads are measured below.
-    report.raw_browse = vec![
-        ("16 clients", raw.browse(16, 3000).await),
-        ("1 client", raw.browse(1, 1000).await),
-    ];
     drop(raw);
 
     eprintln!("starting the server…");
@@ -269,25 +274,26 @@ async fn bench() {
     let peak_small = server.peak_rss_mib();
     server.stop();
 
+    eprintln!("the reads without HTTP…");
+    let floor = child(vec![
+        "floor".into(),
+        server_dir.display().to_string(),
+        "reader0@bench.example".into(),
+        "reader-host@bench.example".into(),
+    ]);
+    report.reads_floor = floor::decode(&floor);
+
     // BENCH_SKIP_1M: a quicker run without the million bookings (not for the README's table).
     if std::env::var_os("BENCH_SKIP_1M").is_some() {
         report.memory_peak("peak over the whole run", peak_small);
     } else {
         eprintln!("adding {BULK_BOOKINGS} bookings of other people…");
-        let fill = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "fill",
-                &server_dir.display().to_string(),
-                &BULK_BOOKINGS.to_string(),
-            ])
-            .output()
-            .expect("running the fill");
-        assert!(
-            fill.status.success(),
-            "fill: {}",
-            String::from_utf8_lossy(&fill.stderr)
-        );
-        let fill_seconds = String::from_utf8_lossy(&fill.stdout).trim().to_string();
+        let fill_seconds = child(vec![
+            "fill".to_string(),
+            server_dir.display().to_string(),
+            BULK_BOOKINGS.to_string(),
+        ]);
+        let fill_seconds = fill_seconds.trim();
         report.note(format!(
             "Filled {BULK_BOOKINGS} bookings ({} other specialists, {} other customers) in {fill_seconds} s.",
             bulk::SPECIALISTS,
@@ -319,6 +325,22 @@ async fn bench() {
     std::fs::write(&out, &text).expect("writing bench/results.md");
     eprintln!("written to {}", out.display());
     let _ = std::fs::remove_dir_all(&work);
+}
+
+/// Runs this program again with `args` (a process of its own, which releases the database's
+/// lock on exit) and returns what it printed.
+fn child(args: Vec<String>) -> String {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(&args)
+        .output()
+        .unwrap_or_else(|e| panic!("running {}: {e}", args[0]));
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        args[0],
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 async fn verify_email(api: &Api, smtp: &doubles::SmtpSink, email: &str) {

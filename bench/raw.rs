@@ -13,7 +13,7 @@ use specialistly::server::db::{self, new_key, with_conflict_retry, Db, DbError};
 use specialistly::server::jobs::{self, reminders};
 use specialistly::server::mail::templates::{self, Appointment, Attendee};
 use specialistly::server::repo::bookings::{self, BookRefusal, NewBooking};
-use specialistly::server::repo::slots::{self, BrowseFilter, SlotFields, SlotRow};
+use specialistly::server::repo::slots::{self, SlotFields, SlotRow};
 use specialistly::server::repo::users::{self, NewUser};
 
 use crate::load::{self, Stats};
@@ -126,31 +126,6 @@ impl RawDb {
             let raw = raw.clone();
             let slot = slots[slot].clone();
             async move { raw.book_one(&slot, customer).await }
-        })
-        .await
-    }
-
-    /// The browse read's own query (`repo::slots::browse`, a first page of 20 and the one that
-    /// says whether more follow) `n` times, `concurrency` at a time: the floor under the read.
-    pub async fn browse(self: &Arc<Self>, concurrency: usize, n: usize) -> Stats {
-        let raw = self.clone();
-        load::run(concurrency, n, move |_| {
-            let raw = raw.clone();
-            async move {
-                let first_page = BrowseFilter {
-                    specialist: None,
-                    from: None,
-                    to: None,
-                    offset: 0,
-                    limit: 21,
-                    include_full: false,
-                };
-                match slots::browse(&raw.db, &first_page).await {
-                    Ok(page) if page.len() == 21 => 200,
-                    Ok(_) => 404,
-                    Err(_) => 500,
-                }
-            }
         })
         .await
     }

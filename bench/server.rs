@@ -7,6 +7,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The server's token key, which the reads' floor (`floor.rs`) needs to check its tokens.
+pub const JWT_SECRET: &str = "bench-jwt-secret-bench-jwt-secret-0123456789";
+
 pub struct Server {
     child: Child,
     pub base: String,
@@ -45,7 +48,7 @@ impl Server {
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             .env("DATABASE_URL", format!("surrealkv://{}", db.display()))
             .env("DATA_DIR", setup.data_dir)
-            .env("JWT_SECRET", "bench-jwt-secret-bench-jwt-secret-0123456789")
+            .env("JWT_SECRET", JWT_SECRET)
             .env("SEED_DEMO_DATA", "false")
             .env("SMTP_URL", format!("smtp://127.0.0.1:{}", setup.smtp_port))
             .env("ZOOM_ACCOUNT_ID", "bench-account")
@@ -108,6 +111,18 @@ impl Server {
             .args(["-TERM", &self.child.id().to_string()])
             .status();
         let _ = self.child.wait();
+        self.rss.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A bench that panics does not leave its server running (one such server, its mail sink
+/// gone, kept retrying thousands of emails and skewed the next run).
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
         self.rss.stop.store(true, Ordering::Relaxed);
     }
 }
