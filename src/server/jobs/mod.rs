@@ -24,6 +24,15 @@ pub enum JobKind {
 }
 
 impl JobKind {
+    pub const ALL: [Self; 6] = [
+        Self::Email,
+        Self::ZoomDelete,
+        Self::ZoomUpdate,
+        Self::Reminder,
+        Self::AutoCreate,
+        Self::WaitlistClose,
+    ];
+
     /// The name the schema stores (and the metrics label).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -37,7 +46,7 @@ impl JobKind {
     }
 
     /// Whether running the job sends an email.
-    fn sends_email(self) -> bool {
+    pub fn sends_email(self) -> bool {
         matches!(self, Self::Email | Self::Reminder)
     }
 }

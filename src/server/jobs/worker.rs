@@ -90,7 +90,11 @@ impl JobWorker {
                 if stop.is_some_and(CancellationToken::is_cancelled) {
                     break;
                 }
-                match jobs::claim_next(&self.state.db, &self.owner, self.lease_seconds).await? {
+                // While the mail server is out of reach, emails stay queued as they are.
+                let emails = self.mail_outage.remaining().is_none();
+                match jobs::claim_next(&self.state.db, &self.owner, self.lease_seconds, emails)
+                    .await?
+                {
                     Some(job) => claimed.push(job),
                     None => break,
                 }
@@ -112,7 +116,8 @@ impl JobWorker {
     async fn finish(&self, job: &ClaimedJob) -> Result<bool, DbError> {
         let sends_email = job.kind.sends_email();
         if let Some(wait) = self.mail_outage.remaining().filter(|_| sends_email) {
-            // Another email found the server out of reach: this one waits without trying.
+            // Claimed before another email found the server out of reach (or its lease
+            // lapsed): it waits too, without trying.
             metrics::email("deferred");
             let reason = "waiting for the mail server to be reachable again";
             jobs::defer(&self.state.db, &job.id, &self.owner, wait, reason).await?;

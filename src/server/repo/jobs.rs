@@ -94,21 +94,48 @@ pub struct ClaimedJob {
 pub(crate) const DUE_PENDING: &str = "SELECT VALUE record::id(id) FROM job
     WHERE status = 'pending' AND run_at <= time::now() ORDER BY run_at LIMIT 5";
 
+/// The first pending jobs of one kind that are due, from the `job_kind_due` index.
+pub(crate) fn due_pending_of_kind(kind: JobKind) -> String {
+    format!(
+        "SELECT VALUE record::id(id) FROM job WHERE status = 'pending' AND kind = '{}'
+        AND run_at <= time::now() ORDER BY run_at LIMIT 5",
+        kind.as_str()
+    )
+}
+
 /// Running jobs whose worker's lease ran out (a crashed or stopped worker): few at any time.
 pub(crate) const LEASE_LAPSED: &str = "SELECT VALUE record::id(id) FROM job
     WHERE status = 'running' AND lease_until < time::now() LIMIT 5";
 
 /// Claims the next due job (pending and due, or running with a lapsed lease) for `owner`, in
-/// one conditional write; `None` when nothing is due.
+/// one conditional write; `None` when nothing is due. Without `emails`, pending emails and
+/// reminders are left for later (the mail server is out of reach), read around by kind.
 pub async fn claim_next(
     db: &Db,
     owner: &str,
     lease_seconds: u64,
+    emails: bool,
 ) -> Result<Option<ClaimedJob>, DbError> {
     // A few candidates, so a worker that loses one race goes on with the next.
-    let mut rows = run(db, &format!("{DUE_PENDING}; {LEASE_LAPSED};"), json!({})).await?;
-    let mut due: Vec<String> = rows.all(0)?;
-    due.extend(rows.all::<String>(1)?);
+    let mut sql = String::new();
+    if emails {
+        sql.push_str(DUE_PENDING);
+    } else {
+        let others = JobKind::ALL.into_iter().filter(|k| !k.sends_email());
+        sql.push_str(
+            &others
+                .map(due_pending_of_kind)
+                .collect::<Vec<_>>()
+                .join(";"),
+        );
+    }
+    sql.push(';');
+    sql.push_str(LEASE_LAPSED);
+    let mut rows = run(db, &sql, json!({})).await?;
+    let mut due: Vec<String> = Vec::new();
+    for list in 0..rows.count() {
+        due.extend(rows.all::<String>(list)?);
+    }
     for id in due {
         let result = run(
             db,

@@ -44,6 +44,11 @@ async fn the_job_queue_claims_from_the_index_and_stops_after_five() {
     assert!(due.contains("limit: 5") && !due.contains("Bitmap"), "{due}");
     let lapsed = plan(&db, "", super::jobs::LEASE_LAPSED, json!({})).await;
     indexed(&lapsed, "job_due, access: ['running']");
+    // While emails wait for the mail server: the other kinds, each from its own range.
+    let zoom = super::jobs::due_pending_of_kind(crate::server::jobs::JobKind::ZoomUpdate);
+    let by_kind = plan(&db, "", &zoom, json!({})).await;
+    indexed(&by_kind, "job_kind_due");
+    assert!(by_kind.contains("limit: 5"), "{by_kind}");
 }
 
 #[tokio::test]
