@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The server's token key, which the reads' floor (`floor.rs`) needs to check its tokens.
+/// The server's token key; the reads' floor (`floor.rs`) signs its readers' sessions with it too.
 pub const JWT_SECRET: &str = "bench-jwt-secret-bench-jwt-secret-0123456789";
 
 pub struct Server {
