@@ -405,3 +405,31 @@ pub async fn current_version(db: &Db) -> anyhow::Result<i64> {
     .context("reading the schema version")?;
     Ok(rows.first::<Applied>(0)?.map(|a| a.version).unwrap_or(0))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::MIGRATIONS;
+    use crate::server::jobs::JobKind;
+
+    /// `JobKind::ALL` is what the worker claims by kind while emails wait: a kind missing
+    /// from it would never run during a mail outage.
+    #[test]
+    fn every_job_kind_the_schema_allows_is_in_job_kind_all() {
+        let latest = MIGRATIONS
+            .iter()
+            .rev()
+            .find_map(|m| {
+                let at = m.sql.find("DEFINE FIELD OVERWRITE kind ON job")?;
+                let rest = &m.sql[at..];
+                let list = &rest[rest.find('[')? + 1..rest.find(']')?];
+                Some(list.to_string())
+            })
+            .expect("a migration that lists the job kinds");
+        let allowed: Vec<&str> = latest
+            .split(',')
+            .map(|k| k.trim().trim_matches('\''))
+            .collect();
+        let all: Vec<&str> = JobKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(allowed, all);
+    }
+}
