@@ -439,6 +439,23 @@ fn password_hash() -> &'static str {
     })
 }
 
+/// The lines of a Prometheus scrape of series `name` that carry every one of `labels`.
+pub fn series<'a>(scrape: &'a str, name: &str, labels: &[&str]) -> Vec<&'a str> {
+    scrape
+        .lines()
+        .filter(|l| l.starts_with(name) && labels.iter().all(|label| l.contains(label)))
+        .collect()
+}
+
+/// The value of the first such line; 0 when there is none.
+pub fn counter(scrape: &str, name: &str, labels: &[&str]) -> f64 {
+    series(scrape, name, labels)
+        .first()
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0.0)
+}
+
 pub async fn json_body(res: Response) -> (StatusCode, Value) {
     let status = res.status();
     let text = res.text().await.unwrap();

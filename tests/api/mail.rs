@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::helpers::{free_port, parse, read_eml_dir, spawn_with, to_address, Options, SmtpSink};
+use crate::helpers::{
+    counter, free_port, parse, read_eml_dir, spawn_with, to_address, Options, SmtpSink,
+};
 
 fn appointment(booking: &str, customer_email: &str) -> Appointment {
     Appointment {
@@ -124,15 +126,6 @@ async fn dead_mail_server(port: u16) -> (Arc<AtomicUsize>, tokio::task::JoinHand
     (connections, accepting)
 }
 
-fn metric(scrape: &str, series: &str) -> f64 {
-    scrape
-        .lines()
-        .find(|l| l.starts_with(series))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0.0)
-}
-
 #[tokio::test]
 async fn smtp_down_keeps_rows_pending_then_delivers_each_exactly_once() {
     let port = free_port();
@@ -189,7 +182,13 @@ async fn smtp_down_keeps_rows_pending_then_delivers_each_exactly_once() {
     );
     // Operators see the failed probes (the counters are the process's).
     let scrape = app.get("/metrics", None).await.text().await.unwrap();
-    assert!(metric(&scrape, r#"specialistly_emails_total{outcome="failed"}"#) >= 1.0);
+    assert!(
+        counter(
+            &scrape,
+            "specialistly_emails_total",
+            &[r#"outcome="failed""#]
+        ) >= 1.0
+    );
 
     dead.abort();
     let _ = dead.await;
@@ -255,7 +254,13 @@ async fn a_refused_email_backs_off_and_ends_failed_with_its_error() {
         "the server's answer is kept: {error}"
     );
     let scrape = app.get("/metrics", None).await.text().await.unwrap();
-    assert!(metric(&scrape, r#"specialistly_job_failures_total{kind="email"}"#) >= 8.0);
+    assert!(
+        counter(
+            &scrape,
+            "specialistly_job_failures_total",
+            &[r#"kind="email""#]
+        ) >= 8.0
+    );
     assert!(app.smtp.as_ref().unwrap().messages().is_empty());
 }
 

@@ -3,18 +3,10 @@
 use reqwest::StatusCode;
 use specialistly::model::Role;
 
-use crate::helpers::{non_loopback_address, spawn_with, Options, TestApp};
+use crate::helpers::{counter, non_loopback_address, series, spawn_with, Options, TestApp};
 
 fn port(app: &TestApp) -> &str {
     app.base.rsplit(':').next().unwrap()
-}
-
-/// The lines of a scrape that carry every one of `labels`.
-fn series<'a>(scrape: &'a str, name: &str, labels: &[&str]) -> Vec<&'a str> {
-    scrape
-        .lines()
-        .filter(|l| l.starts_with(name) && labels.iter().all(|label| l.contains(label)))
-        .collect()
 }
 
 #[tokio::test]
@@ -73,8 +65,7 @@ async fn metrics_count_requests_by_route_and_status_zoom_calls_emails_and_the_qu
 
     app.drain_jobs().await;
     let scrape = app.get("/metrics", None).await.text().await.unwrap();
-    let sent = series(&scrape, "specialistly_emails_total", &[r#"outcome="sent""#]);
-    let count: f64 = sent[0].rsplit(' ').next().unwrap().parse().unwrap();
+    let count = counter(&scrape, "specialistly_emails_total", &[r#"outcome="sent""#]);
     assert!(
         count >= 3.0,
         "two confirmations and the meeting email: {scrape}"

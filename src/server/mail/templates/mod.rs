@@ -56,6 +56,15 @@ pub struct Appointment {
 }
 
 impl Attendee {
+    /// The specialist who holds a slot.
+    pub fn host_of(slot: &SlotRow) -> Self {
+        Self {
+            name: slot.host.name.clone(),
+            email: slot.host.email.clone(),
+            timezone: slot.host.timezone.clone(),
+        }
+    }
+
     /// The customer of a booking.
     pub fn customer_of(booking: &BookingRow) -> Self {
         Self {
@@ -77,11 +86,7 @@ impl Appointment {
             starts_at: slot.fields.starts_at,
             duration_minutes: slot.fields.duration,
             schedule_version: slot.schedule_version,
-            specialist: Attendee {
-                name: slot.host.name.clone(),
-                email: slot.host.email.clone(),
-                timezone: slot.host.timezone.clone(),
-            },
+            specialist: Attendee::host_of(slot),
             customer,
         }
     }

@@ -87,11 +87,7 @@ pub fn reminder_specialist(
     when: &str,
     links: &ReminderLinks,
 ) -> OutgoingEmail {
-    let specialist = Attendee {
-        name: slot.host.name.clone(),
-        email: slot.host.email.clone(),
-        timezone: slot.host.timezone.clone(),
-    };
+    let specialist = Attendee::host_of(slot);
     let list = waiting.join(", ");
     let document = Document::new(
         format!(
