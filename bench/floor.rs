@@ -139,7 +139,7 @@ async fn one(state: &AppState, readers: &Signed, read: &str) -> u16 {
         let bearer = HeaderValue::from_str(&format!("Bearer {token}")).expect("a header value");
         headers.insert(header::AUTHORIZATION, bearer);
     }
-    let caller = match state.caller(&headers).await {
+    let caller = match specialistly::server::service::sessions::caller(state, &headers).await {
         Ok(caller) => caller,
         Err(e) => return e.status,
     };

@@ -1,5 +1,5 @@
 //! `specialistly-bench scale`: the spread-out booking workload of the main benchmark with one
-//! and with two app instances on one SurrealDB server (the workspace's `surreal`, SurrealKV
+//! and with two app instances on one SurrealDB server (`specialistly db-server`, SurrealKV
 //! storage, the same engine and durability as embedded), and with one instance on embedded
 //! SurrealKV, all in one run. Writes `bench/scale-out.md`.
 
@@ -57,18 +57,13 @@ fn start_surreal(binary: &Path, dir: &Path) -> (SurrealServer, u16) {
     let port = free_port();
     let server = SurrealServer(
         Command::new(binary)
-            .args(["start", "--no-banner", "--log", "error"])
+            .args(["db-server", "start", "--no-banner", "--log", "error"])
             .args(["--bind", &format!("127.0.0.1:{port}")])
             .args(["--user", "root", "--pass", "root"])
             .arg(format!("surrealkv://{}", dir.join("db").display()))
             .stdout(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "starting {}: {e} (make surreal builds it)",
-                    binary.display()
-                )
-            }),
+            .unwrap_or_else(|e| panic!("starting {} db-server: {e}", binary.display())),
     );
     for _ in 0..600 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -84,7 +79,6 @@ pub async fn bench() {
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
     let app = target.join("release/specialistly");
-    let surreal = target.join("release/surreal");
     let site_root = target.join("site");
     let work = std::env::temp_dir().join(format!("specialistly-scale-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
@@ -97,7 +91,7 @@ pub async fn bench() {
         let dir = work.join(format!("configuration-{c}"));
         std::fs::create_dir_all(&dir).unwrap();
         let (database, env) = if configuration.on_server {
-            let (server, port) = start_surreal(&surreal, &dir);
+            let (server, port) = start_surreal(&app, &dir);
             let env = vec![
                 ("DATABASE_URL", format!("ws://127.0.0.1:{port}")),
                 ("SURREAL_USER", "root".to_string()),

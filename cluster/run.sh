@@ -3,8 +3,8 @@
 # instances on it and Debian's nginx balancing them round-robin on http://127.0.0.1:3000, with
 # the same demo data, simulated Zoom and mail files as `make run`. Ctrl-C stops everything.
 #
-# Expects the binaries `make cluster` builds: $TARGET_DIR/release/surreal, the debug app server
-# and its site (cargo leptos build).
+# Expects what `make cluster` builds: the debug app server (which also runs the SurrealDB
+# server, `specialistly db-server`) and its site (`cargo xtask build`).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,7 +41,7 @@ wait_for() { # URL or host:port, what
   exit 1
 }
 
-"$target/release/surreal" start --no-banner --log warn --bind "127.0.0.1:$db_port" \
+"$target/debug/specialistly" db-server start --no-banner --log warn --bind "127.0.0.1:$db_port" \
   --user root --pass root "surrealkv://$data/db" > "$data/logs/surreal.log" 2>&1 &
 pids+=($!)
 wait_for "127.0.0.1:$db_port" "the SurrealDB server"

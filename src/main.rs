@@ -3,7 +3,12 @@ use specialistly::server::config::Config;
 use specialistly::server::startup::Application;
 use tokio_util::sync::CancellationToken;
 
+mod db_server;
+
 fn main() {
+    if let Some(code) = db_server::run_if_asked() {
+        std::process::exit(code);
+    }
     // Before any thread allocates: the arenas are chosen on a thread's first allocation.
     specialistly::server::memory::tune_allocator();
     tokio::runtime::Builder::new_multi_thread()

@@ -144,12 +144,29 @@ pub async fn demo_accounts() -> Result<Vec<DemoAccount>, AppError> {
     .await
 }
 
+/// Confirms the address a link names. Only a POST does: the link's page shows a button.
 #[server(endpoint = "verify_email")]
 pub async fn verify_email(token: String) -> Result<(), AppError> {
     use crate::server::service::accounts;
-    crate::api::serve::serve(
-        |state, _| async move { accounts::confirm_email(&state, &token).await },
-    )
+    crate::api::serve::serve(|state, _| async move {
+        accounts::confirm_email(&state, &token).await?;
+        if crate::api::serve::is_plain_form_post() {
+            leptos_axum::redirect("/verify-email?confirmed=1");
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// The account a confirmation link names, for its page; confirms nothing.
+#[server(endpoint = "pending_confirmation")]
+pub async fn pending_confirmation(
+    token: String,
+) -> Result<crate::model::PendingConfirmation, AppError> {
+    use crate::server::service::accounts;
+    crate::api::serve::serve(|state, _| async move {
+        accounts::pending_confirmation(&state, &token).await
+    })
     .await
 }
 
@@ -177,11 +194,18 @@ pub async fn set_reminders(enabled: Option<String>) -> Result<UserView, AppError
     .await
 }
 
+/// Turns reminders off for the account an unsubscribe link names; the link's page posts it.
 #[server(endpoint = "unsubscribe")]
 pub async fn unsubscribe(token: String) -> Result<(), AppError> {
     use crate::server::service::accounts;
-    crate::api::serve::serve(|state, _| async move { accounts::unsubscribe(&state, &token).await })
-        .await
+    crate::api::serve::serve(|state, _| async move {
+        accounts::unsubscribe(&state, &token).await?;
+        if crate::api::serve::is_plain_form_post() {
+            leptos_axum::redirect("/unsubscribe?done=1");
+        }
+        Ok(())
+    })
+    .await
 }
 
 #[server(endpoint = "zoom_settings")]

@@ -47,7 +47,7 @@ async fn context() -> Result<(AppState, Option<Caller>), AppError> {
     let headers: HeaderMap = leptos_axum::extract()
         .await
         .map_err(|_| AppError::internal())?;
-    let caller = state.caller(&headers).await?;
+    let caller = crate::server::service::sessions::caller(&state, &headers).await?;
     Ok((state, caller))
 }
 

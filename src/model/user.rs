@@ -54,6 +54,15 @@ pub struct AuthPayload {
     pub user: UserView,
 }
 
+/// The account a confirmation link would confirm, shown before the visitor confirms it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingConfirmation {
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+}
+
 /// Demo accounts shown on the login page in dev mode.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DemoAccount {

@@ -1,9 +1,11 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::accounts::{demo_accounts, unsubscribe, verify_email, Login, Register};
+use crate::api::accounts::{
+    demo_accounts, pending_confirmation, Login, Register, Unsubscribe, VerifyEmail,
+};
 use crate::error::AppError;
-use crate::model::Role;
+use crate::model::{PendingConfirmation, Role};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -133,61 +135,122 @@ fn browser_timezone() -> String {
     String::new()
 }
 
-/// Where the confirmation link from the sign-up email lands: it confirms on arrival, so it
-/// works without JavaScript too.
+/// Where the confirmation link from the sign-up email lands: it says which account the link
+/// names and confirms only when the button is pressed (a plain form post, so it works without
+/// JavaScript). Mail scanners and link previews fetch the link but never press the button.
 #[component]
 pub fn VerifyEmailPage() -> impl IntoView {
     let query = use_query_map();
-    let token = move || query.with(|q| q.get("token")).unwrap_or_default();
-    let result = Resource::new(token, verify_email);
+    let token = query.with_untracked(|q| q.get("token")).unwrap_or_default();
+    let confirmed = query.with_untracked(|q| q.get("confirmed").is_some());
+    // Created inside the page so a failed plain form post shows its error.
+    let confirm = ServerAction::<VerifyEmail>::new();
+    let failed = confirm.value().get_untracked().and_then(|r| r.err());
+    let form_token = token.clone();
+    let pending = Resource::new(move || token.clone(), pending_confirmation);
+    let body = move || {
+        if confirmed {
+            return view! {
+                <p class="alert alert-success" role="status" data-testid="email-confirmed">
+                    "Thank you: your email address is confirmed."
+                </p>
+                <p><a class="btn" href="/">"Continue"</a></p>
+            }
+            .into_any();
+        }
+        let failed = failed.clone();
+        let form_token = form_token.clone();
+        view! {
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || {
+                    let failed = failed.clone();
+                    let token = form_token.clone();
+                    Suspend::new(async move {
+                        match (failed, pending.await) {
+                            (Some(e), _) | (None, Err(e)) => view! {
+                                <p class="alert alert-error" role="alert">{e.message}</p>
+                                <p class="muted">"Logged in? The dashboard can send you a new link."</p>
+                            }
+                            .into_any(),
+                            (None, Ok(account)) => view! {
+                                <ConfirmationForm account token action=confirm/>
+                            }
+                            .into_any(),
+                        }
+                    })
+                }}
+            </Transition>
+        }
+        .into_any()
+    };
     view! {
         <section class="card narrow">
             <h1>"Confirm your email address"</h1>
-            <Transition fallback=|| view! { <p class="muted">"Confirming…"</p> }>
-                {move || Suspend::new(async move {
-                    match result.await {
-                        Ok(()) => view! {
-                            <p class="alert alert-success" role="status" data-testid="email-confirmed">
-                                "Thank you: your email address is confirmed."
-                            </p>
-                            <p><a class="btn" href="/">"Continue"</a></p>
-                        }
-                        .into_any(),
-                        Err(e) => view! {
-                            <p class="alert alert-error" role="alert">{e.message}</p>
-                            <p class="muted">"Logged in? The dashboard can send you a new link."</p>
-                        }
-                        .into_any(),
-                    }
-                })}
-            </Transition>
+            {body}
         </section>
     }
 }
 
-/// Where the unsubscribe link of reminder emails lands: it turns reminders off on arrival.
+/// What the visitor confirms, and the button that does it.
+#[component]
+fn ConfirmationForm(
+    account: PendingConfirmation,
+    token: String,
+    action: ServerAction<VerifyEmail>,
+) -> impl IntoView {
+    let role = match account.role {
+        Role::Specialist => "specialist account: once confirmed, the Zoom meetings of its bookings are created with this address as their host",
+        Role::Customer => "customer account",
+    };
+    view! {
+        <p data-testid="pending-confirmation">
+            "Confirm that " <strong>{account.email}</strong> " is the address of "
+            <strong>{account.name}</strong> ", a " {role} "."
+        </p>
+        <ActionForm action>
+            <input type="hidden" name="token" value=token/>
+            <div class="actions">
+                <button type="submit" class="btn">"Confirm my email address"</button>
+            </div>
+        </ActionForm>
+        <p class="muted">"Did not sign up? Then leave this page: nothing is confirmed unless you press the button."</p>
+    }
+}
+
+/// Where the unsubscribe link of reminder emails lands: reminders are turned off by the
+/// button (a plain form post), never by opening the link, which mail scanners do.
 #[component]
 pub fn UnsubscribePage() -> impl IntoView {
     let query = use_query_map();
-    let token = move || query.with(|q| q.get("token")).unwrap_or_default();
-    let result = Resource::new(token, unsubscribe);
+    let token = query.with_untracked(|q| q.get("token")).unwrap_or_default();
+    let done = query.with_untracked(|q| q.get("done").is_some());
+    let unsubscribe = ServerAction::<Unsubscribe>::new();
+    let failed = unsubscribe.value().get_untracked().and_then(|r| r.err());
+    let body = if done {
+        view! {
+            <p class="alert alert-success" role="status" data-testid="unsubscribed">
+                "You will not get reminder emails any more. Booking confirmations and Zoom links still arrive."
+            </p>
+            <p class="muted">"Changed your mind? Turn reminders back on in your settings once logged in."</p>
+        }
+        .into_any()
+    } else {
+        view! {
+            {failed.map(|e| view! { <p class="alert alert-error" role="alert">{e.message}</p> })}
+            <p>"Stop the reminder emails before your appointments? Booking confirmations and Zoom links still arrive."</p>
+            <ActionForm action=unsubscribe>
+                <input type="hidden" name="token" value=token/>
+                <div class="actions">
+                    <button type="submit" class="btn">"Stop reminder emails"</button>
+                </div>
+            </ActionForm>
+        }
+        .into_any()
+    };
     view! {
         <section class="card narrow">
             <h1>"Reminder emails"</h1>
-            <Transition fallback=|| view! { <p class="muted">"Updating…"</p> }>
-                {move || Suspend::new(async move {
-                    match result.await {
-                        Ok(()) => view! {
-                            <p class="alert alert-success" role="status" data-testid="unsubscribed">
-                                "You will not get reminder emails any more. Booking confirmations and Zoom links still arrive."
-                            </p>
-                            <p class="muted">"Changed your mind? Turn reminders back on in your settings once logged in."</p>
-                        }
-                        .into_any(),
-                        Err(e) => view! { <p class="alert alert-error" role="alert">{e.message}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {body}
         </section>
     }
 }

@@ -5,7 +5,7 @@ use anyhow::{bail, Context};
 
 use super::config::Config;
 use super::db;
-use super::repo::{jobs, users};
+use super::repo::{jobs, sessions, users};
 use super::service::accounts::validate_zoom_user;
 use crate::model::Role;
 
@@ -16,14 +16,20 @@ pub const USAGE: &str = "usage:
   specialistly admin jobs [--failed]
       The job queue (emails, Zoom deletions and updates), oldest first.
   specialistly admin retry-job <id>
-      Queues a failed job again, due now.";
+      Queues a failed job again, due now.
+  specialistly admin revoke-sessions <email>
+      Ends every session of that account: its tokens and cookies stop working at once.";
 
 /// Runs `args` (what follows `admin`) and returns what to print.
 pub async fn run(config: &Config, args: &[String]) -> anyhow::Result<String> {
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
     if !matches!(
         words.as_slice(),
-        ["set-zoom-host", _, _] | ["jobs"] | ["jobs", "--failed"] | ["retry-job", _]
+        ["set-zoom-host", _, _]
+            | ["jobs"]
+            | ["jobs", "--failed"]
+            | ["retry-job", _]
+            | ["revoke-sessions", _]
     ) {
         bail!("{USAGE}");
     }
@@ -34,6 +40,7 @@ pub async fn run(config: &Config, args: &[String]) -> anyhow::Result<String> {
         ["jobs"] => list_jobs(&db, false).await,
         ["jobs", "--failed"] => list_jobs(&db, true).await,
         ["retry-job", id] => retry_job(&db, id).await,
+        ["revoke-sessions", email] => revoke_sessions(&db, email).await,
         _ => bail!("{USAGE}"),
     }
 }
@@ -75,6 +82,15 @@ pub async fn retry_job(db: &db::Db, id: &str) -> anyhow::Result<String> {
         bail!("no failed job with the id {id}");
     }
     Ok(format!("job {id} queued again"))
+}
+
+pub async fn revoke_sessions(db: &db::Db, email: &str) -> anyhow::Result<String> {
+    let email = email.trim().to_lowercase();
+    let user = users::by_email(db, &email)
+        .await?
+        .with_context(|| format!("no account with the email {email}"))?;
+    let ended = sessions::delete_all_of(db, &user.id).await?;
+    Ok(format!("{email}: {ended} session(s) ended"))
 }
 
 pub async fn set_zoom_host(db: &db::Db, email: &str, zoom_user: &str) -> anyhow::Result<String> {

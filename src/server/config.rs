@@ -39,6 +39,20 @@ pub struct Config {
     pub mail: MailConfig,
     /// Whether demo data is seeded at start-up.
     pub seed_demo_data: bool,
+    pub retention: RetentionConfig,
+}
+
+/// How long finished records are kept before the periodic clean-up deletes them.
+#[derive(Debug, Clone)]
+pub struct RetentionConfig {
+    /// Between clean-ups (each instance runs its own; they delete the same rows harmlessly).
+    pub every: std::time::Duration,
+    /// Done and cancelled jobs (they hold whole emails: join links, passwords).
+    pub finished_jobs: std::time::Duration,
+    /// Jobs failed for good, kept longer for the operator (`admin jobs --failed`).
+    pub failed_jobs: std::time::Duration,
+    /// Used or expired confirmation links, after their expiry.
+    pub verifications: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -112,6 +126,9 @@ pub struct AuthConfig {
     pub login_max_failures: u32,
     /// Login and registration requests per client address per minute.
     pub rate_per_ip_per_minute: u32,
+    /// IPv6 clients are counted per network of this prefix length (one /64 is one home or
+    /// one server, and holds more addresses than anyone could count one by one).
+    pub ipv6_prefix: u8,
     /// Password hashes waiting for a hashing thread before new ones are refused (503).
     pub hash_queue: usize,
 }
@@ -143,8 +160,13 @@ pub struct MailConfig {
     pub dir: PathBuf,
     /// How often the job worker looks for due jobs; 0 runs no worker.
     pub poll_millis: u64,
-    /// How long a worker's claim on one email lasts; sending gives up well before it ends.
+    /// How long a worker's claim on a job lasts (renewed while it runs); a job is given up
+    /// after three quarters of it.
     pub lease_seconds: u64,
+    /// Cancellations and moves one account may make per hour (each emails the other side).
+    pub actions_per_hour: u32,
+    /// Notifications one address may get per day because of what others did.
+    pub per_address_per_day: u32,
 }
 
 /// A variable that is set but malformed.
@@ -193,8 +215,16 @@ impl Config {
             zoom: zoom(&get, env)?,
             mail: mail(&get, &data_dir)?,
             seed_demo_data,
+            retention: retention(&get)?,
         };
+        if get("APP_ENV").is_none() && config.secure_cookies() {
+            return Err(invalid(
+                "APP_ENV",
+                "must be set (production, or development) when APP_BASE_URL is https://: unset means development, with demo data and development pages",
+            ));
+        }
         if env == AppEnv::Production {
+            production_transport_checks(&config)?;
             if config.seed_demo_data {
                 return Err(invalid(
                     "SEED_DEMO_DATA",
@@ -219,6 +249,64 @@ impl Config {
     pub fn secure_cookies(&self) -> bool {
         self.http.base_url.starts_with("https://")
     }
+}
+
+/// What production refuses to start with: mail that goes nowhere or in clear, Zoom's
+/// credentials in clear, and a database connection in clear to another machine. Loopback
+/// peers (a local relay, a test double, a database on the same host) may be plain.
+fn production_transport_checks(config: &Config) -> Result<(), ConfigError> {
+    let Some(smtp) = config.mail.smtp_url.as_ref().map(Secret::expose) else {
+        return Err(invalid(
+            "SMTP_URL",
+            "is required when APP_ENV=production (without it every email is written to a file nobody reads)",
+        ));
+    };
+    if !(smtp.starts_with("smtps://")
+        || smtp.contains("tls=required")
+        || url_host(smtp).is_some_and(is_loopback_host))
+    {
+        return Err(invalid(
+            "SMTP_URL",
+            "must use TLS when APP_ENV=production: smtps://… or smtp://…?tls=required (plain smtp:// only to a relay on this machine)",
+        ));
+    }
+    for (var, url) in [
+        ("ZOOM_API_URL", &config.zoom.api_url),
+        ("ZOOM_OAUTH_URL", &config.zoom.oauth_url),
+    ] {
+        if !url.starts_with("https://") && !url_host(url).is_some_and(is_loopback_host) {
+            return Err(invalid(
+                var,
+                "must be https:// when APP_ENV=production (it carries Zoom's credentials)",
+            ));
+        }
+    }
+    let db = &config.database.url;
+    if db.starts_with("ws://") && !url_host(db).is_some_and(is_loopback_host) {
+        return Err(invalid(
+            "DATABASE_URL",
+            "must be wss:// when APP_ENV=production and the server is on another machine",
+        ));
+    }
+    Ok(())
+}
+
+/// The host of `scheme://[user@]host[:port]/…`.
+fn url_host(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if let Some(v6) = host_port.strip_prefix('[') {
+        return v6.split_once(']').map(|(h, _)| h);
+    }
+    Some(host_port.split(':').next().unwrap_or(host_port))
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn app_env(get: &impl Fn(&str) -> Option<String>) -> Result<AppEnv, ConfigError> {
@@ -345,6 +433,10 @@ fn auth(
         data_dir: data_dir.to_path_buf(),
         login_max_failures: positive(get, "LOGIN_MAX_FAILURES", 10)?,
         rate_per_ip_per_minute: positive(get, "AUTH_RATE_PER_IP_PER_MINUTE", 60)?,
+        ipv6_prefix: match number_var(get, "AUTH_IPV6_PREFIX", 64)? {
+            prefix @ 32..=128 => prefix as u8,
+            _ => return Err(invalid("AUTH_IPV6_PREFIX", "must be between 32 and 128")),
+        },
         hash_queue: positive(get, "PASSWORD_HASH_QUEUE", 32)? as usize,
     })
 }
@@ -409,11 +501,11 @@ fn zoom(get: &impl Fn(&str) -> Option<String>, env: AppEnv) -> Result<ZoomConfig
         api_url: url_var(get, "ZOOM_API_URL", "https://api.zoom.us/v2")?,
         oauth_url: url_var(get, "ZOOM_OAUTH_URL", "https://zoom.us/oauth/token")?,
         default_host: get("ZOOM_DEFAULT_HOST"),
-        timeout: std::time::Duration::from_secs(u64::from(positive(
-            get,
-            "ZOOM_TIMEOUT_SECONDS",
-            10,
-        )?)),
+        // Each call's limit; a whole attempt (token, retries, pages) is bounded separately.
+        timeout: match positive(get, "ZOOM_TIMEOUT_SECONDS", 10)? {
+            seconds @ 1..=30 => std::time::Duration::from_secs(u64::from(seconds)),
+            _ => return Err(invalid("ZOOM_TIMEOUT_SECONDS", "must be between 1 and 30")),
+        },
     })
 }
 
@@ -445,6 +537,31 @@ fn mail(
             0 => return Err(invalid("OUTBOX_LEASE_SECONDS", "must be at least 1")),
             seconds => seconds,
         },
+        actions_per_hour: positive(get, "MAIL_ACTIONS_PER_HOUR", 20)?,
+        per_address_per_day: positive(get, "MAIL_PER_ADDRESS_PER_DAY", 100)?,
+    })
+}
+
+fn retention(get: &impl Fn(&str) -> Option<String>) -> Result<RetentionConfig, ConfigError> {
+    let days = |var: &'static str, default: u64| -> Result<std::time::Duration, ConfigError> {
+        match number_var(get, var, default)? {
+            d @ 1..=3650 => Ok(std::time::Duration::from_secs(d * 86_400)),
+            _ => Err(invalid(var, "must be between 1 and 3650 days")),
+        }
+    };
+    Ok(RetentionConfig {
+        every: match number_var(get, "CLEANUP_EVERY_MINUTES", 60)? {
+            m @ 1..=10_080 => std::time::Duration::from_secs(m * 60),
+            _ => {
+                return Err(invalid(
+                    "CLEANUP_EVERY_MINUTES",
+                    "must be between 1 and 10080",
+                ))
+            }
+        },
+        finished_jobs: days("RETAIN_FINISHED_JOBS_DAYS", 7)?,
+        failed_jobs: days("RETAIN_FAILED_JOBS_DAYS", 30)?,
+        verifications: days("RETAIN_VERIFICATIONS_DAYS", 2)?,
     })
 }
 
@@ -537,6 +654,7 @@ mod tests {
         let ok = parse(&[
             ("APP_ENV", "production"),
             ("APP_BASE_URL", "https://book.example.com"),
+            ("SMTP_URL", "smtps://mail.example.com"),
             ("JWT_SECRET", &secret),
             ("ZOOM_ACCOUNT_ID", "a"),
             ("ZOOM_CLIENT_ID", "b"),
@@ -570,6 +688,7 @@ mod tests {
     fn production_refuses_demo_data_and_plain_http() {
         let base = [
             ("APP_ENV", "production"),
+            ("SMTP_URL", "smtps://mail.example.com"),
             ("JWT_SECRET", "x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x"),
             ("ZOOM_ACCOUNT_ID", "a"),
             ("ZOOM_CLIENT_ID", "b"),
@@ -591,6 +710,66 @@ mod tests {
         assert_eq!(err.var, "SEED_DEMO_DATA");
         assert!(err.to_string().contains("SEED_DEMO_DATA"));
         assert!(with(&[("APP_BASE_URL", "https://book.example.com")]).is_ok());
+    }
+
+    /// Production refuses mail that goes nowhere or travels in clear, Zoom credentials in
+    /// clear, and a plain database connection to another machine; loopback peers may be plain.
+    #[test]
+    fn production_refuses_missing_or_plaintext_transports() {
+        let base = [
+            ("APP_ENV", "production"),
+            ("APP_BASE_URL", "https://book.example.com"),
+            ("JWT_SECRET", "x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x"),
+            ("ZOOM_ACCOUNT_ID", "a"),
+            ("ZOOM_CLIENT_ID", "b"),
+            ("ZOOM_CLIENT_SECRET", "c"),
+        ];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut vars = base.to_vec();
+            vars.extend_from_slice(extra);
+            parse(&vars)
+        };
+        assert_eq!(with(&[]).unwrap_err().var, "SMTP_URL");
+        let refused = [
+            ("SMTP_URL", "smtp://user:pw@mail.example.com:587"),
+            ("SMTP_URL", "smtp://mail.example.com:587?tls=opportunistic"),
+        ];
+        for (var, value) in refused {
+            let err = with(&[(var, value)]).unwrap_err();
+            assert_eq!((err.var, value), ("SMTP_URL", value));
+        }
+        let smtp = ("SMTP_URL", "smtp://mail.example.com:587?tls=required");
+        assert!(with(&[smtp]).is_ok());
+        assert!(with(&[("SMTP_URL", "smtp://127.0.0.1:25")]).is_ok());
+        assert!(with(&[("SMTP_URL", "smtp://localhost")]).is_ok());
+        for var in ["ZOOM_API_URL", "ZOOM_OAUTH_URL"] {
+            assert_eq!(
+                with(&[smtp, (var, "http://zoom.example")]).unwrap_err().var,
+                var
+            );
+            assert!(with(&[smtp, (var, "http://127.0.0.1:9000")]).is_ok());
+        }
+        let user = ("SURREAL_USER", "app");
+        let pass = ("SURREAL_PASS", "app-password");
+        let err = with(&[smtp, user, pass, ("DATABASE_URL", "ws://db.internal:8000")]).unwrap_err();
+        assert_eq!(err.var, "DATABASE_URL");
+        assert!(with(&[smtp, user, pass, ("DATABASE_URL", "wss://db.internal:8000")]).is_ok());
+        assert!(with(&[smtp, user, pass, ("DATABASE_URL", "ws://[::1]:8000")]).is_ok());
+    }
+
+    /// An https address is a deployment: it must say which environment it is, since an unset
+    /// APP_ENV means development (demo accounts, development pages).
+    #[test]
+    fn an_https_address_needs_app_env_set() {
+        let err = parse(&[("APP_BASE_URL", "https://book.example.com")]).unwrap_err();
+        assert_eq!(err.var, "APP_ENV");
+        let dev = parse(&[
+            ("APP_BASE_URL", "https://book.example.com"),
+            ("APP_ENV", "development"),
+        ])
+        .unwrap();
+        assert!(!dev.is_production() && dev.secure_cookies());
+        assert!(parse(&[("APP_BASE_URL", "http://127.0.0.1:3000")]).is_ok());
     }
 
     #[test]
@@ -671,7 +850,11 @@ mod tests {
 
     #[test]
     fn https_base_url_makes_cookies_secure() {
-        let c = parse(&[("APP_BASE_URL", "https://book.example.com/")]).unwrap();
+        let c = parse(&[
+            ("APP_BASE_URL", "https://book.example.com/"),
+            ("APP_ENV", "development"),
+        ])
+        .unwrap();
         assert!(c.secure_cookies());
         assert_eq!(c.http.base_url, "https://book.example.com");
     }

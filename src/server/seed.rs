@@ -3,7 +3,10 @@
 
 use chrono::{Duration, Utc};
 
+use serde_json::json;
+
 use super::app_state::AppState;
+use super::db::{run, Db, DbError};
 use super::repo::users;
 use super::service::accounts::{self, Registration};
 use super::service::slots::{self, SlotInput};
@@ -27,6 +30,39 @@ pub fn demo_accounts() -> Vec<DemoAccount> {
             password: DEMO_PASSWORD.into(),
         },
     ]
+}
+
+/// What a demo account's password hash becomes in production: no password matches it.
+const DISABLED_HASH: &str = "disabled: a demo account, found when starting in production";
+
+/// Production never lets the demo accounts (public passwords) in: if a trial run left them
+/// in this database, their passwords stop working and their sessions end. Returns the
+/// addresses that were disabled now.
+pub async fn disable_demo_accounts(db: &Db) -> Result<Vec<String>, DbError> {
+    let vars = json!({
+        "emails": [DEMO_SPECIALIST_EMAIL, DEMO_CUSTOMER_EMAIL],
+        "disabled": DISABLED_HASH,
+    });
+    let enabled: Vec<String> = run(
+        db,
+        "SELECT VALUE email FROM user WHERE email IN $emails AND password_hash != $disabled",
+        vars.clone(),
+    )
+    .await?
+    .all(0)?;
+    if !enabled.is_empty() {
+        run(
+            db,
+            "BEGIN TRANSACTION;
+            LET $demo = (SELECT VALUE id FROM user WHERE email IN $emails);
+            DELETE session WHERE user IN $demo;
+            UPDATE $demo SET password_hash = $disabled;
+            COMMIT TRANSACTION;",
+            vars,
+        )
+        .await?;
+    }
+    Ok(enabled)
 }
 
 pub async fn seed_demo_data(state: &AppState) -> anyhow::Result<()> {

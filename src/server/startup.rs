@@ -30,7 +30,7 @@ use super::jobs::worker::JobWorker;
 use super::mail::transport::MailTransport;
 use super::password::HashPool;
 use super::zoom::Zoom;
-use super::{assets, db, metrics, rest, security, seed, unavailable};
+use super::{assets, db, rest, security, seed, telemetry, unavailable};
 use crate::app::{shell, App};
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -48,7 +48,7 @@ impl Application {
         leptos_options: LeptosOptions,
         addr: std::net::SocketAddr,
     ) -> anyhow::Result<Self> {
-        metrics::install();
+        telemetry::install();
         let db = db::connect(&config.database).await?;
         let version = db::migrate(&db).await?;
         tracing::info!(database = %config.database.url, schema_version = version, "database ready");
@@ -70,6 +70,14 @@ impl Application {
             booking_queue: Default::default(),
         };
         let worker = JobWorker::new(state.clone(), transport, from, config.mail.lease_seconds);
+        if config.is_production() {
+            let disabled = seed::disable_demo_accounts(&state.db)
+                .await
+                .context("disabling demo accounts")?;
+            if !disabled.is_empty() {
+                tracing::warn!(accounts = ?disabled, "demo accounts found in a production database: their passwords no longer work");
+            }
+        }
         if config.seed_demo_data {
             seed::seed_demo_data(&state)
                 .await
@@ -102,6 +110,11 @@ impl Application {
                     .run(Duration::from_millis(poll), stop.clone()),
             )
         });
+        tokio::spawn(crate::server::jobs::cleanup::run(
+            self.state.db.clone(),
+            self.state.config.retention.clone(),
+            stop.clone(),
+        ));
         let shutdown = stop.clone();
         let serve = axum::serve(
             self.listener,
@@ -175,7 +188,7 @@ pub fn router(state: AppState) -> Router {
     router
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics::serve))
+        .route("/metrics", get(rest::metrics::serve))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -184,6 +197,9 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Also for bodies read without axum's extractors (server functions read theirs through
+        // server_fn, which honours the limit above only since 0.8.13): a longer body is 413.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             unavailable::answer_503_while_database_down,
@@ -198,7 +214,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             assets::cache_control,
         ))
-        .layer(middleware::from_fn(metrics::track_requests))
+        .layer(middleware::from_fn(rest::metrics::track_requests))
         .with_state(state)
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {

@@ -348,3 +348,30 @@ async fn logging_in_through_the_form_and_out_again_ends_the_cookie_session() {
     let (status, _) = json_body(app.get("/api/auth/me", Some(&token)).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+/// A stolen token stops working when the operator ends the account's sessions: every session
+/// of that account, and no one else's.
+#[tokio::test]
+async fn the_operator_ends_every_session_of_an_account() {
+    let app = spawn_app().await;
+    let victim = app.user(Role::Customer, "Val").await;
+    let (_, body) = json_body(app.login(&victim.email, PASSWORD).await).await;
+    let second = body["data"]["token"].as_str().unwrap().to_string();
+    let other = app.user(Role::Customer, "Oli").await;
+    let said =
+        specialistly::server::admin::revoke_sessions(&app.state.db, &victim.email.to_uppercase())
+            .await
+            .unwrap();
+    assert_eq!(said, format!("{}: 2 session(s) ended", victim.email));
+    for token in [&victim.token, &second] {
+        let (status, _) = json_body(app.get("/api/auth/me", Some(token)).await).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, _) = json_body(app.get("/api/auth/me", Some(&other.token)).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        specialistly::server::admin::revoke_sessions(&app.state.db, "nobody@example.com")
+            .await
+            .is_err()
+    );
+}

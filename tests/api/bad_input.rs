@@ -357,3 +357,128 @@ async fn random_server_function_arguments_never_fail_the_server() {
         }
     }
 }
+
+/// Years chrono reads but the database's datetimes refuse (+99999) are a 400 naming the field,
+/// not a 500 from the browse query.
+#[tokio::test]
+async fn browse_bounds_outside_the_years_1970_to_9999_are_refused() {
+    let app = crate::helpers::spawn_app().await;
+    for (query, field) in [
+        ("from=%2B99999-01-01", "from"),
+        ("to=%2B99999-12-31", "to"),
+        ("from=1969-12-31", "from"),
+    ] {
+        let (status, body) = crate::helpers::json_body(
+            app.get(&format!("/api/consulting-slots?{query}"), None)
+                .await,
+        )
+        .await;
+        assert_eq!(status, reqwest::StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert_eq!(
+            body["message"],
+            format!("{field} must be between the years 1970 and 9999"),
+            "{query}"
+        );
+    }
+    let (status, _) =
+        crate::helpers::json_body(app.get("/api/consulting-slots?from=9999-12-31", None).await)
+            .await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+}
+
+/// Browsing stops at page 100: each deeper page made the database walk past every earlier
+/// slot, for anyone, anonymously.
+#[tokio::test]
+async fn browse_pages_deeper_than_100_are_refused() {
+    let app = crate::helpers::spawn_app().await;
+    let (status, _) =
+        crate::helpers::json_body(app.get("/api/consulting-slots?page=100", None).await).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    for page in ["101", "10000"] {
+        let (status, body) = crate::helpers::json_body(
+            app.get(
+                &format!("/api/consulting-slots?page={page}&includeFull=true"),
+                None,
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, reqwest::StatusCode::BAD_REQUEST, "{page}");
+        assert!(
+            body["message"].as_str().unwrap().contains("from 1 to 100"),
+            "{body}"
+        );
+    }
+}
+
+/// Server functions read their bodies themselves: a body over 64 KiB is refused before it is
+/// read, whatever server_fn version reads it.
+#[tokio::test]
+async fn server_function_bodies_over_64_kib_are_refused() {
+    let app = crate::helpers::spawn_app().await;
+    let padding = "x".repeat(100 * 1024);
+    let res = app
+        .client
+        .post(app.url("/api/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form_body(&[
+            ("email", "a@example.com"),
+            ("password", &padding),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        app.count("rate_counter").await,
+        0,
+        "nothing was counted or stored"
+    );
+}
+
+/// A booking is made under the account's name: the body cannot show the specialist another
+/// one ("Specialistly Support"), and names with direction overrides are refused.
+#[tokio::test]
+async fn a_booking_cannot_carry_another_name_than_the_account() {
+    let app = crate::helpers::spawn_app().await;
+    let spec = app.user(Role::Specialist, "Sue").await;
+    let slot = app.slot(&spec, 48, 3).await;
+    let customer = app.user(Role::Customer, "Rob").await;
+    for (name, message) in [
+        (
+            "Specialistly Support",
+            "customerName must be the name of your account",
+        ),
+        (
+            "Rob\u{202E}troppuS",
+            "customerName must not contain invisible",
+        ),
+    ] {
+        let (status, body) = crate::helpers::json_body(
+            app.post_json(
+                &format!("/api/consulting-slots/{slot}/book"),
+                Some(&customer.token),
+                &json!({ "customerName": name }),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{name}");
+        assert!(
+            body["message"].as_str().unwrap().starts_with(message),
+            "{body}"
+        );
+    }
+    assert_eq!(app.count("booking").await, 0);
+    let (status, body) = crate::helpers::json_body(
+        app.post_json(
+            &format!("/api/consulting-slots/{slot}/book"),
+            Some(&customer.token),
+            &json!({ "customerName": "rob" }),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["data"]["booking"]["customerName"], "Rob");
+}

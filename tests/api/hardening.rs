@@ -322,7 +322,10 @@ async fn every_response_carries_the_security_headers_and_pages_a_fresh_script_no
 #[tokio::test]
 async fn https_deployments_get_hsts() {
     let app = spawn_with(Options {
-        extra: vec![("APP_BASE_URL", "https://book.example.com".into())],
+        extra: vec![
+            ("APP_BASE_URL", "https://book.example.com".into()),
+            ("APP_ENV", "development".into()),
+        ],
         ..Default::default()
     })
     .await;
@@ -680,7 +683,8 @@ async fn behind_a_trusted_proxy_the_forwarded_address_is_the_client() {
         dev(Some("127.0.0.1, 203.0.113.7")).await,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(dev(Some("127.0.0.1")).await, StatusCode::OK);
+    // Forwarded is forwarded: a proxy's claim of loopback grants nothing.
+    assert_eq!(dev(Some("127.0.0.1")).await, StatusCode::NOT_FOUND);
 
     // The sign-in limit counts each forwarded client, not the proxy they all come through.
     let register = |n: u32, xff: &'static str| {
@@ -729,4 +733,270 @@ async fn without_a_trusted_proxy_a_forwarded_header_changes_nothing() {
         .await;
         assert_eq!(status, expected);
     }
+}
+
+/// `POST /api/auth/login` as a client behind the trusted proxy at 127.0.0.1 that saw `ip`.
+async fn login_from(
+    app: &crate::helpers::TestApp,
+    ip: &str,
+    email: &str,
+    password: &str,
+) -> StatusCode {
+    app.client
+        .post(app.url("/api/auth/login"))
+        .header("x-forwarded-for", ip)
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// One IPv6 /64 is one client: rotating through its addresses does not get around the cap,
+/// while another /64 has a count of its own.
+#[tokio::test]
+async fn ipv6_clients_are_capped_per_64_network() {
+    let app = spawn_with(Options {
+        extra: vec![
+            ("AUTH_RATE_PER_IP_PER_MINUTE", "5".into()),
+            ("TRUSTED_PROXIES", "127.0.0.1".into()),
+        ],
+        ..Default::default()
+    })
+    .await;
+    let user = app.user(Role::Customer, "Ivo").await;
+    for i in 1..=5 {
+        let ip = format!("2001:db8:aa:bb::{i:x}");
+        let status = login_from(&app, &ip, &user.email, crate::helpers::PASSWORD).await;
+        assert_eq!(status, StatusCode::OK, "{ip}");
+    }
+    let rotated = login_from(
+        &app,
+        "2001:db8:aa:bb:ffff::1",
+        &user.email,
+        crate::helpers::PASSWORD,
+    )
+    .await;
+    assert_eq!(rotated, StatusCode::TOO_MANY_REQUESTS);
+    let elsewhere = login_from(
+        &app,
+        "2001:db8:aa:cc::1",
+        &user.email,
+        crate::helpers::PASSWORD,
+    )
+    .await;
+    assert_eq!(elsewhere, StatusCode::OK);
+    let keys = app
+        .query("SELECT VALUE record::id(id) FROM rate_counter WHERE string::starts_with(record::id(id), 'auth-ip:')", json!({}))
+        .await;
+    assert_eq!(keys.len(), 2, "one counter per /64: {keys:?}");
+}
+
+/// Failed logins from an attacker's address lock the email out for new clients, but not for
+/// a network the owner signed in from before: the lockout cannot be used to keep them out.
+#[tokio::test]
+async fn a_lockout_keeps_strangers_out_but_not_the_owners_known_network() {
+    let app = spawn_with(Options {
+        extra: vec![
+            ("LOGIN_MAX_FAILURES", "3".into()),
+            ("TRUSTED_PROXIES", "127.0.0.1".into()),
+        ],
+        ..Default::default()
+    })
+    .await;
+    let user = app.user(Role::Customer, "Kim").await;
+    let home = "198.51.100.7";
+    assert_eq!(
+        login_from(&app, home, &user.email, crate::helpers::PASSWORD).await,
+        StatusCode::OK
+    );
+    for _ in 0..3 {
+        let status = login_from(&app, "203.0.113.9", &user.email, "wrong-password").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let attacker = login_from(&app, "203.0.113.9", &user.email, crate::helpers::PASSWORD).await;
+    assert_eq!(
+        attacker,
+        StatusCode::TOO_MANY_REQUESTS,
+        "locked for the attacker"
+    );
+    let stranger = login_from(&app, "192.0.2.44", &user.email, crate::helpers::PASSWORD).await;
+    assert_eq!(
+        stranger,
+        StatusCode::TOO_MANY_REQUESTS,
+        "and for any new client"
+    );
+    let owner = login_from(&app, home, &user.email, crate::helpers::PASSWORD).await;
+    assert_eq!(owner, StatusCode::OK, "the owner's network still signs in");
+    let wrong_at_home = login_from(&app, home, &user.email, "wrong-password").await;
+    assert_eq!(
+        wrong_at_home,
+        StatusCode::UNAUTHORIZED,
+        "a known network still needs the password"
+    );
+}
+
+/// An unverified account cannot make the app mail its address (anyone's) in a loop: one new
+/// confirmation link a minute, five a day.
+#[tokio::test]
+async fn confirmation_emails_are_limited_per_account() {
+    let app = spawn_with(Options::default()).await;
+    let user = app.unverified_user(Role::Customer, "Lou").await;
+    let resend = || async {
+        json_body(
+            app.post_json(
+                "/api/auth/resend-verification",
+                Some(&user.token),
+                &json!({}),
+            )
+            .await,
+        )
+        .await
+    };
+    let links = || async {
+        app.query(
+            "SELECT VALUE id FROM email_verification WHERE user = type::record('user', $u)",
+            json!({ "u": user.id }),
+        )
+        .await
+        .len()
+    };
+    assert_eq!(resend().await.0, StatusCode::OK);
+    let (status, body) = resend().await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("in a minute"),
+        "{body}"
+    );
+    assert_eq!(links().await, 1, "nothing stored for the refused one");
+    for _ in 0..4 {
+        app.query(
+            "UPDATE rate_counter SET window_end = time::now() - 1s WHERE string::starts_with(record::id(id), 'resend-minute:')",
+            json!({}),
+        )
+        .await;
+        assert_eq!(resend().await.0, StatusCode::OK);
+    }
+    app.query(
+        "UPDATE rate_counter SET window_end = time::now() - 1s WHERE string::starts_with(record::id(id), 'resend-minute:')",
+        json!({}),
+    )
+    .await;
+    let (status, body) = resend().await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("in a day"),
+        "{body}"
+    );
+    assert_eq!(links().await, 5);
+}
+
+/// Book-and-cancel loops that mail the specialist attacker-written text are cut off: an
+/// account's cancellations per hour are capped, and an address gets a bounded number of
+/// notifications a day caused by others (the cancellations themselves still go through).
+#[tokio::test]
+async fn book_and_cancel_loops_are_limited_per_account_and_per_address() {
+    let app = spawn_with(Options {
+        extra: vec![
+            ("MAIL_ACTIONS_PER_HOUR", "2".into()),
+            ("MAIL_PER_ADDRESS_PER_DAY", "3".into()),
+        ],
+        ..Default::default()
+    })
+    .await;
+    // A specialist account whose address nobody confirmed: perhaps not theirs at all.
+    let spec = app.unverified_user(Role::Specialist, "Mae").await;
+    let slot = app.slot(&spec, 72, 5).await;
+    async fn cancel(
+        app: &crate::helpers::TestApp,
+        slot: &str,
+        token: &str,
+        index: u64,
+    ) -> StatusCode {
+        app.post_json(
+            &format!("/api/consulting-slots/{slot}/booking/{index}/cancel"),
+            Some(token),
+            &json!({ "reason": "Mailbox locked: verify at evil.example" }),
+        )
+        .await
+        .status()
+    }
+    let looper = app.user(Role::Customer, "Loop").await;
+    let mut index = 0;
+    for _ in 0..2 {
+        assert_eq!(app.book(&slot, &looper).await.status(), 201);
+        assert_eq!(
+            cancel(&app, &slot, &looper.token, index).await,
+            StatusCode::OK
+        );
+        index += 1;
+    }
+    assert_eq!(app.book(&slot, &looper).await.status(), 201);
+    assert_eq!(
+        cancel(&app, &slot, &looper.token, index).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    index += 1;
+    // Other customers' cancellations still work; the unconfirmed address hears of three a day.
+    for name in ["Ned", "Oda"] {
+        let other = app.user(Role::Customer, name).await;
+        assert_eq!(app.book(&slot, &other).await.status(), 201);
+        assert_eq!(
+            cancel(&app, &slot, &other.token, index).await,
+            StatusCode::OK
+        );
+        index += 1;
+    }
+    let to_specialist = app
+        .query(
+            "SELECT VALUE id FROM job WHERE kind = 'email' AND payload.to = $to AND string::contains(key, 'cancelled')",
+            json!({ "to": spec.email }),
+        )
+        .await;
+    assert_eq!(to_specialist.len(), 3, "{to_specialist:?}");
+}
+
+/// A trial run's demo accounts (public passwords) do not survive into production: starting in
+/// production disables them, ending their sessions, once.
+#[tokio::test]
+async fn production_disables_demo_accounts_left_in_the_database() {
+    use specialistly::server::seed;
+    let app = spawn_with(Options {
+        extra: vec![("SEED_DEMO_DATA", "true".into())],
+        ..Default::default()
+    })
+    .await;
+    let res = app
+        .login(seed::DEMO_SPECIALIST_EMAIL, seed::DEMO_PASSWORD)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let (_, body) = json_body(res).await;
+    let session = body["data"]["token"].as_str().unwrap().to_string();
+
+    let mut disabled = seed::disable_demo_accounts(&app.state.db).await.unwrap();
+    disabled.sort();
+    assert_eq!(
+        disabled,
+        [seed::DEMO_CUSTOMER_EMAIL, seed::DEMO_SPECIALIST_EMAIL]
+    );
+    for email in [seed::DEMO_SPECIALIST_EMAIL, seed::DEMO_CUSTOMER_EMAIL] {
+        assert_eq!(
+            app.login(email, seed::DEMO_PASSWORD).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let (status, _) = json_body(app.get("/api/auth/me", Some(&session)).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the demo session ended");
+    assert!(seed::disable_demo_accounts(&app.state.db)
+        .await
+        .unwrap()
+        .is_empty());
+    // Other accounts are untouched.
+    let user = app.user(Role::Customer, "Real").await;
+    assert_eq!(
+        app.login(&user.email, crate::helpers::PASSWORD)
+            .await
+            .status(),
+        StatusCode::OK
+    );
 }

@@ -197,3 +197,92 @@ async fn jobs_wait_for_their_time_and_a_pending_one_can_be_cancelled_by_key() {
     assert_eq!(status("zoom-delete:1"), JobStatus::Done);
     assert_eq!(status("zoom-delete:2"), JobStatus::Cancelled);
 }
+
+/// The periodic clean-up deletes what is past its retention (finished jobs after 7 days,
+/// failed ones after 30, expired sessions and counters, confirmation links 2 days after they
+/// expired) and keeps everything else.
+#[tokio::test]
+async fn the_clean_up_deletes_only_what_is_past_its_retention() {
+    use specialistly::model::Role;
+    use specialistly::server::jobs::cleanup;
+    let app = spawn_with(Options::default()).await;
+    let job = |key: &str, status: &str, age_days: i64| {
+        let sql = "CREATE type::record('job', $key) SET kind = 'zoom_delete', key = $key,
+            payload = {}, status = $status, attempts = 1,
+            run_at = time::now() - type::duration($age), done_at = IF $status IN ['done', 'cancelled'] THEN time::now() - type::duration($age) END";
+        (
+            sql,
+            json!({ "key": key, "status": status, "age": format!("{age_days}d") }),
+        )
+    };
+    for (key, status, age) in [
+        ("old-done", "done", 8),
+        ("old-cancelled", "cancelled", 8),
+        ("recent-done", "done", 6),
+        ("old-failed", "failed", 31),
+        ("recent-failed", "failed", 29),
+        ("old-pending", "pending", 40),
+    ] {
+        let (sql, vars) = job(key, status, age);
+        app.query(sql, vars).await;
+    }
+    let kept = app.user(Role::Customer, "Kept").await;
+    let expired = app.user(Role::Customer, "Gone").await;
+    app.query(
+        "UPDATE session SET expires_at = time::now() - 1s WHERE user = type::record('user', $u)",
+        json!({ "u": expired.id }),
+    )
+    .await;
+    app.query(
+        "CREATE email_verification:old SET user = type::record('user', $u), expires_at = time::now() - 3d;
+         CREATE email_verification:fresh SET user = type::record('user', $u), expires_at = time::now() - 1d;
+         CREATE rate_counter:old SET hits = 3, window_end = time::now() - 1s;
+         CREATE rate_counter:live SET hits = 3, window_end = time::now() + 1h;",
+        json!({ "u": kept.id }),
+    )
+    .await;
+
+    let deleted = cleanup::run_once(&app.state.db, &app.state.config.retention)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            deleted.jobs,
+            deleted.sessions,
+            deleted.verifications,
+            deleted.counters
+        ),
+        (3, 1, 1, 1)
+    );
+    let mut jobs: Vec<String> = app
+        .query("SELECT VALUE record::id(id) FROM job", json!({}))
+        .await
+        .into_iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    jobs.sort();
+    assert_eq!(jobs, ["old-pending", "recent-done", "recent-failed"]);
+    assert_eq!(
+        app.query(
+            "SELECT VALUE record::id(id) FROM email_verification",
+            json!({})
+        )
+        .await,
+        vec![json!("fresh")]
+    );
+    assert_eq!(
+        app.query("SELECT VALUE record::id(id) FROM rate_counter", json!({}))
+            .await,
+        vec![json!("live")]
+    );
+    let (status, _) =
+        crate::helpers::json_body(app.get("/api/auth/me", Some(&kept.token)).await).await;
+    assert_eq!(status, 200, "a live session stays");
+    assert_eq!(
+        cleanup::run_once(&app.state.db, &app.state.config.retention)
+            .await
+            .unwrap()
+            .total(),
+        0
+    );
+}

@@ -341,6 +341,7 @@ async fn dev_pages_do_not_exist_in_production() {
     let zoom = vec![
         ("APP_ENV", "production".to_string()),
         ("APP_BASE_URL", "https://book.example.com".into()),
+        ("SMTP_URL", "smtp://127.0.0.1:9".into()),
         ("ZOOM_ACCOUNT_ID", "a".into()),
         ("ZOOM_CLIENT_ID", "b".into()),
         ("ZOOM_CLIENT_SECRET", "c".into()),
@@ -459,4 +460,125 @@ async fn shutdown_ends_within_its_grace_period_even_with_a_stalled_smtp_server()
     tokio::time::sleep(Duration::from_millis(500)).await;
     let took = app.shut_down().await;
     assert!(took < Duration::from_secs(3), "shutdown took {took:?}");
+}
+
+/// An SMTP server that takes a message's DATA and then never answers: a tarpit, an overloaded
+/// relay, a connection dropped by a middlebox. Records when each conversation reached DATA and
+/// when the client hung up.
+struct StalledSmtpServer {
+    port: u16,
+    conversations: Arc<std::sync::Mutex<Vec<Conversation>>>,
+}
+
+/// When a conversation reached DATA, and when the client hung up.
+type Conversation = (std::time::Instant, Option<std::time::Instant>);
+
+impl StalledSmtpServer {
+    async fn start() -> Self {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let conversations = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = conversations.clone();
+        tokio::spawn(async move {
+            loop {
+                let (stream, _) = listener.accept().await.unwrap();
+                let log = log.clone();
+                tokio::spawn(async move {
+                    let (read, mut write) = stream.into_split();
+                    let mut lines = BufReader::new(read).lines();
+                    write.write_all(b"220 stalled.test ESMTP\r\n").await.ok();
+                    let mut in_data = None;
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        if in_data.is_some() {
+                            continue; // the message, its final dot, anything after: no answer
+                        }
+                        let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                        let answer: &[u8] = match verb.as_str() {
+                            "EHLO" => b"250 stalled.test\r\n",
+                            "DATA" => {
+                                let mut log = log.lock().unwrap();
+                                log.push((std::time::Instant::now(), None));
+                                in_data = Some(log.len() - 1);
+                                b"354 go ahead\r\n"
+                            }
+                            _ => b"250 OK\r\n",
+                        };
+                        write.write_all(answer).await.ok();
+                    }
+                    if let Some(i) = in_data {
+                        log.lock().unwrap()[i].1 = Some(std::time::Instant::now());
+                    }
+                });
+            }
+        });
+        Self {
+            port,
+            conversations,
+        }
+    }
+}
+
+/// A mail server that stops answering mid-DATA costs each worker one job deadline (¾ of the
+/// 2 s lease), not the worker: passes end, the email waits with its attempt given back, and a
+/// second worker never opens a second conversation for it while the first is still open.
+#[tokio::test]
+async fn a_mail_server_that_stops_answering_mid_data_neither_hangs_the_worker_nor_sends_twice() {
+    let smtp = StalledSmtpServer::start().await;
+    let app = spawn_with(Options {
+        extra: vec![
+            ("OUTBOX_LEASE_SECONDS", "2".into()),
+            ("SMTP_URL", format!("smtp://127.0.0.1:{}", smtp.port)),
+        ],
+        ..Default::default()
+    })
+    .await;
+    queue::queue(&app.state.db, &jobs::emails(&emails(1)))
+        .await
+        .unwrap();
+    let second = JobWorker::new(
+        app.state.clone(),
+        MailTransport::from_config(&app.state.config.mail).unwrap(),
+        "Specialistly <no-reply@localhost>".parse().unwrap(),
+        2,
+    );
+    let polling = |worker: &JobWorker| {
+        let worker = worker.clone();
+        async move {
+            let started = std::time::Instant::now();
+            while started.elapsed() < Duration::from_secs(6) {
+                let pass = tokio::time::timeout(Duration::from_secs(4), worker.run_once()).await;
+                assert!(pass.is_ok(), "a pass hung on the stalled server");
+                assert_eq!(pass.unwrap().unwrap(), 0, "nothing was sent");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    tokio::join!(polling(&app.worker), polling(&second));
+
+    let conversations = smtp.conversations.lock().unwrap().clone();
+    assert!(!conversations.is_empty(), "the email reached DATA");
+    for pair in conversations.windows(2) {
+        let closed = pair[0].1.expect("a given-up conversation is closed");
+        assert!(
+            closed <= pair[1].0,
+            "a second conversation began before the first was given up"
+        );
+    }
+    let rows = queue::list(&app.state.db, false).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_ne!(rows[0].status, JobStatus::Failed);
+    assert_eq!(
+        rows[0].attempts, 0,
+        "waiting for the server spends no attempt"
+    );
+    assert!(
+        rows[0]
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("no answer within"),
+        "{:?}",
+        rows[0].last_error
+    );
 }

@@ -103,3 +103,50 @@ async fn metrics_answer_other_hosts_only_when_their_network_is_allowed() {
     assert_eq!(remote.status(), StatusCode::OK);
     assert!(remote.text().await.unwrap().contains("specialistly_"));
 }
+
+/// Loopback privileges come from the connection alone: a client inside a trusted proxy range
+/// that connects directly and claims `X-Forwarded-For: 127.0.0.1` gets neither `/metrics`
+/// nor `/dev/mail`, and a request a proxy on this machine forwarded is not local either.
+#[tokio::test]
+async fn a_forwarded_for_header_never_makes_a_client_local() {
+    let address = non_loopback_address();
+    let app = spawn_with(Options {
+        bind: Some("0.0.0.0:0"),
+        extra: vec![("TRUSTED_PROXIES", format!("{address}/32,127.0.0.1"))],
+        ..Default::default()
+    })
+    .await;
+    for path in ["/metrics", "/dev/mail"] {
+        let forged = app
+            .client
+            .get(format!("http://{address}:{}{path}", port(&app)))
+            .header("x-forwarded-for", "127.0.0.1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            forged.status(),
+            StatusCode::NOT_FOUND,
+            "{path} from {address}"
+        );
+        let proxied = app
+            .client
+            .get(format!("http://127.0.0.1:{}{path}", port(&app)))
+            .header("x-forwarded-for", "127.0.0.1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            proxied.status(),
+            StatusCode::NOT_FOUND,
+            "{path} through a local proxy"
+        );
+        let local = app
+            .client
+            .get(format!("http://127.0.0.1:{}{path}", port(&app)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(local.status(), StatusCode::OK, "{path} from this machine");
+    }
+}

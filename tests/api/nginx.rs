@@ -88,8 +88,8 @@ async fn behind_nginx_the_rate_limit_and_dev_pages_see_the_real_client() {
     let local = format!("http://127.0.0.1:{}", nginx.port);
     let remote = format!("http://{}:{}", non_loopback_address(), nginx.port);
 
-    // /dev answers a browser on this machine, through nginx too; not one elsewhere, even one
-    // claiming to be loopback.
+    // /dev answers only a browser on this machine that connects to the app itself: through
+    // nginx the request was forwarded, and could have come from anywhere (or claim loopback).
     let get = |base: &str, forged: Option<&str>| {
         let mut req = app.client.get(format!("{base}/dev/mail"));
         if let Some(f) = forged {
@@ -97,7 +97,11 @@ async fn behind_nginx_the_rate_limit_and_dev_pages_see_the_real_client() {
         }
         req.send()
     };
-    assert_eq!(get(&local, None).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(get(&app.base, None).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        get(&local, None).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(
         get(&remote, None).await.unwrap().status(),
         StatusCode::NOT_FOUND

@@ -170,6 +170,19 @@ async fn no_reminder_after_a_cancellation_or_for_someone_who_unsubscribed() {
         .as_str()
         .unwrap()
         .to_string();
+    // Opening the link (a mail scanner does) shows a button and changes nothing.
+    let page = app.get(&format!("/unsubscribe?token={token}"), None).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Stop reminder emails"), "{html}");
+    assert!(html.contains("action=\"/api/unsubscribe\""), "{html}");
+    let enabled = app
+        .query(
+            "SELECT VALUE reminders_enabled FROM type::record('user', $u)",
+            json!({ "u": opted_out.id }),
+        )
+        .await;
+    assert_eq!(enabled, vec![json!(true)]);
     let res = app
         .client
         .post(app.url(&format!("/unsubscribe?token={token}")))

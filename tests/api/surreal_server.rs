@@ -1,5 +1,5 @@
-//! A SurrealDB server process, the workspace's own `surreal` binary (`make surreal`), for the
-//! suite on `ws://` and the tests of outages and of several instances on one database.
+//! A SurrealDB server process (`specialistly db-server`, the app's own binary), for the suite
+//! on `ws://` and the tests of outages and of several instances on one database.
 
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -45,25 +45,9 @@ pub struct SurrealServer {
 }
 
 impl SurrealServer {
-    /// The binary: `SPECIALISTLY_TEST_SURREAL`, else the optimised build in this target
-    /// directory (`make surreal`).
+    /// The app's own binary, which runs the SurrealDB server as `specialistly db-server`.
     fn binary() -> PathBuf {
-        if let Some(path) = std::env::var_os("SPECIALISTLY_TEST_SURREAL") {
-            return PathBuf::from(path);
-        }
-        // target/debug/deps/api-… → target/release/surreal
-        let exe = std::env::current_exe().expect("test binary path");
-        let path = exe
-            .ancestors()
-            .nth(3)
-            .map(|target| target.join("release/surreal"))
-            .expect("target directory");
-        assert!(
-            path.exists(),
-            "{} is missing: build it with `make surreal` (or set SPECIALISTLY_TEST_SURREAL)",
-            path.display()
-        );
-        path
+        PathBuf::from(env!("CARGO_BIN_EXE_specialistly"))
     }
 
     /// A server on a free loopback port over `storage` (`memory` or `surrealkv://DIR`).
@@ -100,7 +84,7 @@ impl SurrealServer {
     pub fn restart(&mut self) {
         assert!(self.process.is_none(), "the server is already running");
         let mut child = Command::new(Self::binary())
-            .args(["start", "--no-banner", "--log", "warn"])
+            .args(["db-server", "start", "--no-banner", "--log", "warn"])
             .args(["--bind", &format!("127.0.0.1:{}", self.port)])
             .args(["--user", USER, "--pass", PASS])
             .arg(&self.storage)

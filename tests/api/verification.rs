@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use specialistly::model::Role;
 use specialistly::server::admin;
 
-use crate::helpers::{json_body, parse, spawn_with, to_address, Options, TestApp};
+use crate::helpers::{form_body, json_body, parse, spawn_with, to_address, Options, TestApp};
 
 /// Registers through the API and returns the token and the link emailed to the new account.
 async fn sign_up(app: &TestApp, email: &str, role: &str) -> (String, String) {
@@ -133,22 +133,63 @@ async fn an_expired_link_is_refused_and_a_new_one_can_be_asked_for() {
     assert_eq!(me(&app, &session).await["emailVerified"], true);
 }
 
+/// Mail scanners and link previews fetch the link: opening it shows whose address it is and a
+/// button, and only the button's form post (no JavaScript needed) confirms.
 #[tokio::test]
-async fn the_link_page_confirms_without_javascript() {
+async fn the_link_page_confirms_only_when_its_button_is_pressed() {
     let app = spawn_with(Options {
         smtp: true,
         ..Default::default()
     })
     .await;
-    let (session, link) = sign_up(&app, "xena@example.com", "customer").await;
+    let (session, link) = sign_up(&app, "xena@example.com", "specialist").await;
     let path = link.trim_start_matches("http://127.0.0.1:3000");
-    let page = app.get(path, None).await;
-    assert_eq!(page.status(), StatusCode::OK);
-    let html = page.text().await.unwrap();
-    assert!(html.contains("your email address is confirmed"), "{html}");
+    for _ in 0..2 {
+        let page = app.get(path, None).await;
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("data-testid=\"pending-confirmation\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("xena@example.com") && html.contains("Vera"),
+            "{html}"
+        );
+        assert!(html.contains("specialist account"), "{html}");
+        assert!(html.contains("action=\"/api/verify_email\""), "{html}");
+        assert_eq!(me(&app, &session).await["emailVerified"], false);
+    }
+
+    let press = || async {
+        app.client
+            .post(app.url("/api/verify_email"))
+            .header("accept", "text/html")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("referer", app.url(path))
+            .body(form_body(&[("token", &token_of(&link))]))
+            .send()
+            .await
+            .unwrap()
+    };
+    let res = press().await;
+    assert!(res.status().is_redirection(), "{}", res.status());
+    assert_eq!(res.headers()["location"], "/verify-email?confirmed=1");
     assert_eq!(me(&app, &session).await["emailVerified"], true);
-    let again = app.get(path, None).await.text().await.unwrap();
-    assert!(again.contains("already been used"));
+    let done = app
+        .get("/verify-email?confirmed=1", None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(done.contains("your email address is confirmed"), "{done}");
+
+    // Pressed again, or opened again: the link is used.
+    let again = press().await;
+    assert!(again.status().is_redirection(), "{}", again.status());
+    let page = app.get(path, None).await.text().await.unwrap();
+    assert!(page.contains("already been used"), "{page}");
+    assert!(!page.contains("pending-confirmation"), "{page}");
 }
 
 async fn zoom_app(extra: Vec<(&'static str, String)>) -> TestApp {

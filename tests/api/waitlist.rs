@@ -316,3 +316,117 @@ async fn a_customer_promoted_inside_the_cutoff_may_still_cancel_within_the_hour(
         "within an hour of the promotion"
     );
 }
+
+/// Cancelling a full slot closes its waitlist in the same transaction and tells each waiter;
+/// a later edit of the cancelled slot is refused, so nobody is booked into it.
+#[tokio::test]
+async fn cancelling_a_slot_closes_its_waitlist_and_tells_each_waiter() {
+    let app = spawn_app().await;
+    let spec = app.user(Role::Specialist, "Wendy").await;
+    let slot = app.slot(&spec, 48, 1).await;
+    let booked = app.user(Role::Customer, "Bo").await;
+    let waiting = app.user(Role::Customer, "Cy").await;
+    assert_eq!(app.book(&slot, &booked).await.status(), 201);
+    assert_eq!(join(&app, &slot, &waiting).await.0, StatusCode::CREATED);
+
+    let (status, body) = json_body(
+        app.post_json(
+            &format!("/api/consulting-slots/{slot}/cancel"),
+            Some(&spec.token),
+            &json!({ "reason": "ill" }),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, places) = json_body(app.get("/api/waitlist", Some(&waiting.token)).await).await;
+    assert_eq!(places["data"], json!([]), "no longer in line");
+    let statuses = app
+        .query(
+            "SELECT VALUE status FROM waitlist WHERE slot = type::record('slot', $s)",
+            json!({ "s": slot }),
+        )
+        .await;
+    assert_eq!(statuses, vec![json!("closed")]);
+    let told = app
+        .query(
+            "SELECT VALUE payload.text FROM job WHERE kind = 'email' AND payload.to = $to",
+            json!({ "to": waiting.email }),
+        )
+        .await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(
+        told[0].as_str().unwrap().contains("cancelled the session"),
+        "{told:?}"
+    );
+
+    let (status, body) = json_body(
+        app.patch_json(
+            &format!("/api/consulting-slots/{slot}"),
+            &spec.token,
+            &json!({ "title": "Still on?" }),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (
+            StatusCode::CONFLICT,
+            Some("This slot is cancelled and can no longer be changed.")
+        )
+    );
+    assert_eq!(active_customers(&app, &slot).await, Vec::<String>::new());
+    let booked_count = app
+        .query(
+            "SELECT VALUE booked FROM type::record('slot', $s)",
+            json!({ "s": slot }),
+        )
+        .await;
+    assert_eq!(booked_count, vec![json!(0)]);
+}
+
+/// A slot whose only booking was cancelled keeps it on the customer's list: deleting it is
+/// refused (cancel instead), and the customer's appointments still load.
+#[tokio::test]
+async fn a_slot_with_cancelled_bookings_or_a_waitlist_is_not_deleted() {
+    let app = spawn_app().await;
+    let spec = app.user(Role::Specialist, "Vic").await;
+    let slot = app.slot(&spec, 48, 1).await;
+    let customer = app.user(Role::Customer, "Di").await;
+    assert_eq!(app.book(&slot, &customer).await.status(), 201);
+    let (status, _) = json_body(
+        app.post_json(
+            &format!("/api/consulting-slots/{slot}/booking/0/cancel"),
+            Some(&customer.token),
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, body) = json_body(
+        app.delete(&format!("/api/consulting-slots/{slot}"), &spec.token)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("Cancel the slot instead"));
+    assert_eq!(app.count("slot").await, 1);
+    let (status, body) = json_body(app.get("/api/appointments", Some(&customer.token)).await).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let page = app.get("/appointments", Some(&customer.token)).await;
+    assert_eq!(page.status(), StatusCode::OK);
+
+    // A slot nobody ever booked or waited for still goes.
+    let unused = app.slot(&spec, 72, 1).await;
+    let res = app
+        .delete(&format!("/api/consulting-slots/{unused}"), &spec.token)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(app.count("slot").await, 1);
+}

@@ -550,3 +550,94 @@ async fn a_token_is_renewed_shortly_before_it_expires() {
     );
     assert_eq!(zoom.tokens_issued(), 2);
 }
+
+/// Another site cannot launch Zoom as the host by sending the specialist to the start link:
+/// a cross-site navigation gets a page with the link (and nothing from Zoom), while the
+/// specialist's own click (same-origin, or typed: `none`) redirects as before.
+#[tokio::test]
+async fn a_start_link_opened_from_another_site_asks_before_starting() {
+    let app = zoom_app().await;
+    let (spec, slot, _) = booked_slot(&app, 1).await;
+    app.create_zoom(&slot, "0", Some(&spec.token)).await;
+    let open = |site: &'static str| {
+        app.client
+            .get(app.url(&format!("/meetings/{slot}/0/start")))
+            .bearer_auth(&spec.token)
+            .header("sec-fetch-site", site)
+            .send()
+    };
+    for site in ["cross-site", "same-site"] {
+        let res = open(site).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{site}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains("data-testid=\"start-as-host\""), "{html}");
+        assert!(
+            html.contains(&format!("href=\"/meetings/{slot}/0/start\"")),
+            "{html}"
+        );
+        assert!(!html.contains("zak="), "{html}");
+    }
+    for site in ["same-origin", "none"] {
+        let res = open(site).await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{site}");
+        assert!(res.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("zak=fresh-"));
+    }
+}
+
+/// A slot moved while its meeting was being created: the meeting (made for the old time) is
+/// deleted at Zoom instead of saved, no Ready email with the old time goes out, and the next
+/// click makes it for the new time.
+#[tokio::test]
+async fn a_slot_moved_during_a_creation_gets_its_meeting_at_the_new_time() {
+    let app = zoom_app().await;
+    let zoom = app.zoom.as_ref().unwrap();
+    let (spec, slot, _) = booked_slot(&app, 1).await;
+    zoom.push_fault(Fault::Slow(Duration::from_millis(1500)));
+    let moved_to = chrono::Utc::now() + chrono::Duration::hours(72);
+    let (created, moved) = tokio::join!(app.create_zoom(&slot, "0", Some(&spec.token)), async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        app.patch_json(
+            &format!("/api/consulting-slots/{slot}"),
+            &spec.token,
+            &json!({
+                "date": moved_to.format("%Y-%m-%d").to_string(),
+                "startTime": "09:00",
+                "timezone": "UTC",
+            }),
+        )
+        .await
+        .status()
+    });
+    assert_eq!(moved, StatusCode::OK);
+    let (status, body) = json_body(created).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("moved"),
+        "{body}"
+    );
+    assert_eq!(zoom.meetings().len(), 1, "made once, for the old time");
+    assert_eq!(zoom.deleted().len(), 1, "and deleted again");
+    assert_eq!(stored_meeting(&app, &slot, 0).await, Value::Null);
+    let ready = app
+        .query(
+            "SELECT VALUE id FROM job WHERE string::contains(key, 'zoom-ready')",
+            json!({}),
+        )
+        .await;
+    assert!(
+        ready.is_empty(),
+        "no Ready email for the old time: {ready:?}"
+    );
+
+    let (status, body) = json_body(app.create_zoom(&slot, "0", Some(&spec.token)).await).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let second = zoom.meetings().last().unwrap().clone();
+    let starts = second["start_time"].as_str().unwrap();
+    assert!(
+        starts.starts_with(&format!("{}T09:00", moved_to.format("%Y-%m-%d"))),
+        "{second}"
+    );
+}

@@ -189,6 +189,29 @@ fn unique_index_name(message: &str) -> Option<String> {
     Some(rest.split('`').next()?.to_string())
 }
 
+/// Decodes one row. A failure names the row's record id and what serde says of the field, never
+/// the row's values: rows hold password hashes, start URLs and meeting passwords, and decode
+/// errors are logged.
+fn decode_row<T: DeserializeOwned>(row: &serde_json::Value) -> Result<T, DbError> {
+    T::deserialize(row).map_err(|e| {
+        let id = match row.get("id") {
+            Some(serde_json::Value::String(id)) => id.as_str(),
+            _ => "without an id",
+        };
+        DbError::Decode(format!("{} (row {id})", without_strings(&e.to_string())))
+    })
+}
+
+/// serde quotes the string it could not use (`invalid type: string "…"`): that is a value.
+fn without_strings(message: &str) -> String {
+    message
+        .split('"')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 { "…" } else { part })
+        .collect::<Vec<_>>()
+        .join("\"")
+}
+
 /// Results of a query whose statements all succeeded.
 pub struct Rows(IndexedResults);
 
@@ -199,12 +222,7 @@ impl Rows {
             .0
             .take(statement)
             .map_err(|e| DbError::Decode(e.to_string()))?;
-        values
-            .into_iter()
-            .map(|v| {
-                serde_json::from_value(v.clone()).map_err(|e| DbError::Decode(format!("{e}: {v}")))
-            })
-            .collect()
+        values.iter().map(decode_row).collect()
     }
 
     /// How many statements the query had.
@@ -315,14 +333,14 @@ where
     loop {
         match attempt().await {
             Err(e) if e.is_retryable() && tries + 1 < MAX_ATTEMPTS => {
-                crate::server::metrics::transaction_conflict(operation, true);
+                crate::server::telemetry::transaction_conflict(operation, true);
                 tries += 1;
                 // A little jitter so the losers do not collide again in lockstep.
                 let pause = rand::random_range(1..=(5 * tries as u64).min(50));
                 tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
             }
             Err(e) if e.is_retryable() => {
-                crate::server::metrics::transaction_conflict(operation, false);
+                crate::server::telemetry::transaction_conflict(operation, false);
                 return Err(e);
             }
             other => return other,
@@ -368,5 +386,36 @@ mod tests {
         assert_ne!(a, new_key());
         assert!(!is_valid_key("x; DELETE user"));
         assert!(!is_valid_key(""));
+    }
+
+    /// A row that fails to decode is named by its id and the field, without its values.
+    #[test]
+    fn decode_errors_name_the_row_and_the_field_not_the_values() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct User {
+            name: String,
+            email_verified: bool,
+        }
+        let row = serde_json::json!({
+            "id": "u1", "name": "Ann", "email_verified": "secret-flag",
+            "password_hash": "$argon2id$secret-hash", "start_url": "https://zoom.us/s/1?zak=secret",
+        });
+        let DbError::Decode(message) = decode_row::<User>(&row).unwrap_err() else {
+            panic!("a decode error");
+        };
+        assert!(message.contains("row u1"), "{message}");
+        assert!(message.contains("invalid type"), "{message}");
+        for secret in ["secret-hash", "zak=secret", "Ann", "secret-flag"] {
+            assert!(!message.contains(secret), "{message}");
+        }
+        let missing = serde_json::json!({ "name": "Ann" });
+        let DbError::Decode(message) = decode_row::<User>(&missing).unwrap_err() else {
+            panic!("a decode error");
+        };
+        assert!(
+            message.contains("email_verified") && message.contains("without an id"),
+            "{message}"
+        );
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::error::AppError;
 
-/// Trimmed `raw` when it is one line of 1 to `max` characters.
+/// Trimmed `raw` when it is one line of 1 to `max` characters that shows as it reads.
 fn one_line(raw: &str, max: usize, field: &str) -> Result<String, AppError> {
     let value = raw.trim();
     if value.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
@@ -10,7 +10,42 @@ fn one_line(raw: &str, max: usize, field: &str) -> Result<String, AppError> {
             "{field} is required: one line of at most {max} characters"
         )));
     }
+    if value.chars().any(is_invisible_or_separator) {
+        return Err(AppError::bad_request(format!(
+            "{field} must not contain invisible formatting characters (such as direction overrides or zero-width spaces) or line separators"
+        )));
+    }
     Ok(value.to_string())
+}
+
+/// Unicode's format characters (category Cf: direction overrides and isolates, zero-width
+/// spaces and joiners, the byte-order mark, tags…) and the line and paragraph separators (Zl,
+/// Zp). In a name or title they reorder or hide text in subjects, invites and Zoom topics.
+fn is_invisible_or_separator(c: char) -> bool {
+    matches!(
+        c as u32,
+        0x00AD
+            | 0x0600..=0x0605
+            | 0x061C
+            | 0x06DD
+            | 0x070F
+            | 0x0890..=0x0891
+            | 0x08E2
+            | 0x180E
+            | 0x200B..=0x200F
+            | 0x2028..=0x202E
+            | 0x2060..=0x2064
+            | 0x2066..=0x206F
+            | 0xFEFF
+            | 0xFFF9..=0xFFFB
+            | 0x110BD
+            | 0x110CD
+            | 0x13430..=0x1343F
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0001
+            | 0xE0020..=0xE007F
+    )
 }
 
 /// Trimmed `raw`, or `None` when blank; at most `max` characters (line breaks allowed).
@@ -104,6 +139,40 @@ mod tests {
         for bad in ["", "   ", "Ann\nBcc: x", "Ann\u{0}", &"a".repeat(101)] {
             let err = PersonName::parse(bad, "customerName").unwrap_err();
             assert!(err.message.starts_with("customerName"), "{bad:?}");
+        }
+    }
+
+    /// Direction overrides, zero-width characters, the BOM, tags and line separators reorder
+    /// or hide text where names and titles are shown; emoji, accents and scripts that join
+    /// letters (which need ZWJ only in emoji sequences) are welcome.
+    #[test]
+    fn names_and_titles_refuse_invisible_formatting_and_separators() {
+        for bad in [
+            "Specialistly\u{202E}troppuS",
+            "Ann\u{200B}Lee",
+            "\u{2066}Ann\u{2069}",
+            "Ann\u{2028}Lee",
+            "Ann\u{2029}Lee",
+            "\u{FEFF}Ann",
+            "Ann\u{E0041}",
+            "Ann\u{00AD}Lee",
+        ] {
+            let err = PersonName::parse(bad, "customerName").unwrap_err();
+            assert!(
+                err.message.contains("invisible"),
+                "{bad:?}: {}",
+                err.message
+            );
+            assert!(SlotTitle::parse(bad, "title").is_err(), "{bad:?}");
+        }
+        for good in [
+            "Zoë Ångström",
+            "李小龍",
+            "محمد",
+            "Café ☕ chat",
+            "Ana-María O'Neil",
+        ] {
+            assert!(PersonName::parse(good, "name").is_ok(), "{good:?}");
         }
     }
 

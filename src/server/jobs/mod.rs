@@ -2,6 +2,8 @@
 //! Zoom deletions and updates) is a job row written in that transaction, and a worker runs it
 //! with a lease, backs off on failure and ends `failed` with the error kept.
 
+pub mod cleanup;
+pub mod keys;
 mod mail_outage;
 pub mod reminders;
 pub mod worker;

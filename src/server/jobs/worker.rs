@@ -1,10 +1,12 @@
 //! The job worker: claims due jobs a few at a time, runs those together, records the outcomes.
 //!
-//! Each claim holds a lease longer than its job may take (the SMTP transport gives up within
-//! half of it; Zoom calls time out sooner), so no job runs after its lease lapsed. Jobs still
-//! run at least once, not exactly once: a worker that finished a job's work and died before
-//! recording it leaves a lease that expires, and another worker runs the job again. For
-//! emails that means a duplicate; Zoom deletions and updates are idempotent.
+//! Each claim holds a lease, renewed while the job runs, and every job has an overall deadline
+//! shorter than the lease: a peer that accepts a connection and then stops answering (an SMTP
+//! server mid-DATA, a stuck Zoom call) costs one deadline, never the worker, and no job runs
+//! after its lease lapsed. Jobs still run at least once, not exactly once: a worker that
+//! finished a job's work and died before recording it leaves a lease that expires, and another
+//! worker runs the job again. For emails that means a duplicate; Zoom deletions and updates
+//! are idempotent.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,10 +24,10 @@ use crate::server::db::DbError;
 use crate::server::mail::templates::{self, Attendee};
 use crate::server::mail::transport::{build_message, MailServerUnreachable, MailTransport};
 use crate::server::mail::OutgoingEmail;
-use crate::server::metrics;
 use crate::server::repo::jobs::{self, ClaimedJob};
 use crate::server::repo::{bookings, slots, waitlist};
 use crate::server::service::zoom_meeting;
+use crate::server::telemetry;
 
 pub const MAX_ATTEMPTS: u32 = 8;
 /// Jobs one pass runs at most, so a pass ends even while new work keeps arriving.
@@ -118,14 +120,14 @@ impl JobWorker {
         if let Some(wait) = self.mail_outage.remaining().filter(|_| sends_email) {
             // Claimed before another email found the server out of reach (or its lease
             // lapsed): it waits too, without trying.
-            metrics::email("deferred");
+            telemetry::email("deferred");
             let reason = "waiting for the mail server to be reachable again";
             jobs::defer(&self.state.db, &job.id, &self.owner, wait, reason).await?;
             return Ok(false);
         }
-        let outcome = self.execute(job).await;
+        let outcome = self.execute_within_lease(job).await;
         if sends_email {
-            metrics::email(if outcome.is_ok() { "sent" } else { "failed" });
+            telemetry::email(if outcome.is_ok() { "sent" } else { "failed" });
         }
         match outcome {
             // Not the email's failure: it keeps its attempts and waits with every other email.
@@ -151,7 +153,7 @@ impl JobWorker {
                 Ok(true)
             }
             Err(e) => {
-                metrics::job_failed(job.kind.as_str());
+                telemetry::job_failed(job.kind.as_str());
                 let error = format!("{e:#}");
                 jobs::mark_failed(
                     &self.state.db,
@@ -169,6 +171,44 @@ impl JobWorker {
                 }
                 Ok(false)
             }
+        }
+    }
+
+    /// The longest a job may run: three quarters of its lease, so that even a lease that could
+    /// not be renewed has not lapsed when the job is given up.
+    fn deadline(&self) -> Duration {
+        Duration::from_millis(self.lease_seconds * 750)
+    }
+
+    /// Runs `job` under its deadline while renewing its lease. A deadline missed by an email
+    /// counts as the mail server being out of reach: a message is the server's only once it
+    /// answered the end of DATA, and the connection is dropped (not pooled) with the future.
+    async fn execute_within_lease(&self, job: &ClaimedJob) -> anyhow::Result<()> {
+        let deadline = self.deadline();
+        let renewing = async {
+            let period = Duration::from_millis(self.lease_seconds * 1000 / 3);
+            loop {
+                tokio::time::sleep(period).await;
+                match jobs::renew(&self.state.db, &job.id, &self.owner, self.lease_seconds).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(key = %job.key, "lost the lease of a running job");
+                        return std::future::pending().await;
+                    }
+                    Err(e) => tracing::warn!(key = %job.key, error = %e, "renewing a lease"),
+                }
+            }
+        };
+        tokio::select! {
+            finished = tokio::time::timeout(deadline, self.execute(job)) => match finished {
+                Ok(outcome) => outcome,
+                Err(_) if job.kind.sends_email() => Err(MailServerUnreachable::new(format!(
+                    "no answer within {deadline:?}"
+                ))
+                .into()),
+                Err(_) => Err(anyhow::anyhow!("did not finish within {deadline:?}")),
+            },
+            never = renewing => never,
         }
     }
 
@@ -236,7 +276,12 @@ impl JobWorker {
                             email: w.customer_email.clone(),
                             timezone: w.customer_timezone.clone(),
                         };
-                        NewJob::email(&templates::waitlist_closed(&to, &slot.fields.title, &w.id))
+                        NewJob::email(&templates::waitlist_closed(
+                            &to,
+                            &slot.fields.title,
+                            &w.id,
+                            templates::WaitlistClosedBecause::Started,
+                        ))
                     })
                     .collect();
                 jobs::queue(&self.state.db, &emails).await?;
@@ -256,10 +301,12 @@ impl JobWorker {
         let Some(booking) = bookings::by_id(&self.state.db, &z.booking_id).await? else {
             return Ok(());
         };
-        let holds = booking
-            .zoom_meeting
-            .as_ref()
-            .is_some_and(|m| m.zoom_meeting_id == z.meeting_id);
+        // A cancelled or moved booking's meeting is being deleted: nothing to move.
+        let holds = booking.status == crate::model::BookingStatus::Active
+            && booking
+                .zoom_meeting
+                .as_ref()
+                .is_some_and(|m| m.zoom_meeting_id == z.meeting_id);
         let Some(slot) = slots::by_id(&self.state.db, &booking.slot).await? else {
             return Ok(());
         };

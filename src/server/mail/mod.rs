@@ -2,7 +2,6 @@
 //! by the job worker (`server::jobs`), queued as jobs in the change's own transaction.
 
 pub mod ics;
-pub mod keys;
 pub mod templates;
 pub mod transport;
 

@@ -18,6 +18,12 @@ use crate::server::config::MailConfig;
 #[error("SMTP server unreachable: {0}")]
 pub struct MailServerUnreachable(String);
 
+impl MailServerUnreachable {
+    pub fn new(reason: String) -> Self {
+        Self(reason)
+    }
+}
+
 #[derive(Clone)]
 pub enum MailTransport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
@@ -30,7 +36,8 @@ impl MailTransport {
             Some(url) => {
                 let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
                     .context("SMTP_URL is not a valid lettre SMTP URL")?
-                    // A send ends well within its row's lease, so it is never sent twice.
+                    // Bounds the connection and each read; the worker bounds the whole
+                    // conversation (a job's deadline), since lettre's timeout may not.
                     .timeout(Some(Duration::from_secs(
                         (config.lease_seconds / 2).clamp(1, 30),
                     )))

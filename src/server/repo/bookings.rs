@@ -9,7 +9,6 @@ use super::jobs::queue_statement;
 use crate::model::{BookingRef, BookingStatus, BookingView, ZoomMeetingView};
 use crate::server::db::{run, Db, DbError};
 use crate::server::jobs;
-use crate::server::mail::OutgoingEmail;
 
 use super::refused;
 
@@ -357,26 +356,43 @@ pub async fn release_zoom_claim(
     .map(|_| ())
 }
 
-/// The claim on a booking expired or was taken over before the meeting was saved.
+/// Why a created meeting was not saved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClaimLost;
+pub enum SaveRefusal {
+    /// The claim on the booking expired or was taken over.
+    ClaimLost,
+    /// The slot moved while the meeting was being made: the meeting and its email carry the
+    /// old time.
+    SlotMoved,
+}
 
-impl ClaimLost {
-    const TAG: &'static str = "zoom:claim-lost";
+impl SaveRefusal {
+    const ALL: [Self; 2] = [Self::ClaimLost, Self::SlotMoved];
+
+    fn tag(self) -> &'static str {
+        match self {
+            Self::ClaimLost => "zoom:claim-lost",
+            Self::SlotMoved => "zoom:slot-moved",
+        }
+    }
 }
 
 /// Saves the meeting and queues the customer's email in one transaction, provided this
-/// caller still holds the claim.
+/// caller still holds the claim and the slot is still at the time (`schedule_version`) the
+/// meeting was made for.
 pub async fn save_meeting(
     db: &Db,
     booking_id: &str,
     token: &str,
     meeting: &StoredMeeting,
-    email: &OutgoingEmail,
+    email: &jobs::NewJob,
     automatic: bool,
-) -> Result<Result<(), ClaimLost>, DbError> {
+    schedule_version: u32,
+) -> Result<Result<(), SaveRefusal>, DbError> {
     let sql = format!(
         "BEGIN TRANSACTION;
+        LET $version = (SELECT VALUE slot.schedule_version FROM type::record('booking', $id))[0];
+        IF $version != $schedule_version {{ THROW '{moved}'; }};
         LET $saved = (UPDATE type::record('booking', $id)
             SET zoom_meeting = {{
                 zoomMeetingId: $m.zoomMeetingId, joinUrl: $m.joinUrl, startUrl: $m.startUrl,
@@ -387,18 +403,23 @@ pub async fn save_meeting(
         IF array::len($saved) = 0 {{ THROW '{lost}'; }};
         {queue}
         COMMIT TRANSACTION;",
-        lost = ClaimLost::TAG,
+        lost = SaveRefusal::ClaimLost.tag(),
+        moved = SaveRefusal::SlotMoved.tag(),
         queue = queue_statement("jobs")
     );
     let result = run(
         db,
         &sql,
-        json!({ "id": booking_id, "claim_token": token, "m": meeting, "automatic": automatic, "jobs": jobs::bind(&jobs::emails(std::slice::from_ref(email))) }),
+        json!({
+            "id": booking_id, "claim_token": token, "m": meeting, "automatic": automatic,
+            "schedule_version": schedule_version,
+            "jobs": jobs::bind(std::slice::from_ref(email)),
+        }),
     )
     .await;
     match result {
         Ok(_) => Ok(Ok(())),
-        Err(e) => refused(e, &[ClaimLost], |_| ClaimLost::TAG),
+        Err(e) => refused(e, &SaveRefusal::ALL, SaveRefusal::tag),
     }
 }
 

@@ -70,6 +70,18 @@ pub async fn current(db: &Db, key: &str) -> Result<Option<Window>, DbError> {
     Ok(rows.first::<Row>(0)?.map(Window::from))
 }
 
+/// Sets counter `key` to one hit in a window of `seconds` from now: a fact that lasts that long.
+pub async fn remember(db: &Db, key: &str, seconds: u64) -> Result<(), DbError> {
+    run(
+        db,
+        "UPSERT type::record('rate_counter', $key)
+            SET hits = 1, window_end = time::now() + type::duration($window);",
+        json!({ "key": key, "window": format!("{seconds}s") }),
+    )
+    .await
+    .map(|_| ())
+}
+
 pub async fn clear(db: &Db, key: &str) -> Result<(), DbError> {
     run(
         db,

@@ -162,6 +162,18 @@ pub async fn claim_next(
     Ok(None)
 }
 
+/// Extends a running job's lease from now, while `owner` still holds it; whether it does.
+pub async fn renew(db: &Db, id: &str, owner: &str, lease_seconds: u64) -> Result<bool, DbError> {
+    let mut rows = run(
+        db,
+        "UPDATE type::record('job', $id) SET lease_until = time::now() + type::duration($lease)
+            WHERE lease_owner = $owner AND status = 'running' RETURN VALUE record::id(id);",
+        json!({ "id": id, "owner": owner, "lease": format!("{lease_seconds}s") }),
+    )
+    .await?;
+    Ok(rows.first::<String>(0)?.is_some())
+}
+
 pub async fn mark_done(db: &Db, id: &str, owner: &str) -> Result<(), DbError> {
     run(
         db,

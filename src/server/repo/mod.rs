@@ -1,11 +1,13 @@
 //! Rows as stored in SurrealDB and the queries that read and write them.
 
 pub mod bookings;
+pub mod cleanup;
 pub mod counters;
 pub mod jobs;
 #[cfg(test)]
 mod plans;
 pub mod sessions;
+pub mod slot_row;
 pub mod slots;
 pub mod users;
 pub mod verifications;

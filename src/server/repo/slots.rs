@@ -1,70 +1,15 @@
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
 use super::bookings::{BookingRow, BOOKING_FIELDS};
 use super::jobs::queue_statement;
 use super::{refused, rows_for_list, rows_for_records};
-use crate::model::SlotView;
 use crate::server::db::{is_valid_key, run, Db, DbError};
+use crate::server::jobs::keys;
 use crate::server::jobs::{self, NewJob};
-use crate::server::mail::{keys, OutgoingEmail};
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct SlotRow {
-    pub id: String,
-    pub specialist: String,
-    pub host: SlotHost,
-    #[serde(flatten)]
-    pub fields: SlotFields,
-    pub booked: u32,
-    pub next_index: u32,
-    pub schedule_version: u32,
-    pub cancelled_at: Option<DateTime<Utc>>,
-    /// Customers on the waitlist, where the query counts them.
-    #[serde(default)]
-    pub waiting: u32,
-}
-
-impl SlotRow {
-    pub fn view(&self) -> SlotView {
-        let f = &self.fields;
-        SlotView {
-            id: self.id.clone(),
-            specialist_id: self.specialist.clone(),
-            specialist_name: self.host.name.clone(),
-            title: f.title.clone(),
-            description: f.description.clone(),
-            date: f.date.clone(),
-            start_time: f.start_time.clone(),
-            timezone: f.timezone.clone(),
-            starts_at: f.starts_at,
-            duration: f.duration,
-            capacity: f.capacity,
-            booked: self.booked,
-            waiting: self.waiting,
-            seats_left: f.capacity.saturating_sub(self.booked),
-        }
-    }
-}
-
-/// The slot's specialist as [`SlotRow::host`] holds them.
-#[derive(Debug, Clone, Deserialize)]
-pub struct SlotHost {
-    pub name: String,
-    pub email: String,
-    pub timezone: String,
-    /// Automatic meeting creation, minutes before the start.
-    pub auto_create_minutes: Option<u32>,
-}
-
-/// The host is read as one object: each `specialist.<field>` of its own fetched and decoded
-/// the whole user record again (a browse page on the database alone, 16 at a time: 1.7k/s
-/// with four of them, 2.8k/s with one).
-pub const SLOT_FIELDS: &str = "record::id(id) AS id, record::id(specialist) AS specialist,
-    specialist.{name, email, timezone, auto_create_minutes} AS host, title, description, date,
-    start_time, timezone, starts_at, duration, capacity, booked, next_index, schedule_version,
-    cancelled_at";
+pub use super::slot_row::{SlotFields, SlotHost, SlotRow, SLOT_FIELDS};
 
 pub async fn by_id(db: &Db, id: &str) -> Result<Option<SlotRow>, DbError> {
     if !is_valid_key(id) {
@@ -72,19 +17,6 @@ pub async fn by_id(db: &Db, id: &str) -> Result<Option<SlotRow>, DbError> {
     }
     let sql = format!("SELECT {SLOT_FIELDS} FROM type::record('slot', $id)");
     run(db, &sql, json!({ "id": id })).await?.first(0)
-}
-
-/// What a specialist sets on a slot, validated by the service.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SlotFields {
-    pub title: String,
-    pub description: Option<String>,
-    pub date: String,
-    pub start_time: String,
-    pub timezone: String,
-    pub starts_at: DateTime<Utc>,
-    pub duration: u32,
-    pub capacity: u32,
 }
 
 /// The SurrealQL assignments of [`SlotFields`] bound as `$f`.
@@ -242,8 +174,9 @@ pub async fn update(
 ) -> Result<Result<(), SlotEditRefusal>, DbError> {
     let sql = format!(
         "BEGIN TRANSACTION;
-        LET $s = (SELECT booked, next_index, schedule_version FROM type::record('slot', $id))[0];
-        IF $s = NONE OR $s.next_index != $seen_next_index OR $s.schedule_version != $seen_version {{
+        LET $s = (SELECT booked, next_index, schedule_version, cancelled_at FROM type::record('slot', $id))[0];
+        IF $s = NONE OR $s.next_index != $seen_next_index OR $s.schedule_version != $seen_version
+            OR $s.cancelled_at != NONE {{
             THROW '{changed}';
         }};
         IF $s.booked > $f.capacity {{ THROW '{below}'; }};
@@ -274,7 +207,7 @@ pub async fn update(
     }
 }
 
-/// The slot still has active bookings.
+/// Bookings (of any status) or waitlist entries still refer to the slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HasBookings;
 
@@ -282,13 +215,15 @@ impl HasBookings {
     const TAG: &'static str = "slot-delete:has-bookings";
 }
 
-/// Deletes a slot that has no active booking (checked on the seat counter too, which every
-/// booking writes, so a booking cannot slip in between).
+/// Deletes a slot that no booking, of any status, and no waitlist entry refers to (checked on
+/// the seat counter too, which every booking writes, so a booking cannot slip in between): a
+/// cancelled booking stays on its customer's list and must keep its slot.
 pub async fn delete(db: &Db, id: &str) -> Result<Result<(), HasBookings>, DbError> {
     let sql = format!(
         "BEGIN TRANSACTION;
         LET $slot = type::record('slot', $id);
-        IF array::len((SELECT id FROM booking WHERE slot = $slot AND status = 'active')) > 0 {{ THROW '{has}'; }};
+        IF array::len((SELECT id FROM booking WHERE slot = $slot LIMIT 1)) > 0
+            OR array::len((SELECT id FROM waitlist WHERE slot = $slot LIMIT 1)) > 0 {{ THROW '{has}'; }};
         LET $gone = (DELETE $slot WHERE booked = 0 RETURN BEFORE);
         IF array::len($gone) = 0 {{ THROW '{has}'; }};
         COMMIT TRANSACTION;",
@@ -414,7 +349,7 @@ pub(crate) fn booked_by_sql() -> String {
     format!(
         "SELECT index, zoom_meeting != NONE AS has_meeting,
             (SELECT {SLOT_FIELDS} FROM ONLY $parent.slot) AS slot
-        FROM booking WHERE customer = type::record('user', $customer)"
+        FROM booking WHERE customer = type::record('user', $customer) AND record::exists(slot)"
     )
 }
 
@@ -425,7 +360,10 @@ pub struct CancelSlot<'a> {
     pub seen_next_index: u32,
     pub seen_booked: u32,
     pub seen_schedule_version: u32,
-    pub emails: &'a [OutgoingEmail],
+    /// The waitlist entries still waiting, as the emails to them were written.
+    pub seen_waiters: &'a [String],
+    /// The emails, as jobs.
+    pub emails: &'a [NewJob],
     /// The reminders of the cancelled bookings and of the slot.
     pub cancel_keys: &'a [String],
 }
@@ -449,8 +387,9 @@ impl CancelSlotRefusal {
     }
 }
 
-/// Cancels every active booking of the slot (status, emails, meeting deletions) and takes
-/// the slot out of browsing, in one transaction.
+/// Cancels every active booking of the slot (status, emails, meeting deletions), closes its
+/// waitlist (refused as changed unless those waiting are `seen_waiters`) and takes the slot
+/// out of browsing, in one transaction.
 pub async fn cancel(db: &Db, c: &CancelSlot<'_>) -> Result<Result<(), CancelSlotRefusal>, DbError> {
     let sql = format!(
         "BEGIN TRANSACTION;
@@ -465,6 +404,9 @@ pub async fn cancel(db: &Db, c: &CancelSlot<'_>) -> Result<Result<(), CancelSlot
             {delete_meeting}
         }};
         UPDATE $slot SET booked = 0, cancelled_at = time::now();
+        LET $closed = (UPDATE waitlist SET status = 'closed' WHERE slot = $slot AND status = 'waiting'
+            RETURN VALUE record::id(id));
+        IF array::sort($closed) != array::sort($seen_waiters) {{ THROW '{changed}'; }};
         {queue}
         {cancel_jobs}
         COMMIT TRANSACTION;",
@@ -480,7 +422,8 @@ pub async fn cancel(db: &Db, c: &CancelSlot<'_>) -> Result<Result<(), CancelSlot
         json!({
             "id": c.id, "reason": c.reason, "seen_next_index": c.seen_next_index,
             "seen_booked": c.seen_booked, "seen_version": c.seen_schedule_version,
-            "jobs": jobs::bind(&jobs::emails(c.emails)), "cancel_keys": c.cancel_keys,
+            "seen_waiters": c.seen_waiters,
+            "jobs": jobs::bind(c.emails), "cancel_keys": c.cancel_keys,
         }),
     )
     .await;

@@ -5,15 +5,16 @@ use serde_json::{json, Value};
 
 use super::jobs::queue_statement;
 use super::refused;
+use crate::model::{PendingConfirmation, Role};
 use crate::server::db::{run, Db, DbError};
 use crate::server::jobs;
-use crate::server::mail::OutgoingEmail;
 
 /// A confirmation link to store, with the email that carries it.
 pub struct NewConfirmation<'a> {
     pub token_hash: &'a str,
     pub lifetime_seconds: i64,
-    pub email: &'a OutgoingEmail,
+    /// The email that carries the link, as a job.
+    pub email: jobs::NewJob,
 }
 
 /// Statements that store the link bound by [`bind`] and queue its email, for use inside the
@@ -32,7 +33,7 @@ pub(super) fn bind(vars: &mut Value, user_id: &str, c: &NewConfirmation<'_>) {
     vars["user_id"] = json!(user_id);
     vars["token_hash"] = json!(c.token_hash);
     vars["lifetime"] = json!(format!("{}s", c.lifetime_seconds));
-    vars["confirmation_email"] = jobs::bind(&jobs::emails(std::slice::from_ref(c.email)));
+    vars["confirmation_email"] = jobs::bind(std::slice::from_ref(&c.email));
 }
 
 /// A new link for an existing account (a resend), with its email, in one transaction.
@@ -64,6 +65,39 @@ impl ConfirmRefusal {
             Self::Expired => "confirm:expired",
         }
     }
+}
+
+/// The account a link names, without using the link; `Err` when it would be refused.
+pub async fn pending(
+    db: &Db,
+    token_hash: &str,
+) -> Result<Result<PendingConfirmation, ConfirmRefusal>, DbError> {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        name: String,
+        email: String,
+        role: Role,
+        used: bool,
+        expired: bool,
+    }
+    let mut rows = run(
+        db,
+        "SELECT user.name AS name, user.email AS email, user.role AS role,
+            used_at != NONE AS used, expires_at <= time::now() AS expired
+        FROM type::record('email_verification', $token_hash);",
+        json!({ "token_hash": token_hash }),
+    )
+    .await?;
+    Ok(match rows.first::<Row>(0)? {
+        None => Err(ConfirmRefusal::Unknown),
+        Some(row) if row.used => Err(ConfirmRefusal::Used),
+        Some(row) if row.expired => Err(ConfirmRefusal::Expired),
+        Some(row) => Ok(PendingConfirmation {
+            name: row.name,
+            email: row.email,
+            role: row.role,
+        }),
+    })
 }
 
 /// Uses the link and marks its account verified, in one transaction: of two clicks at once,

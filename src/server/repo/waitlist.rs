@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::slots::{SlotRow, SLOT_FIELDS};
+use super::slot_row::{SlotRow, SLOT_FIELDS};
 use super::{refused, rows_for_records};
 use crate::server::db::{run, Db, DbError};
 
@@ -178,7 +178,10 @@ pub struct Promotion {
 /// someone still waits.
 pub fn promote_statement(slot_var: &str, list_var: &str, changed_tag: &str) -> String {
     format!(
-        "FOR $p IN ${list_var} {{
+        "IF array::len(${list_var}) > 0 AND (SELECT VALUE cancelled_at FROM ${slot_var})[0] != NONE {{
+            THROW '{changed_tag}';
+        }};
+        FOR $p IN ${list_var} {{
             LET $w = (SELECT * FROM waitlist WHERE slot = ${slot_var} AND status = 'waiting' ORDER BY seq LIMIT 1)[0];
             IF $w = NONE OR record::id($w.id) != $p.waiter_id {{ THROW '{changed_tag}'; }};
             LET $seat = (UPDATE ${slot_var} SET booked += 1, next_index += 1 WHERE booked < capacity RETURN AFTER)[0];
@@ -199,18 +202,28 @@ pub fn promote_statement(slot_var: &str, list_var: &str, changed_tag: &str) -> S
     )
 }
 
+const WAITING: &str =
+    "SELECT record::id(id) AS id, record::id(customer) AS customer, customer_email,
+        customer_name, customer.timezone AS customer_timezone, seq
+    FROM waitlist WHERE slot = type::record('slot', $slot_id) AND status = 'waiting'
+    ORDER BY seq";
+
 /// The first `n` customers waiting for a seat in a slot, in order.
 pub async fn first_waiting_n(db: &Db, slot_id: &str, n: u32) -> Result<Vec<Waiter>, DbError> {
     run(
         db,
-        "SELECT record::id(id) AS id, record::id(customer) AS customer, customer_email,
-                customer_name, customer.timezone AS customer_timezone, seq
-            FROM waitlist WHERE slot = type::record('slot', $slot_id) AND status = 'waiting'
-            ORDER BY seq LIMIT $n",
+        &format!("{WAITING} LIMIT $n"),
         json!({ "slot_id": slot_id, "n": n }),
     )
     .await?
     .all(0)
+}
+
+/// Every customer waiting for a seat in a slot, in order.
+pub async fn all_waiting(db: &Db, slot_id: &str) -> Result<Vec<Waiter>, DbError> {
+    run(db, WAITING, json!({ "slot_id": slot_id }))
+        .await?
+        .all(0)
 }
 
 /// Closes the slot's waitlist; returns those who were still waiting.

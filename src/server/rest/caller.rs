@@ -38,6 +38,29 @@ pub fn client_ip(parts: &Parts, state: &AppState) -> Option<IpAddr> {
     )
 }
 
+/// Whether the request comes from this machine itself, judged by the connection alone: its
+/// peer is loopback (or in `extra`) and it was not forwarded by a proxy. Headers a client
+/// writes never grant this, and a request a proxy forwarded (`X-Forwarded-For`, which every
+/// proxy in `TRUSTED_PROXIES` must append) came from somewhere else.
+pub fn from_this_machine(
+    parts: &Parts,
+    state: &AppState,
+    extra: &crate::server::security::Networks,
+) -> bool {
+    let Some(peer) = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_canonical())
+    else {
+        return false;
+    };
+    let forwarded = state.config.http.trusted_proxies.contains(peer)
+        && (parts.headers.contains_key("x-forwarded-for")
+            || parts.headers.contains_key("forwarded")
+            || parts.headers.contains_key("x-real-ip"));
+    (peer.is_loopback() || extra.contains(peer)) && !forwarded
+}
+
 /// The caller of a REST request, when it carries a valid token (handlers decide what a
 /// missing one means).
 pub struct MaybeCaller(pub Option<Caller>);
@@ -49,6 +72,8 @@ impl FromRequestParts<AppState> for MaybeCaller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        state.caller(&parts.headers).await.map(Self)
+        crate::server::service::sessions::caller(state, &parts.headers)
+            .await
+            .map(Self)
     }
 }

@@ -25,10 +25,13 @@ pub fn routes(state: AppState) -> Router<AppState> {
 /// The mail shown here holds join links and passwords: only the machine itself may look.
 /// To anyone else these pages do not exist.
 async fn loopback_only(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    // Behind a trusted proxy every peer is the proxy: the client is the address it saw.
+    // The connection decides: a forwarded request came from elsewhere, whatever its headers say.
     let (parts, body) = request.into_parts();
-    let local =
-        super::caller::client_ip(&parts, &state).is_some_and(|ip| ip.to_canonical().is_loopback());
+    let local = super::caller::from_this_machine(
+        &parts,
+        &state,
+        &crate::server::security::Networks::default(),
+    );
     if local {
         next.run(Request::from_parts(parts, body)).await
     } else {

@@ -3,6 +3,7 @@
 mod auth;
 pub mod caller;
 pub mod dev;
+pub mod metrics;
 mod slots;
 
 use axum::http::StatusCode;

@@ -293,12 +293,21 @@ async fn cancel_slot(
 }
 
 /// "Start Meeting as Host": a link the browser opens in a new tab, answered with a redirect
-/// to a start URL fetched just now (Zoom's expire two hours after issue).
+/// to a start URL fetched just now (Zoom's expire two hours after issue). A navigation that
+/// another site started gets a page with the link instead: following it launches the Zoom
+/// client as host, which no other site may do for the specialist.
 async fn start_redirect(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path((slot_id, index)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
 ) -> Response {
+    let from_elsewhere = headers
+        .get("sec-fetch-site")
+        .is_some_and(|site| !matches!(site.as_bytes(), b"same-origin" | b"none"));
+    if from_elsewhere {
+        return start_interstitial(&slot_id, &index);
+    }
     match zoom_meeting::fresh_start_url(&state, caller.as_ref(), &slot_id, &index).await {
         Ok(url) => Redirect::to(&url).into_response(),
         Err(e) if e.status == 401 => {
@@ -310,4 +319,27 @@ async fn start_redirect(
         )
             .into_response(),
     }
+}
+
+/// The page a cross-site navigation to a start link gets: nothing is fetched from Zoom, and
+/// the specialist continues with a click of their own (a same-origin navigation).
+fn start_interstitial(slot_id: &str, index: &str) -> Response {
+    use crate::server::mail::templates::document::escape_html;
+    let path = escape_html(&format!(
+        "/meetings/{}/{}/start",
+        percent_encoding::utf8_percent_encode(slot_id, percent_encoding::NON_ALPHANUMERIC),
+        percent_encoding::utf8_percent_encode(index, percent_encoding::NON_ALPHANUMERIC),
+    ));
+    let html = format!(
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Start the meeting</title></head>
+<body><main><h1>Start the meeting as host?</h1>
+<p>Another site sent you here. Starting opens Zoom as the meeting's host.</p>
+<p><a href="{path}" data-testid="start-as-host">Start the meeting as host</a> or go to the <a href="/specialist/meetings">Meeting Manager</a>.</p></main></body></html>"#
+    );
+    (
+        StatusCode::OK,
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        axum::response::Html(html),
+    )
+        .into_response()
 }

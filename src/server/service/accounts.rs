@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use crate::error::{AppError, AppResult};
-use crate::model::{AuthPayload, Role, UserView, ZoomSettings};
+use crate::model::{AuthPayload, PendingConfirmation, Role, UserView, ZoomSettings};
 use crate::server::app_state::AppState;
 use std::net::IpAddr;
 
@@ -65,7 +65,7 @@ pub async fn register(
         email: email.as_str().to_string(),
         timezone: timezone.to_string(),
     };
-    let confirmation_email = templates::email_confirmation(&recipient, &link.id, &link.url);
+    let confirmation_email = templates::email_confirmation(&recipient, role, &link.id, &link.url);
     let created = users::create_unverified(
         &state.db,
         NewUser {
@@ -117,11 +117,11 @@ impl ConfirmationLink {
         }
     }
 
-    fn record<'a>(&'a self, email: &'a OutgoingEmail) -> NewConfirmation<'a> {
+    fn record<'a>(&'a self, email: &OutgoingEmail) -> NewConfirmation<'a> {
         NewConfirmation {
             token_hash: &self.id,
             lifetime_seconds: CONFIRMATION_LINK_SECONDS,
-            email,
+            email: NewJob::email(email),
         }
     }
 }
@@ -136,22 +136,39 @@ fn token_hash(token: &str) -> String {
 
 /// Confirms the address of the account a link was sent to.
 pub async fn confirm_email(state: &AppState, token: &str) -> AppResult<()> {
-    let token = token.trim();
-    let refusal = |r: ConfirmRefusal| {
-        AppError::bad_request(match r {
-            ConfirmRefusal::Unknown => "This confirmation link is not valid. Check that you opened the whole link from the email.",
-            ConfirmRefusal::Used => "This confirmation link has already been used.",
-            ConfirmRefusal::Expired => "This confirmation link has expired. Log in and ask for a new one.",
-        })
-    };
-    if token.is_empty() || token.len() > 128 {
-        return Err(refusal(ConfirmRefusal::Unknown));
-    }
-    match verifications::confirm(&state.db, &token_hash(token)).await {
+    let token_hash = confirmation_token_hash(token)?;
+    match verifications::confirm(&state.db, &token_hash).await {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(r)) => Err(refusal(r)),
+        Ok(Err(r)) => Err(confirmation_refused(r)),
         Err(e) => Err(super::unexpected("confirming an email address")(e)),
     }
+}
+
+/// Whose address a link would confirm, without confirming it: the link's page shows this with
+/// a button, since mail scanners and link previews fetch links (GET) but never post forms.
+pub async fn pending_confirmation(state: &AppState, token: &str) -> AppResult<PendingConfirmation> {
+    let token_hash = confirmation_token_hash(token)?;
+    match verifications::pending(&state.db, &token_hash).await {
+        Ok(Ok(pending)) => Ok(pending),
+        Ok(Err(r)) => Err(confirmation_refused(r)),
+        Err(e) => Err(super::unexpected("reading a confirmation link")(e)),
+    }
+}
+
+fn confirmation_token_hash(token: &str) -> AppResult<String> {
+    let token = token.trim();
+    if token.is_empty() || token.len() > 128 {
+        return Err(confirmation_refused(ConfirmRefusal::Unknown));
+    }
+    Ok(token_hash(token))
+}
+
+fn confirmation_refused(r: ConfirmRefusal) -> AppError {
+    AppError::bad_request(match r {
+        ConfirmRefusal::Unknown => "This confirmation link is not valid. Check that you opened the whole link from the email.",
+        ConfirmRefusal::Used => "This confirmation link has already been used.",
+        ConfirmRefusal::Expired => "This confirmation link has expired. Log in and ask for a new one.",
+    })
 }
 
 /// Emails the caller a new confirmation link.
@@ -166,13 +183,14 @@ pub async fn resend_confirmation(state: &AppState, caller: Option<&Caller>) -> A
             "Your email address is already confirmed.",
         ));
     }
+    throttle::resend_confirmation(state, &user.id).await?;
     let link = ConfirmationLink::new(state);
     let recipient = Attendee {
         name: user.name.clone(),
         email: user.email.clone(),
         timezone: user.timezone.clone(),
     };
-    let email = templates::email_confirmation(&recipient, &link.id, &link.url);
+    let email = templates::email_confirmation(&recipient, user.role, &link.id, &link.url);
     verifications::create(&state.db, &user.id, &link.record(&email))
         .await
         .map_err(super::unexpected("storing a confirmation link"))
@@ -241,7 +259,7 @@ pub async fn login(
         hashing.verify(password, None).await?;
         return Err(invalid());
     };
-    throttle::check_login_allowed(state, &email).await?;
+    throttle::check_login_allowed(state, &email, client).await?;
     let user = users::by_email(&state.db, email.as_str())
         .await
         .map_err(super::unexpected("reading a user"))?;
@@ -251,7 +269,7 @@ pub async fn login(
         .await?;
     match user {
         Some(user) if ok => {
-            throttle::record_login_success(state, &email).await?;
+            throttle::record_login_success(state, &email, client).await?;
             Ok(AuthPayload {
                 token: open_session(state, &user.id).await?,
                 user: user.view(),

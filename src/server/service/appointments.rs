@@ -8,7 +8,7 @@ use crate::model::{AppointmentView, BookingView, ManagedSlot, MyAppointment, Rol
 use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
 use crate::server::domain::BookingIndex;
-use crate::server::mail::keys;
+use crate::server::jobs::keys;
 use crate::server::repo::jobs;
 use crate::server::repo::{bookings, slots, waitlist};
 

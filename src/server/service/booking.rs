@@ -73,14 +73,21 @@ pub async fn book_slot(
         "Only customers can book consulting slots.",
     )?;
     let notes = Notes::parse(request.additional_notes.as_deref(), "additionalNotes")?;
-    let name = match request
+    // The name is the account's: a booking never shows the specialist another name (such as
+    // "Specialistly Support"). `customerName` stays accepted when it says the same.
+    if let Some(raw) = request
         .customer_name
         .as_deref()
         .filter(|n| !n.trim().is_empty())
     {
-        Some(raw) => PersonName::parse(raw, "customerName")?.into_string(),
-        None => caller.name.clone(),
-    };
+        let given = PersonName::parse(raw, "customerName")?;
+        if given.as_str().to_lowercase() != caller.name.trim().to_lowercase() {
+            return Err(AppError::bad_request(
+                "customerName must be the name of your account: bookings are made under the account's name",
+            ));
+        }
+    }
+    let name = caller.name.clone();
     let _under_way = state.booking_queue.admit().await;
     let attendee = Attendee {
         name,

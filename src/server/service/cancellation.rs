@@ -11,9 +11,10 @@ use crate::server::auth::Caller;
 use crate::server::db::{with_conflict_retry, Attempt, DbError};
 use crate::server::domain::BookingIndex;
 use crate::server::jobs::{self, reminders};
-use crate::server::mail::templates::{self, Appointment, Cancellation};
+use crate::server::mail::templates::{self, Appointment, Attendee, Cancellation};
 use crate::server::repo::bookings::{self, Cancel, CancelRefusal};
 use crate::server::repo::slots::{self, CancelSlot, CancelSlotRefusal};
+use crate::server::repo::waitlist;
 
 use super::unexpected;
 use super::waitlist as waitlist_service;
@@ -44,6 +45,7 @@ pub async fn cancel_booking(
     let caller = caller.ok_or_else(AppError::login_required)?;
     let not_found = || AppError::not_found("Booking not found");
     let index = BookingIndex::parse(raw_index).ok_or_else(not_found)?.get();
+    super::throttle::mail_action(state, &caller.user_id).await?;
     let outcome = with_conflict_retry("booking_cancel", || async {
         let (slot, booking) = super::slot_and_booking(state, slot_id, index, not_found).await?;
         let by_specialist = slot.specialist == caller.user_id;
@@ -90,10 +92,18 @@ pub async fn cancel_booking(
             by_specialist,
             reason: reason.as_deref(),
         };
-        let mut queued = jobs::emails(&[
-            templates::cancelled_customer(&appointment, &cancellation),
-            templates::cancelled_specialist(&appointment, &cancellation),
-        ]);
+        let mut emails = vec![templates::cancelled_customer(&appointment, &cancellation)];
+        // A customer's cancellation tells the specialist; an address nobody confirmed (perhaps
+        // not the specialist's own) within a daily quota.
+        if by_specialist
+            || slot.host.email_verified
+            || super::throttle::notify_address(state, &appointment.specialist.email)
+                .await
+                .map_err(Attempt::Refused)?
+        {
+            emails.push(templates::cancelled_specialist(&appointment, &cancellation));
+        }
+        let mut queued = jobs::emails(&emails);
         let stale = reminders::customer_keys(&state.config.http, &booking.id, slot.schedule_version);
         // The first customer waiting takes the freed seat in the same transaction.
         let (promotions, promoted_jobs) = waitlist_service::promotions(state, &slot, 1)
@@ -175,7 +185,7 @@ pub async fn cancel_slot(
             by_specialist: true,
             reason: Some(&reason),
         };
-        let emails: Vec<_> = active
+        let mut emails: Vec<_> = active
             .iter()
             .flat_map(|b| {
                 let a = Appointment::for_booking(&slot, b);
@@ -185,6 +195,24 @@ pub async fn cancel_slot(
                 ]
             })
             .collect();
+        // Everyone still in line is told the line closed with the session.
+        let waiters = waitlist::all_waiting(&state.db, slot_id)
+            .await
+            .map_err(Attempt::Db)?;
+        emails.extend(waiters.iter().map(|w| {
+            let to = Attendee {
+                name: w.customer_name.clone(),
+                email: w.customer_email.clone(),
+                timezone: w.customer_timezone.clone(),
+            };
+            templates::waitlist_closed(
+                &to,
+                &slot.fields.title,
+                &w.id,
+                templates::WaitlistClosedBecause::SlotCancelled,
+            )
+        }));
+        let seen_waiters: Vec<String> = waiters.into_iter().map(|w| w.id).collect();
         let config = &state.config.http;
         let mut stale = reminders::specialist_keys(config, slot_id, slot.schedule_version);
         for b in &active {
@@ -201,7 +229,8 @@ pub async fn cancel_slot(
             seen_next_index: slot.next_index,
             seen_booked: slot.booked,
             seen_schedule_version: slot.schedule_version,
-            emails: &emails,
+            seen_waiters: &seen_waiters,
+            emails: &jobs::emails(&emails),
         };
         match slots::cancel(&state.db, &cancel).await {
             Ok(Ok(())) => Ok(active.len() as u32),

@@ -35,6 +35,7 @@ pub async fn reschedule(
     let caller = caller.ok_or_else(AppError::login_required)?;
     let not_found = || AppError::not_found("Booking not found");
     let index = BookingIndex::parse(raw_index).ok_or_else(not_found)?.get();
+    super::throttle::mail_action(state, &caller.user_id).await?;
     let new_id = new_key();
     // A move writes both slots' seat counters: it takes its turn on both, as bookings do.
     let _turns = state

@@ -1,6 +1,6 @@
 //! Specialists publish, edit and delete slots; anyone browses the future ones.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Deserialize;
 
 use crate::error::{AppError, AppResult};
@@ -246,6 +246,11 @@ pub async fn update(
         let slot = owned_slot(state, caller, slot_id)
             .await
             .map_err(Attempt::Refused)?;
+        if slot.cancelled_at.is_some() {
+            return Err(Attempt::Refused(AppError::conflict(
+                "This slot is cancelled and can no longer be changed.",
+            )));
+        }
         let change = apply_change(&slot, &input).map_err(Attempt::Refused)?;
         let version = slot.schedule_version + u32::from(change.time_changed);
         let (mut jobs, stale) = reschedule_jobs(state, &slot, &change, version)
@@ -302,7 +307,7 @@ pub async fn delete(state: &AppState, caller: Option<&Caller>, slot_id: &str) ->
     match with_conflict_retry("slot_delete", || slots::delete(&state.db, slot_id)).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(HasBookings)) => Err(AppError::conflict(
-            "This slot has bookings and cannot be deleted. Cancel the slot instead, with a reason for your customers.",
+            "This slot has bookings, cancelled ones or a waitlist, and cannot be deleted. Cancel the slot instead, with a reason for your customers.",
         )),
         Err(e) => Err(unexpected("deleting a slot")(e)),
     }
@@ -323,17 +328,28 @@ fn parse_bound(raw: Option<&str>, field: &str) -> AppResult<Option<DateTime<Utc>
     let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
-    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
-        return Ok(Some(t.with_timezone(&Utc)));
+    let bound = match DateTime::parse_from_rfc3339(raw) {
+        Ok(t) => t.with_timezone(&Utc),
+        Err(_) => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+            .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+            .map_err(|_| {
+                AppError::bad_request(format!(
+                    "{field} must be a date (YYYY-MM-DD) or an RFC 3339 time"
+                ))
+            })?,
+    };
+    // chrono reads years like +99999, which the database's datetimes refuse.
+    if !(1970..=9999).contains(&bound.year()) {
+        return Err(AppError::bad_request(format!(
+            "{field} must be between the years 1970 and 9999"
+        )));
     }
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .map(|d| Some(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc()))
-        .map_err(|_| {
-            AppError::bad_request(format!(
-                "{field} must be a date (YYYY-MM-DD) or an RFC 3339 time"
-            ))
-        })
+    Ok(Some(bound))
 }
+
+/// The deepest page anyone may ask for: each deeper one makes the database walk past every
+/// earlier slot. Later slots are reached by narrowing `from`.
+const MAX_BROWSE_PAGE: u32 = 100;
 
 pub async fn browse(state: &AppState, q: BrowseQuery) -> AppResult<SlotPage> {
     let page = match q.page.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -341,8 +357,12 @@ pub async fn browse(state: &AppState, q: BrowseQuery) -> AppResult<SlotPage> {
         Some(p) => p
             .parse::<u32>()
             .ok()
-            .filter(|p| (1..=10_000).contains(p))
-            .ok_or_else(|| AppError::bad_request("page must be a whole number from 1"))?,
+            .filter(|p| (1..=MAX_BROWSE_PAGE).contains(p))
+            .ok_or_else(|| {
+                AppError::bad_request(format!(
+                    "page must be a whole number from 1 to {MAX_BROWSE_PAGE}; narrow the dates (from, to) to see later slots"
+                ))
+            })?,
     };
     let specialist = q.specialist_id.filter(|s| !s.is_empty());
     if let Some(s) = &specialist {

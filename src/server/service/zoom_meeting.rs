@@ -10,9 +10,9 @@ use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
 use crate::server::db::DbError;
 use crate::server::domain::BookingIndex;
-use crate::server::jobs::AutoCreate;
+use crate::server::jobs::{AutoCreate, NewJob};
 use crate::server::mail::templates::{self, Appointment, MeetingDetails};
-use crate::server::repo::bookings::{self, BookingRow, ClaimLost, StoredMeeting, ZoomClaim};
+use crate::server::repo::bookings::{self, BookingRow, SaveRefusal, StoredMeeting, ZoomClaim};
 use crate::server::repo::slots::{self, SlotRow};
 use crate::server::repo::users::{self, UserRow};
 use crate::server::zoom::{generate_password, MeetingRequest, ZoomError, ZoomMeeting};
@@ -22,6 +22,9 @@ pub const FORBIDDEN: &str = "Forbidden. You can only create Zoom meetings for yo
 pub const ALREADY_CREATED: &str = "Zoom meeting already created for this booking";
 pub const IN_PROGRESS: &str = "Zoom meeting creation is already in progress";
 pub const FAILED: &str = "Could not create the Zoom meeting. Please try again.";
+pub const SLOT_MOVED: &str =
+    "The slot was moved while its Zoom meeting was being created. Please create it again for the new time.";
+pub const ZOOM_TOO_SLOW: &str = "Zoom did not answer in time. Please try again in a minute.";
 pub const VERIFY_EMAIL_FIRST: &str =
     "Please verify your email address before creating Zoom meetings.";
 
@@ -241,6 +244,10 @@ pub fn agenda_marker(booking_id: &str) -> String {
     format!("Specialistly booking {booking_id}")
 }
 
+/// The longest a search or a creation at Zoom may take, well inside the claim's lease: no
+/// second attempt can claim the booking while this one may still create a meeting.
+const ZOOM_ATTEMPT_SECONDS: u64 = bookings::ZOOM_CLAIM_SECONDS as u64 / 3;
+
 /// One claimed attempt at a booking's meeting.
 struct Attempt<'a> {
     state: &'a AppState,
@@ -275,8 +282,19 @@ impl Attempt<'_> {
             .or_else(|| specialist.zoom.zoom_user.clone())
             .unwrap_or_else(|| specialist.email.clone());
         let marker = agenda_marker(&booking.id);
+        let too_slow = || {
+            tracing::error!(slot = %slot.id, index = booking.index, "Zoom did not answer within the attempt's deadline");
+            Failure {
+                error: AppError::new(504, ZOOM_TOO_SLOW),
+                outcome_unknown: true,
+            }
+        };
         let adopted = if earlier_outcome_unknown {
-            let found = self.state.zoom.find_meeting(&host, &marker).await;
+            let deadline = std::time::Duration::from_secs(ZOOM_ATTEMPT_SECONDS);
+            let found =
+                tokio::time::timeout(deadline, self.state.zoom.find_meeting(&host, &marker))
+                    .await
+                    .map_err(|_| too_slow())?;
             // Until the search completes, the earlier attempt stays unknown.
             let found = found.map_err(|e| Failure {
                 outcome_unknown: true,
@@ -292,6 +310,7 @@ impl Attempt<'_> {
         let meeting = match adopted {
             Some(meeting) => meeting,
             None => {
+                let deadline = std::time::Duration::from_secs(ZOOM_ATTEMPT_SECONDS);
                 let request = MeetingRequest {
                     host,
                     topic: format!("Consulting Session - {}", booking.customer_name),
@@ -302,10 +321,9 @@ impl Attempt<'_> {
                     password: generate_password(),
                     settings: specialist.zoom.meeting,
                 };
-                self.state
-                    .zoom
-                    .create_meeting(&request)
+                tokio::time::timeout(deadline, self.state.zoom.create_meeting(&request))
                     .await
+                    .map_err(|_| too_slow())?
                     .map_err(|e| zoom_failure(e, "Zoom meeting creation failed"))?
             }
         };
@@ -338,14 +356,44 @@ impl Attempt<'_> {
             &booking.id,
             self.token,
             &stored,
-            &email,
+            &NewJob::email(&email),
             self.automatic,
+            slot.schedule_version,
         )
         .await;
         let failure = match saved {
             Ok(Ok(())) => None,
-            Ok(Err(ClaimLost)) => Some("the claim on the booking was lost".to_string()),
-            Err(e) => Some(e.to_string()),
+            Ok(Err(SaveRefusal::ClaimLost)) => {
+                Some("the claim on the booking was lost".to_string())
+            }
+            Ok(Err(SaveRefusal::SlotMoved)) => {
+                // Made for the old time: gone, and the next click (or auto-create run) makes
+                // it for the new one.
+                tracing::warn!(meeting = %meeting.id, "the slot moved while its meeting was made; deleting it at Zoom");
+                let deleted = state.zoom.delete_meeting(&meeting.id).await;
+                return Err(Failure {
+                    error: AppError::conflict(SLOT_MOVED),
+                    outcome_unknown: deleted.is_err(),
+                });
+            }
+            // The save may still have committed (a timeout): look before deleting anything.
+            Err(e) => match bookings::by_id(&state.db, &booking.id).await {
+                Ok(Some(b))
+                    if b.zoom_meeting.as_ref().map(|m| &m.zoom_meeting_id) == Some(&meeting.id) =>
+                {
+                    tracing::info!(error = %e, meeting = %meeting.id, "the save answered with an error but committed");
+                    None
+                }
+                Ok(_) => Some(e.to_string()),
+                Err(read) => {
+                    // Unknown whether it committed: keep the meeting for adoption.
+                    tracing::error!(error = %e, %read, meeting = %meeting.id, "saving the Zoom meeting: outcome unknown; the next attempt adopts it");
+                    return Err(Failure {
+                        error: AppError::new(500, FAILED),
+                        outcome_unknown: true,
+                    });
+                }
+            },
         };
         if let Some(error) = failure {
             tracing::error!(%error, meeting = %meeting.id, "saving the Zoom meeting failed; deleting it at Zoom");

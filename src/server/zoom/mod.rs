@@ -202,7 +202,7 @@ impl Zoom {
 /// Counts a call to the provider by operation and outcome.
 fn counted<T>(operation: &'static str, result: Result<T, ZoomError>) -> Result<T, ZoomError> {
     let outcome = result.as_ref().err().map_or("ok", ZoomError::kind);
-    crate::server::metrics::zoom_call(operation, outcome);
+    crate::server::telemetry::zoom_call(operation, outcome);
     result
 }
 

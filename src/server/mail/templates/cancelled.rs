@@ -1,6 +1,7 @@
 use super::document::{para, para_strong, Block, Document};
 use super::{email, Appointment};
-use crate::server::mail::{keys, OutgoingEmail};
+use crate::server::jobs::keys;
+use crate::server::mail::OutgoingEmail;
 
 /// Who cancelled, and why.
 pub struct Cancellation<'a> {

@@ -19,7 +19,7 @@ pub use email_confirmation::email_confirmation;
 pub use reminder::{reminder_customer, reminder_specialist, ReminderLinks};
 pub use rescheduled::rescheduled;
 pub use specialist_notification::specialist_notification;
-pub use waitlist_closed::waitlist_closed;
+pub use waitlist_closed::{waitlist_closed, WaitlistClosedBecause};
 pub use zoom_meeting_ready::zoom_meeting_ready;
 
 use super::ics::{self, Invite};

@@ -1,6 +1,7 @@
 use super::document::{para, para_strong, Document};
 use super::{email, meeting_blocks, Appointment, MeetingDetails};
-use crate::server::mail::{keys, OutgoingEmail};
+use crate::server::jobs::keys;
+use crate::server::mail::OutgoingEmail;
 
 /// To a booked customer whose appointment moved. The Zoom meeting, when there is one, moves
 /// with it: the same link and password, repeated here and in the invite.

@@ -1,6 +1,7 @@
 use super::document::{para, para_strong, Block, Document, Span};
 use super::{email, Appointment};
-use crate::server::mail::{keys, OutgoingEmail};
+use crate::server::jobs::keys;
+use crate::server::mail::OutgoingEmail;
 use crate::time_fmt;
 
 /// To the specialist, when a customer books.

@@ -1,6 +1,7 @@
 use super::document::{para, para_strong, Block, Document};
 use super::{email, meeting_blocks, Appointment, MeetingDetails};
-use crate::server::mail::{keys, OutgoingEmail};
+use crate::server::jobs::keys;
+use crate::server::mail::OutgoingEmail;
 
 /// To the customer, once the specialist has created the meeting.
 pub fn zoom_meeting_ready(a: &Appointment, m: &MeetingDetails) -> OutgoingEmail {

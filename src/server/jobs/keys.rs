@@ -1,5 +1,5 @@
-//! Idempotency keys of the emails about a booking: queuing a key twice is a no-op, and the
-//! job queue can be asked whether the email with a key has been sent.
+//! Idempotency keys of the jobs about a booking (its emails above all): queuing a key twice is a
+//! no-op, and the job queue can be asked whether the email with a key has been sent.
 
 /// One per confirmation link (a resend makes a new link and a new email).
 pub fn email_confirmation(link_id: &str) -> String {

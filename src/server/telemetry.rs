@@ -1,19 +1,13 @@
-//! Prometheus metrics at `/metrics`: request latency by route and status, booking conflicts
+//! The process's Prometheus counters and histograms, recorded by storage, the Zoom client, the
+//! job worker and the HTTP layer: request latency by route and status, transaction conflicts
 //! and retries, the job queue's depth, job failures by kind, Zoom calls by outcome, emails
-//! sent and failed. Only loopback clients and the networks in `METRICS_ALLOW` may read them
-//! (behind a trusted proxy, the forwarded client counts), so they are not public by default.
+//! sent and failed. Imports nothing of the app's, so every layer may record here;
+//! `rest::metrics` serves them at `/metrics`.
 
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::StatusCode;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-
-use super::app_state::AppState;
-use super::repo;
 
 const REQUEST_SECONDS: &str = "specialistly_http_request_duration_seconds";
 const LATENCY_BUCKETS: &[f64] = &[
@@ -78,25 +72,26 @@ pub fn install() {
     });
 }
 
-/// Records every request's latency under its route pattern (`/api/consulting-slots/{id}/book`),
-/// never the raw path, so ids do not multiply the series.
-pub async fn track_requests(request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "fallback".into());
-    let method = request.method().to_string();
-    let started = Instant::now();
-    let response = next.run(request).await;
+/// One answered HTTP request under its route pattern (never the raw path, so ids do not
+/// multiply the series).
+pub fn request(route: String, method: String, status: u16, elapsed: Duration) {
     metrics::histogram!(
         REQUEST_SECONDS,
         "route" => route,
         "method" => method,
-        "status" => response.status().as_u16().to_string(),
+        "status" => status.to_string(),
     )
-    .record(started.elapsed().as_secs_f64());
-    response
+    .record(elapsed.as_secs_f64());
+}
+
+/// How many jobs have `status`, as read for a scrape.
+pub fn job_queue_depth(status: &'static str, count: u64) {
+    metrics::gauge!("specialistly_job_queue_depth", "status" => status).set(count as f64);
+}
+
+/// Everything recorded so far, in Prometheus' text format.
+pub fn render() -> String {
+    recorder().render()
 }
 
 /// A transaction lost a write conflict; `retried` says whether it runs again.
@@ -124,31 +119,4 @@ pub fn zoom_call(operation: &'static str, outcome: &'static str) {
 
 pub fn email(outcome: &'static str) {
     metrics::counter!("specialistly_emails_total", "outcome" => outcome).increment(1);
-}
-
-/// `GET /metrics` in Prometheus' text format; 404 (as if it did not exist) for anyone else
-/// than loopback and `METRICS_ALLOW`.
-pub async fn serve(State(state): State<AppState>, request: Request) -> Response {
-    let (parts, _) = request.into_parts();
-    let allowed = super::rest::caller::client_ip(&parts, &state).is_some_and(|ip| {
-        ip.to_canonical().is_loopback() || state.config.http.metrics_readers.contains(ip)
-    });
-    if !allowed {
-        return crate::error::AppError::not_found("Not found").into_response();
-    }
-    match repo::jobs::depth(&state.db).await {
-        Ok(depth) => {
-            for (status, count) in depth {
-                metrics::gauge!("specialistly_job_queue_depth", "status" => status)
-                    .set(count as f64);
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "reading the job queue depth for /metrics"),
-    }
-    (
-        StatusCode::OK,
-        [("content-type", "text/plain; version=0.0.4")],
-        recorder().render(),
-    )
-        .into_response()
 }

@@ -1,0 +1,42 @@
+//! The periodic clean-up: every `CLEANUP_EVERY_MINUTES`, deletes finished jobs, used and
+//! expired confirmation links, expired sessions and rate counters past their retention
+//! (`RETAIN_*` settings), a batch at a time until none is left.
+
+use tokio_util::sync::CancellationToken;
+
+use crate::server::config::RetentionConfig;
+use crate::server::db::Db;
+use crate::server::repo::cleanup::{self, Deleted};
+
+/// Deletes everything past its retention now; what went.
+pub async fn run_once(
+    db: &Db,
+    retention: &RetentionConfig,
+) -> Result<Deleted, crate::server::db::DbError> {
+    let mut all = Deleted::default();
+    loop {
+        let batch = cleanup::delete_expired(db, retention).await?;
+        all.jobs += batch.jobs;
+        all.sessions += batch.sessions;
+        all.verifications += batch.verifications;
+        all.counters += batch.counters;
+        if batch.total() == 0 {
+            return Ok(all);
+        }
+    }
+}
+
+/// Runs the clean-up every `retention.every` until `stop`.
+pub async fn run(db: Db, retention: RetentionConfig, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(retention.every) => {}
+        }
+        match run_once(&db, &retention).await {
+            Ok(deleted) if deleted.total() > 0 => tracing::info!(?deleted, "clean-up"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "clean-up failed; it runs again later"),
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! The periodic clean-up's deletions: records whose use is over. Sessions and counters go when
+//! they expire; finished jobs and used confirmation links after their retention. Each call
+//! deletes at most one batch, so no transaction grows with the backlog.
+
+use serde_json::json;
+
+use crate::server::config::RetentionConfig;
+use crate::server::db::{run, Db, DbError};
+
+const BATCH: u32 = 1000;
+
+/// What one clean-up pass deleted, per table.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Deleted {
+    pub jobs: usize,
+    pub sessions: usize,
+    pub verifications: usize,
+    pub counters: usize,
+}
+
+impl Deleted {
+    pub fn total(&self) -> usize {
+        self.jobs + self.sessions + self.verifications + self.counters
+    }
+}
+
+/// One batch of each kind of expired record.
+pub async fn delete_expired(db: &Db, retention: &RetentionConfig) -> Result<Deleted, DbError> {
+    let seconds = |d: std::time::Duration| format!("{}s", d.as_secs());
+    let mut rows = run(
+        db,
+        "LET $finished = (SELECT VALUE id FROM job
+            WHERE (status IN ['done', 'cancelled'] AND done_at < time::now() - type::duration($jobs))
+               OR (status = 'failed' AND run_at < time::now() - type::duration($failed))
+            LIMIT $batch);
+        DELETE $finished RETURN NONE;
+        LET $sessions = (SELECT VALUE id FROM session WHERE expires_at < time::now() LIMIT $batch);
+        DELETE $sessions RETURN NONE;
+        LET $links = (SELECT VALUE id FROM email_verification
+            WHERE expires_at < time::now() - type::duration($links) LIMIT $batch);
+        DELETE $links RETURN NONE;
+        LET $counters = (SELECT VALUE id FROM rate_counter WHERE window_end < time::now() LIMIT $batch);
+        DELETE $counters RETURN NONE;
+        RETURN [array::len($finished), array::len($sessions), array::len($links), array::len($counters)];",
+        json!({
+            "jobs": seconds(retention.finished_jobs),
+            "failed": seconds(retention.failed_jobs),
+            "links": seconds(retention.verifications),
+            "batch": BATCH,
+        }),
+    )
+    .await?;
+    let last = rows.count() - 1;
+    let counts = rows.all::<usize>(last)?;
+    let [jobs, sessions, verifications, counters] = counts[..] else {
+        return Err(DbError::Decode(format!("clean-up counts: {counts:?}")));
+    };
+    Ok(Deleted {
+        jobs,
+        sessions,
+        verifications,
+        counters,
+    })
+}

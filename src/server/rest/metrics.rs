@@ -1,0 +1,52 @@
+//! `/metrics` and the request-latency middleware: the HTTP side of `server::telemetry`. Only
+//! this machine and the networks in `METRICS_ALLOW` may read the metrics, judged by the
+//! connection alone, so they are not public by default.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::server::app_state::AppState;
+use crate::server::{repo, telemetry};
+
+/// Records every request's latency under its route pattern (`/api/consulting-slots/{id}/book`).
+pub async fn track_requests(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "fallback".into());
+    let method = request.method().to_string();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    telemetry::request(route, method, response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// `GET /metrics` in Prometheus' text format; 404 (as if it did not exist) for anyone else
+/// than loopback and `METRICS_ALLOW`, judged by the connection's peer, never by headers.
+pub async fn serve(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, _) = request.into_parts();
+    let allowed =
+        super::caller::from_this_machine(&parts, &state, &state.config.http.metrics_readers);
+    if !allowed {
+        return crate::error::AppError::not_found("Not found").into_response();
+    }
+    match repo::jobs::depth(&state.db).await {
+        Ok(depth) => {
+            for (status, count) in depth {
+                telemetry::job_queue_depth(status, count);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "reading the job queue depth for /metrics"),
+    }
+    (
+        StatusCode::OK,
+        [("content-type", "text/plain; version=0.0.4")],
+        telemetry::render(),
+    )
+        .into_response()
+}

@@ -1,0 +1,71 @@
+//! The site's build tool, run as `cargo xtask …` (alias in `.cargo/config.toml`).
+//!
+//! It does what cargo-leptos does for this project, with no bundler to compile first: the
+//! server binary and the wasm library are built by cargo at the same time, the wasm goes
+//! through wasm-bindgen (the library, at the version in Cargo.lock) and, in release, wasm-opt;
+//! the stylesheet and `public/` are copied, the bundle's names get content hashes (recorded in
+//! `hash.txt` next to the server, where Leptos looks), and release assets can be precompressed.
+//! Runtime options stay in `Leptos.toml`; build options in `Cargo.toml`'s `package.metadata.leptos`
+//! keep cargo-leptos usable for those who have it.
+
+mod site;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  build    build the server and the site into <target>/site
+  serve    build, then run the server (http://127.0.0.1:3000 unless LEPTOS_SITE_ADDR says otherwise)
+
+options:
+  --release      optimised server and wasm (wasm-opt from .tools/ or PATH)
+  --precompress  also write .gz and .br beside every asset (release builds)
+  --site-only    build only the site (the server binary is built elsewhere, e.g. by cargo test)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(command) = args.first() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let mut options = site::Options::default();
+    for flag in &args[1..] {
+        match flag.as_str() {
+            "--release" => options.release = true,
+            "--precompress" => options.precompress = true,
+            "--site-only" => options.site_only = true,
+            other => {
+                eprintln!("unknown option {other}\n\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let layout = site::Layout::discover();
+    let result = match command.as_str() {
+        "build" => site::build(&layout, &options),
+        "serve" => site::build(&layout, &options).and_then(|()| site::serve(&layout, &options)),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command {other}\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: this crate's parent directory.
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
+        .to_path_buf()
+}
