@@ -148,6 +148,27 @@ impl Application {
     }
 }
 
+/// A `Content-Length` over the limit is refused before anything reads the body, with the same
+/// JSON error an oversized body gets from the extractors.
+async fn refuse_declared_oversize(
+    request: Request<Body>,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(length) if length > MAX_BODY_BYTES as u64 => {
+            crate::error::AppError::new(413, "Request body too large (at most 64 KB)")
+                .into_response()
+        }
+        _ => next.run(request).await,
+    }
+}
+
 /// Ready to serve: the database answers within two seconds and its schema is the one this
 /// build expects. A load balancer sends no traffic to an instance that answers 503.
 async fn readyz(State(state): State<AppState>) -> axum::response::Response {
@@ -200,6 +221,8 @@ pub fn router(state: AppState) -> Router {
         // Also for bodies read without axum's extractors (server functions read theirs through
         // server_fn, which honours the limit above only since 0.8.13): a longer body is 413.
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // The layer above answers a declared oversize in plain text; clients get our JSON error.
+        .layer(middleware::from_fn(refuse_declared_oversize))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             unavailable::answer_503_while_database_down,
