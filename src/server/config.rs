@@ -150,6 +150,9 @@ pub struct ZoomConfig {
     pub default_host: Option<String>,
     /// How long one call to Zoom may take before its outcome counts as unknown.
     pub timeout: std::time::Duration,
+    /// How long a search or a creation (token, retries, pages) may take in all: well inside
+    /// the 120 s claim on the booking, so no second attempt starts while it may still create.
+    pub attempt_deadline: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -506,6 +509,10 @@ fn zoom(get: &impl Fn(&str) -> Option<String>, env: AppEnv) -> Result<ZoomConfig
             seconds @ 1..=30 => std::time::Duration::from_secs(u64::from(seconds)),
             _ => return Err(invalid("ZOOM_TIMEOUT_SECONDS", "must be between 1 and 30")),
         },
+        attempt_deadline: match positive(get, "ZOOM_ATTEMPT_SECONDS", 40)? {
+            seconds @ 1..=100 => std::time::Duration::from_secs(u64::from(seconds)),
+            _ => return Err(invalid("ZOOM_ATTEMPT_SECONDS", "must be between 1 and 100")),
+        },
     })
 }
 
@@ -713,6 +720,28 @@ mod tests {
     }
 
     /// Production refuses mail that goes nowhere or travels in clear, Zoom credentials in
+    /// A call to Zoom may not outlast its attempt's share of the claim, nor an attempt the claim.
+    #[test]
+    fn zoom_time_limits_are_bounded() {
+        let zoom = parse(&[]).unwrap().zoom;
+        assert_eq!(zoom.timeout.as_secs(), 10);
+        assert_eq!(zoom.attempt_deadline.as_secs(), 40);
+        for (var, value) in [
+            ("ZOOM_TIMEOUT_SECONDS", "31"),
+            ("ZOOM_TIMEOUT_SECONDS", "0"),
+            ("ZOOM_ATTEMPT_SECONDS", "101"),
+            ("ZOOM_ATTEMPT_SECONDS", "0"),
+        ] {
+            assert_eq!(
+                parse(&[(var, value)]).unwrap_err().var,
+                var,
+                "{var}={value}"
+            );
+        }
+        let short = parse(&[("ZOOM_ATTEMPT_SECONDS", "2")]).unwrap().zoom;
+        assert_eq!(short.attempt_deadline.as_secs(), 2);
+    }
+
     /// clear, and a plain database connection to another machine; loopback peers may be plain.
     #[test]
     fn production_refuses_missing_or_plaintext_transports() {

@@ -803,3 +803,49 @@ async fn concurrent_moves_into_one_slot_take_turns_instead_of_conflicting() {
         "moves of one instance wait for their turn on both slots instead of losing conflicts"
     );
 }
+
+/// A slot move queues a PATCH of each meeting; a cancellation right after deletes the meeting.
+/// The PATCH, run later, must not touch the meeting of a booking that is no longer active.
+#[tokio::test]
+async fn a_move_queued_before_a_cancellation_never_patches_the_deleted_meeting() {
+    let app = zoom_app().await;
+    let zoom = app.zoom.as_ref().unwrap();
+    let spec = app.user(Role::Specialist, "Mia").await;
+    let cust = app.user(Role::Customer, "Ned").await;
+    let slot = app.slot(&spec, 48, 2).await;
+    assert_eq!(app.book(&slot, &cust).await.status(), 201);
+    assert_eq!(
+        app.create_zoom(&slot, "0", Some(&spec.token))
+            .await
+            .status(),
+        200
+    );
+    let new_start = chrono::Utc::now() + chrono::Duration::days(3);
+    let res = app
+        .patch_json(
+            &format!("/api/consulting-slots/{slot}"),
+            &spec.token,
+            &json!({ "date": new_start.format("%Y-%m-%d").to_string(), "startTime": "10:00", "timezone": "UTC" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let (status, body) = cancel(&app, &slot, 0, Some(&cust.token), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    app.drain_jobs().await;
+    assert!(zoom.update_requests().await.is_empty(), "no PATCH");
+    assert_eq!(zoom.deleted().len(), 1, "the meeting is deleted once");
+    let jobs = app
+        .query(
+            "SELECT kind, status FROM job WHERE kind IN ['zoom_update', 'zoom_delete'] ORDER BY kind",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        jobs,
+        [
+            json!({ "kind": "zoom_delete", "status": "done" }),
+            json!({ "kind": "zoom_update", "status": "done" })
+        ]
+    );
+}

@@ -641,3 +641,77 @@ async fn a_slot_moved_during_a_creation_gets_its_meeting_at_the_new_time() {
         "{second}"
     );
 }
+
+/// A creation that outlives its deadline (`ZOOM_ATTEMPT_SECONDS`) is given up before its claim
+/// could lapse: the specialist is told Zoom was too slow, and the next click adopts whatever
+/// Zoom made meanwhile instead of creating a second meeting.
+#[tokio::test]
+async fn a_creation_that_outlives_its_deadline_is_answered_504_and_adopted_later() {
+    let app = spawn_with(Options {
+        zoom: true,
+        extra: vec![
+            ("ZOOM_ATTEMPT_SECONDS", "1".into()),
+            ("ZOOM_TIMEOUT_SECONDS", "30".into()),
+        ],
+        ..Default::default()
+    })
+    .await;
+    let zoom = app.zoom.as_ref().unwrap();
+    let (spec, slot, _) = booked_slot(&app, 1).await;
+    zoom.push_fault(Fault::Slow(Duration::from_secs(3)));
+    let started = std::time::Instant::now();
+    let (status, body) = json_body(app.create_zoom(&slot, "0", Some(&spec.token)).await).await;
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body}");
+    assert_eq!(
+        body["message"],
+        "Zoom did not answer in time. Please try again in a minute."
+    );
+    assert!(started.elapsed() < Duration::from_millis(2500));
+    assert_eq!(stored_meeting(&app, &slot, 0).await, Value::Null);
+    assert_eq!(zoom.meetings().len(), 1, "Zoom made it all the same");
+
+    let (status, body) = json_body(app.create_zoom(&slot, "0", Some(&spec.token)).await).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["data"]["zoomMeeting"]["zoomMeetingId"].is_string());
+    assert_eq!(zoom.create_requests().await.len(), 1, "adopted, not made again");
+    assert!(!zoom.list_requests().await.is_empty(), "found by a search");
+}
+
+/// A creation whose answer was lost leaves a meeting at Zoom that the booking does not know;
+/// when the booking is cancelled, a sweep finds it by its marker and deletes it.
+#[tokio::test]
+async fn a_meeting_whose_answer_was_lost_is_deleted_when_its_booking_is_cancelled() {
+    let app = spawn_with(Options {
+        zoom: true,
+        extra: vec![("ZOOM_TIMEOUT_SECONDS", "1".into())],
+        ..Default::default()
+    })
+    .await;
+    let zoom = app.zoom.as_ref().unwrap();
+    let (spec, slot, customers) = booked_slot(&app, 1).await;
+    zoom.push_fault(Fault::Slow(Duration::from_secs(3)));
+    let (status, _) = json_body(app.create_zoom(&slot, "0", Some(&spec.token)).await).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(zoom.meetings().len(), 1, "Zoom made it");
+
+    let (status, body) = json_body(
+        app.post_json(
+            &format!("/api/consulting-slots/{slot}/booking/0/cancel"),
+            Some(&customers[0].token),
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.drain_jobs().await;
+    assert_eq!(zoom.deleted().len(), 1, "the lost meeting is gone");
+    assert!(!zoom.list_requests().await.is_empty(), "found by a search");
+    let sweeps = app
+        .query(
+            "SELECT VALUE status FROM job WHERE kind = 'zoom_sweep'",
+            json!({}),
+        )
+        .await;
+    assert_eq!(sweeps, [json!("done")]);
+}

@@ -313,10 +313,18 @@ DEFINE INDEX IF NOT EXISTS slot_listed ON slot FIELDS listed, starts_at;
 DEFINE INDEX IF NOT EXISTS job_kind_due ON job FIELDS status, kind, run_at;
 "#,
     },
+    Migration {
+        version: 16,
+        name: "zoom sweeps",
+        sql: r#"
+DEFINE FIELD OVERWRITE kind ON job TYPE string
+    ASSERT $value IN ['email', 'zoom_delete', 'zoom_update', 'reminder', 'auto_create', 'waitlist_close', 'zoom_sweep'];
+"#,
+    },
 ];
 
 /// The version a fully migrated database is at.
-pub const SCHEMA_VERSION: i64 = 15;
+pub const SCHEMA_VERSION: i64 = 16;
 
 #[derive(Deserialize)]
 struct Applied {

@@ -23,16 +23,20 @@ pub enum JobKind {
     AutoCreate,
     /// Closes a slot's waitlist when it starts and tells those still waiting.
     WaitlistClose,
+    /// Finds and deletes the meeting an unanswered creation may have left at Zoom for a
+    /// booking that was cancelled or moved away since.
+    ZoomSweep,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Email,
         Self::ZoomDelete,
         Self::ZoomUpdate,
         Self::Reminder,
         Self::AutoCreate,
         Self::WaitlistClose,
+        Self::ZoomSweep,
     ];
 
     /// The name the schema stores (and the metrics label).
@@ -44,6 +48,7 @@ impl JobKind {
             Self::Reminder => "reminder",
             Self::AutoCreate => "auto_create",
             Self::WaitlistClose => "waitlist_close",
+            Self::ZoomSweep => "zoom_sweep",
         }
     }
 
@@ -77,6 +82,9 @@ pub struct NewJob {
 /// A deletion's key is this and the meeting id: one deletion per meeting.
 pub const ZOOM_DELETE_KEY_PREFIX: &str = "zoom-delete:";
 
+/// A sweep's key is this and the booking id: one sweep per booking.
+pub const ZOOM_SWEEP_KEY_PREFIX: &str = "zoom-sweep:";
+
 /// What a Zoom job acts on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ZoomJob {
@@ -103,6 +111,17 @@ impl NewJob {
                 meeting_id: meeting_id.into(),
                 booking_id: booking_id.into()
             }),
+            delay_seconds: 0,
+        }
+    }
+
+    /// Looks for the meeting an unanswered creation may have made for the booking, and
+    /// deletes it unless the booking is active again.
+    pub fn zoom_sweep(booking_id: &str) -> Self {
+        Self {
+            kind: JobKind::ZoomSweep,
+            key: format!("{ZOOM_SWEEP_KEY_PREFIX}{booking_id}"),
+            payload: json!({ "booking_id": booking_id }),
             delay_seconds: 0,
         }
     }

@@ -287,6 +287,12 @@ impl JobWorker {
                 jobs::queue(&self.state.db, &emails).await?;
                 Ok(())
             }
+            JobKind::ZoomSweep => {
+                let booking_id = job.payload["booking_id"]
+                    .as_str()
+                    .context("zoom sweep payload")?;
+                zoom_meeting::sweep(&self.state, booking_id).await
+            }
             JobKind::ZoomUpdate => {
                 let z: ZoomJob =
                     serde_json::from_value(job.payload.clone()).context("zoom payload")?;

@@ -588,9 +588,11 @@ pub async fn reschedule(
         {promote}
         {queue}
         {cancel_jobs}
+        {sweep}
         COMMIT TRANSACTION;
         SELECT VALUE index FROM type::record('booking', $new_id);",
         cancel_jobs = super::jobs::cancel_statement("cancel_keys"),
+        sweep = super::jobs::zoom_sweep_statement("old"),
         promote = super::waitlist::promote_statement("old_slot", "promotions", Changed.tag()),
         not_active = NotActive.tag(),
         gone = TargetGone.tag(),

@@ -44,8 +44,28 @@ pub fn zoom_delete_statement(var: &str) -> String {
                     payload: {{ meeting_id: ${var}.zoom_meeting.zoomMeetingId, booking_id: record::id(${var}.id) }},
                 }};
             }};
+        }} ELSE {{
+            {sweep}
         }};",
-        prefix = jobs::ZOOM_DELETE_KEY_PREFIX
+        prefix = jobs::ZOOM_DELETE_KEY_PREFIX,
+        sweep = zoom_sweep_statement(var),
+    )
+}
+
+/// A SurrealQL fragment that queues a sweep for the booking in `$var` when an earlier
+/// creation's outcome is unknown: the meeting it may have made at Zoom is found and deleted.
+pub fn zoom_sweep_statement(var: &str) -> String {
+    format!(
+        "IF ${var}.zoom_pending != NONE {{
+            LET $key = string::concat('{prefix}', record::id(${var}.id));
+            IF array::len(({JOB_WITH_KEY})) = 0 {{
+                CREATE job CONTENT {{
+                    kind: 'zoom_sweep', key: $key, status: 'pending', attempts: 0,
+                    run_at: time::now(), payload: {{ booking_id: record::id(${var}.id) }},
+                }};
+            }};
+        }};",
+        prefix = jobs::ZOOM_SWEEP_KEY_PREFIX
     )
 }
 

@@ -13,6 +13,7 @@ use crate::server::domain::BookingIndex;
 use crate::server::jobs::{AutoCreate, NewJob};
 use crate::server::mail::templates::{self, Appointment, MeetingDetails};
 use crate::server::repo::bookings::{self, BookingRow, SaveRefusal, StoredMeeting, ZoomClaim};
+use crate::server::repo::jobs;
 use crate::server::repo::slots::{self, SlotRow};
 use crate::server::repo::users::{self, UserRow};
 use crate::server::zoom::{generate_password, MeetingRequest, ZoomError, ZoomMeeting};
@@ -240,13 +241,55 @@ struct Failure {
 }
 
 /// Marks the meeting as ours in Zoom, so an attempt whose answer got lost can be found again.
+/// The Zoom user hosting a specialist's meetings: the operator's choice for everyone, else the
+/// operator's choice for this specialist, else their own verified address.
+fn host_of(state: &AppState, specialist: &UserRow) -> String {
+    state
+        .config
+        .zoom
+        .default_host
+        .clone()
+        .or_else(|| specialist.zoom.zoom_user.clone())
+        .unwrap_or_else(|| specialist.email.clone())
+}
+
+/// Deletes the meeting a creation whose answer was lost may have made for a booking that is
+/// no longer active (cancelled or moved away). An active booking is left alone: its next
+/// attempt adopts the meeting, and one may be under way right now.
+pub async fn sweep(state: &AppState, booking_id: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let Some(booking) = bookings::by_id(&state.db, booking_id).await? else {
+        return Ok(());
+    };
+    if booking.status == BookingStatus::Active {
+        return Ok(());
+    }
+    let Some(slot) = slots::by_id(&state.db, &booking.slot).await? else {
+        return Ok(());
+    };
+    let specialist = users::by_id(&state.db, &slot.specialist)
+        .await?
+        .context("the slot's specialist is gone")?;
+    let (host, marker) = (host_of(state, &specialist), agenda_marker(&booking.id));
+    let search = state.zoom.find_meeting(&host, &marker);
+    let found = tokio::time::timeout(state.config.zoom.attempt_deadline, search)
+        .await
+        .context("Zoom did not answer the search in time")?
+        .context("looking for a lost meeting at Zoom")?;
+    if let Some(meeting) = found {
+        tracing::info!(meeting = %meeting.id, booking = %booking.id, "deleting the meeting a lost creation left for a booking no longer active");
+        state
+            .zoom
+            .delete_meeting(&meeting.id)
+            .await
+            .context("deleting a lost meeting at Zoom")?;
+    }
+    Ok(())
+}
+
 pub fn agenda_marker(booking_id: &str) -> String {
     format!("Specialistly booking {booking_id}")
 }
-
-/// The longest a search or a creation at Zoom may take, well inside the claim's lease: no
-/// second attempt can claim the booking while this one may still create a meeting.
-const ZOOM_ATTEMPT_SECONDS: u64 = bookings::ZOOM_CLAIM_SECONDS as u64 / 3;
 
 /// One claimed attempt at a booking's meeting.
 struct Attempt<'a> {
@@ -271,16 +314,7 @@ impl Attempt<'_> {
                 outcome_unknown: e.outcome_unknown(),
             }
         };
-        // The operator's choice for everyone, else the operator's choice for this
-        // specialist, else their own verified address.
-        let host = self
-            .state
-            .config
-            .zoom
-            .default_host
-            .clone()
-            .or_else(|| specialist.zoom.zoom_user.clone())
-            .unwrap_or_else(|| specialist.email.clone());
+        let host = host_of(self.state, specialist);
         let marker = agenda_marker(&booking.id);
         let too_slow = || {
             tracing::error!(slot = %slot.id, index = booking.index, "Zoom did not answer within the attempt's deadline");
@@ -290,7 +324,7 @@ impl Attempt<'_> {
             }
         };
         let adopted = if earlier_outcome_unknown {
-            let deadline = std::time::Duration::from_secs(ZOOM_ATTEMPT_SECONDS);
+            let deadline = self.state.config.zoom.attempt_deadline;
             let found =
                 tokio::time::timeout(deadline, self.state.zoom.find_meeting(&host, &marker))
                     .await
@@ -310,7 +344,7 @@ impl Attempt<'_> {
         let meeting = match adopted {
             Some(meeting) => meeting,
             None => {
-                let deadline = std::time::Duration::from_secs(ZOOM_ATTEMPT_SECONDS);
+                let deadline = self.state.config.zoom.attempt_deadline;
                 let request = MeetingRequest {
                     host,
                     topic: format!("Consulting Session - {}", booking.customer_name),
@@ -399,7 +433,12 @@ impl Attempt<'_> {
             tracing::error!(%error, meeting = %meeting.id, "saving the Zoom meeting failed; deleting it at Zoom");
             let deleted = state.zoom.delete_meeting(&meeting.id).await;
             if let Err(delete) = &deleted {
-                tracing::error!(error = %delete, meeting = %meeting.id, "could not delete an orphaned Zoom meeting; the next attempt adopts it");
+                // The booking may have been cancelled meanwhile (its claim lost): then no
+                // attempt follows to adopt the meeting, and a sweep deletes it.
+                tracing::error!(error = %delete, meeting = %meeting.id, "could not delete an orphaned Zoom meeting; the next attempt adopts it, or a sweep deletes it");
+                if let Err(e) = jobs::queue(&state.db, &[NewJob::zoom_sweep(&booking.id)]).await {
+                    tracing::error!(error = %e, "could not queue the sweep of an orphaned Zoom meeting");
+                }
             }
             return Err(Failure {
                 error: AppError::new(500, FAILED),
