@@ -673,7 +673,11 @@ async fn a_creation_that_outlives_its_deadline_is_answered_504_and_adopted_later
     let (status, body) = json_body(app.create_zoom(&slot, "0", Some(&spec.token)).await).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body["data"]["zoomMeeting"]["zoomMeetingId"].is_string());
-    assert_eq!(zoom.create_requests().await.len(), 1, "adopted, not made again");
+    assert_eq!(
+        zoom.create_requests().await.len(),
+        1,
+        "adopted, not made again"
+    );
     assert!(!zoom.list_requests().await.is_empty(), "found by a search");
 }
 

@@ -71,23 +71,31 @@ pub async fn current(db: &Db, key: &str) -> Result<Option<Window>, DbError> {
 }
 
 /// Sets counter `key` to one hit in a window of `seconds` from now: a fact that lasts that long.
+/// Concurrent writes of one key collide; the write is idempotent, so it is retried.
 pub async fn remember(db: &Db, key: &str, seconds: u64) -> Result<(), DbError> {
-    run(
-        db,
-        "UPSERT type::record('rate_counter', $key)
-            SET hits = 1, window_end = time::now() + type::duration($window);",
-        json!({ "key": key, "window": format!("{seconds}s") }),
-    )
+    with_conflict_retry("rate_counter", || async {
+        run(
+            db,
+            "UPSERT type::record('rate_counter', $key)
+                SET hits = 1, window_end = time::now() + type::duration($window);",
+            json!({ "key": key, "window": format!("{seconds}s") }),
+        )
+        .await
+        .map(|_| ())
+    })
     .await
-    .map(|_| ())
 }
 
+/// Deletes counter `key`; retried like [`remember`] when concurrent writes collide.
 pub async fn clear(db: &Db, key: &str) -> Result<(), DbError> {
-    run(
-        db,
-        "DELETE type::record('rate_counter', $key);",
-        json!({ "key": key }),
-    )
+    with_conflict_retry("rate_counter", || async {
+        run(
+            db,
+            "DELETE type::record('rate_counter', $key);",
+            json!({ "key": key }),
+        )
+        .await
+        .map(|_| ())
+    })
     .await
-    .map(|_| ())
 }

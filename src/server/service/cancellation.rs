@@ -46,6 +46,9 @@ pub async fn cancel_booking(
     let not_found = || AppError::not_found("Booking not found");
     let index = BookingIndex::parse(raw_index).ok_or_else(not_found)?.get();
     super::throttle::mail_action(state, &caller.user_id).await?;
+    // A cancellation writes the slot's seat counter: it takes its turn, as bookings do, instead
+    // of losing conflicts to them in the database and starting over.
+    let _turn = state.booking_queue.turns().wait(slot_id).await;
     let outcome = with_conflict_retry("booking_cancel", || async {
         let (slot, booking) = super::slot_and_booking(state, slot_id, index, not_found).await?;
         let by_specialist = slot.specialist == caller.user_id;
@@ -157,6 +160,7 @@ pub async fn cancel_slot(
         crate::model::Role::Specialist,
         "Only specialists can manage consulting slots.",
     )?;
+    let _turn = state.booking_queue.turns().wait(slot_id).await;
     let outcome = with_conflict_retry("slot_cancel", || async {
         let slot = slots::by_id(&state.db, slot_id)
             .await
