@@ -48,20 +48,20 @@ test: tools
 	deps=$$!; deps_t0=$$(date +%s)
 	compile() {
 	  cargo build --quiet -p xtask
-	  "$(TARGET_DIR)/debug/xtask" build --site-only & local site=$$!
-	  cargo test --features ssr --no-run
+	  "$(TARGET_DIR)/debug/xtask" build --site-only --profile suite & local site=$$!
+	  cargo test --profile suite --features ssr --no-run
 	  wait $$site
 	}
 	stage "compile (tests, server, wasm site)" compile
 	wait $$deps || { cat "$(TARGET_DIR)/test-deps.log"; echo "test dependencies failed"; exit 1; }
 	echo "==> test dependencies (installed meanwhile) took $$(( $$(date +%s) - deps_t0 )) s"
-	stage "cargo test" cargo test --features ssr --no-fail-fast
+	stage "cargo test" cargo test --profile suite --features ssr --no-fail-fast
 	# The outage and two-instance tests always run on a server; the rest now does too.
 	stage "API tests on a SurrealDB server (ws://)" env SPECIALISTLY_TEST_DATABASE=ws \
-	  cargo test --features ssr --test api -- --skip server_outage:: --skip two_instances::
-	stage "make cluster check (nginx + 2 instances + SurrealDB server)" env TARGET_DIR="$(TARGET_DIR)" cluster/smoke.sh
+	  cargo test --profile suite --features ssr --test api -- --skip server_outage:: --skip two_instances::
+	stage "make cluster check (nginx + 2 instances + SurrealDB server)" env TARGET_DIR="$(TARGET_DIR)" SERVER_BIN="$(TARGET_DIR)/suite/specialistly" cluster/smoke.sh
 	rm -rf end2end/.mail end2end/.data end2end/test-results
-	stage "end2end (Playwright + chromium)" env SERVER_BIN="$(TARGET_DIR)/debug/specialistly" SITE_ROOT="$(TARGET_DIR)/site" \
+	stage "end2end (Playwright + chromium)" env SERVER_BIN="$(TARGET_DIR)/suite/specialistly" SITE_ROOT="$(TARGET_DIR)/site" \
 	  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 end2end/node_modules/.bin/playwright test --config end2end/playwright.config.ts
 
 ## cluster: a SurrealDB server (./data/cluster), two app instances and nginx round-robin on http://127.0.0.1:3000

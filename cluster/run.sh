@@ -9,6 +9,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 target=${TARGET_DIR:-$root/target}
+# make test's cluster check runs the tests' build (profile `suite`) instead.
+server=${SERVER_BIN:-$target/debug/specialistly}
 # Overridable, so a check can run a second cluster beside a developer's.
 data=${CLUSTER_DATA:-$root/data/cluster}
 db_port=${CLUSTER_DB_PORT:-8000}
@@ -41,7 +43,7 @@ wait_for() { # URL or host:port, what
   exit 1
 }
 
-"$target/debug/specialistly" db-server start --no-banner --log warn --bind "127.0.0.1:$db_port" \
+"$server" db-server start --no-banner --log warn --bind "127.0.0.1:$db_port" \
   --user root --pass root "surrealkv://$data/db" > "$data/logs/surreal.log" 2>&1 &
 pids+=($!)
 wait_for "127.0.0.1:$db_port" "the SurrealDB server"
@@ -56,7 +58,7 @@ for i in 0 1; do
     LEPTOS_SITE_ROOT="$target/site" LEPTOS_OUTPUT_NAME=specialistly LEPTOS_ENV=DEV \
     DATA_DIR="$data/instance-$((i + 1))" MAIL_DIR="$data/mail" \
     SEED_DEMO_DATA=$([ "$i" = 0 ] && echo true || echo false) \
-    "$target/debug/specialistly" > "$data/logs/instance-$((i + 1)).log" 2>&1 &
+    "$server" > "$data/logs/instance-$((i + 1)).log" 2>&1 &
   pids+=($!)
   wait_for "http://127.0.0.1:$port/readyz" "instance $((i + 1))"
 done

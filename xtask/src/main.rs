@@ -23,7 +23,8 @@ commands:
 options:
   --release      optimised server and wasm (wasm-opt from .tools/ or PATH)
   --precompress  also write .gz and .br beside every asset (release builds)
-  --site-only    build only the site (the server binary is built elsewhere, e.g. by cargo test)";
+  --site-only    build only the site (the server binary is built elsewhere, e.g. by cargo test)
+  --profile P    the server's cargo profile when not dev or release (where hash.txt goes too)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -32,8 +33,16 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let mut options = site::Options::default();
-    for flag in &args[1..] {
+    let mut flags = args[1..].iter();
+    while let Some(flag) = flags.next() {
         match flag.as_str() {
+            "--profile" => match flags.next() {
+                Some(profile) => options.profile = Some(profile.clone()),
+                None => {
+                    eprintln!("--profile needs a name\n\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+            },
             "--release" => options.release = true,
             "--precompress" => options.precompress = true,
             "--site-only" => options.site_only = true,

@@ -17,6 +17,8 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 #[derive(Default)]
 pub struct Options {
     pub release: bool,
+    /// A cargo profile of the server other than `dev`/`release` (the tests' `suite`).
+    pub profile: Option<String>,
     pub precompress: bool,
     pub site_only: bool,
 }
@@ -49,8 +51,12 @@ impl Layout {
         self.target.join("front")
     }
 
-    fn server_dir(&self, release: bool) -> PathBuf {
-        self.target.join(if release { "release" } else { "debug" })
+    fn server_dir(&self, options: &Options) -> PathBuf {
+        self.target.join(match (&options.profile, options.release) {
+            (Some(profile), _) => profile.as_str(),
+            (None, true) => "release",
+            (None, false) => "debug",
+        })
     }
 }
 
@@ -86,7 +92,7 @@ pub fn build(layout: &Layout, options: &Options) -> Result<(), String> {
     )?;
     copy_dir(&layout.root.join("public"), &site)?;
     let hashes = hash_names(&pkg)?;
-    let server_dir = layout.server_dir(options.release);
+    let server_dir = layout.server_dir(options);
     fs::create_dir_all(&server_dir).map_err(|e| e.to_string())?;
     let hash_file = server_dir.join("hash.txt");
     fs::write(&hash_file, hashes).map_err(|e| format!("writing {}: {e}", hash_file.display()))?;
@@ -104,7 +110,7 @@ pub fn build(layout: &Layout, options: &Options) -> Result<(), String> {
 
 /// Runs the server built by `build`, in place of this process, on the site just written.
 pub fn serve(layout: &Layout, options: &Options) -> Result<(), String> {
-    let binary = layout.server_dir(options.release).join(NAME);
+    let binary = layout.server_dir(options).join(NAME);
     let error = Command::new(&binary)
         .current_dir(&layout.root)
         .env("LEPTOS_SITE_ROOT", layout.site())
@@ -127,6 +133,8 @@ fn spawn_server_build(layout: &Layout, options: &Options) -> Result<Child, Strin
     if options.release {
         // Overrides the debug flags of .cargo/config.toml.
         command.arg("--release").env("RUSTFLAGS", "");
+    } else if let Some(profile) = &options.profile {
+        command.args(["--profile", profile]);
     }
     command
         .spawn()
