@@ -49,16 +49,16 @@ test: tools
 	compile() {
 	  cargo build --quiet -p xtask
 	  "$(TARGET_DIR)/debug/xtask" build --site-only --profile suite & local site=$$!
-	  cargo test --profile suite --features ssr --no-run
+	  cargo test --profile suite --features db-server --no-run
 	  wait $$site
 	}
 	stage "compile (tests, server, wasm site)" compile
 	wait $$deps || { cat "$(TARGET_DIR)/test-deps.log"; echo "test dependencies failed"; exit 1; }
 	echo "==> test dependencies (installed meanwhile) took $$(( $$(date +%s) - deps_t0 )) s"
-	stage "cargo test" cargo test --profile suite --features ssr --no-fail-fast
+	stage "cargo test" cargo test --profile suite --features db-server --no-fail-fast
 	# The outage and two-instance tests always run on a server; the rest now does too.
 	stage "API tests on a SurrealDB server (ws://)" env SPECIALISTLY_TEST_DATABASE=ws \
-	  cargo test --profile suite --features ssr --test api -- --skip server_outage:: --skip two_instances::
+	  cargo test --profile suite --features db-server --test api -- --skip server_outage:: --skip two_instances::
 	stage "make cluster check (nginx + 2 instances + SurrealDB server)" env TARGET_DIR="$(TARGET_DIR)" SERVER_BIN="$(TARGET_DIR)/suite/specialistly" cluster/smoke.sh
 	rm -rf end2end/.mail end2end/.data end2end/test-results
 	stage "end2end (Playwright + chromium)" env SERVER_BIN="$(TARGET_DIR)/suite/specialistly" SITE_ROOT="$(TARGET_DIR)/site" \
@@ -67,7 +67,7 @@ test: tools
 ## cluster: a SurrealDB server (./data/cluster), two app instances and nginx round-robin on http://127.0.0.1:3000
 cluster: tools
 	@command -v nginx >/dev/null || { $(call apt_install,nginx); }
-	cargo xtask build
+	cargo xtask build --db-server
 	TARGET_DIR="$(TARGET_DIR)" cluster/run.sh
 
 ## check: formatting and lints
@@ -75,7 +75,7 @@ check:
 	cargo fmt --all -- --check
 	.ci/shared-features
 	.ci/module-cycles
-	cargo clippy --features ssr --all-targets -- -D warnings
+	cargo clippy --features db-server --all-targets -- -D warnings
 	cargo clippy -p xtask -- -D warnings
 	cargo clippy --lib --no-default-features --features hydrate --target wasm32-unknown-unknown \
 	  --target-dir "$(TARGET_DIR)/front" -- -D warnings
@@ -88,14 +88,14 @@ release: release-tools
 ## server on SurrealKV against the raw booking transaction; prints a table and writes bench/results.md
 bench: release-tools
 	cargo xtask build --release --precompress
-	RUSTFLAGS= cargo build --release --no-default-features --features ssr --bin specialistly-bench
+	RUSTFLAGS= cargo build --release --no-default-features --features db-server --bin specialistly-bench
 	"$(TARGET_DIR)/release/specialistly-bench"
 
 ## bench-scale: booking with one and two app instances on a SurrealDB server and on embedded
 ## SurrealKV, in one run; prints a table and writes bench/scale-out.md
 bench-scale: release-tools
 	cargo xtask build --release --precompress
-	RUSTFLAGS= cargo build --release --no-default-features --features ssr --bin specialistly-bench
+	RUSTFLAGS= cargo build --release --no-default-features --features db-server --bin specialistly-bench
 	"$(TARGET_DIR)/release/specialistly-bench" scale
 
 ## cold-start: a fresh clone with an empty cargo home and target directory: `make run` until the

@@ -3,11 +3,18 @@ use specialistly::server::config::Config;
 use specialistly::server::startup::Application;
 use tokio_util::sync::CancellationToken;
 
+#[cfg(feature = "db-server")]
 mod db_server;
 
 fn main() {
+    #[cfg(feature = "db-server")]
     if let Some(code) = db_server::run_if_asked() {
         std::process::exit(code);
+    }
+    #[cfg(not(feature = "db-server"))]
+    if std::env::args().nth(1).is_some_and(|a| a == "db-server") {
+        eprintln!("this build has no SurrealDB server: build it with `--features db-server` (make test, make cluster and make release do)");
+        std::process::exit(2);
     }
     // Before any thread allocates: the arenas are chosen on a thread's first allocation.
     specialistly::server::memory::tune_allocator();

@@ -719,7 +719,6 @@ mod tests {
         assert!(with(&[("APP_BASE_URL", "https://book.example.com")]).is_ok());
     }
 
-    /// Production refuses mail that goes nowhere or travels in clear, Zoom credentials in
     /// A call to Zoom may not outlast its attempt's share of the claim, nor an attempt the claim.
     #[test]
     fn zoom_time_limits_are_bounded() {
@@ -742,6 +741,7 @@ mod tests {
         assert_eq!(short.attempt_deadline.as_secs(), 2);
     }
 
+    /// Production refuses mail that goes nowhere or travels in clear, Zoom credentials in
     /// clear, and a plain database connection to another machine; loopback peers may be plain.
     #[test]
     fn production_refuses_missing_or_plaintext_transports() {

@@ -19,6 +19,8 @@ pub struct Options {
     pub release: bool,
     /// A cargo profile of the server other than `dev`/`release` (the tests' `suite`).
     pub profile: Option<String>,
+    /// With the SurrealDB server inside (`specialistly db-server`); always in release.
+    pub db_server: bool,
     pub precompress: bool,
     pub site_only: bool,
 }
@@ -129,7 +131,12 @@ fn spawn_server_build(layout: &Layout, options: &Options) -> Result<Child, Strin
     command
         .current_dir(&layout.root)
         .args(["build", "--package", NAME, "--bin", NAME])
-        .args(["--no-default-features", "--features", "ssr"]);
+        .args(["--no-default-features", "--features"])
+        .arg(if options.release || options.db_server {
+            "db-server"
+        } else {
+            "ssr"
+        });
     if options.release {
         // Overrides the debug flags of .cargo/config.toml.
         command.arg("--release").env("RUSTFLAGS", "");

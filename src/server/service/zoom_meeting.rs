@@ -240,7 +240,6 @@ struct Failure {
     outcome_unknown: bool,
 }
 
-/// Marks the meeting as ours in Zoom, so an attempt whose answer got lost can be found again.
 /// The Zoom user hosting a specialist's meetings: the operator's choice for everyone, else the
 /// operator's choice for this specialist, else their own verified address.
 fn host_of(state: &AppState, specialist: &UserRow) -> String {
@@ -287,6 +286,7 @@ pub async fn sweep(state: &AppState, booking_id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Marks the meeting as ours in Zoom, so an attempt whose answer got lost can be found again.
 pub fn agenda_marker(booking_id: &str) -> String {
     format!("Specialistly booking {booking_id}")
 }
