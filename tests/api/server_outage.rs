@@ -197,5 +197,8 @@ async fn a_save_that_commits_but_answers_too_late_keeps_its_meeting() {
             json!({}),
         )
         .await;
-    assert_eq!(stored, [body["data"]["zoomMeeting"]["zoomMeetingId"].clone()]);
+    assert_eq!(
+        stored,
+        [body["data"]["zoomMeeting"]["zoomMeetingId"].clone()]
+    );
 }
