@@ -216,20 +216,26 @@ async fn who_may_cancel_when_and_with_what_reason() {
     assert_eq!(status, StatusCode::CONFLICT);
 }
 
+/// A specialist's slot (in two days, two seats) with one booking whose meeting exists.
+async fn booked_with_meeting(
+    app: &TestApp,
+    specialist: &str,
+    customer: &str,
+) -> (TestUser, TestUser, String) {
+    let spec = app.user(Role::Specialist, specialist).await;
+    let cust = app.user(Role::Customer, customer).await;
+    let slot = app.slot(&spec, 48, 2).await;
+    assert_eq!(app.book(&slot, &cust).await.status(), 201);
+    let created = app.create_zoom(&slot, "0", Some(&spec.token)).await;
+    assert_eq!(created.status(), 200);
+    (spec, cust, slot)
+}
+
 #[tokio::test]
 async fn a_cancelled_meeting_is_deleted_at_zoom_once_even_after_zoom_errors() {
     let app = zoom_app().await;
     let zoom = app.zoom.as_ref().unwrap();
-    let spec = app.user(Role::Specialist, "Ada").await;
-    let cust = app.user(Role::Customer, "Bo").await;
-    let slot = app.slot(&spec, 48, 2).await;
-    assert_eq!(app.book(&slot, &cust).await.status(), 201);
-    assert_eq!(
-        app.create_zoom(&slot, "0", Some(&spec.token))
-            .await
-            .status(),
-        200
-    );
+    let (_, cust, slot) = booked_with_meeting(&app, "Ada", "Bo").await;
     app.drain_jobs().await;
 
     zoom.push_delete_fault(Fault::ServerError);
@@ -810,16 +816,7 @@ async fn concurrent_moves_into_one_slot_take_turns_instead_of_conflicting() {
 async fn a_move_queued_before_a_cancellation_never_patches_the_deleted_meeting() {
     let app = zoom_app().await;
     let zoom = app.zoom.as_ref().unwrap();
-    let spec = app.user(Role::Specialist, "Mia").await;
-    let cust = app.user(Role::Customer, "Ned").await;
-    let slot = app.slot(&spec, 48, 2).await;
-    assert_eq!(app.book(&slot, &cust).await.status(), 201);
-    assert_eq!(
-        app.create_zoom(&slot, "0", Some(&spec.token))
-            .await
-            .status(),
-        200
-    );
+    let (spec, cust, slot) = booked_with_meeting(&app, "Mia", "Ned").await;
     let new_start = chrono::Utc::now() + chrono::Duration::days(3);
     let res = app
         .patch_json(

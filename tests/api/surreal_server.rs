@@ -84,7 +84,7 @@ impl SurrealServer {
     pub fn restart(&mut self) {
         assert!(self.process.is_none(), "the server is already running");
         let mut child = Command::new(Self::binary())
-            .args(["db-server", "start", "--no-banner", "--log", "none"])
+            .args(["db-server", "start", "--no-banner", "--log", "warn"])
             .args(["--bind", &format!("127.0.0.1:{}", self.port)])
             .args(["--user", USER, "--pass", PASS])
             .arg(&self.storage)
