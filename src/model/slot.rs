@@ -99,6 +99,109 @@ pub struct BookingView {
     /// The meeting was created by the automatic fallback, not by a click.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub zoom_created_automatically: bool,
+    #[serde(default)]
+    pub attendance: Option<Attendance>,
+    #[serde(default)]
+    pub outcome: Option<Outcome>,
+    /// Set while the meeting's time in Zoom differs from the slot's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zoom_changed: Option<ZoomChange>,
+    /// Meetings this booking had before (deleted in Zoom).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub meeting_history: Vec<PastMeeting>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<Feedback>,
+}
+
+/// Who was in the meeting, from Zoom's reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attendance {
+    pub customer_joined_at: Option<DateTime<Utc>>,
+    pub customer_left_at: Option<DateTime<Utc>>,
+    /// Time the customer spent in the meeting (overlapping devices count once).
+    pub customer_minutes: u32,
+    pub host_joined_at: Option<DateTime<Utc>>,
+}
+
+/// How a booking's meeting went, once Zoom says it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Attended,
+    NoShow,
+}
+
+impl Outcome {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Attended => "Attended",
+            Self::NoShow => "No-show",
+        }
+    }
+}
+
+/// What a customer said after a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Feedback {
+    pub rating: u8,
+    #[serde(default)]
+    pub comment: Option<String>,
+    pub given_at: DateTime<Utc>,
+}
+
+/// One session's feedback in the specialist's list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeedbackItem {
+    pub slot_id: String,
+    pub booking_index: u32,
+    pub slot_title: String,
+    pub starts_at: DateTime<Utc>,
+    pub customer_name: String,
+    pub feedback: Feedback,
+}
+
+/// A specialist's feedback: the average rating and the latest answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeedbackSummary {
+    /// None until someone answered.
+    pub average: Option<f64>,
+    pub count: u32,
+    pub latest: Vec<FeedbackItem>,
+}
+
+/// What the feedback page shows about the session it asks about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeedbackInvite {
+    pub slot_title: String,
+    pub specialist_name: String,
+    pub starts_at: DateTime<Utc>,
+    /// Set once answered.
+    pub given: Option<Feedback>,
+}
+
+/// The meeting's time as someone changed it in Zoom, unlike the slot's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ZoomChange {
+    pub zoom_start_time: DateTime<Utc>,
+    pub zoom_duration: u32,
+    pub slot_start_time: DateTime<Utc>,
+    pub slot_duration: u32,
+}
+
+/// A meeting the booking had before (deleted in Zoom).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PastMeeting {
+    pub zoom_meeting_id: String,
+    pub created_at: DateTime<Utc>,
+    pub removed_at: DateTime<Utc>,
+    pub reason: String,
 }
 
 /// A booking named the way URLs name it.
@@ -145,6 +248,10 @@ pub struct MyAppointment {
     /// The place in line, for a slot the customer waits for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waitlist_position: Option<u32>,
+    #[serde(default)]
+    pub attendance: Option<Attendance>,
+    #[serde(default)]
+    pub outcome: Option<Outcome>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -153,6 +153,12 @@ pub struct ZoomConfig {
     /// How long a search or a creation (token, retries, pages) may take in all: well inside
     /// the 120 s claim on the booking, so no second attempt starts while it may still create.
     pub attempt_deadline: std::time::Duration,
+    /// Signs Zoom's webhook deliveries (the app's Secret Token); without it the webhook
+    /// endpoint refuses every delivery.
+    pub webhook_secret: Option<Secret>,
+    /// Minutes after a meeting's scheduled end (and after Zoom says it ended) at which its
+    /// participants are read from Zoom, for whatever the webhooks missed.
+    pub attendance_check_minutes: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -513,6 +519,9 @@ fn zoom(get: &impl Fn(&str) -> Option<String>, env: AppEnv) -> Result<ZoomConfig
             seconds @ 1..=100 => std::time::Duration::from_secs(u64::from(seconds)),
             _ => return Err(invalid("ZOOM_ATTEMPT_SECONDS", "must be between 1 and 100")),
         },
+        webhook_secret: get("ZOOM_WEBHOOK_SECRET_TOKEN").map(Secret::new),
+        attendance_check_minutes: number_between(get, "ATTENDANCE_CHECK_MINUTES", 10, 0..=1440)?
+            as u32,
     })
 }
 

@@ -117,6 +117,31 @@ pub fn zoom_call(operation: &'static str, outcome: &'static str) {
     .increment(1);
 }
 
+/// A verified webhook delivery from Zoom, by event (Zoom's own names; others as `other`) and
+/// whether it was new or a repeat.
+pub fn zoom_webhook(event: &str, new: bool) {
+    const KNOWN: [&str; 7] = [
+        "meeting.started",
+        "meeting.ended",
+        "meeting.participant_joined",
+        "meeting.participant_left",
+        "meeting.deleted",
+        "meeting.updated",
+        "recording.completed",
+    ];
+    let event = KNOWN
+        .iter()
+        .find(|k| **k == event)
+        .copied()
+        .unwrap_or("other");
+    metrics::counter!(
+        "specialistly_zoom_webhooks_total",
+        "event" => event,
+        "delivery" => if new { "new" } else { "repeat" },
+    )
+    .increment(1);
+}
+
 pub fn email(outcome: &'static str) {
     metrics::counter!("specialistly_emails_total", "outcome" => outcome).increment(1);
 }

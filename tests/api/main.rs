@@ -23,3 +23,4 @@ mod verification;
 mod waitlist;
 mod zoom;
 mod zoom_double;
+pub mod zoom_events;

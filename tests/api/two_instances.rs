@@ -320,3 +320,57 @@ async fn reminders_fire_once_with_two_instances_running_their_workers() {
     expected.sort();
     assert_eq!(sent, expected, "one reminder each");
 }
+
+#[tokio::test]
+async fn the_same_zoom_delivery_to_both_instances_at_once_is_stored_and_applied_once() {
+    use crate::zoom_events::{deliver_raw, zoom_signature, SECRET};
+    let pair = two_instances(
+        false,
+        vec![("ZOOM_WEBHOOK_SECRET_TOKEN", SECRET.to_string())],
+    )
+    .await;
+    let spec = pair.a.user(Role::Specialist, "Dr Twice").await;
+    let cust = pair.a.user(Role::Customer, "Tw").await;
+    let slot = pair.a.slot(&spec, 48, 2).await;
+    assert_eq!(pair.a.book(&slot, &cust).await.status(), 201);
+    let (status, created) =
+        json_body(pair.b.create_zoom(&slot, "0", Some(&spec.token)).await).await;
+    assert_eq!(status, 200, "{created}");
+    let meeting = created["data"]["zoomMeeting"]["zoomMeetingId"]
+        .as_str()
+        .unwrap()
+        .parse::<u64>()
+        .unwrap();
+    let body = serde_json::to_vec(&json!({
+        "event": "meeting.deleted", "event_ts": 1_800_000_000_000i64,
+        "payload": { "account_id": "acct-123", "object": { "id": meeting, "host_id": "host-1" } }
+    }))
+    .unwrap();
+    let ts = chrono::Utc::now().timestamp();
+    let sig = zoom_signature(SECRET, ts, &body);
+    // Zoom retrying while the first delivery is still being answered: ten at once, both
+    // instances.
+    let answers =
+        join_all((0..10).map(|i| deliver_raw(pair.either(i), &body, Some(ts), Some(sig.clone()))))
+            .await;
+    assert!(answers.iter().all(|r| r.status() == 200));
+    assert_eq!(pair.a.count("zoom_event").await, 1);
+    let jobs = pair
+        .a
+        .query(
+            "SELECT VALUE key FROM job WHERE kind = 'zoom_event'",
+            json!({}),
+        )
+        .await;
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    pair.a.drain_jobs().await;
+    pair.b.drain_jobs().await;
+    let deleted_emails = pair
+        .a
+        .query(
+            "SELECT VALUE key FROM job WHERE kind = 'email' AND key CONTAINS 'zoom-deleted'",
+            json!({}),
+        )
+        .await;
+    assert_eq!(deleted_emails.len(), 1);
+}

@@ -53,6 +53,10 @@ struct Shared {
     deletions_answered: u32,
     next_id: u64,
     token_lifetime: u64,
+    /// Zoom's report of past meetings' participants, by uuid or meeting id.
+    past_participants: std::collections::HashMap<String, Vec<Value>>,
+    /// Largest page `GET /past_meetings/{uuid}/participants` answers (Zoom: 300).
+    participants_page_size: usize,
 }
 
 pub struct ZoomDouble {
@@ -67,6 +71,7 @@ impl ZoomDouble {
             next_id: 85_012_345_678,
             token_lifetime: 3599,
             list_page_size: 300,
+            participants_page_size: 300,
             ..Default::default()
         }));
         Mock::given(method("POST"))
@@ -99,7 +104,37 @@ impl ZoomDouble {
             .respond_with(MeetingEndpoint(shared.clone()))
             .mount(&server)
             .await;
+        Mock::given(method("GET"))
+            .and(path_regex(r"^/v2/past_meetings/[^/]+/participants$"))
+            .respond_with(ParticipantsEndpoint(shared.clone()))
+            .mount(&server)
+            .await;
         Self { server, shared }
+    }
+
+    /// What Zoom reports of a past meeting (`instance`: its uuid, or the meeting id for its
+    /// latest instance): `(name, email, user id, join, leave)` for each stay.
+    pub fn set_past_participants(&self, instance: &str, participants: Vec<Value>) {
+        self.shared
+            .lock()
+            .unwrap()
+            .past_participants
+            .insert(instance.to_string(), participants);
+    }
+
+    pub fn set_participants_page_size(&self, n: usize) {
+        self.shared.lock().unwrap().participants_page_size = n;
+    }
+
+    /// The `GET /past_meetings/…/participants` requests received.
+    pub async fn participant_requests(&self) -> Vec<Request> {
+        self.server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.url.path().starts_with("/v2/past_meetings/"))
+            .collect()
     }
 
     pub fn env(&self) -> Vec<(&'static str, String)> {
@@ -524,5 +559,68 @@ impl Respond for MeetingEndpoint {
             chrono::Utc::now().timestamp_millis()
         ));
         ResponseTemplate::new(200).set_body_json(meeting)
+    }
+}
+
+/// `GET /past_meetings/{meetingUUID}/participants`, page by page. A uuid that starts with `/`
+/// or holds `//` is found only when double-encoded, as Zoom requires.
+struct ParticipantsEndpoint(Arc<Mutex<Shared>>);
+
+impl Respond for ParticipantsEndpoint {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        if !bearer_ok(&self.0, req) {
+            return zoom_error(401, 124, "Invalid access token.");
+        }
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        let raw = req.url.path().split('/').nth(3).unwrap_or_default();
+        let once = decode(raw);
+        let twice = decode(&once);
+        let needs_double = twice.starts_with('/') || twice.contains("//");
+        let instance = if needs_double {
+            if once == twice {
+                return zoom_error(
+                    404,
+                    3001,
+                    "Meeting does not exist (the uuid was not double-encoded).",
+                );
+            }
+            twice
+        } else {
+            once
+        };
+        let s = self.0.lock().unwrap();
+        let Some(all) = s.past_participants.get(&instance) else {
+            return zoom_error(404, 3001, "Meeting does not exist.");
+        };
+        let query: std::collections::HashMap<String, String> = req
+            .url
+            .query_pairs()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        let size = query
+            .get("page_size")
+            .and_then(|p| p.parse::<usize>().ok())
+            .unwrap_or(30)
+            .min(s.participants_page_size)
+            .max(1);
+        let from = query
+            .get("next_page_token")
+            .and_then(|t| t.strip_prefix("page-"))
+            .and_then(|t| t.parse::<usize>().ok())
+            .unwrap_or(0);
+        let page: Vec<Value> = all.iter().skip(from).take(size).cloned().collect();
+        let next = if from + size < all.len() {
+            format!("page-{}", from + size)
+        } else {
+            String::new()
+        };
+        ResponseTemplate::new(200).set_body_json(json!({
+            "page_count": all.len().div_ceil(size), "page_size": size,
+            "total_records": all.len(), "next_page_token": next, "participants": page,
+        }))
     }
 }

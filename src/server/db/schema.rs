@@ -321,10 +321,83 @@ DEFINE FIELD OVERWRITE kind ON job TYPE string
     ASSERT $value IN ['email', 'zoom_delete', 'zoom_update', 'reminder', 'auto_create', 'waitlist_close', 'zoom_sweep'];
 "#,
     },
+    Migration {
+        version: 17,
+        name: "zoom events",
+        sql: r#"
+DEFINE FIELD OVERWRITE kind ON job TYPE string
+    ASSERT $value IN ['email', 'zoom_delete', 'zoom_update', 'reminder', 'auto_create', 'waitlist_close', 'zoom_sweep', 'zoom_event', 'attendance_check'];
+-- Zoom's webhook deliveries, stored before they are answered. Zoom sends no event id: the
+-- record id is a hash of the raw body (a redelivery), and `business_key` catches the same
+-- event delivered with another body.
+DEFINE TABLE IF NOT EXISTS zoom_event SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS event ON zoom_event TYPE string;
+DEFINE FIELD IF NOT EXISTS business_key ON zoom_event TYPE string;
+DEFINE FIELD IF NOT EXISTS body ON zoom_event TYPE string;
+DEFINE FIELD IF NOT EXISTS received_at ON zoom_event TYPE datetime DEFAULT time::now();
+DEFINE INDEX IF NOT EXISTS zoom_event_business_key ON zoom_event FIELDS business_key UNIQUE;
+-- Joins, leaves and the end of a booking's meeting, from webhooks and from Zoom's report of
+-- past participants; the id is derived from the point, so a repeat changes nothing.
+DEFINE TABLE IF NOT EXISTS attendance_point SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS booking ON attendance_point TYPE record<booking>;
+DEFINE FIELD IF NOT EXISTS meeting ON attendance_point TYPE string;
+DEFINE FIELD IF NOT EXISTS role ON attendance_point TYPE string
+    ASSERT $value IN ['host', 'customer', 'other', 'meeting'];
+DEFINE FIELD IF NOT EXISTS participant ON attendance_point TYPE string;
+DEFINE FIELD IF NOT EXISTS kind ON attendance_point TYPE string ASSERT $value IN ['join', 'leave', 'end'];
+DEFINE FIELD IF NOT EXISTS at ON attendance_point TYPE datetime;
+DEFINE INDEX IF NOT EXISTS attendance_point_booking ON attendance_point FIELDS booking;
+-- The summary folded from the points; `attendance_points` is how many it was folded from
+-- (points only accumulate, so a fold of more points is never replaced by one of fewer).
+DEFINE FIELD IF NOT EXISTS attendance ON booking TYPE option<object>;
+DEFINE FIELD IF NOT EXISTS attendance.customerJoinedAt ON booking TYPE option<datetime>;
+DEFINE FIELD IF NOT EXISTS attendance.customerLeftAt ON booking TYPE option<datetime>;
+DEFINE FIELD IF NOT EXISTS attendance.customerMinutes ON booking TYPE option<int>;
+DEFINE FIELD IF NOT EXISTS attendance.hostJoinedAt ON booking TYPE option<datetime>;
+DEFINE FIELD IF NOT EXISTS attendance_points ON booking TYPE int DEFAULT 0;
+DEFINE FIELD IF NOT EXISTS outcome ON booking TYPE option<string>
+    ASSERT $value = NONE OR $value IN ['attended', 'no_show'];
+DEFINE FIELD IF NOT EXISTS zoom_host_id ON booking TYPE option<string>;
+-- Meetings deleted in Zoom, kept for the record.
+DEFINE FIELD IF NOT EXISTS meeting_history ON booking TYPE array<object> DEFAULT [];
+DEFINE FIELD IF NOT EXISTS meeting_history.*.zoomMeetingId ON booking TYPE string;
+DEFINE FIELD IF NOT EXISTS meeting_history.*.createdAt ON booking TYPE datetime;
+DEFINE FIELD IF NOT EXISTS meeting_history.*.removedAt ON booking TYPE datetime;
+DEFINE FIELD IF NOT EXISTS meeting_history.*.reason ON booking TYPE string;
+-- The meeting's time as changed in Zoom, while it differs from the slot's; `zoom_changed_ts`
+-- is the Zoom time of the latest update applied (older ones arriving late are ignored).
+DEFINE FIELD IF NOT EXISTS zoom_changed ON booking TYPE option<object>;
+DEFINE FIELD IF NOT EXISTS zoom_changed.zoomStartTime ON booking TYPE option<datetime>;
+DEFINE FIELD IF NOT EXISTS zoom_changed.zoomDuration ON booking TYPE option<int>;
+DEFINE FIELD IF NOT EXISTS zoom_changed.slotStartTime ON booking TYPE option<datetime>;
+DEFINE FIELD IF NOT EXISTS zoom_changed.slotDuration ON booking TYPE option<int>;
+DEFINE FIELD IF NOT EXISTS zoom_changed_ts ON booking TYPE option<int>;
+-- Events name meetings by their Zoom id.
+DEFINE INDEX IF NOT EXISTS booking_zoom_meeting ON booking FIELDS zoom_meeting.zoomMeetingId;
+-- One feedback link per attended booking (the id is a hash of the emailed token); the answer
+-- is kept here for the specialist's list and on the booking for its views.
+DEFINE TABLE IF NOT EXISTS feedback_request SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS booking ON feedback_request TYPE record<booking>;
+DEFINE FIELD IF NOT EXISTS specialist ON feedback_request TYPE record<user>;
+DEFINE FIELD IF NOT EXISTS created_at ON feedback_request TYPE datetime DEFAULT time::now();
+DEFINE FIELD IF NOT EXISTS expires_at ON feedback_request TYPE datetime;
+DEFINE FIELD IF NOT EXISTS rating ON feedback_request TYPE option<int>
+    ASSERT $value = NONE OR ($value >= 1 AND $value <= 5);
+DEFINE FIELD IF NOT EXISTS comment ON feedback_request TYPE option<string>
+    ASSERT $value = NONE OR string::len($value) <= 2000;
+DEFINE FIELD IF NOT EXISTS given_at ON feedback_request TYPE option<datetime>;
+DEFINE INDEX IF NOT EXISTS feedback_request_booking ON feedback_request FIELDS booking UNIQUE;
+DEFINE INDEX IF NOT EXISTS feedback_request_specialist ON feedback_request FIELDS specialist, given_at;
+DEFINE FIELD IF NOT EXISTS feedback ON booking TYPE option<object>;
+DEFINE FIELD IF NOT EXISTS feedback.rating ON booking TYPE option<int>;
+DEFINE FIELD IF NOT EXISTS feedback.comment ON booking TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS feedback.givenAt ON booking TYPE option<datetime>;
+"#,
+    },
 ];
 
 /// The version a fully migrated database is at.
-pub const SCHEMA_VERSION: i64 = 16;
+pub const SCHEMA_VERSION: i64 = 17;
 
 #[derive(Deserialize)]
 struct Applied {

@@ -2,6 +2,7 @@
 //! service that receives one of these never checks it again, and the rules here are the ones
 //! the database schema asserts, so a value that passes cannot make a write fail.
 
+pub mod attendance;
 mod booking_index;
 mod email;
 mod schedule;

@@ -26,10 +26,14 @@ pub enum JobKind {
     /// Finds and deletes the meeting an unanswered creation may have left at Zoom for a
     /// booking that was cancelled or moved away since.
     ZoomSweep,
+    /// Applies one webhook delivery from Zoom.
+    ZoomEvent,
+    /// Reads Zoom's report of a past meeting's participants, for what the webhooks missed.
+    AttendanceCheck,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 9] = [
         Self::Email,
         Self::ZoomDelete,
         Self::ZoomUpdate,
@@ -37,6 +41,8 @@ impl JobKind {
         Self::AutoCreate,
         Self::WaitlistClose,
         Self::ZoomSweep,
+        Self::ZoomEvent,
+        Self::AttendanceCheck,
     ];
 
     /// The name the schema stores (and the metrics label).
@@ -49,6 +55,8 @@ impl JobKind {
             Self::AutoCreate => "auto_create",
             Self::WaitlistClose => "waitlist_close",
             Self::ZoomSweep => "zoom_sweep",
+            Self::ZoomEvent => "zoom_event",
+            Self::AttendanceCheck => "attendance_check",
         }
     }
 
@@ -126,6 +134,15 @@ impl NewJob {
         }
     }
 
+    /// Puts a meeting changed in Zoom back at its booking's slot time, as its specialist asked
+    /// at `requested_ms`.
+    pub fn zoom_put_back(meeting_id: &str, booking_id: &str, requested_ms: i64) -> Self {
+        Self {
+            key: format!("zoom-update:{meeting_id}:{booking_id}:put-back:{requested_ms}"),
+            ..Self::zoom_update(meeting_id, booking_id, 0)
+        }
+    }
+
     /// Moves the meeting at Zoom to its booking's slot as it stands when the job runs.
     /// `version` makes each move a job of its own.
     pub fn zoom_update(meeting_id: &str, booking_id: &str, version: u32) -> Self {
@@ -139,6 +156,43 @@ impl NewJob {
             delay_seconds: 0,
         }
     }
+}
+
+impl NewJob {
+    /// Applies the stored webhook delivery `event_id`.
+    pub fn zoom_event(event_id: &str) -> Self {
+        Self {
+            kind: JobKind::ZoomEvent,
+            key: format!("zoom-event:{event_id}"),
+            payload: json!({ "event_id": event_id }),
+            delay_seconds: 0,
+        }
+    }
+
+    /// Reads the participants of the booking's meeting from Zoom `delay_seconds` from now.
+    /// `occasion` tells the checks of one meeting apart (its scheduled end, each end Zoom
+    /// reported).
+    pub fn attendance_check(check: &AttendanceCheck, occasion: &str, delay_seconds: u64) -> Self {
+        Self {
+            kind: JobKind::AttendanceCheck,
+            key: format!(
+                "attendance-check:{}:{}:{occasion}",
+                check.booking_id, check.meeting_id
+            ),
+            payload: json!(check),
+            delay_seconds,
+        }
+    }
+}
+
+/// Which meeting's participants to read, and for which booking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttendanceCheck {
+    pub booking_id: String,
+    pub meeting_id: String,
+    /// The instance Zoom reported ended; without it, Zoom's latest instance of the meeting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
 }
 
 /// Creates a booking's meeting if it is still missing, `minutes` before the start of the slot
@@ -230,6 +284,9 @@ mod tests {
             Reminder,
             AutoCreate,
             WaitlistClose,
+            ZoomSweep,
+            ZoomEvent,
+            AttendanceCheck,
         ] {
             assert_eq!(json!(kind), kind.as_str());
         }

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::mail_outage::MailOutage;
 use super::reminders::{self, Reminder};
-use super::{AutoCreate, JobKind, NewJob, ZoomJob};
+use super::{AttendanceCheck, AutoCreate, JobKind, NewJob, ZoomJob};
 use crate::server::app_state::AppState;
 use crate::server::db::DbError;
 use crate::server::mail::templates::{self, Attendee};
@@ -26,7 +26,7 @@ use crate::server::mail::transport::{build_message, MailServerUnreachable, MailT
 use crate::server::mail::OutgoingEmail;
 use crate::server::repo::jobs::{self, ClaimedJob};
 use crate::server::repo::{bookings, slots, waitlist};
-use crate::server::service::zoom_meeting;
+use crate::server::service::{zoom_events, zoom_meeting};
 use crate::server::telemetry;
 
 pub const MAX_ATTEMPTS: u32 = 8;
@@ -298,6 +298,17 @@ impl JobWorker {
                     serde_json::from_value(job.payload.clone()).context("zoom payload")?;
                 self.move_meeting(&z).await
             }
+            JobKind::ZoomEvent => {
+                let event_id = job.payload["event_id"]
+                    .as_str()
+                    .context("zoom event payload")?;
+                zoom_events::apply(&self.state, event_id).await
+            }
+            JobKind::AttendanceCheck => {
+                let check: AttendanceCheck = serde_json::from_value(job.payload.clone())
+                    .context("attendance check payload")?;
+                zoom_events::check_attendance(&self.state, &check).await
+            }
         }
     }
 
@@ -328,7 +339,10 @@ impl JobWorker {
                 &slot.fields.timezone,
             )
             .await
-            .context("moving the Zoom meeting")
+            .context("moving the Zoom meeting")?;
+        // In step with the slot again, whatever was changed in Zoom before.
+        bookings::clear_zoom_change(&self.state.db, &z.booking_id, &z.meeting_id).await?;
+        Ok(())
     }
 
     /// Runs until `stop` is cancelled. The job in hand then is finished first; no new one is

@@ -6,7 +6,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::jobs::queue_statement;
-use crate::model::{BookingRef, BookingStatus, BookingView, ZoomMeetingView};
+use crate::model::{
+    Attendance, BookingRef, BookingStatus, BookingView, Feedback, Outcome, PastMeeting, ZoomChange,
+    ZoomMeetingView,
+};
 use crate::server::db::{run, Db, DbError};
 use crate::server::jobs;
 
@@ -60,6 +63,14 @@ pub struct BookingRow {
     pub zoom_auto_created: Option<bool>,
     /// Set when the booking came from the waitlist.
     pub promoted_at: Option<DateTime<Utc>>,
+    pub attendance: Option<Attendance>,
+    pub outcome: Option<Outcome>,
+    pub zoom_changed: Option<ZoomChange>,
+    #[serde(default)]
+    pub meeting_history: Vec<PastMeeting>,
+    /// The Zoom user hosting the meeting, as Zoom said when creating it.
+    pub zoom_host_id: Option<String>,
+    pub feedback: Option<Feedback>,
 }
 
 impl BookingRow {
@@ -81,6 +92,11 @@ impl BookingRow {
             rescheduled_to: self.rescheduled_to.clone(),
             zoom_job_pending: false,
             zoom_created_automatically: self.zoom_auto_created.unwrap_or(false),
+            attendance: self.attendance.clone(),
+            outcome: self.outcome,
+            zoom_changed: self.zoom_changed.clone(),
+            meeting_history: self.meeting_history.clone(),
+            feedback: self.feedback.clone(),
         }
     }
 }
@@ -89,7 +105,8 @@ pub const BOOKING_FIELDS: &str =
     "record::id(id) AS id, record::id(slot) AS slot, index, record::id(customer) AS customer,
     customer_email, customer_name, booked_at, additional_notes, status, zoom_meeting,
     customer.timezone AS customer_timezone, cancelled_at, cancelled_by, cancellation_reason,
-    rescheduled_to, invite_uid, invite_sequence_base, zoom_auto_created, promoted_at";
+    rescheduled_to, invite_uid, invite_sequence_base, zoom_auto_created, promoted_at,
+    attendance, outcome, zoom_changed, meeting_history, zoom_host_id, feedback";
 
 pub async fn by_id(db: &Db, id: &str) -> Result<Option<BookingRow>, DbError> {
     if !crate::server::db::is_valid_key(id) {
@@ -104,6 +121,17 @@ pub async fn by_slot_index(db: &Db, slot: &str, index: u32) -> Result<Option<Boo
         "SELECT {BOOKING_FIELDS} FROM booking WHERE slot = type::record('slot', $slot) AND index = $index"
     );
     run(db, &sql, json!({ "slot": slot, "index": index }))
+        .await?
+        .first(0)
+}
+
+/// The booking whose meeting (now or before a reschedule) is Zoom's meeting `meeting_id`.
+pub async fn by_meeting(db: &Db, meeting_id: &str) -> Result<Option<BookingRow>, DbError> {
+    let sql = format!(
+        "SELECT {BOOKING_FIELDS} FROM booking WHERE zoom_meeting.zoomMeetingId = $meeting
+            ORDER BY status ASC LIMIT 1"
+    );
+    run(db, &sql, json!({ "meeting": meeting_id }))
         .await?
         .first(0)
 }
@@ -377,17 +405,26 @@ impl SaveRefusal {
     }
 }
 
-/// Saves the meeting and queues the customer's email in one transaction, provided this
-/// caller still holds the claim and the slot is still at the time (`schedule_version`) the
-/// meeting was made for.
+/// A meeting Zoom made for a booking, to save with the jobs that follow it.
+pub struct MeetingToSave<'a> {
+    pub meeting: &'a StoredMeeting,
+    /// The Zoom user hosting it, as Zoom said.
+    pub host_id: Option<&'a str>,
+    /// The customer's email and the attendance check.
+    pub jobs: &'a [jobs::NewJob],
+    /// Made by the automatic fallback rather than a click.
+    pub automatic: bool,
+    /// The slot's schedule version the meeting was made for.
+    pub schedule_version: u32,
+}
+
+/// Saves the meeting and queues its jobs in one transaction, provided this caller still holds
+/// the claim and the slot is still at the time (`schedule_version`) the meeting was made for.
 pub async fn save_meeting(
     db: &Db,
     booking_id: &str,
     token: &str,
-    meeting: &StoredMeeting,
-    email: &jobs::NewJob,
-    automatic: bool,
-    schedule_version: u32,
+    save: &MeetingToSave<'_>,
 ) -> Result<Result<(), SaveRefusal>, DbError> {
     let sql = format!(
         "BEGIN TRANSACTION;
@@ -397,7 +434,8 @@ pub async fn save_meeting(
             SET zoom_meeting = {{
                 zoomMeetingId: $m.zoomMeetingId, joinUrl: $m.joinUrl, startUrl: $m.startUrl,
                 password: $m.password, createdAt: type::datetime($m.createdAt)
-            }}, zoom_claim = NONE, zoom_pending = NONE, zoom_auto_created = $automatic
+            }}, zoom_claim = NONE, zoom_pending = NONE, zoom_auto_created = $automatic,
+            zoom_host_id = $host_id, zoom_changed = NONE
             WHERE zoom_claim.token = $claim_token AND zoom_meeting = NONE AND status = 'active'
             RETURN AFTER);
         IF array::len($saved) = 0 {{ THROW '{lost}'; }};
@@ -411,9 +449,9 @@ pub async fn save_meeting(
         db,
         &sql,
         json!({
-            "id": booking_id, "claim_token": token, "m": meeting, "automatic": automatic,
-            "schedule_version": schedule_version,
-            "jobs": jobs::bind(std::slice::from_ref(email)),
+            "id": booking_id, "claim_token": token, "m": save.meeting,
+            "automatic": save.automatic, "schedule_version": save.schedule_version,
+            "host_id": save.host_id, "jobs": jobs::bind(save.jobs),
         }),
     )
     .await;
@@ -622,4 +660,86 @@ pub async fn reschedule(
     rows.first::<u32>(last)?
         .map(Ok)
         .ok_or_else(|| DbError::Decode("new booking index missing after commit".into()))
+}
+
+/// Takes a meeting deleted in Zoom off the booking that still holds it (kept in its history),
+/// so the specialist can create another; its Ready email's key is set aside for the next
+/// meeting's. Returns whether the booking held it (and the `jobs` were queued).
+pub async fn drop_deleted_meeting(
+    db: &Db,
+    booking_id: &str,
+    meeting_id: &str,
+    ready_key: &str,
+    jobs: &[jobs::NewJob],
+) -> Result<bool, DbError> {
+    let sql = format!(
+        "BEGIN TRANSACTION;
+        LET $b = (SELECT * FROM type::record('booking', $id))[0];
+        LET $holds = $b != NONE AND $b.status = 'active' AND $b.zoom_meeting.zoomMeetingId = $meeting;
+        IF $holds {{
+            UPDATE $b.id SET meeting_history += {{
+                    zoomMeetingId: $meeting, createdAt: $b.zoom_meeting.createdAt,
+                    removedAt: time::now(), reason: 'deleted in Zoom'
+                }},
+                zoom_meeting = NONE, zoom_changed = NONE, zoom_pending = NONE, zoom_host_id = NONE;
+            LET $key = $ready_key;
+            UPDATE job SET key = string::concat(key, ':', $meeting) WHERE key = $key;
+            {queue}
+        }};
+        COMMIT TRANSACTION;
+        RETURN $holds;",
+        queue = queue_statement("jobs"),
+    );
+    let vars = json!({
+        "id": booking_id, "meeting": meeting_id, "ready_key": ready_key,
+        "jobs": jobs::bind(jobs),
+    });
+    let mut rows = crate::server::db::with_conflict_retry("drop_deleted_meeting", || {
+        run(db, &sql, vars.clone())
+    })
+    .await?;
+    let last = rows.count().saturating_sub(1);
+    Ok(rows.first::<bool>(last)?.unwrap_or(false))
+}
+
+/// Records (or, with `None`, clears) how the meeting's time in Zoom differs from the slot's,
+/// as of Zoom's change at `changed_at` (ms): an older change arriving late is ignored.
+pub async fn set_zoom_change(
+    db: &Db,
+    booking_id: &str,
+    meeting_id: &str,
+    change: Option<&ZoomChange>,
+    changed_at: i64,
+) -> Result<(), DbError> {
+    crate::server::db::with_conflict_retry("set_zoom_change", || {
+        run(
+            db,
+            "LET $c = $change;
+            UPDATE type::record('booking', $id)
+                SET zoom_changed = IF $c != NONE THEN {
+                        zoomStartTime: type::datetime($c.zoomStartTime), zoomDuration: $c.zoomDuration,
+                        slotStartTime: type::datetime($c.slotStartTime), slotDuration: $c.slotDuration,
+                    } END,
+                    zoom_changed_ts = $ts
+                WHERE status = 'active' AND zoom_meeting.zoomMeetingId = $meeting
+                    AND (zoom_changed_ts = NONE OR zoom_changed_ts <= $ts);",
+            json!({ "id": booking_id, "meeting": meeting_id, "change": change, "ts": changed_at }),
+        )
+    })
+    .await
+    .map(|_| ())
+}
+
+/// Clears the "changed in Zoom" flag once the meeting was put back at the slot's time.
+pub async fn clear_zoom_change(db: &Db, booking_id: &str, meeting_id: &str) -> Result<(), DbError> {
+    crate::server::db::with_conflict_retry("clear_zoom_change", || {
+        run(
+            db,
+            "UPDATE type::record('booking', $id) SET zoom_changed = NONE
+                WHERE zoom_meeting.zoomMeetingId = $meeting;",
+            json!({ "id": booking_id, "meeting": meeting_id }),
+        )
+    })
+    .await
+    .map(|_| ())
 }

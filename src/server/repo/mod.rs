@@ -1,8 +1,10 @@
 //! Rows as stored in SurrealDB and the queries that read and write them.
 
+pub mod attendance;
 pub mod bookings;
 pub mod cleanup;
 pub mod counters;
+pub mod feedback;
 pub mod jobs;
 #[cfg(test)]
 mod plans;
@@ -12,6 +14,7 @@ pub mod slots;
 pub mod users;
 pub mod verifications;
 pub mod waitlist;
+pub mod zoom_events;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;

@@ -335,6 +335,8 @@ pub async fn managed_by(db: &Db, specialist: &str) -> Result<Vec<ManagedSlotRow>
 pub struct CustomerBookingRow {
     pub index: u32,
     pub has_meeting: bool,
+    pub attendance: Option<crate::model::Attendance>,
+    pub outcome: Option<crate::model::Outcome>,
     pub slot: SlotRow,
 }
 
@@ -347,7 +349,7 @@ pub async fn booked_by(db: &Db, customer: &str) -> Result<Vec<CustomerBookingRow
 
 pub(crate) fn booked_by_sql() -> String {
     format!(
-        "SELECT index, zoom_meeting != NONE AS has_meeting,
+        "SELECT index, zoom_meeting != NONE AS has_meeting, attendance, outcome,
             (SELECT {SLOT_FIELDS} FROM ONLY $parent.slot) AS slot
         FROM booking WHERE customer = type::record('user', $customer) AND record::exists(slot)"
     )

@@ -5,6 +5,7 @@ pub mod caller;
 pub mod dev;
 pub mod metrics;
 mod slots;
+mod zoom_events;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
         .merge(slots::router())
+        .merge(zoom_events::router())
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
 }

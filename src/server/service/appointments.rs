@@ -80,6 +80,8 @@ pub async fn mine(state: &AppState, caller: Option<&Caller>) -> AppResult<Vec<My
             booking_index: Some(b.index),
             has_meeting: b.has_meeting,
             waitlist_position: None,
+            attendance: b.attendance,
+            outcome: b.outcome,
         })
         .collect();
     // Places in line count too: the slots the customer waits for.
@@ -91,6 +93,8 @@ pub async fn mine(state: &AppState, caller: Option<&Caller>) -> AppResult<Vec<My
         booking_index: None,
         has_meeting: false,
         waitlist_position: Some(p.position),
+        attendance: None,
+        outcome: None,
     }));
     let now = Utc::now();
     list.sort_by(|a, b| {

@@ -5,11 +5,13 @@ pub mod accounts;
 pub mod appointments;
 pub mod booking;
 pub mod cancellation;
+pub mod feedback;
 pub mod reschedule;
 pub mod sessions;
 pub mod slots;
 pub mod throttle;
 pub mod waitlist;
+pub mod zoom_events;
 pub mod zoom_meeting;
 
 use crate::error::{AppError, AppResult};

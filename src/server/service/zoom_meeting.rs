@@ -12,7 +12,9 @@ use crate::server::db::DbError;
 use crate::server::domain::BookingIndex;
 use crate::server::jobs::{AutoCreate, NewJob};
 use crate::server::mail::templates::{self, Appointment, MeetingDetails};
-use crate::server::repo::bookings::{self, BookingRow, SaveRefusal, StoredMeeting, ZoomClaim};
+use crate::server::repo::bookings::{
+    self, BookingRow, MeetingToSave, SaveRefusal, StoredMeeting, ZoomClaim,
+};
 use crate::server::repo::jobs;
 use crate::server::repo::slots::{self, SlotRow};
 use crate::server::repo::users::{self, UserRow};
@@ -385,14 +387,19 @@ impl Attempt<'_> {
                 password: meeting.password.clone(),
             },
         );
+        let check =
+            super::zoom_events::scheduled_attendance_check(state, slot, &booking.id, &meeting.id);
         let saved = bookings::save_meeting(
             &state.db,
             &booking.id,
             self.token,
-            &stored,
-            &NewJob::email(&email),
-            self.automatic,
-            slot.schedule_version,
+            &MeetingToSave {
+                meeting: &stored,
+                host_id: meeting.host_id.as_deref(),
+                jobs: &[NewJob::email(&email), check],
+                automatic: self.automatic,
+                schedule_version: slot.schedule_version,
+            },
         )
         .await;
         let failure = match saved {
@@ -468,6 +475,31 @@ fn agenda(marker: &str, slot: &SlotRow, booking: &BookingRow, specialist: &UserR
         agenda.push_str(notes);
     }
     agenda
+}
+
+pub const NOT_CHANGED_IN_ZOOM: &str = "This booking's meeting is at the slot's time in Zoom";
+
+/// Puts a meeting that was moved in Zoom back at the slot's time (by a Zoom update job).
+pub async fn put_back_in_step(
+    state: &AppState,
+    caller: Option<&Caller>,
+    slot_id: &str,
+    raw_index: &str,
+) -> AppResult<()> {
+    let (_, booking) = owned_booking(state, caller, slot_id, raw_index, &CREATE).await?;
+    let meeting = booking
+        .zoom_meeting
+        .as_ref()
+        .filter(|_| booking.zoom_changed.is_some() && booking.status == BookingStatus::Active)
+        .ok_or_else(|| AppError::conflict(NOT_CHANGED_IN_ZOOM))?;
+    let job = NewJob::zoom_put_back(
+        &meeting.zoom_meeting_id,
+        &booking.id,
+        Utc::now().timestamp_millis(),
+    );
+    jobs::queue(&state.db, &[job])
+        .await
+        .map_err(failed("queuing a Zoom update", FAILED))
 }
 
 /// A start URL issued now, for the slot's specialist only.

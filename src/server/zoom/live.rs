@@ -55,12 +55,15 @@ struct MeetingAnswer {
     start_url: String,
     #[serde(default)]
     password: Option<String>,
+    #[serde(default)]
+    host_id: Option<String>,
 }
 
 impl MeetingAnswer {
     fn into_meeting(self, password: String) -> Result<ZoomMeeting, ZoomError> {
         Ok(ZoomMeeting {
             id: meeting_id(&self.id)?,
+            host_id: self.host_id.filter(|h| !h.is_empty()),
             join_url: self.join_url,
             start_url: self.start_url,
             password,
@@ -93,6 +96,30 @@ struct MeetingList {
 struct ListedMeeting {
     id: serde_json::Value,
     agenda: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ParticipantPage {
+    #[serde(default)]
+    participants: Vec<PastParticipant>,
+    next_page_token: Option<String>,
+}
+
+/// One stay of someone in a past meeting, from Zoom's report.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PastParticipant {
+    /// The Zoom user id (the host's equals the meeting's host id); may be empty.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The participant's id within the meeting.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub user_email: Option<String>,
+    pub join_time: DateTime<Utc>,
+    pub leave_time: DateTime<Utc>,
 }
 
 #[derive(Deserialize)]
@@ -370,6 +397,47 @@ impl ZoomClient {
         }
     }
 
+    /// Everyone who was in a past meeting (`meeting`: an instance's uuid, or the meeting id
+    /// for its latest instance), every page; `None` when Zoom knows no past instance.
+    pub async fn past_participants(
+        &self,
+        meeting: &str,
+    ) -> Result<Option<Vec<PastParticipant>>, ZoomError> {
+        let url = format!(
+            "{}/past_meetings/{}/participants",
+            self.api_url,
+            past_meeting_segment(meeting)
+        );
+        let mut all = Vec::new();
+        let mut page_token = String::new();
+        for _ in 0..MAX_LIST_PAGES {
+            let response = self
+                .call(|_| {
+                    self.http.get(&url).query(&[
+                        ("page_size", "300"),
+                        ("next_page_token", page_token.as_str()),
+                    ])
+                })
+                .await?;
+            if response.status() == StatusCode::NOT_FOUND {
+                return Ok(None);
+            }
+            if !response.status().is_success() {
+                return Err(api_error(response).await);
+            }
+            let page: ParticipantPage = response
+                .json()
+                .await
+                .map_err(|e| ZoomError::Decode(e.to_string()))?;
+            all.extend(page.participants);
+            match page.next_page_token.filter(|t| !t.is_empty()) {
+                Some(next) => page_token = next,
+                None => return Ok(Some(all)),
+            }
+        }
+        Err(ZoomError::Decode("too many pages of participants".into()))
+    }
+
     pub async fn fresh_start_url(&self, id: &str) -> Result<String, ZoomError> {
         let answer: MeetingAnswer = self.get_meeting(id).await?;
         Ok(answer.start_url)
@@ -404,6 +472,17 @@ async fn api_error(response: Response) -> ZoomError {
     }
 }
 
+/// A meeting uuid as a path segment: Zoom wants one that starts with `/` or holds `//`
+/// encoded twice.
+fn past_meeting_segment(meeting: &str) -> String {
+    let once = urlencode(meeting);
+    if meeting.starts_with('/') || meeting.contains("//") {
+        urlencode(&once)
+    } else {
+        once
+    }
+}
+
 /// Percent-encodes a path segment; a host may be an email address, whose `@` Zoom expects
 /// as is.
 fn urlencode(segment: &str) -> String {
@@ -414,4 +493,23 @@ fn urlencode(segment: &str) -> String {
         .remove(b'~')
         .remove(b'@');
     utf8_percent_encode(segment, SEGMENT).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::past_meeting_segment;
+
+    #[test]
+    fn uuids_with_a_leading_or_double_slash_are_encoded_twice() {
+        assert_eq!(
+            past_meeting_segment("4444AAAiAAAAAiAiAiiAii=="),
+            "4444AAAiAAAAAiAiAiiAii%3D%3D"
+        );
+        assert_eq!(
+            past_meeting_segment("/ajXp112QmuoKj4854875=="),
+            "%252FajXp112QmuoKj4854875%253D%253D"
+        );
+        assert_eq!(past_meeting_segment("ab//cd"), "ab%252F%252Fcd");
+        assert_eq!(past_meeting_segment("85012345678"), "85012345678");
+    }
 }

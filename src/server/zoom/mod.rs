@@ -2,10 +2,11 @@
 
 mod live;
 mod simulated;
+pub mod webhook;
 
 use chrono::{DateTime, Utc};
 
-pub use live::ZoomClient;
+pub use live::{PastParticipant, ZoomClient};
 pub use simulated::SimulatedZoom;
 
 use super::config::ZoomConfig;
@@ -29,6 +30,8 @@ pub struct MeetingRequest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ZoomMeeting {
     pub id: String,
+    /// The Zoom user hosting it (told apart from the customer in attendance reports).
+    pub host_id: Option<String>,
     pub join_url: String,
     pub start_url: String,
     pub password: String,
@@ -187,6 +190,19 @@ impl Zoom {
             Self::Simulated(_) => Ok(()),
         };
         counted("delete", result)
+    }
+
+    /// Everyone who was in a past meeting (an instance's uuid, or the meeting id for its
+    /// latest instance); `None` when there was none. The simulated provider holds no meetings.
+    pub async fn past_participants(
+        &self,
+        meeting: &str,
+    ) -> Result<Option<Vec<PastParticipant>>, ZoomError> {
+        let result = match self {
+            Self::Live(c) => c.past_participants(meeting).await,
+            Self::Simulated(_) => Ok(None),
+        };
+        counted("past_participants", result)
     }
 
     /// A start URL issued now (Zoom's expire two hours after issue).

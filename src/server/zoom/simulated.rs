@@ -22,6 +22,7 @@ impl SimulatedZoom {
             join_url: format!("{}/dev/zoom/{id}?pwd={}", self.base_url, request.password),
             start_url: self.start_url(&id),
             password: request.password.clone(),
+            host_id: None,
             id,
         }
     }

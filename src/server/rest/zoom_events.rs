@@ -1,0 +1,119 @@
+//! Zoom's webhooks, and what follows from them for people: feedback links and the specialist's
+//! "put Zoom back in step".
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use super::caller::MaybeCaller;
+use super::ok;
+use crate::error::AppError;
+use crate::server::app_state::AppState;
+use crate::server::http_error::ApiJson;
+use crate::server::service::feedback::{self, FeedbackInput};
+use crate::server::service::zoom_events::{self, Received};
+use crate::server::service::zoom_meeting;
+use crate::server::zoom::webhook;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/webhooks/zoom", post(zoom_webhook))
+        .route("/api/feedback", get(feedback_summary))
+        .route(
+            "/api/feedback/{token}",
+            get(feedback_invite).post(submit_feedback),
+        )
+        .route(
+            "/api/consulting-slots/{slot_id}/booking/{booking_index}/zoom-put-back",
+            post(put_back),
+        )
+}
+
+/// Verified before anything is read or stored: a delivery that is not Zoom's gets 401 and
+/// leaves no trace.
+async fn zoom_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let Some(secret) = state.config.zoom.webhook_secret.clone() else {
+        return Err(AppError::new(
+            503,
+            "Zoom webhooks are not configured on this server (ZOOM_WEBHOOK_SECRET_TOKEN)",
+        ));
+    };
+    let body = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::new(413, "Request body too large"),
+        _ => AppError::bad_request("Could not read the request body"),
+    })?;
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Err(e) = webhook::verify(
+        secret.expose(),
+        header("x-zm-request-timestamp"),
+        header("x-zm-signature"),
+        &body,
+        chrono::Utc::now(),
+    ) {
+        tracing::warn!(reason = %e, "refused a Zoom webhook delivery");
+        return Err(AppError::new(401, "Invalid webhook signature"));
+    }
+    Ok(
+        match zoom_events::receive(&state, secret.expose(), &body).await? {
+            Received::Validation(answer) => (StatusCode::OK, Json(answer)).into_response(),
+            Received::Stored => ok(StatusCode::OK, Some("Event received"), ()),
+            Received::Duplicate => ok(StatusCode::OK, Some("Event already received"), ()),
+        },
+    )
+}
+
+async fn feedback_invite(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    Ok(ok(
+        StatusCode::OK,
+        None,
+        feedback::invite(&state, &token).await?,
+    ))
+}
+
+async fn submit_feedback(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    ApiJson(input): ApiJson<FeedbackInput>,
+) -> Result<Response, AppError> {
+    feedback::submit(&state, &token, input).await?;
+    Ok(ok(
+        StatusCode::CREATED,
+        Some("Thank you for your feedback"),
+        (),
+    ))
+}
+
+async fn feedback_summary(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+) -> Result<Response, AppError> {
+    Ok(ok(
+        StatusCode::OK,
+        None,
+        feedback::summary(&state, caller.as_ref()).await?,
+    ))
+}
+
+async fn put_back(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Path((slot_id, index)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    zoom_meeting::put_back_in_step(&state, caller.as_ref(), &slot_id, &index).await?;
+    Ok(ok(
+        StatusCode::ACCEPTED,
+        Some("The meeting is being put back at the slot's time in Zoom"),
+        (),
+    ))
+}
