@@ -94,6 +94,7 @@ async fn state_over(dir: &Path) -> AppState {
         zoom,
         passwords: HashPool::for_this_machine(config.auth.hash_queue),
         booking_queue: Default::default(),
+        stopping: Default::default(),
         config: Arc::new(config),
     }
 }

@@ -25,4 +25,6 @@ pub struct AppState {
     pub passwords: HashPool,
     /// Bookings waiting to be written, and the turns on each slot's seat counter.
     pub booking_queue: Arc<BookingQueue>,
+    /// Cancelled when the server stops: long-lived responses (event streams) end then.
+    pub stopping: tokio_util::sync::CancellationToken,
 }

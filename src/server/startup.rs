@@ -68,6 +68,7 @@ impl Application {
             zoom,
             passwords: HashPool::for_this_machine(config.auth.hash_queue),
             booking_queue: Default::default(),
+            stopping: CancellationToken::new(),
         };
         let worker = JobWorker::new(state.clone(), transport, from, config.mail.lease_seconds);
         if config.is_production() {
@@ -115,6 +116,11 @@ impl Application {
             self.state.config.retention.clone(),
             stop.clone(),
         ));
+        let (stopped, stopping) = (stop.clone(), self.state.stopping.clone());
+        tokio::spawn(async move {
+            stopped.cancelled().await;
+            stopping.cancel();
+        });
         let shutdown = stop.clone();
         let serve = axum::serve(
             self.listener,

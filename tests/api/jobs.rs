@@ -81,6 +81,7 @@ async fn every_queued_email_moves_into_the_job_queue_and_is_delivered() {
         passwords: HashPool::new(1, 1),
         config: Arc::new(config.clone()),
         booking_queue: Default::default(),
+        stopping: Default::default(),
     };
     let worker = JobWorker::new(
         state,

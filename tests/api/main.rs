@@ -10,6 +10,7 @@ mod hardening;
 mod helpers;
 mod jobs;
 mod lifecycle;
+mod live_updates;
 mod logs;
 mod mail;
 mod metrics;

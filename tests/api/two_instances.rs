@@ -374,3 +374,41 @@ async fn the_same_zoom_delivery_to_both_instances_at_once_is_stored_and_applied_
         .await;
     assert_eq!(deleted_emails.len(), 1);
 }
+
+#[tokio::test]
+async fn a_page_open_on_one_instance_hears_a_meeting_created_through_the_other() {
+    let pair = two_instances(false, vec![]).await;
+    let spec = pair.a.user(Role::Specialist, "Dr Live").await;
+    let cust = pair.a.user(Role::Customer, "Li").await;
+    let slot = pair.a.slot(&spec, 48, 2).await;
+    assert_eq!(pair.a.book(&slot, &cust).await.status(), 201);
+    let mut page = pair
+        .a
+        .get(
+            &format!("/api/events/appointments/{slot}/0"),
+            Some(&cust.token),
+        )
+        .await;
+    assert_eq!(page.status(), 200);
+    let mut seen = String::new();
+    while !seen.contains("event: ready\n") {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), page.chunk())
+            .await
+            .expect("the ready event")
+            .unwrap()
+            .expect("an open stream");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let created = pair.b.create_zoom(&slot, "0", Some(&spec.token)).await;
+    assert_eq!(created.status(), 200);
+    let changed = tokio::time::timeout(Duration::from_secs(2), async {
+        loop {
+            let chunk = page.chunk().await.unwrap().expect("an open stream");
+            if String::from_utf8_lossy(&chunk).contains("event: changed\n") {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(changed.is_ok(), "no change heard within 2 s");
+}

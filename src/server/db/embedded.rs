@@ -49,8 +49,12 @@ pub(super) async fn open(config: &DatabaseConfig) -> anyhow::Result<Surreal<Loca
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
     }
+    // Live queries (the pages' event streams) are delivered through this channel, as
+    // `surrealdb::engine::local` sets it up when it builds the datastore itself.
+    let (notify, notifications) = async_channel::bounded(surrealdb_cnf::NOTIFICATIONS_CHANNEL_SIZE);
     let datastore = Datastore::builder()
         .with_config(storage_settings(config))
+        .with_notify(notify)
         // Its maintenance tasks write; they start once the version key is in place, or a
         // datastore created now would look older than that key and be refused ever after.
         .without_maintenance_tasks()
@@ -66,7 +70,7 @@ pub(super) async fn open(config: &DatabaseConfig) -> anyhow::Result<Surreal<Loca
         .await
         .context("bootstrapping the database")?;
     datastore.start_maintenance_tasks();
-    Ok(Surreal::<Local>::unstable_from_datastore(datastore, None).await?)
+    Ok(Surreal::<Local>::unstable_from_datastore(datastore, Some(notifications)).await?)
 }
 
 #[cfg(test)]

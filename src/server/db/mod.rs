@@ -419,3 +419,26 @@ mod tests {
         );
     }
 }
+
+/// Tells of every change to the rows a `LIVE SELECT` (one statement, `sql`) watches: one item
+/// per change, carrying nothing (readers read the rows again). On a SurrealDB server it hears
+/// every instance's writes. The live query ends when the stream is dropped.
+pub async fn watch(
+    db: &Db,
+    sql: &str,
+) -> Result<impl futures::Stream<Item = ()> + Send + 'static, DbError> {
+    use futures::StreamExt;
+    if db.availability.is_down() {
+        return Err(DbError::Unavailable);
+    }
+    let mut response = db
+        .query(sql, serde_json::json!({}))
+        .await
+        .map_err(DbError::classify)?;
+    let stream = response
+        .stream::<surrealdb::types::Value>(0)
+        .map_err(DbError::classify)?;
+    Ok(stream
+        .take_while(|n| std::future::ready(n.is_ok()))
+        .map(|_| ()))
+}

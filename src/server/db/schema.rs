@@ -427,7 +427,10 @@ pub async fn migrate_to(db: &Db, target: i64) -> anyhow::Result<i64> {
     .await
     .context("creating the schema_migration table")?;
 
-    for attempt in 0..5 {
+    // A loser of a race re-reads and goes on with what is still pending, which may well be
+    // what the winner applies next: with many migrations it can lose several times in a row.
+    const ATTEMPTS: u32 = 60;
+    for attempt in 0..ATTEMPTS {
         let current = current_version(db).await?;
         let pending: Vec<&Migration> = MIGRATIONS
             .iter()
@@ -451,7 +454,7 @@ pub async fn migrate_to(db: &Db, target: i64) -> anyhow::Result<i64> {
                     name = m.name,
                     "applied schema migration"
                 ),
-                Err(DbError::Conflict) | Err(DbError::Other(_)) if attempt < 4 => {
+                Err(DbError::Conflict) | Err(DbError::Other(_)) if attempt + 1 < ATTEMPTS => {
                     raced = true;
                     break;
                 }

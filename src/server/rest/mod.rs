@@ -3,6 +3,7 @@
 mod auth;
 pub mod caller;
 pub mod dev;
+mod live;
 pub mod metrics;
 mod slots;
 mod zoom_events;
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(slots::router())
         .merge(zoom_events::router())
+        .merge(live::router())
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
 }

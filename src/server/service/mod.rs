@@ -6,6 +6,7 @@ pub mod appointments;
 pub mod booking;
 pub mod cancellation;
 pub mod feedback;
+pub mod live_updates;
 pub mod reschedule;
 pub mod sessions;
 pub mod slots;

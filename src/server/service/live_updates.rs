@@ -1,0 +1,57 @@
+//! Changes a page should hear of at once: the rows behind it are watched with a SurrealDB
+//! `LIVE SELECT`, so on a SurrealDB server a change made through any instance is heard by all.
+
+use futures::Stream;
+
+use crate::error::{AppError, AppResult};
+use crate::model::Role;
+use crate::server::app_state::AppState;
+use crate::server::auth::Caller;
+use crate::server::db::{self, is_valid_key};
+
+use super::unexpected;
+
+/// Every change to one booking (its meeting, attendance, cancellation…), for its customer and
+/// its slot's specialist only.
+pub async fn appointment(
+    state: &AppState,
+    caller: Option<&Caller>,
+    slot_id: &str,
+    raw_index: &str,
+) -> AppResult<impl Stream<Item = ()> + Send + 'static> {
+    // The same checks, in the same order, as reading the appointment itself.
+    let view = super::appointments::details(state, caller, slot_id, raw_index).await?;
+    let slot = &view.slot.id;
+    if !is_valid_key(slot) {
+        return Err(AppError::not_found("Booking not found"));
+    }
+    let sql = format!(
+        "LIVE SELECT id FROM booking WHERE slot = slot:⟨{slot}⟩ AND index = {}",
+        view.booking.booking_index
+    );
+    db::watch(&state.db, &sql)
+        .await
+        .map_err(unexpected("watching a booking"))
+}
+
+/// Every change to a specialist's bookings, for their Meeting Manager.
+pub async fn meeting_manager(
+    state: &AppState,
+    caller: Option<&Caller>,
+) -> AppResult<impl Stream<Item = ()> + Send + 'static> {
+    let caller = super::require_role(
+        caller,
+        Role::Specialist,
+        "Only specialists have a Meeting Manager.",
+    )?;
+    let specialist = &caller.user_id;
+    if !is_valid_key(specialist) {
+        return Err(AppError::forbidden(
+            "Only specialists have a Meeting Manager.",
+        ));
+    }
+    let sql = format!("LIVE SELECT id FROM booking WHERE slot.specialist = user:⟨{specialist}⟩");
+    db::watch(&state.db, &sql)
+        .await
+        .map_err(unexpected("watching the Meeting Manager"))
+}
