@@ -52,6 +52,7 @@ export default defineConfig({
       OUTBOX_POLL_MILLIS: '200',
       APPOINTMENT_REFRESH_SECONDS: '2',
       SEED_DEMO_DATA: 'true',
+      ZOOM_WEBHOOK_SECRET_TOKEN: 'e2e-zoom-webhook-secret',
       // Every spec signs up from 127.0.0.1; the per-address cap is tested in the API suite.
       AUTH_RATE_PER_IP_PER_MINUTE: '100000',
       RUST_LOG: 'info,surrealdb=warn',

@@ -76,6 +76,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/register") view=pages::auth::RegisterPage ssr=SsrMode::Async/>
                 <Route path=path!("/verify-email") view=pages::auth::VerifyEmailPage ssr=SsrMode::Async/>
                 <Route path=path!("/unsubscribe") view=pages::auth::UnsubscribePage ssr=SsrMode::Async/>
+                <Route path=path!("/feedback/:token") view=pages::feedback::FeedbackPage ssr=SsrMode::Async/>
                 <Route path=path!("/slots") view=pages::slots::SlotsPage ssr=SsrMode::Async/>
                 <Route path=path!("/specialist") view=pages::specialist::DashboardPage ssr=SsrMode::Async/>
                 <Route path=path!("/specialist/slots") view=pages::specialist::MySlotsPage ssr=SsrMode::Async/>

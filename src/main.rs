@@ -29,7 +29,12 @@ async fn serve() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,surrealdb=warn,surrealkv=warn,tower_http=info".into()),
+                // The SDK's own kill of a dropped live query always fails (it runs on a new
+                // session, without a database) and says so; `db::Watch` kills it properly.
+                .unwrap_or_else(|_| {
+                    "info,surrealdb=warn,surrealdb::method::live=error,surrealkv=warn,tower_http=info"
+                        .into()
+                }),
         )
         .init();
 

@@ -1,5 +1,6 @@
 import { APIRequestContext, BrowserContext, Page, expect } from '@playwright/test';
 import { simpleParser, ParsedMail } from 'mailparser';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { baseURL, mailDir } from '../playwright.config';
@@ -94,9 +95,26 @@ export async function open(page: Page, url: string) {
   await hydrated(page);
 }
 
-/** Waits until the page now shown (after `goto`, or a click that loaded `url`) is live. */
+/**
+ * Waits until the page now shown (after `goto`, or a click that loaded `url`) is live. Not
+ * "network idle": pages that listen to the server's event stream keep a request open for good.
+ */
 export async function hydrated(page: Page, url?: RegExp) {
   if (url) await page.waitForURL(url);
   await page.locator('html[data-hydrated]').waitFor({ state: 'attached' });
-  await page.waitForLoadState('networkidle');
+  await page.waitForLoadState('load');
+}
+
+export const WEBHOOK_SECRET = 'e2e-zoom-webhook-secret';
+
+/** Sends a Zoom webhook event signed as Zoom signs it. */
+export async function zoomEvent(request: APIRequestContext, event: object) {
+  const body = JSON.stringify(event);
+  const ts = Math.floor(Date.now() / 1000).toString();
+  const signature = 'v0=' + crypto.createHmac('sha256', WEBHOOK_SECRET).update(`v0:${ts}:${body}`).digest('hex');
+  const res = await request.post('/api/webhooks/zoom', {
+    headers: { 'content-type': 'application/json', 'x-zm-request-timestamp': ts, 'x-zm-signature': signature },
+    data: body,
+  });
+  expect(res.status()).toBe(200);
 }

@@ -146,3 +146,18 @@ pub async fn reschedule_options(
     })
     .await
 }
+
+/// Puts a meeting that was moved in Zoom back at the slot's time; a plain form post lands
+/// back on the Meeting Manager.
+#[server(endpoint = "put_zoom_back")]
+pub async fn put_zoom_back(slot_id: String, booking_index: String) -> Result<(), AppError> {
+    use crate::server::service::zoom_meeting;
+    crate::api::serve::serve(|state, caller| async move {
+        zoom_meeting::put_back_in_step(&state, caller.as_ref(), &slot_id, &booking_index).await?;
+        if crate::api::serve::is_plain_form_post() {
+            leptos_axum::redirect("/specialist/meetings");
+        }
+        Ok(())
+    })
+    .await
+}

@@ -2,6 +2,7 @@
 //! call one service, return its result.
 
 pub mod accounts;
+pub mod feedback;
 pub mod meetings;
 #[cfg(feature = "ssr")]
 pub mod serve;

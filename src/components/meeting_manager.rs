@@ -4,9 +4,15 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::meetings::{create_zoom_meeting, meeting_manager, CancelBooking, CancelSlot};
+use crate::api::meetings::{
+    create_zoom_meeting, meeting_manager, CancelBooking, CancelSlot, PutZoomBack,
+};
 use crate::components::copy_button::CopyButton;
 use crate::components::error_view::{send_to_login, ErrorAlert, ErrorView};
+use crate::components::live_events;
+use crate::components::meeting_events::{
+    AttendanceView, FeedbackView, MeetingHistoryNote, ZoomChangedNotice,
+};
 use crate::error::AppError;
 use crate::model::{BookingStatus, BookingView, ManagedSlot, ZoomMeetingView};
 use crate::session::use_session;
@@ -19,7 +25,7 @@ pub fn MeetingManager() -> impl IntoView {
     let data = Resource::new(|| (), |_| meeting_manager());
     view! {
         <section class="meeting-manager" aria-labelledby="mm-title">
-            <h2 id="mm-title" class="section-title">"Upcoming appointments"</h2>
+            <h2 id="mm-title" class="section-title">"Appointments"</h2>
             <Transition fallback=|| view! { <p class="muted">"Loading appointments…"</p> }>
                 {move || Suspend::new(async move {
                     let tz = session.user.await.map(|u| u.timezone).unwrap_or_else(|| "UTC".into());
@@ -39,30 +45,42 @@ pub fn MeetingManager() -> impl IntoView {
 pub fn MeetingBoard(initial: Vec<ManagedSlot>, timezone: String) -> impl IntoView {
     let cancel_booking = ServerAction::<CancelBooking>::new();
     let cancel_slot = ServerAction::<CancelSlot>::new();
+    let put_back = ServerAction::<PutZoomBack>::new();
     provide_context(Cancellations {
         booking: cancel_booking,
         slot: cancel_slot,
+        put_back,
     });
     let slots = RwSignal::new(initial);
-    Effect::new(move |previous: Option<(usize, usize)>| {
-        let versions = (cancel_booking.version().get(), cancel_slot.version().get());
+    let reload = move || {
+        spawn_local(async move {
+            match meeting_manager().await {
+                Ok(list) => slots.set(list),
+                Err(e) if e.status == 401 => send_to_login(),
+                Err(_) => {}
+            }
+        });
+    };
+    Effect::new(move |previous: Option<(usize, usize, usize)>| {
+        let versions = (
+            cancel_booking.version().get(),
+            cancel_slot.version().get(),
+            put_back.version().get(),
+        );
         if previous.is_some_and(|p| p != versions) {
-            spawn_local(async move {
-                match meeting_manager().await {
-                    Ok(list) => slots.set(list),
-                    Err(e) if e.status == 401 => send_to_login(),
-                    Err(_) => {}
-                }
-            });
+            reload();
         }
         versions
     });
+    // A booking made, a meeting created elsewhere, attendance from Zoom: read again at once.
+    live_events::listen("/api/events/meeting-manager".into(), reload);
     let error = move || {
         cancel_booking
             .value()
             .get()
             .and_then(|r| r.err())
             .or_else(|| cancel_slot.value().get().and_then(|r| r.err()))
+            .or_else(|| put_back.value().get().and_then(|r| r.err()))
     };
     view! {
         <div aria-live="polite">
@@ -91,11 +109,12 @@ pub fn MeetingBoard(initial: Vec<ManagedSlot>, timezone: String) -> impl IntoVie
     }
 }
 
-/// The cancel actions every card shares; the list reloads after each.
+/// The actions every card shares; the list reloads after each.
 #[derive(Clone, Copy)]
 struct Cancellations {
     booking: ServerAction<CancelBooking>,
     slot: ServerAction<CancelSlot>,
+    put_back: ServerAction<PutZoomBack>,
 }
 
 /// A confirmation step (works without JavaScript) asking the reason, sent to the customers.
@@ -305,6 +324,33 @@ fn BookingCard(
     let update_pending = booking.zoom_job_pending;
     let automatic = booking.zoom_created_automatically;
     let cancel_form = view! { <CancelBookingForm slot_id=slot_id.clone() index/> };
+    let history = {
+        let (booking, timezone) = (booking.clone(), timezone.clone());
+        move || {
+            state.meeting.get().is_none().then(|| {
+                view! { <MeetingHistoryNote booking=booking.clone() timezone=timezone.clone()/> }
+            })
+        }
+    };
+    let (changed_slot, changed_zone) = (slot_id.clone(), timezone.clone());
+    let changed = booking.zoom_changed.clone().map(move |change| {
+        let actions = expect_context::<Cancellations>();
+        view! {
+            <ZoomChangedNotice change timezone=changed_zone/>
+            <ActionForm action=actions.put_back>
+                <input type="hidden" name="slot_id" value=changed_slot/>
+                <input type="hidden" name="booking_index" value=index.to_string()/>
+                <button type="submit" class="btn btn-small btn-secondary" data-testid="zoom-put-back">"Put Zoom back at the booking's time"</button>
+            </ActionForm>
+        }
+    });
+    let attendance = view! {
+        <AttendanceView attendance=booking.attendance.clone() outcome=booking.outcome timezone=timezone.clone()/>
+    };
+    let feedback = booking
+        .feedback
+        .clone()
+        .map(|f| view! { <FeedbackView feedback=f/> });
     let details_href = format!("/appointments/{slot_id}/{index}");
     view! {
         <div class="booking-card" data-testid="mm-booking">
@@ -374,6 +420,10 @@ fn BookingCard(
                         .into_any()
                     }
                 }}
+                {history}
+                {changed}
+                {attendance}
+                {feedback}
             </div>
         </div>
     }

@@ -3,5 +3,7 @@
 pub mod booking_modal;
 pub mod copy_button;
 pub mod error_view;
+pub mod live_events;
+pub mod meeting_events;
 pub mod meeting_manager;
 pub mod reminder_toggle;

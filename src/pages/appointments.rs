@@ -11,6 +11,8 @@ use crate::api::meetings::{
 use crate::api::slots::{my_waitlist, LeaveWaitlist};
 use crate::components::copy_button::CopyButton;
 use crate::components::error_view::{go_to, send_to_login, ErrorAlert, ErrorView};
+use crate::components::live_events;
+use crate::components::meeting_events::{AttendanceView, FeedbackView, MeetingHistoryNote};
 use crate::components::reminder_toggle::ReminderSettings;
 use crate::error::AppError;
 use crate::model::{AppointmentView, BookingStatus, SlotView};
@@ -178,6 +180,7 @@ pub fn AppointmentLive(
         initial.slot.id.clone(),
         initial.booking.booking_index.to_string(),
     );
+    let (initial_slot, initial_index) = (slot_id.clone(), index.clone());
     let data = RwSignal::new(initial);
     let tick = RwSignal::new(0u32);
     Effect::new(move |previous: Option<u32>| {
@@ -194,6 +197,15 @@ pub fn AppointmentLive(
         }
         now
     });
+    // Told at once of every change to the booking; the timer below is the fallback while the
+    // stream is not connected.
+    let live = live_events::listen(
+        format!(
+            "/api/events/appointments/{}/{}",
+            initial_slot, initial_index
+        ),
+        move || tick.update(|t| *t += 1),
+    );
     // One timer at a time, even when "Refresh to Check" reloads in between.
     let timer_running = StoredValue::new(false);
     Effect::new(move |_| {
@@ -202,7 +214,7 @@ pub fn AppointmentLive(
         if let (true, Some(seconds)) = (pending, refresh_seconds) {
             if !timer_running.get_value() {
                 timer_running.set_value(true);
-                schedule_refresh(tick, seconds, timer_running);
+                schedule_refresh(tick, seconds, timer_running, live);
             }
         }
     });
@@ -221,24 +233,31 @@ pub fn AppointmentLive(
     }
 }
 
-fn schedule_refresh(tick: RwSignal<u32>, seconds: u32, timer_running: StoredValue<bool>) {
+fn schedule_refresh(
+    tick: RwSignal<u32>,
+    seconds: u32,
+    timer_running: StoredValue<bool>,
+    live: ReadSignal<bool>,
+) {
     #[cfg(feature = "hydrate")]
     set_timeout(
         move || {
             let visible =
                 leptos::prelude::document().visibility_state() == web_sys::VisibilityState::Visible;
+            // While the event stream is connected it tells of every change: no need to ask.
+            let connected = live.try_get_untracked().unwrap_or(false);
             // try_*: the page may have been left (and its values disposed) meanwhile.
-            if visible {
+            if visible && !connected {
                 timer_running.try_set_value(false);
                 tick.try_update(|t| *t += 1);
             } else if !tick.is_disposed() {
-                schedule_refresh(tick, seconds, timer_running);
+                schedule_refresh(tick, seconds, timer_running, live);
             }
         },
         std::time::Duration::from_secs(seconds as u64),
     );
     #[cfg(not(feature = "hydrate"))]
-    let _ = (tick, seconds, timer_running);
+    let _ = (tick, seconds, timer_running, live);
 }
 
 #[component]
@@ -275,6 +294,12 @@ fn AppointmentDetails(
             </dl>
         </section>
         {lifecycle}
+        {(view.booking.attendance.is_some() || view.booking.outcome.is_some() || view.booking.feedback.is_some()).then(|| view! {
+            <section class="card" data-testid="appt-attendance">
+                <AttendanceView attendance=view.booking.attendance.clone() outcome=view.booking.outcome timezone=timezone.clone()/>
+                {view.booking.feedback.clone().map(|f| view! { <h4>"Feedback"</h4> <FeedbackView feedback=f/> })}
+            </section>
+        })}
         <section class="card" aria-live="polite" data-testid="appt-zoom" class:hidden=status != BookingStatus::Active>
             {match view.zoom_meeting {
                 Some(m) => {
@@ -302,6 +327,7 @@ fn AppointmentDetails(
                 }
                 None => view! {
                     <h2>"⏳ Zoom Meeting Pending"</h2>
+                    <MeetingHistoryNote booking=view.booking.clone() timezone=timezone.clone()/>
                     <p>"Your specialist is preparing the meeting link. You'll receive an email shortly."</p>
                     <h3>"What to expect"</h3>
                     <ul>

@@ -3,6 +3,7 @@
 pub mod appointments;
 pub mod auth;
 pub mod errors;
+pub mod feedback;
 pub mod home;
 pub mod meeting_manager;
 pub mod slots;

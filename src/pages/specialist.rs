@@ -2,8 +2,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::accounts::{zoom_settings, ResendVerification, SaveZoomSettings};
+use crate::api::feedback::my_feedback;
 use crate::api::slots::{my_slots, CreateSlot, DeleteSlot};
 use crate::components::error_view::ErrorView;
+use crate::components::meeting_events::FeedbackView;
 use crate::components::meeting_manager::MeetingManager;
 use crate::components::reminder_toggle::ReminderSettings;
 use crate::session::use_session;
@@ -18,6 +20,7 @@ pub fn DashboardPage() -> impl IntoView {
         </div>
         <ConfirmEmailNotice/>
         <MeetingManager/>
+        <FeedbackCard/>
         <ZoomSettingsCard/>
         <ReminderSettings/>
     }
@@ -52,6 +55,46 @@ fn ConfirmEmailNotice() -> impl IntoView {
                 })
             })}
         </Transition>
+    }
+}
+
+/// What customers said after their sessions: the average and the latest answers.
+#[component]
+fn FeedbackCard() -> impl IntoView {
+    let session = use_session();
+    let summary = Resource::new(|| (), |_| my_feedback());
+    view! {
+        <section class="card" aria-labelledby="feedback-title" data-testid="feedback-summary">
+            <h2 id="feedback-title">"Feedback"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let tz = session.user.await.map(|u| u.timezone).unwrap_or_else(|| "UTC".into());
+                    match summary.await {
+                        Err(e) => view! { <ErrorView error=e/> }.into_any(),
+                        Ok(s) if s.count == 0 => view! {
+                            <p class="muted">"No feedback yet. Customers who attend a session are asked for a rating afterwards."</p>
+                        }
+                        .into_any(),
+                        Ok(s) => view! {
+                            <p data-testid="feedback-average">
+                                <strong>{format!("{:.1}", s.average.unwrap_or_default())}</strong>
+                                " / 5 average from " {s.count} {if s.count == 1 { " rating" } else { " ratings" }}
+                            </p>
+                            <ul class="feedback-list">
+                                {s.latest.into_iter().map(|f| view! {
+                                    <li>
+                                        <a href=format!("/appointments/{}/{}", f.slot_id, f.booking_index)>{f.slot_title}</a>
+                                        <span class="muted">" · " {f.customer_name} " · " {time_fmt::date_in(f.starts_at, &tz)}</span>
+                                        <FeedbackView feedback=f.feedback/>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        }
+                        .into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }
 

@@ -74,3 +74,33 @@ async fn an_open_appointment_hears_its_meeting_created_and_a_manager_its_new_boo
         403
     );
 }
+
+/// The live queries SurrealDB holds on the booking table.
+async fn live_queries(app: &crate::helpers::TestApp) -> usize {
+    let info = app
+        .query("INFO FOR TABLE booking", serde_json::json!({}))
+        .await;
+    info[0]["lives"].as_object().map_or(0, |l| l.len())
+}
+
+#[tokio::test]
+async fn a_closed_page_ends_its_live_query() {
+    let app = spawn_with(Options::default()).await;
+    let spec = app.user(Role::Specialist, "Gone Spec").await;
+    assert_eq!(live_queries(&app).await, 0);
+    let mut manager = app
+        .get("/api/events/meeting-manager", Some(&spec.token))
+        .await;
+    next_event(&mut manager, "ready", Duration::from_secs(5)).await;
+    assert_eq!(live_queries(&app).await, 1);
+    drop(manager);
+    let started = std::time::Instant::now();
+    while live_queries(&app).await > 0 && started.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        live_queries(&app).await,
+        0,
+        "the live query outlived its page"
+    );
+}

@@ -2,6 +2,7 @@
 
 mod availability;
 mod embedded;
+mod live;
 mod schema;
 
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ use surrealdb::{IndexedResults, Surreal};
 
 use super::config::DatabaseConfig;
 
+pub use live::{watch, Watch};
 pub use schema::{current_version, migrate, migrate_to, SCHEMA_VERSION};
 
 /// The database connection of an instance, shared by all its requests, with what its queries
@@ -56,12 +58,27 @@ impl Db {
         sql: &str,
         vars: serde_json::Value,
     ) -> Result<IndexedResults, surrealdb::Error> {
+        self.query_on(self.next_connection(), sql, vars).await
+    }
+
+    /// The connection whose turn it is.
+    fn next_connection(&self) -> usize {
+        match &*self.conns {
+            Conns::Embedded(_) => 0,
+            Conns::Server { conns, next } => next.fetch_add(1, Ordering::Relaxed) % conns.len(),
+        }
+    }
+
+    /// Runs `sql` with `vars` on connection `i` (a live query is killed on its own session).
+    async fn query_on(
+        &self,
+        i: usize,
+        sql: &str,
+        vars: serde_json::Value,
+    ) -> Result<IndexedResults, surrealdb::Error> {
         match &*self.conns {
             Conns::Embedded(conn) => conn.query(sql).bind(vars).await,
-            Conns::Server { conns, next } => {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                conns[i % conns.len()].query(sql).bind(vars).await
-            }
+            Conns::Server { conns, .. } => conns[i % conns.len()].query(sql).bind(vars).await,
         }
     }
 }
@@ -418,27 +435,4 @@ mod tests {
             "{message}"
         );
     }
-}
-
-/// Tells of every change to the rows a `LIVE SELECT` (one statement, `sql`) watches: one item
-/// per change, carrying nothing (readers read the rows again). On a SurrealDB server it hears
-/// every instance's writes. The live query ends when the stream is dropped.
-pub async fn watch(
-    db: &Db,
-    sql: &str,
-) -> Result<impl futures::Stream<Item = ()> + Send + 'static, DbError> {
-    use futures::StreamExt;
-    if db.availability.is_down() {
-        return Err(DbError::Unavailable);
-    }
-    let mut response = db
-        .query(sql, serde_json::json!({}))
-        .await
-        .map_err(DbError::classify)?;
-    let stream = response
-        .stream::<surrealdb::types::Value>(0)
-        .map_err(DbError::classify)?;
-    Ok(stream
-        .take_while(|n| std::future::ready(n.is_ok()))
-        .map(|_| ()))
 }

@@ -250,11 +250,16 @@ pub struct ManagedBookingRow {
     pub zoom_job_pending: bool,
 }
 
-/// The specialist's upcoming slots that have had bookings, soonest first.
+/// How long after its start a slot stays in the Meeting Manager, with its attendance.
+pub const MANAGED_AFTER_START: &str = "7d";
+
+/// The specialist's slots that have had bookings, from those of the past week (their
+/// attendance and feedback) to the upcoming ones, soonest first.
 pub(crate) fn managed_slots_sql() -> String {
     format!(
         "SELECT {SLOT_FIELDS} FROM slot
-        WHERE specialist = type::record('user', $specialist) AND starts_at > time::now() AND next_index > 0
+        WHERE specialist = type::record('user', $specialist)
+            AND starts_at > time::now() - {MANAGED_AFTER_START} AND next_index > 0
         ORDER BY starts_at"
     )
 }

@@ -110,7 +110,8 @@ pub async fn mine(state: &AppState, caller: Option<&Caller>) -> AppResult<Vec<My
     Ok(list)
 }
 
-/// The specialist's upcoming slots that have bookings, soonest first, each with its bookings.
+/// The specialist's slots that have bookings, from the past week's (with their attendance) to
+/// the upcoming ones, soonest first, each with its bookings.
 pub async fn meeting_manager(
     state: &AppState,
     caller: Option<&Caller>,

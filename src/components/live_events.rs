@@ -1,0 +1,42 @@
+//! Listening to the server's event stream for a page (`/api/events/…`): every `changed` (and
+//! the first `ready`, for what changed before it opened) calls back; the browser reconnects
+//! by itself after an error. Polling stays the fallback while the stream is not connected.
+
+use leptos::prelude::*;
+
+/// Calls `on_change` whenever the data behind the page changes; the returned signal tells
+/// whether the stream is connected now.
+pub fn listen(url: String, on_change: impl Fn() + 'static) -> ReadSignal<bool> {
+    let (connected, set_connected) = signal(false);
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::closure::Closure;
+        use wasm_bindgen::JsCast;
+        let Ok(source) = web_sys::EventSource::new(&url) else {
+            return connected;
+        };
+        let on_change = std::rc::Rc::new(on_change);
+        let ready = {
+            let on_change = on_change.clone();
+            Closure::<dyn Fn()>::new(move || {
+                set_connected.set(true);
+                on_change();
+            })
+        };
+        let changed = Closure::<dyn Fn()>::new(move || on_change());
+        let failed = Closure::<dyn Fn()>::new(move || set_connected.set(false));
+        let _ = source.add_event_listener_with_callback("ready", ready.as_ref().unchecked_ref());
+        let _ =
+            source.add_event_listener_with_callback("changed", changed.as_ref().unchecked_ref());
+        let _ = source.add_event_listener_with_callback("error", failed.as_ref().unchecked_ref());
+        // The stream and its callbacks live as long as the page: an islands page is left by a
+        // full navigation, which closes the stream.
+        ready.forget();
+        changed.forget();
+        failed.forget();
+        std::mem::forget(source);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (url, on_change, set_connected);
+    connected
+}

@@ -1,0 +1,86 @@
+//! What Zoom told us about a booking's meeting, as the Meeting Manager and the appointment
+//! page show it: attendance and outcome, a meeting deleted or moved in Zoom, the feedback.
+
+use leptos::prelude::*;
+
+use crate::model::{Attendance, BookingView, Feedback, Outcome, ZoomChange};
+use crate::time_fmt;
+
+/// "Attended · 30 min" or "No-show", with the times of joining and leaving.
+#[component]
+pub fn AttendanceView(
+    attendance: Option<Attendance>,
+    outcome: Option<Outcome>,
+    timezone: String,
+) -> impl IntoView {
+    if attendance.is_none() && outcome.is_none() {
+        return None;
+    }
+    let badge = outcome.map(|o| {
+        let class = match o {
+            Outcome::Attended => "badge badge-ok",
+            Outcome::NoShow => "badge badge-warn",
+        };
+        view! { <span class=class data-testid="outcome">{o.label()}</span> }
+    });
+    let time = move |t: chrono::DateTime<chrono::Utc>| time_fmt::time_in(t, &timezone);
+    let facts = attendance.map(|a| {
+        view! {
+            <dl class="facts small" data-testid="attendance">
+                {a.customer_joined_at.map(|t| view! { <dt>"Customer joined"</dt><dd>{time(t)}</dd> })}
+                {a.customer_left_at.map(|t| view! { <dt>"Customer left"</dt><dd>{time(t)}</dd> })}
+                <dt>"Customer's time in the meeting"</dt><dd data-testid="attendance-minutes">{format!("{} min", a.customer_minutes)}</dd>
+                {a.host_joined_at.map(|t| view! { <dt>"Host joined"</dt><dd>{time(t)}</dd> })}
+            </dl>
+        }
+    });
+    Some(view! {
+        <div class="attendance">
+            <h4>"Attendance " {badge}</h4>
+            {facts}
+        </div>
+    })
+}
+
+/// The meeting's time in Zoom differs from the slot's: both, for the specialist to decide.
+#[component]
+pub fn ZoomChangedNotice(change: ZoomChange, timezone: String) -> impl IntoView {
+    let at = |t, d| format!("{} ({d} min)", time_fmt::date_time_in(t, &timezone));
+    view! {
+        <p class="alert alert-warn" role="status" data-testid="zoom-changed">
+            "Changed in Zoom: the meeting is at " <strong>{at(change.zoom_start_time, change.zoom_duration)}</strong>
+            ", the booking at " <strong>{at(change.slot_start_time, change.slot_duration)}</strong> "."
+        </p>
+    }
+}
+
+/// The meetings this booking had before, deleted in Zoom.
+#[component]
+pub fn MeetingHistoryNote(booking: BookingView, timezone: String) -> impl IntoView {
+    let last = booking.meeting_history.last().cloned()?;
+    Some(view! {
+        <p class="muted small" data-testid="deleted-in-zoom">
+            {format!(
+                "The meeting {} was deleted in Zoom on {}.",
+                last.zoom_meeting_id,
+                time_fmt::date_time_in(last.removed_at, &timezone)
+            )}
+        </p>
+    })
+}
+
+/// A rating as stars, with its number for screen readers.
+pub fn stars(rating: u8) -> String {
+    let rating = usize::from(rating.min(5));
+    format!("{}{}", "★".repeat(rating), "☆".repeat(5 - rating))
+}
+
+#[component]
+pub fn FeedbackView(feedback: Feedback) -> impl IntoView {
+    view! {
+        <div class="feedback" data-testid="feedback">
+            <span class="stars" aria-label=format!("{} out of 5", feedback.rating)>{stars(feedback.rating)}</span>
+            {feedback.comment.map(|c| view! { <p class="notes">"“" {c} "”"</p> })}
+        </div>
+    }
+}

@@ -1,0 +1,73 @@
+//! Live queries: a stream of changes to the rows a `LIVE SELECT` watches.
+
+use super::{Db, DbError};
+
+/// Tells of every change to the rows a `LIVE SELECT` (one statement, `sql`) watches: one item
+/// per change, carrying nothing (readers read the rows again). On a SurrealDB server it hears
+/// every instance's writes. The live query is killed when the watch is dropped.
+pub async fn watch(db: &Db, sql: &str) -> Result<Watch, DbError> {
+    use futures::StreamExt;
+    if db.availability.is_down() {
+        return Err(DbError::Unavailable);
+    }
+    let connection = db.next_connection();
+    let mut response = db
+        .query_on(connection, sql, serde_json::json!({}))
+        .await
+        .map_err(DbError::classify)?;
+    let id = match response.take::<surrealdb::types::Value>(0) {
+        Ok(surrealdb::types::Value::Uuid(id)) => Some(id.to_string()),
+        _ => None,
+    };
+    let stream = response
+        .stream::<surrealdb::types::Value>(0)
+        .map_err(DbError::classify)?;
+    Ok(Watch {
+        changes: Box::pin(
+            stream
+                .take_while(|n| std::future::ready(n.is_ok()))
+                .map(|_| ()),
+        ),
+        kill: id.map(|id| (db.clone(), connection, id)),
+    })
+}
+
+/// A live query's changes; dropping it kills the live query.
+pub struct Watch {
+    changes: std::pin::Pin<Box<dyn futures::Stream<Item = ()> + Send>>,
+    /// Killed on the connection (the session) that started it: the SDK's own kill, on drop of
+    /// its stream, runs on a new session without a database and fails, which would leave the
+    /// live query registered (and costing every later write) until the process ends.
+    kill: Option<(Db, usize, String)>,
+}
+
+impl futures::Stream for Watch {
+    type Item = ();
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<()>> {
+        self.changes.as_mut().poll_next(cx)
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        if let Some((db, connection, id)) = self.kill.take() {
+            tokio::spawn(async move {
+                let killed = db
+                    .query_on(
+                        connection,
+                        "LET $live = type::uuid($id); KILL $live;",
+                        serde_json::json!({ "id": id }),
+                    )
+                    .await
+                    .and_then(|mut r| r.take::<surrealdb::types::Value>(1).map(|_| ()));
+                if let Err(e) = killed {
+                    tracing::warn!(error = %e, "could not end a live query");
+                }
+            });
+        }
+    }
+}
