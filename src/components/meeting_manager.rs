@@ -51,6 +51,7 @@ pub fn MeetingBoard(initial: Vec<ManagedSlot>, timezone: String) -> impl IntoVie
         slot: cancel_slot,
         put_back,
     });
+    provide_context(BoardMemory::new());
     let slots = RwSignal::new(initial);
     let reload = move || {
         spawn_local(async move {
@@ -181,6 +182,71 @@ struct CardState {
     just_created: RwSignal<bool>,
 }
 
+/// What "Create all missing meetings" is doing for one slot.
+#[derive(Clone, Copy)]
+struct BulkState {
+    progress: RwSignal<Option<String>>,
+    running: RwSignal<bool>,
+}
+
+/// The cards' and slots' states, kept by the board across reloads of the list (after every
+/// change the event stream reports): a creation under way, its message, the bulk progress.
+/// Their signals belong to the board, so re-rendering the list does not dispose of them.
+#[derive(Clone, Copy)]
+struct BoardMemory {
+    owner: StoredValue<Owner>,
+    cards: StoredValue<std::collections::HashMap<(String, u32), CardState>>,
+    bulk: StoredValue<std::collections::HashMap<String, BulkState>>,
+}
+
+impl BoardMemory {
+    fn new() -> Self {
+        Self {
+            owner: StoredValue::new(Owner::current().expect("inside the board")),
+            cards: StoredValue::new(Default::default()),
+            bulk: StoredValue::new(Default::default()),
+        }
+    }
+
+    /// The card's state, with the meeting as just read (unless a creation is still running
+    /// in this page, which sets it itself).
+    fn card(&self, slot_id: &str, booking: &BookingView) -> CardState {
+        let key = (slot_id.to_string(), booking.booking_index);
+        if let Some(state) = self.cards.with_value(|c| c.get(&key).copied()) {
+            if !state.creating.get_untracked()
+                && (booking.zoom_meeting.is_some() || !state.just_created.get_untracked())
+            {
+                state.meeting.set(booking.zoom_meeting.clone());
+            }
+            return state;
+        }
+        let state = self.owner.get_value().with(|| CardState {
+            meeting: RwSignal::new(booking.zoom_meeting.clone()),
+            creating: RwSignal::new(false),
+            error: RwSignal::new(None),
+            just_created: RwSignal::new(false),
+        });
+        self.cards.update_value(|c| {
+            c.insert(key, state);
+        });
+        state
+    }
+
+    fn bulk(&self, slot_id: &str) -> BulkState {
+        if let Some(state) = self.bulk.with_value(|b| b.get(slot_id).copied()) {
+            return state;
+        }
+        let state = self.owner.get_value().with(|| BulkState {
+            progress: RwSignal::new(None),
+            running: RwSignal::new(false),
+        });
+        self.bulk.update_value(|b| {
+            b.insert(slot_id.to_string(), state);
+        });
+        state
+    }
+}
+
 /// Creates the meeting for one booking and updates its card. Returns whether it now has one.
 async fn create_for(slot_id: String, index: u32, card: CardState) -> bool {
     card.creating.set(true);
@@ -220,22 +286,17 @@ fn ManagedSlotView(managed: ManagedSlot, timezone: String) -> impl IntoView {
         .bookings
         .into_iter()
         .partition(|b| b.status == BookingStatus::Active);
+    let memory = expect_context::<BoardMemory>();
     let cards: Vec<(BookingView, CardState)> = active
         .into_iter()
         .map(|b| {
-            let state = CardState {
-                meeting: RwSignal::new(b.zoom_meeting.clone()),
-                creating: RwSignal::new(false),
-                error: RwSignal::new(None),
-                just_created: RwSignal::new(false),
-            };
+            let state = memory.card(&slot.id, &b);
             (b, state)
         })
         .collect();
     let states: Vec<(u32, CardState)> = cards.iter().map(|(b, s)| (b.booking_index, *s)).collect();
     let states_len = states.len();
-    let progress = RwSignal::new(None::<String>);
-    let running = RwSignal::new(false);
+    let BulkState { progress, running } = memory.bulk(&slot.id);
     let missing = {
         let states = states.clone();
         move || {
