@@ -95,6 +95,10 @@ async fn state_over(dir: &Path) -> AppState {
         passwords: HashPool::for_this_machine(config.auth.hash_queue),
         booking_queue: Default::default(),
         stopping: Default::default(),
+        recordings: Arc::new(
+            specialistly::server::recording_store::RecordingStore::from_config(&config.recordings)
+                .unwrap(),
+        ),
         config: Arc::new(config),
     }
 }

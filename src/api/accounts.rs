@@ -217,7 +217,9 @@ pub async fn zoom_settings() -> Result<crate::model::ZoomSettings, AppError> {
     .await
 }
 
-/// Checkboxes arrive as "on" when ticked and not at all otherwise.
+/// Checkboxes arrive as "on" when ticked and not at all otherwise. One argument per field of
+/// the form, as a plain form post (no wasm) sends them.
+#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "save_zoom_settings")]
 pub async fn save_zoom_settings(
     zoom_user: Option<String>,
@@ -226,6 +228,7 @@ pub async fn save_zoom_settings(
     host_video: Option<String>,
     participant_video: Option<String>,
     mute_upon_entry: Option<String>,
+    cloud_recording: Option<String>,
     auto_create_minutes: Option<String>,
 ) -> Result<crate::model::ZoomSettings, AppError> {
     use crate::server::service::accounts;
@@ -245,6 +248,7 @@ pub async fn save_zoom_settings(
                 host_video: host_video.is_some(),
                 participant_video: participant_video.is_some(),
                 mute_upon_entry: mute_upon_entry.is_some(),
+                cloud_recording: cloud_recording.is_some(),
             },
         };
         let saved = accounts::update_zoom_settings(&state, caller.as_ref(), settings).await?;

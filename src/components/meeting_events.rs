@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::model::{Attendance, BookingView, Feedback, Outcome, ZoomChange};
+use crate::model::{Attendance, BookingView, Feedback, Outcome, RecordingView, ZoomChange};
 use crate::time_fmt;
 
 /// "Attended · 30 min" or "No-show", with the times of joining and leaving.
@@ -83,4 +83,37 @@ pub fn FeedbackView(feedback: Feedback) -> impl IntoView {
             {feedback.comment.map(|c| view! { <p class="notes">"“" {c} "”"</p> })}
         </div>
     }
+}
+
+/// The meeting's recordings: each file to play or download here.
+#[component]
+pub fn RecordingsList(recordings: Vec<RecordingView>) -> impl IntoView {
+    if recordings.is_empty() {
+        return None;
+    }
+    let size = |bytes: u64| match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MB", b as f64 / f64::from(1 << 20)),
+        b => format!("{} KB", b.div_ceil(1024)),
+    };
+    Some(view! {
+        <div class="recordings" data-testid="recordings">
+            <h4>"Recordings"</h4>
+            <ul>
+                {recordings.into_iter().map(|r| {
+                    let label = match r.content_type.split('/').next() {
+                        Some("video") => "▶ Video",
+                        Some("audio") => "♪ Audio",
+                        _ => "📄 File",
+                    };
+                    view! {
+                        <li>
+                            <a href=r.url.clone() target="_blank" rel="noopener">{label}</a>
+                            <span class="muted small">{format!(" {} · {}", r.file_type, size(r.size))}</span>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            <p class="muted small">"Only you and the other participant of this booking can open them."</p>
+        </div>
+    })
 }

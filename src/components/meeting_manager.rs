@@ -11,7 +11,7 @@ use crate::components::copy_button::CopyButton;
 use crate::components::error_view::{send_to_login, ErrorAlert, ErrorView};
 use crate::components::live_events;
 use crate::components::meeting_events::{
-    AttendanceView, FeedbackView, MeetingHistoryNote, ZoomChangedNotice,
+    AttendanceView, FeedbackView, MeetingHistoryNote, RecordingsList, ZoomChangedNotice,
 };
 use crate::error::AppError;
 use crate::model::{BookingStatus, BookingView, ManagedSlot, ZoomMeetingView};
@@ -412,6 +412,7 @@ fn BookingCard(
         .feedback
         .clone()
         .map(|f| view! { <FeedbackView feedback=f/> });
+    let recordings = view! { <RecordingsList recordings=booking.recordings.clone()/> };
     let details_href = format!("/appointments/{slot_id}/{index}");
     view! {
         <div class="booking-card" data-testid="mm-booking">
@@ -485,6 +486,7 @@ fn BookingCard(
                 {changed}
                 {attendance}
                 {feedback}
+                {recordings}
             </div>
         </div>
     }

@@ -111,6 +111,9 @@ pub struct BookingView {
     pub meeting_history: Vec<PastMeeting>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feedback: Option<Feedback>,
+    /// The meeting's cloud recordings, once copied here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recordings: Vec<RecordingView>,
 }
 
 /// Who was in the meeting, from Zoom's reports.
@@ -139,6 +142,21 @@ impl Outcome {
             Self::NoShow => "No-show",
         }
     }
+}
+
+/// A cloud recording file of a booking's meeting, kept here for its customer and specialist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordingView {
+    pub id: String,
+    /// Zoom's kind of file: MP4, M4A, TRANSCRIPT, CHAT…
+    pub file_type: String,
+    pub content_type: String,
+    pub size: u64,
+    #[serde(default)]
+    pub recording_start: Option<DateTime<Utc>>,
+    /// Where to play or download it (`GET /api/recordings/:id`, with Range support).
+    pub url: String,
 }
 
 /// What a customer said after a session.

@@ -93,4 +93,8 @@ pub struct MeetingDefaults {
     pub host_video: bool,
     pub participant_video: bool,
     pub mute_upon_entry: bool,
+    /// Zoom records to its cloud (`auto_recording: "cloud"`); the files are kept here for the
+    /// booking's customer and specialist.
+    #[serde(default)]
+    pub cloud_recording: bool,
 }

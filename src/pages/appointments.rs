@@ -12,7 +12,9 @@ use crate::api::slots::{my_waitlist, LeaveWaitlist};
 use crate::components::copy_button::CopyButton;
 use crate::components::error_view::{go_to, send_to_login, ErrorAlert, ErrorView};
 use crate::components::live_events;
-use crate::components::meeting_events::{AttendanceView, FeedbackView, MeetingHistoryNote};
+use crate::components::meeting_events::{
+    AttendanceView, FeedbackView, MeetingHistoryNote, RecordingsList,
+};
 use crate::components::reminder_toggle::ReminderSettings;
 use crate::error::AppError;
 use crate::model::{AppointmentView, BookingStatus, SlotView};
@@ -294,10 +296,11 @@ fn AppointmentDetails(
             </dl>
         </section>
         {lifecycle}
-        {(view.booking.attendance.is_some() || view.booking.outcome.is_some() || view.booking.feedback.is_some()).then(|| view! {
+        {(view.booking.attendance.is_some() || view.booking.outcome.is_some() || view.booking.feedback.is_some() || !view.booking.recordings.is_empty()).then(|| view! {
             <section class="card" data-testid="appt-attendance">
                 <AttendanceView attendance=view.booking.attendance.clone() outcome=view.booking.outcome timezone=timezone.clone()/>
                 {view.booking.feedback.clone().map(|f| view! { <h4>"Feedback"</h4> <FeedbackView feedback=f/> })}
+                <RecordingsList recordings=view.booking.recordings.clone()/>
             </section>
         })}
         <section class="card" aria-live="polite" data-testid="appt-zoom" class:hidden=status != BookingStatus::Active>

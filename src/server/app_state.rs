@@ -25,6 +25,8 @@ pub struct AppState {
     pub passwords: HashPool,
     /// Bookings waiting to be written, and the turns on each slot's seat counter.
     pub booking_queue: Arc<BookingQueue>,
+    /// Where cloud recordings are kept.
+    pub recordings: Arc<super::recording_store::RecordingStore>,
     /// Cancelled when the server stops: long-lived responses (event streams) end then.
     pub stopping: tokio_util::sync::CancellationToken,
 }

@@ -40,6 +40,7 @@ pub struct Config {
     /// Whether demo data is seeded at start-up.
     pub seed_demo_data: bool,
     pub retention: RetentionConfig,
+    pub recordings: RecordingsConfig,
 }
 
 /// How long finished records are kept before the periodic clean-up deletes them.
@@ -53,6 +54,18 @@ pub struct RetentionConfig {
     pub failed_jobs: std::time::Duration,
     /// Used or expired confirmation links, after their expiry.
     pub verifications: std::time::Duration,
+    /// Cloud recordings, after they were stored (`RECORDING_RETENTION_DAYS`).
+    pub recordings: std::time::Duration,
+}
+
+/// Where cloud recordings are kept.
+#[derive(Debug, Clone)]
+pub struct RecordingsConfig {
+    /// `file:///absolute/dir` (default: `DATA_DIR/recordings`) or `s3://bucket/prefix`.
+    pub url: String,
+    /// The `AWS_*` settings of an S3-compatible store (keys, region, endpoint), as
+    /// object_store reads them.
+    pub store_options: Vec<(String, Secret)>,
 }
 
 #[derive(Debug, Clone)]
@@ -225,6 +238,7 @@ impl Config {
             mail: mail(&get, &data_dir)?,
             seed_demo_data,
             retention: retention(&get)?,
+            recordings: recordings(&get, &data_dir)?,
         };
         if get("APP_ENV").is_none() && config.secure_cookies() {
             return Err(invalid(
@@ -578,7 +592,41 @@ fn retention(get: &impl Fn(&str) -> Option<String>) -> Result<RetentionConfig, C
         finished_jobs: days("RETAIN_FINISHED_JOBS_DAYS", 7)?,
         failed_jobs: days("RETAIN_FAILED_JOBS_DAYS", 30)?,
         verifications: days("RETAIN_VERIFICATIONS_DAYS", 2)?,
+        recordings: days("RECORDING_RETENTION_DAYS", 90)?,
     })
+}
+
+fn recordings(
+    get: &impl Fn(&str) -> Option<String>,
+    data_dir: &std::path::Path,
+) -> Result<RecordingsConfig, ConfigError> {
+    let url = match get("RECORDINGS_URL") {
+        Some(url) => url,
+        None => {
+            let dir = std::path::absolute(data_dir.join("recordings"))
+                .map_err(|e| invalid("DATA_DIR", format!("has no absolute form: {e}")))?;
+            format!("file://{}", dir.display())
+        }
+    };
+    if !(url.starts_with("file:///") || url.starts_with("s3://")) {
+        return Err(invalid(
+            "RECORDINGS_URL",
+            "must be file:///absolute/dir or s3://bucket[/prefix]",
+        ));
+    }
+    const AWS: [&str; 6] = [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_REGION",
+        "AWS_ENDPOINT",
+        "AWS_ALLOW_HTTP",
+    ];
+    let store_options = AWS
+        .iter()
+        .filter_map(|k| get(k).map(|v| (k.to_ascii_lowercase(), Secret::new(v))))
+        .collect();
+    Ok(RecordingsConfig { url, store_options })
 }
 
 /// `30s`, `30m`, `24h` or `2d`: how long before an appointment something happens.

@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod mail;
 pub mod memory;
 pub mod password;
+pub mod recording_store;
 pub mod repo;
 pub mod rest;
 pub mod security;

@@ -17,6 +17,9 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+
+use super::recording_store::RecordingStore;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
@@ -59,6 +62,8 @@ impl Application {
         tracing::info!(transport = %transport.describe(), "mail transport");
         let from = config.mail.from.parse().context("MAIL_FROM")?;
 
+        let recordings = RecordingStore::from_config(&config.recordings)?;
+        tracing::info!(store = recordings.describe(), "recording store");
         let config = Arc::new(config);
         let state = AppState {
             leptos_options,
@@ -69,6 +74,7 @@ impl Application {
             passwords: HashPool::for_this_machine(config.auth.hash_queue),
             booking_queue: Default::default(),
             stopping: CancellationToken::new(),
+            recordings: Arc::new(recordings),
         };
         let worker = JobWorker::new(state.clone(), transport, from, config.mail.lease_seconds);
         if config.is_production() {
@@ -112,8 +118,7 @@ impl Application {
             )
         });
         tokio::spawn(crate::server::jobs::cleanup::run(
-            self.state.db.clone(),
-            self.state.config.retention.clone(),
+            self.state.clone(),
             stop.clone(),
         ));
         let (stopped, stopping) = (stop.clone(), self.state.stopping.clone());
@@ -152,6 +157,17 @@ impl Application {
         }
         Ok(())
     }
+}
+
+/// Files served by byte range (recordings) go out as they are: a compressed body would have
+/// neither the length nor the ranges the client asks for.
+fn served_by_range(
+    _: axum::http::StatusCode,
+    _: axum::http::Version,
+    headers: &axum::http::HeaderMap,
+    _: &axum::http::Extensions,
+) -> bool {
+    !headers.contains_key(axum::http::header::ACCEPT_RANGES)
 }
 
 /// A `Content-Length` over the limit is refused before anything reads the body, with the same
@@ -261,5 +277,9 @@ pub fn router(state: AppState) -> Router {
         // Pages and JSON for clients that accept it (the assets are served precompressed and
         // pass through). Outermost, so every other layer sees the plain body. Level 4: most
         // of brotli's gain on a page of HTML for a fraction of its highest level's time.
-        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
+        .layer(
+            CompressionLayer::new()
+                .quality(CompressionLevel::Precise(4))
+                .compress_when(DefaultPredicate::new().and(served_by_range)),
+        )
 }

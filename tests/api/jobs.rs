@@ -82,6 +82,10 @@ async fn every_queued_email_moves_into_the_job_queue_and_is_delivered() {
         config: Arc::new(config.clone()),
         booking_queue: Default::default(),
         stopping: Default::default(),
+        recordings: Arc::new(
+            specialistly::server::recording_store::RecordingStore::from_config(&config.recordings)
+                .unwrap(),
+        ),
     };
     let worker = JobWorker::new(
         state,

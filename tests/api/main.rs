@@ -15,6 +15,7 @@ mod logs;
 mod mail;
 mod metrics;
 mod nginx;
+mod recordings;
 mod reminders;
 mod server_outage;
 mod slots;

@@ -57,6 +57,12 @@ struct Shared {
     past_participants: std::collections::HashMap<String, Vec<Value>>,
     /// Largest page `GET /past_meetings/{uuid}/participants` answers (Zoom: 300).
     participants_page_size: usize,
+    /// Cloud recordings by meeting uuid: each file's id and bytes.
+    recordings: std::collections::HashMap<String, Vec<(String, Vec<u8>)>>,
+    /// The download tokens recording files accept (a webhook's, and those issued fresh).
+    download_tokens: HashSet<String>,
+    /// Download tokens issued by `GET /meetings/{uuid}/recordings`.
+    fresh_download_tokens: u32,
 }
 
 pub struct ZoomDouble {
@@ -105,6 +111,21 @@ impl ZoomDouble {
             .mount(&server)
             .await;
         Mock::given(method("GET"))
+            .and(path_regex(r"^/v2/meetings/[^/]+/recordings$"))
+            .respond_with(RecordingsEndpoint(shared.clone(), server.uri()))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path_regex(r"^/rec/[^/]+$"))
+            .respond_with(DownloadEndpoint(shared.clone()))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path_regex(r"^/files/[^/]+$"))
+            .respond_with(FileEndpoint(shared.clone()))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
             .and(path_regex(r"^/v2/past_meetings/[^/]+/participants$"))
             .respond_with(ParticipantsEndpoint(shared.clone()))
             .mount(&server)
@@ -120,6 +141,40 @@ impl ZoomDouble {
             .unwrap()
             .past_participants
             .insert(instance.to_string(), participants);
+    }
+
+    /// A meeting instance's cloud recording, and the download token its webhook carries.
+    pub fn record(&self, uuid: &str, files: Vec<(&str, Vec<u8>)>, webhook_token: &str) {
+        let mut s = self.shared.lock().unwrap();
+        s.recordings.insert(
+            uuid.to_string(),
+            files
+                .into_iter()
+                .map(|(id, b)| (id.to_string(), b))
+                .collect(),
+        );
+        s.download_tokens.insert(webhook_token.to_string());
+    }
+
+    /// Where Zoom lets a recording file be downloaded (with a token; it redirects).
+    pub fn download_url(&self, file_id: &str) -> String {
+        format!("{}/rec/{file_id}", self.server.uri())
+    }
+
+    /// Download tokens issued through `GET /meetings/{uuid}/recordings`.
+    pub fn fresh_download_tokens(&self) -> u32 {
+        self.shared.lock().unwrap().fresh_download_tokens
+    }
+
+    /// The download requests received (`/rec/…`), with the token each carried.
+    pub async fn download_requests(&self) -> Vec<Request> {
+        self.server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.url.path().starts_with("/rec/"))
+            .collect()
     }
 
     pub fn set_participants_page_size(&self, n: usize) {
@@ -356,6 +411,12 @@ fn check_meeting_body(body: &Value) -> Result<(), String> {
         if !body["settings"][key].is_boolean() {
             return Err(format!("settings.{key} must be a boolean"));
         }
+    }
+    let recording = &body["settings"]["auto_recording"];
+    if !(recording.is_null()
+        || ["local", "cloud", "none"].contains(&recording.as_str().unwrap_or("?")))
+    {
+        return Err("settings.auto_recording must be local, cloud or none".into());
     }
     Ok(())
 }
@@ -622,5 +683,92 @@ impl Respond for ParticipantsEndpoint {
             "page_count": all.len().div_ceil(size), "page_size": size,
             "total_records": all.len(), "next_page_token": next, "participants": page,
         }))
+    }
+}
+
+fn file_bytes(shared: &Shared, file_id: &str) -> Option<Vec<u8>> {
+    shared
+        .recordings
+        .values()
+        .flatten()
+        .find(|(id, _)| id == file_id)
+        .map(|(_, b)| b.clone())
+}
+
+/// `GET /meetings/{meetingUUID}/recordings?include_fields=download_access_token`: the files
+/// and a fresh download token.
+struct RecordingsEndpoint(Arc<Mutex<Shared>>, String);
+
+impl Respond for RecordingsEndpoint {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        if !bearer_ok(&self.0, req) {
+            return zoom_error(401, 124, "Invalid access token.");
+        }
+        let raw = req.url.path().split('/').nth(3).unwrap_or_default();
+        let uuid = percent_encoding::percent_decode_str(raw)
+            .decode_utf8_lossy()
+            .into_owned();
+        let wants_token = req
+            .url
+            .query_pairs()
+            .any(|(k, v)| k == "include_fields" && v == "download_access_token");
+        let mut s = self.0.lock().unwrap();
+        let Some(files) = s.recordings.get(&uuid).cloned() else {
+            return zoom_error(404, 3301, "This recording does not exist.");
+        };
+        let mut body = json!({
+            "uuid": uuid,
+            "recording_files": files.iter().map(|(id, bytes)| json!({
+                "id": id, "file_type": "MP4", "file_extension": "MP4", "file_size": bytes.len(),
+                "download_url": format!("{}/rec/{id}", self.1),
+                "status": "completed", "recording_type": "shared_screen_with_speaker_view",
+            })).collect::<Vec<_>>(),
+        });
+        if wants_token {
+            s.fresh_download_tokens += 1;
+            let token = format!("fresh-download-token-{}", s.fresh_download_tokens);
+            s.download_tokens.insert(token.clone());
+            body["download_access_token"] = json!(token);
+        }
+        ResponseTemplate::new(200).set_body_json(body)
+    }
+}
+
+/// `GET /rec/{fileId}` with `Authorization: Bearer <download token>`: redirects to the file,
+/// as Zoom's download URLs do.
+struct DownloadEndpoint(Arc<Mutex<Shared>>);
+
+impl Respond for DownloadEndpoint {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let token = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default()
+            .to_string();
+        let s = self.0.lock().unwrap();
+        if !s.download_tokens.contains(&token) {
+            return zoom_error(401, 124, "Invalid download token.");
+        }
+        let id = req.url.path().rsplit('/').next().unwrap_or_default();
+        if file_bytes(&s, id).is_none() {
+            return zoom_error(404, 3301, "This recording does not exist.");
+        }
+        ResponseTemplate::new(302).insert_header("location", format!("/files/{id}?signature=ok"))
+    }
+}
+
+struct FileEndpoint(Arc<Mutex<Shared>>);
+
+impl Respond for FileEndpoint {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let id = req.url.path().rsplit('/').next().unwrap_or_default();
+        match file_bytes(&self.0.lock().unwrap(), id) {
+            Some(bytes) if req.url.query() == Some("signature=ok") => ResponseTemplate::new(200)
+                .insert_header("content-type", "video/mp4")
+                .set_body_bytes(bytes),
+            _ => ResponseTemplate::new(403),
+        }
     }
 }

@@ -326,7 +326,7 @@ DEFINE FIELD OVERWRITE kind ON job TYPE string
         name: "zoom events",
         sql: r#"
 DEFINE FIELD OVERWRITE kind ON job TYPE string
-    ASSERT $value IN ['email', 'zoom_delete', 'zoom_update', 'reminder', 'auto_create', 'waitlist_close', 'zoom_sweep', 'zoom_event', 'attendance_check'];
+    ASSERT $value IN ['email', 'zoom_delete', 'zoom_update', 'reminder', 'auto_create', 'waitlist_close', 'zoom_sweep', 'zoom_event', 'attendance_check', 'recording_fetch'];
 -- Zoom's webhook deliveries, stored before they are answered. Zoom sends no event id: the
 -- record id is a hash of the raw body (a redelivery), and `business_key` catches the same
 -- event delivered with another body.
@@ -392,6 +392,25 @@ DEFINE FIELD IF NOT EXISTS feedback ON booking TYPE option<object>;
 DEFINE FIELD IF NOT EXISTS feedback.rating ON booking TYPE option<int>;
 DEFINE FIELD IF NOT EXISTS feedback.comment ON booking TYPE option<string>;
 DEFINE FIELD IF NOT EXISTS feedback.givenAt ON booking TYPE option<datetime>;
+-- Cloud recordings: Zoom records when the specialist asks for it, and each file is copied to
+-- the object store for the booking's customer and specialist.
+DEFINE FIELD IF NOT EXISTS cloud_recording ON user TYPE bool DEFAULT false;
+UPDATE user SET cloud_recording = false WHERE cloud_recording = NONE;
+DEFINE TABLE IF NOT EXISTS recording SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS booking ON recording TYPE record<booking>;
+DEFINE FIELD IF NOT EXISTS meeting ON recording TYPE string;
+DEFINE FIELD IF NOT EXISTS file_type ON recording TYPE string;
+DEFINE FIELD IF NOT EXISTS recording_type ON recording TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS extension ON recording TYPE string;
+DEFINE FIELD IF NOT EXISTS content_type ON recording TYPE string;
+DEFINE FIELD IF NOT EXISTS size ON recording TYPE int DEFAULT 0;
+DEFINE FIELD IF NOT EXISTS recording_start ON recording TYPE option<datetime>;
+DEFINE FIELD IF NOT EXISTS status ON recording TYPE string ASSERT $value IN ['pending', 'stored'];
+DEFINE FIELD IF NOT EXISTS object_key ON recording TYPE string;
+DEFINE FIELD IF NOT EXISTS created_at ON recording TYPE datetime DEFAULT time::now();
+DEFINE FIELD IF NOT EXISTS stored_at ON recording TYPE option<datetime>;
+DEFINE INDEX IF NOT EXISTS recording_booking ON recording FIELDS booking;
+DEFINE INDEX IF NOT EXISTS recording_stored ON recording FIELDS status, stored_at;
 "#,
     },
 ];

@@ -4,6 +4,7 @@
 
 use tokio_util::sync::CancellationToken;
 
+use crate::server::app_state::AppState;
 use crate::server::config::RetentionConfig;
 use crate::server::db::Db;
 use crate::server::repo::cleanup::{self, Deleted};
@@ -26,17 +27,26 @@ pub async fn run_once(
     }
 }
 
-/// Runs the clean-up every `retention.every` until `stop`.
-pub async fn run(db: Db, retention: RetentionConfig, stop: CancellationToken) {
+/// Runs the clean-up every `retention.every` until `stop`: the records above, and the
+/// recordings past `RECORDING_RETENTION_DAYS` (store first, then row).
+pub async fn run(state: AppState, stop: CancellationToken) {
+    let retention = state.config.retention.clone();
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = tokio::time::sleep(retention.every) => {}
         }
-        match run_once(&db, &retention).await {
+        match run_once(&state.db, &retention).await {
             Ok(deleted) if deleted.total() > 0 => tracing::info!(?deleted, "clean-up"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "clean-up failed; it runs again later"),
+        }
+        match crate::server::service::recordings::purge_expired(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(recordings = n, "recordings past their retention deleted"),
+            Err(e) => {
+                tracing::warn!(error = %e, "deleting old recordings failed; it runs again later")
+            }
         }
     }
 }

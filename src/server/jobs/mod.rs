@@ -30,10 +30,12 @@ pub enum JobKind {
     ZoomEvent,
     /// Reads Zoom's report of a past meeting's participants, for what the webhooks missed.
     AttendanceCheck,
+    /// Copies one cloud recording file from Zoom to the object store.
+    RecordingFetch,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::Email,
         Self::ZoomDelete,
         Self::ZoomUpdate,
@@ -43,6 +45,7 @@ impl JobKind {
         Self::ZoomSweep,
         Self::ZoomEvent,
         Self::AttendanceCheck,
+        Self::RecordingFetch,
     ];
 
     /// The name the schema stores (and the metrics label).
@@ -57,6 +60,7 @@ impl JobKind {
             Self::ZoomSweep => "zoom_sweep",
             Self::ZoomEvent => "zoom_event",
             Self::AttendanceCheck => "attendance_check",
+            Self::RecordingFetch => "recording_fetch",
         }
     }
 
@@ -287,6 +291,7 @@ mod tests {
             ZoomSweep,
             ZoomEvent,
             AttendanceCheck,
+            RecordingFetch,
         ] {
             assert_eq!(json!(kind), kind.as_str());
         }

@@ -26,7 +26,7 @@ use crate::server::mail::transport::{build_message, MailServerUnreachable, MailT
 use crate::server::mail::OutgoingEmail;
 use crate::server::repo::jobs::{self, ClaimedJob};
 use crate::server::repo::{bookings, slots, waitlist};
-use crate::server::service::{zoom_events, zoom_meeting};
+use crate::server::service::{recordings, zoom_events, zoom_meeting};
 use crate::server::telemetry;
 
 pub const MAX_ATTEMPTS: u32 = 8;
@@ -303,6 +303,11 @@ impl JobWorker {
                     .as_str()
                     .context("zoom event payload")?;
                 zoom_events::apply(&self.state, event_id).await
+            }
+            JobKind::RecordingFetch => {
+                let fetch: recordings::Fetch = serde_json::from_value(job.payload.clone())
+                    .context("recording fetch payload")?;
+                recordings::fetch(&self.state, &fetch).await
             }
             JobKind::AttendanceCheck => {
                 let check: AttendanceCheck = serde_json::from_value(job.payload.clone())

@@ -97,6 +97,7 @@ impl BookingRow {
             zoom_changed: self.zoom_changed.clone(),
             meeting_history: self.meeting_history.clone(),
             feedback: self.feedback.clone(),
+            recordings: Vec::new(),
         }
     }
 }

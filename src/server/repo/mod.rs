@@ -8,6 +8,7 @@ pub mod feedback;
 pub mod jobs;
 #[cfg(test)]
 mod plans;
+pub mod recordings;
 pub mod sessions;
 pub mod slot_row;
 pub mod slots;

@@ -5,6 +5,7 @@ pub mod caller;
 pub mod dev;
 mod live;
 pub mod metrics;
+mod recordings;
 mod slots;
 mod zoom_events;
 
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .merge(slots::router())
         .merge(zoom_events::router())
         .merge(live::router())
+        .merge(recordings::router())
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
 }

@@ -10,7 +10,7 @@ use crate::server::auth::Caller;
 use crate::server::domain::BookingIndex;
 use crate::server::jobs::keys;
 use crate::server::repo::jobs;
-use crate::server::repo::{bookings, slots, waitlist};
+use crate::server::repo::{bookings, recordings, slots, waitlist};
 
 use super::unexpected;
 
@@ -43,6 +43,12 @@ pub async fn details(
             .await
             .map_err(unexpected("reading the job queue"))?;
     let mut view = booking.view(notified);
+    view.recordings = recordings::of_bookings(&state.db, &[booking.id.as_str()])
+        .await
+        .map_err(unexpected("reading recordings"))?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
     if !is_specialist {
         view.zoom_meeting = view.zoom_meeting.map(|m| m.without_start_url());
     }
@@ -126,6 +132,16 @@ pub async fn meeting_manager(
     let rows = slots::managed_by(&state.db, &caller.user_id)
         .await
         .map_err(unexpected("reading the Meeting Manager"))?;
+    // Only bookings whose meeting ended can have recordings: the past week's.
+    let now = Utc::now();
+    let ended: Vec<&str> = rows
+        .iter()
+        .filter(|m| m.slot.fields.starts_at < now)
+        .flat_map(|m| m.bookings.iter().map(|b| b.booking.id.as_str()))
+        .collect();
+    let mut files = recordings::of_bookings(&state.db, &ended)
+        .await
+        .map_err(unexpected("reading recordings"))?;
     Ok(rows
         .into_iter()
         .map(|m| ManagedSlot {
@@ -135,11 +151,22 @@ pub async fn meeting_manager(
                 .iter()
                 .map(|b| BookingView {
                     zoom_job_pending: b.zoom_job_pending,
+                    recordings: take_recordings(&mut files, &b.booking.id),
                     ..b.booking.view(b.notified)
                 })
                 .collect(),
         })
         .collect())
+}
+
+/// The recordings of booking `id`, taken out of `all`.
+fn take_recordings(
+    all: &mut Vec<(String, crate::model::RecordingView)>,
+    id: &str,
+) -> Vec<crate::model::RecordingView> {
+    let (own, rest): (Vec<_>, Vec<_>) = std::mem::take(all).into_iter().partition(|(b, _)| b == id);
+    *all = rest;
+    own.into_iter().map(|(_, r)| r).collect()
 }
 
 /// The slots a customer may move booking `raw_index` of `slot_id` to: the same specialist's

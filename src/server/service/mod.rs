@@ -7,6 +7,7 @@ pub mod booking;
 pub mod cancellation;
 pub mod feedback;
 pub mod live_updates;
+pub mod recordings;
 pub mod reschedule;
 pub mod sessions;
 pub mod slots;

@@ -139,6 +139,23 @@ pub async fn apply(state: &AppState, event_id: &str) -> anyhow::Result<()> {
             duration,
             changed_at,
         } => updated_in_zoom(state, &meeting_id, start_time, duration, changed_at).await,
+        Event::RecordingCompleted {
+            meeting_id,
+            uuid,
+            files,
+            download_token,
+            sent_at,
+        } => {
+            super::recordings::on_completed(
+                state,
+                &meeting_id,
+                &uuid,
+                &files,
+                download_token.as_deref(),
+                sent_at,
+            )
+            .await
+        }
         Event::Other => Ok(()),
     }
 }

@@ -36,6 +36,9 @@ struct CachedToken {
 
 pub struct ZoomClient {
     http: reqwest::Client,
+    /// For recording files: no limit on the whole transfer (files are large), only on
+    /// connecting and on each read.
+    downloads: reqwest::Client,
     credentials: ZoomCredentials,
     api_url: String,
     oauth_url: String,
@@ -139,8 +142,14 @@ impl ZoomClient {
             .timeout(timeout)
             .build()
             .expect("building the HTTP client");
+        let downloads = reqwest::Client::builder()
+            .connect_timeout(timeout)
+            .read_timeout(timeout)
+            .build()
+            .expect("building the HTTP client");
         Self {
             http,
+            downloads,
             credentials,
             api_url,
             oauth_url,
@@ -265,6 +274,7 @@ impl ZoomClient {
                 "host_video": request.settings.host_video,
                 "participant_video": request.settings.participant_video,
                 "mute_upon_entry": request.settings.mute_upon_entry,
+                "auto_recording": if request.settings.cloud_recording { "cloud" } else { "none" },
             },
         });
         let response = self.call(|_| self.http.post(&url).json(&body)).await?;
@@ -438,6 +448,59 @@ impl ZoomClient {
         Err(ZoomError::Decode("too many pages of participants".into()))
     }
 
+    /// A meeting instance's cloud recording files with a fresh download token
+    /// (`GET /meetings/{uuid}/recordings?include_fields=download_access_token`).
+    pub async fn recording_files(
+        &self,
+        uuid: &str,
+    ) -> Result<(String, Vec<super::webhook::RecordingFile>), ZoomError> {
+        #[derive(Deserialize)]
+        struct Recordings {
+            #[serde(default)]
+            recording_files: Vec<super::webhook::RecordingFile>,
+            download_access_token: Option<String>,
+        }
+        let url = format!(
+            "{}/meetings/{}/recordings",
+            self.api_url,
+            past_meeting_segment(uuid)
+        );
+        let response = self
+            .call(|_| {
+                self.http
+                    .get(&url)
+                    .query(&[("include_fields", "download_access_token")])
+            })
+            .await?;
+        if !response.status().is_success() {
+            return Err(api_error(response).await);
+        }
+        let answer: Recordings = response
+            .json()
+            .await
+            .map_err(|e| ZoomError::Decode(e.to_string()))?;
+        let token = answer
+            .download_access_token
+            .ok_or_else(|| ZoomError::Decode("no download_access_token".into()))?;
+        Ok((token, answer.recording_files))
+    }
+
+    /// Starts downloading a recording file: `Authorization: Bearer` with a download token,
+    /// redirects followed (the header is not sent on to another host).
+    pub async fn download(&self, url: &str, token: &str) -> Result<Response, ZoomError> {
+        let response = self
+            .downloads
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(transport_error)?;
+        if !response.status().is_success() {
+            return Err(api_error(response).await);
+        }
+        Ok(response)
+    }
+
     pub async fn fresh_start_url(&self, id: &str) -> Result<String, ZoomError> {
         let answer: MeetingAnswer = self.get_meeting(id).await?;
         Ok(answer.start_url)
@@ -446,11 +509,19 @@ impl ZoomClient {
 
 fn transport_error(e: reqwest::Error) -> ZoomError {
     if e.is_timeout() {
-        ZoomError::Timeout
-    } else {
-        // Without the URL: it may carry the account id, never a secret, but keep logs plain.
-        ZoomError::Network(e.without_url().to_string())
+        return ZoomError::Timeout;
     }
+    // Without the URL: it may carry the account id, never a secret, but keep logs plain. The
+    // causes say what went wrong (refused, reset, TLS…).
+    let e = e.without_url();
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    ZoomError::Network(message)
 }
 
 async fn error_body(response: Response) -> (Option<i64>, String) {

@@ -205,6 +205,33 @@ impl Zoom {
         counted("past_participants", result)
     }
 
+    /// A meeting instance's recording files with a fresh download token.
+    pub async fn recording_files(
+        &self,
+        uuid: &str,
+    ) -> Result<(String, Vec<webhook::RecordingFile>), ZoomError> {
+        let result = match self {
+            Self::Live(c) => c.recording_files(uuid).await,
+            Self::Simulated(_) => Err(ZoomError::Api {
+                status: 404,
+                code: Some(3301),
+                message: "the simulated Zoom records nothing".into(),
+            }),
+        };
+        counted("recording_files", result)
+    }
+
+    /// Starts downloading a recording file with a download token.
+    pub async fn download(&self, url: &str, token: &str) -> Result<reqwest::Response, ZoomError> {
+        let result = match self {
+            Self::Live(c) => c.download(url, token).await,
+            Self::Simulated(_) => Err(ZoomError::Network(
+                "the simulated Zoom records nothing".into(),
+            )),
+        };
+        counted("download", result)
+    }
+
     /// A start URL issued now (Zoom's expire two hours after issue).
     pub async fn fresh_start_url(&self, id: &str) -> Result<String, ZoomError> {
         let result = match self {

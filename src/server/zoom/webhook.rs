@@ -123,8 +123,36 @@ pub enum Event {
         /// When Zoom made the change (milliseconds), to order updates.
         changed_at: i64,
     },
+    /// Cloud recording files ready to download with `download_token` (valid 24 h from `sent_at`).
+    RecordingCompleted {
+        meeting_id: String,
+        uuid: String,
+        files: Vec<RecordingFile>,
+        download_token: Option<String>,
+        /// When Zoom sent it (ms), from which the token's lifetime counts.
+        sent_at: i64,
+    },
     /// Anything else: stored, and ignored.
     Other,
+}
+
+/// One file of a cloud recording, as Zoom lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RecordingFile {
+    pub id: String,
+    /// MP4, M4A, TRANSCRIPT, CHAT, TIMELINE, …
+    pub file_type: String,
+    #[serde(default)]
+    pub file_extension: Option<String>,
+    #[serde(default)]
+    pub file_size: Option<u64>,
+    pub download_url: String,
+    #[serde(default)]
+    pub recording_type: Option<String>,
+    #[serde(default)]
+    pub recording_start: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
 }
 
 /// `payload.object.id`: a string in some events, a number in others.
@@ -215,6 +243,22 @@ impl Event {
                         .or_else(|| body.get("event_ts")?.as_i64())
                         .unwrap_or(0),
                 },
+                "recording.completed" => Self::RecordingCompleted {
+                    meeting_id: meeting_id(object)?,
+                    uuid: text(object, "uuid")?,
+                    files: object
+                        .get("recording_files")
+                        .and_then(Value::as_array)
+                        .map(|files| {
+                            files
+                                .iter()
+                                .filter_map(|f| serde_json::from_value(f.clone()).ok())
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    download_token: text(body, "download_token"),
+                    sent_at: body.get("event_ts").and_then(Value::as_i64).unwrap_or(0),
+                },
                 _ => Self::Other,
             })
         })()
@@ -244,6 +288,7 @@ impl Event {
                 changed_at,
                 ..
             } => format!("updated:{meeting_id}:{changed_at}"),
+            Self::RecordingCompleted { uuid, .. } => format!("recording:{uuid}"),
             Self::Other => format!("{name}:{hash}"),
         }
     }
