@@ -263,7 +263,7 @@ async fn put_settings(app: &TestApp, token: &str, settings: &Value) -> (StatusCo
 fn settings(zoom_user: Option<&str>, waiting_room: bool) -> Value {
     json!({
         "zoomUser": zoom_user, "waitingRoom": waiting_room, "joinBeforeHost": false,
-        "hostVideo": true, "participantVideo": true, "muteUponEntry": true,
+        "hostVideo": true, "participantVideo": true, "muteUponEntry": true, "cloudRecording": false,
         "autoCreateMinutes": null
     })
 }

@@ -469,7 +469,7 @@ async fn the_specialists_zoom_user_and_meeting_defaults_reach_zoom() {
         .unwrap();
     let settings = json!({
         "zoomUser": "me", "waitingRoom": false, "joinBeforeHost": true,
-        "hostVideo": false, "participantVideo": true, "muteUponEntry": false,
+        "hostVideo": false, "participantVideo": true, "muteUponEntry": false, "cloudRecording": false,
         "autoCreateMinutes": null
     });
     let res = app
