@@ -1,5 +1,6 @@
 import { test, expect } from './fixtures';
 import { book, createSlot, open, register, screenshot, signIn, waitForMail, zoomEvent } from './helpers';
+import { baseURL } from '../playwright.config';
 
 test('an open appointment page turns ready within 2 s of a create from another browser', async ({ browser, request }) => {
   const specialist = await register(request, 'specialist', 'Dr. Live');
@@ -89,6 +90,29 @@ test('attendance from Zoom and the customer\'s feedback reach the specialist', a
   await expect(manager.getByTestId('feedback-average')).toContainText('4.0 / 5 average from 1 rating');
   await expect(manager.getByTestId('mm-booking').filter({ hasText: 'Fay Feedback' }).getByTestId('feedback')).toContainText('Clear answers');
   await screenshot(manager, 'dashboard-feedback');
+
+  // The session's cloud recording (the simulated Zoom "records" a transcript under /dev).
+  await zoomEvent(request, {
+    event: 'recording.completed', event_ts: Date.now(), download_token: 'simulated-token',
+    payload: { object: { ...object, recording_files: [{
+      id: 'transcript-1', file_type: 'TRANSCRIPT', file_extension: 'VTT', status: 'completed',
+      recording_start: at(1), download_url: `${baseURL}/dev/zoom/recordings/transcript-1`,
+    }] } },
+  });
+  const customerContext = await browser.newContext();
+  await signIn(customerContext, customer);
+  const appointment = await customerContext.newPage();
+  await expect(async () => {
+    await open(appointment, `/appointments/${slot.id}/${index}`);
+    await expect(appointment.getByTestId('recordings')).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 10_000 });
+  await expect(appointment.getByTestId('outcome')).toHaveText('Attended');
+  const fileLink = appointment.getByTestId('recordings').getByRole('link');
+  const file = await customerContext.request.get((await fileLink.getAttribute('href'))!);
+  expect(file.status()).toBe(200);
+  expect(await file.text()).toContain('Simulated recording');
+  await screenshot(appointment, 'appointment-recording');
+  await customerContext.close();
   await noScript.close();
   await specialistContext.close();
 });

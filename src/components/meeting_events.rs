@@ -100,9 +100,11 @@ pub fn RecordingsList(recordings: Vec<RecordingView>) -> impl IntoView {
             <h4>"Recordings"</h4>
             <ul>
                 {recordings.into_iter().map(|r| {
-                    let label = match r.content_type.split('/').next() {
-                        Some("video") => "▶ Video",
-                        Some("audio") => "♪ Audio",
+                    let label = match (r.content_type.split('/').next(), r.file_type.as_str()) {
+                        (Some("video"), _) => "▶ Video",
+                        (Some("audio"), _) => "♪ Audio",
+                        (_, "TRANSCRIPT" | "CC") => "📄 Transcript",
+                        (_, "CHAT") => "💬 Chat",
                         _ => "📄 File",
                     };
                     view! {

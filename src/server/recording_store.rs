@@ -37,11 +37,14 @@ impl RecordingStore {
         Ok(Self {
             store: Arc::from(store),
             prefix,
-            describe: format!("{}://{}", url.scheme(), url.host_str().unwrap_or("")),
+            describe: match url.scheme() {
+                "file" => format!("directory {}", url.path()),
+                scheme => format!("{scheme}://{}", url.host_str().unwrap_or("")),
+            },
         })
     }
 
-    /// The store's kind and bucket, for the start-up log (no path, no credentials).
+    /// The directory, or the store's kind and bucket, for the start-up log (no credentials).
     pub fn describe(&self) -> &str {
         &self.describe
     }

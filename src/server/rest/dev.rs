@@ -19,6 +19,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/dev/mail", get(mail_index))
         .route("/dev/mail/{name}", get(mail_message))
         .route("/dev/zoom/{id}", get(simulated_meeting))
+        .route("/dev/zoom/recordings/{name}", get(simulated_recording))
         .route_layer(middleware::from_fn_with_state(state, loopback_only))
 }
 
@@ -193,4 +194,14 @@ async fn simulated_meeting(State(state): State<AppState>, Path(id): Path<String>
             escape_html(&id)
         ),
     )
+}
+
+/// A recording file as the simulated Zoom "records" it (a short transcript), for trying the
+/// recording flow locally: a signed `recording.completed` naming this URL is fetched from here.
+async fn simulated_recording(Path(name): Path<String>) -> Response {
+    let transcript = format!(
+        "WEBVTT\n\n1\n00:00:00.000 --> 00:00:04.000\nSimulated recording {}: no real meeting was recorded.\n",
+        name.chars().filter(char::is_ascii_alphanumeric).take(40).collect::<String>()
+    );
+    ([(axum::http::header::CONTENT_TYPE, "text/vtt")], transcript).into_response()
 }

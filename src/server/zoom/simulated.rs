@@ -27,6 +27,33 @@ impl SimulatedZoom {
         }
     }
 
+    /// Downloads only the simulated recordings this app serves under `/dev` (the provider
+    /// fetches nothing else).
+    pub async fn download(&self, url: &str) -> Result<reqwest::Response, super::ZoomError> {
+        let own = format!("{}/dev/zoom/recordings/", self.base_url);
+        let name = url
+            .strip_prefix(&own)
+            .filter(|n| {
+                !n.is_empty()
+                    && n.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+            })
+            .ok_or_else(|| {
+                super::ZoomError::Network("the simulated Zoom only has its own recordings".into())
+            })?;
+        let response = reqwest::get(format!("{own}{name}"))
+            .await
+            .map_err(|e| super::ZoomError::Network(e.without_url().to_string()))?;
+        if !response.status().is_success() {
+            return Err(super::ZoomError::Api {
+                status: response.status().as_u16(),
+                code: None,
+                message: "simulated recording".into(),
+            });
+        }
+        Ok(response)
+    }
+
     pub fn start_url(&self, id: &str) -> String {
         format!("{}/dev/zoom/{id}?role=host", self.base_url)
     }
