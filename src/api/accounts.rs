@@ -259,3 +259,23 @@ pub async fn save_zoom_settings(
     })
     .await
 }
+
+/// A new calendar feed address for the caller (any earlier one stops working).
+#[server(endpoint = "new_calendar_link")]
+pub async fn new_calendar_link() -> Result<crate::model::CalendarLink, AppError> {
+    use crate::server::service::calendar_feed;
+    crate::api::serve::serve(|state, caller| async move {
+        calendar_feed::new_link(&state, caller.as_ref()).await
+    })
+    .await
+}
+
+/// Ends the caller's calendar feed address.
+#[server(endpoint = "revoke_calendar_link")]
+pub async fn revoke_calendar_link() -> Result<(), AppError> {
+    use crate::server::service::calendar_feed;
+    crate::api::serve::serve(|state, caller| async move {
+        calendar_feed::revoke(&state, caller.as_ref()).await
+    })
+    .await
+}

@@ -1,6 +1,7 @@
 //! Reusable pieces of pages.
 
 pub mod booking_modal;
+pub mod calendar_feed;
 pub mod copy_button;
 pub mod error_view;
 pub mod live_events;

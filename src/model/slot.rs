@@ -159,6 +159,13 @@ pub struct RecordingView {
     pub url: String,
 }
 
+/// A user's calendar feed address (shown once, when made).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CalendarLink {
+    pub url: String,
+}
+
 /// What a customer said after a session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

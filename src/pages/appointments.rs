@@ -9,6 +9,7 @@ use crate::api::meetings::{
     RescheduleBooking,
 };
 use crate::api::slots::{my_waitlist, LeaveWaitlist};
+use crate::components::calendar_feed::CalendarFeedCard;
 use crate::components::copy_button::CopyButton;
 use crate::components::error_view::{go_to, send_to_login, ErrorAlert, ErrorView};
 use crate::components::live_events;
@@ -105,6 +106,7 @@ fn MyWaitlist() -> impl IntoView {
             })}
         </Transition>
         <ReminderSettings/>
+        <CalendarFeedCard/>
     }
 }
 

@@ -4,6 +4,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::accounts::{zoom_settings, ResendVerification, SaveZoomSettings};
 use crate::api::feedback::my_feedback;
 use crate::api::slots::{my_slots, CreateSlot, DeleteSlot};
+use crate::components::calendar_feed::CalendarFeedCard;
 use crate::components::error_view::ErrorView;
 use crate::components::meeting_events::FeedbackView;
 use crate::components::meeting_manager::MeetingManager;
@@ -23,6 +24,7 @@ pub fn DashboardPage() -> impl IntoView {
         <FeedbackCard/>
         <ZoomSettingsCard/>
         <ReminderSettings/>
+        <CalendarFeedCard/>
     }
 }
 

@@ -5,6 +5,7 @@ mod auth;
 mod authorization;
 mod bad_input;
 mod booking;
+mod calendar;
 mod faults;
 mod hardening;
 mod helpers;

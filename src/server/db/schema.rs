@@ -413,10 +413,19 @@ DEFINE INDEX IF NOT EXISTS recording_booking ON recording FIELDS booking;
 DEFINE INDEX IF NOT EXISTS recording_stored ON recording FIELDS status, stored_at;
 "#,
     },
+    Migration {
+        version: 18,
+        name: "calendar feeds",
+        sql: r#"
+-- The hash of the secret in a user's calendar feed URL (the URL itself is shown once).
+DEFINE FIELD IF NOT EXISTS calendar_token ON user TYPE option<string>;
+DEFINE INDEX IF NOT EXISTS user_calendar_token ON user FIELDS calendar_token UNIQUE;
+"#,
+    },
 ];
 
 /// The version a fully migrated database is at.
-pub const SCHEMA_VERSION: i64 = 17;
+pub const SCHEMA_VERSION: i64 = 18;
 
 #[derive(Deserialize)]
 struct Applied {

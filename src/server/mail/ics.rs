@@ -72,20 +72,54 @@ pub fn fold(line: &str) -> String {
     out
 }
 
+/// An invite to email: a calendar of one event with its method (`REQUEST` or `CANCEL`).
 pub fn render(invite: &Invite<'_>) -> String {
-    let ends_at = invite.starts_at + chrono::Duration::minutes(invite.duration_minutes as i64);
-    let mut lines = vec![
+    let method = if invite.cancelled {
+        "METHOD:CANCEL"
+    } else {
+        "METHOD:REQUEST"
+    };
+    let mut lines = calendar_head();
+    lines.push(method.into());
+    lines.extend(event_lines(invite));
+    lines.push("END:VCALENDAR".into());
+    lines.iter().map(|l| fold(l)).collect()
+}
+
+/// One event's folded lines, for a feed ([`render_feed`]).
+pub fn render_event(invite: &Invite<'_>) -> String {
+    event_lines(invite).iter().map(|l| fold(l)).collect()
+}
+
+/// A subscribed calendar (RFC 7986): its name, how often clients should read it again, and
+/// its events (from [`render_event`]).
+pub fn render_feed(name: &str, events: &[String]) -> String {
+    let mut head = calendar_head();
+    head.extend([
+        format!("NAME:{}", escape_text(name)),
+        format!("X-WR-CALNAME:{}", escape_text(name)),
+        "REFRESH-INTERVAL;VALUE=DURATION:PT1H".into(),
+        "X-PUBLISHED-TTL:PT1H".into(),
+    ]);
+    let mut out: String = head.iter().map(|l| fold(l)).collect();
+    out.extend(events.iter().map(String::as_str));
+    out.push_str(&fold("END:VCALENDAR"));
+    out
+}
+
+fn calendar_head() -> Vec<String> {
+    vec![
         "BEGIN:VCALENDAR".to_string(),
         "VERSION:2.0".into(),
         "PRODID:-//Specialistly//Consulting Slots//EN".into(),
         "CALSCALE:GREGORIAN".into(),
-        if invite.cancelled {
-            "METHOD:CANCEL"
-        } else {
-            "METHOD:REQUEST"
-        }
-        .into(),
-        "BEGIN:VEVENT".into(),
+    ]
+}
+
+fn event_lines(invite: &Invite<'_>) -> Vec<String> {
+    let ends_at = invite.starts_at + chrono::Duration::minutes(invite.duration_minutes as i64);
+    let mut lines = vec![
+        "BEGIN:VEVENT".to_string(),
         format!("UID:{}", invite.uid),
         format!("SEQUENCE:{}", invite.sequence),
         format!("DTSTAMP:{}", stamp(Utc::now())),
@@ -117,8 +151,7 @@ pub fn render(invite: &Invite<'_>) -> String {
         .into(),
     );
     lines.push("END:VEVENT".into());
-    lines.push("END:VCALENDAR".into());
-    lines.iter().map(|l| fold(l)).collect()
+    lines
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 pub mod attendance;
 pub mod bookings;
+pub mod calendar;
 pub mod cleanup;
 pub mod counters;
 pub mod feedback;

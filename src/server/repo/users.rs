@@ -178,3 +178,20 @@ pub async fn unsubscribe(db: &Db, token: &str) -> Result<bool, DbError> {
     .await?;
     Ok(rows.first::<String>(0)?.is_some())
 }
+
+/// Sets (or, with `None`, removes) the hash of the user's calendar feed secret.
+pub async fn set_calendar_token(db: &Db, id: &str, hash: Option<&str>) -> Result<(), DbError> {
+    run(
+        db,
+        "UPDATE type::record('user', $id) SET calendar_token = $hash;",
+        json!({ "id": id, "hash": hash }),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// The user whose calendar feed secret hashes to `hash`.
+pub async fn by_calendar_token(db: &Db, hash: &str) -> Result<Option<UserRow>, DbError> {
+    let sql = format!("SELECT {FIELDS} FROM user WHERE calendar_token = $hash");
+    run(db, &sql, json!({ "hash": hash })).await?.first(0)
+}

@@ -1,6 +1,7 @@
 //! The REST API under `/api`: thin handlers that parse, resolve the caller and call a service.
 
 mod auth;
+mod calendar;
 pub mod caller;
 pub mod dev;
 mod live;
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .merge(slots::router())
         .merge(zoom_events::router())
         .merge(live::router())
+        .merge(calendar::router())
         .merge(recordings::router())
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))

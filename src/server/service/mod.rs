@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod appointments;
 pub mod booking;
+pub mod calendar_feed;
 pub mod cancellation;
 pub mod feedback;
 pub mod live_updates;

@@ -148,7 +148,19 @@ impl Appointment {
         self.calendar(self.booking_sequence() + 2, None, true)
     }
 
-    fn calendar(&self, sequence: u32, join_url: Option<&str>, cancelled: bool) -> Attachment {
+    /// The booking's event in a calendar feed, as its latest emailed invite described it:
+    /// the booking's, the meeting's (with the join link) or the cancellation's SEQUENCE.
+    pub fn feed_event(&self, join_url: Option<&str>, cancelled: bool) -> String {
+        let sequence = match (cancelled, join_url) {
+            (true, _) => self.booking_sequence() + 2,
+            (false, Some(_)) => self.booking_sequence() + 1,
+            (false, None) => self.booking_sequence(),
+        };
+        ics::render_event(&self.event(sequence, join_url, cancelled, &self.texts(join_url)))
+    }
+
+    /// The event's summary and description.
+    fn texts(&self, join_url: Option<&str>) -> (String, String) {
         let description = match join_url {
             Some(url) => format!(
                 "Consulting session with {}.\nJoin Zoom: {url}",
@@ -159,20 +171,38 @@ impl Appointment {
                 self.specialist.name
             ),
         };
-        let ics = ics::render(&Invite {
+        (
+            format!("Consulting Session: {}", self.slot_title),
+            description,
+        )
+    }
+
+    fn event<'a>(
+        &'a self,
+        sequence: u32,
+        join_url: Option<&'a str>,
+        cancelled: bool,
+        (summary, description): &'a (String, String),
+    ) -> Invite<'a> {
+        Invite {
             uid: ics::uid_for_booking(&self.calendar_id),
             sequence,
             starts_at: self.starts_at,
             duration_minutes: self.duration_minutes,
-            summary: &format!("Consulting Session: {}", self.slot_title),
-            description: &description,
+            summary,
+            description,
             organizer_name: &self.specialist.name,
             organizer_email: &self.specialist.email,
             attendee_name: &self.customer.name,
             attendee_email: &self.customer.email,
             join_url,
             cancelled,
-        });
+        }
+    }
+
+    fn calendar(&self, sequence: u32, join_url: Option<&str>, cancelled: bool) -> Attachment {
+        let texts = self.texts(join_url);
+        let ics = ics::render(&self.event(sequence, join_url, cancelled, &texts));
         let method = if cancelled { "CANCEL" } else { "REQUEST" };
         Attachment {
             filename: "invite.ics".into(),
