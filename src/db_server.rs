@@ -44,7 +44,16 @@ fn serve() -> i32 {
     if std::env::var_os("SURREAL_EXIT_WITH_STDIN").is_some_and(|v| v == "1") {
         std::thread::spawn(|| {
             let mut sink = [0u8; 64];
-            while matches!(std::io::stdin().read(&mut sink), Ok(n) if n > 0) {}
+            // Only the end of input (or a real error) ends the server: a read interrupted by
+            // a signal is tried again, where it once stopped a test run's shared server.
+            loop {
+                match std::io::stdin().read(&mut sink) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
             std::process::exit(0);
         });
     }
