@@ -64,7 +64,11 @@ impl SurrealServer {
     /// One in-memory server for the whole test run; each test takes a database of its own.
     pub fn shared() -> &'static SurrealServer {
         static SHARED: OnceLock<SurrealServer> = OnceLock::new();
-        SHARED.get_or_init(|| Self::start("memory"))
+        SHARED.get_or_init(|| {
+            let server = Self::start("memory");
+            watch_over(server.port);
+            server
+        })
     }
 
     /// A fresh, empty database on this server.
@@ -124,4 +128,23 @@ impl Drop for SurrealServer {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Ends the test run, loudly, when the shared server stops listening: every test using it would
+/// otherwise wait for it for good (the client reconnects without end).
+fn watch_over(port: u16) {
+    std::thread::spawn(move || {
+        let mut failures = 0;
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+            failures = match TcpStream::connect(("127.0.0.1", port)) {
+                Ok(_) => 0,
+                Err(_) => failures + 1,
+            };
+            if failures >= 5 {
+                eprintln!("the shared SurrealDB server on port {port} stopped listening; ending the test run");
+                std::process::exit(101);
+            }
+        }
+    });
 }
