@@ -815,3 +815,32 @@ async fn an_attended_session_gets_one_feedback_link_whose_answer_the_specialist_
     let (_, summary) = json_body(app.get("/api/feedback", Some(&other.token)).await).await;
     assert_eq!(summary["data"]["count"], 0);
 }
+
+#[tokio::test]
+async fn a_join_arriving_after_the_end_turns_a_no_show_into_attended_with_its_feedback_link() {
+    let app = webhook_app(vec![]).await;
+    let b = booked_with_meeting(&app, "Late").await;
+    let t0 = Utc::now() - Duration::minutes(40);
+    deliver(
+        &app,
+        &ended(&b.meeting, "inst-late==", t0 + Duration::minutes(30)),
+    )
+    .await;
+    app.drain_jobs().await;
+    assert_eq!(
+        booking_json(&app, &b, &b.spec.token).await["outcome"],
+        "no_show"
+    );
+    assert_eq!(app.count("feedback_request").await, 0);
+    deliver(
+        &app,
+        &participant_event("joined", &b.meeting, customer(&b), t0),
+    )
+    .await;
+    app.drain_jobs().await;
+    assert_eq!(
+        booking_json(&app, &b, &b.spec.token).await["outcome"],
+        "attended"
+    );
+    assert_eq!(app.count("feedback_request").await, 1);
+}

@@ -31,7 +31,7 @@ fn key(booking_id: &str, meeting_id: &str, p: &Point) -> String {
 
 /// Records `points` for the booking's meeting (a repeat changes nothing) and folds every
 /// point of the booking into its attendance and outcome. Returns the outcome when this call
-/// set it for the first time.
+/// changed it (the feedback link goes out once, whichever fold makes it "attended").
 pub async fn record(
     db: &Db,
     booking_id: &str,
@@ -99,8 +99,9 @@ async fn refold(db: &Db, booking_id: &str) -> Result<Option<Outcome>, DbError> {
     })
     .await?;
     let before: Option<Before> = rows.first(1)?;
+    // A fold of fewer points may have said "no show" before the customer's join arrived.
     Ok(match (before, outcome) {
-        (Some(Before { outcome: None }), Some(now)) => Some(now),
+        (Some(before), Some(now)) if before.outcome != Some(now) => Some(now),
         _ => None,
     })
 }

@@ -225,8 +225,9 @@ fn role_of(
     }
 }
 
-/// Records points of the booking's meeting; the first time the outcome is known, the
-/// customer who attended is asked for feedback.
+/// Records points of the booking's meeting; when the outcome becomes "attended" (also after a
+/// "no show" folded before the customer's join arrived), the customer is asked for feedback,
+/// once per booking.
 async fn record(
     state: &AppState,
     slot: &SlotRow,
@@ -234,8 +235,8 @@ async fn record(
     meeting_id: &str,
     points: &[Point],
 ) -> anyhow::Result<()> {
-    let first_outcome = attendance::record(&state.db, &booking.id, meeting_id, points).await?;
-    if first_outcome == Some(crate::model::Outcome::Attended) {
+    let changed = attendance::record(&state.db, &booking.id, meeting_id, points).await?;
+    if changed == Some(crate::model::Outcome::Attended) {
         super::feedback::request(state, slot, booking).await?;
     }
     Ok(())
