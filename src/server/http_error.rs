@@ -1,6 +1,6 @@
 //! How [`AppError`] looks over REST: `{"success":false,"message":…}` with its status.
 
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -28,6 +28,9 @@ impl IntoResponse for AppError {
     }
 }
 
+/// What a body over the limit is told, however it was found too large.
+pub const TOO_LARGE: &str = "Request body too large (at most 64 KB)";
+
 /// A JSON body whose rejections are JSON too: malformed → 400, too large → 413.
 pub struct ApiJson<T>(pub T);
 
@@ -48,14 +51,20 @@ where
 
 fn json_rejection(rejection: JsonRejection) -> AppError {
     match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            AppError::new(413, "Request body too large (at most 64 KB)")
-        }
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::new(413, TOO_LARGE),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::new(
             415,
             "Send the body as JSON (Content-Type: application/json)",
         ),
         _ => AppError::bad_request(format!("Invalid JSON body: {}", rejection.body_text())),
+    }
+}
+
+/// A raw body that could not be read: too large → 413 (as for JSON), else 400.
+pub fn body_rejection(rejection: BytesRejection) -> AppError {
+    match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::new(413, TOO_LARGE),
+        _ => AppError::bad_request("Could not read the request body"),
     }
 }
 

@@ -184,8 +184,7 @@ async fn refuse_declared_oversize(
         .and_then(|v| v.parse::<u64>().ok());
     match declared {
         Some(length) if length > MAX_BODY_BYTES as u64 => {
-            crate::error::AppError::new(413, "Request body too large (at most 64 KB)")
-                .into_response()
+            crate::error::AppError::new(413, crate::server::http_error::TOO_LARGE).into_response()
         }
         _ => next.run(request).await,
     }

@@ -212,6 +212,16 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    pub async fn put_json(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.client
+            .put(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn patch_json(&self, path: &str, token: &str, body: &Value) -> Response {
         self.client
             .patch(self.url(path))

@@ -690,13 +690,8 @@ async fn missing_meetings_are_created_automatically_once_even_with_a_click_at_th
     let spec = app.user(Role::Specialist, "Auto").await;
     let settings = json!({ "zoomUser": null, "waitingRoom": true, "joinBeforeHost": false, "hostVideo": true, "participantVideo": true, "muteUponEntry": true, "autoCreateMinutes": 4 });
     let res = app
-        .client
-        .put(app.url("/api/profile/zoom-settings"))
-        .bearer_auth(&spec.token)
-        .json(&settings)
-        .send()
-        .await
-        .unwrap();
+        .put_json("/api/profile/zoom-settings", &spec.token, &settings)
+        .await;
     let (status, body) = json_body(res).await;
     assert_eq!(
         (
@@ -710,13 +705,8 @@ async fn missing_meetings_are_created_automatically_once_even_with_a_click_at_th
     let mut on = settings.clone();
     on["autoCreateMinutes"] = json!(5);
     let res = app
-        .client
-        .put(app.url("/api/profile/zoom-settings"))
-        .bearer_auth(&spec.token)
-        .json(&on)
-        .send()
-        .await
-        .unwrap();
+        .put_json("/api/profile/zoom-settings", &spec.token, &on)
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
 
     // Two bookings of a slot starting five minutes and a few seconds from now.

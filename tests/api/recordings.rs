@@ -8,21 +8,10 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use specialistly::model::Role;
 
-use crate::helpers::{json_body, spawn_with, Options, TestApp, TestUser};
-use crate::zoom_events::{deliver, SECRET};
+use crate::helpers::{json_body, TestApp, TestUser};
+use crate::zoom_events::{deliver, webhook_app};
 
 const WEBHOOK_TOKEN: &str = "webhook-download-token";
-
-async fn recording_app(extra: Vec<(&'static str, String)>) -> TestApp {
-    let mut env = vec![("ZOOM_WEBHOOK_SECRET_TOKEN", SECRET.to_string())];
-    env.extend(extra);
-    spawn_with(Options {
-        zoom: true,
-        extra: env,
-        ..Default::default()
-    })
-    .await
-}
 
 struct Recorded {
     spec: TestUser,
@@ -43,13 +32,8 @@ async fn recorded_booking(app: &TestApp) -> Recorded {
     let mut settings = settings["data"].clone();
     settings["cloudRecording"] = json!(true);
     let res = app
-        .client
-        .put(app.url("/api/profile/zoom-settings"))
-        .bearer_auth(&spec.token)
-        .json(&settings)
-        .send()
-        .await
-        .unwrap();
+        .put_json("/api/profile/zoom-settings", &spec.token, &settings)
+        .await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let slot = app.slot(&spec, 48, 2).await;
     assert_eq!(app.book(&slot, &cust).await.status(), 201);
@@ -132,7 +116,7 @@ async fn fetch(
 
 #[tokio::test]
 async fn a_recording_is_stored_and_served_whole_or_by_range_to_its_booking_only() {
-    let app = recording_app(vec![]).await;
+    let app = webhook_app(vec![]).await;
     let zoom = app.zoom.as_ref().unwrap();
     let b = recorded_booking(&app).await;
     let bytes = video(300_000);
@@ -233,7 +217,7 @@ async fn a_recording_is_stored_and_served_whole_or_by_range_to_its_booking_only(
 
 #[tokio::test]
 async fn past_the_webhooks_token_the_file_is_fetched_with_a_fresh_one() {
-    let app = recording_app(vec![]).await;
+    let app = webhook_app(vec![]).await;
     let zoom = app.zoom.as_ref().unwrap();
     let b = recorded_booking(&app).await;
     let bytes = video(5_000);
@@ -277,7 +261,7 @@ async fn past_the_webhooks_token_the_file_is_fetched_with_a_fresh_one() {
 
 #[tokio::test]
 async fn a_download_that_fails_is_retried_and_nothing_is_listed_meanwhile() {
-    let app = recording_app(vec![]).await;
+    let app = webhook_app(vec![]).await;
     let zoom = app.zoom.as_ref().unwrap();
     let b = recorded_booking(&app).await;
     // Zoom has not made the file available yet: the download answers 404.
@@ -319,7 +303,7 @@ async fn a_download_that_fails_is_retried_and_nothing_is_listed_meanwhile() {
 
 #[tokio::test]
 async fn recordings_past_their_retention_are_deleted_from_the_store_and_the_list() {
-    let app = recording_app(vec![("RECORDING_RETENTION_DAYS", "1".into())]).await;
+    let app = webhook_app(vec![("RECORDING_RETENTION_DAYS", "1".into())]).await;
     let zoom = app.zoom.as_ref().unwrap();
     let b = recorded_booking(&app).await;
     zoom.record(

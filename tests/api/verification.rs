@@ -249,13 +249,8 @@ async fn the_simulated_provider_needs_no_verification() {
 
 async fn put_settings(app: &TestApp, token: &str, settings: &Value) -> (StatusCode, Value) {
     json_body(
-        app.client
-            .put(app.url("/api/profile/zoom-settings"))
-            .bearer_auth(token)
-            .json(settings)
-            .send()
-            .await
-            .unwrap(),
+        app.put_json("/api/profile/zoom-settings", token, settings)
+            .await,
     )
     .await
 }

@@ -473,24 +473,14 @@ async fn the_specialists_zoom_user_and_meeting_defaults_reach_zoom() {
         "autoCreateMinutes": null
     });
     let res = app
-        .client
-        .put(app.url("/api/profile/zoom-settings"))
-        .bearer_auth(&spec.token)
-        .json(&settings)
-        .send()
-        .await
-        .unwrap();
+        .put_json("/api/profile/zoom-settings", &spec.token, &settings)
+        .await;
     let (status, body) = json_body(res).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["data"], settings);
     let res = app
-        .client
-        .put(app.url("/api/profile/zoom-settings"))
-        .bearer_auth(&customers[0].token)
-        .json(&settings)
-        .send()
-        .await
-        .unwrap();
+        .put_json("/api/profile/zoom-settings", &customers[0].token, &settings)
+        .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 
     assert_eq!(

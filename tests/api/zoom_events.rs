@@ -120,7 +120,7 @@ fn updated(meeting: &str, start: DateTime<Utc>, duration: u32, changed_at: i64) 
     })
 }
 
-async fn webhook_app(extra: Vec<(&'static str, String)>) -> TestApp {
+pub async fn webhook_app(extra: Vec<(&'static str, String)>) -> TestApp {
     let mut env = vec![
         ("ZOOM_WEBHOOK_SECRET_TOKEN", SECRET.to_string()),
         ("ATTENDANCE_CHECK_MINUTES", "0".to_string()),

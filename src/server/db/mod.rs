@@ -250,6 +250,12 @@ impl Rows {
     pub fn first<T: DeserializeOwned>(&mut self, statement: usize) -> Result<Option<T>, DbError> {
         Ok(self.all(statement)?.into_iter().next())
     }
+
+    /// The first row of the last statement (a transaction's answer comes after its COMMIT).
+    pub fn last<T: DeserializeOwned>(&mut self) -> Result<Option<T>, DbError> {
+        let last = self.count().saturating_sub(1);
+        self.first(last)
+    }
 }
 
 /// Runs `sql` with `vars` (a JSON object) and returns its results, or the most specific

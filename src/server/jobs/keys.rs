@@ -23,6 +23,16 @@ pub fn rescheduled(booking_id: &str, schedule_version: u32) -> String {
     format!("booking:{booking_id}:rescheduled:{schedule_version}")
 }
 
+/// One per meeting deleted in Zoom (a booking may lose several).
+pub fn zoom_deleted(booking_id: &str, meeting_id: &str) -> String {
+    format!("booking:{booking_id}:zoom-deleted:{meeting_id}")
+}
+
+/// One feedback request per booking.
+pub fn feedback(booking_id: &str) -> String {
+    format!("booking:{booking_id}:feedback")
+}
+
 /// The Zoom Meeting Ready key is `booking:<id>:zoom-ready`; queries that ask whether it left
 /// build it from these two parts.
 pub const ZOOM_READY: (&str, &str) = ("booking:", ":zoom-ready");

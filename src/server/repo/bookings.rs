@@ -657,8 +657,7 @@ pub async fn reschedule(
         Err(DbError::Unique { .. }) => return Err(DbError::Conflict),
         Err(e) => return refused(e, &RescheduleRefusal::ALL, RescheduleRefusal::tag),
     };
-    let last = rows.count().saturating_sub(1);
-    rows.first::<u32>(last)?
+    rows.last::<u32>()?
         .map(Ok)
         .ok_or_else(|| DbError::Decode("new booking index missing after commit".into()))
 }
@@ -699,8 +698,7 @@ pub async fn drop_deleted_meeting(
         run(db, &sql, vars.clone())
     })
     .await?;
-    let last = rows.count().saturating_sub(1);
-    Ok(rows.first::<bool>(last)?.unwrap_or(false))
+    Ok(rows.last::<bool>()?.unwrap_or(false))
 }
 
 /// Records (or, with `None`, clears) how the meeting's time in Zoom differs from the slot's,

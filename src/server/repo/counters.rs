@@ -50,8 +50,7 @@ pub async fn hit(db: &Db, key: &str, window_seconds: u64) -> Result<Window, DbEr
             json!({ "key": key, "window": format!("{window_seconds}s") }),
         )
         .await?;
-        let last = rows.count() - 1;
-        rows.first::<Row>(last)?
+        rows.last::<Row>()?
             .map(Window::from)
             .ok_or_else(|| DbError::Decode("counter missing after upsert".into()))
     })

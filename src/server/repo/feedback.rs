@@ -41,10 +41,7 @@ pub async fn create(
     });
     let result = with_conflict_retry("create_feedback_link", || run(db, &sql, vars.clone())).await;
     match result {
-        Ok(mut rows) => {
-            let last = rows.count().saturating_sub(1);
-            Ok(rows.first::<bool>(last)?.unwrap_or(false))
-        }
+        Ok(mut rows) => Ok(rows.last::<bool>()?.unwrap_or(false)),
         // Another instance created it at the same moment.
         Err(DbError::Unique { .. }) => Ok(false),
         Err(e) => Err(e),

@@ -78,3 +78,10 @@ pub struct SlotFields {
     pub duration: u32,
     pub capacity: u32,
 }
+
+impl SlotFields {
+    /// When the session is over, as scheduled.
+    pub fn ends_at(&self) -> DateTime<Utc> {
+        self.starts_at + chrono::Duration::minutes(i64::from(self.duration))
+    }
+}

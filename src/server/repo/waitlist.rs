@@ -83,10 +83,7 @@ pub async fn join(
     )
     .await;
     match result {
-        Ok(mut rows) => {
-            let last = rows.count().saturating_sub(1);
-            Ok(Ok(rows.first::<u32>(last)?.unwrap_or(1)))
-        }
+        Ok(mut rows) => Ok(Ok(rows.last::<u32>()?.unwrap_or(1))),
         Err(e) => refused(e, &JoinRefusal::ALL, JoinRefusal::tag),
     }
 }

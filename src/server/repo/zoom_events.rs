@@ -46,13 +46,10 @@ pub async fn store(
     });
     let result = with_conflict_retry("store_zoom_event", || run(db, &sql, vars.clone())).await;
     match result {
-        Ok(mut rows) => {
-            let last = rows.count().saturating_sub(1);
-            Ok(match rows.first::<bool>(last)? {
-                Some(true) => Stored::New,
-                _ => Stored::Duplicate,
-            })
-        }
+        Ok(mut rows) => Ok(match rows.last::<bool>()? {
+            Some(true) => Stored::New,
+            _ => Stored::Duplicate,
+        }),
         Err(DbError::Unique { .. }) => Ok(Stored::Duplicate),
         Err(e) if e.to_string().contains("already exists") => Ok(Stored::Duplicate),
         Err(e) => Err(e),

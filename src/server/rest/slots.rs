@@ -11,7 +11,7 @@ use super::caller::MaybeCaller;
 use super::ok;
 use crate::error::AppError;
 use crate::server::app_state::AppState;
-use crate::server::http_error::ApiJson;
+use crate::server::http_error::{body_rejection, ApiJson};
 use crate::server::service::booking::{self, BookingRequest};
 use crate::server::service::reschedule::{self, RescheduleRequest};
 use crate::server::service::slots::{self, BrowseQuery, SlotInput};
@@ -123,12 +123,7 @@ async fn book(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     // The body is optional: an empty one books with the account's name and no notes.
-    let body = body.map_err(|e| match e.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            AppError::new(413, "Request body too large (at most 64 KB)")
-        }
-        _ => AppError::bad_request("Could not read the request body"),
-    })?;
+    let body = body.map_err(body_rejection)?;
     let request: BookingRequest = if body.iter().all(u8::is_ascii_whitespace) {
         BookingRequest::default()
     } else {

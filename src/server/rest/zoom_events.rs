@@ -13,7 +13,7 @@ use super::caller::MaybeCaller;
 use super::ok;
 use crate::error::AppError;
 use crate::server::app_state::AppState;
-use crate::server::http_error::ApiJson;
+use crate::server::http_error::{body_rejection, ApiJson};
 use crate::server::service::feedback::{self, FeedbackInput};
 use crate::server::service::zoom_events::{self, Received};
 use crate::server::service::zoom_meeting;
@@ -46,10 +46,7 @@ async fn zoom_webhook(
             "Zoom webhooks are not configured on this server (ZOOM_WEBHOOK_SECRET_TOKEN)",
         ));
     };
-    let body = body.map_err(|e| match e.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => AppError::new(413, "Request body too large"),
-        _ => AppError::bad_request("Could not read the request body"),
-    })?;
+    let body = body.map_err(body_rejection)?;
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if let Err(e) = webhook::verify(
         secret.expose(),

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use crate::error::{AppError, AppResult};
 use crate::model::{AuthPayload, PendingConfirmation, Role, UserView, ZoomSettings};
 use crate::server::app_state::AppState;
+use crate::server::security::secret_links::token_hash;
 use std::net::IpAddr;
 
 use crate::server::auth::{Caller, TOKEN_LIFETIME_SECONDS};
@@ -124,14 +125,6 @@ impl ConfirmationLink {
             email: NewJob::email(email),
         }
     }
-}
-
-fn token_hash(token: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Confirms the address of the account a link was sent to.

@@ -3,8 +3,6 @@
 //! invites describe them (same UID and SEQUENCE), the join link once ready, cancellations as
 //! `STATUS:CANCELLED`. Only the secret's hash is stored: the address is shown when made.
 
-use sha2::{Digest, Sha256};
-
 use crate::error::{AppError, AppResult};
 use crate::model::{BookingStatus, CalendarLink, Role};
 use crate::server::app_state::AppState;
@@ -12,22 +10,23 @@ use crate::server::auth::Caller;
 use crate::server::mail::ics;
 use crate::server::mail::templates::Appointment;
 use crate::server::repo::{calendar, users};
+use crate::server::security::secret_links;
 
 use super::unexpected;
 
 pub const UNKNOWN_FEED: &str = "Calendar feed not found";
 
-fn hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
 /// A new feed address for the caller; any earlier one stops working.
 pub async fn new_link(state: &AppState, caller: Option<&Caller>) -> AppResult<CalendarLink> {
     let caller = caller.ok_or_else(AppError::login_required)?;
-    let token = crate::server::db::new_key() + &crate::server::db::new_key();
-    users::set_calendar_token(&state.db, &caller.user_id, Some(&hash(&token)))
-        .await
-        .map_err(unexpected("saving a calendar feed"))?;
+    let token = secret_links::new_token();
+    users::set_calendar_token(
+        &state.db,
+        &caller.user_id,
+        Some(&secret_links::token_hash(&token)),
+    )
+    .await
+    .map_err(unexpected("saving a calendar feed"))?;
     Ok(CalendarLink {
         url: format!("{}/calendar/{token}.ics", state.config.http.base_url),
     })
@@ -45,10 +44,8 @@ pub async fn revoke(state: &AppState, caller: Option<&Caller>) -> AppResult<()> 
 pub async fn render(state: &AppState, file: &str) -> AppResult<String> {
     let not_found = || AppError::not_found(UNKNOWN_FEED);
     let token = file.strip_suffix(".ics").ok_or_else(not_found)?;
-    if token.is_empty() || token.len() > 100 || !token.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(not_found());
-    }
-    let user = users::by_calendar_token(&state.db, &hash(token))
+    let hash = secret_links::hash_of_issued(token).ok_or_else(not_found)?;
+    let user = users::by_calendar_token(&state.db, &hash)
         .await
         .map_err(unexpected("reading a calendar feed"))?
         .ok_or_else(not_found)?;

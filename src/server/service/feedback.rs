@@ -3,7 +3,6 @@
 
 use serde::Deserialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
 use crate::model::{FeedbackInvite, FeedbackSummary, Role};
@@ -14,6 +13,7 @@ use crate::server::mail::templates::{self, Appointment};
 use crate::server::repo::bookings::BookingRow;
 use crate::server::repo::feedback::{self, SubmitRefusal};
 use crate::server::repo::slots::SlotRow;
+use crate::server::security::secret_links;
 
 use super::unexpected;
 
@@ -24,17 +24,11 @@ pub const MAX_COMMENT_CHARS: usize = 2000;
 /// How long a link works.
 const LINK_DAYS: i64 = 30;
 
-/// The record id of the link whose token is `token`: only the token's hash is stored.
-fn link_id(token: &str) -> Option<String> {
-    let plausible =
-        !token.is_empty() && token.len() <= 100 && token.bytes().all(|b| b.is_ascii_alphanumeric());
-    plausible.then(|| hex::encode(Sha256::digest(token.as_bytes())))
-}
-
 /// Emails the customer of an attended booking a link to rate it, once per booking.
 pub async fn request(state: &AppState, slot: &SlotRow, booking: &BookingRow) -> anyhow::Result<()> {
-    let token = crate::server::db::new_key() + &crate::server::db::new_key();
-    let id = link_id(&token).expect("generated tokens are plausible");
+    // The link's record id is the token's hash: only the email holds the token.
+    let token = secret_links::new_token();
+    let id = secret_links::token_hash(&token);
     let link = format!("{}/feedback/{token}", state.config.http.base_url);
     let email = templates::feedback_request(&Appointment::for_booking(slot, booking), &link);
     let expires_at = chrono::Utc::now() + chrono::Duration::days(LINK_DAYS);
@@ -52,7 +46,7 @@ pub async fn request(state: &AppState, slot: &SlotRow, booking: &BookingRow) -> 
 
 /// The session a link asks about, and the answer if given already.
 pub async fn invite(state: &AppState, token: &str) -> AppResult<FeedbackInvite> {
-    let id = link_id(token).ok_or_else(|| AppError::not_found(UNKNOWN))?;
+    let id = secret_links::hash_of_issued(token).ok_or_else(|| AppError::not_found(UNKNOWN))?;
     feedback::invite(&state.db, &id)
         .await
         .map_err(unexpected("reading a feedback link"))?
@@ -70,7 +64,7 @@ pub struct FeedbackInput {
 
 /// Stores the answer given through the link `token`.
 pub async fn submit(state: &AppState, token: &str, input: FeedbackInput) -> AppResult<()> {
-    let id = link_id(token).ok_or_else(|| AppError::not_found(UNKNOWN))?;
+    let id = secret_links::hash_of_issued(token).ok_or_else(|| AppError::not_found(UNKNOWN))?;
     let rating = match &input.rating {
         Value::Number(n) => n.as_u64().filter(|r| (1..=5).contains(r)),
         Value::String(s) => s.trim().parse::<u64>().ok().filter(|r| (1..=5).contains(r)),

@@ -249,7 +249,7 @@ pub fn scheduled_attendance_check(
     booking_id: &str,
     meeting_id: &str,
 ) -> NewJob {
-    let due = scheduled_end(slot)
+    let due = slot.fields.ends_at()
         + chrono::Duration::minutes(i64::from(state.config.zoom.attendance_check_minutes));
     let check = AttendanceCheck {
         booking_id: booking_id.into(),
@@ -261,10 +261,6 @@ pub fn scheduled_attendance_check(
         &format!("scheduled-v{}", slot.schedule_version),
         (due - Utc::now()).num_seconds().max(0) as u64,
     )
-}
-
-fn scheduled_end(slot: &SlotRow) -> DateTime<Utc> {
-    slot.fields.starts_at + chrono::Duration::minutes(i64::from(slot.fields.duration))
 }
 
 /// Reads a past meeting's participants from Zoom and records them. A meeting Zoom knows no
@@ -345,7 +341,7 @@ pub async fn check_attendance(state: &AppState, check: &AttendanceCheck) -> anyh
             role: Role::Meeting,
             participant: String::new(),
             kind: PointKind::End,
-            at: scheduled_end(&slot),
+            at: slot.fields.ends_at(),
         }),
     }
     if points.is_empty() {

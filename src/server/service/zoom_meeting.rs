@@ -170,9 +170,7 @@ async fn create(
     if let Some(meeting) = &booking.zoom_meeting {
         return Err(already_created(meeting));
     }
-    let ends_at =
-        slot.fields.starts_at + chrono::Duration::minutes(i64::from(slot.fields.duration));
-    if ends_at <= Utc::now() {
+    if slot.fields.ends_at() <= Utc::now() {
         return Err(AppError::bad_request("This appointment has already ended"));
     }
 

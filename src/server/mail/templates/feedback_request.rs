@@ -1,5 +1,6 @@
 use super::document::{para, Block, Document};
 use super::{email, Appointment};
+use crate::server::jobs::keys;
 use crate::server::mail::OutgoingEmail;
 
 /// To the customer, once after a session they attended: a single-use link to rate it.
@@ -25,12 +26,7 @@ pub fn feedback_request(a: &Appointment, link: &str) -> OutgoingEmail {
         ]
         .concat(),
     );
-    email(
-        format!("booking:{}:feedback", a.booking_id),
-        &a.customer,
-        document,
-        vec![],
-    )
+    email(keys::feedback(&a.booking_id), &a.customer, document, vec![])
 }
 
 #[cfg(test)]

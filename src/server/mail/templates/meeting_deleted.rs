@@ -1,5 +1,6 @@
 use super::document::{para, para_strong, Block, Document};
 use super::{email, Appointment};
+use crate::server::jobs::keys;
 use crate::server::mail::OutgoingEmail;
 use crate::time_fmt;
 
@@ -37,7 +38,7 @@ pub fn meeting_deleted_in_zoom(
         .concat(),
     );
     email(
-        format!("booking:{}:zoom-deleted:{meeting_id}", a.booking_id),
+        keys::zoom_deleted(&a.booking_id, meeting_id),
         &a.specialist,
         document,
         vec![],
