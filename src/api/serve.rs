@@ -48,6 +48,8 @@ async fn context() -> Result<(AppState, Option<Caller>), AppError> {
         .await
         .map_err(|_| AppError::internal())?;
     let caller = crate::server::service::sessions::caller(&state, &headers).await?;
+    // Server functions are called with POST: a read-only API token reads through the REST API.
+    crate::server::service::sessions::check_scope(caller.as_ref(), &axum::http::Method::POST)?;
     Ok((state, caller))
 }
 

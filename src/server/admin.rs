@@ -5,7 +5,7 @@ use anyhow::{bail, Context};
 
 use super::config::Config;
 use super::db;
-use super::repo::{jobs, sessions, users};
+use super::repo::{api_tokens, jobs, sessions, users};
 use super::service::accounts::validate_zoom_user;
 use crate::model::Role;
 
@@ -18,7 +18,7 @@ pub const USAGE: &str = "usage:
   specialistly admin retry-job <id>
       Queues a failed job again, due now.
   specialistly admin revoke-sessions <email>
-      Ends every session of that account: its tokens and cookies stop working at once.";
+      Ends every session of that account and revokes its API tokens: they stop working at once.";
 
 /// Runs `args` (what follows `admin`) and returns what to print.
 pub async fn run(config: &Config, args: &[String]) -> anyhow::Result<String> {
@@ -90,7 +90,10 @@ pub async fn revoke_sessions(db: &db::Db, email: &str) -> anyhow::Result<String>
         .await?
         .with_context(|| format!("no account with the email {email}"))?;
     let ended = sessions::delete_all_of(db, &user.id).await?;
-    Ok(format!("{email}: {ended} session(s) ended"))
+    let revoked = api_tokens::delete_all_of(db, &user.id).await?;
+    Ok(format!(
+        "{email}: {ended} session(s) ended, {revoked} API token(s) revoked"
+    ))
 }
 
 pub async fn set_zoom_host(db: &db::Db, email: &str, zoom_user: &str) -> anyhow::Result<String> {

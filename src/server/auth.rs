@@ -40,6 +40,36 @@ pub struct Caller {
     pub name: String,
     pub email: String,
     pub timezone: String,
+    /// Set when the request carries an integrator's API token rather than a login.
+    pub api_token: Option<ApiTokenGrant>,
+}
+
+/// What an API token allows: reading always, writing when it has the `write` scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiTokenGrant {
+    pub id: String,
+    pub can_write: bool,
+}
+
+impl Caller {
+    /// Whether this caller may make changes: a login may, an API token with `write` may.
+    pub fn may_write(&self) -> bool {
+        self.api_token.as_ref().is_none_or(|grant| grant.can_write)
+    }
+}
+
+/// API tokens start with this, so they are told from login tokens (and found by secret
+/// scanners) at a glance.
+pub const API_TOKEN_PREFIX: &str = "spt_";
+
+/// The API token of an `Authorization: Bearer spt_…` header (never from a cookie).
+pub fn api_token_from_headers(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))?
+        .trim();
+    token.strip_prefix(API_TOKEN_PREFIX)
 }
 
 #[derive(Clone)]

@@ -81,6 +81,7 @@ pub async fn seed_demo_data(state: &AppState) -> anyhow::Result<()> {
             user_id: specialist,
             role: Role::Specialist,
             session_id: String::new(),
+            api_token: None,
             name: "Dr. Maria Keller".into(),
             email: DEMO_SPECIALIST_EMAIL.into(),
             timezone: DEMO_TIMEZONE.into(),

@@ -223,7 +223,7 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let context_state = state.clone();
-    let mut router = Router::new().merge(rest::router());
+    let mut router = Router::new().merge(rest::router(&state));
     if !state.config.is_production() {
         router = router.merge(rest::dev::routes(state.clone()));
     }

@@ -362,7 +362,13 @@ async fn the_operator_ends_every_session_of_an_account() {
         specialistly::server::admin::revoke_sessions(&app.state.db, &victim.email.to_uppercase())
             .await
             .unwrap();
-    assert_eq!(said, format!("{}: 2 session(s) ended", victim.email));
+    assert_eq!(
+        said,
+        format!(
+            "{}: 2 session(s) ended, 0 API token(s) revoked",
+            victim.email
+        )
+    );
     for token in [&victim.token, &second] {
         let (status, _) = json_body(app.get("/api/auth/me", Some(token)).await).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);

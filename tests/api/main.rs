@@ -1,5 +1,6 @@
 //! Integration tests through the real router: one binary, a module per feature.
 
+mod api_tokens;
 mod appointments;
 mod auth;
 mod authorization;
@@ -9,6 +10,7 @@ mod calendar;
 mod faults;
 mod hardening;
 mod helpers;
+mod idempotency;
 mod jobs;
 mod lifecycle;
 mod live_updates;

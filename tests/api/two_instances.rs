@@ -11,6 +11,7 @@ use specialistly::model::Role;
 use crate::helpers::{
     free_port, json_body, parse, spawn_with, to_address, Options, SmtpSink, TestApp,
 };
+use crate::idempotency::{post_with_key, replayed};
 use crate::surreal_server::SurrealServer;
 use crate::zoom_double::{Fault, ZoomDouble};
 
@@ -142,6 +143,68 @@ async fn twenty_create_zoom_clicks_over_two_instances_make_one_meeting() {
     );
     assert_eq!(pair.zoom.create_requests().await.len(), 1);
     assert_eq!(pair.zoom.meetings().len(), 1);
+}
+
+#[tokio::test]
+async fn one_idempotency_key_sent_to_both_instances_at_once_books_once_and_creates_one_meeting() {
+    let pair = two_instances(false, vec![]).await;
+    let spec = pair.a.user(Role::Specialist, "Sara").await;
+    let cust = pair.a.user(Role::Customer, "Carl").await;
+    let slot = pair.a.slot(&spec, 48, 5).await;
+
+    let book = format!("/api/consulting-slots/{slot}/book");
+    let empty = json!({});
+    let answers = join_all(
+        (0..10).map(|i| post_with_key(pair.either(i), &book, &cust.token, "same-booking", &empty)),
+    )
+    .await;
+    let mut firsts = Vec::new();
+    for res in answers {
+        let was_replayed = replayed(&res);
+        let (status, body) = json_body(res).await;
+        match (status.as_u16(), was_replayed) {
+            (201, false) => firsts.push(body),
+            (201, true) => {}
+            (409, false) => assert!(
+                body["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("still being processed"),
+                "{body}"
+            ),
+            other => panic!("{other:?}: {body}"),
+        }
+    }
+    assert_eq!(firsts.len(), 1, "exactly one request ran");
+    let rows = pair.a.query("SELECT booked FROM slot", json!({})).await;
+    assert_eq!(rows[0]["booked"], 1);
+    assert_eq!(pair.a.count("booking").await, 1);
+
+    pair.zoom
+        .push_fault(Fault::Slow(Duration::from_millis(300)));
+    let create = format!("/api/consulting-slots/{slot}/booking/0/create-zoom");
+    let answers = join_all(
+        (0..10)
+            .map(|i| post_with_key(pair.either(i), &create, &spec.token, "same-meeting", &empty)),
+    )
+    .await;
+    let ran = answers
+        .iter()
+        .filter(|r| r.status() == StatusCode::OK && !replayed(r))
+        .count();
+    let statuses: Vec<u16> = answers.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(ran, 1, "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 409),
+        "{statuses:?}"
+    );
+    assert_eq!(pair.zoom.create_requests().await.len(), 1);
+    // Once answered, every instance replays it.
+    for app in [&pair.a, &pair.b] {
+        let res = post_with_key(app, &create, &spec.token, "same-meeting", &json!({})).await;
+        assert!(replayed(&res));
+        assert_eq!(res.status(), StatusCode::OK);
+    }
 }
 
 /// Waits until no job is due or running (at most a minute); reminders wait for their time.

@@ -422,10 +422,39 @@ DEFINE FIELD IF NOT EXISTS calendar_token ON user TYPE option<string>;
 DEFINE INDEX IF NOT EXISTS user_calendar_token ON user FIELDS calendar_token UNIQUE;
 "#,
     },
+    Migration {
+        version: 19,
+        name: "api tokens and idempotency keys",
+        sql: r#"
+-- Integrators' tokens: only the secret's hash is stored (the token is shown once).
+DEFINE TABLE IF NOT EXISTS api_token SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS user ON api_token TYPE record<user>;
+DEFINE FIELD IF NOT EXISTS name ON api_token TYPE string
+    ASSERT string::len($value) >= 1 AND string::len($value) <= 100;
+DEFINE FIELD IF NOT EXISTS token_hash ON api_token TYPE string;
+DEFINE FIELD IF NOT EXISTS can_write ON api_token TYPE bool;
+DEFINE FIELD IF NOT EXISTS created_at ON api_token TYPE datetime DEFAULT time::now();
+DEFINE FIELD IF NOT EXISTS last_used_at ON api_token TYPE option<datetime>;
+DEFINE INDEX IF NOT EXISTS api_token_hash ON api_token FIELDS token_hash UNIQUE;
+DEFINE INDEX IF NOT EXISTS api_token_user ON api_token FIELDS user;
+-- Idempotency-Key: one row per account and key (the id hashes both), holding the first
+-- request's fingerprint and, once answered, its status and body for 24 hours.
+DEFINE TABLE IF NOT EXISTS idempotency_key SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS user ON idempotency_key TYPE record<user>;
+DEFINE FIELD IF NOT EXISTS fingerprint ON idempotency_key TYPE string;
+DEFINE FIELD IF NOT EXISTS status ON idempotency_key TYPE option<int>;
+DEFINE FIELD IF NOT EXISTS content_type ON idempotency_key TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS body ON idempotency_key TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS created_at ON idempotency_key TYPE datetime DEFAULT time::now();
+DEFINE FIELD IF NOT EXISTS locked_until ON idempotency_key TYPE datetime;
+DEFINE FIELD IF NOT EXISTS expires_at ON idempotency_key TYPE datetime;
+DEFINE INDEX IF NOT EXISTS idempotency_key_expiry ON idempotency_key FIELDS expires_at;
+"#,
+    },
 ];
 
 /// The version a fully migrated database is at.
-pub const SCHEMA_VERSION: i64 = 18;
+pub const SCHEMA_VERSION: i64 = 19;
 
 #[derive(Deserialize)]
 struct Applied {

@@ -1,5 +1,5 @@
 //! The periodic clean-up: every `CLEANUP_EVERY_MINUTES`, deletes finished jobs, used and
-//! expired confirmation links, expired sessions and rate counters past their retention
+//! expired confirmation links, expired sessions, idempotency keys and rate counters past their retention
 //! (`RETAIN_*` settings), a batch at a time until none is left.
 
 use tokio_util::sync::CancellationToken;
@@ -21,6 +21,7 @@ pub async fn run_once(
         all.sessions += batch.sessions;
         all.verifications += batch.verifications;
         all.counters += batch.counters;
+        all.idempotency_keys += batch.idempotency_keys;
         if batch.total() == 0 {
             return Ok(all);
         }

@@ -1,5 +1,5 @@
 //! The periodic clean-up's deletions: records whose use is over. Sessions and counters go when
-//! they expire; finished jobs and used confirmation links after their retention. Each call
+//! they expire, as do replayable answers of idempotency keys; finished jobs and used confirmation links after their retention. Each call
 //! deletes at most one batch, so no transaction grows with the backlog.
 
 use serde_json::json;
@@ -16,11 +16,12 @@ pub struct Deleted {
     pub sessions: usize,
     pub verifications: usize,
     pub counters: usize,
+    pub idempotency_keys: usize,
 }
 
 impl Deleted {
     pub fn total(&self) -> usize {
-        self.jobs + self.sessions + self.verifications + self.counters
+        self.jobs + self.sessions + self.verifications + self.counters + self.idempotency_keys
     }
 }
 
@@ -41,7 +42,10 @@ pub async fn delete_expired(db: &Db, retention: &RetentionConfig) -> Result<Dele
         DELETE $links RETURN NONE;
         LET $counters = (SELECT VALUE id FROM rate_counter WHERE window_end < time::now() LIMIT $batch);
         DELETE $counters RETURN NONE;
-        RETURN [array::len($finished), array::len($sessions), array::len($links), array::len($counters)];",
+        LET $keys = (SELECT VALUE id FROM idempotency_key WHERE expires_at < time::now() LIMIT $batch);
+        DELETE $keys RETURN NONE;
+        RETURN [array::len($finished), array::len($sessions), array::len($links),
+            array::len($counters), array::len($keys)];",
         json!({
             "jobs": seconds(retention.finished_jobs),
             "failed": seconds(retention.failed_jobs),
@@ -52,7 +56,7 @@ pub async fn delete_expired(db: &Db, retention: &RetentionConfig) -> Result<Dele
     .await?;
     let last = rows.count() - 1;
     let counts = rows.all::<usize>(last)?;
-    let [jobs, sessions, verifications, counters] = counts[..] else {
+    let [jobs, sessions, verifications, counters, idempotency_keys] = counts[..] else {
         return Err(DbError::Decode(format!("clean-up counts: {counts:?}")));
     };
     Ok(Deleted {
@@ -60,5 +64,6 @@ pub async fn delete_expired(db: &Db, retention: &RetentionConfig) -> Result<Dele
         sessions,
         verifications,
         counters,
+        idempotency_keys,
     })
 }

@@ -1,11 +1,13 @@
 //! Rows as stored in SurrealDB and the queries that read and write them.
 
+pub mod api_tokens;
 pub mod attendance;
 pub mod bookings;
 pub mod calendar;
 pub mod cleanup;
 pub mod counters;
 pub mod feedback;
+pub mod idempotency;
 pub mod jobs;
 #[cfg(test)]
 mod plans;

@@ -61,8 +61,13 @@ pub fn from_this_machine(
     (peer.is_loopback() || extra.contains(peer)) && !forwarded
 }
 
+/// A caller a middleware already resolved (and scope-checked) for this request.
+#[derive(Clone)]
+pub struct ResolvedCaller(pub Caller);
+
 /// The caller of a REST request, when it carries a valid token (handlers decide what a
-/// missing one means).
+/// missing one means). A read-only API token asking for a change is refused here, for
+/// every route at once.
 pub struct MaybeCaller(pub Option<Caller>);
 
 impl FromRequestParts<AppState> for MaybeCaller {
@@ -72,8 +77,12 @@ impl FromRequestParts<AppState> for MaybeCaller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        crate::server::service::sessions::caller(state, &parts.headers)
-            .await
-            .map(Self)
+        use crate::server::service::sessions;
+        if let Some(ResolvedCaller(caller)) = parts.extensions.remove::<ResolvedCaller>() {
+            return Ok(Self(Some(caller)));
+        }
+        let caller = sessions::caller(state, &parts.headers).await?;
+        sessions::check_scope(caller.as_ref(), &parts.method)?;
+        Ok(Self(caller))
     }
 }

@@ -4,10 +4,12 @@ mod auth;
 mod calendar;
 pub mod caller;
 pub mod dev;
+mod idempotency;
 mod live;
 pub mod metrics;
 mod recordings;
 mod slots;
+mod tokens;
 mod zoom_events;
 
 use axum::http::StatusCode;
@@ -20,14 +22,15 @@ use serde_json::json;
 use super::app_state::AppState;
 use super::http_error::api_not_found;
 
-pub fn router() -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(auth::router())
-        .merge(slots::router())
+        .merge(slots::router(state))
         .merge(zoom_events::router())
         .merge(live::router())
         .merge(calendar::router())
         .merge(recordings::router())
+        .merge(tokens::router())
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
 }

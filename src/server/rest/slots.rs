@@ -8,6 +8,7 @@ use axum::Router;
 use serde_json::json;
 
 use super::caller::MaybeCaller;
+use super::idempotency;
 use super::ok;
 use crate::error::AppError;
 use crate::server::app_state::AppState;
@@ -18,7 +19,10 @@ use crate::server::service::slots::{self, BrowseQuery, SlotInput};
 use crate::server::service::zoom_meeting;
 use crate::server::service::{appointments, cancellation, waitlist};
 
-pub fn router() -> Router<AppState> {
+/// The routes; the writes a client may retry honour `Idempotency-Key`.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let idempotent =
+        || axum::middleware::from_fn_with_state(state.clone(), idempotency::replay_or_run);
     Router::new()
         .route("/api/consulting-slots", get(browse).post(create))
         .route("/api/consulting-slots/mine", get(mine))
@@ -26,14 +30,17 @@ pub fn router() -> Router<AppState> {
             "/api/consulting-slots/{slot_id}",
             patch(update).delete(remove),
         )
-        .route("/api/consulting-slots/{slot_id}/book", post(book))
+        .route(
+            "/api/consulting-slots/{slot_id}/book",
+            post(book).layer(idempotent()),
+        )
         .route(
             "/api/consulting-slots/{slot_id}/booking/{booking_index}",
             get(details),
         )
         .route(
             "/api/consulting-slots/{slot_id}/booking/{booking_index}/create-zoom",
-            post(create_zoom),
+            post(create_zoom).layer(idempotent()),
         )
         .route(
             "/api/consulting-slots/{slot_id}/booking/{booking_index}/start-url",
@@ -41,17 +48,19 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/api/consulting-slots/{slot_id}/booking/{booking_index}/cancel",
-            post(cancel_booking),
+            post(cancel_booking).layer(idempotent()),
         )
         .route("/api/consulting-slots/{slot_id}/cancel", post(cancel_slot))
         .route(
             "/api/consulting-slots/{slot_id}/waitlist",
-            post(join_waitlist).delete(leave_waitlist),
+            post(join_waitlist)
+                .layer(idempotent())
+                .delete(leave_waitlist),
         )
         .route("/api/waitlist", get(my_waitlist))
         .route(
             "/api/consulting-slots/{slot_id}/booking/{booking_index}/reschedule",
-            post(reschedule_booking),
+            post(reschedule_booking).layer(idempotent()),
         )
         .route("/api/appointments", get(my_appointments))
         .route("/api/meeting-manager", get(meeting_manager))

@@ -227,7 +227,8 @@ pub async fn open_session(state: &AppState, user_id: &str) -> AppResult<String> 
 
 /// Ends the caller's session: its token stops working everywhere at once.
 pub async fn logout(state: &AppState, caller: Option<&Caller>) -> AppResult<()> {
-    if let Some(caller) = caller {
+    // An API token has no session to end: it is revoked through /api/tokens.
+    if let Some(caller) = caller.filter(|c| c.api_token.is_none()) {
         sessions::delete(&state.db, &caller.session_id)
             .await
             .map_err(super::unexpected("ending a session"))?;

@@ -2,6 +2,7 @@
 //! the REST handlers and the server functions.
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod appointments;
 pub mod booking;
 pub mod calendar_feed;

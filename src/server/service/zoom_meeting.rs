@@ -128,6 +128,7 @@ pub async fn create_automatically(state: &AppState, job: &AutoCreate) -> AppResu
         user_id: slot.specialist.clone(),
         role: crate::model::Role::Specialist,
         session_id: String::new(),
+        api_token: None,
         name: slot.host.name.clone(),
         email: slot.host.email.clone(),
         timezone: slot.host.timezone.clone(),
