@@ -21,6 +21,10 @@ test('a running creation disables only its own button, with a spinner', async ({
   const group = page.getByTestId('mm-slot').filter({ hasText: 'Spinner session' });
   const first = group.getByTestId('mm-booking').filter({ hasText: 'Sam Spin' });
   const second = group.getByTestId('mm-booking').filter({ hasText: 'Tia Spin' });
+  // The preview says what Create will make, before it is pressed.
+  await first.getByText('Preview what will be created').click();
+  await expect(first.getByTestId('preview-topic')).toHaveText('Consulting Session - Sam Spin');
+  await expect(first.getByTestId('preview-host')).toContainText('simulated Zoom');
   await first.getByRole('button', { name: 'Create Zoom Meeting' }).click();
   await expect(first.getByTestId('create-zoom')).toBeDisabled();
   await expect(first.getByTestId('create-zoom')).toHaveText('Creating…');

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{AppointmentView, CreatedMeeting, ManagedSlot, MyAppointment};
+use crate::model::{AppointmentView, CreatedMeeting, ManagedSlot, MeetingPreview, MyAppointment};
 
 #[server(endpoint = "create_zoom_meeting")]
 pub async fn create_zoom_meeting(
@@ -17,6 +17,18 @@ pub async fn create_zoom_meeting(
             &booking_index,
         )
         .await
+    })
+    .await
+}
+
+#[server(endpoint = "zoom_meeting_preview")]
+pub async fn zoom_meeting_preview(
+    slot_id: String,
+    booking_index: String,
+) -> Result<MeetingPreview, AppError> {
+    use crate::server::service::zoom_meeting;
+    crate::api::serve::serve(|state, caller| async move {
+        zoom_meeting::preview(&state, caller.as_ref(), &slot_id, &booking_index).await
     })
     .await
 }

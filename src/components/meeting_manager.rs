@@ -5,7 +5,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::meetings::{
-    create_zoom_meeting, meeting_manager, CancelBooking, CancelSlot, PutZoomBack,
+    create_zoom_meeting, meeting_manager, zoom_meeting_preview, CancelBooking, CancelSlot,
+    PutZoomBack,
 };
 use crate::components::copy_button::CopyButton;
 use crate::components::error_view::{send_to_login, ErrorAlert, ErrorView};
@@ -14,7 +15,7 @@ use crate::components::meeting_events::{
     AttendanceView, FeedbackView, MeetingHistoryNote, RecordingsList, ZoomChangedNotice,
 };
 use crate::error::AppError;
-use crate::model::{BookingStatus, BookingView, ManagedSlot, ZoomMeetingView};
+use crate::model::{BookingStatus, BookingView, ManagedSlot, MeetingPreview, ZoomMeetingView};
 use crate::session::use_session;
 use crate::time_fmt;
 
@@ -365,6 +366,56 @@ fn ManagedSlotView(managed: ManagedSlot, timezone: String) -> impl IntoView {
     }
 }
 
+/// "What will be created": fetched when opened, from what Create would send to Zoom.
+#[component]
+fn MeetingPreviewView(slot_id: String, index: u32) -> impl IntoView {
+    let preview = RwSignal::new(None::<Result<MeetingPreview, String>>);
+    let asked = StoredValue::new(false);
+    // The first toggle opens it: fetch once then.
+    let on_toggle = move |_| {
+        if asked.get_value() {
+            return;
+        }
+        asked.set_value(true);
+        let slot_id = slot_id.clone();
+        spawn_local(async move {
+            let answer = zoom_meeting_preview(slot_id, index.to_string()).await;
+            preview.set(Some(answer.map_err(|e| e.message)));
+        });
+    };
+    view! {
+        <details class="meeting-preview" on:toggle=on_toggle data-testid="zoom-preview">
+            <summary>"Preview what will be created"</summary>
+            {move || match preview.get() {
+                None => view! { <p class="muted small">"Loading…"</p> }.into_any(),
+                Some(Err(message)) => view! { <p class="alert alert-error" role="alert">{message}</p> }.into_any(),
+                Some(Ok(p)) => {
+                    let on_off = |on: bool| if on { "on" } else { "off" };
+                    let settings = format!(
+                        "waiting room {}, join before host {}, host video {}, participant video {}, muted on entry {}, cloud recording {}",
+                        on_off(p.settings.waiting_room),
+                        on_off(p.settings.join_before_host),
+                        on_off(p.settings.host_video),
+                        on_off(p.settings.participant_video),
+                        on_off(p.settings.mute_upon_entry),
+                        on_off(p.settings.cloud_recording),
+                    );
+                    view! {
+                        <dl class="preview-list">
+                            <dt>"Topic"</dt><dd data-testid="preview-topic">{p.topic}</dd>
+                            <dt>"Starts"</dt><dd data-testid="preview-time">{p.local_start_time}</dd>
+                            <dt>"Duration"</dt><dd>{format!("{} min", p.duration)}</dd>
+                            <dt>"Host"</dt><dd data-testid="preview-host">{p.host} {p.simulated.then(|| view! { " " <span class="badge badge-warn">"simulated Zoom"</span> })}</dd>
+                            <dt>"Settings"</dt><dd>{settings}</dd>
+                        </dl>
+                    }
+                    .into_any()
+                }
+            }}
+        </details>
+    }
+}
+
 #[component]
 fn BookingCard(
     slot_id: String,
@@ -382,6 +433,7 @@ fn BookingCard(
         });
     };
     let start_href = format!("/meetings/{slot_id}/{index}/start");
+    let slot_for_preview = slot_id.clone();
     let update_pending = booking.zoom_job_pending;
     let automatic = booking.zoom_created_automatically;
     let cancel_form = view! { <CancelBookingForm slot_id=slot_id.clone() index/> };
@@ -430,6 +482,7 @@ fn BookingCard(
                         <div class="zoom-box zoom-missing" data-testid="zoom-missing">
                             <h4>"🔔 Zoom Meeting Not Created"</h4>
                             <p>"Click the button below to create a Zoom meeting link for this appointment."</p>
+                            <MeetingPreviewView slot_id=slot_for_preview.clone() index/>
                             {move || state.error.get().map(|e| view! {
                                 <p class="alert alert-error" role="alert">{e} " You can try again."</p>
                             })}

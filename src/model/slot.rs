@@ -327,6 +327,25 @@ pub struct SlotPage {
     pub has_more: bool,
 }
 
+/// What pressing Create would ask Zoom for, shown before it is pressed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MeetingPreview {
+    pub topic: String,
+    pub agenda: String,
+    pub start_time: DateTime<Utc>,
+    /// The start as the specialist reads it, in their own zone.
+    pub local_start_time: String,
+    /// The specialist's zone.
+    pub timezone: String,
+    pub duration: u32,
+    /// The Zoom user who will host it.
+    pub host: String,
+    pub settings: crate::model::MeetingDefaults,
+    /// The local simulated provider would "create" it, not Zoom.
+    pub simulated: bool,
+}
+
 /// The success answer of creating a Zoom meeting.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

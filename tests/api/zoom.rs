@@ -709,3 +709,58 @@ async fn a_meeting_whose_answer_was_lost_is_deleted_when_its_booking_is_cancelle
         .await;
     assert_eq!(sweeps, [json!("done")]);
 }
+
+#[tokio::test]
+async fn the_preview_shows_what_create_will_send_and_sends_nothing() {
+    let app = zoom_app().await;
+    let (spec, slot, _) = booked_slot(&app, 1).await;
+    let other = app.user(Role::Specialist, "Other Spec").await;
+    let path = format!("/api/consulting-slots/{slot}/booking/0/create-zoom/preview");
+
+    let (status, body) = json_body(app.get(&path, Some(&spec.token)).await).await;
+    assert_eq!(status, 200, "{body}");
+    let preview = &body["data"];
+    assert_eq!(preview["topic"], "Consulting Session - Customer 0");
+    assert_eq!(preview["duration"], 45);
+    assert_eq!(preview["timezone"], "Europe/Berlin");
+    assert!(
+        preview["localStartTime"]
+            .as_str()
+            .unwrap()
+            .ends_with("(Europe/Berlin)"),
+        "{preview}"
+    );
+    assert_eq!(preview["host"], spec.email.as_str());
+    assert_eq!(preview["settings"]["waitingRoom"], true);
+    assert_eq!(preview["simulated"], false);
+    let zoom = app.zoom.as_ref().unwrap();
+    assert!(
+        zoom.create_requests().await.is_empty(),
+        "nothing sent to Zoom"
+    );
+
+    // Refused as Create would be.
+    assert_eq!(app.get(&path, None).await.status(), 401);
+    assert_eq!(app.get(&path, Some(&other.token)).await.status(), 403);
+    let bad = format!("/api/consulting-slots/{slot}/booking/7/create-zoom/preview");
+    assert_eq!(app.get(&bad, Some(&spec.token)).await.status(), 400);
+
+    // Create sends what the preview said; afterwards there is nothing left to preview.
+    assert_eq!(
+        app.create_zoom(&slot, "0", Some(&spec.token))
+            .await
+            .status(),
+        200
+    );
+    let sent: Value = zoom.create_requests().await[0].body_json().unwrap();
+    assert_eq!(sent["topic"], preview["topic"]);
+    assert_eq!(sent["agenda"], preview["agenda"]);
+    assert_eq!(sent["duration"], preview["duration"]);
+    let starts: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(preview["startTime"].clone()).unwrap();
+    assert_eq!(
+        sent["start_time"],
+        starts.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    );
+    assert_eq!(app.get(&path, Some(&spec.token)).await.status(), 409);
+}

@@ -43,6 +43,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
             post(create_zoom).layer(idempotent()),
         )
         .route(
+            "/api/consulting-slots/{slot_id}/booking/{booking_index}/create-zoom/preview",
+            get(preview_zoom),
+        )
+        .route(
             "/api/consulting-slots/{slot_id}/booking/{booking_index}/start-url",
             get(start_url),
         )
@@ -160,6 +164,15 @@ async fn create_zoom(
         Some("Zoom meeting created successfully"),
         created,
     ))
+}
+
+async fn preview_zoom(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Path((slot_id, index)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let preview = zoom_meeting::preview(&state, caller.as_ref(), &slot_id, &index).await?;
+    Ok(ok(StatusCode::OK, None, preview))
 }
 
 async fn details(

@@ -5,7 +5,7 @@ use chrono::Utc;
 use serde_json::json;
 
 use crate::error::{AppError, AppResult};
-use crate::model::{BookingStatus, CreatedMeeting, CreatedMeetingBooking};
+use crate::model::{BookingStatus, CreatedMeeting, CreatedMeetingBooking, MeetingPreview};
 use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
 use crate::server::db::DbError;
@@ -346,16 +346,7 @@ impl Attempt<'_> {
             Some(meeting) => meeting,
             None => {
                 let deadline = self.state.config.zoom.attempt_deadline;
-                let request = MeetingRequest {
-                    host,
-                    topic: format!("Consulting Session - {}", booking.customer_name),
-                    agenda: agenda(&marker, slot, booking, specialist),
-                    starts_at: slot.fields.starts_at,
-                    duration_minutes: slot.fields.duration,
-                    timezone: slot.fields.timezone.clone(),
-                    password: generate_password(),
-                    settings: specialist.zoom.meeting,
-                };
+                let request = meeting_request(host, slot, booking, specialist);
                 tokio::time::timeout(deadline, self.state.zoom.create_meeting(&request))
                     .await
                     .map_err(|_| too_slow())?
@@ -461,6 +452,58 @@ impl Attempt<'_> {
             },
         })
     }
+}
+
+/// The meeting to ask Zoom for (with a new password).
+fn meeting_request(
+    host: String,
+    slot: &SlotRow,
+    booking: &BookingRow,
+    specialist: &UserRow,
+) -> MeetingRequest {
+    MeetingRequest {
+        host,
+        topic: format!("Consulting Session - {}", booking.customer_name),
+        agenda: agenda(&agenda_marker(&booking.id), slot, booking, specialist),
+        starts_at: slot.fields.starts_at,
+        duration_minutes: slot.fields.duration,
+        timezone: slot.fields.timezone.clone(),
+        password: generate_password(),
+        settings: specialist.zoom.meeting,
+    }
+}
+
+/// What Create would make for a booking, as its specialist sees it before pressing it: the
+/// same checks as Create (401, 404, 403, 400, 409), and nothing is sent to Zoom.
+pub async fn preview(
+    state: &AppState,
+    caller: Option<&Caller>,
+    slot_id: &str,
+    raw_index: &str,
+) -> AppResult<MeetingPreview> {
+    let (slot, booking) = owned_booking(state, caller, slot_id, raw_index, &CREATE).await?;
+    if booking.status != BookingStatus::Active {
+        return Err(AppError::conflict("This booking is no longer active"));
+    }
+    if let Some(meeting) = &booking.zoom_meeting {
+        return Err(already_created(meeting));
+    }
+    let specialist = users::by_id(&state.db, &slot.specialist)
+        .await
+        .map_err(failed("reading the specialist", FAILED))?
+        .ok_or_else(|| AppError::new(500, FAILED))?;
+    let request = meeting_request(host_of(state, &specialist), &slot, &booking, &specialist);
+    Ok(MeetingPreview {
+        local_start_time: crate::time_fmt::date_time_in(request.starts_at, &specialist.timezone),
+        timezone: specialist.timezone.clone(),
+        topic: request.topic,
+        agenda: request.agenda,
+        start_time: request.starts_at,
+        duration: request.duration_minutes,
+        host: request.host,
+        settings: request.settings,
+        simulated: !state.zoom.is_live(),
+    })
 }
 
 /// What the meeting is about, marked first (listings cut agendas at 250 characters).
