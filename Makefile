@@ -29,11 +29,11 @@ tools:
 release-tools: tools
 	@[ -x "$(TOOLS_BIN)/wasm-opt" ] || npm install --prefix .tools --no-audit --no-fund --silent binaryen@$(BINARYEN_VERSION)
 
-## test-deps: Debian chromium (and an emoji font for the screenshots), Debian nginx, the SMTP test server (aiosmtpd) and the end2end npm packages
+## test-deps: Debian chromium (and an emoji font for the screenshots), Debian nginx, the SMTP test server (aiosmtpd), the Standard Webhooks reference library and the end2end npm packages
 test-deps:
 	@{ command -v chromium && command -v nginx && [ -d /usr/share/fonts/truetype/noto ]; } >/dev/null || \
 	  { $(call apt_install,chromium fonts-noto-color-emoji nginx); }
-	@python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet aiosmtpd
+	@python3 -c 'import aiosmtpd, standardwebhooks' 2>/dev/null || python3 -m pip install --quiet aiosmtpd standardwebhooks
 	@cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent
 
 ## test: cargo unit + integration tests on mem://, the API suite again on a SurrealDB server

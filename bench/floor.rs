@@ -94,6 +94,7 @@ async fn state_over(dir: &Path) -> AppState {
         zoom,
         passwords: HashPool::for_this_machine(config.auth.hash_queue),
         booking_queue: Default::default(),
+        webhook_client: reqwest::Client::new(),
         stopping: Default::default(),
         recordings: Arc::new(
             specialistly::server::recording_store::RecordingStore::from_config(&config.recordings)

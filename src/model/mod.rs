@@ -1,7 +1,9 @@
 //! Types shared by the server and the browser: what pages and API answers show.
 
+mod integrations;
 mod slot;
 mod user;
 
+pub use integrations::*;
 pub use slot::*;
 pub use user::*;

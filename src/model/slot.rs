@@ -166,28 +166,6 @@ pub struct CalendarLink {
     pub url: String,
 }
 
-/// An integrator's API token as its owner sees it (the secret itself is shown once).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiTokenView {
-    pub id: String,
-    pub name: String,
-    /// `read`, and `write` when it may change things.
-    pub scopes: Vec<String>,
-    pub created_at: DateTime<Utc>,
-    #[serde(default)]
-    pub last_used_at: Option<DateTime<Utc>>,
-}
-
-/// A token just made: the secret, shown this once, with its description.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NewApiToken {
-    pub token: String,
-    #[serde(flatten)]
-    pub info: ApiTokenView,
-}
-
 /// What a customer said after a session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

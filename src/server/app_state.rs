@@ -27,6 +27,8 @@ pub struct AppState {
     pub booking_queue: Arc<BookingQueue>,
     /// Where cloud recordings are kept.
     pub recordings: Arc<super::recording_store::RecordingStore>,
+    /// Sends outgoing webhooks (public addresses only in production).
+    pub webhook_client: reqwest::Client,
     /// Cancelled when the server stops: long-lived responses (event streams) end then.
     pub stopping: tokio_util::sync::CancellationToken,
 }

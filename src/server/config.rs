@@ -41,6 +41,19 @@ pub struct Config {
     pub seed_demo_data: bool,
     pub retention: RetentionConfig,
     pub recordings: RecordingsConfig,
+    pub webhooks: WebhooksConfig,
+}
+
+/// Outgoing webhooks to specialists' endpoints.
+#[derive(Debug, Clone)]
+pub struct WebhooksConfig {
+    /// Only `https` URLs whose every address is public (no loopback, private, link-local,
+    /// shared or metadata range), checked after DNS resolution and on each redirect
+    /// (`WEBHOOK_PUBLIC_ONLY`; on in production).
+    pub public_only: bool,
+    /// How long a failing delivery is retried before its endpoint is disabled
+    /// (`WEBHOOK_RETRY_SECONDS`, 24 hours).
+    pub retry_window: std::time::Duration,
 }
 
 /// How long finished records are kept before the periodic clean-up deletes them.
@@ -239,6 +252,7 @@ impl Config {
             seed_demo_data,
             retention: retention(&get)?,
             recordings: recordings(&get, &data_dir)?,
+            webhooks: webhooks(&get, env)?,
         };
         if get("APP_ENV").is_none() && config.secure_cookies() {
             return Err(invalid(
@@ -593,6 +607,37 @@ fn retention(get: &impl Fn(&str) -> Option<String>) -> Result<RetentionConfig, C
         failed_jobs: days("RETAIN_FAILED_JOBS_DAYS", 30)?,
         verifications: days("RETAIN_VERIFICATIONS_DAYS", 2)?,
         recordings: days("RECORDING_RETENTION_DAYS", 90)?,
+    })
+}
+
+fn webhooks(
+    get: &impl Fn(&str) -> Option<String>,
+    env: AppEnv,
+) -> Result<WebhooksConfig, ConfigError> {
+    let public_only = match get("WEBHOOK_PUBLIC_ONLY").as_deref() {
+        None => env == AppEnv::Production,
+        Some("1") | Some("true") => true,
+        Some("0") | Some("false") if env == AppEnv::Production => {
+            return Err(invalid(
+                "WEBHOOK_PUBLIC_ONLY",
+                "cannot be turned off in production",
+            ))
+        }
+        Some("0") | Some("false") => false,
+        Some(_) => return Err(invalid("WEBHOOK_PUBLIC_ONLY", "must be true or false")),
+    };
+    let retry_window = match number_var(get, "WEBHOOK_RETRY_SECONDS", 86_400)? {
+        s @ 1..=604_800 => std::time::Duration::from_secs(s),
+        _ => {
+            return Err(invalid(
+                "WEBHOOK_RETRY_SECONDS",
+                "must be between 1 and 604800",
+            ))
+        }
+    };
+    Ok(WebhooksConfig {
+        public_only,
+        retry_window,
     })
 }
 

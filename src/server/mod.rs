@@ -12,6 +12,7 @@ pub mod http_error;
 pub mod jobs;
 pub mod mail;
 pub mod memory;
+pub mod outgoing_webhooks;
 pub mod password;
 pub mod recording_store;
 pub mod repo;

@@ -73,6 +73,9 @@ impl Application {
             zoom,
             passwords: HashPool::for_this_machine(config.auth.hash_queue),
             booking_queue: Default::default(),
+            webhook_client: crate::server::outgoing_webhooks::client::build(
+                config.webhooks.public_only,
+            ),
             stopping: CancellationToken::new(),
             recordings: Arc::new(recordings),
         };

@@ -18,6 +18,7 @@ mod logs;
 mod mail;
 mod metrics;
 mod nginx;
+mod outgoing_webhooks;
 mod recordings;
 mod reminders;
 mod server_outage;

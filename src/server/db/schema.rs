@@ -451,10 +451,45 @@ DEFINE FIELD IF NOT EXISTS expires_at ON idempotency_key TYPE datetime;
 DEFINE INDEX IF NOT EXISTS idempotency_key_expiry ON idempotency_key FIELDS expires_at;
 "#,
     },
+    Migration {
+        version: 20,
+        name: "outgoing webhooks",
+        sql: r#"
+-- A specialist's webhook endpoints (Standard Webhooks): the signing secret is kept to sign.
+DEFINE TABLE IF NOT EXISTS webhook_endpoint SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS user ON webhook_endpoint TYPE record<user>;
+DEFINE FIELD IF NOT EXISTS url ON webhook_endpoint TYPE string;
+DEFINE FIELD IF NOT EXISTS events ON webhook_endpoint TYPE array<string>;
+DEFINE FIELD IF NOT EXISTS secret ON webhook_endpoint TYPE string;
+DEFINE FIELD IF NOT EXISTS enabled ON webhook_endpoint TYPE bool DEFAULT true;
+DEFINE FIELD IF NOT EXISTS disabled_reason ON webhook_endpoint TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS created_at ON webhook_endpoint TYPE datetime DEFAULT time::now();
+DEFINE INDEX IF NOT EXISTS webhook_endpoint_user ON webhook_endpoint FIELDS user;
+-- One message to one endpoint, with every attempt's outcome: the delivery log.
+DEFINE TABLE IF NOT EXISTS webhook_delivery SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS endpoint ON webhook_delivery TYPE record<webhook_endpoint>;
+DEFINE FIELD IF NOT EXISTS user ON webhook_delivery TYPE record<user>;
+DEFINE FIELD IF NOT EXISTS event_type ON webhook_delivery TYPE string;
+DEFINE FIELD IF NOT EXISTS message_id ON webhook_delivery TYPE string;
+DEFINE FIELD IF NOT EXISTS body ON webhook_delivery TYPE string;
+DEFINE FIELD IF NOT EXISTS status ON webhook_delivery TYPE string
+    ASSERT $value IN ['pending', 'delivered', 'failed'];
+DEFINE FIELD IF NOT EXISTS attempts ON webhook_delivery TYPE array<object> DEFAULT [];
+DEFINE FIELD IF NOT EXISTS attempts.*.at ON webhook_delivery TYPE datetime;
+DEFINE FIELD IF NOT EXISTS attempts.*.statusCode ON webhook_delivery TYPE option<int>;
+DEFINE FIELD IF NOT EXISTS attempts.*.error ON webhook_delivery TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS created_at ON webhook_delivery TYPE datetime DEFAULT time::now();
+DEFINE FIELD IF NOT EXISTS first_attempt_at ON webhook_delivery TYPE option<datetime>;
+DEFINE FIELD IF NOT EXISTS next_attempt_at ON webhook_delivery TYPE option<datetime>;
+DEFINE INDEX IF NOT EXISTS webhook_delivery_endpoint ON webhook_delivery FIELDS endpoint, created_at;
+DEFINE FIELD OVERWRITE kind ON job TYPE string
+    ASSERT $value IN ['email', 'zoom_delete', 'zoom_update', 'reminder', 'auto_create', 'waitlist_close', 'zoom_sweep', 'zoom_event', 'attendance_check', 'recording_fetch', 'webhook_event', 'webhook_delivery'];
+"#,
+    },
 ];
 
 /// The version a fully migrated database is at.
-pub const SCHEMA_VERSION: i64 = 19;
+pub const SCHEMA_VERSION: i64 = 20;
 
 #[derive(Deserialize)]
 struct Applied {

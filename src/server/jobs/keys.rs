@@ -28,6 +28,11 @@ pub fn zoom_deleted(booking_id: &str, meeting_id: &str) -> String {
     format!("booking:{booking_id}:zoom-deleted:{meeting_id}")
 }
 
+/// One per time an endpoint is turned off (`at`: Unix seconds).
+pub fn webhook_disabled(endpoint_id: &str, at: i64) -> String {
+    format!("webhook-disabled:{endpoint_id}:{at}")
+}
+
 /// One feedback request per booking.
 pub fn feedback(booking_id: &str) -> String {
     format!("booking:{booking_id}:feedback")

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::mail::OutgoingEmail;
+use super::outgoing_webhooks::{DeliveryJob, EventType, QueuedEvent};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -32,10 +33,14 @@ pub enum JobKind {
     AttendanceCheck,
     /// Copies one cloud recording file from Zoom to the object store.
     RecordingFetch,
+    /// Writes one delivery per endpoint subscribed to an outgoing webhook event.
+    WebhookEvent,
+    /// One attempt at sending an outgoing webhook delivery.
+    WebhookDelivery,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 12] = [
         Self::Email,
         Self::ZoomDelete,
         Self::ZoomUpdate,
@@ -46,6 +51,8 @@ impl JobKind {
         Self::ZoomEvent,
         Self::AttendanceCheck,
         Self::RecordingFetch,
+        Self::WebhookEvent,
+        Self::WebhookDelivery,
     ];
 
     /// The name the schema stores (and the metrics label).
@@ -61,6 +68,8 @@ impl JobKind {
             Self::ZoomEvent => "zoom_event",
             Self::AttendanceCheck => "attendance_check",
             Self::RecordingFetch => "recording_fetch",
+            Self::WebhookEvent => "webhook_event",
+            Self::WebhookDelivery => "webhook_delivery",
         }
     }
 
@@ -184,6 +193,48 @@ impl NewJob {
                 check.booking_id, check.meeting_id
             ),
             payload: json!(check),
+            delay_seconds,
+        }
+    }
+}
+
+impl NewJob {
+    /// Reports `event_type` about a booking to the specialist's webhook endpoints.
+    /// `occasion` tells events of one type and booking apart (a meeting id, an outcome).
+    pub fn webhook_event(
+        event_type: EventType,
+        specialist_id: &str,
+        booking_id: &str,
+        occasion: &str,
+        details: Value,
+    ) -> Self {
+        let event = QueuedEvent {
+            event_type,
+            specialist_id: specialist_id.into(),
+            booking_id: booking_id.into(),
+            occurred_at: chrono::Utc::now(),
+            details,
+        };
+        Self {
+            kind: JobKind::WebhookEvent,
+            key: format!(
+                "webhook-event:{}:{booking_id}:{occasion}",
+                event_type.as_str()
+            ),
+            payload: json!(event),
+            delay_seconds: 0,
+        }
+    }
+
+    /// Attempt `attempt` at sending a webhook delivery, `delay_seconds` from now.
+    pub fn webhook_delivery(delivery_id: &str, attempt: u32, delay_seconds: u64) -> Self {
+        Self {
+            kind: JobKind::WebhookDelivery,
+            key: format!("webhook-delivery:{delivery_id}:{attempt}"),
+            payload: json!(DeliveryJob {
+                delivery_id: delivery_id.into(),
+                attempt,
+            }),
             delay_seconds,
         }
     }

@@ -24,9 +24,10 @@ use crate::server::db::DbError;
 use crate::server::mail::templates::{self, Attendee};
 use crate::server::mail::transport::{build_message, MailServerUnreachable, MailTransport};
 use crate::server::mail::OutgoingEmail;
+use crate::server::outgoing_webhooks::{DeliveryJob, QueuedEvent};
 use crate::server::repo::jobs::{self, ClaimedJob};
 use crate::server::repo::{bookings, slots, waitlist};
-use crate::server::service::{recordings, zoom_events, zoom_meeting};
+use crate::server::service::{recordings, webhooks, zoom_events, zoom_meeting};
 use crate::server::telemetry;
 
 pub const MAX_ATTEMPTS: u32 = 8;
@@ -308,6 +309,16 @@ impl JobWorker {
                 let fetch: recordings::Fetch = serde_json::from_value(job.payload.clone())
                     .context("recording fetch payload")?;
                 recordings::fetch(&self.state, &fetch).await
+            }
+            JobKind::WebhookEvent => {
+                let event: QueuedEvent =
+                    serde_json::from_value(job.payload.clone()).context("webhook event payload")?;
+                webhooks::fan_out(&self.state, &job.key, &event).await
+            }
+            JobKind::WebhookDelivery => {
+                let delivery: DeliveryJob = serde_json::from_value(job.payload.clone())
+                    .context("webhook delivery payload")?;
+                webhooks::deliver(&self.state, &delivery).await
             }
             JobKind::AttendanceCheck => {
                 let check: AttendanceCheck = serde_json::from_value(job.payload.clone())

@@ -18,6 +18,7 @@ pub mod slots;
 pub mod users;
 pub mod verifications;
 pub mod waitlist;
+pub mod webhooks;
 pub mod zoom_events;
 
 use serde::de::DeserializeOwned;

@@ -10,6 +10,7 @@ pub mod metrics;
 mod recordings;
 mod slots;
 mod tokens;
+mod webhooks;
 mod zoom_events;
 
 use axum::http::StatusCode;
@@ -31,6 +32,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(calendar::router())
         .merge(recordings::router())
         .merge(tokens::router())
+        .merge(webhooks::router())
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
 }

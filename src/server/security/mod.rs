@@ -4,6 +4,7 @@
 mod cross_site;
 mod forwarded;
 mod headers;
+pub mod public_address;
 pub mod secret_links;
 
 pub use cross_site::refuse_cross_site;

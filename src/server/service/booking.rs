@@ -10,6 +10,7 @@ use crate::server::db::{new_key, with_conflict_retry, Attempt, DbError};
 use crate::server::domain::{Notes, PersonName};
 use crate::server::jobs::{self, reminders, NewJob};
 use crate::server::mail::templates::{self, Appointment, Attendee};
+use crate::server::outgoing_webhooks::EventType;
 use crate::server::repo::bookings::{BookRefusal, NewBooking};
 use crate::server::repo::slots::{self, SlotRow};
 
@@ -123,6 +124,13 @@ pub async fn book_slot(
         ];
         let mut queued = jobs::emails(&emails);
         queued.extend(follow_up_jobs(state, &slot, &booking_id, false));
+        queued.push(NewJob::webhook_event(
+            EventType::BookingCreated,
+            &slot.specialist,
+            &booking_id,
+            "",
+            serde_json::json!({}),
+        ));
         let new = NewBooking {
             id: booking_id.clone(),
             customer: caller.user_id.clone(),

@@ -10,10 +10,11 @@ use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
 use crate::server::db::{with_conflict_retry, Attempt, DbError};
 use crate::server::domain::BookingIndex;
-use crate::server::jobs::{self, reminders};
+use crate::server::jobs::{self, reminders, NewJob};
 use crate::server::mail::templates::{self, Appointment, Attendee, Cancellation};
+use crate::server::outgoing_webhooks::EventType;
 use crate::server::repo::bookings::{self, Cancel, CancelRefusal};
-use crate::server::repo::slots::{self, CancelSlot, CancelSlotRefusal};
+use crate::server::repo::slots::{self, CancelSlot, CancelSlotRefusal, SlotRow};
 use crate::server::repo::waitlist;
 
 use super::unexpected;
@@ -107,6 +108,7 @@ pub async fn cancel_booking(
             emails.push(templates::cancelled_specialist(&appointment, &cancellation));
         }
         let mut queued = jobs::emails(&emails);
+        queued.push(cancelled_event(&slot, &booking.id, by_specialist, reason.as_deref()));
         let stale = reminders::customer_keys(&state.config.http, &booking.id, slot.schedule_version);
         // The first customer waiting takes the freed seat in the same transaction.
         let (promotions, promoted_jobs) = waitlist_service::promotions(state, &slot, 1)
@@ -226,6 +228,12 @@ pub async fn cancel_slot(
                 slot.schedule_version,
             ));
         }
+        let mut queued = jobs::emails(&emails);
+        queued.extend(
+            active
+                .iter()
+                .map(|b| cancelled_event(&slot, &b.id, true, Some(&reason))),
+        );
         let cancel = CancelSlot {
             cancel_keys: &stale,
             id: slot_id,
@@ -234,7 +242,7 @@ pub async fn cancel_slot(
             seen_booked: slot.booked,
             seen_schedule_version: slot.schedule_version,
             seen_waiters: &seen_waiters,
-            emails: &jobs::emails(&emails),
+            emails: &queued,
         };
         match slots::cancel(&state.db, &cancel).await {
             Ok(Ok(())) => Ok(active.len() as u32),
@@ -254,4 +262,23 @@ pub async fn cancel_slot(
         Err(Attempt::Refused(e)) => Err(e),
         Err(Attempt::Db(e)) => Err(unexpected("cancelling a slot")(e)),
     }
+}
+
+/// The `booking.cancelled` webhook event of a booking of `slot`.
+fn cancelled_event(
+    slot: &SlotRow,
+    booking_id: &str,
+    by_specialist: bool,
+    reason: Option<&str>,
+) -> NewJob {
+    NewJob::webhook_event(
+        EventType::BookingCancelled,
+        &slot.specialist,
+        booking_id,
+        "",
+        serde_json::json!({
+            "cancelledBy": if by_specialist { "specialist" } else { "customer" },
+            "reason": reason,
+        }),
+    )
 }

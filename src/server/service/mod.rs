@@ -15,6 +15,7 @@ pub mod sessions;
 pub mod slots;
 pub mod throttle;
 pub mod waitlist;
+pub mod webhooks;
 pub mod zoom_events;
 pub mod zoom_meeting;
 

@@ -12,6 +12,7 @@ use crate::server::db::{new_key, with_conflict_retry, Attempt, DbError};
 use crate::server::domain::BookingIndex;
 use crate::server::jobs::{reminders, NewJob};
 use crate::server::mail::templates::{self, Appointment, MeetingDetails};
+use crate::server::outgoing_webhooks::EventType;
 use crate::server::repo::bookings::{self, Reschedule, RescheduleRefusal};
 use crate::server::repo::slots;
 
@@ -89,6 +90,15 @@ pub async fn reschedule(
             jobs.push(NewJob::zoom_update(&m.zoom_meeting_id, &new_id, 0));
         }
         jobs.extend(follow_up_jobs(state, &target, &new_id, meeting.is_some()));
+        jobs.push(NewJob::webhook_event(
+            EventType::BookingRescheduled,
+            &target.specialist,
+            &new_id,
+            "",
+            serde_json::json!({ "previous": {
+                "bookingId": booking.id, "slotId": slot.id, "bookingIndex": booking.index,
+            } }),
+        ));
         let stale =
             reminders::customer_keys(&state.config.http, &booking.id, slot.schedule_version);
         // The seat this frees goes to the first customer waiting for the old slot.

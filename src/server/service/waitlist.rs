@@ -9,6 +9,7 @@ use crate::server::db::with_conflict_retry;
 use crate::server::db::{new_key, DbError};
 use crate::server::jobs::NewJob;
 use crate::server::mail::templates::{self, Appointment, Attendee};
+use crate::server::outgoing_webhooks::EventType;
 use crate::server::repo::slots::SlotRow;
 use crate::server::repo::waitlist::{self, JoinRefusal};
 
@@ -118,6 +119,13 @@ pub async fn promotions(
         queued.push(NewJob::email(&templates::seat_opened(&a)));
         queued.push(NewJob::email(&templates::specialist_notification(&a)));
         queued.extend(follow_up_jobs(state, slot, &booking_id, false));
+        queued.push(NewJob::webhook_event(
+            EventType::BookingCreated,
+            &slot.specialist,
+            &booking_id,
+            "",
+            serde_json::json!({ "fromWaitlist": true }),
+        ));
         promotions.push(waitlist::Promotion {
             waiter_id: w.id,
             booking_id,

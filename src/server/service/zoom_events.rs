@@ -12,6 +12,7 @@ use crate::server::app_state::AppState;
 use crate::server::domain::attendance::{Point, PointKind, Role};
 use crate::server::jobs::{keys, AttendanceCheck, NewJob};
 use crate::server::mail::templates::{self, Appointment};
+use crate::server::outgoing_webhooks::EventType;
 use crate::server::repo::bookings::{self, BookingRow};
 use crate::server::repo::slots::{self, SlotRow};
 use crate::server::repo::zoom_events::{self, Stored};
@@ -236,6 +237,17 @@ async fn record(
     points: &[Point],
 ) -> anyhow::Result<()> {
     let changed = attendance::record(&state.db, &booking.id, meeting_id, points).await?;
+    if let Some(outcome) = changed {
+        let occasion = serde_json::to_value(outcome)?;
+        let event = NewJob::webhook_event(
+            EventType::AttendanceRecorded,
+            &slot.specialist,
+            &booking.id,
+            occasion.as_str().unwrap_or_default(),
+            serde_json::json!({}),
+        );
+        jobs::queue(&state.db, &[event]).await?;
+    }
     if changed == Some(crate::model::Outcome::Attended) {
         super::feedback::request(state, slot, booking).await?;
     }
@@ -369,7 +381,16 @@ async fn deleted_in_zoom(state: &AppState, meeting_id: &str) -> anyhow::Result<(
         &booking.id,
         meeting_id,
         &keys::zoom_ready(&booking.id),
-        &[NewJob::email(&email)],
+        &[
+            NewJob::email(&email),
+            NewJob::webhook_event(
+                EventType::MeetingDeleted,
+                &slot.specialist,
+                &booking.id,
+                meeting_id,
+                serde_json::json!({ "deletedMeeting": { "meetingId": meeting_id } }),
+            ),
+        ],
     )
     .await?;
     if dropped {

@@ -12,6 +12,7 @@ use crate::server::db::DbError;
 use crate::server::domain::BookingIndex;
 use crate::server::jobs::{AutoCreate, NewJob};
 use crate::server::mail::templates::{self, Appointment, MeetingDetails};
+use crate::server::outgoing_webhooks::EventType;
 use crate::server::repo::bookings::{
     self, BookingRow, MeetingToSave, SaveRefusal, StoredMeeting, ZoomClaim,
 };
@@ -386,7 +387,17 @@ impl Attempt<'_> {
             &MeetingToSave {
                 meeting: &stored,
                 host_id: meeting.host_id.as_deref(),
-                jobs: &[NewJob::email(&email), check],
+                jobs: &[
+                    NewJob::email(&email),
+                    check,
+                    NewJob::webhook_event(
+                        EventType::MeetingCreated,
+                        &slot.specialist,
+                        &booking.id,
+                        &meeting.id,
+                        json!({}),
+                    ),
+                ],
                 automatic: self.automatic,
                 schedule_version: slot.schedule_version,
             },

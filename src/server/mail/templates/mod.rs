@@ -11,6 +11,7 @@ mod reminder;
 mod rescheduled;
 mod specialist_notification;
 mod waitlist_closed;
+mod webhook_disabled;
 mod zoom_meeting_ready;
 
 use chrono::{DateTime, Utc};
@@ -24,6 +25,7 @@ pub use reminder::{reminder_customer, reminder_specialist, ReminderLinks};
 pub use rescheduled::rescheduled;
 pub use specialist_notification::specialist_notification;
 pub use waitlist_closed::{waitlist_closed, WaitlistClosedBecause};
+pub use webhook_disabled::webhook_disabled;
 pub use zoom_meeting_ready::zoom_meeting_ready;
 
 use super::ics::{self, Invite};

@@ -1,0 +1,35 @@
+//! The HTTP client that sends webhook messages: short timeouts, at most three redirects,
+//! and with `public_only` every address checked as names resolve and every redirect's URL.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::redirect::Policy;
+
+use crate::server::security::public_address::{refusal, PublicOnlyResolver};
+
+/// How long one attempt may take in all.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
+
+pub fn build(public_only: bool) -> reqwest::Client {
+    let redirects = Policy::custom(move |attempt| {
+        if attempt.previous().len() >= 3 {
+            return attempt.error("more than 3 redirects");
+        }
+        match refusal(attempt.url(), public_only) {
+            Some(why) => attempt.error(format!("redirected to a refused URL: {why}")),
+            None => attempt.follow(),
+        }
+    });
+    let mut builder = reqwest::Client::builder()
+        .timeout(ATTEMPT_TIMEOUT)
+        .connect_timeout(Duration::from_secs(5))
+        .redirect(redirects)
+        .user_agent(concat!("Specialistly-Webhooks/", env!("CARGO_PKG_VERSION")));
+    if public_only {
+        builder = builder.dns_resolver(Arc::new(PublicOnlyResolver));
+    }
+    builder
+        .build()
+        .expect("the webhook client's settings are valid")
+}

@@ -1,0 +1,107 @@
+//! Outgoing webhooks, the Standard Webhooks way: a specialist's endpoints receive signed JSON
+//! messages about their bookings. An event is queued as a job in the transaction of the
+//! change it reports; that job writes one delivery per subscribed endpoint, and each
+//! delivery is sent by jobs of its own, retried with back-off for a day.
+
+pub mod client;
+pub mod signature;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// What a message reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EventType {
+    #[serde(rename = "booking.created")]
+    BookingCreated,
+    #[serde(rename = "booking.cancelled")]
+    BookingCancelled,
+    #[serde(rename = "booking.rescheduled")]
+    BookingRescheduled,
+    #[serde(rename = "meeting.created")]
+    MeetingCreated,
+    #[serde(rename = "meeting.deleted")]
+    MeetingDeleted,
+    #[serde(rename = "attendance.recorded")]
+    AttendanceRecorded,
+}
+
+impl EventType {
+    pub const ALL: [Self; 6] = [
+        Self::BookingCreated,
+        Self::BookingCancelled,
+        Self::BookingRescheduled,
+        Self::MeetingCreated,
+        Self::MeetingDeleted,
+        Self::AttendanceRecorded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BookingCreated => "booking.created",
+            Self::BookingCancelled => "booking.cancelled",
+            Self::BookingRescheduled => "booking.rescheduled",
+            Self::MeetingCreated => "meeting.created",
+            Self::MeetingDeleted => "meeting.deleted",
+            Self::AttendanceRecorded => "attendance.recorded",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+}
+
+/// An event as its change queued it: which booking, and what only the moment knew (a
+/// reason, the meeting deleted). The message is rendered from the booking as it is when the
+/// event job runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueuedEvent {
+    pub event_type: EventType,
+    pub specialist_id: String,
+    pub booking_id: String,
+    pub occurred_at: DateTime<Utc>,
+    #[serde(default)]
+    pub details: Value,
+}
+
+/// One attempt at sending a delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryJob {
+    pub delivery_id: String,
+    /// Counts from 1; a replay continues the count.
+    pub attempt: u32,
+}
+
+/// Delays before each retry, from the Standard Webhooks schedule; the last one repeats until
+/// the retry window (24 hours) is over.
+pub const RETRY_SCHEDULE_SECONDS: [u64; 6] = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600];
+
+/// The wait before attempt `attempt + 1` after attempt `attempt` failed.
+pub fn retry_delay(attempt: u32) -> std::time::Duration {
+    let i = (attempt.max(1) as usize - 1).min(RETRY_SCHEDULE_SECONDS.len() - 1);
+    std::time::Duration::from_secs(RETRY_SCHEDULE_SECONDS[i])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_names_round_trip() {
+        for t in EventType::ALL {
+            assert_eq!(EventType::parse(t.as_str()), Some(t));
+            assert_eq!(serde_json::to_value(t).unwrap(), t.as_str());
+        }
+        assert_eq!(EventType::parse("booking.deleted"), None);
+    }
+
+    #[test]
+    fn retries_back_off_to_ten_hours() {
+        assert_eq!(retry_delay(1).as_secs(), 5);
+        assert_eq!(retry_delay(2).as_secs(), 300);
+        assert_eq!(retry_delay(6).as_secs(), 36_000);
+        assert_eq!(retry_delay(60).as_secs(), 36_000);
+    }
+}

@@ -1,0 +1,475 @@
+//! Outgoing webhooks: signed as the Standard Webhooks reference library (PyPI
+//! `standardwebhooks`) verifies, delivered by the job queue, retried with back-off, turned off
+//! (and the specialist emailed) after the retry window or at once on a 410; a delivery log
+//! with replay; in production only https URLs to public addresses.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use specialistly::model::Role;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use crate::helpers::{json_body, spawn_with, Options, TestApp, TestUser};
+
+async fn app_with(extra: Vec<(&'static str, String)>) -> TestApp {
+    spawn_with(Options {
+        extra,
+        ..Default::default()
+    })
+    .await
+}
+
+async fn receiver(status: u16) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hooks"))
+        .respond_with(ResponseTemplate::new(status))
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn add_endpoint(app: &TestApp, spec: &TestUser, url: &str, events: &[&str]) -> Value {
+    let (status, body) = json_body(
+        app.post_json(
+            "/api/webhooks",
+            Some(&spec.token),
+            &json!({ "url": url, "events": events }),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    body["data"].clone()
+}
+
+/// Each message as the reference library verifies it with `secret`.
+fn verify(secret: &str, requests: &[Request]) -> Vec<Value> {
+    let messages: Vec<Value> = requests
+        .iter()
+        .map(|r| {
+            let headers: serde_json::Map<String, Value> = r
+                .headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), json!(v.to_str().unwrap())))
+                .collect();
+            json!({ "headers": headers, "body": String::from_utf8(r.body.clone()).unwrap() })
+        })
+        .collect();
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/support/verify_webhooks.py"
+    );
+    let mut child = Command::new("python3")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 with standardwebhooks (make test installs it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(
+            json!({ "secret": secret, "messages": messages })
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "the verifier failed");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn messages_verify_with_the_reference_library_and_follow_the_booking() {
+    let app = app_with(vec![]).await;
+    let hooks = receiver(200).await;
+    let spec = app.user(Role::Specialist, "Hook Spec").await;
+    let cust = app.user(Role::Customer, "Hook Cust").await;
+    let url = format!("{}/hooks", hooks.uri());
+    let all = add_endpoint(
+        &app,
+        &spec,
+        &url,
+        &[
+            "booking.created",
+            "booking.cancelled",
+            "booking.rescheduled",
+            "meeting.created",
+            "meeting.deleted",
+            "attendance.recorded",
+        ],
+    )
+    .await;
+    let secret = all["secret"].as_str().unwrap();
+    assert!(secret.starts_with("whsec_"), "{all}");
+    let cancels_only = add_endpoint(&app, &spec, &url, &["booking.cancelled"]).await;
+
+    let slot = app.slot(&spec, 72, 2).await;
+    assert_eq!(app.book(&slot, &cust).await.status(), 201);
+    assert_eq!(
+        app.create_zoom(&slot, "0", Some(&spec.token))
+            .await
+            .status(),
+        200
+    );
+    let cancel = format!("/api/consulting-slots/{slot}/booking/0/cancel");
+    assert_eq!(
+        app.post_json(&cancel, Some(&cust.token), &json!({}))
+            .await
+            .status(),
+        200
+    );
+    app.drain_jobs().await;
+
+    let received = hooks.received_requests().await.unwrap();
+    assert_eq!(
+        received.len(),
+        4,
+        "3 to the first endpoint, 1 to the second"
+    );
+    let verified = verify(secret, &received);
+    let payloads: Vec<&Value> = verified.iter().filter_map(|v| v.get("payload")).collect();
+    // The second endpoint's secret differs: its one message does not verify with this one.
+    assert_eq!(payloads.len(), 3, "{verified:?}");
+    let mut types: Vec<&str> = payloads
+        .iter()
+        .map(|p| p["type"].as_str().unwrap())
+        .collect();
+    types.sort();
+    assert_eq!(
+        types,
+        ["booking.cancelled", "booking.created", "meeting.created"]
+    );
+    for p in &payloads {
+        assert_eq!(p["data"]["slotId"], slot.as_str());
+        assert_eq!(p["data"]["bookingIndex"], 0);
+        assert_eq!(p["data"]["customer"]["email"], cust.email.as_str());
+        assert!(p["timestamp"].is_string());
+    }
+    let cancelled = payloads
+        .iter()
+        .find(|p| p["type"] == "booking.cancelled")
+        .unwrap();
+    assert_eq!(cancelled["data"]["cancelledBy"], "customer");
+    assert_eq!(cancelled["data"]["status"], "cancelled");
+    let other = verify(cancels_only["secret"].as_str().unwrap(), &received);
+    assert_eq!(
+        other.iter().filter(|v| v.get("payload").is_some()).count(),
+        1
+    );
+
+    // A changed body, or a signature from another secret, does not verify.
+    let mut tampered = received[0].clone();
+    tampered.body = br#"{"type":"booking.created","data":{}}"#.to_vec();
+    assert!(verify(secret, &[tampered])[0].get("error").is_some());
+
+    // Every message to the first endpoint is in its log, delivered at the first attempt,
+    // under the webhook-id it was sent with.
+    let log = format!("/api/webhooks/{}/deliveries", all["id"].as_str().unwrap());
+    let (status, body) = json_body(app.get(&log, Some(&spec.token)).await).await;
+    assert_eq!(status, 200, "{body}");
+    let deliveries = body["data"].as_array().unwrap();
+    assert_eq!(deliveries.len(), 3);
+    for d in deliveries {
+        assert_eq!(d["status"], "delivered", "{d}");
+        assert_eq!(d["attempts"][0]["statusCode"], 200);
+        let id = d["messageId"].as_str().unwrap();
+        assert!(id.starts_with("msg_"));
+        assert!(received
+            .iter()
+            .any(|r| r.headers["webhook-id"].to_str().unwrap() == id));
+    }
+    // The list never shows the secret.
+    let (_, listed) = json_body(app.get("/api/webhooks", Some(&spec.token)).await).await;
+    assert!(!listed.to_string().contains("whsec_"), "{listed}");
+}
+
+async fn delivery_rows(app: &TestApp) -> Vec<Value> {
+    app.query(
+        "SELECT status, array::len(attempts) AS attempts, next_attempt_at FROM webhook_delivery",
+        json!({}),
+    )
+    .await
+}
+
+async fn endpoint_row(app: &TestApp) -> Value {
+    app.query(
+        "SELECT enabled, disabled_reason FROM webhook_endpoint",
+        json!({}),
+    )
+    .await[0]
+        .clone()
+}
+
+async fn disabled_emails(app: &TestApp) -> Vec<Value> {
+    app.query(
+        "SELECT VALUE payload FROM job WHERE string::starts_with(key, 'webhook-disabled:')",
+        json!({}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_failing_endpoint_is_retried_then_turned_off_and_a_replay_delivers() {
+    let app = app_with(vec![("WEBHOOK_RETRY_SECONDS", "2".into())]).await;
+    let hooks = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&hooks)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(204))
+        .with_priority(2)
+        .mount(&hooks)
+        .await;
+    let spec = app.user(Role::Specialist, "Retry Spec").await;
+    let cust = app.user(Role::Customer, "Retry Cust").await;
+    let endpoint = add_endpoint(
+        &app,
+        &spec,
+        &format!("{}/hooks", hooks.uri()),
+        &["booking.created"],
+    )
+    .await;
+    let slot = app.slot(&spec, 72, 2).await;
+    assert_eq!(app.book(&slot, &cust).await.status(), 201);
+
+    app.drain_jobs().await;
+    let rows = delivery_rows(&app).await;
+    assert_eq!(rows[0]["status"], "pending", "{rows:?}");
+    assert_eq!(rows[0]["attempts"], 1);
+    assert!(rows[0]["next_attempt_at"].is_string(), "a retry is planned");
+    assert_eq!(endpoint_row(&app).await["enabled"], true);
+
+    // Past the retry window, the next failure turns the endpoint off and tells its owner once.
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    app.drain_jobs().await;
+    let rows = delivery_rows(&app).await;
+    assert_eq!(rows[0]["status"], "failed", "{rows:?}");
+    assert_eq!(rows[0]["attempts"], 2);
+    let endpoint_now = endpoint_row(&app).await;
+    assert_eq!(endpoint_now["enabled"], false);
+    assert!(
+        endpoint_now["disabled_reason"]
+            .as_str()
+            .unwrap()
+            .contains("failed for 2 seconds"),
+        "{endpoint_now}"
+    );
+    let emails = disabled_emails(&app).await;
+    assert_eq!(emails.len(), 1);
+    assert_eq!(emails[0]["to"], spec.email.as_str());
+
+    // Off: new events are not delivered to it, and it cannot be replayed until turned on.
+    let id = endpoint["id"].as_str().unwrap();
+    let delivery = app
+        .query(
+            "SELECT VALUE record::id(id) FROM webhook_delivery",
+            json!({}),
+        )
+        .await;
+    let delivery = delivery[0].as_str().unwrap();
+    let replay = format!("/api/webhooks/{id}/deliveries/{delivery}/replay");
+    assert_eq!(
+        app.post_json(&replay, Some(&spec.token), &json!({}))
+            .await
+            .status(),
+        409
+    );
+    let (status, body) = json_body(
+        app.post_json(
+            &format!("/api/webhooks/{id}/enable"),
+            Some(&spec.token),
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["enabled"], true);
+    assert_eq!(
+        app.post_json(&replay, Some(&spec.token), &json!({}))
+            .await
+            .status(),
+        202
+    );
+    app.drain_jobs().await;
+    let rows = delivery_rows(&app).await;
+    assert_eq!(rows[0]["status"], "delivered", "{rows:?}");
+    assert_eq!(rows[0]["attempts"], 3);
+    let received = hooks.received_requests().await.unwrap();
+    assert_eq!(received.len(), 3);
+    let ids: Vec<&str> = received
+        .iter()
+        .map(|r| r.headers["webhook-id"].to_str().unwrap())
+        .collect();
+    assert!(
+        ids.iter().all(|i| *i == ids[0]),
+        "one message id throughout: {ids:?}"
+    );
+
+    // Someone else's delivery: 404.
+    let other = app.user(Role::Specialist, "Other Spec").await;
+    assert_eq!(
+        app.post_json(&replay, Some(&other.token), &json!({}))
+            .await
+            .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn a_410_turns_the_endpoint_off_at_once() {
+    let app = app_with(vec![]).await;
+    let hooks = receiver(410).await;
+    let spec = app.user(Role::Specialist, "Gone Spec").await;
+    let cust = app.user(Role::Customer, "Gone Cust").await;
+    add_endpoint(
+        &app,
+        &spec,
+        &format!("{}/hooks", hooks.uri()),
+        &["booking.created"],
+    )
+    .await;
+    let slot = app.slot(&spec, 72, 3).await;
+    assert_eq!(app.book(&slot, &cust).await.status(), 201);
+    app.drain_jobs().await;
+    let endpoint = endpoint_row(&app).await;
+    assert_eq!(endpoint["enabled"], false);
+    assert!(endpoint["disabled_reason"]
+        .as_str()
+        .unwrap()
+        .contains("410"));
+    assert_eq!(delivery_rows(&app).await[0]["status"], "failed");
+    assert_eq!(disabled_emails(&app).await.len(), 1);
+
+    // Later events are not sent to it.
+    let second = app.user(Role::Customer, "Later Cust").await;
+    assert_eq!(app.book(&slot, &second).await.status(), 201);
+    app.drain_jobs().await;
+    assert_eq!(hooks.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn in_production_mode_only_https_urls_to_public_addresses_are_accepted_or_reached() {
+    let app = app_with(vec![("WEBHOOK_PUBLIC_ONLY", "true".into())]).await;
+    let spec = app.user(Role::Specialist, "Strict Spec").await;
+    for url in [
+        "http://hooks.example.com/in",
+        "https://127.0.0.1/in",
+        "https://[::1]:8443/in",
+        "https://10.0.0.7/in",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://100.100.100.200/",
+        "https://localhost/in",
+        "https://user:pw@hooks.example.com/in",
+        "not a url",
+    ] {
+        let (status, body) = json_body(
+            app.post_json(
+                "/api/webhooks",
+                Some(&spec.token),
+                &json!({ "url": url, "events": ["booking.created"] }),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 400, "{url}: {body}");
+    }
+    assert_eq!(app.count("webhook_endpoint").await, 0);
+
+    // A name that resolves inside (stored as if its DNS changed after it was saved) is
+    // refused when the delivery connects.
+    let hooks = receiver(200).await;
+    let port = hooks.address().port();
+    app.query(
+        "CREATE webhook_endpoint:inside CONTENT { user: type::record('user', $user),
+            url: $url, events: ['booking.created'], secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+            enabled: true }",
+        json!({ "user": spec.id, "url": format!("https://localhost:{port}/hooks") }),
+    )
+    .await;
+    let cust = app.user(Role::Customer, "Strict Cust").await;
+    let slot = app.slot(&spec, 72, 3).await;
+    assert_eq!(app.book(&slot, &cust).await.status(), 201);
+    app.drain_jobs().await;
+    assert!(hooks.received_requests().await.unwrap().is_empty());
+    let attempts = app
+        .query("SELECT VALUE attempts FROM webhook_delivery", json!({}))
+        .await;
+    let error = attempts[0][0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("does not resolve to a public address"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn bad_endpoint_requests_get_clear_errors_and_change_nothing() {
+    let app = app_with(vec![]).await;
+    let spec = app.user(Role::Specialist, "Bad Hook Spec").await;
+    let cust = app.user(Role::Customer, "Bad Hook Cust").await;
+    let post = |token: String, body: Value| {
+        let app = &app;
+        async move { json_body(app.post_json("/api/webhooks", Some(&token), &body).await).await }
+    };
+    let ok_url = "http://127.0.0.1:9/hooks";
+    let (status, _) = post(
+        cust.token.clone(),
+        json!({ "url": ok_url, "events": ["booking.created"] }),
+    )
+    .await;
+    assert_eq!(status, 403);
+    for (body, says) in [
+        (json!({ "url": ok_url, "events": [] }), "at least one"),
+        (
+            json!({ "url": ok_url, "events": ["booking.deleted"] }),
+            "Unknown event",
+        ),
+        (
+            json!({ "url": "ftp://x.test/", "events": ["booking.created"] }),
+            "https://",
+        ),
+        (json!({ "url": "", "events": ["booking.created"] }), "url"),
+        (
+            json!({ "url": ok_url, "events": ["booking.created"], "secret": "mine" }),
+            "secret",
+        ),
+    ] {
+        let (status, answer) = post(spec.token.clone(), body.clone()).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert!(
+            answer["message"].as_str().unwrap().contains(says),
+            "{answer}"
+        );
+    }
+    assert_eq!(app.count("webhook_endpoint").await, 0);
+
+    let made = add_endpoint(&app, &spec, ok_url, &["booking.created", "booking.created"]).await;
+    assert_eq!(made["events"], json!(["booking.created"]));
+    let id = made["id"].as_str().unwrap();
+    let other = app.user(Role::Specialist, "Other Hook Spec").await;
+    assert_eq!(
+        app.delete(&format!("/api/webhooks/{id}"), &other.token)
+            .await
+            .status(),
+        404
+    );
+    let log = format!("/api/webhooks/{id}/deliveries");
+    assert_eq!(app.get(&log, Some(&other.token)).await.status(), 404);
+    assert_eq!(app.get(&log, None).await.status(), 401);
+    assert_eq!(
+        app.delete(&format!("/api/webhooks/{id}"), &spec.token)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(app.count("webhook_endpoint").await, 0);
+}
