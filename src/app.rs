@@ -86,6 +86,7 @@ fn Layout() -> impl IntoView {
                     ssr=SsrMode::Async
                 />
                 <Route path=path!("/appointments") view=pages::appointments::MyAppointmentsPage ssr=SsrMode::Async/>
+                <Route path=path!("/integrations") view=pages::integrations::IntegrationsPage ssr=SsrMode::Async/>
                 <Route
                     path=path!("/appointments/:slot_id/:booking_index")
                     view=pages::appointments::AppointmentPage
@@ -111,12 +112,14 @@ fn NavBar() -> impl IntoView {
                                     Role::Customer => view! {
                                         <A href="/slots">"Browse slots"</A>
                                         <A href="/appointments">"My appointments"</A>
+                                        <A href="/integrations">"Integrations"</A>
                                     }
                                     .into_any(),
                                     Role::Specialist => view! {
                                         <A href="/specialist">"Dashboard"</A>
                                         <A href="/specialist/meetings">"Meeting Manager"</A>
                                         <A href="/specialist/slots">"My slots"</A>
+                                        <A href="/integrations">"Integrations"</A>
                                     }
                                     .into_any(),
                                 };

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod feedback;
+pub mod integrations;
 pub mod meetings;
 #[cfg(feature = "ssr")]
 pub mod serve;

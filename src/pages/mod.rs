@@ -5,6 +5,7 @@ pub mod auth;
 pub mod errors;
 pub mod feedback;
 pub mod home;
+pub mod integrations;
 pub mod meeting_manager;
 pub mod slots;
 pub mod specialist;

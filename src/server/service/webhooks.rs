@@ -403,7 +403,7 @@ async fn disabled_email(
         email: user.email,
         timezone: user.timezone,
     };
-    let manage = format!("{}/specialist/webhooks", state.config.http.base_url);
+    let manage = format!("{}/integrations#webhooks", state.config.http.base_url);
     Ok(NewJob::email(&templates::webhook_disabled(
         &to,
         &target.endpoint_id,
