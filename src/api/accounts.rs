@@ -229,6 +229,7 @@ pub async fn save_zoom_settings(
     participant_video: Option<String>,
     mute_upon_entry: Option<String>,
     cloud_recording: Option<String>,
+    recurring_links: Option<String>,
     auto_create_minutes: Option<String>,
 ) -> Result<crate::model::ZoomSettings, AppError> {
     use crate::server::service::accounts;
@@ -249,6 +250,7 @@ pub async fn save_zoom_settings(
                 participant_video: participant_video.is_some(),
                 mute_upon_entry: mute_upon_entry.is_some(),
                 cloud_recording: cloud_recording.is_some(),
+                recurring_links: recurring_links.is_some(),
             },
         };
         let saved = accounts::update_zoom_settings(&state, caller.as_ref(), settings).await?;

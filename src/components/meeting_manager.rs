@@ -407,6 +407,7 @@ fn MeetingPreviewView(slot_id: String, index: u32) -> impl IntoView {
                             <dt>"Duration"</dt><dd>{format!("{} min", p.duration)}</dd>
                             <dt>"Host"</dt><dd data-testid="preview-host">{p.host} {p.simulated.then(|| view! { " " <span class="badge badge-warn">"simulated Zoom"</span> })}</dd>
                             <dt>"Settings"</dt><dd>{settings}</dd>
+                            {p.recurring.then(|| view! { <dt>"Link"</dt><dd data-testid="preview-recurring">"This customer's recurring link (no fixed time), the same for all their sessions with you"</dd> })}
                         </dl>
                     }
                     .into_any()

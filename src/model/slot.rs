@@ -322,6 +322,9 @@ pub struct MeetingPreview {
     pub settings: crate::model::MeetingDefaults,
     /// The local simulated provider would "create" it, not Zoom.
     pub simulated: bool,
+    /// The customer's shared recurring link (no fixed time) is used: made now or reused.
+    #[serde(default)]
+    pub recurring: bool,
 }
 
 /// The success answer of creating a Zoom meeting.

@@ -97,4 +97,8 @@ pub struct MeetingDefaults {
     /// booking's customer and specialist.
     #[serde(default)]
     pub cloud_recording: bool,
+    /// A regular customer's second and later bookings share one Zoom meeting with no fixed
+    /// time, so their link never changes.
+    #[serde(default)]
+    pub recurring_links: bool,
 }

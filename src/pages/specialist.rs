@@ -140,6 +140,7 @@ fn ZoomSettingsCard() -> impl IntoView {
                                         {checkbox("participant_video", "Participant video on", s.meeting.participant_video)}
                                         {checkbox("mute_upon_entry", "Mute participants on entry", s.meeting.mute_upon_entry)}
                                         {checkbox("cloud_recording", "Record to the cloud (the customer and you can watch it here afterwards)", s.meeting.cloud_recording)}
+                                        {checkbox("recurring_links", "Recurring links for regular customers: from a customer's second booking on, every session uses the same Zoom link", s.meeting.recurring_links)}
                                     </fieldset>
                                     <label for="auto_create_minutes">"Create missing meetings automatically, this many minutes before the start (5–120; empty: off)"</label>
                                     <input id="auto_create_minutes" name="auto_create_minutes" type="number" min="5" max="120" inputmode="numeric"

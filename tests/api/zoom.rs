@@ -470,7 +470,7 @@ async fn the_specialists_zoom_user_and_meeting_defaults_reach_zoom() {
     let settings = json!({
         "zoomUser": "me", "waitingRoom": false, "joinBeforeHost": true,
         "hostVideo": false, "participantVideo": true, "muteUponEntry": false, "cloudRecording": false,
-        "autoCreateMinutes": null
+        "recurringLinks": false, "autoCreateMinutes": null
     });
     let res = app
         .put_json("/api/profile/zoom-settings", &spec.token, &settings)
@@ -763,4 +763,110 @@ async fn the_preview_shows_what_create_will_send_and_sends_nothing() {
         starts.format("%Y-%m-%dT%H:%M:%SZ").to_string()
     );
     assert_eq!(app.get(&path, Some(&spec.token)).await.status(), 409);
+}
+
+async fn set_recurring_links(app: &TestApp, spec: &TestUser) {
+    let res = app
+        .put_json(
+            "/api/profile/zoom-settings",
+            &spec.token,
+            &json!({ "zoomUser": null, "waitingRoom": true, "joinBeforeHost": false,
+                "hostVideo": true, "participantVideo": true, "muteUponEntry": true,
+                "recurringLinks": true }),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+}
+
+async fn meeting_id_of(app: &TestApp, slot: &str) -> String {
+    stored_meeting(app, slot, 0).await["zoomMeetingId"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_regular_customers_later_bookings_share_one_meeting_with_no_fixed_time() {
+    let app = zoom_app().await;
+    let spec = app.user(Role::Specialist, "Regular Spec").await;
+    let cust = app.user(Role::Customer, "Regular Cust").await;
+    set_recurring_links(&app, &spec).await;
+    let slots: Vec<String> =
+        futures::future::join_all((1..=4).map(|d| app.slot(&spec, 24 * d, 2))).await;
+    for slot in &slots {
+        assert_eq!(app.book(slot, &cust).await.status(), 201);
+    }
+    // The preview says which booking gets the shared link.
+    for (slot, shared) in [(&slots[0], false), (&slots[1], true)] {
+        let path = format!("/api/consulting-slots/{slot}/booking/0/create-zoom/preview");
+        let (_, body) = json_body(app.get(&path, Some(&spec.token)).await).await;
+        assert_eq!(body["data"]["recurring"], shared, "{body}");
+    }
+    for slot in &slots {
+        assert_eq!(
+            app.create_zoom(slot, "0", Some(&spec.token)).await.status(),
+            200
+        );
+    }
+    let zoom = app.zoom.as_ref().unwrap();
+    let sent: Vec<Value> = zoom
+        .create_requests()
+        .await
+        .iter()
+        .map(|r| r.body_json().unwrap())
+        .collect();
+    // The first booking has its own scheduled meeting; the second makes the shared one,
+    // which the third and fourth reuse without asking Zoom.
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!(sent[0]["type"], 2);
+    assert_eq!(sent[1]["type"], 3);
+    assert!(sent[1]["start_time"].is_null());
+    let ids: Vec<String> =
+        futures::future::join_all(slots.iter().map(|s| meeting_id_of(&app, s))).await;
+    assert_ne!(ids[0], ids[1]);
+    assert_eq!(ids[1], ids[2]);
+    assert_eq!(ids[2], ids[3]);
+    assert_eq!(stored_meeting(&app, &slots[2], 0).await["recurring"], true);
+
+    // Cancelling one booking keeps the shared meeting for the others; the last one takes it.
+    for (i, slot) in slots[1..].iter().enumerate() {
+        let cancel = format!("/api/consulting-slots/{slot}/booking/0/cancel");
+        let res = app
+            .post_json(
+                &cancel,
+                Some(&spec.token),
+                &json!({ "reason": "Moving on" }),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let expected = usize::from(i == 2);
+        let deletions = app
+            .query(
+                "SELECT id FROM job WHERE key = $key",
+                json!({ "key": format!("zoom-delete:{}", ids[1]) }),
+            )
+            .await
+            .len();
+        assert_eq!(deletions, expected, "after cancel {i}");
+    }
+    assert_eq!(app.count("recurring_meeting").await, 0);
+
+    // Without the setting, every booking has its own meeting.
+    let other = app.user(Role::Customer, "Once Cust").await;
+    let plain = app.user(Role::Specialist, "Plain Spec").await;
+    for hours in [48, 72] {
+        let slot = app.slot(&plain, hours, 1).await;
+        assert_eq!(app.book(&slot, &other).await.status(), 201);
+        assert_eq!(
+            app.create_zoom(&slot, "0", Some(&plain.token))
+                .await
+                .status(),
+            200
+        );
+    }
+    let sent = zoom.create_requests().await;
+    assert_eq!(sent.len(), 4);
+    assert!(sent[2..]
+        .iter()
+        .all(|r| r.body_json::<Value>().unwrap()["type"] == 2));
 }

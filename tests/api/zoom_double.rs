@@ -364,18 +364,27 @@ fn check_meeting_body(body: &Value) -> Result<(), String> {
     if topic.chars().count() > 200 {
         return Err("topic is longer than 200 characters".into());
     }
-    if body["type"] != json!(2) {
-        return Err("type must be 2 (scheduled)".into());
+    match body["type"].as_u64() {
+        // Scheduled: a start and a duration.
+        Some(2) => {
+            let start = body["start_time"]
+                .as_str()
+                .ok_or("start_time must be a string")?;
+            chrono::NaiveDateTime::parse_from_str(start, "%Y-%m-%dT%H:%M:%SZ")
+                .map_err(|_| "start_time must be yyyy-MM-ddTHH:mm:ssZ")?;
+            body["duration"]
+                .as_u64()
+                .filter(|d| *d > 0)
+                .ok_or("duration must be a positive integer")?;
+        }
+        // Recurring with no fixed time: no start (Zoom ignores one, the app sends none).
+        Some(3) => {
+            if !body["start_time"].is_null() {
+                return Err("a type 3 meeting has no start_time".into());
+            }
+        }
+        _ => return Err("type must be 2 (scheduled) or 3 (recurring, no fixed time)".into()),
     }
-    let start = body["start_time"]
-        .as_str()
-        .ok_or("start_time must be a string")?;
-    chrono::NaiveDateTime::parse_from_str(start, "%Y-%m-%dT%H:%M:%SZ")
-        .map_err(|_| "start_time must be yyyy-MM-ddTHH:mm:ssZ")?;
-    body["duration"]
-        .as_u64()
-        .filter(|d| *d > 0)
-        .ok_or("duration must be a positive integer")?;
     let tz = body["timezone"]
         .as_str()
         .ok_or("timezone must be a string")?;
@@ -483,7 +492,7 @@ fn meeting_answer(id: u64, body: &Value) -> Value {
     let password = body["password"].as_str().unwrap_or_default();
     json!({
         "uuid": format!("uuid-{id}"), "id": id, "host_id": "host-1", "host_email": "host@example.com",
-        "topic": body["topic"], "type": 2, "status": "waiting", "start_time": body["start_time"],
+        "topic": body["topic"], "type": body["type"], "status": "waiting", "start_time": body["start_time"],
         "duration": body["duration"], "timezone": body["timezone"], "agenda": body["agenda"],
         "created_at": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         "start_url": format!("https://zoom.us/s/{id}?zak=first-start-token"),

@@ -486,10 +486,34 @@ DEFINE FIELD OVERWRITE kind ON job TYPE string
     ASSERT $value IN ['email', 'zoom_delete', 'zoom_update', 'reminder', 'auto_create', 'waitlist_close', 'zoom_sweep', 'zoom_event', 'attendance_check', 'recording_fetch', 'webhook_event', 'webhook_delivery'];
 "#,
     },
+    Migration {
+        version: 21,
+        name: "recurring links",
+        sql: r#"
+-- A specialist's setting: a regular customer's second and later bookings share one Zoom
+-- meeting with no fixed time (type 3), so their link never changes.
+DEFINE FIELD IF NOT EXISTS recurring_links ON user TYPE bool DEFAULT false;
+UPDATE user SET recurring_links = false WHERE recurring_links = NONE;
+DEFINE FIELD IF NOT EXISTS zoom_meeting.recurring ON booking TYPE option<bool>;
+-- The shared meeting of one specialist and one customer (id: `<specialist>_<customer>`).
+DEFINE TABLE IF NOT EXISTS recurring_meeting SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS specialist ON recurring_meeting TYPE record<user>;
+DEFINE FIELD IF NOT EXISTS customer ON recurring_meeting TYPE record<user>;
+DEFINE FIELD IF NOT EXISTS meeting ON recurring_meeting TYPE object;
+DEFINE FIELD IF NOT EXISTS meeting.zoomMeetingId ON recurring_meeting TYPE string;
+DEFINE FIELD IF NOT EXISTS meeting.joinUrl ON recurring_meeting TYPE string;
+DEFINE FIELD IF NOT EXISTS meeting.startUrl ON recurring_meeting TYPE string;
+DEFINE FIELD IF NOT EXISTS meeting.password ON recurring_meeting TYPE string;
+DEFINE FIELD IF NOT EXISTS meeting.createdAt ON recurring_meeting TYPE datetime;
+DEFINE FIELD IF NOT EXISTS meeting.recurring ON recurring_meeting TYPE option<bool>;
+DEFINE FIELD IF NOT EXISTS host_id ON recurring_meeting TYPE option<string>;
+DEFINE INDEX IF NOT EXISTS recurring_meeting_zoom ON recurring_meeting FIELDS meeting.zoomMeetingId;
+"#,
+    },
 ];
 
 /// The version a fully migrated database is at.
-pub const SCHEMA_VERSION: i64 = 20;
+pub const SCHEMA_VERSION: i64 = 21;
 
 #[derive(Deserialize)]
 struct Applied {

@@ -334,12 +334,13 @@ impl JobWorker {
         let Some(booking) = bookings::by_id(&self.state.db, &z.booking_id).await? else {
             return Ok(());
         };
-        // A cancelled or moved booking's meeting is being deleted: nothing to move.
+        // A cancelled or moved booking's meeting is being deleted, and a regular customer's
+        // shared meeting has no fixed time: nothing to move.
         let holds = booking.status == crate::model::BookingStatus::Active
             && booking
                 .zoom_meeting
                 .as_ref()
-                .is_some_and(|m| m.zoom_meeting_id == z.meeting_id);
+                .is_some_and(|m| m.zoom_meeting_id == z.meeting_id && !m.is_recurring());
         let Some(slot) = slots::by_id(&self.state.db, &booking.slot).await? else {
             return Ok(());
         };

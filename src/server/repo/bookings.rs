@@ -24,9 +24,16 @@ pub struct StoredMeeting {
     pub start_url: String,
     pub password: String,
     pub created_at: DateTime<Utc>,
+    /// A regular customer's shared meeting with no fixed time (type 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recurring: Option<bool>,
 }
 
 impl StoredMeeting {
+    pub fn is_recurring(&self) -> bool {
+        self.recurring == Some(true)
+    }
+
     pub fn view(&self) -> ZoomMeetingView {
         ZoomMeetingView {
             zoom_meeting_id: self.zoom_meeting_id.clone(),
@@ -434,7 +441,8 @@ pub async fn save_meeting(
         LET $saved = (UPDATE type::record('booking', $id)
             SET zoom_meeting = {{
                 zoomMeetingId: $m.zoomMeetingId, joinUrl: $m.joinUrl, startUrl: $m.startUrl,
-                password: $m.password, createdAt: type::datetime($m.createdAt)
+                password: $m.password, createdAt: type::datetime($m.createdAt),
+                recurring: $m.recurring
             }}, zoom_claim = NONE, zoom_pending = NONE, zoom_auto_created = $automatic,
             zoom_host_id = $host_id, zoom_changed = NONE
             WHERE zoom_claim.token = $claim_token AND zoom_meeting = NONE AND status = 'active'

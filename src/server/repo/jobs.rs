@@ -15,12 +15,17 @@ pub(crate) const JOB_WITH_KEY: &str = "SELECT id FROM job WHERE key = $key";
 
 /// A SurrealQL fragment that queues the jobs bound as `$var` (see [`jobs::bind`]) inside the
 /// caller's own `BEGIN … COMMIT`. A job whose key is queued already is skipped; the unique
-/// index on the key settles a race between two transactions.
+/// index on the key settles a race between two transactions. An outgoing webhook event is
+/// queued only for a specialist with an endpoint turned on (most have none).
 pub fn queue_statement(var: &str) -> String {
     format!(
         "FOR $j IN ${var} {{
             LET $key = $j.key;
-            IF array::len(({JOB_WITH_KEY})) = 0 {{
+            LET $listener = IF $j.kind = 'webhook_event' THEN
+                type::record('user', $j.payload.specialist_id) ELSE NONE END;
+            LET $wanted = $listener = NONE OR array::len((SELECT id FROM webhook_endpoint
+                WHERE user = $listener AND enabled = true LIMIT 1)) > 0;
+            IF $wanted AND array::len(({JOB_WITH_KEY})) = 0 {{
                 CREATE job CONTENT {{
                     kind: $j.kind, key: $j.key, payload: $j.payload, status: 'pending',
                     attempts: 0, run_at: time::now() + type::duration(string::concat($j.delay_seconds, 's')),
@@ -37,7 +42,16 @@ pub fn zoom_delete_statement(var: &str) -> String {
     format!(
         "IF ${var}.zoom_meeting != NONE {{
             LET $key = string::concat('{prefix}', ${var}.zoom_meeting.zoomMeetingId);
-            IF array::len(({JOB_WITH_KEY})) = 0 {{
+            -- A regular customer's shared meeting goes only with its last active booking.
+            LET $shared_by = IF ${var}.zoom_meeting.recurring = true THEN
+                array::len((SELECT id FROM booking
+                    WHERE zoom_meeting.zoomMeetingId = ${var}.zoom_meeting.zoomMeetingId
+                        AND status = 'active' AND id != ${var}.id))
+                ELSE 0 END;
+            IF $shared_by = 0 AND ${var}.zoom_meeting.recurring = true {{
+                DELETE recurring_meeting WHERE meeting.zoomMeetingId = ${var}.zoom_meeting.zoomMeetingId;
+            }};
+            IF $shared_by = 0 AND array::len(({JOB_WITH_KEY})) = 0 {{
                 CREATE job CONTENT {{
                     kind: 'zoom_delete', key: $key, status: 'pending', attempts: 0,
                     run_at: time::now(),

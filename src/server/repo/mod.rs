@@ -12,6 +12,7 @@ pub mod jobs;
 #[cfg(test)]
 mod plans;
 pub mod recordings;
+pub mod recurring;
 pub mod sessions;
 pub mod slot_row;
 pub mod slots;

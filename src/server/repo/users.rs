@@ -40,7 +40,8 @@ const FIELDS: &str = "record::id(id) AS id, name, email, password_hash, role, ti
     reminders_enabled, unsubscribe_token,
     zoom_user AS zoomUser, waiting_room AS waitingRoom, join_before_host AS joinBeforeHost,
     host_video AS hostVideo, participant_video AS participantVideo, mute_upon_entry AS muteUponEntry,
-    cloud_recording AS cloudRecording, auto_create_minutes AS autoCreateMinutes";
+    cloud_recording AS cloudRecording, recurring_links AS recurringLinks,
+    auto_create_minutes AS autoCreateMinutes";
 
 pub struct NewUser<'a> {
     pub id: &'a str,
@@ -145,12 +146,12 @@ pub async fn update_meeting_defaults(
         "UPDATE type::record('user', $id) SET waiting_room = $waiting_room,
             join_before_host = $join_before_host, host_video = $host_video,
             participant_video = $participant_video, mute_upon_entry = $mute_upon_entry,
-            cloud_recording = $cloud_recording;",
+            cloud_recording = $cloud_recording, recurring_links = $recurring_links;",
         json!({
             "id": id, "waiting_room": s.waiting_room,
             "join_before_host": s.join_before_host, "host_video": s.host_video,
             "participant_video": s.participant_video, "mute_upon_entry": s.mute_upon_entry,
-            "cloud_recording": s.cloud_recording,
+            "cloud_recording": s.cloud_recording, "recurring_links": s.recurring_links,
         }),
     )
     .await

@@ -16,9 +16,9 @@ use crate::server::outgoing_webhooks::EventType;
 use crate::server::repo::bookings::{
     self, BookingRow, MeetingToSave, SaveRefusal, StoredMeeting, ZoomClaim,
 };
-use crate::server::repo::jobs;
 use crate::server::repo::slots::{self, SlotRow};
 use crate::server::repo::users::{self, UserRow};
+use crate::server::repo::{jobs, recurring};
 use crate::server::zoom::{generate_password, MeetingRequest, ZoomError, ZoomMeeting};
 
 pub const UNAUTHORIZED: &str = "Unauthorized. Please login as a specialist.";
@@ -309,6 +309,12 @@ impl Attempt<'_> {
     /// it with the customer's email.
     async fn run(&self, earlier_outcome_unknown: bool) -> Result<CreatedMeeting, Failure> {
         let (slot, booking, specialist) = (self.slot, self.booking, self.specialist);
+        let recurring = self.recurring().await?;
+        if recurring {
+            if let Some(shared) = self.shared_meeting().await? {
+                return self.save(shared, Shared::Reused).await;
+            }
+        }
         let zoom_failure = |e: ZoomError, what: &str| {
             tracing::error!(error = %e, slot = %slot.id, index = booking.index, "{what}");
             Failure {
@@ -347,28 +353,71 @@ impl Attempt<'_> {
             Some(meeting) => meeting,
             None => {
                 let deadline = self.state.config.zoom.attempt_deadline;
-                let request = meeting_request(host, slot, booking, specialist);
+                let mut request = meeting_request(host, slot, booking, specialist);
+                request.recurring = recurring;
                 tokio::time::timeout(deadline, self.state.zoom.create_meeting(&request))
                     .await
                     .map_err(|_| too_slow())?
                     .map_err(|e| zoom_failure(e, "Zoom meeting creation failed"))?
             }
         };
-        self.save(meeting).await
+        if !recurring {
+            return self.save(meeting, Shared::No).await;
+        }
+        // The pair's first shared meeting; two bookings made at once keep the first one.
+        let stored = stored_meeting(&meeting, true);
+        let kept = recurring::remember(
+            &self.state.db,
+            &slot.specialist,
+            &booking.customer,
+            &stored,
+            meeting.host_id.as_deref(),
+        )
+        .await
+        .map_err(|e| Failure {
+            outcome_unknown: true,
+            ..db_failure(e, "keeping a recurring meeting")
+        })?;
+        match kept {
+            None => self.save(meeting, Shared::New).await,
+            Some((existing, host_id)) => {
+                if let Err(e) = self.state.zoom.delete_meeting(&meeting.id).await {
+                    tracing::warn!(error = %e, meeting = %meeting.id, "could not delete a second recurring meeting");
+                }
+                self.save(zoom_meeting_of(existing, host_id), Shared::Reused)
+                    .await
+            }
+        }
     }
 
-    /// Saves the meeting and queues the customer's email; if that fails, the meeting is
-    /// deleted at Zoom (and if even that fails, the next attempt adopts it).
-    async fn save(&self, meeting: ZoomMeeting) -> Result<CreatedMeeting, Failure> {
+    /// Whether this booking gets its customer's shared meeting: the specialist's setting, and
+    /// a customer who booked them before.
+    async fn recurring(&self) -> Result<bool, Failure> {
+        if !self.specialist.zoom.meeting.recurring_links {
+            return Ok(false);
+        }
+        recurring::is_returning(&self.state.db, self.booking, &self.slot.specialist)
+            .await
+            .map_err(|e| db_failure(e, "reading earlier bookings"))
+    }
+
+    async fn shared_meeting(&self) -> Result<Option<ZoomMeeting>, Failure> {
+        let found = recurring::meeting_of(
+            &self.state.db,
+            &self.slot.specialist,
+            &self.booking.customer,
+        )
+        .await
+        .map_err(|e| db_failure(e, "reading a recurring meeting"))?;
+        Ok(found.map(|(m, host_id)| zoom_meeting_of(m, host_id)))
+    }
+
+    /// Saves the meeting and queues the customer's email; if that fails, a meeting of this
+    /// booking alone is deleted at Zoom (and if even that fails, the next attempt adopts it).
+    async fn save(&self, meeting: ZoomMeeting, shared: Shared) -> Result<CreatedMeeting, Failure> {
         let (state, slot, booking) = (self.state, self.slot, self.booking);
 
-        let stored = StoredMeeting {
-            zoom_meeting_id: meeting.id.clone(),
-            join_url: meeting.join_url.clone(),
-            start_url: meeting.start_url.clone(),
-            password: meeting.password.clone(),
-            created_at: Utc::now(),
-        };
+        let stored = stored_meeting(&meeting, shared != Shared::No);
         let appointment = Appointment::for_booking(slot, booking);
         let email = templates::zoom_meeting_ready(
             &appointment,
@@ -408,6 +457,13 @@ impl Attempt<'_> {
             Ok(Err(SaveRefusal::ClaimLost)) => {
                 Some("the claim on the booking was lost".to_string())
             }
+            Ok(Err(SaveRefusal::SlotMoved)) if shared != Shared::No => {
+                // A shared meeting has no fixed time: the next click saves it again.
+                return Err(Failure {
+                    error: AppError::conflict(SLOT_MOVED),
+                    outcome_unknown: false,
+                });
+            }
             Ok(Err(SaveRefusal::SlotMoved)) => {
                 // Made for the old time: gone, and the next click (or auto-create run) makes
                 // it for the new one.
@@ -437,6 +493,14 @@ impl Attempt<'_> {
                 }
             },
         };
+        if let (Some(error), true) = (&failure, shared != Shared::No) {
+            // Other bookings of the customer use it (or will): it stays.
+            tracing::error!(%error, meeting = %meeting.id, "saving a recurring Zoom meeting failed");
+            return Err(Failure {
+                error: AppError::new(500, FAILED),
+                outcome_unknown: false,
+            });
+        }
         if let Some(error) = failure {
             tracing::error!(%error, meeting = %meeting.id, "saving the Zoom meeting failed; deleting it at Zoom");
             let deleted = state.zoom.delete_meeting(&meeting.id).await;
@@ -465,6 +529,44 @@ impl Attempt<'_> {
     }
 }
 
+/// Whether a saved meeting is a regular customer's shared one, and whether this booking
+/// reuses it or made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shared {
+    No,
+    New,
+    Reused,
+}
+
+fn stored_meeting(meeting: &ZoomMeeting, recurring: bool) -> StoredMeeting {
+    StoredMeeting {
+        zoom_meeting_id: meeting.id.clone(),
+        join_url: meeting.join_url.clone(),
+        start_url: meeting.start_url.clone(),
+        password: meeting.password.clone(),
+        created_at: Utc::now(),
+        recurring: recurring.then_some(true),
+    }
+}
+
+fn zoom_meeting_of(m: StoredMeeting, host_id: Option<String>) -> ZoomMeeting {
+    ZoomMeeting {
+        id: m.zoom_meeting_id,
+        host_id,
+        join_url: m.join_url,
+        start_url: m.start_url,
+        password: m.password,
+    }
+}
+
+fn db_failure(e: DbError, context: &str) -> Failure {
+    tracing::error!(error = %e, "{context}");
+    Failure {
+        error: super::database_failure(&e, || AppError::new(500, FAILED)),
+        outcome_unknown: false,
+    }
+}
+
 /// The meeting to ask Zoom for (with a new password).
 fn meeting_request(
     host: String,
@@ -481,6 +583,7 @@ fn meeting_request(
         timezone: slot.fields.timezone.clone(),
         password: generate_password(),
         settings: specialist.zoom.meeting,
+        recurring: false,
     }
 }
 
@@ -504,7 +607,12 @@ pub async fn preview(
         .map_err(failed("reading the specialist", FAILED))?
         .ok_or_else(|| AppError::new(500, FAILED))?;
     let request = meeting_request(host_of(state, &specialist), &slot, &booking, &specialist);
+    let recurring = specialist.zoom.meeting.recurring_links
+        && recurring::is_returning(&state.db, &booking, &slot.specialist)
+            .await
+            .map_err(failed("reading earlier bookings", FAILED))?;
     Ok(MeetingPreview {
+        recurring,
         local_start_time: crate::time_fmt::date_time_in(request.starts_at, &specialist.timezone),
         timezone: specialist.timezone.clone(),
         topic: request.topic,

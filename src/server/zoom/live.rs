@@ -260,11 +260,9 @@ impl ZoomClient {
             self.api_url,
             urlencode(&request.host)
         );
-        let body = json!({
+        let mut body = json!({
             "topic": truncate_chars(&request.topic, MAX_TOPIC_CHARS),
-            "type": 2,
-            "start_time": request.starts_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            "duration": request.duration_minutes,
+            "type": if request.recurring { 3 } else { 2 },
             "timezone": request.timezone,
             "agenda": truncate_chars(&request.agenda, MAX_AGENDA_CHARS),
             "password": request.password,
@@ -277,6 +275,11 @@ impl ZoomClient {
                 "auto_recording": if request.settings.cloud_recording { "cloud" } else { "none" },
             },
         });
+        // A recurring meeting with no fixed time has neither a start nor a duration.
+        if !request.recurring {
+            body["start_time"] = json!(request.starts_at.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+            body["duration"] = json!(request.duration_minutes);
+        }
         let response = self.call(|_| self.http.post(&url).json(&body)).await?;
         if response.status() != StatusCode::CREATED && response.status() != StatusCode::OK {
             return Err(api_error(response).await);

@@ -24,6 +24,8 @@ pub struct MeetingRequest {
     pub timezone: String,
     pub password: String,
     pub settings: MeetingDefaults,
+    /// A meeting with no fixed time (Zoom type 3), shared by a regular customer's bookings.
+    pub recurring: bool,
 }
 
 /// What Zoom answered.
