@@ -1,3 +1,7 @@
+// `save_zoom_settings` takes one argument per field of its form (as a plain form post sends
+// them), and the code `#[server]` generates for it does not carry an item-level allow.
+#![allow(clippy::too_many_arguments)]
+
 use leptos::prelude::*;
 
 use crate::error::AppError;
@@ -219,7 +223,6 @@ pub async fn zoom_settings() -> Result<crate::model::ZoomSettings, AppError> {
 
 /// Checkboxes arrive as "on" when ticked and not at all otherwise. One argument per field of
 /// the form, as a plain form post (no wasm) sends them.
-#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "save_zoom_settings")]
 pub async fn save_zoom_settings(
     zoom_user: Option<String>,

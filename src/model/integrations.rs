@@ -25,6 +25,16 @@ pub struct NewApiToken {
     pub info: ApiTokenView,
 }
 
+/// The events a webhook endpoint can subscribe to, by their message `type`.
+pub const WEBHOOK_EVENTS: [&str; 6] = [
+    "booking.created",
+    "booking.cancelled",
+    "booking.rescheduled",
+    "meeting.created",
+    "meeting.deleted",
+    "attendance.recorded",
+];
+
 /// A webhook endpoint as its specialist sees it (the secret is shown once, when made).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

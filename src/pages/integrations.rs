@@ -11,25 +11,15 @@ use crate::api::integrations::{
 };
 use crate::components::copy_button::CopyButton;
 use crate::components::error_view::ErrorView;
-use crate::model::{Role, WebhookEndpointView};
+use crate::model::{Role, WebhookEndpointView, WEBHOOK_EVENTS as EVENTS};
 use crate::session::use_session;
-
-/// The events a webhook endpoint can subscribe to.
-const EVENTS: [&str; 6] = [
-    "booking.created",
-    "booking.cancelled",
-    "booking.rescheduled",
-    "meeting.created",
-    "meeting.deleted",
-    "attendance.recorded",
-];
 
 #[component]
 pub fn IntegrationsPage() -> impl IntoView {
     let session = use_session();
     view! {
         <h1>"Integrations"</h1>
-        <p class="muted">"Connect other software to your account. The REST API is described at " <a href="/api/docs">"/api/docs"</a> "."</p>
+        <p class="muted">"Connect other software to your account through the REST API."</p>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match session.user.await {
@@ -41,6 +31,18 @@ pub fn IntegrationsPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// A secret shown the one time it exists in clear, with a copy button.
+#[component]
+fn ShownOnce(value: String, label: &'static str, testid: &'static str) -> impl IntoView {
+    view! {
+        <div class="field-row">
+            <code data-testid=testid>{value.clone()}</code>
+            <CopyButton value label/>
+        </div>
+        <p class="muted small">"Shown once: copy it now."</p>
     }
 }
 
@@ -83,13 +85,7 @@ fn ApiTokensCard() -> impl IntoView {
                 <label class="check"><input type="checkbox" prop:checked=write on:change=move |ev| write.set(event_target_checked(&ev))/> " may make changes (write)"</label>
                 <button type="submit" class="btn btn-secondary">"Create token"</button>
             </form>
-            {move || made.get().map(|token| view! {
-                <div class="field-row">
-                    <code data-testid="new-token">{token.clone()}</code>
-                    <CopyButton value=token label="API token"/>
-                </div>
-                <p class="muted small">"Shown once: copy it now."</p>
-            })}
+            {move || made.get().map(|token| view! { <ShownOnce value=token label="API token" testid="new-token"/> })}
             <p aria-live="polite" class="alert-text">{move || message.get()}</p>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -167,14 +163,7 @@ fn WebhooksCard() -> impl IntoView {
                 </fieldset>
                 <p><button type="submit" class="btn btn-secondary">"Add endpoint"</button></p>
             </form>
-            {move || secret.get().map(|s| view! {
-                <div class="field-row">
-                    <span class="label">"Signing secret"</span>
-                    <code data-testid="webhook-secret">{s.clone()}</code>
-                    <CopyButton value=s label="signing secret"/>
-                </div>
-                <p class="muted small">"Shown once: copy it now."</p>
-            })}
+            {move || secret.get().map(|s| view! { <ShownOnce value=s label="signing secret" testid="webhook-secret"/> })}
             <p aria-live="polite" class="alert-text">{move || message.get()}</p>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {

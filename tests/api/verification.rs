@@ -259,7 +259,7 @@ fn settings(zoom_user: Option<&str>, waiting_room: bool) -> Value {
     json!({
         "zoomUser": zoom_user, "waitingRoom": waiting_room, "joinBeforeHost": false,
         "hostVideo": true, "participantVideo": true, "muteUponEntry": true, "cloudRecording": false,
-        "autoCreateMinutes": null
+        "recurringLinks": false, "autoCreateMinutes": null
     })
 }
 

@@ -89,6 +89,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_pages_event_list_is_this_one() {
+        assert_eq!(
+            EventType::ALL.map(EventType::as_str),
+            crate::model::WEBHOOK_EVENTS
+        );
+    }
+
+    #[test]
     fn event_names_round_trip() {
         for t in EventType::ALL {
             assert_eq!(EventType::parse(t.as_str()), Some(t));
