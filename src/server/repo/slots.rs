@@ -369,8 +369,8 @@ pub struct CancelSlot<'a> {
     pub seen_schedule_version: u32,
     /// The waitlist entries still waiting, as the emails to them were written.
     pub seen_waiters: &'a [String],
-    /// The emails, as jobs.
-    pub emails: &'a [NewJob],
+    /// The emails and webhook events, as jobs.
+    pub jobs: &'a [NewJob],
     /// The reminders of the cancelled bookings and of the slot.
     pub cancel_keys: &'a [String],
 }
@@ -430,7 +430,7 @@ pub async fn cancel(db: &Db, c: &CancelSlot<'_>) -> Result<Result<(), CancelSlot
             "id": c.id, "reason": c.reason, "seen_next_index": c.seen_next_index,
             "seen_booked": c.seen_booked, "seen_version": c.seen_schedule_version,
             "seen_waiters": c.seen_waiters,
-            "jobs": jobs::bind(c.emails), "cancel_keys": c.cancel_keys,
+            "jobs": jobs::bind(c.jobs), "cancel_keys": c.cancel_keys,
         }),
     )
     .await;

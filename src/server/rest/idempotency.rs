@@ -22,7 +22,8 @@ pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";
 /// The longest key accepted.
 pub const MAX_KEY_LEN: usize = 255;
-/// Answers longer than this are not kept (the routes it guards answer a few hundred bytes).
+/// Answers longer than this are passed on but not kept (the routes it guards answer a few
+/// hundred bytes).
 const MAX_STORED_ANSWER: usize = 256 * 1024;
 
 /// The key of a request: the header's value, bare or as a quoted structured-field string.
@@ -120,8 +121,8 @@ async fn remember(state: &AppState, id: &str, response: Response) -> Response {
     let status = response.status();
     let retryable = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS;
     let (parts, body) = response.into_parts();
-    let bytes = match to_bytes(body, MAX_STORED_ANSWER).await {
-        Ok(bytes) if !retryable => bytes,
+    let bytes = match to_bytes(body, usize::MAX).await {
+        Ok(bytes) if !retryable && bytes.len() <= MAX_STORED_ANSWER => bytes,
         result => {
             if let Err(e) = idempotency::release(&state.db, id).await {
                 tracing::warn!(error = %e, "could not free an idempotency key; it frees itself");

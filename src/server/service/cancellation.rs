@@ -242,7 +242,7 @@ pub async fn cancel_slot(
             seen_booked: slot.booked,
             seen_schedule_version: slot.schedule_version,
             seen_waiters: &seen_waiters,
-            emails: &queued,
+            jobs: &queued,
         };
         match slots::cancel(&state.db, &cancel).await {
             Ok(Ok(())) => Ok(active.len() as u32),
