@@ -205,8 +205,9 @@ async fn jobs_wait_for_their_time_and_a_pending_one_can_be_cancelled_by_key() {
 }
 
 /// The periodic clean-up deletes what is past its retention (finished jobs after 7 days,
-/// failed ones after 30, expired sessions and counters, confirmation links 2 days after they
-/// expired) and keeps everything else.
+/// failed ones after 30, expired sessions, counters and idempotency keys, confirmation links 2
+/// days after they expired, webhook deliveries no longer pending after 30 days) and keeps
+/// everything else.
 #[tokio::test]
 async fn the_clean_up_deletes_only_what_is_past_its_retention() {
     use specialistly::model::Role;
@@ -243,7 +244,22 @@ async fn the_clean_up_deletes_only_what_is_past_its_retention() {
         "CREATE email_verification:old SET user = type::record('user', $u), expires_at = time::now() - 3d;
          CREATE email_verification:fresh SET user = type::record('user', $u), expires_at = time::now() - 1d;
          CREATE rate_counter:old SET hits = 3, window_end = time::now() - 1s;
-         CREATE rate_counter:live SET hits = 3, window_end = time::now() + 1h;",
+         CREATE rate_counter:live SET hits = 3, window_end = time::now() + 1h;
+         CREATE idempotency_key:old SET user = type::record('user', $u), fingerprint = 'f',
+            locked_until = time::now() - 25h, expires_at = time::now() - 1h, status = 201, body = '{}';
+         CREATE idempotency_key:live SET user = type::record('user', $u), fingerprint = 'f',
+            locked_until = time::now(), expires_at = time::now() + 1h;
+         CREATE webhook_endpoint:e SET user = type::record('user', $u), url = 'https://x.test/',
+            events = ['booking.created'], secret = 'whsec_x';
+         CREATE webhook_delivery:old SET endpoint = webhook_endpoint:e, user = type::record('user', $u),
+            event_type = 'booking.created', message_id = 'msg_1', body = '{}', status = 'delivered',
+            created_at = time::now() - 31d;
+         CREATE webhook_delivery:old_pending SET endpoint = webhook_endpoint:e,
+            user = type::record('user', $u), event_type = 'booking.created', message_id = 'msg_2',
+            body = '{}', status = 'pending', created_at = time::now() - 31d;
+         CREATE webhook_delivery:recent SET endpoint = webhook_endpoint:e, user = type::record('user', $u),
+            event_type = 'booking.created', message_id = 'msg_3', body = '{}', status = 'failed',
+            created_at = time::now() - 29d;",
         json!({ "u": kept.id }),
     )
     .await;
@@ -256,9 +272,27 @@ async fn the_clean_up_deletes_only_what_is_past_its_retention() {
             deleted.jobs,
             deleted.sessions,
             deleted.verifications,
-            deleted.counters
+            deleted.counters,
+            deleted.idempotency_keys,
+            deleted.webhook_deliveries,
         ),
-        (3, 1, 1, 1)
+        (3, 1, 1, 1, 1, 1)
+    );
+    let mut deliveries = app
+        .query(
+            "SELECT VALUE record::id(id) FROM webhook_delivery",
+            json!({}),
+        )
+        .await;
+    deliveries.sort_by_key(|v| v.to_string());
+    assert_eq!(deliveries, [json!("old_pending"), json!("recent")]);
+    assert_eq!(
+        app.query(
+            "SELECT VALUE record::id(id) FROM idempotency_key",
+            json!({})
+        )
+        .await,
+        vec![json!("live")]
     );
     let mut jobs: Vec<String> = app
         .query("SELECT VALUE record::id(id) FROM job", json!({}))

@@ -844,3 +844,50 @@ async fn a_join_arriving_after_the_end_turns_a_no_show_into_attended_with_its_fe
     );
     assert_eq!(app.count("feedback_request").await, 1);
 }
+
+#[tokio::test]
+async fn a_new_outcome_is_sent_to_the_specialists_webhook_once() {
+    use wiremock::{matchers::method, Mock, MockServer, ResponseTemplate};
+    let app = webhook_app(vec![]).await;
+    let b = booked_with_meeting(&app, "Hooked").await;
+    let hooks = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&hooks)
+        .await;
+    let (status, body) = json_body(
+        app.post_json(
+            "/api/webhooks",
+            Some(&b.spec.token),
+            &json!({ "url": format!("{}/hooks", hooks.uri()), "events": ["attendance.recorded"] }),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let t0 = Utc::now() - Duration::minutes(50);
+    for e in [
+        participant_event(
+            "joined",
+            &b.meeting,
+            customer(&b),
+            t0 + Duration::minutes(1),
+        ),
+        ended(&b.meeting, "inst-h==", t0 + Duration::minutes(40)),
+    ] {
+        assert_eq!(deliver(&app, &e).await.0, 200);
+        app.drain_jobs().await;
+    }
+    // A later fold that changes nothing sends nothing more.
+    let late = participant_event("left", &b.meeting, customer(&b), t0 + Duration::minutes(39));
+    assert_eq!(deliver(&app, &late).await.0, 200);
+    app.drain_jobs().await;
+
+    let received = hooks.received_requests().await.unwrap();
+    assert_eq!(received.len(), 1);
+    let message: Value = serde_json::from_slice(&received[0].body).unwrap();
+    assert_eq!(message["type"], "attendance.recorded");
+    assert_eq!(message["data"]["outcome"], "attended");
+    // As it was when the message left: until the end, before the late leave arrived.
+    assert_eq!(message["data"]["attendance"]["customerMinutes"], 39);
+}

@@ -482,6 +482,7 @@ DEFINE FIELD IF NOT EXISTS created_at ON webhook_delivery TYPE datetime DEFAULT 
 DEFINE FIELD IF NOT EXISTS first_attempt_at ON webhook_delivery TYPE option<datetime>;
 DEFINE FIELD IF NOT EXISTS next_attempt_at ON webhook_delivery TYPE option<datetime>;
 DEFINE INDEX IF NOT EXISTS webhook_delivery_endpoint ON webhook_delivery FIELDS endpoint, created_at;
+DEFINE INDEX IF NOT EXISTS webhook_delivery_created ON webhook_delivery FIELDS created_at;
 DEFINE FIELD OVERWRITE kind ON job TYPE string
     ASSERT $value IN ['email', 'zoom_delete', 'zoom_update', 'reminder', 'auto_create', 'waitlist_close', 'zoom_sweep', 'zoom_event', 'attendance_check', 'recording_fetch', 'webhook_event', 'webhook_delivery'];
 "#,

@@ -22,6 +22,7 @@ pub async fn run_once(
         all.verifications += batch.verifications;
         all.counters += batch.counters;
         all.idempotency_keys += batch.idempotency_keys;
+        all.webhook_deliveries += batch.webhook_deliveries;
         if batch.total() == 0 {
             return Ok(all);
         }

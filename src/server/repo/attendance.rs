@@ -5,9 +5,11 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::jobs::queue_statement;
 use crate::model::{Attendance, Outcome};
 use crate::server::db::{run, with_conflict_retry, Db, DbError};
 use crate::server::domain::attendance::{self, Point};
+use crate::server::jobs::{self, NewJob};
 
 #[derive(Serialize)]
 struct PointRow<'a> {
@@ -37,6 +39,7 @@ pub async fn record(
     booking_id: &str,
     meeting_id: &str,
     points: &[Point],
+    when_changed: impl Fn(Outcome) -> Vec<NewJob>,
 ) -> Result<Option<Outcome>, DbError> {
     let rows: Vec<PointRow> = points
         .iter()
@@ -58,12 +61,17 @@ pub async fn record(
         )
     })
     .await?;
-    refold(db, booking_id).await
+    refold(db, booking_id, when_changed).await
 }
 
 /// Reads every point of the booking and writes the fold, unless a fold of more points got
 /// there first (points only accumulate, so more points is the more complete summary).
-async fn refold(db: &Db, booking_id: &str) -> Result<Option<Outcome>, DbError> {
+/// `when_changed` gives the jobs to queue, in the same transaction, when the outcome changes.
+async fn refold(
+    db: &Db,
+    booking_id: &str,
+    when_changed: impl Fn(Outcome) -> Vec<NewJob>,
+) -> Result<Option<Outcome>, DbError> {
     let points: Vec<Point> = run(
         db,
         "SELECT role, participant, kind, at FROM attendance_point
@@ -77,28 +85,35 @@ async fn refold(db: &Db, booking_id: &str) -> Result<Option<Outcome>, DbError> {
     struct Before {
         outcome: Option<Outcome>,
     }
-    let mut rows = with_conflict_retry("fold_attendance", || {
-        run(
-            db,
-            "LET $a = $attendance;
-            UPDATE type::record('booking', $booking)
-                SET attendance = IF $a != NONE THEN {
+    let follow_up = outcome.map(&when_changed).unwrap_or_default();
+    let sql = format!(
+        "BEGIN TRANSACTION;
+        LET $a = $attendance;
+        LET $before = UPDATE type::record('booking', $booking)
+                SET attendance = IF $a != NONE THEN {{
                         customerJoinedAt: IF $a.customerJoinedAt THEN type::datetime($a.customerJoinedAt) END,
                         customerLeftAt: IF $a.customerLeftAt THEN type::datetime($a.customerLeftAt) END,
                         customerMinutes: $a.customerMinutes,
                         hostJoinedAt: IF $a.hostJoinedAt THEN type::datetime($a.hostJoinedAt) END,
-                    } END,
+                    }} END,
                     outcome = $outcome, attendance_points = $n
                 WHERE attendance_points < $n
-                RETURN BEFORE;",
-            json!({
-                "booking": booking_id, "attendance": summary, "outcome": outcome,
-                "n": points.len(),
-            }),
-        )
-    })
-    .await?;
-    let before: Option<Before> = rows.first(1)?;
+                RETURN BEFORE;
+        IF array::len($before) > 0 AND $outcome != NONE AND $before[0].outcome != $outcome {{
+            {queue}
+        }};
+        COMMIT TRANSACTION;
+        RETURN $before[0];",
+        queue = queue_statement("jobs"),
+    );
+    let vars = json!({
+        "booking": booking_id, "attendance": summary, "outcome": outcome,
+        "n": points.len(), "jobs": jobs::bind(&follow_up),
+    });
+    let before: Option<Before> =
+        with_conflict_retry("fold_attendance", || run(db, &sql, vars.clone()))
+            .await?
+            .last()?;
     // A fold of fewer points may have said "no show" before the customer's join arrived.
     Ok(match (before, outcome) {
         (Some(before), Some(now)) if before.outcome != Some(now) => Some(now),

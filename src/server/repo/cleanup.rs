@@ -1,5 +1,6 @@
 //! The periodic clean-up's deletions: records whose use is over. Sessions and counters go when
-//! they expire, as do replayable answers of idempotency keys; finished jobs and used confirmation links after their retention. Each call
+//! they expire, as do replayable answers of idempotency keys; finished jobs, webhook delivery
+//! logs (as long as failed jobs) and used confirmation links after their retention. Each call
 //! deletes at most one batch, so no transaction grows with the backlog.
 
 use serde_json::json;
@@ -17,11 +18,17 @@ pub struct Deleted {
     pub verifications: usize,
     pub counters: usize,
     pub idempotency_keys: usize,
+    pub webhook_deliveries: usize,
 }
 
 impl Deleted {
     pub fn total(&self) -> usize {
-        self.jobs + self.sessions + self.verifications + self.counters + self.idempotency_keys
+        self.jobs
+            + self.sessions
+            + self.verifications
+            + self.counters
+            + self.idempotency_keys
+            + self.webhook_deliveries
     }
 }
 
@@ -44,8 +51,12 @@ pub async fn delete_expired(db: &Db, retention: &RetentionConfig) -> Result<Dele
         DELETE $counters RETURN NONE;
         LET $keys = (SELECT VALUE id FROM idempotency_key WHERE expires_at < time::now() LIMIT $batch);
         DELETE $keys RETURN NONE;
+        LET $deliveries = (SELECT VALUE id FROM webhook_delivery
+            WHERE created_at < time::now() - type::duration($failed) AND status != 'pending'
+            LIMIT $batch);
+        DELETE $deliveries RETURN NONE;
         RETURN [array::len($finished), array::len($sessions), array::len($links),
-            array::len($counters), array::len($keys)];",
+            array::len($counters), array::len($keys), array::len($deliveries)];",
         json!({
             "jobs": seconds(retention.finished_jobs),
             "failed": seconds(retention.failed_jobs),
@@ -56,7 +67,9 @@ pub async fn delete_expired(db: &Db, retention: &RetentionConfig) -> Result<Dele
     .await?;
     let last = rows.count() - 1;
     let counts = rows.all::<usize>(last)?;
-    let [jobs, sessions, verifications, counters, idempotency_keys] = counts[..] else {
+    let [jobs, sessions, verifications, counters, idempotency_keys, webhook_deliveries] =
+        counts[..]
+    else {
         return Err(DbError::Decode(format!("clean-up counts: {counts:?}")));
     };
     Ok(Deleted {
@@ -65,5 +78,6 @@ pub async fn delete_expired(db: &Db, retention: &RetentionConfig) -> Result<Dele
         verifications,
         counters,
         idempotency_keys,
+        webhook_deliveries,
     })
 }

@@ -236,18 +236,18 @@ async fn record(
     meeting_id: &str,
     points: &[Point],
 ) -> anyhow::Result<()> {
-    let changed = attendance::record(&state.db, &booking.id, meeting_id, points).await?;
-    if let Some(outcome) = changed {
-        let occasion = serde_json::to_value(outcome)?;
-        let event = NewJob::webhook_event(
+    // The webhook event of a new outcome is queued with the fold that sets it.
+    let recorded = |outcome: crate::model::Outcome| {
+        let occasion = serde_json::to_value(outcome).unwrap_or_default();
+        vec![NewJob::webhook_event(
             EventType::AttendanceRecorded,
             &slot.specialist,
             &booking.id,
             occasion.as_str().unwrap_or_default(),
             serde_json::json!({}),
-        );
-        jobs::queue(&state.db, &[event]).await?;
-    }
+        )]
+    };
+    let changed = attendance::record(&state.db, &booking.id, meeting_id, points, recorded).await?;
     if changed == Some(crate::model::Outcome::Attended) {
         super::feedback::request(state, slot, booking).await?;
     }
