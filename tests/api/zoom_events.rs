@@ -891,3 +891,88 @@ async fn a_new_outcome_is_sent_to_the_specialists_webhook_once() {
     // As it was when the message left: until the end, before the late leave arrived.
     assert_eq!(message["data"]["attendance"]["customerMinutes"], 39);
 }
+
+#[tokio::test]
+async fn events_of_a_recurring_meeting_go_to_the_booking_they_happen_at() {
+    let app = webhook_app(vec![]).await;
+    let spec = app.user(Role::Specialist, "Recur Spec").await;
+    let cust = app.user(Role::Customer, "Recur Cust").await;
+    let res = app
+        .put_json(
+            "/api/profile/zoom-settings",
+            &spec.token,
+            &json!({ "zoomUser": null, "waitingRoom": true, "joinBeforeHost": false,
+                "hostVideo": true, "participantVideo": true, "muteUponEntry": true,
+                "recurringLinks": true }),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let mut slots = Vec::new();
+    for hours in [24, 48, 72] {
+        let slot = app.slot(&spec, hours, 1).await;
+        assert_eq!(app.book(&slot, &cust).await.status(), 201);
+        assert_eq!(
+            app.create_zoom(&slot, "0", Some(&spec.token))
+                .await
+                .status(),
+            200
+        );
+        slots.push(slot);
+    }
+    let meeting_of = |slot: &str| {
+        let (app, slot) = (&app, slot.to_string());
+        async move {
+            app.query(
+                "SELECT VALUE zoom_meeting.zoomMeetingId FROM booking WHERE slot = type::record('slot', $s)",
+                json!({ "s": slot }),
+            )
+            .await[0]
+                .clone()
+        }
+    };
+    let shared = meeting_of(&slots[1]).await;
+    assert_eq!(
+        shared,
+        meeting_of(&slots[2]).await,
+        "the second and third share one"
+    );
+    let shared = shared.as_str().unwrap().to_string();
+    app.drain_jobs().await;
+
+    // A join near the third slot's start is the third booking's.
+    let starts: Vec<Value> = app
+        .query(
+            "SELECT VALUE starts_at FROM slot ORDER BY starts_at",
+            json!({}),
+        )
+        .await;
+    let third_start: DateTime<Utc> = serde_json::from_value(starts[2].clone()).unwrap();
+    let who = Who("p-cust", "", Box::leak(cust.email.clone().into_boxed_str()));
+    let join = participant_event("joined", &shared, who, third_start + Duration::minutes(1));
+    assert_eq!(deliver(&app, &join).await.0, 200);
+    app.drain_jobs().await;
+    let attendance = |slot: &str| {
+        let (app, slot) = (&app, slot.to_string());
+        async move {
+            app.query(
+                "SELECT VALUE attendance FROM booking WHERE slot = type::record('slot', $s)",
+                json!({ "s": slot }),
+            )
+            .await[0]
+                .clone()
+        }
+    };
+    assert!(attendance(&slots[2]).await.is_object());
+    assert!(attendance(&slots[1]).await.is_null());
+
+    // Deleted in Zoom: both bookings let it go, and the next booking makes a new one.
+    assert_eq!(deliver(&app, &deleted(&shared)).await.0, 200);
+    app.drain_jobs().await;
+    assert!(meeting_of(&slots[1]).await.is_null());
+    assert!(meeting_of(&slots[2]).await.is_null());
+    assert!(
+        meeting_of(&slots[0]).await.is_string(),
+        "the first one's own meeting stays"
+    );
+    assert_eq!(app.count("recurring_meeting").await, 0);
+}

@@ -134,14 +134,16 @@ pub async fn by_slot_index(db: &Db, slot: &str, index: u32) -> Result<Option<Boo
 }
 
 /// The booking whose meeting (now or before a reschedule) is Zoom's meeting `meeting_id`.
-pub async fn by_meeting(db: &Db, meeting_id: &str) -> Result<Option<BookingRow>, DbError> {
+/// The bookings holding Zoom's meeting `meeting_id`, active ones first: one, or a regular
+/// customer's bookings sharing their recurring meeting (and those moved or cancelled since).
+pub async fn by_meeting(db: &Db, meeting_id: &str) -> Result<Vec<BookingRow>, DbError> {
     let sql = format!(
         "SELECT {BOOKING_FIELDS} FROM booking WHERE zoom_meeting.zoomMeetingId = $meeting
-            ORDER BY status ASC LIMIT 1"
+            ORDER BY status ASC LIMIT 100"
     );
     run(db, &sql, json!({ "meeting": meeting_id }))
         .await?
-        .first(0)
+        .all(0)
 }
 
 pub async fn of_slot(db: &Db, slot: &str) -> Result<Vec<BookingRow>, DbError> {

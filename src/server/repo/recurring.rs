@@ -93,3 +93,14 @@ pub async fn remember(
         Err(e) => Err(e),
     }
 }
+
+/// Forgets the shared meeting `meeting_id` (deleted in Zoom).
+pub async fn forget(db: &Db, meeting_id: &str) -> Result<(), DbError> {
+    run(
+        db,
+        "DELETE recurring_meeting WHERE meeting.zoomMeetingId = $meeting",
+        json!({ "meeting": meeting_id }),
+    )
+    .await
+    .map(|_| ())
+}

@@ -89,7 +89,12 @@ pub async fn on_completed(
     download_token: Option<&str>,
     sent_at_ms: i64,
 ) -> anyhow::Result<()> {
-    let Some(booking) = bookings::by_meeting(&state.db, meeting_id).await? else {
+    // A recurring meeting's recordings go to its first holder (active first).
+    let Some(booking) = bookings::by_meeting(&state.db, meeting_id)
+        .await?
+        .into_iter()
+        .next()
+    else {
         return Ok(());
     };
     let sent_at = if sent_at_ms > 0 {

@@ -16,7 +16,7 @@ use crate::server::outgoing_webhooks::EventType;
 use crate::server::repo::bookings::{self, BookingRow};
 use crate::server::repo::slots::{self, SlotRow};
 use crate::server::repo::zoom_events::{self, Stored};
-use crate::server::repo::{attendance, jobs, users};
+use crate::server::repo::{attendance, jobs, recurring, users};
 use crate::server::zoom::webhook::{self, Event};
 
 use super::unexpected;
@@ -86,7 +86,7 @@ pub async fn apply(state: &AppState, event_id: &str) -> anyhow::Result<()> {
             } else {
                 PointKind::Leave
             };
-            let Some((slot, booking)) = booking_of(state, &meeting_id).await? else {
+            let Some((slot, booking)) = booking_of(state, &meeting_id, Some(at)).await? else {
                 return Ok(());
             };
             let hosts = host_identities(state, &slot, &booking, host_id).await?;
@@ -108,7 +108,7 @@ pub async fn apply(state: &AppState, event_id: &str) -> anyhow::Result<()> {
             uuid,
             at,
         } => {
-            let Some((slot, booking)) = booking_of(state, &meeting_id).await? else {
+            let Some((slot, booking)) = booking_of(state, &meeting_id, Some(at)).await? else {
                 return Ok(());
             };
             let end = Point {
@@ -162,18 +162,40 @@ pub async fn apply(state: &AppState, event_id: &str) -> anyhow::Result<()> {
 }
 
 /// The booking holding Zoom's meeting `meeting_id`, with its slot; `None` for a meeting that
-/// is not one of ours.
+/// is not one of ours. A regular customer's recurring meeting is held by several bookings: the
+/// event belongs to the active one whose slot starts nearest to `at`.
 async fn booking_of(
     state: &AppState,
     meeting_id: &str,
+    at: Option<DateTime<Utc>>,
 ) -> anyhow::Result<Option<(SlotRow, BookingRow)>> {
-    let Some(booking) = bookings::by_meeting(&state.db, meeting_id).await? else {
-        return Ok(None);
-    };
-    let Some(slot) = slots::by_id(&state.db, &booking.slot).await? else {
-        return Ok(None);
-    };
-    Ok(Some((slot, booking)))
+    Ok(holders_of(state, meeting_id)
+        .await?
+        .into_iter()
+        .min_by_key(|(slot, _)| at.map_or(0, |t| (slot.fields.starts_at - t).num_seconds().abs())))
+}
+
+/// Every booking holding the meeting, with its slot: the active ones, or when none is active
+/// the first of the others.
+async fn holders_of(
+    state: &AppState,
+    meeting_id: &str,
+) -> anyhow::Result<Vec<(SlotRow, BookingRow)>> {
+    let all = bookings::by_meeting(&state.db, meeting_id).await?;
+    let any_active = all.iter().any(|b| b.status == BookingStatus::Active);
+    let mut holders = Vec::new();
+    for booking in all {
+        if any_active && booking.status != BookingStatus::Active {
+            continue;
+        }
+        if let Some(slot) = slots::by_id(&state.db, &booking.slot).await? {
+            holders.push((slot, booking));
+        }
+        if !any_active {
+            break;
+        }
+    }
+    Ok(holders)
 }
 
 /// How the host shows up in Zoom's reports: the meeting's host id, and the addresses a
@@ -362,40 +384,42 @@ pub async fn check_attendance(state: &AppState, check: &AttendanceCheck) -> anyh
     record(state, &slot, &booking, &check.meeting_id, &points).await
 }
 
-/// A meeting deleted in Zoom: the booking that still holds it (our own deletions are of
-/// cancelled or moved bookings' meetings) lets it go and the specialist is told.
+/// A meeting deleted in Zoom: the bookings that still hold it (our own deletions are of
+/// cancelled or moved bookings' meetings; a recurring meeting is held by several) let it go
+/// and the specialist is told of each.
 async fn deleted_in_zoom(state: &AppState, meeting_id: &str) -> anyhow::Result<()> {
-    let Some((slot, booking)) = booking_of(state, meeting_id).await? else {
-        return Ok(());
-    };
-    if booking.status != BookingStatus::Active {
-        return Ok(());
+    for (slot, booking) in holders_of(state, meeting_id).await? {
+        if booking.status != BookingStatus::Active {
+            continue;
+        }
+        let email = templates::meeting_deleted_in_zoom(
+            &Appointment::for_booking(&slot, &booking),
+            meeting_id,
+            &format!("{}/meeting-manager", state.config.http.base_url),
+        );
+        let dropped = bookings::drop_deleted_meeting(
+            &state.db,
+            &booking.id,
+            meeting_id,
+            &keys::zoom_ready(&booking.id),
+            &[
+                NewJob::email(&email),
+                NewJob::webhook_event(
+                    EventType::MeetingDeleted,
+                    &slot.specialist,
+                    &booking.id,
+                    meeting_id,
+                    serde_json::json!({ "deletedMeeting": { "meetingId": meeting_id } }),
+                ),
+            ],
+        )
+        .await?;
+        if dropped {
+            tracing::warn!(meeting = %meeting_id, booking = %booking.id, "Zoom meeting deleted in Zoom; the specialist can create another");
+        }
     }
-    let email = templates::meeting_deleted_in_zoom(
-        &Appointment::for_booking(&slot, &booking),
-        meeting_id,
-        &format!("{}/meeting-manager", state.config.http.base_url),
-    );
-    let dropped = bookings::drop_deleted_meeting(
-        &state.db,
-        &booking.id,
-        meeting_id,
-        &keys::zoom_ready(&booking.id),
-        &[
-            NewJob::email(&email),
-            NewJob::webhook_event(
-                EventType::MeetingDeleted,
-                &slot.specialist,
-                &booking.id,
-                meeting_id,
-                serde_json::json!({ "deletedMeeting": { "meetingId": meeting_id } }),
-            ),
-        ],
-    )
-    .await?;
-    if dropped {
-        tracing::warn!(meeting = %meeting_id, booking = %booking.id, "Zoom meeting deleted in Zoom; the specialist can create another");
-    }
+    // A regular customer's next booking makes a new recurring meeting.
+    recurring::forget(&state.db, meeting_id).await?;
     Ok(())
 }
 
@@ -411,10 +435,15 @@ async fn updated_in_zoom(
     if start_time.is_none() && duration.is_none() {
         return Ok(());
     }
-    let Some((slot, booking)) = booking_of(state, meeting_id).await? else {
+    let Some((slot, booking)) = booking_of(state, meeting_id, None).await? else {
         return Ok(());
     };
-    if booking.status != BookingStatus::Active {
+    // A recurring meeting has no time of its own to fall out of step with.
+    let recurring = booking
+        .zoom_meeting
+        .as_ref()
+        .is_some_and(|m| m.is_recurring());
+    if booking.status != BookingStatus::Active || recurring {
         return Ok(());
     }
     let known = booking.zoom_changed.as_ref();
