@@ -6,6 +6,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
 BINARYEN_VERSION := 132.0.0
+SCHEMATHESIS_VERSION := 4.32.5
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 TOOLS_BIN := $(CURDIR)/.tools/node_modules/.bin
 export PATH := $(HOME)/.cargo/bin:$(TOOLS_BIN):$(PATH)
@@ -29,15 +30,17 @@ tools:
 release-tools: tools
 	@[ -x "$(TOOLS_BIN)/wasm-opt" ] || npm install --prefix .tools --no-audit --no-fund --silent binaryen@$(BINARYEN_VERSION)
 
-## test-deps: Debian chromium (and an emoji font for the screenshots), Debian nginx, the SMTP test server (aiosmtpd), the Standard Webhooks reference library and the end2end npm packages
+## test-deps: Debian chromium (and an emoji font for the screenshots), Debian nginx, the SMTP test server (aiosmtpd), the Standard Webhooks reference library, schemathesis and the end2end npm packages
 test-deps:
 	@{ command -v chromium && command -v nginx && [ -d /usr/share/fonts/truetype/noto ]; } >/dev/null || \
 	  { $(call apt_install,chromium fonts-noto-color-emoji nginx); }
-	@python3 -c 'import aiosmtpd, standardwebhooks' 2>/dev/null || python3 -m pip install --quiet aiosmtpd standardwebhooks
+	@python3 -c 'import aiosmtpd, standardwebhooks, schemathesis' 2>/dev/null || \
+	  python3 -m pip install --quiet aiosmtpd standardwebhooks schemathesis==$(SCHEMATHESIS_VERSION)
 	@cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent
 
 ## test: cargo unit + integration tests on mem://, the API suite again on a SurrealDB server
-## over ws:// (the app's own `specialistly db-server`), the cluster check, then the browser suite
+## over ws:// (the app's own `specialistly db-server`), the cluster check, the API contract
+## test (schemathesis against the served OpenAPI document), then the browser suite
 ## against a fresh server on mem://. The test dependencies install, and the wasm site builds,
 ## while the tests compile.
 test: tools
@@ -60,6 +63,8 @@ test: tools
 	stage "API tests on a SurrealDB server (ws://)" env SPECIALISTLY_TEST_DATABASE=ws \
 	  cargo test --profile suite --features db-server --test api -- --skip server_outage:: --skip two_instances::
 	stage "make cluster check (nginx + 2 instances + SurrealDB server)" env TARGET_DIR="$(TARGET_DIR)" SERVER_BIN="$(TARGET_DIR)/suite/specialistly" cluster/smoke.sh
+	stage "API contract (schemathesis against /api/openapi.json)" env SERVER_BIN="$(TARGET_DIR)/suite/specialistly" SITE_ROOT="$(TARGET_DIR)/site" \
+	  tests/contract/run.sh
 	rm -rf end2end/.mail end2end/.data end2end/test-results
 	stage "end2end (Playwright + chromium)" env SERVER_BIN="$(TARGET_DIR)/suite/specialistly" SITE_ROOT="$(TARGET_DIR)/site" \
 	  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 end2end/node_modules/.bin/playwright test --config end2end/playwright.config.ts

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// An integrator's API token as its owner sees it (the secret itself is shown once).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ApiTokenView {
     pub id: String,
@@ -18,6 +19,7 @@ pub struct ApiTokenView {
 
 /// A token just made: the secret, shown this once, with its description.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewApiToken {
     pub token: String,
@@ -37,6 +39,7 @@ pub const WEBHOOK_EVENTS: [&str; 6] = [
 
 /// A webhook endpoint as its specialist sees it (the secret is shown once, when made).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookEndpointView {
     pub id: String,
@@ -51,6 +54,7 @@ pub struct WebhookEndpointView {
 
 /// An endpoint just made, with its signing secret (`whsec_…`), shown this once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NewWebhookEndpoint {
     pub secret: String,
@@ -60,6 +64,7 @@ pub struct NewWebhookEndpoint {
 
 /// One attempt at sending a delivery.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryAttempt {
     pub at: DateTime<Utc>,
@@ -71,6 +76,7 @@ pub struct DeliveryAttempt {
 
 /// A message to an endpoint and what became of it: the delivery log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookDeliveryView {
     pub id: String,

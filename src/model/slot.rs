@@ -6,6 +6,7 @@ pub const SIMULATED_MEETING_PREFIX: &str = "sim-";
 
 /// Where a booking stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum BookingStatus {
     Active,
@@ -26,6 +27,7 @@ impl BookingStatus {
 
 /// A consulting slot as anyone may see it: no customer data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SlotView {
     pub id: String,
@@ -50,6 +52,7 @@ pub struct SlotView {
 /// The Zoom meeting saved on a booking. `start_url` is the host's link: only the slot's
 /// specialist ever receives it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ZoomMeetingView {
     pub zoom_meeting_id: String,
@@ -71,6 +74,7 @@ impl ZoomMeetingView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BookingView {
     pub booking_index: u32,
@@ -118,6 +122,7 @@ pub struct BookingView {
 
 /// Who was in the meeting, from Zoom's reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Attendance {
     pub customer_joined_at: Option<DateTime<Utc>>,
@@ -129,6 +134,7 @@ pub struct Attendance {
 
 /// How a booking's meeting went, once Zoom says it ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Attended,
@@ -146,6 +152,7 @@ impl Outcome {
 
 /// A cloud recording file of a booking's meeting, kept here for its customer and specialist.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RecordingView {
     pub id: String,
@@ -161,6 +168,7 @@ pub struct RecordingView {
 
 /// A user's calendar feed address (shown once, when made).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CalendarLink {
     pub url: String,
@@ -168,6 +176,7 @@ pub struct CalendarLink {
 
 /// What a customer said after a session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Feedback {
     pub rating: u8,
@@ -178,6 +187,7 @@ pub struct Feedback {
 
 /// One session's feedback in the specialist's list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FeedbackItem {
     pub slot_id: String,
@@ -190,6 +200,7 @@ pub struct FeedbackItem {
 
 /// A specialist's feedback: the average rating and the latest answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FeedbackSummary {
     /// None until someone answered.
@@ -200,6 +211,7 @@ pub struct FeedbackSummary {
 
 /// What the feedback page shows about the session it asks about.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FeedbackInvite {
     pub slot_title: String,
@@ -211,6 +223,7 @@ pub struct FeedbackInvite {
 
 /// The meeting's time as someone changed it in Zoom, unlike the slot's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ZoomChange {
     pub zoom_start_time: DateTime<Utc>,
@@ -221,6 +234,7 @@ pub struct ZoomChange {
 
 /// A meeting the booking had before (deleted in Zoom).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PastMeeting {
     pub zoom_meeting_id: String,
@@ -231,6 +245,7 @@ pub struct PastMeeting {
 
 /// A booking named the way URLs name it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BookingRef {
     pub slot_id: String,
@@ -239,6 +254,7 @@ pub struct BookingRef {
 
 /// One slot with its bookings, as its specialist sees it in the Meeting Manager.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ManagedSlot {
     pub slot: SlotView,
@@ -247,6 +263,7 @@ pub struct ManagedSlot {
 
 /// What the appointment details page and its JSON twin show.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AppointmentView {
     pub slot: SlotView,
@@ -263,6 +280,7 @@ pub struct AppointmentView {
 
 /// A customer's booking in their list of appointments.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MyAppointment {
     pub slot: SlotView,
@@ -280,6 +298,7 @@ pub struct MyAppointment {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BookingConfirmation {
     pub slot_id: String,
@@ -288,6 +307,7 @@ pub struct BookingConfirmation {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BookedSeat {
     pub customer_id: String,
@@ -298,6 +318,7 @@ pub struct BookedSeat {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SlotPage {
     pub slots: Vec<SlotView>,
@@ -307,6 +328,7 @@ pub struct SlotPage {
 
 /// What pressing Create would ask Zoom for, shown before it is pressed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MeetingPreview {
     pub topic: String,
@@ -329,6 +351,7 @@ pub struct MeetingPreview {
 
 /// The success answer of creating a Zoom meeting.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedMeeting {
     pub zoom_meeting: ZoomMeetingView,
@@ -336,6 +359,7 @@ pub struct CreatedMeeting {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedMeetingBooking {
     pub customer_name: String,
@@ -345,6 +369,7 @@ pub struct CreatedMeetingBooking {
 
 /// A customer's place on a full slot's waitlist (1: next to get a seat).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WaitlistPlace {
     pub slot: SlotView,

@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Customer,
@@ -33,6 +34,7 @@ impl Role {
 
 /// A user as the user themself (and API clients acting for them) may see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UserView {
     pub id: String,
@@ -48,6 +50,7 @@ pub struct UserView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AuthPayload {
     pub token: String,
@@ -56,6 +59,7 @@ pub struct AuthPayload {
 
 /// The account a confirmation link would confirm, shown before the visitor confirms it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PendingConfirmation {
     pub name: String,
@@ -65,6 +69,7 @@ pub struct PendingConfirmation {
 
 /// Demo accounts shown on the login page in dev mode.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DemoAccount {
     pub role: Role,
     pub email: String,
@@ -73,6 +78,7 @@ pub struct DemoAccount {
 
 /// A specialist's Zoom host user and the settings their meetings are created with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ZoomSettings {
     /// The Zoom user that hosts their meetings; `None` means their account email.
@@ -86,6 +92,7 @@ pub struct ZoomSettings {
 
 /// The Zoom settings every meeting of a specialist is created with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MeetingDefaults {
     pub waiting_room: bool,

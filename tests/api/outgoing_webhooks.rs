@@ -315,6 +315,18 @@ async fn a_failing_endpoint_is_retried_then_turned_off_and_a_replay_delivers() {
         "one message id throughout: {ids:?}"
     );
 
+    // A delivery that does not exist (found by the contract test: it was a 500): 404.
+    let (status, body) = json_body(
+        app.post_json(
+            &format!("/api/webhooks/{id}/deliveries/0/replay"),
+            Some(&spec.token),
+            &json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 404, "{body}");
+
     // Someone else's delivery: 404.
     let other = app.user(Role::Specialist, "Other Spec").await;
     assert_eq!(

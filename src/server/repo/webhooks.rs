@@ -313,7 +313,8 @@ pub async fn replay(db: &Db, user: &str, endpoint: &str, id: &str) -> Result<Opt
         json!({ "id": id, "user": user, "endpoint": endpoint }),
     )
     .await?;
-    let Some(made) = rows.last::<u32>()? else {
+    // No such delivery of this endpoint and account: the row, and so `made`, is NONE.
+    let Some(made) = rows.last::<Option<u32>>()?.flatten() else {
         return Ok(None);
     };
     let attempt = made + 1;

@@ -9,8 +9,9 @@ use serde::Deserialize;
 
 use super::caller::{ClientIp, MaybeCaller};
 use super::ok;
+use super::openapi::{Envelope, ErrorBody};
 use crate::error::AppError;
-use crate::model::AuthPayload;
+use crate::model::{AuthPayload, UserView};
 use crate::server::app_state::AppState;
 use crate::server::auth::{login_cookie, logout_cookie};
 use crate::server::http_error::ApiJson;
@@ -41,7 +42,8 @@ fn with_cookie(state: &AppState, status: StatusCode, payload: AuthPayload) -> Re
     response
 }
 
-async fn register(
+#[utoipa::path(operation_id = "register", post, path = "/api/auth/register", tag = "Accounts", request_body = Registration, responses((status = 201, body = Envelope<AuthPayload>), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub(super) async fn register(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
     ApiJson(input): ApiJson<Registration>,
@@ -50,13 +52,14 @@ async fn register(
     Ok(with_cookie(&state, StatusCode::CREATED, payload))
 }
 
-#[derive(Deserialize)]
-struct Login {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct Login {
     email: String,
     password: String,
 }
 
-async fn login(
+#[utoipa::path(operation_id = "login", post, path = "/api/auth/login", tag = "Accounts", request_body = Login, responses((status = 200, body = Envelope<AuthPayload>), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub(super) async fn login(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
     ApiJson(input): ApiJson<Login>,
@@ -65,7 +68,8 @@ async fn login(
     Ok(with_cookie(&state, StatusCode::OK, payload))
 }
 
-async fn logout(
+#[utoipa::path(operation_id = "logout", post, path = "/api/auth/logout", tag = "Accounts", responses((status = 200, body = Envelope<serde_json::Value>)), security(("bearer" = []), ()))]
+pub(super) async fn logout(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
 ) -> Result<Response, AppError> {
@@ -80,12 +84,13 @@ async fn logout(
     Ok(response.into_response())
 }
 
-#[derive(Deserialize)]
-struct VerifyEmail {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct VerifyEmail {
     token: String,
 }
 
-async fn verify_email(
+#[utoipa::path(operation_id = "verifyEmail", post, path = "/api/auth/verify-email", tag = "Accounts", request_body = VerifyEmail, responses((status = 200, body = Envelope<serde_json::Value>), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
+pub(super) async fn verify_email(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<VerifyEmail>,
 ) -> Result<Response, AppError> {
@@ -97,7 +102,8 @@ async fn verify_email(
     ))
 }
 
-async fn resend_verification(
+#[utoipa::path(operation_id = "resendVerification", post, path = "/api/auth/resend-verification", tag = "Accounts", responses((status = 200, body = Envelope<serde_json::Value>), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)), security(("bearer" = [])))]
+pub(super) async fn resend_verification(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
 ) -> Result<Response, AppError> {
@@ -109,13 +115,14 @@ async fn resend_verification(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Reminders {
+pub(super) struct Reminders {
     enabled: bool,
 }
 
-async fn set_reminders(
+#[utoipa::path(operation_id = "setReminders", put, path = "/api/profile/reminders", tag = "Accounts", request_body = Reminders, responses((status = 200, body = Envelope<UserView>), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+pub(super) async fn set_reminders(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     ApiJson(input): ApiJson<Reminders>,
@@ -143,7 +150,8 @@ async fn one_click_unsubscribe(
     ))
 }
 
-async fn me(
+#[utoipa::path(operation_id = "getMe", get, path = "/api/auth/me", tag = "Accounts", responses((status = 200, body = Envelope<UserView>), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+pub(super) async fn me(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
 ) -> Result<Response, AppError> {
@@ -151,7 +159,8 @@ async fn me(
     Ok(ok(StatusCode::OK, None, user))
 }
 
-async fn zoom_settings(
+#[utoipa::path(operation_id = "getZoomSettings", get, path = "/api/profile/zoom-settings", tag = "Accounts", responses((status = 200, body = Envelope<ZoomSettings>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub(super) async fn zoom_settings(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
 ) -> Result<Response, AppError> {
@@ -162,7 +171,8 @@ async fn zoom_settings(
     ))
 }
 
-async fn save_zoom_settings(
+#[utoipa::path(operation_id = "saveZoomSettings", put, path = "/api/profile/zoom-settings", tag = "Accounts", request_body = ZoomSettings, responses((status = 200, body = Envelope<ZoomSettings>), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub(super) async fn save_zoom_settings(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     ApiJson(input): ApiJson<ZoomSettings>,

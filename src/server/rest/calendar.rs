@@ -1,6 +1,8 @@
 //! Calendar feeds: `GET /calendar/:token.ics` for calendar apps, and the owner's
 //! `POST`/`DELETE /api/calendar/token` to make a new address or end it.
 
+use super::openapi::{Envelope, ErrorBody};
+use crate::model::CalendarLink;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -20,7 +22,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/calendar/token", post(new_link).delete(revoke))
 }
 
-async fn feed(
+#[utoipa::path(operation_id = "getCalendarFeed", get, path = "/calendar/{file}", tag = "Calendar feeds", params(("file" = String, Path, description = "<token>.ics")), responses((status = 200, content_type = "text/calendar", description = "The iCalendar feed"), (status = 404, body = ErrorBody)))]
+pub(super) async fn feed(
     State(state): State<AppState>,
     Path(file): Path<String>,
 ) -> Result<Response, AppError> {
@@ -35,7 +38,8 @@ async fn feed(
         .into_response())
 }
 
-async fn new_link(
+#[utoipa::path(operation_id = "createCalendarLink", post, path = "/api/calendar/token", tag = "Calendar feeds", responses((status = 201, body = Envelope<CalendarLink>), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+pub(super) async fn new_link(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
 ) -> Result<Response, AppError> {
@@ -47,7 +51,8 @@ async fn new_link(
     ))
 }
 
-async fn revoke(
+#[utoipa::path(operation_id = "revokeCalendarLink", delete, path = "/api/calendar/token", tag = "Calendar feeds", responses((status = 200, body = Envelope<serde_json::Value>), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+pub(super) async fn revoke(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
 ) -> Result<Response, AppError> {

@@ -1,6 +1,7 @@
 //! Server-Sent Events: `changed` whenever the data behind a page changes, so an open page
 //! reads it again at once instead of waiting for its next poll.
 
+use super::openapi::ErrorBody;
 use std::convert::Infallible;
 
 use axum::extract::{Path, State};
@@ -23,7 +24,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/events/meeting-manager", get(meeting_manager))
 }
 
-async fn appointment(
+#[utoipa::path(operation_id = "streamAppointmentEvents", get, path = "/api/events/appointments/{slot_id}/{booking_index}", tag = "Live updates", params(("slot_id" = String, Path), ("booking_index" = String, Path)), responses((status = 200, content_type = "text/event-stream", description = "Server-Sent Events: ready, then changed"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub(super) async fn appointment(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path((slot_id, index)): Path<(String, String)>,
@@ -32,7 +34,8 @@ async fn appointment(
     Ok(events(&state, changes))
 }
 
-async fn meeting_manager(
+#[utoipa::path(operation_id = "streamMeetingManagerEvents", get, path = "/api/events/meeting-manager", tag = "Live updates", responses((status = 200, content_type = "text/event-stream", description = "Server-Sent Events: ready, then changed"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub(super) async fn meeting_manager(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {

@@ -1,6 +1,7 @@
 //! `GET /api/recordings/:id`: a cloud recording for its booking's customer and specialist,
 //! whole or by byte range (players seek with `Range`).
 
+use super::openapi::ErrorBody;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -54,7 +55,8 @@ fn wanted(range: Option<&str>, size: u64) -> Wanted {
     }
 }
 
-async fn recording(
+#[utoipa::path(operation_id = "downloadRecording", get, path = "/api/recordings/{id}", tag = "Recordings", params(("id" = String, Path)), responses((status = 200, content_type = "application/octet-stream", description = "The file; Range answers 206"), (status = 206, description = "A range of the file"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 416, description = "Range not satisfiable")), security(("bearer" = [])))]
+pub(super) async fn recording(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path(id): Path<String>,

@@ -10,7 +10,12 @@ use serde_json::json;
 use super::caller::MaybeCaller;
 use super::idempotency;
 use super::ok;
+use super::openapi::{Envelope, ErrorBody};
 use crate::error::AppError;
+use crate::model::{
+    BookingConfirmation, BookingView, CreatedMeeting, ManagedSlot, MeetingPreview, MyAppointment,
+    SlotPage, SlotView, WaitlistPlace,
+};
 use crate::server::app_state::AppState;
 use crate::server::http_error::{body_rejection, ApiJson};
 use crate::server::service::booking::{self, BookingRequest};
@@ -74,7 +79,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
 }
 
-async fn browse(
+#[utoipa::path(operation_id = "browseSlots", get, path = "/api/consulting-slots", tag = "Slots and bookings", params(BrowseQuery), responses((status = 200, body = Envelope<SlotPage>), (status = 400, body = ErrorBody)))]
+pub(super) async fn browse(
     State(state): State<AppState>,
     query: Result<Query<BrowseQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
@@ -86,7 +92,8 @@ async fn browse(
     ))
 }
 
-async fn create(
+#[utoipa::path(operation_id = "createSlot", post, path = "/api/consulting-slots", tag = "Slots and bookings", request_body = SlotInput, responses((status = 201, body = Envelope<SlotView>), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = []), ()))]
+pub(super) async fn create(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     ApiJson(input): ApiJson<SlotInput>,
@@ -95,7 +102,8 @@ async fn create(
     Ok(ok(StatusCode::CREATED, Some("Slot created"), slot))
 }
 
-async fn mine(
+#[utoipa::path(operation_id = "listMySlots", get, path = "/api/consulting-slots/mine", tag = "Slots and bookings", responses((status = 200, body = Envelope<Vec<SlotView>>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = []), ()))]
+pub(super) async fn mine(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
 ) -> Result<Response, AppError> {
@@ -106,7 +114,8 @@ async fn mine(
     ))
 }
 
-async fn update(
+#[utoipa::path(operation_id = "updateSlot", patch, path = "/api/consulting-slots/{slot_id}", tag = "Slots and bookings", request_body = SlotInput, params(("slot_id" = String, Path)), responses((status = 200, body = Envelope<SlotView>), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = []), ()))]
+pub(super) async fn update(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path(slot_id): Path<String>,
@@ -116,7 +125,8 @@ async fn update(
     Ok(ok(StatusCode::OK, Some("Slot updated"), slot))
 }
 
-async fn remove(
+#[utoipa::path(operation_id = "deleteSlot", delete, path = "/api/consulting-slots/{slot_id}", tag = "Slots and bookings", params(("slot_id" = String, Path)), responses((status = 200, body = Envelope<serde_json::Value>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = []), ()))]
+pub(super) async fn remove(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path(slot_id): Path<String>,
@@ -129,7 +139,8 @@ async fn remove(
     ))
 }
 
-async fn book(
+#[utoipa::path(operation_id = "bookSlot", post, path = "/api/consulting-slots/{slot_id}/book", tag = "Slots and bookings", request_body = BookingRequest, params(("slot_id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Any ASCII key of up to 255 characters: a retry with the same key and body within 24 h gets the first answer again (`Idempotent-Replayed: true`) and changes nothing")), responses((status = 201, body = Envelope<BookingConfirmation>), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody)), security(("bearer" = []), ()))]
+pub(super) async fn book(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path(slot_id): Path<String>,
@@ -151,7 +162,8 @@ async fn book(
     ))
 }
 
-async fn create_zoom(
+#[utoipa::path(operation_id = "createZoomMeeting", post, path = "/api/consulting-slots/{slot_id}/booking/{booking_index}/create-zoom", tag = "Slots and bookings", params(("slot_id" = String, Path), ("booking_index" = String, Path, description = "0, 1, 2… in booking order"), ("Idempotency-Key" = Option<String>, Header, description = "Any ASCII key of up to 255 characters: a retry with the same key and body within 24 h gets the first answer again (`Idempotent-Replayed: true`) and changes nothing")), responses((status = 200, body = Envelope<CreatedMeeting>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 500, description = "Zoom failed; nothing was saved", body = ErrorBody), (status = 504, body = ErrorBody)), security(("bearer" = []), ()))]
+pub(super) async fn create_zoom(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path((slot_id, index)): Path<(String, String)>,
@@ -166,7 +178,8 @@ async fn create_zoom(
     ))
 }
 
-async fn preview_zoom(
+#[utoipa::path(operation_id = "previewZoomMeeting", get, path = "/api/consulting-slots/{slot_id}/booking/{booking_index}/create-zoom/preview", tag = "Slots and bookings", params(("slot_id" = String, Path), ("booking_index" = String, Path, description = "0, 1, 2… in booking order")), responses((status = 200, body = Envelope<MeetingPreview>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = []), ()))]
+pub(super) async fn preview_zoom(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path((slot_id, index)): Path<(String, String)>,
@@ -175,7 +188,8 @@ async fn preview_zoom(
     Ok(ok(StatusCode::OK, None, preview))
 }
 
-async fn details(
+#[utoipa::path(operation_id = "getAppointment", get, path = "/api/consulting-slots/{slot_id}/booking/{booking_index}", tag = "Slots and bookings", params(("slot_id" = String, Path), ("booking_index" = String, Path, description = "0, 1, 2… in booking order")), responses((status = 200, body = Envelope<serde_json::Value>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ()))]
+pub(super) async fn details(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path((slot_id, index)): Path<(String, String)>,
@@ -188,7 +202,8 @@ async fn details(
     ))
 }
 
-async fn start_url(
+#[utoipa::path(operation_id = "getStartUrl", get, path = "/api/consulting-slots/{slot_id}/booking/{booking_index}/start-url", tag = "Slots and bookings", params(("slot_id" = String, Path), ("booking_index" = String, Path, description = "0, 1, 2… in booking order")), responses((status = 200, body = Envelope<serde_json::Value>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = []), ()))]
+pub(super) async fn start_url(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path((slot_id, index)): Path<(String, String)>,
@@ -197,7 +212,8 @@ async fn start_url(
     Ok(ok(StatusCode::OK, None, json!({ "startUrl": url })))
 }
 
-async fn my_appointments(
+#[utoipa::path(operation_id = "listMyAppointments", get, path = "/api/appointments", tag = "Slots and bookings", responses((status = 200, body = Envelope<Vec<MyAppointment>>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = []), ()))]
+pub(super) async fn my_appointments(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
 ) -> Result<Response, AppError> {
@@ -208,7 +224,8 @@ async fn my_appointments(
     ))
 }
 
-async fn meeting_manager(
+#[utoipa::path(operation_id = "getMeetingManager", get, path = "/api/meeting-manager", tag = "Slots and bookings", responses((status = 200, body = Envelope<Vec<ManagedSlot>>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = []), ()))]
+pub(super) async fn meeting_manager(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
 ) -> Result<Response, AppError> {
@@ -220,14 +237,15 @@ async fn meeting_manager(
 }
 
 /// `{"reason": "…"}`: optional for the customer, required for the specialist.
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CancelRequest {
+pub(super) struct CancelRequest {
     #[serde(default)]
     reason: Option<String>,
 }
 
-async fn cancel_booking(
+#[utoipa::path(operation_id = "cancelBooking", post, path = "/api/consulting-slots/{slot_id}/booking/{booking_index}/cancel", tag = "Slots and bookings", request_body = CancelRequest, params(("slot_id" = String, Path), ("booking_index" = String, Path, description = "0, 1, 2… in booking order"), ("Idempotency-Key" = Option<String>, Header, description = "Any ASCII key of up to 255 characters: a retry with the same key and body within 24 h gets the first answer again (`Idempotent-Replayed: true`) and changes nothing")), responses((status = 200, body = Envelope<BookingView>), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)), security(("bearer" = []), ()))]
+pub(super) async fn cancel_booking(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path((slot_id, index)): Path<(String, String)>,
@@ -244,7 +262,8 @@ async fn cancel_booking(
     Ok(ok(StatusCode::OK, Some("Booking cancelled"), booking))
 }
 
-async fn reschedule_booking(
+#[utoipa::path(operation_id = "rescheduleBooking", post, path = "/api/consulting-slots/{slot_id}/booking/{booking_index}/reschedule", tag = "Slots and bookings", request_body = RescheduleRequest, params(("slot_id" = String, Path), ("booking_index" = String, Path, description = "0, 1, 2… in booking order"), ("Idempotency-Key" = Option<String>, Header, description = "Any ASCII key of up to 255 characters: a retry with the same key and body within 24 h gets the first answer again (`Idempotent-Replayed: true`) and changes nothing")), responses((status = 200, body = Envelope<BookingConfirmation>), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)), security(("bearer" = []), ()))]
+pub(super) async fn reschedule_booking(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path((slot_id, index)): Path<(String, String)>,
@@ -256,7 +275,8 @@ async fn reschedule_booking(
     Ok(ok(StatusCode::OK, Some("Booking rescheduled"), moved))
 }
 
-async fn join_waitlist(
+#[utoipa::path(operation_id = "joinWaitlist", post, path = "/api/consulting-slots/{slot_id}/waitlist", tag = "Slots and bookings", params(("slot_id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Any ASCII key of up to 255 characters: a retry with the same key and body within 24 h gets the first answer again (`Idempotent-Replayed: true`) and changes nothing")), responses((status = 201, body = Envelope<serde_json::Value>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = []), ()))]
+pub(super) async fn join_waitlist(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path(slot_id): Path<String>,
@@ -269,7 +289,8 @@ async fn join_waitlist(
     ))
 }
 
-async fn leave_waitlist(
+#[utoipa::path(operation_id = "leaveWaitlist", delete, path = "/api/consulting-slots/{slot_id}/waitlist", tag = "Slots and bookings", params(("slot_id" = String, Path)), responses((status = 200, body = Envelope<serde_json::Value>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ()))]
+pub(super) async fn leave_waitlist(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path(slot_id): Path<String>,
@@ -282,7 +303,8 @@ async fn leave_waitlist(
     ))
 }
 
-async fn my_waitlist(
+#[utoipa::path(operation_id = "listMyWaitlist", get, path = "/api/waitlist", tag = "Slots and bookings", responses((status = 200, body = Envelope<Vec<WaitlistPlace>>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = []), ()))]
+pub(super) async fn my_waitlist(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
 ) -> Result<Response, AppError> {
@@ -293,7 +315,8 @@ async fn my_waitlist(
     ))
 }
 
-async fn cancel_slot(
+#[utoipa::path(operation_id = "cancelSlot", post, path = "/api/consulting-slots/{slot_id}/cancel", tag = "Slots and bookings", request_body = CancelRequest, params(("slot_id" = String, Path)), responses((status = 200, body = Envelope<serde_json::Value>), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = []), ()))]
+pub(super) async fn cancel_slot(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path(slot_id): Path<String>,

@@ -9,7 +9,9 @@ use serde_json::json;
 
 use super::caller::MaybeCaller;
 use super::ok;
+use super::openapi::{Envelope, ErrorBody};
 use crate::error::AppError;
+use crate::model::{ApiTokenView, NewApiToken};
 use crate::server::app_state::AppState;
 use crate::server::http_error::ApiJson;
 use crate::server::service::api_tokens::{self, TokenRequest};
@@ -20,7 +22,19 @@ pub fn router() -> Router<AppState> {
         .route("/api/tokens/{token_id}", delete(revoke))
 }
 
-async fn create(
+#[utoipa::path(operation_id = "createApiToken", post, path = "/api/tokens", tag = "API tokens",
+    request_body = TokenRequest,
+    responses(
+        (status = 201, description = "The token, shown once", body = Envelope<NewApiToken>),
+        (status = 400, description = "Bad name or scopes", body = ErrorBody),
+        (status = 413, description = "Body over 64 KB", body = ErrorBody),
+        (status = 415, description = "Body not sent as JSON", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Called with an API token", body = ErrorBody),
+        (status = 409, description = "20 tokens already", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub(super) async fn create(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     ApiJson(request): ApiJson<TokenRequest>,
@@ -33,7 +47,14 @@ async fn create(
     ))
 }
 
-async fn list(
+#[utoipa::path(operation_id = "listApiTokens", get, path = "/api/tokens", tag = "API tokens",
+    responses(
+        (status = 200, body = Envelope<Vec<ApiTokenView>>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub(super) async fn list(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
 ) -> Result<Response, AppError> {
@@ -44,7 +65,16 @@ async fn list(
     ))
 }
 
-async fn revoke(
+#[utoipa::path(operation_id = "revokeApiToken", delete, path = "/api/tokens/{token_id}", tag = "API tokens",
+    params(("token_id" = String, Path, description = "The token's id")),
+    responses(
+        (status = 200, body = Envelope<serde_json::Value>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub(super) async fn revoke(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path(token_id): Path<String>,

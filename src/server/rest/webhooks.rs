@@ -10,7 +10,9 @@ use serde_json::json;
 
 use super::caller::MaybeCaller;
 use super::ok;
+use super::openapi::{Envelope, ErrorBody};
 use crate::error::AppError;
+use crate::model::{NewWebhookEndpoint, WebhookDeliveryView, WebhookEndpointView};
 use crate::server::app_state::AppState;
 use crate::server::http_error::ApiJson;
 use crate::server::service::webhooks::{self, EndpointRequest};
@@ -27,7 +29,19 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-async fn create(
+#[utoipa::path(operation_id = "createWebhookEndpoint", post, path = "/api/webhooks", tag = "Webhooks",
+    request_body = EndpointRequest,
+    responses(
+        (status = 201, description = "The endpoint, with its signing secret shown once", body = Envelope<NewWebhookEndpoint>),
+        (status = 400, body = ErrorBody),
+        (status = 413, description = "Body over 64 KB", body = ErrorBody),
+        (status = 415, description = "Body not sent as JSON", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Not a specialist", body = ErrorBody),
+        (status = 409, description = "10 endpoints already", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub(super) async fn create(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     ApiJson(request): ApiJson<EndpointRequest>,
@@ -40,7 +54,14 @@ async fn create(
     ))
 }
 
-async fn list(
+#[utoipa::path(operation_id = "listWebhookEndpoints", get, path = "/api/webhooks", tag = "Webhooks",
+    responses(
+        (status = 200, body = Envelope<Vec<WebhookEndpointView>>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Not a specialist", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub(super) async fn list(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
 ) -> Result<Response, AppError> {
@@ -51,7 +72,16 @@ async fn list(
     ))
 }
 
-async fn remove(
+#[utoipa::path(operation_id = "deleteWebhookEndpoint", delete, path = "/api/webhooks/{endpoint_id}", tag = "Webhooks",
+    params(("endpoint_id" = String, Path)),
+    responses(
+        (status = 200, body = Envelope<serde_json::Value>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Not a specialist", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub(super) async fn remove(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path(endpoint_id): Path<String>,
@@ -64,7 +94,16 @@ async fn remove(
     ))
 }
 
-async fn enable(
+#[utoipa::path(operation_id = "enableWebhookEndpoint", post, path = "/api/webhooks/{endpoint_id}/enable", tag = "Webhooks",
+    params(("endpoint_id" = String, Path)),
+    responses(
+        (status = 200, body = Envelope<WebhookEndpointView>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Not a specialist", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub(super) async fn enable(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path(endpoint_id): Path<String>,
@@ -77,7 +116,16 @@ async fn enable(
     ))
 }
 
-async fn deliveries(
+#[utoipa::path(operation_id = "listWebhookDeliveries", get, path = "/api/webhooks/{endpoint_id}/deliveries", tag = "Webhooks",
+    params(("endpoint_id" = String, Path)),
+    responses(
+        (status = 200, description = "The last 50 deliveries, newest first", body = Envelope<Vec<WebhookDeliveryView>>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Not a specialist", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub(super) async fn deliveries(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path(endpoint_id): Path<String>,
@@ -89,7 +137,17 @@ async fn deliveries(
     ))
 }
 
-async fn replay(
+#[utoipa::path(operation_id = "replayWebhookDelivery", post, path = "/api/webhooks/{endpoint_id}/deliveries/{delivery_id}/replay", tag = "Webhooks",
+    params(("endpoint_id" = String, Path), ("delivery_id" = String, Path)),
+    responses(
+        (status = 202, body = Envelope<serde_json::Value>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Not a specialist", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The endpoint is turned off", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub(super) async fn replay(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path((endpoint_id, delivery_id)): Path<(String, String)>,

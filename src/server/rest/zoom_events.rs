@@ -1,6 +1,8 @@
 //! Zoom's webhooks, and what follows from them for people: feedback links and the specialist's
 //! "put Zoom back in step".
 
+use super::openapi::{Envelope, ErrorBody};
+use crate::model::{FeedbackInvite, FeedbackSummary};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
@@ -35,7 +37,8 @@ pub fn router() -> Router<AppState> {
 
 /// Verified before anything is read or stored: a delivery that is not Zoom's gets 401 and
 /// leaves no trace.
-async fn zoom_webhook(
+#[utoipa::path(operation_id = "receiveZoomEvent", post, path = "/api/webhooks/zoom", tag = "Zoom events and feedback", request_body = serde_json::Value, responses((status = 200, body = serde_json::Value), (status = 401, description = "Bad, missing or stale signature", body = ErrorBody), (status = 413, body = ErrorBody), (status = 503, description = "No secret token configured", body = ErrorBody)), description = "Zoom's event subscription, signed with the x-zm-signature header")]
+pub(super) async fn zoom_webhook(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -67,7 +70,8 @@ async fn zoom_webhook(
     )
 }
 
-async fn feedback_invite(
+#[utoipa::path(operation_id = "getFeedbackInvite", get, path = "/api/feedback/{token}", tag = "Zoom events and feedback", params(("token" = String, Path)), responses((status = 200, body = Envelope<FeedbackInvite>), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub(super) async fn feedback_invite(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
@@ -78,7 +82,8 @@ async fn feedback_invite(
     ))
 }
 
-async fn submit_feedback(
+#[utoipa::path(operation_id = "submitFeedback", post, path = "/api/feedback/{token}", tag = "Zoom events and feedback", request_body = serde_json::Value, params(("token" = String, Path)), responses((status = 201, body = Envelope<serde_json::Value>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
+pub(super) async fn submit_feedback(
     State(state): State<AppState>,
     Path(token): Path<String>,
     ApiJson(input): ApiJson<FeedbackInput>,
@@ -91,7 +96,8 @@ async fn submit_feedback(
     ))
 }
 
-async fn feedback_summary(
+#[utoipa::path(operation_id = "getFeedbackSummary", get, path = "/api/feedback", tag = "Zoom events and feedback", responses((status = 200, body = Envelope<FeedbackSummary>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub(super) async fn feedback_summary(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
 ) -> Result<Response, AppError> {
@@ -102,7 +108,8 @@ async fn feedback_summary(
     ))
 }
 
-async fn put_back(
+#[utoipa::path(operation_id = "putZoomChangeBack", post, path = "/api/consulting-slots/{slot_id}/booking/{booking_index}/zoom-put-back", tag = "Zoom events and feedback", params(("slot_id" = String, Path), ("booking_index" = String, Path)), responses((status = 202, body = Envelope<serde_json::Value>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+pub(super) async fn put_back(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path((slot_id, index)): Path<(String, String)>,

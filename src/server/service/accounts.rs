@@ -20,14 +20,21 @@ use crate::server::repo::{jobs, sessions, slots};
 use super::throttle;
 use crate::server::repo::users::{self, NewUser};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Registration {
     pub name: String,
+    #[schema(format = Email, example = "ada@example.com")]
     pub email: String,
+    /// At least 8 characters.
+    #[schema(min_length = 8)]
     pub password: String,
+    /// `customer` or `specialist`.
+    #[schema(example = "customer")]
     pub role: String,
+    /// An IANA zone (`UTC` when left out).
     #[serde(default)]
+    #[schema(example = "Europe/Berlin")]
     pub timezone: Option<String>,
 }
 

@@ -14,11 +14,25 @@ use crate::server::security::secret_links;
 use super::unexpected;
 
 /// `POST /api/tokens`: `{"name": "…", "scopes": ["read"] | ["read", "write"]}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
+    /// 1 to 100 characters, not only spaces.
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: String,
+    /// `read`, and `write` to make changes.
+    #[schema(min_items = 1, value_type = Vec<Scope>)]
     pub scopes: Vec<String>,
+}
+
+/// What a token may do (for the API document: the handler reads the names itself, to answer
+/// an unknown one with a clear message).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+#[schema(rename_all = "lowercase")]
+pub enum Scope {
+    Read,
+    Write,
 }
 
 /// The signed-in caller who manages tokens: a login, not a token.

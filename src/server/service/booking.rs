@@ -16,7 +16,7 @@ use crate::server::repo::slots::{self, SlotRow};
 
 use super::unexpected;
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BookingRequest {
     #[serde(default)]

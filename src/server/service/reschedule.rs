@@ -20,7 +20,7 @@ use super::booking::follow_up_jobs;
 use super::unexpected;
 use super::waitlist as waitlist_service;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RescheduleRequest {
     pub to_slot_id: String,

@@ -24,15 +24,25 @@ use super::{require_role, unexpected};
 
 pub const PAGE_SIZE: u32 = 20;
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SlotInput {
+    /// The local date in `timezone`, in the future and at most 2 years ahead.
+    #[schema(format = Date, example = "2027-01-15")]
     pub date: Option<String>,
+    /// The local start time, 24-hour `HH:MM`.
+    #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "09:30")]
     pub start_time: Option<String>,
+    /// Minutes.
+    #[schema(minimum = 15, maximum = 240)]
     pub duration: Option<i64>,
+    /// Seats.
+    #[schema(minimum = 1, maximum = 100)]
     pub capacity: Option<i64>,
     pub title: Option<String>,
     pub description: Option<String>,
+    /// An IANA zone; the specialist's own when left out.
+    #[schema(example = "Europe/Berlin")]
     pub timezone: Option<String>,
 }
 
@@ -312,12 +322,18 @@ pub async fn delete(state: &AppState, caller: Option<&Caller>, slot_id: &str) ->
         Err(e) => Err(unexpected("deleting a slot")(e)),
     }
 }
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
 pub struct BrowseQuery {
     pub specialist_id: Option<String>,
+    /// Slots starting at or after: a date (`YYYY-MM-DD`, midnight UTC) or an RFC 3339 time.
+    #[param(example = "2027-01-15")]
     pub from: Option<String>,
+    /// Slots starting before: a date or an RFC 3339 time.
+    #[param(example = "2027-02-01T00:00:00Z")]
     pub to: Option<String>,
+    /// The page number, from 1 (`hasMore` says whether a next one exists).
     pub page: Option<String>,
     /// Full slots too, with their waitlists (the browsing page shows them).
     #[serde(default)]

@@ -28,10 +28,13 @@ pub const NOT_FOUND: &str = "Webhook endpoint not found";
 const MAX_URL_LEN: usize = 2000;
 
 /// `POST /api/webhooks`: `{"url": "https://…", "events": ["booking.created", …]}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointRequest {
+    /// `https://…` (in production, to a public address).
+    #[schema(min_length = 1, max_length = 2000, pattern = "^https?://")]
     pub url: String,
+    #[schema(min_items = 1, value_type = Vec<crate::server::outgoing_webhooks::EventType>)]
     pub events: Vec<String>,
 }
 
