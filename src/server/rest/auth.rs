@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::caller::{ClientIp, MaybeCaller};
 use super::ok;
-use super::openapi::{Envelope, ErrorBody};
+use super::schemas::{Envelope, ErrorBody};
 use crate::error::AppError;
 use crate::model::{AuthPayload, UserView};
 use crate::server::app_state::AppState;

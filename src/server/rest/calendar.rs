@@ -1,7 +1,7 @@
 //! Calendar feeds: `GET /calendar/:token.ics` for calendar apps, and the owner's
 //! `POST`/`DELETE /api/calendar/token` to make a new address or end it.
 
-use super::openapi::{Envelope, ErrorBody};
+use super::schemas::{Envelope, ErrorBody};
 use crate::model::CalendarLink;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};

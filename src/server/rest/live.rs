@@ -1,7 +1,7 @@
 //! Server-Sent Events: `changed` whenever the data behind a page changes, so an open page
 //! reads it again at once instead of waiting for its next poll.
 
-use super::openapi::ErrorBody;
+use super::schemas::ErrorBody;
 use std::convert::Infallible;
 
 use axum::extract::{Path, State};

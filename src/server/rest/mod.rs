@@ -9,6 +9,7 @@ mod live;
 pub mod metrics;
 mod openapi;
 mod recordings;
+mod schemas;
 mod slots;
 mod tokens;
 mod webhooks;

@@ -6,29 +6,9 @@ use axum::response::Html;
 use axum::routing::get;
 use axum::{Json, Router};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
 use crate::server::app_state::AppState;
-
-/// A success: `{"success": true, "data": …}`, with a `message` for some writes. (It only
-/// describes the JSON `rest::ok` writes.)
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct Envelope<T> {
-    pub success: bool,
-    pub data: T,
-    pub message: Option<String>,
-}
-
-/// A failure: `{"success": false, "message": …}`; some carry `data` (the existing meeting of a
-/// 409 from create-zoom).
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct ErrorBody {
-    pub success: bool,
-    pub message: String,
-    pub data: Option<serde_json::Value>,
-}
 
 /// `Authorization: Bearer` with a login token or an `spt_` API token.
 struct BearerAuth;

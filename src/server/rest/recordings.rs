@@ -1,7 +1,7 @@
 //! `GET /api/recordings/:id`: a cloud recording for its booking's customer and specialist,
 //! whole or by byte range (players seek with `Range`).
 
-use super::openapi::ErrorBody;
+use super::schemas::ErrorBody;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};

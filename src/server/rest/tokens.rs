@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::caller::MaybeCaller;
 use super::ok;
-use super::openapi::{Envelope, ErrorBody};
+use super::schemas::{Envelope, ErrorBody};
 use crate::error::AppError;
 use crate::model::{ApiTokenView, NewApiToken};
 use crate::server::app_state::AppState;

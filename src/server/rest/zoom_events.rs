@@ -1,7 +1,7 @@
 //! Zoom's webhooks, and what follows from them for people: feedback links and the specialist's
 //! "put Zoom back in step".
 
-use super::openapi::{Envelope, ErrorBody};
+use super::schemas::{Envelope, ErrorBody};
 use crate::model::{FeedbackInvite, FeedbackSummary};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
