@@ -13,6 +13,9 @@ impl Api {
         Self {
             client: reqwest::Client::builder()
                 .pool_max_idle_per_host(512)
+                // Bodies as sent: another crate in the build turns on reqwest's gzip, which
+                // would otherwise decompress them (the first-load table measures them).
+                .no_gzip()
                 .build()
                 .expect("an HTTP client"),
             base: base.to_string(),

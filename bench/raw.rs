@@ -1,17 +1,19 @@
-//! The reference: the server's own booking transaction (`repo::bookings::book_batch` with one
-//! booking, with the same emails and reminders queued) run directly on an embedded SurrealKV
-//! database in this process, at the same concurrency, with nothing of HTTP, sessions, reads
-//! or batching around it.
+//! The references, run directly on an embedded SurrealKV database in this process at the
+//! same concurrency as the HTTP runs, with nothing of HTTP, sessions, reads or batching around
+//! them: the server's own booking transaction (`repo::bookings::book_batch` with one booking
+//! and the job it queues), and the minimal booking (the seat counter's check-and-increment and
+//! one booking row, no jobs), the floor any booking transaction on this engine stands on.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
+use serde_json::json;
 use specialistly::model::Role;
-use specialistly::server::config::{Config, DatabaseConfig, HttpConfig};
+use specialistly::server::config::DatabaseConfig;
 use specialistly::server::db::{self, new_key, with_conflict_retry, Db, DbError};
-use specialistly::server::jobs::{self, reminders};
-use specialistly::server::mail::templates::{self, Appointment, Attendee};
+use specialistly::server::jobs::NewJob;
+use specialistly::server::mail::templates::Attendee;
 use specialistly::server::repo::bookings::{self, BookRefusal, NewBooking};
 use specialistly::server::repo::slots::{self, SlotFields, SlotRow};
 use specialistly::server::repo::users::{self, NewUser};
@@ -20,7 +22,6 @@ use crate::load::{self, Stats};
 
 pub struct RawDb {
     db: Db,
-    http: HttpConfig,
     customers: Vec<Attendee>,
     customer_ids: Vec<String>,
 }
@@ -39,10 +40,8 @@ pub async fn open(dir: &Path, customers: usize) -> RawDb {
         .await
         .expect("opening the raw database");
     db::migrate(&db).await.expect("migrating the raw database");
-    let http = Config::from_lookup(|_| None).expect("defaults").http;
     let mut raw = RawDb {
         db,
-        http,
         customers: Vec::new(),
         customer_ids: Vec::new(),
     };
@@ -132,28 +131,15 @@ impl RawDb {
 
     async fn book_one(&self, slot: &SlotRow, customer: usize) -> u16 {
         let booking_id = new_key();
-        let attendee = self.customers[customer].clone();
-        let appointment = Appointment::new(slot, &booking_id, attendee.clone());
-        let emails = [
-            templates::customer_confirmation(&appointment),
-            templates::specialist_notification(&appointment),
-        ];
-        let mut queued = jobs::emails(&emails);
-        queued.extend(reminders::for_booking(
-            &self.http,
-            &slot.id,
-            slot.fields.starts_at,
-            slot.schedule_version,
-            &booking_id,
-        ));
+        let attendee = &self.customers[customer];
         let new = [NewBooking {
+            jobs: vec![NewJob::booking_created(&booking_id)],
             id: booking_id,
             customer: self.customer_ids[customer].clone(),
-            customer_email: attendee.email,
-            customer_name: attendee.name,
+            customer_email: attendee.email.clone(),
+            customer_name: attendee.name.clone(),
             additional_notes: None,
             schedule_version: slot.schedule_version,
-            jobs: queued,
         }];
         let outcome = with_conflict_retry("raw_booking", || async {
             match bookings::book_batch(&self.db, &slot.id, &new).await {
@@ -170,6 +156,58 @@ impl RawDb {
             Ok(Ok(_)) => 201,
             Ok(Err(BookRefusal::Full | BookRefusal::AlreadyBooked)) => 409,
             Ok(Err(_)) => 400,
+            Err(DbError::Conflict) => 503,
+            Err(_) => 500,
+        }
+    }
+
+    /// Like [`Self::book`], with the minimal booking transaction.
+    pub async fn book_minimal(
+        self: &Arc<Self>,
+        slots: Arc<Vec<SlotRow>>,
+        concurrency: usize,
+        n: usize,
+        pick: impl Fn(usize) -> (usize, usize) + Send + Sync + 'static,
+    ) -> Stats {
+        let raw = self.clone();
+        load::run(concurrency, n, move |i| {
+            let (slot, customer) = pick(i);
+            let raw = raw.clone();
+            let slot = slots[slot].id.clone();
+            async move { raw.book_minimal_one(&slot, customer).await }
+        })
+        .await
+    }
+
+    /// The seat counter checked and incremented, and one booking row: what every booking
+    /// must write atomically.
+    async fn book_minimal_one(&self, slot: &str, customer: usize) -> u16 {
+        const MINIMAL: &str = "BEGIN TRANSACTION;
+            LET $slot = type::record('slot', $slot_id);
+            LET $taken = (UPDATE $slot SET booked += 1, next_index += 1
+                WHERE booked < capacity RETURN AFTER)[0];
+            IF $taken = NONE { THROW 'full'; };
+            CREATE type::record('booking', $id) CONTENT {
+                slot: $slot, index: $taken.next_index - 1,
+                customer: type::record('user', $customer), customer_email: $email,
+                customer_name: $name, booked_at: time::now(), status: 'active'
+            } RETURN NONE;
+            COMMIT TRANSACTION;";
+        let attendee = &self.customers[customer];
+        let vars = json!({
+            "slot_id": slot,
+            "id": new_key(),
+            "customer": self.customer_ids[customer],
+            "email": attendee.email,
+            "name": attendee.name,
+        });
+        match with_conflict_retry("raw_minimal_booking", || {
+            db::run(&self.db, MINIMAL, vars.clone())
+        })
+        .await
+        {
+            Ok(_) => 201,
+            Err(DbError::Thrown(_)) => 409,
             Err(DbError::Conflict) => 503,
             Err(_) => 500,
         }

@@ -1,3 +1,7 @@
+// SurrealDB's expression evaluator nests async fns deeper than rustc's default query depth
+// allows when the release build lays them out (`queries overflow the depth limit`).
+#![recursion_limit = "256"]
+
 use specialistly::server::admin;
 use specialistly::server::config::Config;
 use specialistly::server::startup::Application;

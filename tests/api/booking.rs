@@ -39,6 +39,19 @@ async fn a_customer_books_a_seat_and_both_emails_are_queued() {
         bookings[0].get("zoom_meeting").is_none_or(|m| m.is_null()),
         "saved with no Zoom meeting"
     );
+    // The booking's transaction queued one small job; the worker queues the emails right
+    // after the commit, and running that again (a worker that died midway) adds nothing.
+    let queued = app.query("SELECT VALUE kind FROM job", json!({})).await;
+    assert_eq!(queued, vec![json!("booking_created")]);
+    app.follow_up_bookings().await;
+    let after_once = app.count("job").await;
+    let booking_id = app
+        .query("SELECT VALUE record::id(id) FROM booking", json!({}))
+        .await;
+    specialistly::server::service::booking::follow_up(&app.state, booking_id[0].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(app.count("job").await, after_once, "nothing queued twice");
     let mut emails = app
         .query("SELECT payload.to AS recipient, payload.subject AS subject FROM job WHERE kind = 'email'", json!({}))
         .await;
@@ -188,4 +201,41 @@ async fn the_same_customer_booking_twenty_times_at_once_gets_one_seat() {
     );
     assert_eq!(app.count("booking").await, 1);
     assert_eq!(app.count_emails().await, 2);
+}
+
+#[tokio::test]
+async fn a_booking_cancelled_before_its_follow_up_gets_only_the_cancellation() {
+    let app = spawn_app().await;
+    let spec = app.user(Role::Specialist, "Sara").await;
+    let cust = app.user(Role::Customer, "Carl").await;
+    let slot = app.slot(&spec, 48, 2).await;
+    let res = app
+        .post_json(
+            &format!("/api/consulting-slots/{slot}/book"),
+            Some(&cust.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = app
+        .post_json(
+            &format!("/api/consulting-slots/{slot}/booking/0/cancel"),
+            Some(&cust.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    app.drain_jobs().await;
+    let keys = app
+        .query(
+            "SELECT VALUE key FROM job WHERE kind IN ['email', 'reminder'] ORDER BY key",
+            json!({}),
+        )
+        .await;
+    assert!(
+        keys.iter()
+            .all(|k| k.as_str().unwrap().contains(":cancelled:")),
+        "no confirmation or reminder for a booking already cancelled: {keys:?}"
+    );
+    assert!(!keys.is_empty(), "the cancellation is sent");
 }

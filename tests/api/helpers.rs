@@ -18,7 +18,7 @@ use specialistly::server::config::Config;
 use specialistly::server::db::{new_key, run};
 use specialistly::server::jobs::worker::JobWorker;
 use specialistly::server::repo::users::{self, NewUser};
-use specialistly::server::service::accounts;
+use specialistly::server::service::{accounts, booking};
 use specialistly::server::startup::Application;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -359,13 +359,19 @@ impl TestApp {
         .await
     }
 
+    /// Books, then follows the booking up as the worker would right after.
     pub async fn book(&self, slot: &str, customer: &TestUser) -> Response {
-        self.post_json(
-            &format!("/api/consulting-slots/{slot}/book"),
-            Some(&customer.token),
-            &json!({}),
-        )
-        .await
+        let response = self
+            .post_json(
+                &format!("/api/consulting-slots/{slot}/book"),
+                Some(&customer.token),
+                &json!({}),
+            )
+            .await;
+        if response.status() == StatusCode::CREATED {
+            self.follow_up_bookings().await;
+        }
+        response
     }
 
     pub async fn create_zoom(&self, slot: &str, index: &str, token: Option<&str>) -> Response {
@@ -407,8 +413,26 @@ impl TestApp {
         Value::Object(all)
     }
 
-    /// Emails queued (sent or not), other jobs aside.
+    /// Does now what the worker does after a booking's commit (its `booking_created` job):
+    /// queues the booking's emails, reminders and events. The jobs stay queued; the worker
+    /// runs them later, and they find nothing left to queue.
+    pub async fn follow_up_bookings(&self) {
+        let ids = self
+            .query(
+                "SELECT VALUE payload.booking_id FROM job WHERE kind = 'booking_created' AND status = 'pending'",
+                json!({}),
+            )
+            .await;
+        for id in ids {
+            booking::follow_up(&self.state, id.as_str().unwrap())
+                .await
+                .expect("a booking's follow-up");
+        }
+    }
+
+    /// Emails queued (sent or not), other jobs aside, once the bookings made are followed up.
     pub async fn count_emails(&self) -> usize {
+        self.follow_up_bookings().await;
         let rows = self
             .query(
                 "SELECT VALUE count() FROM job WHERE kind = 'email' GROUP ALL",

@@ -724,8 +724,8 @@ async fn missing_meetings_are_created_automatically_once_even_with_a_click_at_th
     }
     assert_eq!(
         app.drain_jobs().await,
-        4,
-        "only the two emails of each booking are due yet"
+        6,
+        "only each booking's follow-up (already done by `book`) and its two emails are due yet"
     );
     tokio::time::sleep(std::time::Duration::from_secs(7)).await;
     // The worker and the specialist's click at the same moment.

@@ -511,10 +511,19 @@ DEFINE FIELD IF NOT EXISTS host_id ON recurring_meeting TYPE option<string>;
 DEFINE INDEX IF NOT EXISTS recurring_meeting_zoom ON recurring_meeting FIELDS meeting.zoomMeetingId;
 "#,
     },
+    Migration {
+        version: 22,
+        name: "booking follow-up jobs",
+        sql: r#"
+-- A booking's transaction queues one small job; the worker renders its emails and reminders.
+DEFINE FIELD OVERWRITE kind ON job TYPE string
+    ASSERT $value IN ['email', 'zoom_delete', 'zoom_update', 'reminder', 'auto_create', 'waitlist_close', 'zoom_sweep', 'zoom_event', 'attendance_check', 'recording_fetch', 'webhook_event', 'webhook_delivery', 'booking_created'];
+"#,
+    },
 ];
 
 /// The version a fully migrated database is at.
-pub const SCHEMA_VERSION: i64 = 21;
+pub const SCHEMA_VERSION: i64 = 22;
 
 #[derive(Deserialize)]
 struct Applied {

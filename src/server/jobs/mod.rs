@@ -37,10 +37,14 @@ pub enum JobKind {
     WebhookEvent,
     /// One attempt at sending an outgoing webhook delivery.
     WebhookDelivery,
+    /// Turns a booking just made into its emails, invites, reminders, automatic meeting and
+    /// webhook event, rendered from the booking as it is then (the booking's transaction
+    /// writes only this).
+    BookingCreated,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::Email,
         Self::ZoomDelete,
         Self::ZoomUpdate,
@@ -53,6 +57,7 @@ impl JobKind {
         Self::RecordingFetch,
         Self::WebhookEvent,
         Self::WebhookDelivery,
+        Self::BookingCreated,
     ];
 
     /// The name the schema stores (and the metrics label).
@@ -70,6 +75,7 @@ impl JobKind {
             Self::RecordingFetch => "recording_fetch",
             Self::WebhookEvent => "webhook_event",
             Self::WebhookDelivery => "webhook_delivery",
+            Self::BookingCreated => "booking_created",
         }
     }
 
@@ -283,6 +289,16 @@ impl NewJob {
 }
 
 impl NewJob {
+    /// What follows a new booking (see [`JobKind::BookingCreated`]).
+    pub fn booking_created(booking_id: &str) -> Self {
+        Self {
+            kind: JobKind::BookingCreated,
+            key: format!("booking-created:{booking_id}"),
+            payload: json!({ "booking_id": booking_id }),
+            delay_seconds: 0,
+        }
+    }
+
     /// The closing of a slot's waitlist at its start (`version` of the slot's time).
     pub fn waitlist_close(
         slot_id: &str,

@@ -27,7 +27,7 @@ use crate::server::mail::OutgoingEmail;
 use crate::server::outgoing_webhooks::{DeliveryJob, QueuedEvent};
 use crate::server::repo::jobs::{self, ClaimedJob};
 use crate::server::repo::{bookings, slots, waitlist};
-use crate::server::service::{recordings, webhooks, zoom_events, zoom_meeting};
+use crate::server::service::{booking, recordings, webhooks, zoom_events, zoom_meeting};
 use crate::server::telemetry;
 
 pub const MAX_ATTEMPTS: u32 = 8;
@@ -319,6 +319,12 @@ impl JobWorker {
                 let delivery: DeliveryJob = serde_json::from_value(job.payload.clone())
                     .context("webhook delivery payload")?;
                 webhooks::deliver(&self.state, &delivery).await
+            }
+            JobKind::BookingCreated => {
+                let booking_id = job.payload["booking_id"]
+                    .as_str()
+                    .context("booking follow-up payload")?;
+                booking::follow_up(&self.state, booking_id).await
             }
             JobKind::AttendanceCheck => {
                 let check: AttendanceCheck = serde_json::from_value(job.payload.clone())

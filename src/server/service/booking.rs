@@ -3,15 +3,16 @@
 use serde::Deserialize;
 
 use crate::error::{AppError, AppResult};
-use crate::model::{BookedSeat, BookingConfirmation, Role};
+use crate::model::{BookedSeat, BookingConfirmation, BookingStatus, Role};
 use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
 use crate::server::db::{new_key, with_conflict_retry, Attempt, DbError};
 use crate::server::domain::{Notes, PersonName};
 use crate::server::jobs::{self, reminders, NewJob};
-use crate::server::mail::templates::{self, Appointment, Attendee};
+use crate::server::mail::templates::{self, Appointment};
 use crate::server::outgoing_webhooks::EventType;
-use crate::server::repo::bookings::{BookRefusal, NewBooking};
+use crate::server::repo::bookings::{self, BookRefusal, NewBooking};
+use crate::server::repo::jobs as repo_jobs;
 use crate::server::repo::slots::{self, SlotRow};
 
 use super::unexpected;
@@ -88,13 +89,7 @@ pub async fn book_slot(
             ));
         }
     }
-    let name = caller.name.clone();
     let _under_way = state.booking_queue.admit().await;
-    let attendee = Attendee {
-        name,
-        email: caller.email.clone(),
-        timezone: caller.timezone.clone(),
-    };
 
     // Bookings of one slot queue up in this instance and are written in batches (see
     // `booking_queue`): they would all collide on the slot's seat counter, and each commit
@@ -110,35 +105,24 @@ pub async fn book_slot(
     let first_read = std::sync::Mutex::new(Some(read_slot().await));
     let booking_id = new_key();
     let outcome = with_conflict_retry("booking", || async {
-        // Emails are rendered from the slot as read here; the transaction checks the slot's
-        // schedule version so a concurrent time change makes this attempt start over.
+        // The transaction checks the slot's schedule version as read here, so a concurrent
+        // time change makes this attempt start over. It writes the seat, the booking and one
+        // small job: the worker renders the emails and queues the reminders after the commit
+        // (`follow_up`), which keeps the transaction, where bookings of a slot wait in line,
+        // short.
         let earlier = first_read.lock().expect("first read").take();
         let slot = match earlier {
             Some(read) => read?,
             None => read_slot().await?,
         };
-        let appointment = Appointment::new(&slot, &booking_id, attendee.clone());
-        let emails = [
-            templates::customer_confirmation(&appointment),
-            templates::specialist_notification(&appointment),
-        ];
-        let mut queued = jobs::emails(&emails);
-        queued.extend(follow_up_jobs(state, &slot, &booking_id, false));
-        queued.push(NewJob::webhook_event(
-            EventType::BookingCreated,
-            &slot.specialist,
-            &booking_id,
-            "",
-            serde_json::json!({}),
-        ));
         let new = NewBooking {
             id: booking_id.clone(),
             customer: caller.user_id.clone(),
-            customer_email: attendee.email.clone(),
-            customer_name: attendee.name.clone(),
+            customer_email: caller.email.clone(),
+            customer_name: caller.name.clone(),
             additional_notes: notes.as_ref().map(|n| n.as_str().to_string()),
             schedule_version: slot.schedule_version,
-            jobs: queued,
+            jobs: vec![NewJob::booking_created(&booking_id)],
         };
         match state.booking_queue.book(&state.db, slot_id, new).await {
             Ok(Ok(booked)) => Ok(booked),
@@ -167,10 +151,49 @@ pub async fn book_slot(
         booking_index: booked.index,
         booking: BookedSeat {
             customer_id: caller.user_id.clone(),
-            customer_email: attendee.email,
-            customer_name: attendee.name,
+            customer_email: caller.email.clone(),
+            customer_name: caller.name.clone(),
             booked_at: booked.booked_at,
             additional_notes: notes.map(|n| n.as_str().to_string()),
         },
     })
+}
+
+/// What follows a booking, run by the worker once its transaction committed: the customer's
+/// confirmation with its invite, the specialist's notification, the reminders, the automatic
+/// meeting and the `booking.created` webhook event, each from the booking and its slot as they
+/// are now. Every job has a key of its own, so running this again (a worker that died midway)
+/// queues nothing twice. A booking cancelled meanwhile gets none of it: its cancellation said
+/// all there was to say.
+pub async fn follow_up(state: &AppState, booking_id: &str) -> anyhow::Result<()> {
+    let Some(booking) = bookings::by_id(&state.db, booking_id).await? else {
+        return Ok(());
+    };
+    if booking.status != BookingStatus::Active {
+        return Ok(());
+    }
+    let Some(slot) = slots::by_id(&state.db, &booking.slot).await? else {
+        return Ok(());
+    };
+    let appointment = Appointment::for_booking(&slot, &booking);
+    let emails = [
+        templates::customer_confirmation(&appointment),
+        templates::specialist_notification(&appointment),
+    ];
+    let mut queued = jobs::emails(&emails);
+    queued.extend(follow_up_jobs(
+        state,
+        &slot,
+        &booking.id,
+        booking.zoom_meeting.is_some(),
+    ));
+    queued.push(NewJob::webhook_event(
+        EventType::BookingCreated,
+        &slot.specialist,
+        &booking.id,
+        "",
+        serde_json::json!({}),
+    ));
+    with_conflict_retry("booking_follow_up", || repo_jobs::queue(&state.db, &queued)).await?;
+    Ok(())
 }
