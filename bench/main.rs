@@ -25,6 +25,7 @@ use serde_json::json;
 
 use api::{Api, PASSWORD};
 use load::Stats;
+use raw::Transaction;
 use report::Report;
 use server::{Server, Setup};
 
@@ -110,7 +111,7 @@ async fn bench() {
     for (clients, n) in BOOKING_RUNS {
         let first = raw_k;
         raw_runs.push(
-            raw.book(raw_slots.clone(), clients, n, move |i| {
+            raw.book(Transaction::App, raw_slots.clone(), clients, n, move |i| {
                 spread_pair(first + i)
             })
             .await,
@@ -120,7 +121,7 @@ async fn bench() {
     let mut raw_popular = Vec::new();
     for _ in 0..POPULAR_SLOTS {
         let one = Arc::new(raw.slots(1, 100).await);
-        raw_popular.push(raw.book(one, 16, 100, |i| (0, i)).await);
+        raw_popular.push(raw.book(Transaction::App, one, 16, 100, |i| (0, i)).await);
     }
     let raw_popular = merge(&raw_popular);
     eprintln!("minimal booking transaction baseline…");
@@ -130,9 +131,13 @@ async fn bench() {
     for (clients, n) in BOOKING_RUNS {
         let first = minimal_k;
         minimal_runs.push(
-            raw.book_minimal(minimal_slots.clone(), clients, n, move |i| {
-                spread_pair(first + i)
-            })
+            raw.book(
+                Transaction::Minimal,
+                minimal_slots.clone(),
+                clients,
+                n,
+                move |i| spread_pair(first + i),
+            )
             .await,
         );
         minimal_k += n;

@@ -20,6 +20,15 @@ use specialistly::server::repo::users::{self, NewUser};
 
 use crate::load::{self, Stats};
 
+/// Which booking transaction a run measures.
+#[derive(Debug, Clone, Copy)]
+pub enum Transaction {
+    /// The server's own (`book_batch` with one booking and its job).
+    App,
+    /// The seat counter's check-and-increment and one booking row.
+    Minimal,
+}
+
 pub struct RawDb {
     db: Db,
     customers: Vec<Attendee>,
@@ -111,9 +120,11 @@ impl RawDb {
         rows
     }
 
-    /// `n` bookings by `concurrency` workers; operation `i` books `pick(i)` = (slot, customer).
+    /// `n` bookings with transaction `tx` by `concurrency` workers; operation `i` books
+    /// `pick(i)` = (slot, customer).
     pub async fn book(
         self: &Arc<Self>,
+        tx: Transaction,
         slots: Arc<Vec<SlotRow>>,
         concurrency: usize,
         n: usize,
@@ -124,7 +135,12 @@ impl RawDb {
             let (slot, customer) = pick(i);
             let raw = raw.clone();
             let slot = slots[slot].clone();
-            async move { raw.book_one(&slot, customer).await }
+            async move {
+                match tx {
+                    Transaction::App => raw.book_one(&slot, customer).await,
+                    Transaction::Minimal => raw.book_minimal_one(&slot.id, customer).await,
+                }
+            }
         })
         .await
     }
@@ -159,24 +175,6 @@ impl RawDb {
             Err(DbError::Conflict) => 503,
             Err(_) => 500,
         }
-    }
-
-    /// Like [`Self::book`], with the minimal booking transaction.
-    pub async fn book_minimal(
-        self: &Arc<Self>,
-        slots: Arc<Vec<SlotRow>>,
-        concurrency: usize,
-        n: usize,
-        pick: impl Fn(usize) -> (usize, usize) + Send + Sync + 'static,
-    ) -> Stats {
-        let raw = self.clone();
-        load::run(concurrency, n, move |i| {
-            let (slot, customer) = pick(i);
-            let raw = raw.clone();
-            let slot = slots[slot].id.clone();
-            async move { raw.book_minimal_one(&slot, customer).await }
-        })
-        .await
     }
 
     /// The seat counter checked and incremented, and one booking row: what every booking
