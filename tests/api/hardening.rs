@@ -1000,3 +1000,58 @@ async fn production_disables_demo_accounts_left_in_the_database() {
         StatusCode::OK
     );
 }
+
+/// Writes of one account's settings that arrive together (two tabs, a retrying client) all
+/// succeed: the database makes the losers of a write conflict start over; they used to
+/// answer 500 (the API contract test found it).
+#[tokio::test]
+async fn simultaneous_settings_writes_of_one_account_all_succeed() {
+    let app = spawn_app().await;
+    let spec = app.user(Role::Specialist, "Tab Specialist").await;
+    let (_, settings) = json_body(
+        app.get("/api/profile/zoom-settings", Some(&spec.token))
+            .await,
+    )
+    .await;
+    let settings = settings["data"].clone();
+    let switches: Vec<_> = (0..12).map(|i| json!({ "enabled": i % 2 == 0 })).collect();
+    let changes: Vec<_> = (0..12)
+        .map(|i| {
+            let mut changed = settings.clone();
+            changed["waitingRoom"] = json!(i % 2 == 0);
+            changed["muteUponEntry"] = json!(i % 3 == 0);
+            changed
+        })
+        .collect();
+    let empty = json!({});
+    for _round in 0..5 {
+        let reminders = switches
+            .iter()
+            .map(|switch| app.put_json("/api/profile/reminders", &spec.token, switch));
+        let zoom = changes
+            .iter()
+            .map(|changed| app.put_json("/api/profile/zoom-settings", &spec.token, changed));
+        let feeds =
+            (0..12).map(|_| app.post_json("/api/calendar/token", Some(&spec.token), &empty));
+        let (reminders, zoom, feeds) = tokio::join!(
+            futures::future::join_all(reminders),
+            futures::future::join_all(zoom),
+            futures::future::join_all(feeds)
+        );
+        for res in reminders.into_iter().chain(zoom).chain(feeds) {
+            let status = res.status();
+            assert!(
+                status.is_success(),
+                "{status}: {}",
+                res.text().await.unwrap()
+            );
+        }
+    }
+    let stored = app
+        .query(
+            "SELECT VALUE reminders_enabled FROM type::record('user', $id)",
+            json!({ "id": spec.id }),
+        )
+        .await;
+    assert!(stored[0].is_boolean(), "{stored:?}");
+}

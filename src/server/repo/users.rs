@@ -3,7 +3,7 @@ use serde_json::json;
 
 use super::verifications::{self, NewConfirmation};
 use crate::model::{MeetingDefaults, Role, UserView, ZoomSettings};
-use crate::server::db::{run, Db, DbError};
+use crate::server::db::{run, with_conflict_retry, Db, DbError, Rows};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct UserRow {
@@ -91,7 +91,7 @@ pub async fn create_unverified(
 }
 
 pub async fn mark_email_verified(db: &Db, id: &str) -> Result<(), DbError> {
-    run(
+    update_row(
         db,
         "UPDATE type::record('user', $id) SET email_verified = true;",
         json!({ "id": id }),
@@ -102,7 +102,7 @@ pub async fn mark_email_verified(db: &Db, id: &str) -> Result<(), DbError> {
 
 /// Turns automatic meeting creation on (minutes before the start) or off.
 pub async fn set_auto_create(db: &Db, id: &str, minutes: Option<u32>) -> Result<(), DbError> {
-    run(
+    update_row(
         db,
         "UPDATE type::record('user', $id) SET auto_create_minutes = $minutes;",
         json!({ "id": id, "minutes": minutes }),
@@ -113,7 +113,7 @@ pub async fn set_auto_create(db: &Db, id: &str, minutes: Option<u32>) -> Result<
 
 /// Assigns the Zoom user that hosts a specialist's meetings (`None`: their own email).
 pub async fn set_zoom_host(db: &Db, id: &str, zoom_user: Option<&str>) -> Result<(), DbError> {
-    run(
+    update_row(
         db,
         "UPDATE type::record('user', $id) SET zoom_user = $zoom_user;",
         json!({ "id": id, "zoom_user": zoom_user }),
@@ -141,7 +141,7 @@ pub async fn update_meeting_defaults(
     id: &str,
     s: &MeetingDefaults,
 ) -> Result<(), DbError> {
-    run(
+    update_row(
         db,
         "UPDATE type::record('user', $id) SET waiting_room = $waiting_room,
             join_before_host = $join_before_host, host_video = $host_video,
@@ -160,7 +160,7 @@ pub async fn update_meeting_defaults(
 
 /// Turns reminder emails on or off for a user.
 pub async fn set_reminders(db: &Db, id: &str, enabled: bool) -> Result<(), DbError> {
-    run(
+    update_row(
         db,
         "UPDATE type::record('user', $id) SET reminders_enabled = $enabled;",
         json!({ "id": id, "enabled": enabled }),
@@ -171,7 +171,7 @@ pub async fn set_reminders(db: &Db, id: &str, enabled: bool) -> Result<(), DbErr
 
 /// Turns reminders off for the user an unsubscribe link names; whether one did.
 pub async fn unsubscribe(db: &Db, token: &str) -> Result<bool, DbError> {
-    let mut rows = run(
+    let mut rows = update_row(
         db,
         "UPDATE user SET reminders_enabled = false WHERE unsubscribe_token = $unsubscribe RETURN VALUE record::id(id);",
         json!({ "unsubscribe": token }),
@@ -182,7 +182,7 @@ pub async fn unsubscribe(db: &Db, token: &str) -> Result<bool, DbError> {
 
 /// Sets (or, with `None`, removes) the hash of the user's calendar feed secret.
 pub async fn set_calendar_token(db: &Db, id: &str, hash: Option<&str>) -> Result<(), DbError> {
-    run(
+    update_row(
         db,
         "UPDATE type::record('user', $id) SET calendar_token = $hash;",
         json!({ "id": id, "hash": hash }),
@@ -195,4 +195,11 @@ pub async fn set_calendar_token(db: &Db, id: &str, hash: Option<&str>) -> Result
 pub async fn by_calendar_token(db: &Db, hash: &str) -> Result<Option<UserRow>, DbError> {
     let sql = format!("SELECT {FIELDS} FROM user WHERE calendar_token = $hash");
     run(db, &sql, json!({ "hash": hash })).await?.first(0)
+}
+
+/// Runs a write of user rows, again when it lost a write conflict: settings saved from two tabs
+/// at once, or a feed link made while reminders are switched, write the same row, and the
+/// loser starts over instead of failing.
+async fn update_row(db: &Db, sql: &str, vars: serde_json::Value) -> Result<Rows, DbError> {
+    with_conflict_retry("user_update", || run(db, sql, vars.clone())).await
 }
