@@ -149,19 +149,15 @@ impl RawDb {
         let booking_id = new_key();
         let attendee = &self.customers[customer];
         let new = [NewBooking {
-            jobs: vec![NewJob::booking_created(&booking_id)],
+            follow_up: NewJob::booking_created(&booking_id),
             id: booking_id,
             customer: self.customer_ids[customer].clone(),
             customer_email: attendee.email.clone(),
             customer_name: attendee.name.clone(),
             additional_notes: None,
-            schedule_version: slot.schedule_version,
         }];
         let outcome = with_conflict_retry("raw_booking", || async {
             match bookings::book_batch(&self.db, &slot.id, &new).await {
-                Ok(Err(refused)) if refused.refusal == BookRefusal::Changed => {
-                    Err(DbError::Conflict)
-                }
                 Ok(Err(refused)) => Ok(Err(refused.refusal)),
                 Ok(Ok(_)) => Ok(Ok(())),
                 Err(e) => Err(e),

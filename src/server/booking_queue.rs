@@ -149,8 +149,8 @@ impl Drop for ForgetOnPanic<'_> {
 }
 
 /// Writes one batch and answers each of its callers. A refused booking leaves the batch and
-/// the rest is written again: a repeat or a stale schedule concerns one caller, and a
-/// missing or started slot all of them. When the seats ran out at some booking, that one and
+/// the rest is written again: a repeat concerns one caller, and a missing or started slot
+/// all of them. When the seats ran out at some booking, that one and
 /// everyone after it wait aside while the ones before are written; only if all of those
 /// commit are the seats truly gone for the ones aside.
 async fn write(db: &Db, slot: &str, batch: Vec<Waiting>) {
@@ -180,23 +180,6 @@ async fn write(db: &Db, slot: &str, batch: Vec<Waiting>) {
                 tail.append(&mut aside);
                 aside = tail;
             }
-            Ok(Err(BatchRefused {
-                position,
-                refusal: BookRefusal::Changed,
-            })) => {
-                // Everyone who rendered their emails for the same old schedule is refused
-                // alike: they read the slot again and queue anew.
-                let stale = pending[position.min(pending.len() - 1)]
-                    .booking
-                    .schedule_version;
-                let (refused, kept) = pending
-                    .into_iter()
-                    .partition(|w| w.booking.schedule_version == stale);
-                answer_all(refused, || Ok(Err(BookRefusal::Changed)));
-                pending = kept;
-                // Seats the refused would have taken may be the ones those aside missed.
-                pending.append(&mut aside);
-            }
             Ok(Err(BatchRefused { position, refusal })) => {
                 let refused = pending.remove(position.min(pending.len() - 1));
                 let _ = refused.reply.send(Ok(Err(refusal)));
@@ -225,6 +208,7 @@ mod tests {
     use crate::model::Role;
     use crate::server::config::DatabaseConfig;
     use crate::server::db::{self, new_key, run};
+    use crate::server::jobs::NewJob;
     use crate::server::repo::slots::{self, SlotFields, SlotRow};
     use crate::server::repo::users::{self, NewUser};
 
@@ -270,15 +254,15 @@ mod tests {
             .unwrap()
     }
 
-    fn booking(customer: &str, schedule_version: u32) -> NewBooking {
+    fn booking(customer: &str) -> NewBooking {
+        let id = new_key();
         NewBooking {
-            id: new_key(),
+            follow_up: NewJob::booking_created(&id),
+            id,
             customer: customer.to_string(),
             customer_email: format!("{customer}@example.com"),
             customer_name: "Pat".into(),
             additional_notes: None,
-            schedule_version,
-            jobs: Vec::new(),
         }
     }
 
@@ -306,26 +290,37 @@ mod tests {
         (booked.unwrap(), active.len())
     }
 
+    /// The follow-up jobs queued for the bookings of `slot`.
+    async fn follow_ups(db: &Db, slot: &str) -> usize {
+        let mut rows = run(
+            db,
+            "SELECT VALUE id FROM job WHERE kind = 'booking_created' AND payload.booking_id IN
+                (SELECT VALUE record::id(id) FROM booking WHERE slot = type::record('slot', $slot))",
+            json!({ "slot": slot }),
+        )
+        .await
+        .unwrap();
+        rows.all::<serde_json::Value>(0).unwrap().len()
+    }
+
     #[tokio::test]
     async fn a_batch_answers_each_booking_and_takes_only_the_seats_there_are() {
         let db = database().await;
         let slot = slot(&db, 3).await;
-        let v = slot.schedule_version;
         let mut customers = Vec::new();
-        for _ in 0..5 {
+        for _ in 0..4 {
             customers.push(user(&db, Role::Customer).await);
         }
-        let (first, answer) = waiting(booking(&customers[0], v));
+        let (first, answer) = waiting(booking(&customers[0]));
         write(&db, &slot.id, vec![first]).await;
         assert_eq!(outcome(answer).await, Ok(0));
 
-        // A repeat, two that fit, one rendered for an old schedule, one too many.
+        // A repeat, two that fit, one too many.
         let batch = [
-            booking(&customers[0], v),
-            booking(&customers[1], v),
-            booking(&customers[2], v + 7),
-            booking(&customers[3], v),
-            booking(&customers[4], v),
+            booking(&customers[0]),
+            booking(&customers[1]),
+            booking(&customers[2]),
+            booking(&customers[3]),
         ];
         let (batch, answers): (Vec<_>, Vec<_>) = batch.into_iter().map(waiting).unzip();
         write(&db, &slot.id, batch).await;
@@ -338,20 +333,44 @@ mod tests {
             [
                 Err(BookRefusal::AlreadyBooked),
                 Ok(1),
-                Err(BookRefusal::Changed),
                 Ok(2),
                 Err(BookRefusal::Full),
             ]
         );
         assert_eq!(stored(&db, &slot.id).await, (3, 3));
+        assert_eq!(
+            follow_ups(&db, &slot.id).await,
+            3,
+            "one per booking written"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_batch_on_a_cancelled_slot_refuses_everyone_and_writes_nothing() {
+        let db = database().await;
+        let slot = slot(&db, 5).await;
+        run(
+            &db,
+            "UPDATE type::record('slot', $slot) SET cancelled_at = time::now()",
+            json!({ "slot": slot.id }),
+        )
+        .await
+        .unwrap();
+        let (item, answer) = waiting(booking(&user(&db, Role::Customer).await));
+        let (other, other_answer) = waiting(booking(&user(&db, Role::Customer).await));
+        write(&db, &slot.id, vec![item, other]).await;
+        assert_eq!(outcome(answer).await, Err(BookRefusal::Started));
+        assert_eq!(outcome(other_answer).await, Err(BookRefusal::Started));
+        assert_eq!(stored(&db, &slot.id).await, (0, 0));
+        assert_eq!(follow_ups(&db, &slot.id).await, 0);
     }
 
     #[tokio::test]
     async fn a_batch_on_a_missing_slot_refuses_everyone_and_writes_nothing() {
         let db = database().await;
         let customer = user(&db, Role::Customer).await;
-        let (item, answer) = waiting(booking(&customer, 0));
-        let (other, other_answer) = waiting(booking(&user(&db, Role::Customer).await, 0));
+        let (item, answer) = waiting(booking(&customer));
+        let (other, other_answer) = waiting(booking(&user(&db, Role::Customer).await));
         write(&db, "nosuchslot", vec![item, other]).await;
         assert_eq!(outcome(answer).await, Err(BookRefusal::Missing));
         assert_eq!(outcome(other_answer).await, Err(BookRefusal::Missing));
@@ -381,7 +400,7 @@ mod tests {
         let mut tasks = Vec::new();
         for (i, customer) in customers.iter().enumerate() {
             let (writer, db, slot_id) = (queue.clone(), db.clone(), slot.id.clone());
-            let new = booking(customer, slot.schedule_version);
+            let new = booking(customer);
             tasks.push(tokio::spawn(async move {
                 writer.book(&db, &slot_id, new).await
             }));
@@ -417,7 +436,7 @@ mod tests {
         assert!(queue.waiting.lock().unwrap().is_empty());
         let late = user(&db, Role::Customer).await;
         let seat = queue
-            .book(&db, &slot.id, booking(&late, slot.schedule_version))
+            .book(&db, &slot.id, booking(&late))
             .await
             .unwrap()
             .unwrap();

@@ -88,28 +88,28 @@ impl JobWorker {
     async fn pass(&self, stop: Option<&CancellationToken>) -> Result<Pass, DbError> {
         let mut pass = Pass::default();
         while pass.claimed < BATCH {
-            let mut claimed = Vec::with_capacity(PARALLEL);
-            while claimed.len() < PARALLEL && pass.claimed + claimed.len() < BATCH {
-                if stop.is_some_and(CancellationToken::is_cancelled) {
-                    break;
-                }
-                // While the mail server is out of reach, emails stay queued as they are.
-                let emails = self.mail_outage.remaining().is_none();
-                match jobs::claim_next(&self.state.db, &self.owner, self.lease_seconds, emails)
-                    .await?
-                {
-                    Some(job) => claimed.push(job),
-                    None => break,
-                }
+            if stop.is_some_and(CancellationToken::is_cancelled) {
+                break;
             }
+            // While the mail server is out of reach, emails stay queued as they are.
+            let emails = self.mail_outage.remaining().is_none();
+            let most = PARALLEL.min(BATCH - pass.claimed);
+            let claimed = jobs::claim_due(
+                &self.state.db,
+                &self.owner,
+                self.lease_seconds,
+                emails,
+                most,
+            )
+            .await?;
             pass.claimed += claimed.len();
             for finished in join_all(claimed.iter().map(|job| self.finish(job))).await {
                 if finished? {
                     pass.succeeded += 1;
                 }
             }
-            if claimed.len() < PARALLEL {
-                // Nothing more is due now (or the worker is stopping).
+            if claimed.len() < most {
+                // Nothing more is due now.
                 break;
             }
         }

@@ -1,11 +1,9 @@
-use std::collections::HashMap;
 use std::convert::Infallible;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::jobs::queue_statement;
 use crate::model::{
     Attendance, BookingRef, BookingStatus, BookingView, Feedback, Outcome, PastMeeting, ZoomChange,
     ZoomMeetingView,
@@ -13,6 +11,7 @@ use crate::model::{
 use crate::server::db::{run, Db, DbError};
 use crate::server::jobs;
 
+use super::jobs::queue_statement;
 use super::refused;
 
 /// The meeting as stored on a booking: exactly the spec's fields.
@@ -153,7 +152,7 @@ pub async fn of_slot(db: &Db, slot: &str) -> Result<Vec<BookingRow>, DbError> {
     run(db, &sql, json!({ "slot": slot })).await?.all(0)
 }
 
-/// A booking to write, with the jobs it queues (emails, reminders).
+/// A booking to write, with the job that follows it up after the commit.
 #[derive(Debug, Clone, Serialize)]
 pub struct NewBooking {
     pub id: String,
@@ -164,9 +163,9 @@ pub struct NewBooking {
     /// field takes, and a JSON null as NULL, which it refuses.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub additional_notes: Option<String>,
-    /// The slot's schedule version the emails were rendered for.
-    pub schedule_version: u32,
-    pub jobs: Vec<jobs::NewJob>,
+    /// Written as it is: its key comes from the new booking's id, so no job can have it yet
+    /// (and the unique index on job keys would refuse a second).
+    pub follow_up: jobs::NewJob,
 }
 
 /// Why the booking transaction took no seat.
@@ -174,17 +173,14 @@ pub struct NewBooking {
 pub enum BookRefusal {
     Missing,
     Started,
-    /// The slot's time changed after the emails were rendered: render again and retry.
-    Changed,
     AlreadyBooked,
     Full,
 }
 
 impl BookRefusal {
-    const ALL: [Self; 5] = [
+    const ALL: [Self; 4] = [
         Self::Missing,
         Self::Started,
-        Self::Changed,
         Self::AlreadyBooked,
         Self::Full,
     ];
@@ -193,7 +189,6 @@ impl BookRefusal {
         match self {
             Self::Missing => "book:slot-missing",
             Self::Started => "book:slot-started",
-            Self::Changed => "book:slot-changed",
             Self::AlreadyBooked => "book:already-booked",
             Self::Full => "book:slot-full",
         }
@@ -220,13 +215,15 @@ pub struct BatchRefused {
     pub refusal: BookRefusal,
 }
 
-/// Takes a seat for each booking of `batch`, in order, in one transaction: the checks, a
-/// conditional bump of the slot's seat counter per booking (concurrent transactions on one
-/// slot collide on that record, so a seat can never be sold twice), the bookings and their
-/// jobs. All or nothing: the first refusal rolls the batch back and says whose it was.
-/// The bookings of one batch share their `booked_at`, the moment of their transaction.
-/// Returns each booking's index and time, in the batch's order, so no second read is needed.
-/// One customer must not appear twice in a batch.
+/// Takes a seat for each booking of `batch`, in order, in one transaction: a conditional bump
+/// of the slot's seat counter per booking (concurrent transactions on one slot collide on that
+/// record, so a seat can never be sold twice), the check for the customer's own earlier
+/// booking, the booking and its follow-up job. All or nothing: the first refusal rolls the
+/// batch back and says whose it was. The bump's condition also checks the slot is open, so
+/// the slot is read on its own only to say why a bump found no seat. The bookings of one
+/// batch share their `booked_at`, the moment of their transaction, and take consecutive
+/// indexes; the transaction returns the slot's next index after them, so no second read is
+/// needed. One customer must not appear twice in a batch.
 pub async fn book_batch(
     db: &Db,
     slot: &str,
@@ -236,36 +233,38 @@ pub async fn book_batch(
     let sql = format!(
         "BEGIN TRANSACTION;
         LET $slot = type::record('slot', $slot_id);
-        LET $s = (SELECT starts_at, schedule_version, cancelled_at FROM $slot)[0];
-        IF $s = NONE {{ THROW '{missing}'; }};
-        IF $s.starts_at <= time::now() OR $s.cancelled_at != NONE {{ THROW '{started}'; }};
         LET $now = time::now();
         FOR $b IN $bookings {{
-            IF $s.schedule_version != $b.schedule_version {{
-                THROW string::concat('{changed}#', $b.position);
+            LET $taken = (UPDATE $slot SET booked += 1, next_index += 1
+                WHERE booked < capacity AND starts_at > $now AND cancelled_at = NONE
+                RETURN VALUE next_index)[0];
+            IF $taken = NONE {{
+                LET $s = (SELECT starts_at, cancelled_at FROM $slot)[0];
+                IF $s = NONE {{ THROW '{missing}'; }};
+                IF $s.starts_at <= $now OR $s.cancelled_at != NONE {{ THROW '{started}'; }};
             }};
             LET $customer = type::record('user', $b.customer);
             IF array::len((SELECT id FROM booking WHERE slot = $slot AND customer = $customer AND status = 'active')) > 0 {{
                 THROW string::concat('{already}#', $b.position);
             }};
-            LET $taken = (UPDATE $slot SET booked += 1, next_index += 1 WHERE booked < capacity RETURN AFTER)[0];
             IF $taken = NONE {{ THROW string::concat('{full}#', $b.position); }};
             CREATE type::record('booking', $b.id) CONTENT {{
-                slot: $slot, index: $taken.next_index - 1, customer: $customer,
+                slot: $slot, index: $taken - 1, customer: $customer,
                 customer_email: $b.customer_email, customer_name: $b.customer_name,
                 booked_at: $now, additional_notes: $b.additional_notes, status: 'active'
-            }};
-            {queue}
+            }} RETURN NONE;
+            CREATE job CONTENT {{
+                kind: $b.follow_up.kind, key: $b.follow_up.key, payload: $b.follow_up.payload,
+                status: 'pending', attempts: 0, run_at: $now
+            }} RETURN NONE;
         }};
+        LET $after = {{ next_index: (SELECT VALUE next_index FROM ONLY $slot), booked_at: $now }};
         COMMIT TRANSACTION;
-        SELECT record::id(id) AS id, index, booked_at
-            FROM array::map($bookings, |$b| type::record('booking', $b.id));",
+        RETURN $after;",
         missing = Missing.tag(),
         started = Started.tag(),
-        changed = Changed.tag(),
         already = AlreadyBooked.tag(),
         full = Full.tag(),
-        queue = queue_statement("b.jobs"),
     );
     let bound: Vec<serde_json::Value> = batch
         .iter()
@@ -285,26 +284,23 @@ pub async fn book_batch(
         Err(e) => return batch_refusal(e).map(Err),
     };
     #[derive(Deserialize)]
-    struct Written {
-        id: String,
-        #[serde(flatten)]
-        booked: Booked,
+    struct After {
+        next_index: u32,
+        booked_at: DateTime<Utc>,
     }
-    let last = rows.count().saturating_sub(1);
-    let mut written: HashMap<String, Booked> = rows
-        .all::<Written>(last)?
-        .into_iter()
-        .map(|w| (w.id, w.booked))
-        .collect();
-    batch
-        .iter()
-        .map(|b| {
-            written
-                .remove(&b.id)
-                .ok_or_else(|| DbError::Decode("booking missing after commit".into()))
+    let after: After = rows
+        .last()?
+        .ok_or_else(|| DbError::Decode("no seats after the booking's commit".into()))?;
+    let first = after
+        .next_index
+        .checked_sub(batch.len() as u32)
+        .ok_or_else(|| DbError::Decode("fewer seats than bookings after commit".into()))?;
+    Ok(Ok((first..after.next_index)
+        .map(|index| Booked {
+            index,
+            booked_at: after.booked_at,
         })
-        .collect::<Result<_, _>>()
-        .map(Ok)
+        .collect()))
 }
 
 /// The refusal a batch was rolled back for (`tag#position` for one booking's, the bare tag

@@ -141,16 +141,19 @@ pub(crate) fn due_pending_of_kind(kind: JobKind) -> String {
 pub(crate) const LEASE_LAPSED: &str = "SELECT VALUE record::id(id) FROM job
     WHERE status = 'running' AND lease_until < time::now() LIMIT 5";
 
-/// Claims the next due job (pending and due, or running with a lapsed lease) for `owner`, in
-/// one conditional write; `None` when nothing is due. Without `emails`, pending emails and
+/// Claims up to `most` due jobs (pending and due, or running with a lapsed lease) for `owner`,
+/// in one conditional write; none when nothing is due. Without `emails`, pending emails and
 /// reminders are left for later (the mail server is out of reach), read around by kind.
-pub async fn claim_next(
+/// Claimed together, a burst of jobs costs one read and one write per `most` jobs rather than
+/// per job; should another worker write one of them meanwhile, the write conflicts and they
+/// are claimed one by one, each going to whoever wrote it first.
+pub async fn claim_due(
     db: &Db,
     owner: &str,
     lease_seconds: u64,
     emails: bool,
-) -> Result<Option<ClaimedJob>, DbError> {
-    // A few candidates, so a worker that loses one race goes on with the next.
+    most: usize,
+) -> Result<Vec<ClaimedJob>, DbError> {
     let mut sql = String::new();
     if emails {
         sql.push_str(DUE_PENDING);
@@ -170,30 +173,49 @@ pub async fn claim_next(
     for list in 0..rows.count() {
         due.extend(rows.all::<String>(list)?);
     }
-    for id in due {
-        let result = run(
-            db,
-            "UPDATE type::record('job', $id)
-                SET status = 'running', lease_owner = $owner, attempts += 1,
-                    lease_until = time::now() + type::duration($lease)
-                WHERE (status = 'pending' AND run_at <= time::now())
-                   OR (status = 'running' AND lease_until < time::now())
-                RETURN record::id(id) AS id, kind, key, payload, attempts;",
-            json!({ "id": id, "owner": owner, "lease": format!("{lease_seconds}s") }),
-        )
-        .await;
-        match result {
-            Ok(mut rows) => {
-                if let Some(claimed) = rows.first::<ClaimedJob>(0)? {
-                    return Ok(Some(claimed));
-                }
-            }
+    if due.is_empty() {
+        return Ok(Vec::new());
+    }
+    let first: Vec<&String> = due.iter().take(most).collect();
+    match claim(db, owner, lease_seconds, &first).await {
+        Err(DbError::Conflict) => {}
+        claimed => return claimed,
+    }
+    let mut claimed = Vec::new();
+    for id in &due {
+        if claimed.len() == most {
+            break;
+        }
+        match claim(db, owner, lease_seconds, &[id]).await {
+            Ok(mut one) => claimed.append(&mut one),
             // Another worker wrote the row at the same moment: it is theirs.
             Err(DbError::Conflict) => {}
             Err(e) => return Err(e),
         }
     }
-    Ok(None)
+    Ok(claimed)
+}
+
+/// Claims the jobs `ids` that are still due, in one statement; the ones that are not (another
+/// worker claimed them first) are left out.
+async fn claim(
+    db: &Db,
+    owner: &str,
+    lease_seconds: u64,
+    ids: &[&String],
+) -> Result<Vec<ClaimedJob>, DbError> {
+    run(
+        db,
+        "UPDATE array::map($ids, |$id| type::record('job', $id))
+            SET status = 'running', lease_owner = $owner, attempts += 1,
+                lease_until = time::now() + type::duration($lease)
+            WHERE (status = 'pending' AND run_at <= time::now())
+               OR (status = 'running' AND lease_until < time::now())
+            RETURN record::id(id) AS id, kind, key, payload, attempts;",
+        json!({ "ids": ids, "owner": owner, "lease": format!("{lease_seconds}s") }),
+    )
+    .await?
+    .all(0)
 }
 
 /// Extends a running job's lease from now, while `owner` still holds it; whether it does.
@@ -327,15 +349,4 @@ pub async fn retry(db: &Db, id: &str) -> Result<bool, DbError> {
     )
     .await?;
     Ok(rows.first::<String>(0)?.is_some())
-}
-
-/// Whether the job with this key has run to the end.
-pub async fn is_done(db: &Db, key: &str) -> Result<bool, DbError> {
-    let mut rows = run(
-        db,
-        "SELECT VALUE status FROM job WHERE key = $key",
-        json!({ "key": key }),
-    )
-    .await?;
-    Ok(rows.first::<JobStatus>(0)? == Some(JobStatus::Done))
 }

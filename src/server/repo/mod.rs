@@ -1,6 +1,7 @@
 //! Rows as stored in SurrealDB and the queries that read and write them.
 
 pub mod api_tokens;
+pub mod appointment;
 pub mod attendance;
 pub mod bookings;
 pub mod calendar;

@@ -103,8 +103,9 @@ pub async fn mark_stored(db: &Db, id: &str, size: u64) -> Result<(), DbError> {
     .map(|_| ())
 }
 
+/// A stored recording as listed with its booking (see [`STORED_RECORDING_FIELDS`]).
 #[derive(Deserialize)]
-struct Listed {
+pub(crate) struct StoredRecording {
     booking: String,
     id: String,
     file_type: String,
@@ -115,32 +116,39 @@ struct Listed {
 
 /// The stored recordings of the bookings `ids`, as `(booking id, view)`, oldest first.
 pub async fn of_bookings(db: &Db, ids: &[&str]) -> Result<Vec<(String, RecordingView)>, DbError> {
-    let rows: Vec<Listed> = rows_for_records(
+    let rows: Vec<StoredRecording> = rows_for_records(
         db,
         "booking",
-        "SELECT record::id(booking) AS booking, record::id(id) AS id, file_type, content_type,
-            size, recording_start, created_at
-        FROM recording WHERE booking IN $records AND status = 'stored' ORDER BY created_at",
+        &format!(
+            "SELECT {STORED_RECORDING_FIELDS} FROM recording
+            WHERE booking IN $records AND status = 'stored' ORDER BY created_at"
+        ),
         ids,
     )
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let url = format!("/api/recordings/{}", r.id);
-            (
-                r.booking,
-                RecordingView {
-                    id: r.id,
-                    file_type: r.file_type,
-                    content_type: r.content_type,
-                    size: r.size,
-                    recording_start: r.recording_start,
-                    url,
-                },
-            )
-        })
-        .collect())
+    Ok(rows.into_iter().map(StoredRecording::into_view).collect())
+}
+
+/// The fields [`StoredRecording`] reads.
+pub(crate) const STORED_RECORDING_FIELDS: &str = "record::id(booking) AS booking,
+    record::id(id) AS id, file_type, content_type, size, recording_start, created_at";
+
+impl StoredRecording {
+    /// The booking's id and the recording as its pages show it.
+    pub(crate) fn into_view(self) -> (String, RecordingView) {
+        let url = format!("/api/recordings/{}", self.id);
+        (
+            self.booking,
+            RecordingView {
+                id: self.id,
+                file_type: self.file_type,
+                content_type: self.content_type,
+                size: self.size,
+                recording_start: self.recording_start,
+                url,
+            },
+        )
+    }
 }
 
 /// Stored recordings past their retention, a batch at a time: `(id, object key)`.

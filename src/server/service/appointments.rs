@@ -8,9 +8,7 @@ use crate::model::{AppointmentView, BookingView, ManagedSlot, MyAppointment, Rol
 use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
 use crate::server::domain::BookingIndex;
-use crate::server::jobs::keys;
-use crate::server::repo::jobs;
-use crate::server::repo::{bookings, recordings, slots, waitlist};
+use crate::server::repo::{appointment, recordings, slots, waitlist};
 
 use super::unexpected;
 
@@ -25,30 +23,21 @@ pub async fn details(
     let caller = caller.ok_or_else(AppError::login_required)?;
     let not_found = || AppError::not_found("Booking not found");
     let index = BookingIndex::parse(raw_index).ok_or_else(not_found)?.get();
-    let slot = slots::by_id(&state.db, slot_id)
+    let appointment::AppointmentRows {
+        slot,
+        booking,
+        notified,
+        recordings,
+    } = appointment::by_slot_index(&state.db, slot_id, index)
         .await
-        .map_err(unexpected("reading a slot"))?
-        .ok_or_else(not_found)?;
-    let booking = bookings::by_slot_index(&state.db, slot_id, index)
-        .await
-        .map_err(unexpected("reading a booking"))?
+        .map_err(unexpected("reading an appointment"))?
         .ok_or_else(not_found)?;
     let is_specialist = slot.specialist == caller.user_id;
     if !is_specialist && booking.customer != caller.user_id {
         return Err(not_found());
     }
-    // The Ready email is queued with the meeting: without one there is nothing to look up.
-    let notified = booking.zoom_meeting.is_some()
-        && jobs::is_done(&state.db, &keys::zoom_ready(&booking.id))
-            .await
-            .map_err(unexpected("reading the job queue"))?;
     let mut view = booking.view(notified);
-    view.recordings = recordings::of_bookings(&state.db, &[booking.id.as_str()])
-        .await
-        .map_err(unexpected("reading recordings"))?
-        .into_iter()
-        .map(|(_, r)| r)
-        .collect();
+    view.recordings = recordings;
     if !is_specialist {
         view.zoom_meeting = view.zoom_meeting.map(|m| m.without_start_url());
     }

@@ -6,14 +6,15 @@ use crate::error::{AppError, AppResult};
 use crate::model::{BookedSeat, BookingConfirmation, BookingStatus, Role};
 use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
-use crate::server::db::{new_key, with_conflict_retry, Attempt, DbError};
+use crate::server::db::{is_valid_key, new_key, with_conflict_retry, Attempt, DbError};
 use crate::server::domain::{Notes, PersonName};
 use crate::server::jobs::{self, reminders, NewJob};
 use crate::server::mail::templates::{self, Appointment};
 use crate::server::outgoing_webhooks::EventType;
-use crate::server::repo::bookings::{self, BookRefusal, NewBooking};
+use crate::server::repo::appointment;
+use crate::server::repo::bookings::{BookRefusal, NewBooking};
 use crate::server::repo::jobs as repo_jobs;
-use crate::server::repo::slots::{self, SlotRow};
+use crate::server::repo::slots::SlotRow;
 
 use super::unexpected;
 
@@ -32,8 +33,6 @@ fn refusal_message(refusal: BookRefusal) -> AppError {
         BookRefusal::Started => AppError::bad_request("This slot has already started"),
         BookRefusal::AlreadyBooked => AppError::conflict("You have already booked this slot"),
         BookRefusal::Full => AppError::conflict("This slot is fully booked"),
-        // Retried inside the loop; reaching the user means the slot kept moving.
-        BookRefusal::Changed => AppError::conflict("This slot was just changed. Please try again."),
     }
 }
 
@@ -89,44 +88,33 @@ pub async fn book_slot(
             ));
         }
     }
+    if !is_valid_key(slot_id) {
+        return Err(refusal_message(BookRefusal::Missing));
+    }
     let _under_way = state.booking_queue.admit().await;
 
     // Bookings of one slot queue up in this instance and are written in batches (see
     // `booking_queue`): they would all collide on the slot's seat counter, and each commit
     // waits for the disk. Between instances the database still decides, and losers retry.
-    // The first read happens before the queue, so only the transaction waits for it; a read
-    // that went stale meanwhile fails the transaction's version check and is read again.
-    let read_slot = || async {
-        slots::by_id(&state.db, slot_id)
-            .await
-            .map_err(Attempt::Db)?
-            .ok_or_else(|| Attempt::Refused(refusal_message(BookRefusal::Missing)))
-    };
-    let first_read = std::sync::Mutex::new(Some(read_slot().await));
+    // The transaction writes the seat, the booking and one small job; the worker renders the
+    // emails and queues the reminders after the commit, from the booking and its slot as they
+    // are then (`follow_up`), so nothing here reads the slot first.
     let booking_id = new_key();
+    let new = NewBooking {
+        id: booking_id.clone(),
+        customer: caller.user_id.clone(),
+        customer_email: caller.email.clone(),
+        customer_name: caller.name.clone(),
+        additional_notes: notes.as_ref().map(|n| n.as_str().to_string()),
+        follow_up: NewJob::booking_created(&booking_id),
+    };
     let outcome = with_conflict_retry("booking", || async {
-        // The transaction checks the slot's schedule version as read here, so a concurrent
-        // time change makes this attempt start over. It writes the seat, the booking and one
-        // small job: the worker renders the emails and queues the reminders after the commit
-        // (`follow_up`), which keeps the transaction, where bookings of a slot wait in line,
-        // short.
-        let earlier = first_read.lock().expect("first read").take();
-        let slot = match earlier {
-            Some(read) => read?,
-            None => read_slot().await?,
-        };
-        let new = NewBooking {
-            id: booking_id.clone(),
-            customer: caller.user_id.clone(),
-            customer_email: caller.email.clone(),
-            customer_name: caller.name.clone(),
-            additional_notes: notes.as_ref().map(|n| n.as_str().to_string()),
-            schedule_version: slot.schedule_version,
-            jobs: vec![NewJob::booking_created(&booking_id)],
-        };
-        match state.booking_queue.book(&state.db, slot_id, new).await {
+        match state
+            .booking_queue
+            .book(&state.db, slot_id, new.clone())
+            .await
+        {
             Ok(Ok(booked)) => Ok(booked),
-            Ok(Err(BookRefusal::Changed)) => Err(Attempt::Db(DbError::Conflict)),
             Ok(Err(refusal)) => Err(Attempt::Refused(refusal_message(refusal))),
             Err(e) => Err(Attempt::Db(e)),
         }
@@ -166,15 +154,12 @@ pub async fn book_slot(
 /// queues nothing twice. A booking cancelled meanwhile gets none of it: its cancellation said
 /// all there was to say.
 pub async fn follow_up(state: &AppState, booking_id: &str) -> anyhow::Result<()> {
-    let Some(booking) = bookings::by_id(&state.db, booking_id).await? else {
+    let Some((booking, slot)) = appointment::by_booking_id(&state.db, booking_id).await? else {
         return Ok(());
     };
     if booking.status != BookingStatus::Active {
         return Ok(());
     }
-    let Some(slot) = slots::by_id(&state.db, &booking.slot).await? else {
-        return Ok(());
-    };
     let appointment = Appointment::for_booking(&slot, &booking);
     let emails = [
         templates::customer_confirmation(&appointment),
