@@ -89,18 +89,22 @@ check:
 release: release-tools
 	cargo xtask build --release --precompress
 
+# The release server and the bench in one cargo run: built apart (the server by xtask), their
+# dependencies were compiled twice, SurrealDB included (as long again as the server's build).
+BENCH_BUILD := RUSTFLAGS= cargo build --release --no-default-features --features db-server --bin specialistly --bin specialistly-bench
+
 ## bench: release build (assets precompressed), then load, memory and first-load figures of the
 ## server on SurrealKV against the raw booking transaction; prints a table and writes bench/results.md
 bench: release-tools
-	cargo xtask build --release --precompress
-	RUSTFLAGS= cargo build --release --no-default-features --features db-server --bin specialistly-bench
+	cargo xtask build --release --precompress --site-only
+	$(BENCH_BUILD)
 	"$(TARGET_DIR)/release/specialistly-bench"
 
 ## bench-scale: booking with one and two app instances on a SurrealDB server and on embedded
 ## SurrealKV, in one run; prints a table and writes bench/scale-out.md
 bench-scale: release-tools
-	cargo xtask build --release --precompress
-	RUSTFLAGS= cargo build --release --no-default-features --features db-server --bin specialistly-bench
+	cargo xtask build --release --precompress --site-only
+	$(BENCH_BUILD)
 	"$(TARGET_DIR)/release/specialistly-bench" scale
 
 ## cold-start: a fresh clone with an empty cargo home and target directory: `make run` until the
