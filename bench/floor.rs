@@ -51,6 +51,13 @@ pub const PARTS: [&str; 2] = ["query", "session"];
 /// (say `manager,mine`) measures only those, to profile one read with `perf`.
 pub async fn run(dir: &Path, readers: Readers) {
     let state = Arc::new(state_over(dir).await);
+    // As in the server: signed-in reads find their session in the cache once it runs.
+    state
+        .session_cache
+        .keep_in_step(state.db.clone(), state.stopping.clone());
+    while state.session_cache.generation().is_none() {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     let readers = Arc::new(sign_in(&state, &readers).await);
     let only = std::env::var("FLOOR_READS").ok();
     let chosen = |read: &str| {
@@ -98,6 +105,7 @@ async fn state_over(dir: &Path) -> AppState {
         jwt,
         zoom,
         passwords: HashPool::for_this_machine(config.auth.hash_queue),
+        session_cache: Default::default(),
         booking_queue: Default::default(),
         webhook_client: reqwest::Client::new(),
         stopping: Default::default(),

@@ -20,6 +20,7 @@ pub mod rest;
 pub mod security;
 pub mod seed;
 pub mod service;
+pub mod session_cache;
 pub mod slot_turns;
 pub mod startup;
 pub mod telemetry;

@@ -72,6 +72,7 @@ impl Application {
             jwt,
             zoom,
             passwords: HashPool::for_this_machine(config.auth.hash_queue),
+            session_cache: Default::default(),
             booking_queue: Default::default(),
             webhook_client: crate::server::outgoing_webhooks::client::build(
                 config.webhooks.public_only,
@@ -79,6 +80,9 @@ impl Application {
             stopping: CancellationToken::new(),
             recordings: Arc::new(recordings),
         };
+        state
+            .session_cache
+            .keep_in_step(state.db.clone(), state.stopping.clone());
         let worker = JobWorker::new(state.clone(), transport, from, config.mail.lease_seconds);
         if config.is_production() {
             let disabled = seed::disable_demo_accounts(&state.db)

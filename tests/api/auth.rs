@@ -302,6 +302,15 @@ async fn the_role_and_the_account_are_read_from_the_database_not_the_token() {
         json!({ "u": user.id }),
     )
     .await;
+    // (The session cache hears of the change through its live query, a moment later.)
+    let refused = app
+        .status_becomes(
+            "/api/consulting-slots/mine",
+            &user.token,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    assert_eq!(refused, StatusCode::FORBIDDEN);
     let res = app
         .post_json("/api/consulting-slots", Some(&user.token), &body)
         .await;
@@ -309,6 +318,75 @@ async fn the_role_and_the_account_are_read_from_the_database_not_the_token() {
     // Deleted: the token is worth nothing.
     app.query("DELETE type::record('user', $u)", json!({ "u": user.id }))
         .await;
+    let status = app
+        .status_becomes("/api/auth/me", &user.token, StatusCode::UNAUTHORIZED)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+/// Signed-in requests find their session in a cache kept in step with the database by live
+/// queries. A session ended behind the instance's back (by another instance, or the
+/// operator's command) is refused as soon as the live query tells of it, not when the cached
+/// copy ages; a session created meanwhile (a login) forgets nothing.
+#[tokio::test]
+async fn a_cached_session_ended_in_the_database_is_refused_once_the_live_query_tells() {
+    let app = spawn_app().await;
+    app.session_cache_running().await;
+    let user = app.user(Role::Customer, "Cas").await;
+    let other = app.user(Role::Customer, "Cid").await;
+    for token in [&user.token, &other.token] {
+        let (status, _) = json_body(app.get("/api/auth/me", Some(token)).await).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(app.session_is_cached(token), "served from the cache");
+    }
+    let (status, _) = json_body(app.login(&other.email, PASSWORD).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        app.session_is_cached(&user.token),
+        "a login forgets nothing"
+    );
+
+    let session = app.state.jwt.verify(&user.token).unwrap().session_id;
+    app.query(
+        "DELETE type::record('session', $s)",
+        json!({ "s": session }),
+    )
+    .await;
+    let status = app
+        .status_becomes("/api/auth/me", &user.token, StatusCode::UNAUTHORIZED)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(!app.session_is_cached(&user.token));
+    let (status, _) = json_body(app.get("/api/auth/me", Some(&other.token)).await).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+/// A session that ends by itself is refused at its end, though the cache still holds it.
+#[tokio::test]
+async fn a_cached_session_is_refused_once_it_expires() {
+    let app = spawn_app().await;
+    app.session_cache_running().await;
+    let user = app.user(Role::Customer, "Eve").await;
+    let subject = app.state.jwt.verify(&user.token).unwrap();
+    // Ends in a second: shortened before the first request, so the cache holds this end.
+    app.query(
+        "UPDATE type::record('session', $s) SET expires_at = time::now() + 1s",
+        json!({ "s": subject.session_id }),
+    )
+    .await;
+    let status = app
+        .status_becomes("/api/auth/me", &user.token, StatusCode::OK)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let cached = app
+        .state
+        .session_cache
+        .get(&subject.session_id, &subject.user_id)
+        .expect("cached");
+    assert!(cached.expires_at <= chrono::Utc::now() + chrono::Duration::seconds(1));
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // Still held, but past its end.
+    assert_eq!(app.state.session_cache.len(), 1);
     let (status, _) = json_body(app.get("/api/auth/me", Some(&user.token)).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
@@ -370,7 +448,9 @@ async fn the_operator_ends_every_session_of_an_account() {
         )
     );
     for token in [&victim.token, &second] {
-        let (status, _) = json_body(app.get("/api/auth/me", Some(token)).await).await;
+        let status = app
+            .status_becomes("/api/auth/me", token, StatusCode::UNAUTHORIZED)
+            .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
     let (status, _) = json_body(app.get("/api/auth/me", Some(&other.token)).await).await;

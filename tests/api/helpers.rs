@@ -383,6 +383,46 @@ impl TestApp {
         .await
     }
 
+    /// The status `GET path` answers `token` once it is `expected`, or the last one after two
+    /// seconds: a change made behind this instance's back reaches its session cache through a
+    /// live query, a moment after the write.
+    pub async fn status_becomes(
+        &self,
+        path: &str,
+        token: &str,
+        expected: StatusCode,
+    ) -> StatusCode {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        loop {
+            let status = self.get(path, Some(token)).await.status();
+            if status == expected || tokio::time::Instant::now() > deadline {
+                return status;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Whether the session behind `token` is in this instance's session cache.
+    pub fn session_is_cached(&self, token: &str) -> bool {
+        let subject = self.state.jwt.verify(token).expect("a token of this app");
+        self.state
+            .session_cache
+            .get(&subject.session_id, &subject.user_id)
+            .is_some()
+    }
+
+    /// Waits until the session cache's live queries run (they start with the app).
+    pub async fn session_cache_running(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while self.state.session_cache.generation().is_none() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the session cache never started"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     pub async fn query(&self, sql: &str, vars: Value) -> Vec<Value> {
         run(&self.state.db, sql, vars)
             .await

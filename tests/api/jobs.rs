@@ -80,6 +80,7 @@ async fn every_queued_email_moves_into_the_job_queue_and_is_delivered() {
         jwt: Arc::new(JwtKeys::from_secret(b"jobs-test-secret-jobs-test-secret")),
         passwords: HashPool::new(1, 1),
         config: Arc::new(config.clone()),
+        session_cache: Default::default(),
         booking_queue: Default::default(),
         webhook_client: reqwest::Client::new(),
         stopping: Default::default(),

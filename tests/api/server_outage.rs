@@ -97,6 +97,24 @@ async fn a_stopped_database_server_answers_503_and_the_app_reconnects_by_itself(
         .await;
     assert_eq!(slot_row[0]["booked"], 2);
     assert_eq!(app.count("booking").await, 2);
+
+    // The session cache watches again (its live queries went with the server): a session
+    // cached now and then ended in the database is refused.
+    app.session_cache_running().await;
+    assert_eq!(
+        app.get("/api/auth/me", Some(&early.token)).await.status(),
+        StatusCode::OK
+    );
+    assert!(app.session_is_cached(&early.token));
+    app.query(
+        "DELETE session WHERE user = type::record('user', $u)",
+        json!({ "u": early.id }),
+    )
+    .await;
+    let status = app
+        .status_becomes("/api/auth/me", &early.token, StatusCode::UNAUTHORIZED)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
 /// A TCP proxy in front of a SurrealDB server that can hold the server's answers for a while

@@ -328,6 +328,32 @@ async fn a_session_started_on_one_instance_is_valid_on_the_other_until_a_logout_
     assert_eq!(res.status(), StatusCode::OK);
 }
 
+/// Each instance caches the sessions it has read; the other instance's write reaches that cache
+/// through the SurrealDB server's live query: a session ended there (the operator's command run
+/// against it, as through instance B here) is refused by instance A too.
+#[tokio::test]
+async fn a_session_cached_on_one_instance_is_refused_there_once_the_other_ends_it() {
+    let pair = two_instances(false, vec![]).await;
+    pair.a.session_cache_running().await;
+    let user = pair.a.user(Role::Customer, "Ivy").await;
+    let other = pair.a.user(Role::Customer, "Ian").await;
+    for token in [&user.token, &other.token] {
+        let res = pair.a.get("/api/auth/me", Some(token)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(pair.a.session_is_cached(token));
+    }
+    specialistly::server::admin::revoke_sessions(&pair.b.state.db, &user.email)
+        .await
+        .unwrap();
+    let status = pair
+        .a
+        .status_becomes("/api/auth/me", &user.token, StatusCode::UNAUTHORIZED)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let res = pair.a.get("/api/auth/me", Some(&other.token)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
 #[tokio::test]
 async fn the_login_rate_limit_counts_attempts_on_both_instances() {
     let pair = two_instances(false, vec![("LOGIN_MAX_FAILURES", "4".into())]).await;

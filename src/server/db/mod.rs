@@ -19,7 +19,7 @@ use surrealdb::{IndexedResults, Surreal};
 
 use super::config::DatabaseConfig;
 
-pub use live::{watch, Watch};
+pub use live::{watch, watch_changes, Change, Watch};
 pub use schema::{current_version, migrate, migrate_to, SCHEMA_VERSION};
 
 /// The database connection of an instance, shared by all its requests, with what its queries

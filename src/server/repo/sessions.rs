@@ -1,5 +1,6 @@
 //! Login sessions: a row per login, named by the signed token.
 
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -27,6 +28,13 @@ pub struct SessionUser {
     pub timezone: String,
 }
 
+/// A live session's user, and when the session ends by itself.
+#[derive(Debug, Clone)]
+pub struct LiveUser {
+    pub user: SessionUser,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// The account as a session reads it: absent fields when the account is gone.
 #[derive(Deserialize)]
 struct Account {
@@ -39,38 +47,45 @@ struct Account {
 #[derive(Deserialize)]
 struct LiveSession {
     account: Option<Account>,
+    expires_at: DateTime<Utc>,
 }
 
 /// The user of session `id` when it is live, belongs to `user` and that account still exists.
 /// The account is read as one object: a `user.<field>` each fetched and decoded the user
 /// record again, on every authenticated request.
-pub async fn live_user(db: &Db, id: &str, user: &str) -> Result<Option<SessionUser>, DbError> {
+pub async fn live_user(db: &Db, id: &str, user: &str) -> Result<Option<LiveUser>, DbError> {
     if !is_valid_key(id) || !is_valid_key(user) {
         return Ok(None);
     }
     let session: Option<LiveSession> = run(
         db,
-        "SELECT user.{role, name, email, timezone} AS account FROM type::record('session', $id)
+        "SELECT user.{role, name, email, timezone} AS account, expires_at FROM type::record('session', $id)
             WHERE user = type::record('user', $user) AND expires_at > time::now()",
         json!({ "id": id, "user": user }),
     )
     .await?
     .first(0)?;
-    let Some(Account {
-        role: Some(role),
-        name: Some(name),
-        email: Some(email),
-        timezone: Some(timezone),
-    }) = session.and_then(|s| s.account)
+    let Some((
+        Account {
+            role: Some(role),
+            name: Some(name),
+            email: Some(email),
+            timezone: Some(timezone),
+        },
+        expires_at,
+    )) = session.and_then(|s| Some((s.account?, s.expires_at)))
     else {
         return Ok(None);
     };
-    Ok(Some(SessionUser {
-        user_id: user.to_string(),
-        role,
-        name,
-        email,
-        timezone,
+    Ok(Some(LiveUser {
+        user: SessionUser {
+            user_id: user.to_string(),
+            role,
+            name,
+            email,
+            timezone,
+        },
+        expires_at,
     }))
 }
 

@@ -239,6 +239,8 @@ pub async fn logout(state: &AppState, caller: Option<&Caller>) -> AppResult<()> 
         sessions::delete(&state.db, &caller.session_id)
             .await
             .map_err(super::unexpected("ending a session"))?;
+        // At once here; other instances hear of it through their live queries.
+        state.session_cache.forget(&caller.session_id);
         tracing::info!(user = %caller.user_id, "logged out");
     }
     Ok(())

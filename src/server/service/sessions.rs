@@ -9,7 +9,8 @@ use crate::server::repo::{api_tokens, sessions};
 use crate::server::security::secret_links;
 
 /// The caller of a request: its token's session must be live in the database, and the role is
-/// the one the database holds now. No token, a bad one or an ended session: `None`.
+/// the one the database holds now (read through the session cache, kept in step with the
+/// database). No token, a bad one or an ended session: `None`.
 pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Option<Caller>, AppError> {
     if let Some(secret) = api_token_from_headers(headers) {
         return api_token_caller(state, secret).await;
@@ -17,9 +18,20 @@ pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Option<Call
     let Some(subject) = token_from_headers(headers).and_then(|t| state.jwt.verify(&t)) else {
         return Ok(None);
     };
-    let user = sessions::live_user(&state.db, &subject.session_id, &subject.user_id)
-        .await
-        .map_err(super::unexpected("reading a session"))?;
+    let cache = &state.session_cache;
+    let user = match cache.get(&subject.session_id, &subject.user_id) {
+        Some(cached) => Some(cached.user),
+        None => {
+            let generation = cache.generation();
+            let live = sessions::live_user(&state.db, &subject.session_id, &subject.user_id)
+                .await
+                .map_err(super::unexpected("reading a session"))?;
+            if let (Some(live), Some(generation)) = (&live, generation) {
+                cache.insert(generation, &subject.session_id, live);
+            }
+            live.map(|l| l.user)
+        }
+    };
     Ok(user.map(|u| Caller {
         user_id: u.user_id,
         role: u.role,
