@@ -51,11 +51,14 @@ pub const PARTS: [&str; 2] = ["query", "session"];
 /// (say `manager,mine`) measures only those, to profile one read with `perf`.
 pub async fn run(dir: &Path, readers: Readers) {
     let state = Arc::new(state_over(dir).await);
-    // As in the server: signed-in reads find their session in the cache once it runs.
+    // As in the server: reads find their session and their page in the caches once they run.
     state
         .session_cache
         .keep_in_step(state.db.clone(), state.stopping.clone());
-    while state.session_cache.generation().is_none() {
+    state
+        .read_cache
+        .keep_in_step(state.db.clone(), state.stopping.clone());
+    while state.session_cache.generation().is_none() || !state.read_cache.is_running() {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     let readers = Arc::new(sign_in(&state, &readers).await);
@@ -106,6 +109,7 @@ async fn state_over(dir: &Path) -> AppState {
         zoom,
         passwords: HashPool::for_this_machine(config.auth.hash_queue),
         session_cache: Default::default(),
+        read_cache: Default::default(),
         booking_queue: Default::default(),
         webhook_client: reqwest::Client::new(),
         stopping: Default::default(),

@@ -1,6 +1,6 @@
 //! The state every request handler and server function reaches: no per-instance state that
 //! another instance would need (sessions are signed tokens, work is claimed in the database,
-//! the session cache is kept in step with the database).
+//! the caches are kept in step with the database).
 //! The composition root: it holds the parts (storage, Zoom, passwords, configuration) and
 //! does nothing with them, so no part needs to import it.
 
@@ -26,6 +26,8 @@ pub struct AppState {
     pub passwords: HashPool,
     /// Live sessions already read, kept in step with the database (`session_cache.rs`).
     pub session_cache: Arc<super::session_cache::SessionCache>,
+    /// The pages read most, as last answered, kept in step with the database (`read_cache.rs`).
+    pub read_cache: Arc<super::read_cache::ReadCache>,
     /// Bookings waiting to be written, and the turns on each slot's seat counter.
     pub booking_queue: Arc<BookingQueue>,
     /// Where cloud recordings are kept.

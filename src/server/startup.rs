@@ -73,6 +73,7 @@ impl Application {
             zoom,
             passwords: HashPool::for_this_machine(config.auth.hash_queue),
             session_cache: Default::default(),
+            read_cache: Default::default(),
             booking_queue: Default::default(),
             webhook_client: crate::server::outgoing_webhooks::client::build(
                 config.webhooks.public_only,
@@ -82,6 +83,9 @@ impl Application {
         };
         state
             .session_cache
+            .keep_in_step(state.db.clone(), state.stopping.clone());
+        state
+            .read_cache
             .keep_in_step(state.db.clone(), state.stopping.clone());
         let worker = JobWorker::new(state.clone(), transport, from, config.mail.lease_seconds);
         if config.is_production() {
@@ -226,6 +230,24 @@ async fn readyz(State(state): State<AppState>) -> axum::response::Response {
     }
 }
 
+/// Forgets every cached page once a request that may change something (any method but GET,
+/// HEAD and OPTIONS) is answered, before its answer leaves: the caller's next read is fresh.
+async fn forget_pages_after_changes(
+    State(state): State<AppState>,
+    request: Request<Body>,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let reads_only = matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    let response = next.run(request).await;
+    if !reads_only {
+        state.read_cache.forget_all();
+    }
+    response
+}
+
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
@@ -254,6 +276,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             unavailable::answer_503_while_database_down,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            forget_pages_after_changes,
         ))
         .layer(middleware::from_fn(crate::api::serve::error_status))
         .layer(middleware::from_fn(security::refuse_cross_site))

@@ -331,16 +331,15 @@ async fn the_role_and_the_account_are_read_from_the_database_not_the_token() {
 #[tokio::test]
 async fn a_cached_session_ended_in_the_database_is_refused_once_the_live_query_tells() {
     let app = spawn_app().await;
-    app.session_cache_running().await;
+    app.caches_running().await;
     let user = app.user(Role::Customer, "Cas").await;
     let other = app.user(Role::Customer, "Cid").await;
     for token in [&user.token, &other.token] {
-        let (status, _) = json_body(app.get("/api/auth/me", Some(token)).await).await;
-        assert_eq!(status, StatusCode::OK);
-        assert!(app.session_is_cached(token), "served from the cache");
+        app.read_until_session_cached(token).await;
     }
     let (status, _) = json_body(app.login(&other.email, PASSWORD).await).await;
     assert_eq!(status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     assert!(
         app.session_is_cached(&user.token),
         "a login forgets nothing"
@@ -365,29 +364,20 @@ async fn a_cached_session_ended_in_the_database_is_refused_once_the_live_query_t
 #[tokio::test]
 async fn a_cached_session_is_refused_once_it_expires() {
     let app = spawn_app().await;
-    app.session_cache_running().await;
+    app.caches_running().await;
     let user = app.user(Role::Customer, "Eve").await;
-    let subject = app.state.jwt.verify(&user.token).unwrap();
-    // Ends in a second: shortened before the first request, so the cache holds this end.
-    app.query(
-        "UPDATE type::record('session', $s) SET expires_at = time::now() + 1s",
-        json!({ "s": subject.session_id }),
-    )
-    .await;
-    let status = app
-        .status_becomes("/api/auth/me", &user.token, StatusCode::OK)
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    let cached = app
-        .state
-        .session_cache
-        .get(&subject.session_id, &subject.user_id)
-        .expect("cached");
-    assert!(cached.expires_at <= chrono::Utc::now() + chrono::Duration::seconds(1));
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // A session of three seconds (its creation forgets nothing in the cache).
+    let session = specialistly::server::db::new_key();
+    specialistly::server::repo::sessions::create(&app.state.db, &session, &user.id, 3)
+        .await
+        .unwrap();
+    let ends = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    let token = app.state.jwt.issue(&user.id, &session);
+    app.read_until_session_cached(&token).await;
+    tokio::time::sleep_until((ends + std::time::Duration::from_millis(100)).into()).await;
     // Still held, but past its end.
     assert_eq!(app.state.session_cache.len(), 1);
-    let (status, _) = json_body(app.get("/api/auth/me", Some(&user.token)).await).await;
+    let (status, _) = json_body(app.get("/api/auth/me", Some(&token)).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 

@@ -402,6 +402,20 @@ impl TestApp {
         }
     }
 
+    /// Signs in with `token` until its session is cached (a change made just before, told late
+    /// by its live query, may forget it once).
+    pub async fn read_until_session_cached(&self, token: &str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        while !self.session_is_cached(token) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the session was never cached"
+            );
+            let status = self.get("/api/auth/me", Some(token)).await.status();
+            assert_eq!(status, StatusCode::OK);
+        }
+    }
+
     /// Whether the session behind `token` is in this instance's session cache.
     pub fn session_is_cached(&self, token: &str) -> bool {
         let subject = self.state.jwt.verify(token).expect("a token of this app");
@@ -412,7 +426,7 @@ impl TestApp {
     }
 
     /// Waits until the session cache's live queries run (they start with the app).
-    pub async fn session_cache_running(&self) {
+    pub async fn caches_running(&self) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         while self.state.session_cache.generation().is_none() {
             assert!(

@@ -81,6 +81,7 @@ async fn every_queued_email_moves_into_the_job_queue_and_is_delivered() {
         passwords: HashPool::new(1, 1),
         config: Arc::new(config.clone()),
         session_cache: Default::default(),
+        read_cache: Default::default(),
         booking_queue: Default::default(),
         webhook_client: reqwest::Client::new(),
         stopping: Default::default(),

@@ -19,6 +19,7 @@ mod mail;
 mod metrics;
 mod nginx;
 mod outgoing_webhooks;
+pub mod page_cache;
 mod recordings;
 mod reminders;
 mod server_outage;

@@ -100,12 +100,8 @@ async fn a_stopped_database_server_answers_503_and_the_app_reconnects_by_itself(
 
     // The session cache watches again (its live queries went with the server): a session
     // cached now and then ended in the database is refused.
-    app.session_cache_running().await;
-    assert_eq!(
-        app.get("/api/auth/me", Some(&early.token)).await.status(),
-        StatusCode::OK
-    );
-    assert!(app.session_is_cached(&early.token));
+    app.caches_running().await;
+    app.read_until_session_cached(&early.token).await;
     app.query(
         "DELETE session WHERE user = type::record('user', $u)",
         json!({ "u": early.id }),

@@ -334,13 +334,11 @@ async fn a_session_started_on_one_instance_is_valid_on_the_other_until_a_logout_
 #[tokio::test]
 async fn a_session_cached_on_one_instance_is_refused_there_once_the_other_ends_it() {
     let pair = two_instances(false, vec![]).await;
-    pair.a.session_cache_running().await;
+    pair.a.caches_running().await;
     let user = pair.a.user(Role::Customer, "Ivy").await;
     let other = pair.a.user(Role::Customer, "Ian").await;
     for token in [&user.token, &other.token] {
-        let res = pair.a.get("/api/auth/me", Some(token)).await;
-        assert_eq!(res.status(), StatusCode::OK);
-        assert!(pair.a.session_is_cached(token));
+        pair.a.read_until_session_cached(token).await;
     }
     specialistly::server::admin::revoke_sessions(&pair.b.state.db, &user.email)
         .await
@@ -352,6 +350,48 @@ async fn a_session_cached_on_one_instance_is_refused_there_once_the_other_ends_i
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let res = pair.a.get("/api/auth/me", Some(&other.token)).await;
     assert_eq!(res.status(), StatusCode::OK);
+}
+
+/// A page cached by one instance is read again there as soon as the other changes it: the
+/// change reaches the cache through the SurrealDB server's live query, well within the
+/// second a page is kept.
+#[tokio::test]
+async fn a_page_cached_on_one_instance_shows_a_booking_made_through_the_other() {
+    let pair = two_instances(false, vec![]).await;
+    pair.a.caches_running().await;
+    let spec = pair.a.user(Role::Specialist, "Pam").await;
+    let cust = pair.a.user(Role::Customer, "Cy").await;
+    let slot = pair.a.slot(&spec, 48, 3).await;
+    let seats = |body: &Value| {
+        let slots = body["data"]["slots"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        slots
+            .iter()
+            .find(|s| s["id"] == slot.as_str())
+            .map(|s| s["booked"].clone())
+    };
+    let (_, page) = json_body(pair.a.get("/api/consulting-slots", None).await).await;
+    assert_eq!(seats(&page), Some(json!(0)));
+    crate::page_cache::read_until_kept(&pair.a, &[("/api/consulting-slots", None)]).await;
+
+    assert_eq!(
+        pair.b.book(&slot, &cust).await.status(),
+        StatusCode::CREATED
+    );
+    let deadline = Instant::now() + Duration::from_millis(400);
+    let seen = loop {
+        let (_, page) = json_body(pair.a.get("/api/consulting-slots", None).await).await;
+        if seats(&page) == Some(json!(1)) {
+            break true;
+        }
+        if Instant::now() > deadline {
+            break false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert!(seen, "instance A still showed the slot unbooked");
 }
 
 #[tokio::test]

@@ -103,7 +103,12 @@ impl JobWorker {
             )
             .await?;
             pass.claimed += claimed.len();
-            for finished in join_all(claimed.iter().map(|job| self.finish(job))).await {
+            let finished = join_all(claimed.iter().map(|job| self.finish(job))).await;
+            // A job may change what a page shows (a meeting made or deleted, its Ready email).
+            if !claimed.is_empty() {
+                self.state.read_cache.forget_all();
+            }
+            for finished in finished {
                 if finished? {
                     pass.succeeded += 1;
                 }

@@ -23,6 +23,20 @@ pub async fn details(
     let caller = caller.ok_or_else(AppError::login_required)?;
     let not_found = || AppError::not_found("Booking not found");
     let index = BookingIndex::parse(raw_index).ok_or_else(not_found)?.get();
+    let key = format!("details:{}:{slot_id}:{index}", caller.user_id);
+    state
+        .read_cache
+        .get_or_read(key, || read_details(state, caller, slot_id, index))
+        .await
+}
+
+async fn read_details(
+    state: &AppState,
+    caller: &Caller,
+    slot_id: &str,
+    index: u32,
+) -> AppResult<AppointmentView> {
+    let not_found = || AppError::not_found("Booking not found");
     let appointment::AppointmentRows {
         slot,
         booking,
@@ -65,7 +79,15 @@ pub async fn mine(state: &AppState, caller: Option<&Caller>) -> AppResult<Vec<My
         Role::Customer,
         "Only customers have appointments here.",
     )?;
-    let rows = slots::booked_by(&state.db, &caller.user_id)
+    let key = format!("mine:{}", caller.user_id);
+    state
+        .read_cache
+        .get_or_read(key, || read_mine(state, &caller.user_id))
+        .await
+}
+
+async fn read_mine(state: &AppState, customer: &str) -> AppResult<Vec<MyAppointment>> {
+    let rows = slots::booked_by(&state.db, customer)
         .await
         .map_err(unexpected("reading bookings"))?;
     let mut list: Vec<MyAppointment> = rows
@@ -80,7 +102,7 @@ pub async fn mine(state: &AppState, caller: Option<&Caller>) -> AppResult<Vec<My
         })
         .collect();
     // Places in line count too: the slots the customer waits for.
-    let places = waitlist::places_of(&state.db, &caller.user_id)
+    let places = waitlist::places_of(&state.db, customer)
         .await
         .map_err(unexpected("reading waitlists"))?;
     list.extend(places.iter().map(|p| MyAppointment {
@@ -118,7 +140,15 @@ pub async fn meeting_manager(
         Role::Specialist,
         "Only specialists have a Meeting Manager.",
     )?;
-    let rows = slots::managed_by(&state.db, &caller.user_id)
+    let key = format!("manager:{}", caller.user_id);
+    state
+        .read_cache
+        .get_or_read(key, || read_meeting_manager(state, &caller.user_id))
+        .await
+}
+
+async fn read_meeting_manager(state: &AppState, specialist: &str) -> AppResult<Vec<ManagedSlot>> {
+    let rows = slots::managed_by(&state.db, specialist)
         .await
         .map_err(unexpected("reading the Meeting Manager"))?;
     // Only bookings whose meeting ended can have recordings: the past week's.

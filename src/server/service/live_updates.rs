@@ -1,7 +1,7 @@
 //! Changes a page should hear of at once: the rows behind it are watched with a SurrealDB
 //! `LIVE SELECT`, so on a SurrealDB server a change made through any instance is heard by all.
 
-use futures::Stream;
+use futures::{Stream, StreamExt};
 
 use crate::error::{AppError, AppResult};
 use crate::model::Role;
@@ -29,9 +29,7 @@ pub async fn appointment(
         "LIVE SELECT id FROM booking WHERE slot = slot:⟨{slot}⟩ AND index = {}",
         view.booking.booking_index
     );
-    db::watch(&state.db, &sql)
-        .await
-        .map_err(unexpected("watching a booking"))
+    changes(state, &sql, "watching a booking").await
 }
 
 /// Every change to a specialist's bookings, for their Meeting Manager.
@@ -51,7 +49,17 @@ pub async fn meeting_manager(
         ));
     }
     let sql = format!("LIVE SELECT id FROM booking WHERE slot.specialist = user:⟨{specialist}⟩");
-    db::watch(&state.db, &sql)
-        .await
-        .map_err(unexpected("watching the Meeting Manager"))
+    changes(state, &sql, "watching the Meeting Manager").await
+}
+
+/// The changes `sql` watches. Each forgets the cached pages before the page hears of it, so
+/// the read it makes then is fresh (the cache's own live queries may tell it later).
+async fn changes(
+    state: &AppState,
+    sql: &str,
+    doing: &'static str,
+) -> AppResult<impl Stream<Item = ()> + Send + 'static> {
+    let pages = state.read_cache.clone();
+    let watch = db::watch(&state.db, sql).await.map_err(unexpected(doing))?;
+    Ok(watch.map(move |()| pages.forget_all()))
 }

@@ -394,14 +394,23 @@ pub async fn browse(state: &AppState, q: BrowseQuery) -> AppResult<SlotPage> {
         limit: PAGE_SIZE + 1,
         include_full: q.include_full.unwrap_or(false),
     };
-    let mut rows = slots::browse(&state.db, &filter)
+    let key = format!(
+        "browse:{page}:{:?}:{:?}:{:?}:{}",
+        filter.specialist, filter.from, filter.to, filter.include_full
+    );
+    state
+        .read_cache
+        .get_or_read(key, || async {
+            let mut rows = slots::browse(&state.db, &filter)
+                .await
+                .map_err(unexpected("browsing slots"))?;
+            let has_more = rows.len() > PAGE_SIZE as usize;
+            rows.truncate(PAGE_SIZE as usize);
+            Ok(SlotPage {
+                slots: rows.iter().map(SlotRow::view).collect(),
+                page,
+                has_more,
+            })
+        })
         .await
-        .map_err(unexpected("browsing slots"))?;
-    let has_more = rows.len() > PAGE_SIZE as usize;
-    rows.truncate(PAGE_SIZE as usize);
-    Ok(SlotPage {
-        slots: rows.iter().map(SlotRow::view).collect(),
-        page,
-        has_more,
-    })
 }
