@@ -51,14 +51,13 @@ pub const PARTS: [&str; 2] = ["query", "session"];
 /// (say `manager,mine`) measures only those, to profile one read with `perf`.
 pub async fn run(dir: &Path, readers: Readers) {
     let state = Arc::new(state_over(dir).await);
-    // As in the server: reads find their session and their page in the caches once they run.
+    // As in the server, signed-in reads find their session in the session cache. The page
+    // cache stays off: this is what reading a page costs when it is not kept (a miss), where
+    // the HTTP figures are what the server answers with it.
     state
         .session_cache
         .keep_in_step(state.db.clone(), state.stopping.clone());
-    state
-        .read_cache
-        .keep_in_step(state.db.clone(), state.stopping.clone());
-    while state.session_cache.generation().is_none() || !state.read_cache.is_running() {
+    while state.session_cache.generation().is_none() {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     let readers = Arc::new(sign_in(&state, &readers).await);

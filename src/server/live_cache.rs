@@ -79,7 +79,12 @@ impl<V: Clone + Send + 'static> LiveCache<V> {
             return;
         }
         if state.values.len() >= self.capacity {
-            state.values.clear();
+            // Full: drop what aged out, and start afresh if that was not enough.
+            let max_age = self.max_age;
+            state.values.retain(|_, (_, at)| at.elapsed() < max_age);
+            if state.values.len() >= self.capacity {
+                state.values.clear();
+            }
         }
         state
             .values
@@ -232,7 +237,7 @@ mod tests {
     }
 
     #[test]
-    fn values_age_out_and_a_full_cache_starts_afresh() {
+    fn values_age_out_and_a_full_cache_drops_the_aged_or_starts_afresh() {
         let cache = LiveCache::new(Duration::ZERO, 10, false);
         cache.set_watching(true);
         let generation = cache.generation().unwrap();
@@ -245,5 +250,13 @@ mod tests {
         }
         assert_eq!(cache.len(), 1);
         assert_eq!(cache.get("c"), Some(2));
+        let cache = LiveCache::new(Duration::from_millis(50), 2, false);
+        cache.set_watching(true);
+        let generation = cache.generation().unwrap();
+        cache.insert(generation, "old", 0);
+        std::thread::sleep(Duration::from_millis(60));
+        cache.insert(generation, "new", 1);
+        cache.insert(generation, "newer", 2);
+        assert_eq!((cache.get("new"), cache.get("newer")), (Some(1), Some(2)));
     }
 }

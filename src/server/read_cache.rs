@@ -21,8 +21,8 @@ use super::live_cache::LiveCache;
 use crate::error::AppResult;
 
 const MAX_AGE: Duration = Duration::from_secs(1);
-/// Pages kept at most; when full, the cache starts afresh.
-const CAPACITY: usize = 10_000;
+/// Pages kept at most (a page of slots is some 10 KB): when full, the aged ones go, or all.
+const CAPACITY: usize = 2_000;
 /// Every table the cached pages read. Of the jobs, only those a page shows: a meeting's Ready
 /// email (sent or not) and its pending updates and deletions.
 const LIVE_QUERIES: &[&str] = &[

@@ -17,7 +17,7 @@ use super::repo::sessions::LiveUser;
 /// How long a cached session is trusted without reading it again, however quiet the live
 /// queries are: a bound on what a lost notification could cost.
 const MAX_AGE: Duration = Duration::from_secs(30);
-/// Sessions kept at most; when full, the cache starts afresh (it refills from the database).
+/// Sessions kept at most; when full, the aged ones go, or all (it refills from the database).
 const CAPACITY: usize = 20_000;
 const LIVE_QUERIES: &[&str] = &["LIVE SELECT id FROM session", "LIVE SELECT id FROM user"];
 
