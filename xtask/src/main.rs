@@ -73,9 +73,14 @@ fn main() -> ExitCode {
     }
 }
 
-/// The workspace root: this crate's parent directory.
+/// The workspace root: this crate's parent directory, as `cargo run` names it now. Not the
+/// path baked in at compile time: a target directory shared by clones at other paths (CI
+/// reuses one outside the clone) would keep an xtask that points at a clone long gone.
 fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .filter(|dir| dir.join("Cargo.toml").is_file())
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
         .parent()
         .expect("xtask lives inside the workspace")
         .to_path_buf()
