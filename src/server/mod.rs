@@ -17,6 +17,7 @@ pub mod outgoing_webhooks;
 pub mod password;
 pub mod read_cache;
 pub mod recording_store;
+pub mod rendered_pages;
 pub mod repo;
 pub mod rest;
 pub mod security;

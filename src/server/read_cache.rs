@@ -54,17 +54,31 @@ impl ReadCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = AppResult<T>>,
     {
-        if let Some(page) = self.0.get(&key) {
-            if let Some(page) = page.downcast_ref::<T>() {
-                return Ok(page.clone());
-            }
+        if let Some(page) = self.get::<T>(&key) {
+            return Ok(page);
         }
-        let generation = self.0.generation();
+        let generation = self.generation();
         let page = read().await?;
         if let Some(generation) = generation {
-            self.0.insert(generation, &key, Arc::new(page.clone()));
+            self.keep(generation, &key, page.clone());
         }
         Ok(page)
+    }
+
+    /// The page under `key`, if one of type `T` is kept and may be trusted now.
+    pub fn get<T: Clone + 'static>(&self, key: &str) -> Option<T> {
+        self.0.get(key)?.downcast_ref::<T>().cloned()
+    }
+
+    /// The generation a read starting now belongs to, for `keep`; `None` when nothing may be
+    /// kept (the live queries do not run).
+    pub fn generation(&self) -> Option<u64> {
+        self.0.generation()
+    }
+
+    /// Keeps what a read of `generation` found, unless something was forgotten since.
+    pub fn keep<T: Send + Sync + 'static>(&self, generation: u64, key: &str, page: T) {
+        self.0.insert(generation, key, Arc::new(page));
     }
 
     /// Forgets every page: something changed through this instance.
@@ -74,7 +88,7 @@ impl ReadCache {
 
     /// Whether pages are being kept (the live queries run).
     pub fn is_running(&self) -> bool {
-        self.0.generation().is_some()
+        self.generation().is_some()
     }
 
     /// How many pages are kept.

@@ -33,7 +33,7 @@ use super::jobs::worker::JobWorker;
 use super::mail::transport::MailTransport;
 use super::password::HashPool;
 use super::zoom::Zoom;
-use super::{assets, db, rest, security, seed, telemetry, unavailable};
+use super::{assets, db, rendered_pages, rest, security, seed, telemetry, unavailable};
 use crate::app::{shell, App};
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -273,6 +273,10 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         // The layer above answers a declared oversize in plain text; clients get our JSON error.
         .layer(middleware::from_fn(refuse_declared_oversize))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            rendered_pages::keep_rendered_pages,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             unavailable::answer_503_while_database_down,

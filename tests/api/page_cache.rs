@@ -123,3 +123,106 @@ async fn any_request_but_a_read_forgets_the_cached_pages() {
     assert_eq!(res.status(), StatusCode::OK);
     assert!(app.state.read_cache.is_empty());
 }
+
+/// `/slots` as `token` sees it: its script nonce (from the Content-Security-Policy) and HTML.
+async fn slots_page(app: &TestApp, token: Option<&str>) -> (String, String) {
+    let res = app.get("/slots", token).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let csp = res.headers()["content-security-policy"].to_str().unwrap();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|r| r.split('\'').next())
+        .expect("a script nonce")
+        .to_string();
+    (nonce, res.text().await.unwrap())
+}
+
+/// Reads `/slots` as each of `tokens` until the cache holds `kept` entries (pages and data).
+async fn read_slots_until(app: &TestApp, tokens: &[Option<&str>], kept: usize) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    while app.state.read_cache.len() < kept {
+        for token in tokens {
+            slots_page(app, *token).await;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "kept {} of {kept}",
+            app.state.read_cache.len()
+        );
+    }
+}
+
+/// The slots page's HTML is kept beside its data (rendering is most of its cost); each copy
+/// served carries the nonce of its own response, and a change is shown as soon as it is heard.
+#[tokio::test]
+async fn the_slots_page_is_kept_rendered_and_each_copy_has_its_own_script_nonce() {
+    let app = spawn_app().await;
+    app.caches_running().await;
+    let spec = app.user(Role::Specialist, "Pim").await;
+    let slot = app.slot(&spec, 48, 3).await;
+    // The browse data and the rendered page.
+    read_slots_until(&app, &[None], 2).await;
+
+    let (first_nonce, first) = slots_page(&app, None).await;
+    let (second_nonce, second) = slots_page(&app, None).await;
+    assert_ne!(first_nonce, second_nonce);
+    for (nonce, html) in [(&first_nonce, &first), (&second_nonce, &second)] {
+        let scripts = html.matches("<script").count();
+        assert!(scripts > 0 && html.contains("Strategy session"), "{html}");
+        assert_eq!(html.matches(&format!("nonce=\"{nonce}\"")).count(), scripts);
+    }
+    assert_eq!(
+        first.replace(&first_nonce, "N"),
+        second.replace(&second_nonce, "N")
+    );
+
+    app.query(
+        "UPDATE type::record('slot', $s) SET title = 'Renamed'",
+        json!({ "s": slot }),
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + HEARD_WITHIN;
+    while !slots_page(&app, None).await.1.contains("Renamed") {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the old page stayed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A page is kept per caller: a visitor never gets a signed-in page, and a session ended
+/// behind the instance's back is shown the visitor's page as soon as the session cache hears
+/// of it, though the signed-in page was kept a moment before.
+#[tokio::test]
+async fn a_kept_signed_in_page_is_never_served_to_anyone_else_or_once_its_session_ended() {
+    let app = spawn_app().await;
+    app.caches_running().await;
+    let cust = app.user(Role::Customer, "Cleo").await;
+    let signed_in = |html: &str| html.contains("nav-user") && html.contains("Cleo");
+    // The browse data, the visitor's page and Cleo's page.
+    read_slots_until(&app, &[None, Some(&cust.token)], 3).await;
+    assert!(signed_in(&slots_page(&app, Some(&cust.token)).await.1));
+    assert!(!signed_in(&slots_page(&app, None).await.1));
+
+    let session = app.state.jwt.verify(&cust.token).unwrap().session_id;
+    app.query(
+        "DELETE type::record('session', $s)",
+        json!({ "s": session }),
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + HEARD_WITHIN;
+    loop {
+        let (_, html) = slots_page(&app, Some(&cust.token)).await;
+        if !signed_in(&html) {
+            assert!(html.contains("Log in"), "{html}");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the ended session was still shown its page"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
