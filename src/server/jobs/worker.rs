@@ -104,8 +104,7 @@ impl JobWorker {
             .await?;
             pass.claimed += claimed.len();
             let finished = join_all(claimed.iter().map(|job| self.finish(job))).await;
-            // A job may change what a page shows (a meeting made or deleted, its Ready email).
-            if !claimed.is_empty() {
+            if claimed.iter().any(may_change_pages) {
                 self.state.read_cache.forget_all();
             }
             for finished in finished {
@@ -395,5 +394,61 @@ impl JobWorker {
             }
         }
         tracing::info!("job worker stopped");
+    }
+}
+
+/// Whether running `job` may change what a cached page shows (a meeting made or deleted, its
+/// Ready email sent): the pages are then forgotten at once, before the live queries tell. The
+/// other emails, the reminders, a booking's follow-up and the webhooks write nothing but job
+/// rows and deliveries no cached page reads, so the steady stream of them that bookings bring
+/// leaves the pages kept.
+fn may_change_pages(job: &ClaimedJob) -> bool {
+    match job.kind {
+        JobKind::Email => job.key.ends_with(super::keys::ZOOM_READY.1),
+        JobKind::Reminder
+        | JobKind::BookingCreated
+        | JobKind::WebhookEvent
+        | JobKind::WebhookDelivery => false,
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(kind: JobKind, key: &str) -> ClaimedJob {
+        ClaimedJob {
+            id: "j".into(),
+            kind,
+            key: key.into(),
+            payload: serde_json::Value::Null,
+            attempts: 1,
+        }
+    }
+
+    #[test]
+    fn only_jobs_that_change_what_a_page_shows_forget_the_pages() {
+        let ready = super::super::keys::zoom_ready("b1");
+        assert!(may_change_pages(&job(JobKind::Email, &ready)));
+        for kind in [
+            JobKind::ZoomUpdate,
+            JobKind::ZoomDelete,
+            JobKind::AutoCreate,
+        ] {
+            assert!(may_change_pages(&job(kind, "k")), "{kind:?}");
+        }
+        for kind in [
+            JobKind::Email,
+            JobKind::Reminder,
+            JobKind::BookingCreated,
+            JobKind::WebhookEvent,
+            JobKind::WebhookDelivery,
+        ] {
+            assert!(
+                !may_change_pages(&job(kind, "booking:b1:confirmation")),
+                "{kind:?}"
+            );
+        }
     }
 }
