@@ -12,6 +12,7 @@ mod doubles;
 mod first_load;
 mod floor;
 mod load;
+mod profile;
 mod raw;
 mod report;
 mod scale;
@@ -214,6 +215,7 @@ async fn bench() {
     let mut http_runs = Vec::new();
     for (run_no, (clients, n)) in BOOKING_RUNS.into_iter().enumerate() {
         let first = k;
+        let recording = (clients == 16).then(|| profile::start(server.pid(), "booking-16"));
         http_runs.push(
             book_http(&api, &slots, &customers, &booked, clients, n, move |i| {
                 spread_pair(first + i)
@@ -221,6 +223,9 @@ async fn bench() {
             .await,
         );
         k += n;
+        if let Some(recording) = recording.flatten() {
+            recording.finish();
+        }
         eprintln!("  {clients} client(s): {}", server.rss_text());
         if run_no == 0 {
             // A thousand bookings in: the reads as a small site sees them.

@@ -88,6 +88,10 @@ impl Server {
         panic!("the server did not become ready");
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn rss_mib(&self) -> f64 {
         self.rss.now_kib.load(Ordering::Relaxed) as f64 / 1024.0
     }
