@@ -73,14 +73,17 @@ fn main() -> ExitCode {
     }
 }
 
-/// The workspace root: this crate's parent directory, as `cargo run` names it now. Not the
-/// path baked in at compile time: a target directory shared by clones at other paths (CI
-/// reuses one outside the clone) would keep an xtask that points at a clone long gone.
+/// The workspace root: this crate's parent directory, as `cargo run` names it now, or the
+/// current directory when the binary is run directly from the workspace (the Makefile does).
+/// Not the path baked in at compile time: a target directory shared by clones at other paths
+/// (CI reuses one outside the clone) keeps an xtask that points at a clone long gone.
 fn workspace_root() -> PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR")
+    let xtask_dir = std::env::var_os("CARGO_MANIFEST_DIR")
         .map(PathBuf::from)
+        .or_else(|| std::env::current_dir().ok().map(|dir| dir.join("xtask")))
         .filter(|dir| dir.join("Cargo.toml").is_file())
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    xtask_dir
         .parent()
         .expect("xtask lives inside the workspace")
         .to_path_buf()
