@@ -172,6 +172,16 @@ pub fn form_body(fields: &[(&str, &str)]) -> String {
         .join("&")
 }
 
+/// A file of this repository. Cargo sets `CARGO_MANIFEST_DIR` when it runs the tests; the
+/// compile-time value is only the fallback, as a binary cargo deems fresh may have been built
+/// by a clone at another path (the target directory is shared outside the clone).
+pub fn repo_file(relative: &str) -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+        .join(relative)
+}
+
 pub fn free_port() -> u16 {
     StdListener::bind("127.0.0.1:0")
         .unwrap()
@@ -586,7 +596,7 @@ impl SmtpSink {
     }
 
     pub async fn restart(&mut self) {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
+        let script = repo_file("tests/support/smtp_sink.py");
         let mut child = Command::new("python3")
             .arg(script)
             .arg(self.port.to_string())

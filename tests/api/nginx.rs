@@ -2,7 +2,6 @@
 //! (`cluster/nginx.conf.template`): the per-address sign-in limit and the loopback-only `/dev`
 //! pages see the real client, and a forged `X-Forwarded-For` changes nothing.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
@@ -10,7 +9,7 @@ use serde_json::json;
 use specialistly::model::Role;
 use tokio::process::{Child, Command};
 
-use crate::helpers::{free_port, non_loopback_address, spawn_with, Options, PASSWORD};
+use crate::helpers::{free_port, non_loopback_address, repo_file, spawn_with, Options, PASSWORD};
 
 struct Nginx {
     port: u16,
@@ -34,8 +33,7 @@ impl Nginx {
     async fn start(upstreams: &[u16]) -> Self {
         let prefix = tempfile::tempdir().unwrap();
         let port = free_port();
-        let template =
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("cluster/nginx.conf.template");
+        let template = repo_file("cluster/nginx.conf.template");
         let servers: String = upstreams
             .iter()
             .map(|p| format!("server 127.0.0.1:{p};"))

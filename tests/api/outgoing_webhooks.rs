@@ -12,7 +12,7 @@ use specialistly::model::Role;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::helpers::{json_body, spawn_with, Options, TestApp, TestUser};
+use crate::helpers::{json_body, repo_file, spawn_with, Options, TestApp, TestUser};
 
 async fn app_with(extra: Vec<(&'static str, String)>) -> TestApp {
     spawn_with(Options {
@@ -59,10 +59,7 @@ fn verify(secret: &str, requests: &[Request]) -> Vec<Value> {
             json!({ "headers": headers, "body": String::from_utf8(r.body.clone()).unwrap() })
         })
         .collect();
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/support/verify_webhooks.py"
-    );
+    let script = repo_file("tests/support/verify_webhooks.py");
     let mut child = Command::new("python3")
         .arg(script)
         .stdin(Stdio::piped())

@@ -184,7 +184,12 @@ mod tests {
     }
 
     fn registered_routes() -> BTreeSet<(String, String)> {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/server/rest");
+        // Cargo sets the variable when it runs the test; the compile-time path may be another
+        // clone's (the target directory is shared outside the clone).
+        let dir = std::path::PathBuf::from(
+            std::env::var("CARGO_MANIFEST_DIR").unwrap_or(env!("CARGO_MANIFEST_DIR").into()),
+        )
+        .join("src/server/rest");
         let mut routes = BTreeSet::new();
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
