@@ -1,6 +1,6 @@
 //! Builds the application from a configuration: database, services, router, mail worker.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use std::future::IntoFuture;
@@ -14,7 +14,7 @@ use axum::routing::get;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -248,8 +248,18 @@ async fn forget_pages_after_changes(
     response
 }
 
+/// The app's page routes, walked once per process. Walking them renders the app with every
+/// resource load suppressed through a process-wide flag (leptos_server's
+/// `SuppressResourceLoad`): a resource first polled by any page rendering meanwhile, in any app
+/// of the process, waits forever, and so does its response. Every router is built from this
+/// list, so the walk is over before any of them serves a page.
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let options = state.leptos_options.clone();
     let context_state = state.clone();
     let mut router = Router::new().merge(rest::router(&state));

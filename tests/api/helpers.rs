@@ -127,6 +127,8 @@ pub async fn spawn_with(options: Options) -> TestApp {
     let server = tokio::spawn(app.run_until_stopped(stop.clone()));
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        // A request that never ends fails its test instead of holding the suite past CI's limit.
+        .timeout(Duration::from_secs(120))
         .build()
         .unwrap();
     TestApp {

@@ -24,6 +24,7 @@ mod recordings;
 mod reminders;
 mod server_outage;
 mod slots;
+mod ssr_pages;
 mod surreal_server;
 mod two_instances;
 mod verification;
