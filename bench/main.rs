@@ -8,6 +8,7 @@
 
 mod api;
 mod bulk;
+mod cpu;
 mod doubles;
 mod first_load;
 mod floor;
@@ -25,8 +26,10 @@ use std::time::Duration;
 use serde_json::json;
 
 use api::{Api, PASSWORD};
+use cpu::Mark;
 use load::Stats;
 use raw::Transaction;
+use report::CpuRow;
 use report::Report;
 use server::{Server, Setup};
 
@@ -111,12 +114,16 @@ async fn bench() {
     let mut raw_k = 0;
     for (clients, n) in BOOKING_RUNS {
         let first = raw_k;
+        let mark = Mark::now(&[0]);
         raw_runs.push(
             raw.book(Transaction::App, raw_slots.clone(), clients, n, move |i| {
                 spread_pair(first + i)
             })
             .await,
         );
+        if clients == 16 {
+            report.booking_cpu(CpuRow::AppTransaction, mark.split(&[0], n));
+        }
         raw_k += n;
     }
     let mut raw_popular = Vec::new();
@@ -131,6 +138,7 @@ async fn bench() {
     let mut minimal_k = 0;
     for (clients, n) in BOOKING_RUNS {
         let first = minimal_k;
+        let mark = Mark::now(&[0]);
         minimal_runs.push(
             raw.book(
                 Transaction::Minimal,
@@ -141,6 +149,9 @@ async fn bench() {
             )
             .await,
         );
+        if clients == 16 {
+            report.booking_cpu(CpuRow::MinimalTransaction, mark.split(&[0], n));
+        }
         minimal_k += n;
     }
     drop(raw);
@@ -216,12 +227,17 @@ async fn bench() {
     for (run_no, (clients, n)) in BOOKING_RUNS.into_iter().enumerate() {
         let first = k;
         let recording = (clients == 16).then(|| profile::start(server.pid(), "booking-16"));
+        let processes = [server.pid(), 0];
+        let mark = Mark::now(&processes);
         http_runs.push(
             book_http(&api, &slots, &customers, &booked, clients, n, move |i| {
                 spread_pair(first + i)
             })
             .await,
         );
+        if clients == 16 {
+            report.booking_cpu(CpuRow::Http, mark.split(&processes, n));
+        }
         k += n;
         if let Some(recording) = recording.flatten() {
             recording.finish();

@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use crate::cpu::{self, Split};
 use crate::first_load::Asset;
 use crate::floor::{PARTS, READS};
 use crate::load::Stats;
@@ -12,6 +13,7 @@ pub struct Report {
     memory: Vec<(String, f64)>,
     peaks: Vec<(String, f64)>,
     bookings: Vec<String>,
+    booking_cpu: Vec<(CpuRow, Split)>,
     ratios: Vec<(String, bool)>,
     pub reads_small: Vec<(&'static str, Stats)>,
     pub reads_large: Vec<(&'static str, Stats)>,
@@ -22,6 +24,17 @@ pub struct Report {
     login: Option<String>,
     pub first_load: Vec<Asset>,
     notes: Vec<String>,
+}
+
+/// A booking workload at 16 clients whose CPU is accounted (`cpu.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CpuRow {
+    /// The minimal booking transaction, in this process.
+    MinimalTransaction,
+    /// The app's transaction, in this process.
+    AppTransaction,
+    /// Booking over HTTP: the server, then this process (load generator and doubles).
+    Http,
 }
 
 fn ms(d: std::time::Duration) -> String {
@@ -121,6 +134,52 @@ impl Report {
         ));
     }
 
+    pub fn booking_cpu(&mut self, row: CpuRow, split: Split) {
+        self.booking_cpu.push((row, split));
+    }
+
+    fn render_booking_cpu(&self, w: &mut String) {
+        if self.booking_cpu.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            w,
+            "\nWhere the CPU went at 16 clients: user + system CPU time of each process over the run (from /proc), per booking. The server's share includes the worker's follow-up of each booking (its emails rendered and sent, reminders queued) as far as it kept up during the run. The ceiling is what {} cores could give at that cost if nothing else ran; \"busy\" is the share of all cores in use during the run.\n",
+            cpu::cores()
+        );
+        let _ = writeln!(
+            w,
+            "| workload (16 clients) | process | CPU per booking | ceiling | busy |"
+        );
+        let _ = writeln!(w, "|---|---|---|---|---|");
+        for (row, split) in &self.booking_cpu {
+            let ms = &split.per_operation_ms;
+            let (workload, parts): (&str, &[&str]) = match row {
+                CpuRow::MinimalTransaction => (
+                    "minimal booking transaction",
+                    &["the bench (embedded SurrealKV)"],
+                ),
+                CpuRow::AppTransaction => {
+                    ("the app's transaction", &["the bench (embedded SurrealKV)"])
+                }
+                CpuRow::Http => (
+                    "booking over HTTP",
+                    &["server", "load generator and doubles"],
+                ),
+            };
+            for (part, cost) in parts.iter().zip(ms) {
+                let _ = writeln!(w, "| {workload} | {part} | {cost:.2} ms | | |");
+            }
+            let _ = writeln!(
+                w,
+                "| {workload} | **all** | **{:.2} ms** | {:.0}/s | {:.0}% |",
+                split.total_ms(),
+                split.ceiling_per_second(),
+                split.machine_busy * 100.0
+            );
+        }
+    }
+
     pub fn create_zoom(&mut self, stats: &Stats, meetings: u64) {
         self.create_zoom = Some(format!(
             "| create-zoom, 16 clients, zero-latency Zoom double | {:.0}/s | {} | {} | {} | {meetings} meetings created at the double |",
@@ -154,6 +213,7 @@ impl Report {
         for row in &self.bookings {
             let _ = writeln!(w, "{row}");
         }
+        self.render_booking_cpu(w);
         let _ = writeln!(
             w,
             "\n## Reads at 16 clients, with about 1k and with 1M bookings in the database (and by one client alone, with 1k)\n"

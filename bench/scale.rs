@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::Api;
+use crate::cpu::{self, Mark, Split};
 use crate::load::{self, Stats};
 use crate::server::{free_port, Server, Setup};
 use crate::{doubles, login_all, sign_up, spread_pair, CUSTOMERS, SLOTS};
@@ -43,6 +44,14 @@ const CONFIGURATIONS: [Configuration; 3] = [
 
 /// The SurrealDB server process, stopped when dropped.
 struct SurrealServer(Child);
+
+/// One configuration's figures: per run its latency and where the CPU went, and each
+/// instance's peak memory.
+struct Row {
+    configuration: &'static Configuration,
+    runs: Vec<(Stats, Split)>,
+    rss: Vec<f64>,
+}
 
 impl Drop for SurrealServer {
     fn drop(&mut self) {
@@ -118,21 +127,25 @@ pub async fn bench() {
         let apis: Arc<Vec<Api>> = Arc::new(instances.iter().map(|s| Api::new(&s.base)).collect());
         let (slots, customers) = seed(&apis[0], c).await;
         let (slots, customers) = (Arc::new(slots), Arc::new(customers));
+        // Instances first, then the SurrealDB server, then this process (load and doubles).
+        let mut pids: Vec<u32> = instances.iter().map(Server::pid).collect();
+        pids.extend(database.as_ref().map(|d| d.0.id()));
+        pids.push(0);
         let mut k = 0;
-        let mut stats = Vec::new();
+        let mut runs = Vec::new();
         for (clients, n) in RUNS {
             let first = k;
             let (apis, slots, customers) = (apis.clone(), slots.clone(), customers.clone());
+            let mark = Mark::now(&pids);
             // Requests alternate between the instances, as a round-robin balancer sends them.
-            stats.push(
-                load::run(clients, n, move |i| {
-                    let (slot, customer) = spread_pair(first + i);
-                    let api = apis[i % apis.len()].clone();
-                    let (slot, token) = (slots[slot].clone(), customers[customer].clone());
-                    async move { api.book(&token, &slot).await.0 }
-                })
-                .await,
-            );
+            let stats = load::run(clients, n, move |i| {
+                let (slot, customer) = spread_pair(first + i);
+                let api = apis[i % apis.len()].clone();
+                let (slot, token) = (slots[slot].clone(), customers[customer].clone());
+                async move { api.book(&token, &slot).await.0 }
+            })
+            .await;
+            runs.push((stats, mark.split(&pids, n)));
             k += n;
         }
         let rss: Vec<f64> = instances.iter().map(Server::peak_rss_mib).collect();
@@ -140,7 +153,11 @@ pub async fn bench() {
             instance.stop();
         }
         drop(database);
-        rows.push((configuration, stats, rss));
+        rows.push(Row {
+            configuration,
+            runs,
+            rss,
+        });
     }
     let _ = std::fs::remove_dir_all(&work);
 
@@ -172,32 +189,71 @@ async fn seed(api: &Api, run: usize) -> (Vec<String>, Vec<String>) {
     (slots, login_all(api, &prefix, CUSTOMERS).await)
 }
 
-fn render(rows: &[(&Configuration, Vec<Stats>, Vec<f64>)]) -> String {
+fn render(rows: &[Row]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "Booking, spread over {SLOTS} slots, 3,000 bookings per row ({}; {} cores; release builds; \
          the app instances, the SurrealDB server and the load generator share the machine).\n",
         chrono::Utc::now().format("%Y-%m-%d"),
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cpu::cores(),
     );
     let _ = writeln!(
         out,
         "| configuration | clients | bookings/s | p50 | p99 | statuses | peak RSS per instance |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|");
-    for (configuration, stats, rss) in rows {
-        for ((clients, _), s) in RUNS.iter().zip(stats) {
-            let rss: Vec<String> = rss.iter().map(|m| format!("{m:.0} MiB")).collect();
+    for row in rows {
+        for ((clients, _), (s, _)) in RUNS.iter().zip(&row.runs) {
+            let rss: Vec<String> = row.rss.iter().map(|m| format!("{m:.0} MiB")).collect();
             let _ = writeln!(
                 out,
                 "| {} | {clients} | {:.0} | {:.1} ms | {:.1} ms | {} | {} |",
-                configuration.name,
+                row.configuration.name,
                 s.per_second(),
                 s.p50.as_secs_f64() * 1e3,
                 s.p99.as_secs_f64() * 1e3,
                 s.statuses_text(),
                 rss.join(", "),
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nWhere the CPU went: user + system CPU time of each process over the run (from /proc), \
+         per booking. The ceiling is what {} cores could give at that cost if nothing else ran; \
+         \"busy\" is the share of the machine's cores in use during the run.\n",
+        cpu::cores(),
+    );
+    let _ = writeln!(
+        out,
+        "| configuration | clients | app instances | SurrealDB server | load generator and doubles | total | ceiling | busy |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+    for row in rows {
+        let instances = row.configuration.instances;
+        for ((clients, _), (_, split)) in RUNS.iter().zip(&row.runs) {
+            let ms = &split.per_operation_ms;
+            let apps = &ms[..instances];
+            let app_text = if apps.len() == 1 {
+                format!("{:.2} ms", apps[0])
+            } else {
+                let each: Vec<String> = apps.iter().map(|m| format!("{m:.2}")).collect();
+                format!("{:.2} ms ({})", apps.iter().sum::<f64>(), each.join(" + "))
+            };
+            let server_text = if row.configuration.on_server {
+                format!("{:.2} ms", ms[instances])
+            } else {
+                "in the instance".to_string()
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {clients} | {app_text} | {server_text} | {:.2} ms | {:.2} ms | {:.0}/s | {:.0}% |",
+                row.configuration.name,
+                ms[ms.len() - 1],
+                split.total_ms(),
+                split.ceiling_per_second(),
+                split.machine_busy * 100.0,
             );
         }
     }
