@@ -29,8 +29,7 @@ use api::{Api, PASSWORD};
 use cpu::Mark;
 use load::Stats;
 use raw::Transaction;
-use report::CpuRow;
-use report::Report;
+use report::{CpuRow, Report};
 use server::{Server, Setup};
 
 /// The spread-out booking workload: slots and customers (as in the measurements).
