@@ -1,8 +1,10 @@
-//! `BENCH_PERF=DIR`: records the server's CPU with `perf` while the 16-client booking runs
-//! (cpu-clock samples with call stacks unwound through `.eh_frame`, so the release build needs
-//! no frame pointers), into `DIR/booking-16.data`, and writes the inclusive shares of the
-//! parts of a booking to `DIR/booking-16.txt`. Off by default: perf is not part of `make
-//! bench`'s figures and slows the server a little while it records.
+//! `BENCH_PERF=DIR`: records a process's CPU with `perf`: the server's during `make bench`'s
+//! 16-client booking run (`DIR/booking-16.data`), and in `make bench-scale` the SurrealDB
+//! server's during each 16-client run on a server (`DIR/scale-server-N-instances-16.data`).
+//! The samples are cpu-clock with call stacks unwound through `.eh_frame`, so the release
+//! build needs no frame pointers; the inclusive shares by symbol are written beside each file
+//! (`.txt`). Off by default: perf is not part of the figures and slows what it records a
+//! little.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -45,6 +47,7 @@ impl Recording {
                 "report",
                 "--stdio",
                 "--children",
+                "--no-inline",
                 "--sort",
                 "symbol",
                 "-g",

@@ -137,6 +137,11 @@ pub async fn bench() {
             let first = k;
             let (apis, slots, customers) = (apis.clone(), slots.clone(), customers.clone());
             let mark = Mark::now(&pids);
+            // BENCH_PERF: the SurrealDB server, where a booking's CPU goes on a server.
+            let recording = database.as_ref().filter(|_| clients == 16).and_then(|d| {
+                let name = format!("scale-server-{}-instances-16", configuration.instances);
+                crate::profile::start(d.0.id(), &name)
+            });
             // Requests alternate between the instances, as a round-robin balancer sends them.
             let stats = load::run(clients, n, move |i| {
                 let (slot, customer) = spread_pair(first + i);
@@ -146,6 +151,9 @@ pub async fn bench() {
             })
             .await;
             runs.push((stats, mark.split(&pids, n)));
+            if let Some(recording) = recording {
+                recording.finish();
+            }
             k += n;
         }
         let rss: Vec<f64> = instances.iter().map(Server::peak_rss_mib).collect();
