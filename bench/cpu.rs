@@ -5,6 +5,7 @@
 
 /// CPU seconds so far of the processes of interest, the machine's busy and total seconds.
 pub struct Mark {
+    pids: Vec<u32>,
     processes: Vec<f64>,
     machine_busy: f64,
     machine_total: f64,
@@ -24,15 +25,16 @@ impl Mark {
     pub fn now(pids: &[u32]) -> Self {
         let (machine_busy, machine_total) = machine_seconds();
         Self {
+            pids: pids.to_vec(),
             processes: pids.iter().map(|&pid| process_seconds(pid)).collect(),
             machine_busy,
             machine_total,
         }
     }
 
-    /// The CPU spent since `self`, over `operations` operations; `pids` as given to `now`.
-    pub fn split(&self, pids: &[u32], operations: usize) -> Split {
-        let later = Self::now(pids);
+    /// The CPU the same processes spent since `self`, over `operations` operations.
+    pub fn split(&self, operations: usize) -> Split {
+        let later = Self::now(&self.pids);
         let spent: Vec<f64> = later
             .processes
             .iter()

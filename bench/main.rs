@@ -121,7 +121,7 @@ async fn bench() {
             .await,
         );
         if clients == 16 {
-            report.booking_cpu(CpuRow::AppTransaction, mark.split(&[0], n));
+            report.booking_cpu(CpuRow::AppTransaction, mark.split(n));
         }
         raw_k += n;
     }
@@ -149,7 +149,7 @@ async fn bench() {
             .await,
         );
         if clients == 16 {
-            report.booking_cpu(CpuRow::MinimalTransaction, mark.split(&[0], n));
+            report.booking_cpu(CpuRow::MinimalTransaction, mark.split(n));
         }
         minimal_k += n;
     }
@@ -226,8 +226,7 @@ async fn bench() {
     for (run_no, (clients, n)) in BOOKING_RUNS.into_iter().enumerate() {
         let first = k;
         let recording = (clients == 16).then(|| profile::start(server.pid(), "booking-16"));
-        let processes = [server.pid(), 0];
-        let mark = Mark::now(&processes);
+        let mark = Mark::now(&[server.pid(), 0]);
         http_runs.push(
             book_http(&api, &slots, &customers, &booked, clients, n, move |i| {
                 spread_pair(first + i)
@@ -235,7 +234,7 @@ async fn bench() {
             .await,
         );
         if clients == 16 {
-            report.booking_cpu(CpuRow::Http, mark.split(&processes, n));
+            report.booking_cpu(CpuRow::Http, mark.split(n));
         }
         k += n;
         if let Some(recording) = recording.flatten() {

@@ -453,7 +453,7 @@ fn machine() -> String {
         .map(str::trim)
         .unwrap_or("unknown CPU")
         .to_string();
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let cores = cpu::cores();
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
     let mem_gib = meminfo
         .lines()

@@ -45,14 +45,6 @@ const CONFIGURATIONS: [Configuration; 3] = [
 /// The SurrealDB server process, stopped when dropped.
 struct SurrealServer(Child);
 
-/// One configuration's figures: per run its latency and where the CPU went, and each
-/// instance's peak memory.
-struct Row {
-    configuration: &'static Configuration,
-    runs: Vec<(Stats, Split)>,
-    rss: Vec<f64>,
-}
-
 impl Drop for SurrealServer {
     fn drop(&mut self) {
         let _ = Command::new("kill")
@@ -60,6 +52,14 @@ impl Drop for SurrealServer {
             .status();
         let _ = self.0.wait();
     }
+}
+
+/// One configuration's figures: per run its latency and where the CPU went, and each
+/// instance's peak memory.
+struct Row {
+    configuration: &'static Configuration,
+    runs: Vec<(Stats, Split)>,
+    rss: Vec<f64>,
 }
 
 fn start_surreal(binary: &Path, dir: &Path) -> (SurrealServer, u16) {
@@ -150,7 +150,7 @@ pub async fn bench() {
                 async move { api.book(&token, &slot).await.0 }
             })
             .await;
-            runs.push((stats, mark.split(&pids, n)));
+            runs.push((stats, mark.split(n)));
             if let Some(recording) = recording {
                 recording.finish();
             }
