@@ -30,10 +30,10 @@ tools:
 release-tools: tools
 	@[ -x "$(TOOLS_BIN)/wasm-opt" ] || npm install --prefix .tools --no-audit --no-fund --silent binaryen@$(BINARYEN_VERSION)
 
-## test-deps: Debian chromium (and an emoji font for the screenshots), Debian nginx, the SMTP test server (aiosmtpd), the Standard Webhooks reference library, schemathesis and the end2end npm packages
+## test-deps: Debian chromium (no emoji font: the pages must not need one), Debian nginx, the SMTP test server (aiosmtpd), the Standard Webhooks reference library, schemathesis and the end2end npm packages
 test-deps:
-	@{ command -v chromium && command -v nginx && [ -d /usr/share/fonts/truetype/noto ]; } >/dev/null || \
-	  { $(call apt_install,chromium fonts-noto-color-emoji nginx); }
+	@{ command -v chromium && command -v nginx; } >/dev/null || \
+	  { $(call apt_install,chromium nginx); }
 	@python3 -c 'import aiosmtpd, standardwebhooks, schemathesis' 2>/dev/null || \
 	  python3 -m pip install --quiet aiosmtpd standardwebhooks schemathesis==$(SCHEMATHESIS_VERSION)
 	@cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent
@@ -51,28 +51,28 @@ test: tools
 	deps=$$!; deps_t0=$$(date +%s)
 	compile() {
 	  cargo build --quiet -p xtask
-	  "$(TARGET_DIR)/debug/xtask" build --site-only --profile suite & local site=$$!
-	  cargo test --profile suite --features db-server --no-run
+	  "$(TARGET_DIR)/debug/xtask" build --site-only & local site=$$!
+	  cargo test --features db-server --no-run
 	  wait $$site
 	}
 	stage "compile (tests, server, wasm site)" compile
 	wait $$deps || { cat "$(TARGET_DIR)/test-deps.log"; echo "test dependencies failed"; exit 1; }
 	echo "==> test dependencies (installed meanwhile) took $$(( $$(date +%s) - deps_t0 )) s"
-	stage "cargo test" cargo test --profile suite --features db-server --no-fail-fast
+	stage "cargo test" cargo test --features db-server --no-fail-fast
 	# The outage and two-instance tests always run on a server; the rest now does too.
 	stage "API tests on a SurrealDB server (ws://)" env SPECIALISTLY_TEST_DATABASE=ws \
-	  cargo test --profile suite --features db-server --test api -- --skip server_outage:: --skip two_instances::
-	stage "make cluster check (nginx + 2 instances + SurrealDB server)" env TARGET_DIR="$(TARGET_DIR)" SERVER_BIN="$(TARGET_DIR)/suite/specialistly" cluster/smoke.sh
-	stage "API contract (schemathesis against /api/openapi.json)" env SERVER_BIN="$(TARGET_DIR)/suite/specialistly" SITE_ROOT="$(TARGET_DIR)/site" \
+	  cargo test --features db-server --test api -- --skip server_outage:: --skip two_instances::
+	stage "make cluster check (nginx + 2 instances + SurrealDB server)" env TARGET_DIR="$(TARGET_DIR)" SERVER_BIN="$(TARGET_DIR)/debug/specialistly" cluster/smoke.sh
+	stage "API contract (schemathesis against /api/openapi.json)" env SERVER_BIN="$(TARGET_DIR)/debug/specialistly" SITE_ROOT="$(TARGET_DIR)/site" \
 	  tests/contract/run.sh
 	rm -rf end2end/.mail end2end/.data end2end/test-results
-	stage "end2end (Playwright + chromium)" env SERVER_BIN="$(TARGET_DIR)/suite/specialistly" SITE_ROOT="$(TARGET_DIR)/site" \
+	stage "end2end (Playwright + chromium)" env SERVER_BIN="$(TARGET_DIR)/debug/specialistly" SITE_ROOT="$(TARGET_DIR)/site" \
 	  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 end2end/node_modules/.bin/playwright test --config end2end/playwright.config.ts
 
 ## cluster: a SurrealDB server (./data/cluster), two app instances and nginx round-robin on http://127.0.0.1:3000
 cluster: tools
 	@command -v nginx >/dev/null || { $(call apt_install,nginx); }
-	cargo xtask build --db-server
+	cargo xtask build
 	TARGET_DIR="$(TARGET_DIR)" cluster/run.sh
 
 ## check: formatting and lints

@@ -43,9 +43,8 @@ const READS: usize = 3_000;
 const BULK_BOOKINGS: usize = 1_000_000;
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let runtime = specialistly::server::runtime::multi_thread()
         .worker_threads(2)
-        .enable_all()
         .build()
         .expect("a runtime");
     let args: Vec<String> = std::env::args().collect();

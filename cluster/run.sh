@@ -9,7 +9,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 target=${TARGET_DIR:-$root/target}
-# make test's cluster check runs the tests' build (profile `suite`) instead.
+# make test's cluster check runs the same build (`SERVER_BIN`, the tests' binary).
 server=${SERVER_BIN:-$target/debug/specialistly}
 # Overridable, so a check can run a second cluster beside a developer's.
 data=${CLUSTER_DATA:-$root/data/cluster}

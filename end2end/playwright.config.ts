@@ -3,13 +3,17 @@ import path from 'node:path';
 
 // The server under test: a fresh process on an in-memory database, simulated Zoom, mail
 // written as files the specs read, and a short refresh period for pending appointments.
+// With WALKTHROUGH_URL, only the README's walk-through runs, against a server already
+// running there (`make cold-start` points it at the one `make run` started).
 const root = path.resolve(__dirname, '..');
 const port = Number(process.env.E2E_PORT ?? 3100);
-export const baseURL = `http://127.0.0.1:${port}`;
+const external = process.env.WALKTHROUGH_URL;
+export const baseURL = external ?? `http://127.0.0.1:${port}`;
 export const mailDir = path.join(__dirname, '.mail');
 
 export default defineConfig({
   testDir: './tests',
+  testMatch: external ? 'walkthrough.spec.ts' : undefined,
   timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
@@ -34,7 +38,7 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
+  webServer: external ? undefined : {
     command: process.env.SERVER_BIN ?? path.join(root, 'target/debug/specialistly'),
     cwd: root,
     url: `${baseURL}/healthz`,

@@ -22,8 +22,7 @@ fn main() {
     }
     // Before any thread allocates: the arenas are chosen on a thread's first allocation.
     specialistly::server::memory::tune_allocator();
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
+    specialistly::server::runtime::multi_thread()
         .build()
         .expect("starting the async runtime")
         .block_on(serve());

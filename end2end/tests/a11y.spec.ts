@@ -2,8 +2,8 @@ import AxeBuilder from '@axe-core/playwright';
 import { test, expect } from './fixtures';
 import { book, createSlot, open, register, signIn } from './helpers';
 
-/** Every page, as each kind of visitor sees it, against axe-core's WCAG 2 A and AA rules. */
-test('every page passes axe-core WCAG 2 A/AA', async ({ browser, request }) => {
+/** Every page, as each kind of visitor sees it, against axe-core's WCAG 2 A and AA rules and its best practices. */
+test('every page passes axe-core WCAG 2 A/AA and best practice', async ({ browser, request }) => {
   const specialist = await register(request, 'specialist', 'Dr. Axe');
   const customer = await register(request, 'customer', 'Ali Axe');
   const slot = await createSlot(request, specialist, { hours: 60, capacity: 3, title: 'Accessible session' });
@@ -18,8 +18,8 @@ test('every page passes axe-core WCAG 2 A/AA', async ({ browser, request }) => {
 
   const visits: Array<[string, typeof customer | null, string[]]> = [
     ['anonymous', null, ['/', '/login', '/register', '/slots', '/verify-email?token=nope', '/no-such-page']],
-    ['customer', customer, ['/slots', '/appointments', `/appointments/${slot.id}/${index}`, `/appointments/${other.id}/${cancelledIndex}`, '/specialist']],
-    ['specialist', specialist, ['/specialist', '/specialist/meetings', '/specialist/slots', `/appointments/${slot.id}/${index}`]],
+    ['customer', customer, ['/slots', '/appointments', `/appointments/${slot.id}/${index}`, `/appointments/${other.id}/${cancelledIndex}`, '/specialist', '/integrations']],
+    ['specialist', specialist, ['/specialist', '/specialist/meetings', '/specialist/slots', `/appointments/${slot.id}/${index}`, '/integrations']],
   ];
   const failures: string[] = [];
   for (const [who, user, paths] of visits) {
@@ -28,7 +28,7 @@ test('every page passes axe-core WCAG 2 A/AA', async ({ browser, request }) => {
     const page = await context.newPage();
     for (const path of paths) {
       await open(page, path);
-      const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
+      const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'best-practice']).analyze();
       for (const v of results.violations) {
         failures.push(`${who} ${path}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
       }

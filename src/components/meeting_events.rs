@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::icon::{Icon, IconKind, Stars};
 use crate::model::{Attendance, BookingView, Feedback, Outcome, RecordingView, ZoomChange};
 use crate::time_fmt;
 
@@ -69,17 +70,11 @@ pub fn MeetingHistoryNote(booking: BookingView, timezone: String) -> impl IntoVi
     })
 }
 
-/// A rating as stars, with its number for screen readers.
-pub fn stars(rating: u8) -> String {
-    let rating = usize::from(rating.min(5));
-    format!("{}{}", "★".repeat(rating), "☆".repeat(5 - rating))
-}
-
 #[component]
 pub fn FeedbackView(feedback: Feedback) -> impl IntoView {
     view! {
         <div class="feedback" data-testid="feedback">
-            <span class="stars" aria-label=format!("{} out of 5", feedback.rating)>{stars(feedback.rating)}</span>
+            <span class="rating" role="img" aria-label=format!("{} out of 5", feedback.rating)><Stars rating=feedback.rating/></span>
             {feedback.comment.map(|c| view! { <p class="notes">"“" {c} "”"</p> })}
         </div>
     }
@@ -100,16 +95,16 @@ pub fn RecordingsList(recordings: Vec<RecordingView>) -> impl IntoView {
             <h4>"Recordings"</h4>
             <ul>
                 {recordings.into_iter().map(|r| {
-                    let label = match (r.content_type.split('/').next(), r.file_type.as_str()) {
-                        (Some("video"), _) => "▶ Video",
-                        (Some("audio"), _) => "♪ Audio",
-                        (_, "TRANSCRIPT" | "CC") => "📄 Transcript",
-                        (_, "CHAT") => "💬 Chat",
-                        _ => "📄 File",
+                    let (icon, label) = match (r.content_type.split('/').next(), r.file_type.as_str()) {
+                        (Some("video"), _) => (IconKind::Play, "Video"),
+                        (Some("audio"), _) => (IconKind::Audio, "Audio"),
+                        (_, "TRANSCRIPT" | "CC") => (IconKind::Document, "Transcript"),
+                        (_, "CHAT") => (IconKind::Chat, "Chat"),
+                        _ => (IconKind::Document, "File"),
                     };
                     view! {
                         <li>
-                            <a href=r.url.clone() target="_blank" rel="noopener">{label}</a>
+                            <a href=r.url.clone() target="_blank" rel="noopener"><Icon kind=icon/> " " {label}</a>
                             <span class="muted small">{format!(" {} · {}", r.file_type, size(r.size))}</span>
                         </li>
                     }

@@ -10,6 +10,7 @@ use crate::api::meetings::{
 };
 use crate::components::copy_button::CopyButton;
 use crate::components::error_view::{send_to_login, ErrorAlert, ErrorView};
+use crate::components::icon::{Icon, IconKind};
 use crate::components::live_events;
 use crate::components::meeting_events::{
     AttendanceView, FeedbackView, MeetingHistoryNote, RecordingsList, ZoomChangedNotice,
@@ -481,7 +482,7 @@ fn BookingCard(
                 {move || match state.meeting.get() {
                     None => view! {
                         <div class="zoom-box zoom-missing" data-testid="zoom-missing">
-                            <h4>"🔔 Zoom Meeting Not Created"</h4>
+                            <h4><Icon kind=IconKind::Bell/> " Zoom Meeting Not Created"</h4>
                             <p>"Click the button below to create a Zoom meeting link for this appointment."</p>
                             <MeetingPreviewView slot_id=slot_for_preview.clone() index/>
                             {move || state.error.get().map(|e| view! {
@@ -509,7 +510,7 @@ fn BookingCard(
                         let simulated = m.is_simulated();
                         view! {
                             <div class="zoom-box zoom-ready" data-testid="zoom-created">
-                                <h4>"✅ Zoom Meeting Created" {simulated.then(|| view! { " " <span class="badge badge-warn">"simulated"</span> })}</h4>
+                                <h4><Icon kind=IconKind::CheckCircle/> " Zoom Meeting Created" {simulated.then(|| view! { " " <span class="badge badge-warn">"simulated"</span> })}</h4>
                                 {move || state.just_created.get().then(|| view! {
                                     <p class="alert alert-success" role="status">"Zoom meeting created. The customer will be emailed the details."</p>
                                 })}
@@ -527,7 +528,7 @@ fn BookingCard(
                                 {update_pending.then(|| view! { <p class="muted small" data-testid="zoom-job-pending">"Zoom meeting update pending"</p> })}
                                 {automatic.then(|| view! { <p class="muted small" data-testid="created-automatically">"Created automatically"</p> })}
                                 {if notified && !state.just_created.get() {
-                                    view! { <p class="ok">"✓ Customer has been notified"</p> }.into_any()
+                                    view! { <p class="ok"><Icon kind=IconKind::Check/> " Customer has been notified"</p> }.into_any()
                                 } else {
                                     view! { <p class="muted">"Notification pending"</p> }.into_any()
                                 }}

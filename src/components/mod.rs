@@ -4,6 +4,7 @@ pub mod booking_modal;
 pub mod calendar_feed;
 pub mod copy_button;
 pub mod error_view;
+pub mod icon;
 pub mod live_events;
 pub mod meeting_events;
 pub mod meeting_manager;

@@ -52,7 +52,7 @@ pub fn FeedbackPage() -> impl IntoView {
                                                 {(1..=5u8).map(|r| view! {
                                                     <label>
                                                         <input type="radio" name="rating" value=r.to_string() required=true/>
-                                                        " " {r.to_string()} " " <span aria-hidden="true">{crate::components::meeting_events::stars(r)}</span>
+                                                        " " {r.to_string()} " " <crate::components::icon::Stars rating=r/>
                                                     </label>
                                                 }).collect_view()}
                                             </fieldset>

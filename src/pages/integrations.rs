@@ -94,7 +94,7 @@ fn ApiTokensCard() -> impl IntoView {
                         Ok(list) if list.is_empty() => view! { <p class="muted">"No tokens yet."</p> }.into_any(),
                         Ok(list) => view! {
                             <table class="table">
-                                <thead><tr><th>"Name"</th><th>"Scopes"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
+                                <thead><tr><th>"Name"</th><th>"Scopes"</th><th>"Created"</th><th>"Last used"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                                 <tbody>
                                     {list.into_iter().map(|t| {
                                         let id = t.id.clone();
@@ -251,7 +251,7 @@ fn EndpointView(
                             Ok(Some(list)) if list.is_empty() => view! { <p class="muted">"Nothing sent yet."</p> }.into_any(),
                             Ok(Some(list)) => view! {
                                 <table class="table" data-testid="delivery-log">
-                                    <thead><tr><th>"Event"</th><th>"Created"</th><th>"Status"</th><th>"Last attempt"</th><th></th></tr></thead>
+                                    <thead><tr><th>"Event"</th><th>"Created"</th><th>"Status"</th><th>"Last attempt"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                                     <tbody>
                                         {list.into_iter().map(|d| {
                                             let last = d.attempts.last().map(|a| match (&a.status_code, &a.error) {

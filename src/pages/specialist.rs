@@ -206,7 +206,7 @@ pub fn MySlotsPage() -> impl IntoView {
                     Ok(list) => view! {
                         <div class="table-wrap">
                         <table class="table" data-testid="my-slots">
-                            <thead><tr><th>"Title"</th><th>"When"</th><th>"Duration"</th><th>"Booked"</th><th>"Seats left"</th><th></th></tr></thead>
+                            <thead><tr><th>"Title"</th><th>"When"</th><th>"Duration"</th><th>"Booked"</th><th>"Seats left"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|s| {
                                     let can_delete = s.booked == 0;

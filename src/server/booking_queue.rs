@@ -303,7 +303,7 @@ mod tests {
         rows.all::<serde_json::Value>(0).unwrap().len()
     }
 
-    #[tokio::test]
+    #[engine_test]
     async fn a_batch_answers_each_booking_and_takes_only_the_seats_there_are() {
         let db = database().await;
         let slot = slot(&db, 3).await;
@@ -345,7 +345,7 @@ mod tests {
         );
     }
 
-    #[tokio::test]
+    #[engine_test]
     async fn a_batch_on_a_cancelled_slot_refuses_everyone_and_writes_nothing() {
         let db = database().await;
         let slot = slot(&db, 5).await;
@@ -365,7 +365,7 @@ mod tests {
         assert_eq!(follow_ups(&db, &slot.id).await, 0);
     }
 
-    #[tokio::test]
+    #[engine_test]
     async fn a_batch_on_a_missing_slot_refuses_everyone_and_writes_nothing() {
         let db = database().await;
         let customer = user(&db, Role::Customer).await;
@@ -380,7 +380,7 @@ mod tests {
         assert!(rows.all::<serde_json::Value>(0).unwrap().is_empty());
     }
 
-    #[tokio::test]
+    #[engine_test]
     async fn everyone_who_queues_behind_a_write_shares_the_next_commit() {
         let db = database().await;
         let slot = slot(&db, 100).await;

@@ -253,7 +253,7 @@ mod tests {
         place.verify(password.into(), stored).await.unwrap()
     }
 
-    #[tokio::test]
+    #[engine_test]
     async fn hashes_verify_and_a_full_queue_answers_busy() {
         let pool = HashPool::new(1, 1);
         let stored = hash(&pool, "secret-password").await.unwrap();
@@ -276,7 +276,7 @@ mod tests {
             .all(|r| r.is_ok() || matches!(r, Err(e) if e.status == 503)));
     }
 
-    #[tokio::test]
+    #[engine_test]
     async fn idle_hashing_threads_give_their_working_memory_back() {
         let pool = HashPool::new(2, 16);
         let passwords: Vec<String> = (0..6).map(|i| format!("password-{i}")).collect();

@@ -63,7 +63,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
-    #[tokio::test]
+    #[engine_test]
     async fn one_slot_at_a_time_and_other_slots_in_parallel() {
         let turns = Arc::new(SlotTurns::default());
         let inside = Arc::new(AtomicUsize::new(0));
@@ -92,7 +92,7 @@ mod tests {
         assert_eq!(turns.tracked(), 1);
     }
 
-    #[tokio::test]
+    #[engine_test]
     async fn moves_in_opposite_directions_take_turns_without_waiting_for_each_other() {
         let turns = Arc::new(SlotTurns::default());
         let mut tasks = Vec::new();

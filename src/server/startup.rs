@@ -32,11 +32,10 @@ use super::config::Config;
 use super::jobs::worker::JobWorker;
 use super::mail::transport::MailTransport;
 use super::password::HashPool;
+use super::request_limits::MAX_BODY_BYTES;
 use super::zoom::Zoom;
 use super::{assets, db, rendered_pages, rest, security, seed, telemetry, unavailable};
 use crate::app::{shell, App};
-
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub struct Application {
     listener: TcpListener,

@@ -20,7 +20,7 @@ async fn make_token(app: &TestApp, user: &TestUser, name: &str, scopes: &[&str])
     body["data"].clone()
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_read_token_reads_and_a_write_token_books() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Token Spec").await;
@@ -77,7 +77,7 @@ async fn a_read_token_reads_and_a_write_token_books() {
     assert!(listed.iter().all(|t| t["lastUsedAt"].is_string()), "{body}");
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_revoked_token_stops_working_and_tokens_cannot_manage_tokens() {
     let app = spawn_app().await;
     let cust = app.user(Role::Customer, "Revoke Cust").await;
@@ -139,7 +139,7 @@ async fn a_revoked_token_stops_working_and_tokens_cannot_manage_tokens() {
     assert_eq!(res.status(), 401);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn bad_token_requests_get_clear_errors_and_make_nothing() {
     let app = spawn_app().await;
     let cust = app.user(Role::Customer, "Bad Token Cust").await;

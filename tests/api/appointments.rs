@@ -4,7 +4,7 @@ use specialistly::model::Role;
 
 use crate::helpers::{json_body, spawn_app};
 
-#[tokio::test]
+#[engine_test]
 async fn the_customer_and_the_specialist_see_the_appointment_and_nobody_else_does() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Sara").await;
@@ -57,7 +57,7 @@ async fn the_customer_and_the_specialist_see_the_appointment_and_nobody_else_doe
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn the_meeting_manager_lists_upcoming_booked_slots_and_notification_state() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Sara").await;
@@ -87,7 +87,7 @@ async fn the_meeting_manager_lists_upcoming_booked_slots_and_notification_state(
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn my_appointments_lists_the_customers_bookings_upcoming_first() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Sara").await;

@@ -13,7 +13,7 @@ fn registration(email: &str) -> serde_json::Value {
     json!({ "name": "Ann Smith", "email": email, "password": "s3cret-pass", "role": "customer", "timezone": "Europe/Berlin" })
 }
 
-#[tokio::test]
+#[engine_test]
 async fn register_returns_201_a_token_and_an_http_only_cookie() {
     let app = spawn_app().await;
     let res = app
@@ -36,7 +36,7 @@ async fn register_returns_201_a_token_and_an_http_only_cookie() {
         .starts_with("$argon2id$"));
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_duplicate_email_is_refused_with_409() {
     let app = spawn_app().await;
     assert_eq!(
@@ -55,7 +55,7 @@ async fn a_duplicate_email_is_refused_with_409() {
     assert_eq!(app.count("user").await, 1);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn invalid_fields_get_400_naming_the_field_and_store_nothing() {
     let app = spawn_app().await;
     let cases = [
@@ -101,7 +101,7 @@ async fn invalid_fields_get_400_naming_the_field_and_store_nothing() {
     assert_eq!(app.count("user").await, 0);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn login_works_and_wrong_email_or_password_get_the_same_401() {
     let app = spawn_app().await;
     app.post_json("/api/auth/register", None, &registration("bob@example.com"))
@@ -134,7 +134,7 @@ async fn login_works_and_wrong_email_or_password_get_the_same_401() {
     }
 }
 
-#[tokio::test]
+#[engine_test]
 async fn the_cookie_alone_authenticates() {
     let app = spawn_app().await;
     let res = app
@@ -153,7 +153,7 @@ async fn the_cookie_alone_authenticates() {
     assert!(set_cookie(&res).contains("Max-Age=0"));
 }
 
-#[tokio::test]
+#[engine_test]
 async fn missing_tampered_expired_and_unsigned_tokens_get_401() {
     let app = spawn_app().await;
     let user = app.user(Role::Customer, "Eve").await;
@@ -207,7 +207,7 @@ fn base64_url(s: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
 }
 
-#[tokio::test]
+#[engine_test]
 async fn the_wrong_role_gets_403() {
     let app = spawn_app().await;
     let customer = app.user(Role::Customer, "Cat").await;
@@ -222,7 +222,7 @@ async fn the_wrong_role_gets_403() {
     assert_eq!(app.count("slot").await, 0);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn unknown_routes_malformed_json_and_oversized_bodies_get_json_errors() {
     let app = spawn_app().await;
     let (status, body) = json_body(app.get("/api/no-such-thing", None).await).await;
@@ -255,14 +255,14 @@ async fn unknown_routes_malformed_json_and_oversized_bodies_get_json_errors() {
     assert_eq!(body["success"], false);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn every_response_carries_a_request_id() {
     let app = spawn_app().await;
     let res = app.get("/healthz", None).await;
     assert!(res.headers().get("x-request-id").is_some());
 }
 
-#[tokio::test]
+#[engine_test]
 async fn logout_ends_the_token_everywhere() {
     let app = spawn_app().await;
     let user = app.user(Role::Customer, "Lou").await;
@@ -291,7 +291,7 @@ async fn logout_ends_the_token_everywhere() {
     );
 }
 
-#[tokio::test]
+#[engine_test]
 async fn the_role_and_the_account_are_read_from_the_database_not_the_token() {
     let app = spawn_app().await;
     let user = app.user(Role::Specialist, "Rex").await;
@@ -328,7 +328,7 @@ async fn the_role_and_the_account_are_read_from_the_database_not_the_token() {
 /// queries. A session ended behind the instance's back (by another instance, or the
 /// operator's command) is refused as soon as the live query tells of it, not when the cached
 /// copy ages; a session created meanwhile (a login) forgets nothing.
-#[tokio::test]
+#[engine_test]
 async fn a_cached_session_ended_in_the_database_is_refused_once_the_live_query_tells() {
     let app = spawn_app().await;
     app.caches_running().await;
@@ -361,7 +361,7 @@ async fn a_cached_session_ended_in_the_database_is_refused_once_the_live_query_t
 }
 
 /// A session that ends by itself is refused at its end, though the cache still holds it.
-#[tokio::test]
+#[engine_test]
 async fn a_cached_session_is_refused_once_it_expires() {
     let app = spawn_app().await;
     app.caches_running().await;
@@ -381,7 +381,7 @@ async fn a_cached_session_is_refused_once_it_expires() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn logging_in_through_the_form_and_out_again_ends_the_cookie_session() {
     let app = spawn_app().await;
     let user = app.user(Role::Customer, "Flo").await;
@@ -419,7 +419,7 @@ async fn logging_in_through_the_form_and_out_again_ends_the_cookie_session() {
 
 /// A stolen token stops working when the operator ends the account's sessions: every session
 /// of that account, and no one else's.
-#[tokio::test]
+#[engine_test]
 async fn the_operator_ends_every_session_of_an_account() {
     let app = spawn_app().await;
     let victim = app.user(Role::Customer, "Val").await;

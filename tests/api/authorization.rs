@@ -269,7 +269,7 @@ fn rows() -> Vec<Row> {
 
 }
 
-#[tokio::test]
+#[engine_test]
 async fn every_route_answers_every_caller_as_it_should_and_refusals_change_nothing() {
     let mut failures = Vec::new();
     for row in rows() {

@@ -103,7 +103,7 @@ fn draw<S: Strategy>(runner: &mut TestRunner, s: &S) -> S::Value {
     s.new_tree(runner).unwrap().current()
 }
 
-#[tokio::test]
+#[engine_test]
 async fn random_rest_bodies_are_refused_cleanly() {
     let w = world().await;
     let app = &w.app;
@@ -199,7 +199,7 @@ async fn random_rest_bodies_are_refused_cleanly() {
     probe(&w, req, "not JSON", false).await;
 }
 
-#[tokio::test]
+#[engine_test]
 async fn random_path_parameters_and_query_strings_never_fail_the_server() {
     let w = world().await;
     let app = &w.app;
@@ -282,7 +282,7 @@ async fn random_path_parameters_and_query_strings_never_fail_the_server() {
     }
 }
 
-#[tokio::test]
+#[engine_test]
 async fn random_server_function_arguments_never_fail_the_server() {
     let w = world().await;
     let app = &w.app;
@@ -360,7 +360,7 @@ async fn random_server_function_arguments_never_fail_the_server() {
 
 /// Years chrono reads but the database's datetimes refuse (+99999) are a 400 naming the field,
 /// not a 500 from the browse query.
-#[tokio::test]
+#[engine_test]
 async fn browse_bounds_outside_the_years_1970_to_9999_are_refused() {
     let app = crate::helpers::spawn_app().await;
     for (query, field) in [
@@ -388,7 +388,7 @@ async fn browse_bounds_outside_the_years_1970_to_9999_are_refused() {
 
 /// Browsing stops at page 100: each deeper page made the database walk past every earlier
 /// slot, for anyone, anonymously.
-#[tokio::test]
+#[engine_test]
 async fn browse_pages_deeper_than_100_are_refused() {
     let app = crate::helpers::spawn_app().await;
     let (status, _) =
@@ -413,7 +413,7 @@ async fn browse_pages_deeper_than_100_are_refused() {
 
 /// Server functions read their bodies themselves: a body over 64 KiB is refused before it is
 /// read, whatever server_fn version reads it.
-#[tokio::test]
+#[engine_test]
 async fn server_function_bodies_over_64_kib_are_refused() {
     let app = crate::helpers::spawn_app().await;
     let padding = "x".repeat(100 * 1024);
@@ -438,7 +438,7 @@ async fn server_function_bodies_over_64_kib_are_refused() {
 
 /// A booking is made under the account's name: the body cannot show the specialist another
 /// one ("Specialistly Support"), and names with direction overrides are refused.
-#[tokio::test]
+#[engine_test]
 async fn a_booking_cannot_carry_another_name_than_the_account() {
     let app = crate::helpers::spawn_app().await;
     let spec = app.user(Role::Specialist, "Sue").await;

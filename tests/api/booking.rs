@@ -5,7 +5,7 @@ use specialistly::model::Role;
 
 use crate::helpers::{json_body, spawn_app};
 
-#[tokio::test]
+#[engine_test]
 async fn a_customer_books_a_seat_and_both_emails_are_queued() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Sara").await;
@@ -72,7 +72,7 @@ async fn a_customer_books_a_seat_and_both_emails_are_queued() {
     assert_eq!(slot_row[0]["booked"], 1);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn booking_rules_answer_as_specified_and_change_nothing() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Sara").await;
@@ -129,7 +129,7 @@ async fn booking_rules_answer_as_specified_and_change_nothing() {
     assert_eq!(app.count_emails().await, 2);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn booking_indexes_follow_booking_order() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Sara").await;
@@ -141,7 +141,7 @@ async fn booking_indexes_follow_booking_order() {
     }
 }
 
-#[tokio::test]
+#[engine_test]
 async fn one_hundred_customers_racing_for_ten_seats_never_overbook() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Sara").await;
@@ -181,7 +181,7 @@ async fn one_hundred_customers_racing_for_ten_seats_never_overbook() {
     assert_eq!(indexes, (0..10).collect::<Vec<_>>());
 }
 
-#[tokio::test]
+#[engine_test]
 async fn the_same_customer_booking_twenty_times_at_once_gets_one_seat() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Sara").await;
@@ -203,7 +203,7 @@ async fn the_same_customer_booking_twenty_times_at_once_gets_one_seat() {
     assert_eq!(app.count_emails().await, 2);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_booking_cancelled_before_its_follow_up_gets_only_the_cancellation() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Sara").await;

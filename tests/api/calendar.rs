@@ -43,7 +43,7 @@ async fn emailed_invite(app: &TestApp, key: &str) -> (String, String) {
     )
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_feed_lists_the_users_own_appointments_as_their_invites_describe_them() {
     let app = spawn_with(Options {
         zoom: true,

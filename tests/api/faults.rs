@@ -91,7 +91,7 @@ async fn register(base: &str, email: &str, role: &str) -> String {
         .to_string()
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_crash_during_fifty_bookings_loses_nothing_half_written() {
     let dir = tempfile::tempdir().unwrap();
     let smtp = SmtpSink::start(free_port(), Duration::ZERO).await;

@@ -29,7 +29,7 @@ fn next_values() -> impl Strategy<Value = String> {
     ]
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_next_parameter_never_sends_a_logged_in_user_to_another_site() {
     let app = spawn_app().await;
     let user = app.user(Role::Customer, "Nia").await;
@@ -63,7 +63,7 @@ async fn a_next_parameter_never_sends_a_logged_in_user_to_another_site() {
     }
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_control_character_in_next_is_answered_not_dropped() {
     let app = spawn_app().await;
     let user = app.user(Role::Customer, "Ola").await;
@@ -84,7 +84,7 @@ async fn a_control_character_in_next_is_answered_not_dropped() {
     assert_eq!(res.headers()["location"], "/slots");
 }
 
-#[tokio::test]
+#[engine_test]
 async fn dev_pages_answer_loopback_clients_only() {
     let app = spawn_with(Options {
         bind: Some("0.0.0.0:0"),
@@ -113,7 +113,7 @@ async fn dev_pages_answer_loopback_clients_only() {
     assert_eq!(zoom_page.status(), StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn slot_dates_more_than_two_years_ahead_are_refused() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Ida").await;
@@ -149,7 +149,7 @@ async fn slot_dates_more_than_two_years_ahead_are_refused() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn creating_a_meeting_after_the_appointment_ended_is_refused() {
     let app = spawn_with(Options {
         zoom: true,
@@ -178,7 +178,7 @@ async fn creating_a_meeting_after_the_appointment_ended_is_refused() {
         .is_empty());
 }
 
-#[tokio::test]
+#[engine_test]
 async fn cross_site_requests_without_a_bearer_token_are_refused_and_change_nothing() {
     let app = spawn_app().await;
     let user = app.user(Role::Customer, "Pia").await;
@@ -273,7 +273,7 @@ async fn cross_site_requests_without_a_bearer_token_are_refused_and_change_nothi
     assert_eq!(res.status(), StatusCode::CREATED);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn every_response_carries_the_security_headers_and_pages_a_fresh_script_nonce() {
     let app = spawn_app().await;
     let mut nonces = Vec::new();
@@ -319,7 +319,7 @@ async fn every_response_carries_the_security_headers_and_pages_a_fresh_script_no
     }
 }
 
-#[tokio::test]
+#[engine_test]
 async fn https_deployments_get_hsts() {
     let app = spawn_with(Options {
         extra: vec![
@@ -336,7 +336,7 @@ async fn https_deployments_get_hsts() {
         .starts_with("max-age="));
 }
 
-#[tokio::test]
+#[engine_test]
 async fn repeated_failed_logins_lock_the_email_out_until_the_window_passes() {
     let app = spawn_with(Options {
         extra: vec![("LOGIN_MAX_FAILURES", "3".into())],
@@ -389,7 +389,7 @@ async fn repeated_failed_logins_lock_the_email_out_until_the_window_passes() {
     );
 }
 
-#[tokio::test]
+#[engine_test]
 async fn sign_in_requests_per_client_address_are_capped() {
     let app = spawn_with(Options {
         extra: vec![("AUTH_RATE_PER_IP_PER_MINUTE", "5".into())],
@@ -429,7 +429,7 @@ async fn sign_in_requests_per_client_address_are_capped() {
     );
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_login_flood_is_queued_or_told_the_server_is_busy_never_a_500() {
     let app = spawn_with(Options {
         extra: vec![
@@ -489,7 +489,7 @@ async fn sign_in_hits(app: &crate::helpers::TestApp) -> u64 {
     hits.first().and_then(|h| h.as_u64()).unwrap_or(0)
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_sign_up_flood_beyond_the_hashing_queue_is_turned_away_before_any_work() {
     let app = spawn_with(Options {
         extra: vec![
@@ -518,7 +518,7 @@ async fn a_sign_up_flood_beyond_the_hashing_queue_is_turned_away_before_any_work
     assert_eq!(users.len() as u64, created);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_meeting_whose_answer_was_lost_is_adopted_not_created_twice() {
     let app = spawn_with(Options {
         zoom: true,
@@ -607,7 +607,7 @@ async fn a_meeting_whose_answer_was_lost_is_adopted_not_created_twice() {
     assert_eq!(ready.len(), 1, "the customer got one email");
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_definite_refusal_from_zoom_does_not_make_the_next_attempt_search() {
     let app = spawn_with(Options {
         zoom: true,
@@ -635,7 +635,7 @@ async fn a_definite_refusal_from_zoom_does_not_make_the_next_attempt_search() {
     assert!(zoom.list_requests().await.is_empty());
 }
 
-#[tokio::test]
+#[engine_test]
 async fn readyz_says_whether_the_database_answers_at_the_expected_schema() {
     let app = spawn_app().await;
     let (status, body) = json_body(app.get("/readyz", None).await).await;
@@ -664,7 +664,7 @@ async fn via_proxy(request: reqwest::RequestBuilder, forwarded_for: Option<&str>
     request.send().await.unwrap().status()
 }
 
-#[tokio::test]
+#[engine_test]
 async fn behind_a_trusted_proxy_the_forwarded_address_is_the_client() {
     let app = spawn_with(Options {
         extra: vec![
@@ -704,7 +704,7 @@ async fn behind_a_trusted_proxy_the_forwarded_address_is_the_client() {
     assert_eq!(register(4, "203.0.113.8").await, StatusCode::CREATED);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn without_a_trusted_proxy_a_forwarded_header_changes_nothing() {
     let app = spawn_with(Options {
         extra: vec![("AUTH_RATE_PER_IP_PER_MINUTE", "2".into())],
@@ -754,7 +754,7 @@ async fn login_from(
 
 /// One IPv6 /64 is one client: rotating through its addresses does not get around the cap,
 /// while another /64 has a count of its own.
-#[tokio::test]
+#[engine_test]
 async fn ipv6_clients_are_capped_per_64_network() {
     let app = spawn_with(Options {
         extra: vec![
@@ -794,7 +794,7 @@ async fn ipv6_clients_are_capped_per_64_network() {
 
 /// Failed logins from an attacker's address lock the email out for new clients, but not for
 /// a network the owner signed in from before: the lockout cannot be used to keep them out.
-#[tokio::test]
+#[engine_test]
 async fn a_lockout_keeps_strangers_out_but_not_the_owners_known_network() {
     let app = spawn_with(Options {
         extra: vec![
@@ -838,7 +838,7 @@ async fn a_lockout_keeps_strangers_out_but_not_the_owners_known_network() {
 
 /// An unverified account cannot make the app mail its address (anyone's) in a loop: one new
 /// confirmation link a minute, five a day.
-#[tokio::test]
+#[engine_test]
 async fn confirmation_emails_are_limited_per_account() {
     let app = spawn_with(Options::default()).await;
     let user = app.unverified_user(Role::Customer, "Lou").await;
@@ -894,7 +894,7 @@ async fn confirmation_emails_are_limited_per_account() {
 /// Book-and-cancel loops that mail the specialist attacker-written text are cut off: an
 /// account's cancellations per hour are capped, and an address gets a bounded number of
 /// notifications a day caused by others (the cancellations themselves still go through).
-#[tokio::test]
+#[engine_test]
 async fn book_and_cancel_loops_are_limited_per_account_and_per_address() {
     let app = spawn_with(Options {
         extra: vec![
@@ -958,7 +958,7 @@ async fn book_and_cancel_loops_are_limited_per_account_and_per_address() {
 
 /// A trial run's demo accounts (public passwords) do not survive into production: starting in
 /// production disables them, ending their sessions, once.
-#[tokio::test]
+#[engine_test]
 async fn production_disables_demo_accounts_left_in_the_database() {
     use specialistly::server::seed;
     let app = spawn_with(Options {
@@ -1004,7 +1004,7 @@ async fn production_disables_demo_accounts_left_in_the_database() {
 /// Writes of one account's settings that arrive together (two tabs, a retrying client) all
 /// succeed: the database makes the losers of a write conflict start over; they used to
 /// answer 500 (the API contract test found it).
-#[tokio::test]
+#[engine_test]
 async fn simultaneous_settings_writes_of_one_account_all_succeed() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Tab Specialist").await;

@@ -36,7 +36,7 @@ async fn jobs(app: &TestApp) -> usize {
     app.count("job").await
 }
 
-#[tokio::test]
+#[engine_test]
 async fn the_same_key_and_body_replays_the_first_booking_and_books_once() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Idem Spec").await;
@@ -129,7 +129,7 @@ async fn the_same_key_and_body_replays_the_first_booking_and_books_once() {
     assert!(rows.iter().all(|d| d == "1d"), "{rows:?}");
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_failure_on_our_side_frees_the_key_and_the_retry_creates_the_meeting() {
     let app = spawn_with(Options {
         zoom: true,
@@ -167,7 +167,7 @@ async fn a_failure_on_our_side_frees_the_key_and_the_retry_creates_the_meeting()
     );
 }
 
-#[tokio::test]
+#[engine_test]
 async fn rescheduling_and_waitlist_joins_replay_too() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Move Spec").await;
@@ -204,7 +204,7 @@ async fn rescheduling_and_waitlist_joins_replay_too() {
     assert_eq!(app.count("waitlist").await, 1);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_read_only_api_token_cannot_use_a_key_to_write() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Scope Spec").await;

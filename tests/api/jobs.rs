@@ -26,7 +26,7 @@ fn config(vars: &[(&str, String)]) -> Config {
     Config::from_lookup(|k| map.get(k).cloned()).unwrap()
 }
 
-#[tokio::test]
+#[engine_test]
 async fn every_queued_email_moves_into_the_job_queue_and_is_delivered() {
     let smtp = SmtpSink::start(free_port(), Duration::ZERO).await;
     let config = config(&[
@@ -103,7 +103,7 @@ async fn every_queued_email_moves_into_the_job_queue_and_is_delivered() {
     assert_eq!(to, ["old0@example.com", "old1@example.com"]);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn an_operator_lists_failed_jobs_and_retries_one() {
     let app = spawn_with(Options::default()).await;
     queue::queue(
@@ -145,7 +145,7 @@ async fn an_operator_lists_failed_jobs_and_retries_one() {
         .all(|r| r.status == JobStatus::Done));
 }
 
-#[tokio::test]
+#[engine_test]
 async fn jobs_pending_at_a_restart_run_after_it() {
     let dir = tempfile::tempdir().unwrap();
     let db_url = format!("surrealkv://{}", dir.path().join("db").display());
@@ -181,7 +181,7 @@ async fn jobs_pending_at_a_restart_run_after_it() {
     assert_eq!(rows[0].status, JobStatus::Done);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn jobs_wait_for_their_time_and_a_pending_one_can_be_cancelled_by_key() {
     let app = spawn_with(Options::default()).await;
     let mut later = NewJob::zoom_delete("1", "b1");
@@ -210,7 +210,7 @@ async fn jobs_wait_for_their_time_and_a_pending_one_can_be_cancelled_by_key() {
 /// failed ones after 30, expired sessions, counters and idempotency keys, confirmation links 2
 /// days after they expired, webhook deliveries no longer pending after 30 days) and keeps
 /// everything else.
-#[tokio::test]
+#[engine_test]
 async fn the_clean_up_deletes_only_what_is_past_its_retention() {
     use specialistly::model::Role;
     use specialistly::server::jobs::cleanup;

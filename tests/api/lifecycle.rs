@@ -50,7 +50,7 @@ async fn seats_left(app: &TestApp, spec: &TestUser, slot: &str) -> u64 {
     s["seatsLeft"].as_u64().unwrap()
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_customer_cancels_frees_the_seat_is_told_why_and_may_book_again() {
     let app = zoom_app().await;
     let spec = app.user(Role::Specialist, "Sam").await;
@@ -129,7 +129,7 @@ async fn a_customer_cancels_frees_the_seat_is_told_why_and_may_book_again() {
     assert_eq!(body["data"]["bookingIndex"], 1);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn who_may_cancel_when_and_with_what_reason() {
     let app = zoom_app().await;
     let spec = app.user(Role::Specialist, "Sol").await;
@@ -231,7 +231,7 @@ async fn booked_with_meeting(
     (spec, cust, slot)
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_cancelled_meeting_is_deleted_at_zoom_once_even_after_zoom_errors() {
     let app = zoom_app().await;
     let zoom = app.zoom.as_ref().unwrap();
@@ -279,7 +279,7 @@ async fn a_cancelled_meeting_is_deleted_at_zoom_once_even_after_zoom_errors() {
     assert_eq!(cancelled_emails, vec![json!(2)], "no duplicate email");
 }
 
-#[tokio::test]
+#[engine_test]
 async fn cancel_and_create_zoom_racing_never_leave_a_live_meeting_on_a_cancelled_booking() {
     let app = zoom_app().await;
     let zoom = app.zoom.as_ref().unwrap();
@@ -325,7 +325,7 @@ async fn cancel_and_create_zoom_racing_never_leave_a_live_meeting_on_a_cancelled
     );
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_specialist_cancels_a_whole_slot_which_leaves_browsing() {
     let app = zoom_app().await;
     let spec = app.user(Role::Specialist, "Viv").await;
@@ -400,7 +400,7 @@ async fn a_specialist_cancels_a_whole_slot_which_leaves_browsing() {
     assert_eq!(status, StatusCode::CONFLICT);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn moving_a_slot_moves_its_meetings_at_zoom_and_keeps_their_links() {
     let app = zoom_app().await;
     let zoom = app.zoom.as_ref().unwrap();
@@ -501,7 +501,7 @@ async fn reschedule(
     .await
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_customer_moves_a_booking_with_its_meeting_and_calendar_event() {
     let app = zoom_app().await;
     let zoom = app.zoom.as_ref().unwrap();
@@ -633,7 +633,7 @@ async fn a_customer_moves_a_booking_with_its_meeting_and_calendar_event() {
     assert_eq!(status, StatusCode::CONFLICT);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn two_moves_of_one_booking_at_once_one_wins_and_twenty_customers_never_overbook_the_last_seat(
 ) {
     let app = zoom_app().await;
@@ -683,7 +683,7 @@ async fn two_moves_of_one_booking_at_once_one_wins_and_twenty_customers_never_ov
     assert_eq!(in_last, vec![json!(1)]);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn missing_meetings_are_created_automatically_once_even_with_a_click_at_the_same_moment() {
     let app = zoom_app().await;
     let zoom = app.zoom.as_ref().unwrap();
@@ -767,7 +767,7 @@ async fn conflicts(app: &TestApp, operation: &str) -> f64 {
         .sum()
 }
 
-#[tokio::test]
+#[engine_test]
 async fn concurrent_moves_into_one_slot_take_turns_instead_of_conflicting() {
     let app = spawn_with(Options::default()).await;
     let spec = app.user(Role::Specialist, "Pia").await;
@@ -802,7 +802,7 @@ async fn concurrent_moves_into_one_slot_take_turns_instead_of_conflicting() {
 
 /// A slot move queues a PATCH of each meeting; a cancellation right after deletes the meeting.
 /// The PATCH, run later, must not touch the meeting of a booking that is no longer active.
-#[tokio::test]
+#[engine_test]
 async fn a_move_queued_before_a_cancellation_never_patches_the_deleted_meeting() {
     let app = zoom_app().await;
     let zoom = app.zoom.as_ref().unwrap();

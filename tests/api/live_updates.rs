@@ -25,7 +25,7 @@ async fn next_event(stream: &mut Response, name: &str, within: Duration) {
     assert_eq!(found, Ok(true), "no `{name}` event within {within:?}");
 }
 
-#[tokio::test]
+#[engine_test]
 async fn an_open_appointment_hears_its_meeting_created_and_a_manager_its_new_booking() {
     let app = spawn_with(Options {
         zoom: true,
@@ -83,7 +83,7 @@ async fn live_queries(app: &crate::helpers::TestApp) -> usize {
     info[0]["lives"].as_object().map_or(0, |l| l.len())
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_closed_page_ends_its_live_query() {
     let app = spawn_with(Options::default()).await;
     let spec = app.user(Role::Specialist, "Gone Spec").await;

@@ -15,7 +15,7 @@ use crate::zoom_double::{ZoomDouble, CLIENT_SECRET};
 
 const PASSWORD: &str = "correct-horse-battery";
 
-#[tokio::test]
+#[engine_test]
 async fn debug_logs_never_show_a_password_token_zoom_secret_or_start_link() {
     let zoom = ZoomDouble::start().await;
     let smtp = SmtpSink::start(free_port(), Duration::ZERO).await;

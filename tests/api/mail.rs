@@ -51,7 +51,7 @@ fn emails(n: usize) -> Vec<OutgoingEmail> {
         .collect()
 }
 
-#[tokio::test]
+#[engine_test]
 async fn queued_email_reaches_a_real_smtp_server_with_both_parts_and_the_invite() {
     let app = spawn_with(Options {
         smtp: true,
@@ -96,7 +96,7 @@ async fn queued_email_reaches_a_real_smtp_server_with_both_parts_and_the_invite(
     assert!(rows[0].done_at.is_some());
 }
 
-#[tokio::test]
+#[engine_test]
 async fn queuing_the_same_key_twice_stores_one_email() {
     let app = spawn_with(Options::default()).await;
     let e = emails(1);
@@ -126,7 +126,7 @@ async fn dead_mail_server(port: u16) -> (Arc<AtomicUsize>, tokio::task::JoinHand
     (connections, accepting)
 }
 
-#[tokio::test]
+#[engine_test]
 async fn smtp_down_keeps_rows_pending_then_delivers_each_exactly_once() {
     let port = free_port();
     let (connections, dead) = dead_mail_server(port).await;
@@ -215,7 +215,7 @@ async fn smtp_down_keeps_rows_pending_then_delivers_each_exactly_once() {
     sink.stop().await;
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_refused_email_backs_off_and_ends_failed_with_its_error() {
     let app = spawn_with(Options {
         smtp: true,
@@ -264,7 +264,7 @@ async fn a_refused_email_backs_off_and_ends_failed_with_its_error() {
     assert!(app.smtp.as_ref().unwrap().messages().is_empty());
 }
 
-#[tokio::test]
+#[engine_test]
 async fn two_workers_on_one_database_deliver_each_message_once() {
     let app = spawn_with(Options {
         smtp: true,
@@ -297,7 +297,7 @@ async fn two_workers_on_one_database_deliver_each_message_once() {
     assert_eq!(to.len(), 30);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn an_expired_lease_makes_a_row_due_again() {
     let app = spawn_with(Options {
         smtp: true,
@@ -319,7 +319,7 @@ async fn an_expired_lease_makes_a_row_due_again() {
     assert_eq!((rows[0].status, rows[0].attempts), (JobStatus::Done, 2));
 }
 
-#[tokio::test]
+#[engine_test]
 async fn without_smtp_emails_are_written_as_files_and_listed_at_dev_mail() {
     let app = spawn_with(Options::default()).await;
     queue::queue(&app.state.db, &jobs::emails(&emails(2)))
@@ -336,7 +336,7 @@ async fn without_smtp_emails_are_written_as_files_and_listed_at_dev_mail() {
     assert!(page.contains("Appointment Confirmed"));
 }
 
-#[tokio::test]
+#[engine_test]
 async fn dev_pages_do_not_exist_in_production() {
     let zoom = vec![
         ("APP_ENV", "production".to_string()),
@@ -377,7 +377,7 @@ async fn passes(worker: &JobWorker, n: usize) -> usize {
     sent
 }
 
-#[tokio::test]
+#[engine_test]
 async fn two_workers_and_a_slow_smtp_server_deliver_each_email_exactly_once() {
     // Each message takes 150 ms to be acknowledged, longer than lease ÷ 20: a worker that
     // claimed 20 rows under one 2 s lease would still be sending when it lapsed.
@@ -416,7 +416,7 @@ async fn two_workers_and_a_slow_smtp_server_deliver_each_email_exactly_once() {
     );
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_burst_of_emails_goes_out_back_to_back_not_one_batch_per_poll_period() {
     let app = spawn_with(Options {
         smtp: true,
@@ -441,7 +441,7 @@ async fn a_burst_of_emails_goes_out_back_to_back_not_one_batch_per_poll_period()
     );
 }
 
-#[tokio::test]
+#[engine_test]
 async fn shutdown_ends_within_its_grace_period_even_with_a_stalled_smtp_server() {
     let mut app = spawn_with(Options {
         smtp: true,
@@ -522,7 +522,7 @@ impl StalledSmtpServer {
 /// A mail server that stops answering mid-DATA costs each worker one job deadline (¾ of the
 /// 2 s lease), not the worker: passes end, the email waits with its attempt given back, and a
 /// second worker never opens a second conversation for it while the first is still open.
-#[tokio::test]
+#[engine_test]
 async fn a_mail_server_that_stops_answering_mid_data_neither_hangs_the_worker_nor_sends_twice() {
     let smtp = StalledSmtpServer::start().await;
     let app = spawn_with(Options {

@@ -1,4 +1,8 @@
-//! Integration tests through the real router: one binary, a module per feature.
+//! Integration tests through the real router: one binary, a module per feature. Each is an
+//! `#[engine_test]`, on a thread with the stack SurrealDB's engine needs.
+
+#[macro_use]
+extern crate specialistly_test_macros;
 
 mod api_tokens;
 mod appointments;
@@ -16,6 +20,7 @@ mod lifecycle;
 mod live_updates;
 mod logs;
 mod mail;
+mod make_run_build;
 mod metrics;
 mod nginx;
 mod outgoing_webhooks;

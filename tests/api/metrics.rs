@@ -9,7 +9,7 @@ fn port(app: &TestApp) -> &str {
     app.base.rsplit(':').next().unwrap()
 }
 
-#[tokio::test]
+#[engine_test]
 async fn metrics_count_requests_by_route_and_status_zoom_calls_emails_and_the_queue() {
     let app = spawn_with(Options {
         smtp: true,
@@ -85,7 +85,7 @@ async fn metrics_count_requests_by_route_and_status_zoom_calls_emails_and_the_qu
     assert_eq!(remote.status(), StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn metrics_answer_other_hosts_only_when_their_network_is_allowed() {
     let address = non_loopback_address();
     let app = spawn_with(Options {
@@ -107,7 +107,7 @@ async fn metrics_answer_other_hosts_only_when_their_network_is_allowed() {
 /// Loopback privileges come from the connection alone: a client inside a trusted proxy range
 /// that connects directly and claims `X-Forwarded-For: 127.0.0.1` gets neither `/metrics`
 /// nor `/dev/mail`, and a request a proxy on this machine forwarded is not local either.
-#[tokio::test]
+#[engine_test]
 async fn a_forwarded_for_header_never_makes_a_client_local() {
     let address = non_loopback_address();
     let app = spawn_with(Options {

@@ -71,7 +71,7 @@ impl Nginx {
     }
 }
 
-#[tokio::test]
+#[engine_test]
 async fn behind_nginx_the_rate_limit_and_dev_pages_see_the_real_client() {
     let app = spawn_with(Options {
         extra: vec![

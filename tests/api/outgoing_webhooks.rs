@@ -81,7 +81,7 @@ fn verify(secret: &str, requests: &[Request]) -> Vec<Value> {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-#[tokio::test]
+#[engine_test]
 async fn messages_verify_with_the_reference_library_and_follow_the_booking() {
     let app = app_with(vec![]).await;
     let hooks = receiver(200).await;
@@ -211,7 +211,7 @@ async fn disabled_emails(app: &TestApp) -> Vec<Value> {
     .await
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_failing_endpoint_is_retried_then_turned_off_and_a_replay_delivers() {
     let app = app_with(vec![("WEBHOOK_RETRY_SECONDS", "2".into())]).await;
     let hooks = MockServer::start().await;
@@ -334,7 +334,7 @@ async fn a_failing_endpoint_is_retried_then_turned_off_and_a_replay_delivers() {
     );
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_410_turns_the_endpoint_off_at_once() {
     let app = app_with(vec![]).await;
     let hooks = receiver(410).await;
@@ -366,7 +366,7 @@ async fn a_410_turns_the_endpoint_off_at_once() {
     assert_eq!(hooks.received_requests().await.unwrap().len(), 1);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn in_production_mode_only_https_urls_to_public_addresses_are_accepted_or_reached() {
     let app = app_with(vec![("WEBHOOK_PUBLIC_ONLY", "true".into())]).await;
     let spec = app.user(Role::Specialist, "Strict Spec").await;
@@ -420,7 +420,7 @@ async fn in_production_mode_only_https_urls_to_public_addresses_are_accepted_or_
     );
 }
 
-#[tokio::test]
+#[engine_test]
 async fn bad_endpoint_requests_get_clear_errors_and_change_nothing() {
     let app = app_with(vec![]).await;
     let spec = app.user(Role::Specialist, "Bad Hook Spec").await;

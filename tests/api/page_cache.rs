@@ -74,7 +74,7 @@ fn titles(body: &Value, list: &str) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_page_changed_behind_the_instance_s_back_is_read_again_when_the_live_query_tells() {
     let app = spawn_app().await;
     app.caches_running().await;
@@ -109,7 +109,7 @@ async fn a_page_changed_behind_the_instance_s_back_is_read_again_when_the_live_q
 
 /// A request that may change something forgets every page before its answer leaves, so its
 /// caller's next read is fresh even before the live queries tell; reads forget nothing.
-#[tokio::test]
+#[engine_test]
 async fn any_request_but_a_read_forgets_the_cached_pages() {
     let app = spawn_app().await;
     app.caches_running().await;
@@ -155,7 +155,7 @@ async fn read_slots_until(app: &TestApp, tokens: &[Option<&str>], kept: usize) {
 
 /// The slots page's HTML is kept beside its data (rendering is most of its cost); each copy
 /// served carries the nonce of its own response, and a change is shown as soon as it is heard.
-#[tokio::test]
+#[engine_test]
 async fn the_slots_page_is_kept_rendered_and_each_copy_has_its_own_script_nonce() {
     let app = spawn_app().await;
     app.caches_running().await;
@@ -195,7 +195,7 @@ async fn the_slots_page_is_kept_rendered_and_each_copy_has_its_own_script_nonce(
 /// A page is kept per caller: a visitor never gets a signed-in page, and a session ended
 /// behind the instance's back is shown the visitor's page as soon as the session cache hears
 /// of it, though the signed-in page was kept a moment before.
-#[tokio::test]
+#[engine_test]
 async fn a_kept_signed_in_page_is_never_served_to_anyone_else_or_once_its_session_ended() {
     let app = spawn_app().await;
     app.caches_running().await;

@@ -114,7 +114,7 @@ async fn fetch(
     request.send().await.unwrap()
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_recording_is_stored_and_served_whole_or_by_range_to_its_booking_only() {
     let app = webhook_app(vec![]).await;
     let zoom = app.zoom.as_ref().unwrap();
@@ -215,7 +215,7 @@ async fn a_recording_is_stored_and_served_whole_or_by_range_to_its_booking_only(
     assert_eq!(app.count("recording").await, 1);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn past_the_webhooks_token_the_file_is_fetched_with_a_fresh_one() {
     let app = webhook_app(vec![]).await;
     let zoom = app.zoom.as_ref().unwrap();
@@ -259,7 +259,7 @@ async fn past_the_webhooks_token_the_file_is_fetched_with_a_fresh_one() {
     assert_eq!(res.bytes().await.unwrap().to_vec(), bytes);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_download_that_fails_is_retried_and_nothing_is_listed_meanwhile() {
     let app = webhook_app(vec![]).await;
     let zoom = app.zoom.as_ref().unwrap();
@@ -301,7 +301,7 @@ async fn a_download_that_fails_is_retried_and_nothing_is_listed_meanwhile() {
     assert_eq!(recordings_of(&app, &b, &b.cust.token).await.len(), 1);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn recordings_past_their_retention_are_deleted_from_the_store_and_the_list() {
     let app = webhook_app(vec![("RECORDING_RETENTION_DAYS", "1".into())]).await;
     let zoom = app.zoom.as_ref().unwrap();

@@ -66,7 +66,7 @@ async fn run_for(app: &TestApp, seconds: u64) {
     }
 }
 
-#[tokio::test]
+#[engine_test]
 async fn customers_and_specialists_are_reminded_with_what_is_true_when_the_reminder_leaves() {
     let app = app().await;
     let spec = app.user(Role::Specialist, "Dr Remind").await;
@@ -131,7 +131,7 @@ async fn customers_and_specialists_are_reminded_with_what_is_true_when_the_remin
     );
 }
 
-#[tokio::test]
+#[engine_test]
 async fn no_reminder_after_a_cancellation_or_for_someone_who_unsubscribed() {
     let app = app().await;
     let spec = app.user(Role::Specialist, "Dr Quiet").await;
@@ -213,7 +213,7 @@ async fn no_reminder_after_a_cancellation_or_for_someone_who_unsubscribed() {
     assert!(cancelled.iter().all(|s| s == "cancelled"), "{cancelled:?}");
 }
 
-#[tokio::test]
+#[engine_test]
 async fn after_a_slot_move_the_reminder_shows_the_new_time_and_two_workers_send_it_once() {
     let app = spawn_with(Options {
         smtp: true,

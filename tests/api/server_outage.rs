@@ -12,7 +12,7 @@ use crate::surreal_server::SurrealServer;
 
 const UNAVAILABLE: &str = "The database is unavailable. Please try again shortly.";
 
-#[tokio::test]
+#[engine_test]
 async fn a_stopped_database_server_answers_503_and_the_app_reconnects_by_itself() {
     let storage = tempfile::tempdir().unwrap();
     let mut server = SurrealServer::start(&format!(
@@ -173,7 +173,7 @@ impl HoldingProxy {
 /// Review finding F8: the save of a new meeting commits, but its answer comes after the query
 /// timeout. The booking is read again before anything is deleted: it holds the meeting, so the
 /// specialist gets it (200) and the meeting stays alive at Zoom.
-#[tokio::test]
+#[engine_test]
 async fn a_save_that_commits_but_answers_too_late_keeps_its_meeting() {
     let server = SurrealServer::shared();
     let proxy = HoldingProxy::start(server.port).await;

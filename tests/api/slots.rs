@@ -4,7 +4,7 @@ use specialistly::model::Role;
 
 use crate::helpers::{json_body, spawn_app};
 
-#[tokio::test]
+#[engine_test]
 async fn a_specialist_creates_lists_edits_and_deletes_a_slot() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Sara").await;
@@ -52,7 +52,7 @@ async fn a_specialist_creates_lists_edits_and_deletes_a_slot() {
     assert_eq!(app.count("slot").await, 0);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn invalid_slot_input_gets_400_naming_the_field() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Sara").await;
@@ -88,7 +88,7 @@ async fn invalid_slot_input_gets_400_naming_the_field() {
     assert_eq!(app.count("slot").await, 0);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn capacity_cannot_drop_below_seats_taken_and_booked_slots_cannot_be_deleted() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Sara").await;
@@ -114,7 +114,7 @@ async fn capacity_cannot_drop_below_seats_taken_and_booked_slots_cannot_be_delet
     assert_eq!(app.count("slot").await, 1);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn moving_a_booked_slot_re_notifies_its_customers() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Sara").await;
@@ -129,7 +129,7 @@ async fn moving_a_booked_slot_re_notifies_its_customers() {
     assert_eq!(rows[0]["recipient"], c.email.as_str());
 }
 
-#[tokio::test]
+#[engine_test]
 async fn other_specialists_and_customers_cannot_change_a_slot() {
     let app = spawn_app().await;
     let owner = app.user(Role::Specialist, "Owner").await;
@@ -145,7 +145,7 @@ async fn other_specialists_and_customers_cannot_change_a_slot() {
     assert_eq!(app.count("slot").await, 1);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn browsing_lists_future_slots_with_seats_and_no_customer_data() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Sara").await;
@@ -179,7 +179,7 @@ async fn browsing_lists_future_slots_with_seats_and_no_customer_data() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn every_customer_booked_when_a_slot_moves_learns_the_new_time() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Sara").await;
@@ -225,7 +225,7 @@ async fn every_customer_booked_when_a_slot_moves_learns_the_new_time() {
     }
 }
 
-#[tokio::test]
+#[engine_test]
 async fn pages_and_json_are_compressed_for_clients_that_accept_it() {
     let app = spawn_app().await;
     for path in ["/slots", "/api/consulting-slots"] {

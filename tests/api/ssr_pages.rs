@@ -12,7 +12,7 @@ use crate::helpers::spawn_app;
 /// Building a router walks the app's routes, which suppresses resource loads process-wide
 /// for the time of the walk: a page that first polled its resources meanwhile never answered
 /// (a test hung for good in CI). The routes are now walked once per process.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[engine_test(multi_thread = 2)]
 async fn pages_answer_while_another_app_builds_its_router() {
     let app = spawn_app().await;
     let building = Arc::new(AtomicBool::new(true));

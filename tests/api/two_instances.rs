@@ -54,7 +54,7 @@ async fn two_instances(job_workers: bool, extra: Vec<(&'static str, String)>) ->
     Pair { a, b, smtp, zoom }
 }
 
-#[tokio::test]
+#[engine_test]
 async fn two_instances_starting_at_once_on_an_empty_database_apply_each_migration_once() {
     let pair = two_instances(false, vec![]).await;
     let applied = pair
@@ -74,7 +74,7 @@ async fn two_instances_starting_at_once_on_an_empty_database_apply_each_migratio
     }
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_hundred_customers_booking_ten_seats_through_two_instances_never_overbook() {
     let pair = two_instances(false, vec![]).await;
     let spec = pair.a.user(Role::Specialist, "Sara").await;
@@ -116,7 +116,7 @@ async fn a_hundred_customers_booking_ten_seats_through_two_instances_never_overb
     assert_eq!(row[0]["booked"], 10);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn twenty_create_zoom_clicks_over_two_instances_make_one_meeting() {
     let pair = two_instances(false, vec![]).await;
     let spec = pair.a.user(Role::Specialist, "Sara").await;
@@ -145,7 +145,7 @@ async fn twenty_create_zoom_clicks_over_two_instances_make_one_meeting() {
     assert_eq!(pair.zoom.meetings().len(), 1);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn one_idempotency_key_sent_to_both_instances_at_once_books_once_and_creates_one_meeting() {
     let pair = two_instances(false, vec![]).await;
     let spec = pair.a.user(Role::Specialist, "Sara").await;
@@ -228,7 +228,7 @@ async fn wait_for_idle_queue(app: &TestApp) {
     }
 }
 
-#[tokio::test]
+#[engine_test]
 async fn both_job_workers_deliver_every_email_and_run_every_zoom_job_exactly_once() {
     let pair = two_instances(true, vec![]).await;
     let spec = pair.a.user(Role::Specialist, "Sara").await;
@@ -303,7 +303,7 @@ async fn both_job_workers_deliver_every_email_and_run_every_zoom_job_exactly_onc
     assert_eq!(deleted.len(), 5, "five different meetings");
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_session_started_on_one_instance_is_valid_on_the_other_until_a_logout_on_either() {
     let pair = two_instances(false, vec![]).await;
     let user = pair.a.user(Role::Customer, "Lou").await;
@@ -331,7 +331,7 @@ async fn a_session_started_on_one_instance_is_valid_on_the_other_until_a_logout_
 /// Each instance caches the sessions it has read; the other instance's write reaches that cache
 /// through the SurrealDB server's live query: a session ended there (the operator's command run
 /// against it, as through instance B here) is refused by instance A too.
-#[tokio::test]
+#[engine_test]
 async fn a_session_cached_on_one_instance_is_refused_there_once_the_other_ends_it() {
     let pair = two_instances(false, vec![]).await;
     pair.a.caches_running().await;
@@ -355,7 +355,7 @@ async fn a_session_cached_on_one_instance_is_refused_there_once_the_other_ends_i
 /// A page cached by one instance is read again there as soon as the other changes it: the
 /// change reaches the cache through the SurrealDB server's live query, well within the
 /// second a page is kept.
-#[tokio::test]
+#[engine_test]
 async fn a_page_cached_on_one_instance_shows_a_booking_made_through_the_other() {
     let pair = two_instances(false, vec![]).await;
     pair.a.caches_running().await;
@@ -394,7 +394,7 @@ async fn a_page_cached_on_one_instance_shows_a_booking_made_through_the_other() 
     assert!(seen, "instance A still showed the slot unbooked");
 }
 
-#[tokio::test]
+#[engine_test]
 async fn the_login_rate_limit_counts_attempts_on_both_instances() {
     let pair = two_instances(false, vec![("LOGIN_MAX_FAILURES", "4".into())]).await;
     let user = pair.a.user(Role::Customer, "Sol").await;
@@ -409,7 +409,7 @@ async fn the_login_rate_limit_counts_attempts_on_both_instances() {
     }
 }
 
-#[tokio::test]
+#[engine_test]
 async fn reminders_fire_once_with_two_instances_running_their_workers() {
     let pair = two_instances(
         true,
@@ -450,7 +450,7 @@ async fn reminders_fire_once_with_two_instances_running_their_workers() {
     assert_eq!(sent, expected, "one reminder each");
 }
 
-#[tokio::test]
+#[engine_test]
 async fn the_same_zoom_delivery_to_both_instances_at_once_is_stored_and_applied_once() {
     use crate::zoom_events::{deliver_raw, zoom_signature, SECRET};
     let pair = two_instances(
@@ -504,7 +504,7 @@ async fn the_same_zoom_delivery_to_both_instances_at_once_is_stored_and_applied_
     assert_eq!(deleted_emails.len(), 1);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_page_open_on_one_instance_hears_a_meeting_created_through_the_other() {
     let pair = two_instances(false, vec![]).await;
     let spec = pair.a.user(Role::Specialist, "Dr Live").await;

@@ -63,7 +63,7 @@ async fn me(app: &TestApp, token: &str) -> Value {
     body["data"].clone()
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_sign_up_is_confirmed_once_through_the_emailed_link() {
     let app = spawn_with(Options {
         smtp: true,
@@ -94,7 +94,7 @@ async fn a_sign_up_is_confirmed_once_through_the_emailed_link() {
     }
 }
 
-#[tokio::test]
+#[engine_test]
 async fn an_expired_link_is_refused_and_a_new_one_can_be_asked_for() {
     let app = spawn_with(Options {
         smtp: true,
@@ -135,7 +135,7 @@ async fn an_expired_link_is_refused_and_a_new_one_can_be_asked_for() {
 
 /// Mail scanners and link previews fetch the link: opening it shows whose address it is and a
 /// button, and only the button's form post (no JavaScript needed) confirms.
-#[tokio::test]
+#[engine_test]
 async fn the_link_page_confirms_only_when_its_button_is_pressed() {
     let app = spawn_with(Options {
         smtp: true,
@@ -201,7 +201,7 @@ async fn zoom_app(extra: Vec<(&'static str, String)>) -> TestApp {
     .await
 }
 
-#[tokio::test]
+#[engine_test]
 async fn an_unverified_specialist_cannot_create_live_meetings_and_zoom_hears_nothing() {
     let app = zoom_app(vec![]).await;
     let spec = app.unverified_user(Role::Specialist, "Una").await;
@@ -232,7 +232,7 @@ async fn an_unverified_specialist_cannot_create_live_meetings_and_zoom_hears_not
     assert_eq!(zoom.tokens_issued(), 0, "not even a token was asked for");
 }
 
-#[tokio::test]
+#[engine_test]
 async fn the_simulated_provider_needs_no_verification() {
     let app = spawn_with(Options::default()).await;
     let spec = app.unverified_user(Role::Specialist, "Wes").await;
@@ -263,7 +263,7 @@ fn settings(zoom_user: Option<&str>, waiting_room: bool) -> Value {
     })
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_specialist_cannot_make_another_zoom_user_host_their_meetings() {
     let app = zoom_app(vec![]).await;
     let spec = app.user(Role::Specialist, "Yara").await;
@@ -304,7 +304,7 @@ async fn a_specialist_cannot_make_another_zoom_user_host_their_meetings() {
     assert_eq!(path, format!("/v2/users/{}/meetings", spec.email));
 }
 
-#[tokio::test]
+#[engine_test]
 async fn an_operator_assigns_a_host_and_the_default_host_overrides_everyone() {
     let app = zoom_app(vec![]).await;
     let spec = app.user(Role::Specialist, "Abe").await;
@@ -371,7 +371,7 @@ async fn an_operator_assigns_a_host_and_the_default_host_overrides_everyone() {
     assert_eq!(path, "/v2/users/me/meetings");
 }
 
-#[tokio::test]
+#[engine_test]
 async fn the_admin_command_of_the_server_binary_refuses_unknown_accounts_and_bad_usage() {
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {

@@ -44,7 +44,7 @@ async fn listed_waiting(app: &TestApp, spec: &TestUser, slot: &str) -> Option<u6
     listed["waiting"].as_u64()
 }
 
-#[tokio::test]
+#[engine_test]
 async fn only_a_full_slot_has_a_waitlist_and_a_cancellation_books_the_first_in_line() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Wanda").await;
@@ -129,7 +129,7 @@ async fn only_a_full_slot_has_a_waitlist_and_a_cancellation_books_the_first_in_l
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn ten_cancellations_at_once_promote_in_arrival_order_and_never_overbook() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Queue").await;
@@ -180,7 +180,7 @@ async fn ten_cancellations_at_once_promote_in_arrival_order_and_never_overbook()
     assert_eq!(booked, vec![json!(10)]);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn raising_the_capacity_by_two_books_the_first_two_waiting() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Grow").await;
@@ -214,7 +214,7 @@ async fn raising_the_capacity_by_two_books_the_first_two_waiting() {
     assert_eq!(places["data"][0]["position"], 1);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn moving_a_booking_away_books_the_first_waiting_for_the_old_slot() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Mover").await;
@@ -244,7 +244,7 @@ async fn moving_a_booking_away_books_the_first_waiting_for_the_old_slot() {
     );
 }
 
-#[tokio::test]
+#[engine_test]
 async fn the_waitlist_closes_at_the_start_and_those_left_are_told() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Closer").await;
@@ -282,7 +282,7 @@ async fn the_waitlist_closes_at_the_start_and_those_left_are_told() {
     );
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_customer_promoted_inside_the_cutoff_may_still_cancel_within_the_hour() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Late").await;
@@ -319,7 +319,7 @@ async fn a_customer_promoted_inside_the_cutoff_may_still_cancel_within_the_hour(
 
 /// Cancelling a full slot closes its waitlist in the same transaction and tells each waiter;
 /// a later edit of the cancelled slot is refused, so nobody is booked into it.
-#[tokio::test]
+#[engine_test]
 async fn cancelling_a_slot_closes_its_waitlist_and_tells_each_waiter() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Wendy").await;
@@ -388,7 +388,7 @@ async fn cancelling_a_slot_closes_its_waitlist_and_tells_each_waiter() {
 
 /// A slot whose only booking was cancelled keeps it on the customer's list: deleting it is
 /// refused (cancel instead), and the customer's appointments still load.
-#[tokio::test]
+#[engine_test]
 async fn a_slot_with_cancelled_bookings_or_a_waitlist_is_not_deleted() {
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Vic").await;

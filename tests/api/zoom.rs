@@ -41,7 +41,7 @@ async fn stored_meeting(app: &TestApp, slot: &str, index: u32) -> Value {
     rows[0]["zoom_meeting"].clone()
 }
 
-#[tokio::test]
+#[engine_test]
 async fn creating_a_meeting_answers_200_saves_the_specs_fields_and_queues_the_email() {
     let app = zoom_app().await;
     let (spec, slot, customers) = booked_slot(&app, 1).await;
@@ -112,7 +112,7 @@ async fn creating_a_meeting_answers_200_saves_the_specs_fields_and_queues_the_em
     );
 }
 
-#[tokio::test]
+#[engine_test]
 async fn the_error_table_through_rest() {
     let app = zoom_app().await;
     let (spec, slot, customers) = booked_slot(&app, 2).await;
@@ -176,7 +176,7 @@ async fn the_error_table_through_rest() {
     assert_eq!(app.zoom.as_ref().unwrap().meetings().len(), 1);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn zoom_failure_gives_500_changes_nothing_and_a_retry_succeeds() {
     let app = zoom_app().await;
     let (spec, slot, _) = booked_slot(&app, 1).await;
@@ -197,7 +197,7 @@ async fn zoom_failure_gives_500_changes_nothing_and_a_retry_succeeds() {
     assert!(stored_meeting(&app, &slot, 0).await.is_object());
 }
 
-#[tokio::test]
+#[engine_test]
 async fn ten_creations_share_one_token_and_a_revoked_token_is_replaced_once() {
     let app = zoom_app().await;
     let (spec, slot, _) = booked_slot(&app, 10).await;
@@ -216,7 +216,7 @@ async fn ten_creations_share_one_token_and_a_revoked_token_is_replaced_once() {
     assert_eq!(zoom.meetings().len(), 10);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_429_is_retried_after_retry_after_but_the_daily_limit_is_reported() {
     let app = zoom_app().await;
     let (spec, slot, _) = booked_slot(&app, 2).await;
@@ -249,7 +249,7 @@ async fn a_429_is_retried_after_retry_after_but_the_daily_limit_is_reported() {
     assert!(stored_meeting(&app, &slot, 1).await.is_null());
 }
 
-#[tokio::test]
+#[engine_test]
 async fn twenty_concurrent_clicks_create_exactly_one_meeting() {
     let app = zoom_app().await;
     let (spec, slot, _) = booked_slot(&app, 1).await;
@@ -279,7 +279,7 @@ async fn twenty_concurrent_clicks_create_exactly_one_meeting() {
     assert_eq!(ready.len(), 1);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_failed_save_after_zooms_answer_deletes_the_meeting_at_zoom() {
     let app = zoom_app().await;
     let (spec, slot, _) = booked_slot(&app, 1).await;
@@ -320,7 +320,7 @@ async fn a_failed_save_after_zooms_answer_deletes_the_meeting_at_zoom() {
     assert!(stored_meeting(&app, &slot, 0).await.is_null());
 }
 
-#[tokio::test]
+#[engine_test]
 async fn an_expired_claim_lets_the_specialist_try_again() {
     let app = zoom_app().await;
     let (spec, slot, _) = booked_slot(&app, 1).await;
@@ -348,7 +348,7 @@ async fn an_expired_claim_lets_the_specialist_try_again() {
     );
 }
 
-#[tokio::test]
+#[engine_test]
 async fn three_bookings_get_three_meetings_and_three_emails_each_to_its_customer() {
     let app = spawn_with(Options {
         zoom: true,
@@ -414,7 +414,7 @@ async fn three_bookings_get_three_meetings_and_three_emails_each_to_its_customer
     }
 }
 
-#[tokio::test]
+#[engine_test]
 async fn the_simulated_provider_makes_obviously_fake_meetings_on_the_apps_host() {
     let app = spawn_app().await;
     let (spec, slot, _) = booked_slot(&app, 1).await;
@@ -439,7 +439,7 @@ async fn the_simulated_provider_makes_obviously_fake_meetings_on_the_apps_host()
     assert!(page.contains("simulated"));
 }
 
-#[tokio::test]
+#[engine_test]
 async fn start_meeting_redirects_to_a_fresh_start_url_for_the_specialist_only() {
     let app = zoom_app().await;
     let (spec, slot, customers) = booked_slot(&app, 1).await;
@@ -459,7 +459,7 @@ async fn start_meeting_redirects_to_a_fresh_start_url_for_the_specialist_only() 
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn the_specialists_zoom_user_and_meeting_defaults_reach_zoom() {
     let app = zoom_app().await;
     let (spec, slot, customers) = booked_slot(&app, 1).await;
@@ -500,7 +500,7 @@ async fn the_specialists_zoom_user_and_meeting_defaults_reach_zoom() {
     assert_eq!(sent["host_video"], false);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn concurrent_creations_share_one_token_request() {
     let app = zoom_app().await;
     let (spec, slot, _) = booked_slot(&app, 5).await;
@@ -517,7 +517,7 @@ async fn concurrent_creations_share_one_token_request() {
     assert_eq!(app.zoom.as_ref().unwrap().meetings().len(), 5);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_token_is_renewed_shortly_before_it_expires() {
     let app = zoom_app().await;
     let (spec, slot, _) = booked_slot(&app, 2).await;
@@ -544,7 +544,7 @@ async fn a_token_is_renewed_shortly_before_it_expires() {
 /// Another site cannot launch Zoom as the host by sending the specialist to the start link:
 /// a cross-site navigation gets a page with the link (and nothing from Zoom), while the
 /// specialist's own click (same-origin, or typed: `none`) redirects as before.
-#[tokio::test]
+#[engine_test]
 async fn a_start_link_opened_from_another_site_asks_before_starting() {
     let app = zoom_app().await;
     let (spec, slot, _) = booked_slot(&app, 1).await;
@@ -580,7 +580,7 @@ async fn a_start_link_opened_from_another_site_asks_before_starting() {
 /// A slot moved while its meeting was being created: the meeting (made for the old time) is
 /// deleted at Zoom instead of saved, no Ready email with the old time goes out, and the next
 /// click makes it for the new time.
-#[tokio::test]
+#[engine_test]
 async fn a_slot_moved_during_a_creation_gets_its_meeting_at_the_new_time() {
     let app = zoom_app().await;
     let zoom = app.zoom.as_ref().unwrap();
@@ -635,7 +635,7 @@ async fn a_slot_moved_during_a_creation_gets_its_meeting_at_the_new_time() {
 /// A creation that outlives its deadline (`ZOOM_ATTEMPT_SECONDS`) is given up before its claim
 /// could lapse: the specialist is told Zoom was too slow, and the next click adopts whatever
 /// Zoom made meanwhile instead of creating a second meeting.
-#[tokio::test]
+#[engine_test]
 async fn a_creation_that_outlives_its_deadline_is_answered_504_and_adopted_later() {
     let app = spawn_with(Options {
         zoom: true,
@@ -673,7 +673,7 @@ async fn a_creation_that_outlives_its_deadline_is_answered_504_and_adopted_later
 
 /// A creation whose answer was lost leaves a meeting at Zoom that the booking does not know;
 /// when the booking is cancelled, a sweep finds it by its marker and deletes it.
-#[tokio::test]
+#[engine_test]
 async fn a_meeting_whose_answer_was_lost_is_deleted_when_its_booking_is_cancelled() {
     let app = spawn_with(Options {
         zoom: true,
@@ -710,7 +710,7 @@ async fn a_meeting_whose_answer_was_lost_is_deleted_when_its_booking_is_cancelle
     assert_eq!(sweeps, [json!("done")]);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn the_preview_shows_what_create_will_send_and_sends_nothing() {
     let app = zoom_app().await;
     let (spec, slot, _) = booked_slot(&app, 1).await;
@@ -785,7 +785,7 @@ async fn meeting_id_of(app: &TestApp, slot: &str) -> String {
         .to_string()
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_regular_customers_later_bookings_share_one_meeting_with_no_fixed_time() {
     let app = zoom_app().await;
     let spec = app.user(Role::Specialist, "Regular Spec").await;

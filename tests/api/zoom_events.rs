@@ -187,7 +187,7 @@ fn customer(b: &Booked) -> Who {
     )
 }
 
-#[tokio::test]
+#[engine_test]
 async fn deliveries_without_a_valid_signature_get_401_and_store_nothing() {
     let app = webhook_app(vec![]).await;
     let body = serde_json::to_vec(&deleted("85012345679")).unwrap();
@@ -266,7 +266,7 @@ async fn deliveries_without_a_valid_signature_get_401_and_store_nothing() {
     assert_eq!(app.count("zoom_event").await, 1);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn without_a_secret_token_every_delivery_is_refused() {
     let app = spawn_with(Options::default()).await;
     let body = serde_json::to_vec(&deleted("1")).unwrap();
@@ -289,7 +289,7 @@ async fn without_a_secret_token_every_delivery_is_refused() {
     assert_eq!(app.count("zoom_event").await, 0);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn the_url_validation_is_answered_with_the_hmac_of_the_plain_token() {
     let app = webhook_app(vec![]).await;
     let (status, body) = deliver(
@@ -315,7 +315,7 @@ async fn the_url_validation_is_answered_with_the_hmac_of_the_plain_token() {
     assert_eq!(res.status(), 401);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn attendance_folds_joins_and_leaves_by_their_own_times_whatever_the_order_and_repeats() {
     let app = webhook_app(vec![]).await;
     let b = booked_with_meeting(&app, "Att").await;
@@ -372,7 +372,7 @@ async fn attendance_folds_joins_and_leaves_by_their_own_times_whatever_the_order
     );
 }
 
-#[tokio::test]
+#[engine_test]
 async fn the_same_event_in_another_body_is_applied_once() {
     let app = webhook_app(vec![]).await;
     let b = booked_with_meeting(&app, "Dup").await;
@@ -395,7 +395,7 @@ async fn the_same_event_in_another_body_is_applied_once() {
     assert_eq!(emails.len(), 1, "{emails:?}");
 }
 
-#[tokio::test]
+#[engine_test]
 async fn events_for_unknown_meetings_and_unknown_events_are_answered_and_ignored() {
     let app = webhook_app(vec![]).await;
     let b = booked_with_meeting(&app, "Unk").await;
@@ -441,7 +441,7 @@ async fn let_the_meeting_pass(app: &TestApp, slot: &str) {
     .await;
 }
 
-#[tokio::test]
+#[engine_test]
 async fn without_webhooks_attendance_is_read_from_zooms_report_of_past_participants() {
     let app = webhook_app(vec![]).await;
     let zoom = app.zoom.as_ref().unwrap();
@@ -478,7 +478,7 @@ async fn without_webhooks_attendance_is_read_from_zooms_report_of_past_participa
     assert_eq!(booking["attendance"]["hostJoinedAt"], z(t0));
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_uuid_with_slashes_is_double_encoded_when_the_report_is_read_after_the_end() {
     let app = webhook_app(vec![]).await;
     let zoom = app.zoom.as_ref().unwrap();
@@ -511,7 +511,7 @@ async fn a_uuid_with_slashes_is_double_encoded_when_the_report_is_read_after_the
     assert_eq!(booking["attendance"]["customerMinutes"], 20);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_customer_who_never_joined_is_a_no_show_and_gets_no_feedback_link() {
     let app = webhook_app(vec![]).await;
     let b = booked_with_meeting(&app, "NoShow").await;
@@ -541,7 +541,7 @@ async fn a_customer_who_never_joined_is_a_no_show_and_gets_no_feedback_link() {
     assert_eq!(booking["outcome"], "no_show", "{booking}");
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_meeting_deleted_in_zoom_can_be_created_again_and_our_own_deletions_are_not_echoed() {
     let app = webhook_app(vec![]).await;
     let b = booked_with_meeting(&app, "Del").await;
@@ -625,7 +625,7 @@ async fn a_meeting_deleted_in_zoom_can_be_created_again_and_our_own_deletions_ar
     assert_eq!(booking["meetingHistory"].as_array().unwrap().len(), 1);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_meeting_moved_in_zoom_is_flagged_and_put_back_by_the_specialist() {
     let app = webhook_app(vec![]).await;
     let zoom = app.zoom.as_ref().unwrap();
@@ -727,7 +727,7 @@ fn feedback_link(app: &TestApp) -> String {
         .collect()
 }
 
-#[tokio::test]
+#[engine_test]
 async fn an_attended_session_gets_one_feedback_link_whose_answer_the_specialist_sees() {
     let app = webhook_app(vec![]).await;
     let b = booked_with_meeting(&app, "Fb").await;
@@ -818,7 +818,7 @@ async fn an_attended_session_gets_one_feedback_link_whose_answer_the_specialist_
     assert_eq!(summary["data"]["count"], 0);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_join_arriving_after_the_end_turns_a_no_show_into_attended_with_its_feedback_link() {
     let app = webhook_app(vec![]).await;
     let b = booked_with_meeting(&app, "Late").await;
@@ -847,7 +847,7 @@ async fn a_join_arriving_after_the_end_turns_a_no_show_into_attended_with_its_fe
     assert_eq!(app.count("feedback_request").await, 1);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn a_new_outcome_is_sent_to_the_specialists_webhook_once() {
     use wiremock::{matchers::method, Mock, MockServer, ResponseTemplate};
     let app = webhook_app(vec![]).await;
@@ -894,7 +894,7 @@ async fn a_new_outcome_is_sent_to_the_specialists_webhook_once() {
     assert_eq!(message["data"]["attendance"]["customerMinutes"], 39);
 }
 
-#[tokio::test]
+#[engine_test]
 async fn events_of_a_recurring_meeting_go_to_the_booking_they_happen_at() {
     let app = webhook_app(vec![]).await;
     let spec = app.user(Role::Specialist, "Recur Spec").await;

@@ -17,10 +17,8 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 #[derive(Default)]
 pub struct Options {
     pub release: bool,
-    /// A cargo profile of the server other than `dev`/`release` (the tests' `suite`).
+    /// A cargo profile of the server other than `dev`/`release`.
     pub profile: Option<String>,
-    /// With the SurrealDB server inside (`specialistly db-server`); always in release.
-    pub db_server: bool,
     pub precompress: bool,
     pub site_only: bool,
 }
@@ -122,8 +120,29 @@ pub fn serve(layout: &Layout, options: &Options) -> Result<(), String> {
     Err(format!("starting {}: {error}", binary.display()))
 }
 
+/// A cargo command with the environment `cargo run` gave this process (the package variables
+/// of xtask) taken out. Build scripts ask to be rerun when such a variable changes (ring's
+/// watches `CARGO_PKG_NAME` and `CARGO_MANIFEST_DIR`), so a server built from here and the
+/// same server built by `cargo test` from a shell would each rebuild ring, rustls and
+/// everything above them, SurrealDB included, every time the other had run.
 fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_PKG_")
+            || matches!(
+                &*name,
+                "CARGO_MANIFEST_DIR"
+                    | "CARGO_MANIFEST_PATH"
+                    | "CARGO_CRATE_NAME"
+                    | "CARGO_BIN_NAME"
+                    | "CARGO_PRIMARY_PACKAGE"
+            )
+        {
+            command.env_remove(&*name);
+        }
+    }
+    command
 }
 
 fn spawn_server_build(layout: &Layout, options: &Options) -> Result<Child, String> {
@@ -131,12 +150,9 @@ fn spawn_server_build(layout: &Layout, options: &Options) -> Result<Child, Strin
     command
         .current_dir(&layout.root)
         .args(["build", "--package", NAME, "--bin", NAME])
-        .args(["--no-default-features", "--features"])
-        .arg(if options.release || options.db_server {
-            "db-server"
-        } else {
-            "ssr"
-        });
+        // Always with the SurrealDB server inside (`specialistly db-server`): the features the
+        // tests build with, so `make run` serves the very binary `cargo test` builds.
+        .args(["--no-default-features", "--features", "db-server"]);
     if options.release {
         // Overrides the debug flags of .cargo/config.toml.
         command.arg("--release").env("RUSTFLAGS", "");

@@ -108,7 +108,7 @@ mod tests {
         panic!("the database stayed locked");
     }
 
-    #[tokio::test]
+    #[engine_test]
     async fn the_memory_engine_opens_by_either_name() {
         for url in ["mem://", "memory"] {
             let db = open(&config(url)).await.unwrap();
@@ -117,7 +117,7 @@ mod tests {
         }
     }
 
-    #[tokio::test]
+    #[engine_test]
     async fn a_surrealkv_database_keeps_its_rows_across_a_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("surrealkv://{}", dir.path().join("db").display());

@@ -36,7 +36,7 @@ fn indexed(plan: &str, index: &str) {
     assert!(!plan.contains("TableScan"), "a table scan: {plan}");
 }
 
-#[tokio::test]
+#[engine_test]
 async fn the_job_queue_claims_from_the_index_and_stops_after_five() {
     let db = database().await;
     let due = plan(&db, "", super::jobs::DUE_PENDING, json!({})).await;
@@ -51,7 +51,7 @@ async fn the_job_queue_claims_from_the_index_and_stops_after_five() {
     assert!(by_kind.contains("limit: 5"), "{by_kind}");
 }
 
-#[tokio::test]
+#[engine_test]
 async fn queueing_a_job_looks_its_key_up_in_the_index() {
     let db = database().await;
     let setup = "LET $j = { key: 'email:x' }; LET $key = $j.key;";
@@ -61,7 +61,7 @@ async fn queueing_a_job_looks_its_key_up_in_the_index() {
     );
 }
 
-#[tokio::test]
+#[engine_test]
 async fn page_queries_start_from_an_index_and_never_scan_a_table() {
     use super::slots;
     let db = database().await;
@@ -115,7 +115,7 @@ async fn page_queries_start_from_an_index_and_never_scan_a_table() {
     }
 }
 
-#[tokio::test]
+#[engine_test]
 async fn in_lists_longer_than_the_limit_are_planned_as_scans() {
     let db = database().await;
     let at_limit: Vec<String> = (0..super::IN_LIST_LIMIT).map(|i| format!("k{i}")).collect();

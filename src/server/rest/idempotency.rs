@@ -15,8 +15,8 @@ use crate::error::AppError;
 use crate::server::app_state::AppState;
 use crate::server::http_error::TOO_LARGE;
 use crate::server::repo::idempotency::{self, Claim, StoredAnswer};
+use crate::server::request_limits::MAX_BODY_BYTES;
 use crate::server::service::{sessions, unexpected};
-use crate::server::startup::MAX_BODY_BYTES;
 
 pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";
