@@ -57,7 +57,7 @@ test('the README walk-through: log in, book, create the meeting, see it ready', 
     await hydrated(page, /page=/);
   }
   await card.getByRole('link', { name: 'Book' }).click();
-  await hydrated(page, /\?book=/);
+  await hydrated(page, /[?&]book=/);
   const modal = page.getByRole('dialog');
   await modal.getByLabel('Notes for the specialist (optional)').fill('Walking through the README');
   await modal.getByRole('button', { name: 'Confirm booking' }).click();

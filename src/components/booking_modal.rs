@@ -9,12 +9,16 @@ pub const SUCCESS_MESSAGE: &str = "Your consulting slot has been booked successf
 
 /// ConsultingSlotBookingModal: opened by `?book=<slotId>` on /slots, so it also works as a
 /// plain page and form without wasm. An island: it books in place and keeps focus inside.
+/// Closing it goes `back` to the page of slots it was opened on.
 #[island]
-pub fn BookingModal(offer: SlotView, viewer_timezone: String) -> impl IntoView {
+pub fn BookingModal(offer: SlotView, viewer_timezone: String, back: String) -> impl IntoView {
     let action = ServerAction::<BookSlot>::new();
     let result = action.value();
     let pending = action.pending();
-    let close = || go_to("/slots");
+    let close = {
+        let back = back.clone();
+        move || go_to(&back)
+    };
     let dialog = NodeRef::<leptos::html::Div>::new();
 
     // Focus the dialog when it opens so keyboard users start inside it.
@@ -52,7 +56,7 @@ pub fn BookingModal(offer: SlotView, viewer_timezone: String) -> impl IntoView {
             >
                 <div class="modal-header">
                     <h2 id="booking-title">{slot.title.clone()}</h2>
-                    <a href="/slots" class="modal-close" aria-label="Close">"×"</a>
+                    <a href=back.clone() class="modal-close" aria-label="Close">"×"</a>
                 </div>
                 <dl class="facts">
                     <dt>"With"</dt><dd>{slot.specialist_name.clone()}</dd>
@@ -80,6 +84,7 @@ pub fn BookingModal(offer: SlotView, viewer_timezone: String) -> impl IntoView {
                         other => {
                             let error = other.and_then(|r| r.err());
                             let slot_id = slot_id.clone();
+                            let back = back.clone();
                             view! {
                                 {error.map(|e| view! { <ErrorAlert error=e/> })}
                                 <ActionForm action=action>
@@ -93,7 +98,7 @@ pub fn BookingModal(offer: SlotView, viewer_timezone: String) -> impl IntoView {
                                         placeholder="What would you like to discuss?"
                                     ></textarea>
                                     <div class="actions">
-                                        <a href="/slots" class="btn btn-ghost">"Cancel"</a>
+                                        <a href=back class="btn btn-ghost">"Cancel"</a>
                                         <button type="submit" class="btn" disabled=move || pending.get()>
                                             {move || if pending.get() {
                                                 view! { <span class="spinner" aria-hidden="true"></span> "Booking…" }.into_any()

@@ -8,6 +8,17 @@ use crate::model::{Role, SlotView};
 use crate::session::use_session;
 use crate::time_fmt;
 
+/// The slots page at `page`, with the booking modal of `book` open: a card's Book link keeps
+/// the page it is on, whose list the modal's slot is read from.
+fn slots_href(page: u32, book: Option<&str>) -> String {
+    match (page, book) {
+        (1, None) => "/slots".into(),
+        (1, Some(id)) => format!("/slots?book={id}"),
+        (page, None) => format!("/slots?page={page}"),
+        (page, Some(id)) => format!("/slots?page={page}&book={id}"),
+    }
+}
+
 /// Public list of upcoming slots with seats left; `?book=<id>` opens the booking modal.
 #[component]
 pub fn SlotsPage() -> impl IntoView {
@@ -32,12 +43,14 @@ pub fn SlotsPage() -> impl IntoView {
                 match slots.await {
                     Err(e) => view! { <ErrorView error=e/> }.into_any(),
                     Ok(list) => {
+                        let page_no = list.page;
+                        let back = slots_href(page_no, None);
                         let open = booking_for().and_then(|id| list.slots.iter().find(|s| s.id == id).cloned());
                         let logged_in = user.is_some();
                         let modal = open.map(|slot| {
                             let tz = viewer_tz.clone().unwrap_or_else(|| slot.timezone.clone());
                             if logged_in {
-                                view! { <BookingModal offer=slot viewer_timezone=tz/> }.into_any()
+                                view! { <BookingModal offer=slot viewer_timezone=tz back=back.clone()/> }.into_any()
                             } else {
                                 view! {
                                     <div class="modal-backdrop">
@@ -45,8 +58,8 @@ pub fn SlotsPage() -> impl IntoView {
                                             <h2 id="login-needed">"Log in to book"</h2>
                                             <p>"You need a customer account to book a slot."</p>
                                             <p class="actions">
-                                                <a class="btn" href=format!("/login?next=/slots%3Fbook%3D{}", slot.id)>"Log in"</a>
-                                                <a class="btn btn-ghost" href="/slots">"Close"</a>
+                                                <a class="btn" href=format!("/login?next={}", percent_encoding::utf8_percent_encode(&slots_href(page_no, Some(&slot.id)), percent_encoding::NON_ALPHANUMERIC))>"Log in"</a>
+                                                <a class="btn btn-ghost" href=back.clone()>"Close"</a>
                                             </p>
                                         </div>
                                     </div>
@@ -55,18 +68,17 @@ pub fn SlotsPage() -> impl IntoView {
                             }
                         });
                         let empty = list.slots.is_empty();
-                        let page_no = list.page;
                         view! {
                             {empty.then(|| view! { <p class="card muted">"No upcoming slots right now."</p> })}
                             <ul class="slot-grid">
                                 {list.slots.into_iter().map(|s| {
                                     let tz = viewer_tz.clone().unwrap_or_else(|| s.timezone.clone());
-                                    view! { <SlotCard offer=s viewer_timezone=tz can_book/> }
+                                    view! { <SlotCard offer=s viewer_timezone=tz can_book page=page_no/> }
                                 }).collect_view()}
                             </ul>
                             <nav class="pager" aria-label="Pages">
-                                {(page_no > 1).then(|| view! { <a class="btn btn-ghost" href=format!("/slots?page={}", page_no - 1)>"← Earlier"</a> })}
-                                {list.has_more.then(|| view! { <a class="btn btn-ghost" href=format!("/slots?page={}", page_no + 1)>"Later →"</a> })}
+                                {(page_no > 1).then(|| view! { <a class="btn btn-ghost" href=slots_href(page_no - 1, None)>"← Earlier"</a> })}
+                                {list.has_more.then(|| view! { <a class="btn btn-ghost" href=slots_href(page_no + 1, None)>"Later →"</a> })}
                             </nav>
                             {modal}
                         }
@@ -100,7 +112,7 @@ pub fn WaitlistJoin(slot_id: String, waiting: u32) -> impl IntoView {
 }
 
 #[component]
-fn SlotCard(offer: SlotView, viewer_timezone: String, can_book: bool) -> impl IntoView {
+fn SlotCard(offer: SlotView, viewer_timezone: String, can_book: bool, page: u32) -> impl IntoView {
     let slot = offer;
     let when = time_fmt::date_time_in(slot.starts_at, &viewer_timezone);
     view! {
@@ -116,7 +128,7 @@ fn SlotCard(offer: SlotView, viewer_timezone: String, can_book: bool) -> impl In
             {match (can_book, slot.seats_left) {
                 (false, _) => None,
                 (true, 0) => Some(view! { <WaitlistJoin slot_id=slot.id.clone() waiting=slot.waiting/> }.into_any()),
-                (true, _) => Some(view! { <a class="btn" href=format!("/slots?book={}", slot.id)>"Book"</a> }.into_any()),
+                (true, _) => Some(view! { <a class="btn" href=slots_href(page, Some(&slot.id))>"Book"</a> }.into_any()),
             }}
         </li>
     }
