@@ -72,7 +72,7 @@ test: tools
 ## cluster: a SurrealDB server (./data/cluster), two app instances and nginx round-robin on http://127.0.0.1:3000
 cluster: tools
 	@command -v nginx >/dev/null || { $(call apt_install,nginx); }
-	cargo xtask build
+	cargo xtask build --db-server
 	TARGET_DIR="$(TARGET_DIR)" cluster/run.sh
 
 ## check: formatting and lints

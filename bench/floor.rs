@@ -112,6 +112,7 @@ async fn state_over(dir: &Path) -> AppState {
         booking_queue: Default::default(),
         webhook_client: reqwest::Client::new(),
         stopping: Default::default(),
+        open_streams: Arc::new(specialistly::server::open_streams::OpenStreams::new(5, 100)),
         recordings: Arc::new(
             specialistly::server::recording_store::RecordingStore::from_config(&config.recordings)
                 .unwrap(),

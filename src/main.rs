@@ -32,8 +32,9 @@ async fn serve() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                // The SDK's own kill of a dropped live query always fails (it runs on a new
-                // session, without a database) and says so; `db::Watch` kills it properly.
+                // The SDK's own kill of a dropped live query always fails (it runs on a session
+                // of its own, without a namespace) and says so at WARN, while `db::Watch` has
+                // ended the query on the right one: a log where nothing is wrong has no WARN.
                 .unwrap_or_else(|_| {
                     "info,surrealdb=warn,surrealdb::method::live=error,surrealkv=warn,tower_http=info"
                         .into()

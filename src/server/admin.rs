@@ -5,7 +5,7 @@ use anyhow::{bail, Context};
 
 use super::config::Config;
 use super::db;
-use super::repo::{api_tokens, jobs, sessions, users};
+use super::repo::{grants, jobs, users};
 use super::service::accounts::validate_zoom_user;
 use crate::model::Role;
 
@@ -89,10 +89,10 @@ pub async fn revoke_sessions(db: &db::Db, email: &str) -> anyhow::Result<String>
     let user = users::by_email(db, &email)
         .await?
         .with_context(|| format!("no account with the email {email}"))?;
-    let ended = sessions::delete_all_of(db, &user.id).await?;
-    let revoked = api_tokens::delete_all_of(db, &user.id).await?;
+    let ended = grants::end_all_of(db, &user.id).await?;
     Ok(format!(
-        "{email}: {ended} session(s) ended, {revoked} API token(s) revoked"
+        "{email}: {} session(s) ended, {} API token(s) revoked, {} calendar feed address(es) ended, {} webhook endpoint(s) turned off",
+        ended.sessions, ended.api_tokens, ended.feeds, ended.endpoints
     ))
 }
 

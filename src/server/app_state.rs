@@ -36,4 +36,6 @@ pub struct AppState {
     pub webhook_client: reqwest::Client,
     /// Cancelled when the server stops: long-lived responses (event streams) end then.
     pub stopping: tokio_util::sync::CancellationToken,
+    /// The event streams open here, counted per account and in all.
+    pub open_streams: Arc<super::open_streams::OpenStreams>,
 }

@@ -99,6 +99,13 @@ pub struct HttpConfig {
     pub trusted_proxies: crate::server::security::TrustedProxies,
     /// Who may read `/metrics` besides loopback clients (`METRICS_ALLOW`, networks).
     pub metrics_readers: crate::server::security::Networks,
+    /// Event streams one account may hold open on an instance (`EVENT_STREAMS_PER_USER`).
+    pub event_streams_per_user: usize,
+    /// Event streams an instance holds open in all (`EVENT_STREAMS_PER_INSTANCE`).
+    pub event_streams_per_instance: usize,
+    /// How often an open event stream checks that its session or API token still stands
+    /// (`EVENT_STREAM_RECHECK_SECONDS`).
+    pub event_stream_recheck: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -408,6 +415,19 @@ fn http(get: &impl Fn(&str) -> Option<String>) -> Result<HttpConfig, ConfigError
             &get("METRICS_ALLOW").unwrap_or_default(),
         )
         .map_err(|reason| invalid("METRICS_ALLOW", reason))?,
+        event_streams_per_user: number_between(get, "EVENT_STREAMS_PER_USER", 5, 1..=100)? as usize,
+        event_streams_per_instance: number_between(
+            get,
+            "EVENT_STREAMS_PER_INSTANCE",
+            2000,
+            1..=100_000,
+        )? as usize,
+        event_stream_recheck: std::time::Duration::from_secs(number_between(
+            get,
+            "EVENT_STREAM_RECHECK_SECONDS",
+            10,
+            1..=300,
+        )?),
     })
 }
 

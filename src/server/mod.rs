@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod live_cache;
 pub mod mail;
 pub mod memory;
+pub mod open_streams;
 pub mod outgoing_webhooks;
 pub mod password;
 pub mod read_cache;

@@ -51,16 +51,18 @@ pub async fn disable_demo_accounts(db: &Db) -> Result<Vec<String>, DbError> {
     .await?
     .all(0)?;
     if !enabled.is_empty() {
-        run(
+        let demo: Vec<String> = run(
             db,
-            "BEGIN TRANSACTION;
-            LET $demo = (SELECT VALUE id FROM user WHERE email IN $emails);
-            DELETE session WHERE user IN $demo;
-            UPDATE $demo SET password_hash = $disabled;
-            COMMIT TRANSACTION;",
+            "UPDATE user SET password_hash = $disabled WHERE email IN $emails RETURN VALUE record::id(id);",
             vars,
         )
-        .await?;
+        .await?
+        .all(0)?;
+        // And whatever the public password let anyone make meanwhile: API tokens, a feed
+        // address, webhook endpoints (review G3), with the sessions.
+        for user_id in demo {
+            super::repo::grants::end_all_of(db, &user_id).await?;
+        }
     }
     Ok(enabled)
 }

@@ -79,6 +79,10 @@ impl Application {
             ),
             stopping: CancellationToken::new(),
             recordings: Arc::new(recordings),
+            open_streams: Arc::new(crate::server::open_streams::OpenStreams::new(
+                config.http.event_streams_per_user,
+                config.http.event_streams_per_instance,
+            )),
         };
         state
             .session_cache
@@ -314,7 +318,7 @@ pub fn router(state: AppState) -> Router {
                     .and_then(|id| id.header_value().to_str().ok())
                     .unwrap_or("-")
                     .to_string();
-                tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+                tracing::info_span!("request", request_id = %id, method = %req.method(), path = %security::secret_links::loggable_path(req.uri().path()))
             }),
         )
         .layer(PropagateRequestIdLayer::x_request_id())

@@ -74,7 +74,7 @@ pub fn install() {
 
 /// One answered HTTP request under its route pattern (never the raw path, so ids do not
 /// multiply the series).
-pub fn request(route: String, method: String, status: u16, elapsed: Duration) {
+pub fn request(route: String, method: &'static str, status: u16, elapsed: Duration) {
     metrics::histogram!(
         REQUEST_SECONDS,
         "route" => route,

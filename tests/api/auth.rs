@@ -433,7 +433,7 @@ async fn the_operator_ends_every_session_of_an_account() {
     assert_eq!(
         said,
         format!(
-            "{}: 2 session(s) ended, 0 API token(s) revoked",
+            "{}: 2 session(s) ended, 0 API token(s) revoked, 0 calendar feed address(es) ended, 0 webhook endpoint(s) turned off",
             victim.email
         )
     );

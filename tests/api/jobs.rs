@@ -85,6 +85,7 @@ async fn every_queued_email_moves_into_the_job_queue_and_is_delivered() {
         booking_queue: Default::default(),
         webhook_client: reqwest::Client::new(),
         stopping: Default::default(),
+        open_streams: Arc::new(specialistly::server::open_streams::OpenStreams::new(5, 100)),
         recordings: Arc::new(
             specialistly::server::recording_store::RecordingStore::from_config(&config.recordings)
                 .unwrap(),

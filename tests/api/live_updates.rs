@@ -107,3 +107,142 @@ async fn a_closed_page_ends_its_live_query() {
         "the live query outlived its page"
     );
 }
+
+/// Whether the stream ends (the server closes it) within `within`.
+async fn ends_within(stream: &mut Response, within: Duration) -> bool {
+    tokio::time::timeout(within, async {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    })
+    .await
+    .is_ok()
+}
+
+/// G2: an account holds at most `EVENT_STREAMS_PER_USER` streams (429 with `Retry-After`
+/// past it, and no live query made for the refused one); a closed stream gives its place back.
+#[engine_test]
+async fn an_account_holds_only_so_many_streams_and_gets_a_place_back_when_one_closes() {
+    let app = spawn_with(Options {
+        extra: vec![("EVENT_STREAMS_PER_USER", "3".into())],
+        ..Default::default()
+    })
+    .await;
+    let spec = app.user(Role::Specialist, "Many Tabs").await;
+    app.caches_running().await;
+    let own = live_queries(&app).await;
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        let mut stream = app
+            .get("/api/events/meeting-manager", Some(&spec.token))
+            .await;
+        assert_eq!(stream.status(), 200);
+        next_event(&mut stream, "ready", Duration::from_secs(5)).await;
+        open.push(stream);
+    }
+    let refused = app
+        .get("/api/events/meeting-manager", Some(&spec.token))
+        .await;
+    assert_eq!(refused.status(), 429);
+    assert_eq!(refused.headers()["retry-after"], "30");
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("at most 3"),
+        "{body}"
+    );
+    assert_eq!(live_queries(&app).await, own + 3);
+    // Another account is not held back by this one.
+    let other = app.user(Role::Specialist, "One Tab").await;
+    let mut theirs = app
+        .get("/api/events/meeting-manager", Some(&other.token))
+        .await;
+    next_event(&mut theirs, "ready", Duration::from_secs(5)).await;
+
+    drop(open.pop());
+    let started = std::time::Instant::now();
+    loop {
+        let mut again = app
+            .get("/api/events/meeting-manager", Some(&spec.token))
+            .await;
+        if again.status() == 200 {
+            next_event(&mut again, "ready", Duration::from_secs(5)).await;
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the place never came back"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// G2: a stream ends when its session does (logout) or its API token is revoked; it no
+/// longer outlives what let it open.
+#[engine_test]
+async fn a_stream_ends_with_its_session_or_its_api_token() {
+    let app = spawn_with(Options {
+        extra: vec![("EVENT_STREAM_RECHECK_SECONDS", "1".into())],
+        ..Default::default()
+    })
+    .await;
+    let spec = app.user(Role::Specialist, "Leaving Spec").await;
+    let mut stream = app
+        .get("/api/events/meeting-manager", Some(&spec.token))
+        .await;
+    next_event(&mut stream, "ready", Duration::from_secs(5)).await;
+    assert!(!ends_within(&mut stream, Duration::from_millis(1500)).await);
+
+    let (status, body) = crate::helpers::json_body(
+        app.post_json(
+            "/api/tokens",
+            Some(&spec.token),
+            &serde_json::json!({ "name": "Feed", "scopes": ["read"] }),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let api_token = body["data"]["token"].as_str().unwrap().to_string();
+    let token_id = body["data"]["id"].as_str().unwrap().to_string();
+    let mut by_token = app
+        .get("/api/events/meeting-manager", Some(&api_token))
+        .await;
+    next_event(&mut by_token, "ready", Duration::from_secs(5)).await;
+
+    let res = app
+        .post_json(
+            "/api/auth/logout",
+            Some(&spec.token),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        ends_within(&mut stream, Duration::from_secs(4)).await,
+        "the stream outlived its session"
+    );
+
+    let again = app.user(Role::Specialist, "Back Again").await;
+    assert_eq!(
+        app.delete(&format!("/api/tokens/{token_id}"), &again.token)
+            .await
+            .status(),
+        404,
+        "another account cannot revoke it"
+    );
+    // The token was made by a session since ended; it stands until revoked, as tokens do.
+    assert!(!ends_within(&mut by_token, Duration::from_millis(1500)).await);
+    let login = app.login(&spec.email, crate::helpers::PASSWORD).await;
+    let owner = login.json::<serde_json::Value>().await.unwrap()["data"]["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        app.delete(&format!("/api/tokens/{token_id}"), &owner)
+            .await
+            .status(),
+        200
+    );
+    assert!(
+        ends_within(&mut by_token, Duration::from_secs(4)).await,
+        "the stream outlived its revoked API token"
+    );
+}

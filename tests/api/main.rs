@@ -27,6 +27,7 @@ mod outgoing_webhooks;
 pub mod page_cache;
 mod recordings;
 mod reminders;
+mod revocation;
 mod server_outage;
 mod slots;
 mod ssr_pages;

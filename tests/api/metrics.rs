@@ -9,6 +9,31 @@ fn port(app: &TestApp) -> &str {
     app.base.rsplit(':').next().unwrap()
 }
 
+/// G5: a made-up method is counted as `other`; it never becomes a series of its own, so
+/// anonymous clients cannot grow the metrics (and the process) without end.
+#[engine_test]
+async fn made_up_methods_are_counted_as_other_and_add_no_series() {
+    let app = spawn_with(Options::default()).await;
+    for n in 0..20 {
+        let method = reqwest::Method::from_bytes(format!("BREW{n}").as_bytes()).unwrap();
+        let res = app
+            .client
+            .request(method, app.url("/api/consulting-slots"))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_client_error(), "{}", res.status());
+    }
+    let scrape = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(!scrape.contains("BREW"), "{scrape}");
+    let other = series(
+        &scrape,
+        "specialistly_http_request_duration_seconds_count",
+        &[r#"method="other""#],
+    );
+    assert!(!other.is_empty(), "{scrape}");
+}
+
 #[engine_test]
 async fn metrics_count_requests_by_route_and_status_zoom_calls_emails_and_the_queue() {
     let app = spawn_with(Options {

@@ -394,8 +394,8 @@ async fn in_production_mode_only_https_urls_to_public_addresses_are_accepted_or_
     }
     assert_eq!(app.count("webhook_endpoint").await, 0);
 
-    // A name that resolves inside (stored as if its DNS changed after it was saved) is
-    // refused when the delivery connects.
+    // A name that is inside (stored as if saved before the rule) is refused before the
+    // delivery is sent; one whose DNS changed after it was saved, when it connects.
     let hooks = receiver(200).await;
     let port = hooks.address().port();
     app.query(
@@ -415,9 +415,36 @@ async fn in_production_mode_only_https_urls_to_public_addresses_are_accepted_or_
         .await;
     let error = attempts[0][0]["error"].as_str().unwrap();
     assert!(
-        error.contains("does not resolve to a public address"),
+        error.contains("not sent: The URL must point to a public address"),
         "{error}"
     );
+}
+
+/// G8: an endpoint saved while the rule was off (development, or before an upgrade) whose URL is
+/// an address literal connects without the resolver: the delivery checks the URL again and
+/// sends nothing to it.
+#[engine_test]
+async fn a_loopback_address_saved_before_the_rule_is_never_sent_to() {
+    let app = app_with(vec![("WEBHOOK_PUBLIC_ONLY", "true".into())]).await;
+    let spec = app.user(Role::Specialist, "Literal Spec").await;
+    let hooks = receiver(200).await;
+    app.query(
+        "CREATE webhook_endpoint:literal CONTENT { user: type::record('user', $user),
+            url: $url, events: ['booking.created'], secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+            enabled: true }",
+        json!({ "user": spec.id, "url": format!("{}/hooks", hooks.uri()) }),
+    )
+    .await;
+    let cust = app.user(Role::Customer, "Literal Cust").await;
+    let slot = app.slot(&spec, 72, 3).await;
+    assert_eq!(app.book(&slot, &cust).await.status(), 201);
+    app.drain_jobs().await;
+    assert!(hooks.received_requests().await.unwrap().is_empty());
+    let attempts = app
+        .query("SELECT VALUE attempts FROM webhook_delivery", json!({}))
+        .await;
+    let error = attempts[0][0]["error"].as_str().unwrap();
+    assert!(error.starts_with("not sent: "), "{error}");
 }
 
 #[engine_test]

@@ -671,6 +671,38 @@ async fn a_creation_that_outlives_its_deadline_is_answered_504_and_adopted_later
     assert!(!zoom.list_requests().await.is_empty(), "found by a search");
 }
 
+/// G6: the search for an earlier attempt's meeting and the creation share one deadline, so an
+/// attempt never outlives the booking's claim on it (each had a deadline of its own).
+#[engine_test]
+async fn the_search_and_the_creation_share_one_deadline() {
+    let app = spawn_with(Options {
+        zoom: true,
+        extra: vec![
+            ("ZOOM_ATTEMPT_SECONDS", "2".into()),
+            ("ZOOM_TIMEOUT_SECONDS", "30".into()),
+        ],
+        ..Default::default()
+    })
+    .await;
+    let zoom = app.zoom.as_ref().unwrap();
+    let (spec, slot, _) = booked_slot(&app, 1).await;
+    // A 500: Zoom may have made it, so the next attempt searches first.
+    zoom.push_fault(Fault::ServerError);
+    let (status, _) = json_body(app.create_zoom(&slot, "0", Some(&spec.token)).await).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    zoom.set_list_delay(Duration::from_millis(1300));
+    zoom.push_fault(Fault::Slow(Duration::from_millis(1300)));
+    let started = std::time::Instant::now();
+    let (status, body) = json_body(app.create_zoom(&slot, "0", Some(&spec.token)).await).await;
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body}");
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(!zoom.list_requests().await.is_empty(), "it searched first");
+}
+
 /// A creation whose answer was lost leaves a meeting at Zoom that the booking does not know;
 /// when the booking is cancelled, a sweep finds it by its marker and deletes it.
 #[engine_test]

@@ -45,6 +45,8 @@ struct Shared {
     held: Vec<Held>,
     /// Largest page `GET /users/{id}/meetings` answers (Zoom: 300).
     list_page_size: usize,
+    /// How long each listing takes to answer.
+    list_delay: Duration,
     deleted: Vec<String>,
     faults: VecDeque<Fault>,
     /// Answers for the next deletions instead of a 204.
@@ -77,6 +79,7 @@ impl ZoomDouble {
             next_id: 85_012_345_678,
             token_lifetime: 3599,
             list_page_size: 300,
+            list_delay: Duration::ZERO,
             participants_page_size: 300,
             ..Default::default()
         }));
@@ -242,6 +245,11 @@ impl ZoomDouble {
     /// The `expires_in` of the tokens issued from now on.
     pub fn set_token_lifetime(&self, seconds: u64) {
         self.shared.lock().unwrap().token_lifetime = seconds;
+    }
+
+    /// Makes every listing answer only after `delay` (a slow search for an earlier meeting).
+    pub fn set_list_delay(&self, delay: Duration) {
+        self.shared.lock().unwrap().list_delay = delay;
     }
 
     /// Makes listings answer at most `n` meetings a page, so clients must follow the pages.
@@ -563,10 +571,12 @@ impl Respond for ListEndpoint {
         } else {
             String::new()
         };
-        ResponseTemplate::new(200).set_body_json(json!({
-            "page_size": page_size, "total_records": mine.len(), "next_page_token": next,
-            "meetings": page
-        }))
+        ResponseTemplate::new(200)
+            .set_body_json(json!({
+                "page_size": page_size, "total_records": mine.len(), "next_page_token": next,
+                "meetings": page
+            }))
+            .set_delay(s.list_delay)
     }
 }
 

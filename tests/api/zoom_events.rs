@@ -751,6 +751,14 @@ async fn an_attended_session_gets_one_feedback_link_whose_answer_the_specialist_
     deliver(&app, &participant_event("joined", &b.meeting, HOST, t0)).await;
     app.drain_jobs().await;
     assert_eq!(app.count("feedback_request").await, 1);
+    // A repeat with nothing new to fold is no failure: every job succeeded the first time.
+    let errors = app
+        .query(
+            "SELECT kind, last_error FROM job WHERE last_error != NONE",
+            json!({}),
+        )
+        .await;
+    assert!(errors.is_empty(), "{errors:?}");
     let link = feedback_link(&app);
     let api = format!("/api{link}");
 
@@ -816,6 +824,36 @@ async fn an_attended_session_gets_one_feedback_link_whose_answer_the_specialist_
     let other = app.user(Role::Specialist, "Other Specialist").await;
     let (_, summary) = json_body(app.get("/api/feedback", Some(&other.token)).await).await;
     assert_eq!(summary["data"]["count"], 0);
+}
+
+/// G7: the fold that makes a booking attended commits before its feedback request is made; if
+/// that request never happened (a failure in between), the next event of the meeting makes it.
+#[engine_test]
+async fn an_attended_booking_whose_feedback_request_was_lost_gets_it_with_the_next_event() {
+    let app = webhook_app(vec![]).await;
+    let b = booked_with_meeting(&app, "Lost").await;
+    let t0 = Utc::now() - Duration::minutes(40);
+    deliver(
+        &app,
+        &participant_event("joined", &b.meeting, customer(&b), t0),
+    )
+    .await;
+    deliver(
+        &app,
+        &ended(&b.meeting, "inst-lost==", t0 + Duration::minutes(30)),
+    )
+    .await;
+    app.drain_jobs().await;
+    assert_eq!(app.count("feedback_request").await, 1);
+    // As if the request had failed after the fold committed.
+    app.query("DELETE feedback_request", json!({})).await;
+    deliver(&app, &participant_event("joined", &b.meeting, HOST, t0)).await;
+    app.drain_jobs().await;
+    assert_eq!(
+        booking_json(&app, &b, &b.spec.token).await["outcome"],
+        "attended"
+    );
+    assert_eq!(app.count("feedback_request").await, 1);
 }
 
 #[engine_test]

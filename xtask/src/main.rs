@@ -24,7 +24,8 @@ options:
   --release      optimised server and wasm (wasm-opt from .tools/ or PATH)
   --precompress  also write .gz and .br beside every asset (release builds)
   --site-only    build only the site (the server binary is built elsewhere, e.g. by cargo test)
-  --profile P    the server's cargo profile when not dev or release (where hash.txt goes too)";
+  --profile P    the server's cargo profile when not dev or release (where hash.txt goes too)
+  --db-server    include the SurrealDB server (`specialistly db-server`; release builds always do)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
             "--release" => options.release = true,
             "--precompress" => options.precompress = true,
             "--site-only" => options.site_only = true,
+            "--db-server" => options.db_server = true,
             other => {
                 eprintln!("unknown option {other}\n\n{USAGE}");
                 return ExitCode::from(2);

@@ -19,6 +19,8 @@ pub struct Options {
     pub release: bool,
     /// A cargo profile of the server other than `dev`/`release`.
     pub profile: Option<String>,
+    /// With the SurrealDB server inside (`specialistly db-server`); always in release.
+    pub db_server: bool,
     pub precompress: bool,
     pub site_only: bool,
 }
@@ -150,9 +152,15 @@ fn spawn_server_build(layout: &Layout, options: &Options) -> Result<Child, Strin
     command
         .current_dir(&layout.root)
         .args(["build", "--package", NAME, "--bin", NAME])
-        // Always with the SurrealDB server inside (`specialistly db-server`): the features the
-        // tests build with, so `make run` serves the very binary `cargo test` builds.
-        .args(["--no-default-features", "--features", "db-server"]);
+        // Without the SurrealDB server unless asked (`make cluster`, release): every crate but
+        // the app's own is then the one the tests compile (`ssr` turns on what `db-server`
+        // turns on in the crates they share), and `make run` serves a minute sooner.
+        .args(["--no-default-features", "--features"])
+        .arg(if options.release || options.db_server {
+            "db-server"
+        } else {
+            "ssr"
+        });
     if options.release {
         // Overrides the debug flags of .cargo/config.toml.
         command.arg("--release").env("RUSTFLAGS", "");

@@ -25,6 +25,9 @@ pub fn build(public_only: bool) -> reqwest::Client {
         .timeout(ATTEMPT_TIMEOUT)
         .connect_timeout(Duration::from_secs(5))
         .redirect(redirects)
+        // Straight to the endpoint: through a proxy from the environment (`HTTPS_PROXY`,
+        // `ALL_PROXY`) only the proxy's address would be checked (G8).
+        .no_proxy()
         .user_agent(concat!("Specialistly-Webhooks/", env!("CARGO_PKG_VERSION")));
     if public_only {
         builder = builder.dns_resolver(Arc::new(PublicOnlyResolver));

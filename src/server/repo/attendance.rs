@@ -110,10 +110,13 @@ async fn refold(
         "booking": booking_id, "attendance": summary, "outcome": outcome,
         "n": points.len(), "jobs": jobs::bind(&follow_up),
     });
+    // NONE when the fold had nothing new (no more points than the booking holds): an event
+    // repeated or arriving after a later one, which is no failure.
     let before: Option<Before> =
         with_conflict_retry("fold_attendance", || run(db, &sql, vars.clone()))
             .await?
-            .last()?;
+            .last::<Option<Before>>()?
+            .flatten();
     // A fold of fewer points may have said "no show" before the customer's join arrived.
     Ok(match (before, outcome) {
         (Some(before), Some(now)) if before.outcome != Some(now) => Some(now),

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod cleanup;
 pub mod counters;
 pub mod feedback;
+pub mod grants;
 pub mod idempotency;
 pub mod jobs;
 #[cfg(test)]

@@ -20,7 +20,7 @@ pub async fn refuse_cross_site(request: Request, next: Next) -> Response {
         request.headers(),
         uri_authority.as_deref(),
     ) {
-        tracing::warn!(method = %request.method(), path = %request.uri().path(), "cross-site request refused");
+        tracing::warn!(method = %request.method(), path = %super::secret_links::loggable_path(request.uri().path()), "cross-site request refused");
         return AppError::forbidden("Cross-site request refused").into_response();
     }
     next.run(request).await

@@ -28,7 +28,12 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || (s[0] == 0x2001 && s[1] == 0x0db8)
                 || (s[0] == 0x0064 && s[1] == 0xff9b)
                 // IPv4-compatible ::a.b.c.d (deprecated) and the rest of ::/96.
-                || (s[..6] == [0; 6]))
+                || (s[..6] == [0; 6])
+                // 2002::/16 6to4 and 2001::/32 Teredo carry an IPv4 address (a private one
+                // too) that relays reach; fec0::/10 is the deprecated site-local range.
+                || s[0] == 0x2002
+                || (s[0] == 0x2001 && s[1] == 0)
+                || (s[0] & 0xffc0) == 0xfec0)
         }
     }
 }
@@ -151,6 +156,10 @@ mod tests {
             "::ffff:10.0.0.1",
             "64:ff9b::a00:1",
             "2001:db8::1",
+            "2002:a00:1::1",
+            "2002:7f00:1::",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "fec0::1",
         ] {
             assert!(!is_public(inside.parse().unwrap()), "{inside}");
         }

@@ -19,6 +19,7 @@ pub const UNKNOWN_FEED: &str = "Calendar feed not found";
 /// A new feed address for the caller; any earlier one stops working.
 pub async fn new_link(state: &AppState, caller: Option<&Caller>) -> AppResult<CalendarLink> {
     let caller = caller.ok_or_else(AppError::login_required)?;
+    super::require_session(caller, "Calendar feed addresses")?;
     let token = secret_links::new_token();
     users::set_calendar_token(
         &state.db,

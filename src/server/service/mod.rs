@@ -40,6 +40,17 @@ pub fn require_role<'a>(
     Ok(caller)
 }
 
+/// Refuses a caller with an API token (403): `what` is made from a signed-in session only, so
+/// a stolen token cannot plant a grant that outlives its own revocation (review G3).
+pub fn require_session(caller: &Caller, what: &str) -> Result<(), AppError> {
+    if caller.api_token.is_some() {
+        return Err(AppError::forbidden(format!(
+            "{what} are made from a signed-in session, not with an API token"
+        )));
+    }
+    Ok(())
+}
+
 /// An unexpected database failure: logged with its cause, shown as a generic message.
 pub fn unexpected(context: &str) -> impl Fn(DbError) -> AppError + '_ {
     move |e| {

@@ -97,6 +97,7 @@ pub async fn create_endpoint(
     request: EndpointRequest,
 ) -> AppResult<NewWebhookEndpoint> {
     let caller = specialist(caller)?;
+    super::require_session(caller, "Webhook endpoints")?;
     let events = event_names(&request.events)?;
     let url = checked_url(state, &request.url).await?;
     let secret = signature::new_secret();
@@ -146,6 +147,7 @@ pub async fn enable_endpoint(
     id: &str,
 ) -> AppResult<WebhookEndpointView> {
     let caller = specialist(caller)?;
+    super::require_session(caller, "Webhook endpoints")?;
     if !webhooks::enable_endpoint(&state.db, &caller.user_id, id)
         .await
         .map_err(unexpected("turning a webhook endpoint on"))?
@@ -294,26 +296,39 @@ pub async fn deliver(state: &AppState, job: &DeliveryJob) -> anyhow::Result<()> 
     };
     let now = Utc::now();
     let timestamp = now.timestamp();
-    let sent = state
-        .webhook_client
-        .post(url)
-        .header("content-type", "application/json")
-        .header("webhook-id", &target.message_id)
-        .header("webhook-timestamp", timestamp.to_string())
-        .header(
-            "webhook-signature",
-            signature::sign(secret, &target.message_id, timestamp, &target.body),
-        )
-        .body(target.body.clone())
-        .send()
-        .await;
-    let (status_code, error) = match sent {
-        Ok(response) if response.status().is_success() => (Some(response.status().as_u16()), None),
-        Ok(response) => (
-            Some(response.status().as_u16()),
-            Some(format!("answered HTTP {}", response.status())),
-        ),
-        Err(e) => (e.status().map(|s| s.as_u16()), Some(describe(&e))),
+    // Checked again before every send (G8): an endpoint saved while the rule was off, or an
+    // address literal (which connects without the resolver), must not be reached now.
+    let refused = match reqwest::Url::parse(url) {
+        Ok(parsed) => public_address::refusal(&parsed, state.config.webhooks.public_only),
+        Err(e) => Some(format!("The URL is not valid: {e}")),
+    };
+    let (status_code, error) = match refused {
+        Some(why) => (None, Some(format!("not sent: {why}"))),
+        None => {
+            let sent = state
+                .webhook_client
+                .post(url)
+                .header("content-type", "application/json")
+                .header("webhook-id", &target.message_id)
+                .header("webhook-timestamp", timestamp.to_string())
+                .header(
+                    "webhook-signature",
+                    signature::sign(secret, &target.message_id, timestamp, &target.body),
+                )
+                .body(target.body.clone())
+                .send()
+                .await;
+            match sent {
+                Ok(response) if response.status().is_success() => {
+                    (Some(response.status().as_u16()), None)
+                }
+                Ok(response) => (
+                    Some(response.status().as_u16()),
+                    Some(format!("answered HTTP {}", response.status())),
+                ),
+                Err(e) => (e.status().map(|s| s.as_u16()), Some(describe(&e))),
+            }
+        }
     };
     let attempt = DeliveryAttempt {
         at: now,

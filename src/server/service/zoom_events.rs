@@ -270,7 +270,10 @@ async fn record(
         )]
     };
     let changed = attendance::record(&state.db, &booking.id, meeting_id, points, recorded).await?;
-    if changed == Some(crate::model::Outcome::Attended) {
+    // Asked whenever the booking is attended, not only when this fold made it so: a request
+    // that failed after an earlier fold committed is made now (once per booking; review G7).
+    let attended = Some(crate::model::Outcome::Attended);
+    if changed == attended || booking.outcome == attended {
         super::feedback::request(state, slot, booking).await?;
     }
     Ok(())

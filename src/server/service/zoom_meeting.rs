@@ -331,10 +331,12 @@ impl Attempt<'_> {
                 outcome_unknown: true,
             }
         };
+        // One deadline over the search and the creation together (review G6): each with a
+        // deadline of its own, an attempt could outlive the booking's claim on it.
+        let deadline = tokio::time::Instant::now() + self.state.config.zoom.attempt_deadline;
         let adopted = if earlier_outcome_unknown {
-            let deadline = self.state.config.zoom.attempt_deadline;
             let found =
-                tokio::time::timeout(deadline, self.state.zoom.find_meeting(&host, &marker))
+                tokio::time::timeout_at(deadline, self.state.zoom.find_meeting(&host, &marker))
                     .await
                     .map_err(|_| too_slow())?;
             // Until the search completes, the earlier attempt stays unknown.
@@ -352,10 +354,9 @@ impl Attempt<'_> {
         let meeting = match adopted {
             Some(meeting) => meeting,
             None => {
-                let deadline = self.state.config.zoom.attempt_deadline;
                 let mut request = meeting_request(host, slot, booking, specialist);
                 request.recurring = recurring;
-                tokio::time::timeout(deadline, self.state.zoom.create_meeting(&request))
+                tokio::time::timeout_at(deadline, self.state.zoom.create_meeting(&request))
                     .await
                     .map_err(|_| too_slow())?
                     .map_err(|e| zoom_failure(e, "Zoom meeting creation failed"))?

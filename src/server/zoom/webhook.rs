@@ -42,7 +42,12 @@ pub fn verify(
         .trim()
         .parse()
         .map_err(|_| SignatureError::Stale)?;
-    if (now.timestamp() - seconds).abs() > MAX_CLOCK_SKEW_SECONDS {
+    // Checked: a made-up timestamp near i64::MIN must be refused, not overflow (G10).
+    let skew = now
+        .timestamp()
+        .checked_sub(seconds)
+        .and_then(i64::checked_abs);
+    if skew.is_none_or(|skew| skew > MAX_CLOCK_SKEW_SECONDS) {
         return Err(SignatureError::Stale);
     }
     let given = signature
@@ -303,6 +308,19 @@ mod tests {
     use super::*;
 
     const SECRET: &str = "whsec-test";
+
+    #[test]
+    fn a_timestamp_at_the_ends_of_the_integers_is_stale_not_an_overflow() {
+        let now = Utc::now();
+        let body = br#"{"event":"meeting.ended"}"#;
+        for ts in [i64::MIN, i64::MIN + 1, i64::MAX] {
+            assert_eq!(
+                verify(SECRET, Some(&ts.to_string()), Some("v0=00"), body, now),
+                Err(SignatureError::Stale),
+                "{ts}"
+            );
+        }
+    }
 
     #[test]
     fn a_signature_made_with_the_secret_verifies_and_any_change_fails() {
