@@ -147,6 +147,11 @@ async fn watch<V: Clone + Send + 'static>(
                         return;
                     }
                 }
+                // Live queries started at once (each instance's caches, the pages' streams)
+                // may conflict registering themselves: tried again below, nothing is wrong.
+                Err(db::DbError::Conflict) => {
+                    tracing::debug!("a cache's live queries conflicted starting; trying again")
+                }
                 Err(e) => tracing::warn!(error = %e, "could not start a cache's live queries"),
             }
         }
