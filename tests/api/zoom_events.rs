@@ -727,21 +727,31 @@ fn feedback_link(app: &TestApp) -> String {
         .collect()
 }
 
+/// The customer joins at `t0` and the meeting `instance` ends 30 minutes later.
+async fn customer_joins_and_the_meeting_ends(
+    app: &TestApp,
+    b: &Booked,
+    t0: DateTime<Utc>,
+    instance: &str,
+) {
+    deliver(
+        app,
+        &participant_event("joined", &b.meeting, customer(b), t0),
+    )
+    .await;
+    deliver(
+        app,
+        &ended(&b.meeting, instance, t0 + Duration::minutes(30)),
+    )
+    .await;
+}
+
 #[engine_test]
 async fn an_attended_session_gets_one_feedback_link_whose_answer_the_specialist_sees() {
     let app = webhook_app(vec![]).await;
     let b = booked_with_meeting(&app, "Fb").await;
     let t0 = Utc::now() - Duration::minutes(40);
-    deliver(
-        &app,
-        &participant_event("joined", &b.meeting, customer(&b), t0),
-    )
-    .await;
-    deliver(
-        &app,
-        &ended(&b.meeting, "inst-fb==", t0 + Duration::minutes(30)),
-    )
-    .await;
+    customer_joins_and_the_meeting_ends(&app, &b, t0, "inst-fb==").await;
     // The end delivered again, and a late join: still one link.
     deliver(
         &app,
@@ -833,16 +843,7 @@ async fn an_attended_booking_whose_feedback_request_was_lost_gets_it_with_the_ne
     let app = webhook_app(vec![]).await;
     let b = booked_with_meeting(&app, "Lost").await;
     let t0 = Utc::now() - Duration::minutes(40);
-    deliver(
-        &app,
-        &participant_event("joined", &b.meeting, customer(&b), t0),
-    )
-    .await;
-    deliver(
-        &app,
-        &ended(&b.meeting, "inst-lost==", t0 + Duration::minutes(30)),
-    )
-    .await;
+    customer_joins_and_the_meeting_ends(&app, &b, t0, "inst-lost==").await;
     app.drain_jobs().await;
     assert_eq!(app.count("feedback_request").await, 1);
     // As if the request had failed after the fold committed.
