@@ -38,7 +38,7 @@ pub(super) async fn feed(
         .into_response())
 }
 
-#[utoipa::path(operation_id = "createCalendarLink", post, path = "/api/calendar/token", tag = "Calendar feeds", responses((status = 201, body = Envelope<CalendarLink>), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "createCalendarLink", post, path = "/api/calendar/token", tag = "Calendar feeds", responses((status = 201, body = Envelope<CalendarLink>), (status = 401, body = ErrorBody), (status = 403, description = "An API token: feed addresses are made from a signed-in session", body = ErrorBody)), security(("bearer" = [])))]
 pub(super) async fn new_link(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,

@@ -36,7 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/events/meeting-manager", get(meeting_manager))
 }
 
-#[utoipa::path(operation_id = "streamAppointmentEvents", get, path = "/api/events/appointments/{slot_id}/{booking_index}", tag = "Live updates", params(("slot_id" = String, Path), ("booking_index" = String, Path)), responses((status = 200, content_type = "text/event-stream", description = "Server-Sent Events: ready, then changed"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "streamAppointmentEvents", get, path = "/api/events/appointments/{slot_id}/{booking_index}", tag = "Live updates", params(("slot_id" = String, Path), ("booking_index" = String, Path)), responses((status = 200, content_type = "text/event-stream", description = "Server-Sent Events: ready, then changed"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody, description = "The account or the server holds as many open streams as it may")), security(("bearer" = [])))]
 pub(super) async fn appointment(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
@@ -48,7 +48,7 @@ pub(super) async fn appointment(
     Ok(events(&state, changes, slot, caller, headers))
 }
 
-#[utoipa::path(operation_id = "streamMeetingManagerEvents", get, path = "/api/events/meeting-manager", tag = "Live updates", responses((status = 200, content_type = "text/event-stream", description = "Server-Sent Events: ready, then changed"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(operation_id = "streamMeetingManagerEvents", get, path = "/api/events/meeting-manager", tag = "Live updates", responses((status = 200, content_type = "text/event-stream", description = "Server-Sent Events: ready, then changed"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody, description = "The account or the server holds as many open streams as it may")), security(("bearer" = [])))]
 pub(super) async fn meeting_manager(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,

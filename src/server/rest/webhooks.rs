@@ -37,7 +37,7 @@ pub fn router() -> Router<AppState> {
         (status = 413, description = "Body over 64 KB", body = ErrorBody),
         (status = 415, description = "Body not sent as JSON", body = ErrorBody),
         (status = 401, body = ErrorBody),
-        (status = 403, description = "Not a specialist", body = ErrorBody),
+        (status = 403, description = "Not a specialist, or an API token (endpoints are made from a signed-in session)", body = ErrorBody),
         (status = 409, description = "10 endpoints already", body = ErrorBody),
     ),
     security(("bearer" = [])))]
@@ -99,7 +99,7 @@ pub(super) async fn remove(
     responses(
         (status = 200, body = Envelope<WebhookEndpointView>),
         (status = 401, body = ErrorBody),
-        (status = 403, description = "Not a specialist", body = ErrorBody),
+        (status = 403, description = "Not a specialist, or an API token (endpoints are turned on from a signed-in session)", body = ErrorBody),
         (status = 404, body = ErrorBody),
     ),
     security(("bearer" = [])))]
