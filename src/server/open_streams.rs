@@ -69,7 +69,8 @@ impl OpenStreams {
     }
 
     /// Streams open now, in all and of `user_id`.
-    pub fn count(&self, user_id: &str) -> (usize, usize) {
+    #[cfg(test)]
+    fn count(&self, user_id: &str) -> (usize, usize) {
         let open = self.open.lock().expect("the stream counts");
         (open.total, open.by_user.get(user_id).copied().unwrap_or(0))
     }

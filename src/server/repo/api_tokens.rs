@@ -72,18 +72,6 @@ pub async fn delete(db: &Db, user: &str, id: &str) -> Result<bool, DbError> {
     Ok(!deleted.is_empty())
 }
 
-/// Deletes every token of an account; how many there were.
-pub async fn delete_all_of(db: &Db, user: &str) -> Result<usize, DbError> {
-    let deleted: Vec<serde_json::Value> = run(
-        db,
-        "DELETE api_token WHERE user = type::record('user', $user) RETURN BEFORE",
-        json!({ "user": user }),
-    )
-    .await?
-    .all(0)?;
-    Ok(deleted.len())
-}
-
 /// Who a token belongs to, with its scope.
 pub struct TokenUser {
     pub token_id: String,

@@ -98,14 +98,3 @@ pub async fn delete(db: &Db, id: &str) -> Result<(), DbError> {
     .await
     .map(|_| ())
 }
-
-/// Ends every session of a user (a stolen token stops working at once); how many there were.
-pub async fn delete_all_of(db: &Db, user_id: &str) -> Result<usize, DbError> {
-    let mut rows = run(
-        db,
-        "DELETE session WHERE user = type::record('user', $user) RETURN BEFORE;",
-        json!({ "user": user_id }),
-    )
-    .await?;
-    Ok(rows.all::<serde_json::Value>(0)?.len())
-}
