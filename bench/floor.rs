@@ -100,7 +100,11 @@ async fn state_over(dir: &Path) -> AppState {
         .await
         .expect("opening the server's database");
     let jwt = specialistly::server::auth::JwtKeys::load(&config.auth).expect("the JWT key");
-    let zoom = Arc::new(Zoom::from_config(&config.zoom, &config.http.base_url));
+    let zoom = Arc::new(Zoom::from_config(
+        &config.zoom,
+        &config.http.base_url,
+        config.webhooks.public_only,
+    ));
     AppState {
         leptos_options: LeptosOptions::builder().output_name("specialistly").build(),
         db,

@@ -69,6 +69,10 @@ pub struct RetentionConfig {
     pub verifications: std::time::Duration,
     /// Cloud recordings, after they were stored (`RECORDING_RETENTION_DAYS`).
     pub recordings: std::time::Duration,
+    /// Zoom's webhook bodies (participants' emails, download tokens), once applied
+    /// (`RETAIN_ZOOM_EVENTS_DAYS`; Zoom retries a delivery for about a day, and a repeat
+    /// past this is applied again harmlessly).
+    pub zoom_events: std::time::Duration,
 }
 
 /// Where cloud recordings are kept.
@@ -189,6 +193,9 @@ pub struct ZoomConfig {
     /// Signs Zoom's webhook deliveries (the app's Secret Token); without it the webhook
     /// endpoint refuses every delivery.
     pub webhook_secret: Option<Secret>,
+    /// Hosts (and their subdomains) recordings may be downloaded from
+    /// (`ZOOM_DOWNLOAD_HOSTS`, comma-separated; Zoom's by default).
+    pub download_hosts: Vec<String>,
     /// Minutes after a meeting's scheduled end (and after Zoom says it ended) at which its
     /// participants are read from Zoom, for whatever the webhooks missed.
     pub attendance_check_minutes: u32,
@@ -568,6 +575,13 @@ fn zoom(get: &impl Fn(&str) -> Option<String>, env: AppEnv) -> Result<ZoomConfig
             _ => return Err(invalid("ZOOM_ATTEMPT_SECONDS", "must be between 1 and 100")),
         },
         webhook_secret: get("ZOOM_WEBHOOK_SECRET_TOKEN").map(Secret::new),
+        download_hosts: get("ZOOM_DOWNLOAD_HOSTS")
+            .as_deref()
+            .unwrap_or(crate::server::zoom::DEFAULT_DOWNLOAD_HOSTS)
+            .split(',')
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .collect(),
         attendance_check_minutes: number_between(get, "ATTENDANCE_CHECK_MINUTES", 10, 0..=1440)?
             as u32,
     })
@@ -627,6 +641,7 @@ fn retention(get: &impl Fn(&str) -> Option<String>) -> Result<RetentionConfig, C
         failed_jobs: days("RETAIN_FAILED_JOBS_DAYS", 30)?,
         verifications: days("RETAIN_VERIFICATIONS_DAYS", 2)?,
         recordings: days("RECORDING_RETENTION_DAYS", 90)?,
+        zoom_events: days("RETAIN_ZOOM_EVENTS_DAYS", 7)?,
     })
 }
 

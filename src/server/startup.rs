@@ -55,7 +55,11 @@ impl Application {
         let version = db::migrate(&db).await?;
         tracing::info!(database = %config.database.url, schema_version = version, "database ready");
         let jwt = JwtKeys::load(&config.auth)?;
-        let zoom = Arc::new(Zoom::from_config(&config.zoom, &config.http.base_url));
+        let zoom = Arc::new(Zoom::from_config(
+            &config.zoom,
+            &config.http.base_url,
+            config.webhooks.public_only,
+        ));
         tracing::info!(provider = zoom.describe(), "Zoom provider");
         let transport = MailTransport::from_config(&config.mail)?;
         tracing::info!(transport = %transport.describe(), "mail transport");

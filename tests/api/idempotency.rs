@@ -226,3 +226,54 @@ async fn a_read_only_api_token_cannot_use_a_key_to_write() {
     assert_eq!(app.count("booking").await, 0);
     assert_eq!(app.count("idempotency_key").await, 0);
 }
+
+/// G6: a request that outlived its claim on a key (Zoom slow past the claim) must neither free
+/// nor answer for the request that took the key over since: that one stays in flight, and its
+/// answer is the one replayed.
+#[engine_test]
+async fn a_request_past_its_claim_neither_frees_nor_answers_for_the_one_that_took_the_key_over() {
+    use specialistly::server::repo::idempotency::{self, Claim, StoredAnswer};
+    let app = spawn_app().await;
+    let user = app.user(Role::Customer, "Claim Holder").await;
+    let db = &app.state.db;
+    let Claim::Claimed { token: first } =
+        idempotency::claim(db, "k1", &user.id, "f").await.unwrap()
+    else {
+        panic!("the first claim wins");
+    };
+    // The first request's claim lapses; a retry takes the key over.
+    app.query(
+        "UPDATE idempotency_key:k1 SET locked_until = time::now() - 1s",
+        json!({}),
+    )
+    .await;
+    let Claim::Claimed { token: second } =
+        idempotency::claim(db, "k1", &user.id, "f").await.unwrap()
+    else {
+        panic!("the lapsed claim is taken over");
+    };
+    // The first ends late: a 5xx would free the key, an answer would be stored.
+    idempotency::release(db, "k1", &first).await.unwrap();
+    assert!(
+        matches!(
+            idempotency::claim(db, "k1", &user.id, "f").await.unwrap(),
+            Claim::InFlight
+        ),
+        "the second request still holds the key"
+    );
+    let answer = |status, body: &str| StoredAnswer {
+        status,
+        content_type: Some("application/json".into()),
+        body: body.into(),
+    };
+    idempotency::finish(db, "k1", &first, &answer(201, "first"))
+        .await
+        .unwrap();
+    idempotency::finish(db, "k1", &second, &answer(201, "second"))
+        .await
+        .unwrap();
+    match idempotency::claim(db, "k1", &user.id, "f").await.unwrap() {
+        Claim::Answered(stored) => assert_eq!(stored.body, "second"),
+        other => panic!("expected the second answer, found {other:?}"),
+    }
+}

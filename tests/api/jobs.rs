@@ -76,7 +76,7 @@ async fn every_queued_email_moves_into_the_job_queue_and_is_delivered() {
             .output_name("specialistly")
             .build(),
         db: db.clone(),
-        zoom: Arc::new(Zoom::from_config(&config.zoom, "http://127.0.0.1")),
+        zoom: Arc::new(Zoom::from_config(&config.zoom, "http://127.0.0.1", false)),
         jwt: Arc::new(JwtKeys::from_secret(b"jobs-test-secret-jobs-test-secret")),
         passwords: HashPool::new(1, 1),
         config: Arc::new(config.clone()),
@@ -209,7 +209,8 @@ async fn jobs_wait_for_their_time_and_a_pending_one_can_be_cancelled_by_key() {
 
 /// The periodic clean-up deletes what is past its retention (finished jobs after 7 days,
 /// failed ones after 30, expired sessions, counters and idempotency keys, confirmation links 2
-/// days after they expired, webhook deliveries no longer pending after 30 days) and keeps
+/// days after they expired, webhook deliveries no longer pending after 30 days, Zoom's event
+/// bodies after 7 days unless still to be applied) and keeps
 /// everything else.
 #[engine_test]
 async fn the_clean_up_deletes_only_what_is_past_its_retention() {
@@ -262,7 +263,15 @@ async fn the_clean_up_deletes_only_what_is_past_its_retention() {
             body = '{}', status = 'pending', created_at = time::now() - 31d;
          CREATE webhook_delivery:recent SET endpoint = webhook_endpoint:e, user = type::record('user', $u),
             event_type = 'booking.created', message_id = 'msg_3', body = '{}', status = 'failed',
-            created_at = time::now() - 29d;",
+            created_at = time::now() - 29d;
+         CREATE zoom_event:old SET event = 'meeting.ended', business_key = 'a', body = '{}',
+            received_at = time::now() - 8d;
+         CREATE zoom_event:old_unapplied SET event = 'meeting.ended', business_key = 'b', body = '{}',
+            received_at = time::now() - 8d;
+         CREATE job:zoom_event_unapplied SET kind = 'zoom_event', key = 'zoom-event:old_unapplied',
+            payload = { event_id: 'old_unapplied' }, status = 'pending', run_at = time::now() + 1h;
+         CREATE zoom_event:recent SET event = 'meeting.ended', business_key = 'c', body = '{}',
+            received_at = time::now() - 6d;",
         json!({ "u": kept.id }),
     )
     .await;
@@ -278,9 +287,15 @@ async fn the_clean_up_deletes_only_what_is_past_its_retention() {
             deleted.counters,
             deleted.idempotency_keys,
             deleted.webhook_deliveries,
+            deleted.zoom_events,
         ),
-        (3, 1, 1, 1, 1, 1)
+        (3, 1, 1, 1, 1, 1, 1)
     );
+    let mut events = app
+        .query("SELECT VALUE record::id(id) FROM zoom_event", json!({}))
+        .await;
+    events.sort_by_key(|v| v.to_string());
+    assert_eq!(events, [json!("old_unapplied"), json!("recent")]);
     let mut deliveries = app
         .query(
             "SELECT VALUE record::id(id) FROM webhook_delivery",
@@ -304,7 +319,15 @@ async fn the_clean_up_deletes_only_what_is_past_its_retention() {
         .map(|v| v.as_str().unwrap().to_string())
         .collect();
     jobs.sort();
-    assert_eq!(jobs, ["old-pending", "recent-done", "recent-failed"]);
+    assert_eq!(
+        jobs,
+        [
+            "old-pending",
+            "recent-done",
+            "recent-failed",
+            "zoom_event_unapplied"
+        ]
+    );
     assert_eq!(
         app.query(
             "SELECT VALUE record::id(id) FROM email_verification",

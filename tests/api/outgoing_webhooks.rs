@@ -508,3 +508,230 @@ async fn bad_endpoint_requests_get_clear_errors_and_change_nothing() {
     );
     assert_eq!(app.count("webhook_endpoint").await, 0);
 }
+
+/// An endpoint that accepts connections and never answers, counting them (each held open).
+struct SilentEndpoint {
+    url: String,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl SilentEndpoint {
+    async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = accepted.clone();
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                held.push(socket);
+            }
+        });
+        Self {
+            url,
+            accepted,
+            _task: task,
+        }
+    }
+
+    fn accepted(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Waits (boundedly) until `ready` holds; whether it did.
+async fn eventually(mut ready: impl FnMut() -> bool) -> bool {
+    for _ in 0..200 {
+        if ready() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    ready()
+}
+
+/// G1: a specialist whose endpoints accept and never answer holds two sends at a time in all
+/// (one per endpoint at most), in a lane of their own: another customer's confirmation email
+/// and another specialist's delivery go out while those sends still hang.
+#[engine_test]
+async fn endpoints_that_never_answer_hold_up_no_email_and_no_other_specialist() {
+    let app = spawn_with(Options {
+        smtp: true,
+        extra: vec![("OUTBOX_POLL_MILLIS", "50".into())],
+        ..Default::default()
+    })
+    .await;
+    let smtp = app.smtp.as_ref().unwrap();
+    let silent = SilentEndpoint::start().await;
+    let hog = app.user(Role::Specialist, "Hog Spec").await;
+    for _ in 0..3 {
+        add_endpoint(&app, &hog, &silent.url, &["booking.created"]).await;
+    }
+    let cust = app.user(Role::Customer, "Hog Cust").await;
+    for hours in [50, 51] {
+        let slot = app.slot(&hog, hours, 3).await;
+        assert_eq!(app.book(&slot, &cust).await.status(), 201);
+    }
+    // Six deliveries to three silent endpoints: two sends start, and stay.
+    assert!(
+        eventually(|| silent.accepted() >= 2).await,
+        "no send started"
+    );
+    let before = smtp.messages().len();
+
+    let fair = app.user(Role::Specialist, "Fair Spec").await;
+    let hooks = receiver(200).await;
+    add_endpoint(
+        &app,
+        &fair,
+        &format!("{}/hooks", hooks.uri()),
+        &["booking.created"],
+    )
+    .await;
+    let other = app.user(Role::Customer, "Other Cust").await;
+    let slot = app.slot(&fair, 52, 3).await;
+    assert_eq!(app.book(&slot, &other).await.status(), 201);
+    let arrived = smtp.wait_for(before + 1).await;
+    assert!(
+        arrived.len() > before,
+        "the confirmation email did not go out"
+    );
+    let mut heard = false;
+    for _ in 0..200 {
+        if !hooks.received_requests().await.unwrap().is_empty() {
+            heard = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(heard, "the other specialist's delivery did not go out");
+    // Meanwhile every silent send still hangs (15 s each): none has been recorded, and no
+    // third connection was made.
+    let attempts = app
+        .query(
+            "SELECT VALUE attempt_count FROM webhook_delivery WHERE user = type::record('user', $u)",
+            json!({ "u": hog.id }),
+        )
+        .await;
+    assert_eq!(attempts.len(), 6);
+    assert!(attempts.iter().all(|a| a == &json!(0)), "{attempts:?}");
+    assert_eq!(silent.accepted(), 2);
+}
+
+/// G1: a delivery still pending is not replayed, and of replays sent at once only one is
+/// queued: the endpoint hears the message once more, not once per click.
+#[engine_test]
+async fn concurrent_replays_send_a_message_once_and_a_pending_one_is_not_replayed() {
+    let app = app_with(vec![]).await;
+    let spec = app.user(Role::Specialist, "Replay Spec").await;
+    let hooks = receiver(200).await;
+    let endpoint = add_endpoint(
+        &app,
+        &spec,
+        &format!("{}/hooks", hooks.uri()),
+        &["booking.created"],
+    )
+    .await;
+    let endpoint_id = endpoint["id"].as_str().unwrap().to_string();
+    let cust = app.user(Role::Customer, "Replay Cust").await;
+    let slot = app.slot(&spec, 48, 2).await;
+    assert_eq!(app.book(&slot, &cust).await.status(), 201);
+    app.drain_jobs().await;
+    assert_eq!(hooks.received_requests().await.unwrap().len(), 1);
+    let delivery = app
+        .query(
+            "SELECT VALUE record::id(id) FROM webhook_delivery",
+            json!({}),
+        )
+        .await[0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let replay = format!("/api/webhooks/{endpoint_id}/deliveries/{delivery}/replay");
+
+    let empty = json!({});
+    let answers = futures::future::join_all(
+        (0..5).map(|_| app.post_json(&replay, Some(&spec.token), &empty)),
+    )
+    .await;
+    let mut statuses: Vec<u16> = answers.iter().map(|r| r.status().as_u16()).collect();
+    statuses.sort();
+    assert_eq!(statuses, [202, 409, 409, 409, 409]);
+    let (status, body) =
+        json_body(app.post_json(&replay, Some(&spec.token), &json!({})).await).await;
+    assert_eq!(status, 409);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("still being sent"),
+        "{body}"
+    );
+    app.drain_jobs().await;
+    assert_eq!(hooks.received_requests().await.unwrap().len(), 2);
+    // Delivered again: it may be replayed once more.
+    let res = app.post_json(&replay, Some(&spec.token), &json!({})).await;
+    assert_eq!(res.status(), 202);
+}
+
+/// G1: the log keeps a delivery's latest attempts, the count keeps them all.
+#[engine_test]
+async fn a_delivery_keeps_its_latest_attempts_and_counts_every_one() {
+    let app = app_with(vec![]).await;
+    let spec = app.user(Role::Specialist, "Many Attempts Spec").await;
+    let hooks = receiver(500).await;
+    let endpoint = add_endpoint(
+        &app,
+        &spec,
+        &format!("{}/hooks", hooks.uri()),
+        &["booking.created"],
+    )
+    .await;
+    let endpoint_id = endpoint["id"].as_str().unwrap().to_string();
+    let cust = app.user(Role::Customer, "Many Attempts Cust").await;
+    let slot = app.slot(&spec, 48, 2).await;
+    assert_eq!(app.book(&slot, &cust).await.status(), 201);
+    app.drain_jobs().await;
+    // As if it had failed 25 times and was given up.
+    app.query(
+        "UPDATE webhook_delivery SET status = 'failed', attempt_count = 25,
+            attempts = array::map(array::range(0, 25), |$i| { at: time::now(), statusCode: 500,
+                error: string::concat('old ', <string> $i) });
+         UPDATE job SET status = 'cancelled' WHERE kind = 'webhook_delivery' AND status = 'pending';",
+        json!({}),
+    )
+    .await;
+    let delivery = app
+        .query(
+            "SELECT VALUE record::id(id) FROM webhook_delivery",
+            json!({}),
+        )
+        .await[0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let replay = format!("/api/webhooks/{endpoint_id}/deliveries/{delivery}/replay");
+    assert_eq!(
+        app.post_json(&replay, Some(&spec.token), &json!({}))
+            .await
+            .status(),
+        202
+    );
+    app.drain_jobs().await;
+    let row = app
+        .query(
+            "SELECT attempt_count, attempts FROM webhook_delivery",
+            json!({}),
+        )
+        .await;
+    assert_eq!(row[0]["attempt_count"], 26);
+    let attempts = row[0]["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 20);
+    assert_eq!(attempts[0]["error"], "old 6");
+    assert_eq!(
+        attempts[19]["error"],
+        "answered HTTP 500 Internal Server Error"
+    );
+}

@@ -301,6 +301,48 @@ async fn a_download_that_fails_is_retried_and_nothing_is_listed_meanwhile() {
     assert_eq!(recordings_of(&app, &b, &b.cust.token).await.len(), 1);
 }
 
+/// G11: a download address comes from the webhook body. One that is not at Zoom's hosts (here
+/// the double under another name, as an internal address would be) is never requested, and
+/// nothing is listed; the file at Zoom's address beside it is copied.
+#[engine_test]
+async fn a_download_address_outside_zoom_is_never_requested() {
+    let app = webhook_app(vec![]).await;
+    let zoom = app.zoom.as_ref().unwrap();
+    let b = recorded_booking(&app).await;
+    zoom.record(
+        "inst-ssrf==",
+        vec![("file-ok", video(1_000))],
+        WEBHOOK_TOKEN,
+    );
+    let mut event = completed(
+        &app,
+        &b.meeting,
+        "inst-ssrf==",
+        &[("file-ok", 1_000), ("file-evil", 1_000)],
+        Utc::now().timestamp_millis(),
+    );
+    let inside = zoom.download_url("file-evil");
+    let elsewhere = inside.replace("127.0.0.1", "localhost");
+    event["payload"]["object"]["recording_files"][1]["download_url"] = json!(elsewhere);
+    let (status, _) = deliver(&app, &event).await;
+    assert_eq!(status, 200);
+    app.drain_jobs().await;
+    let paths: Vec<String> = zoom
+        .download_requests()
+        .await
+        .iter()
+        .map(|r| r.url.path().to_string())
+        .collect();
+    assert_eq!(paths, vec!["/rec/file-ok".to_string()]);
+    let listed = recordings_of(&app, &b, &b.cust.token).await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(
+        app.count("recording").await,
+        1,
+        "no row (nor job) for the refused file"
+    );
+}
+
 #[engine_test]
 async fn recordings_past_their_retention_are_deleted_from_the_store_and_the_list() {
     let app = webhook_app(vec![("RECORDING_RETENTION_DAYS", "1".into())]).await;
@@ -369,4 +411,79 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
             }
         })
         .collect()
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// G9: a copy cut short by the job's deadline (Zoom sends part of a file, then nothing) fails
+/// as such, lists nothing and leaves no unfinished upload in the directory store. (That the
+/// upload is aborted, as S3 needs, is checked on a counting store in `recording_store`.)
+#[engine_test]
+async fn a_copy_cut_short_by_its_deadline_leaves_no_unfinished_upload() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // Headers and the first 256 KiB of a 10 MB file, then silence.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let stalled_url = format!("http://{}/rec/stalled", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let head =
+                "HTTP/1.1 200 OK\r\ncontent-type: video/mp4\r\ncontent-length: 10000000\r\n\r\n";
+            socket.write_all(head.as_bytes()).await.unwrap();
+            socket.write_all(&video(256 * 1024)).await.unwrap();
+            held.push(socket);
+        }
+    });
+    // A job may run 3 s (three quarters of its 4 s lease).
+    let app = webhook_app(vec![("OUTBOX_LEASE_SECONDS", "4".into())]).await;
+    let b = recorded_booking(&app).await;
+    let mut event = completed(
+        &app,
+        &b.meeting,
+        "inst-stall==",
+        &[("file-stall", 10_000_000)],
+        Utc::now().timestamp_millis(),
+    );
+    event["payload"]["object"]["recording_files"][0]["download_url"] = json!(stalled_url);
+    deliver(&app, &event).await;
+    app.drain_jobs().await;
+    let error = app
+        .query(
+            "SELECT VALUE last_error FROM job WHERE kind = 'recording_fetch'",
+            json!({}),
+        )
+        .await;
+    assert!(
+        error[0].as_str().unwrap().contains("did not finish within"),
+        "{error:?}"
+    );
+    let store = url::Url::parse(&app.state.config.recordings.url)
+        .unwrap()
+        .to_file_path()
+        .unwrap();
+    let mut left = files_under(&store);
+    for _ in 0..100 {
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        left = files_under(&store);
+    }
+    assert!(left.is_empty(), "unfinished uploads left: {left:?}");
+    assert!(recordings_of(&app, &b, &b.cust.token).await.is_empty());
+    server.abort();
 }

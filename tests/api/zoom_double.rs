@@ -205,6 +205,8 @@ impl ZoomDouble {
                 "ZOOM_OAUTH_URL",
                 format!("{}/oauth/token", self.server.uri()),
             ),
+            // Recordings come from the double's own address, as from Zoom's hosts.
+            ("ZOOM_DOWNLOAD_HOSTS", "127.0.0.1".into()),
         ]
     }
 

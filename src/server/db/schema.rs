@@ -520,10 +520,39 @@ DEFINE FIELD OVERWRITE kind ON job TYPE string
     ASSERT $value IN ['email', 'zoom_delete', 'zoom_update', 'reminder', 'auto_create', 'waitlist_close', 'zoom_sweep', 'zoom_event', 'attendance_check', 'recording_fetch', 'webhook_event', 'webhook_delivery', 'booking_created'];
 "#,
     },
+    Migration {
+        version: 23,
+        name: "integration lanes and retention",
+        sql: r#"
+-- Webhook deliveries are claimed in a lane of their own (G1): a slow endpoint never holds up
+-- emails, reminders or Zoom jobs, and a backlog of deliveries is never read past.
+DEFINE FIELD IF NOT EXISTS lane ON job
+    VALUE IF $this.kind = 'webhook_delivery' THEN 'deliveries' ELSE 'main' END;
+-- The index first: rows the update below writes are indexed as they are written (an index
+-- defined in the same migration after the update does not see them).
+DEFINE INDEX IF NOT EXISTS job_lane_due ON job FIELDS status, lane, run_at;
+UPDATE job WHERE status IN ['pending', 'running'];
+-- The sends under way per specialist: one per endpoint, a few per specialist (G1).
+DEFINE TABLE IF NOT EXISTS webhook_sending SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS sends ON webhook_sending TYPE array<object> DEFAULT [];
+DEFINE FIELD IF NOT EXISTS sends.*.endpoint ON webhook_sending TYPE string;
+DEFINE FIELD IF NOT EXISTS sends.*.token ON webhook_sending TYPE string;
+DEFINE FIELD IF NOT EXISTS sends.*.started ON webhook_sending TYPE datetime;
+DEFINE FIELD IF NOT EXISTS sends.*.until ON webhook_sending TYPE datetime;
+-- The log keeps the latest attempts; the count keeps them all.
+DEFINE FIELD IF NOT EXISTS attempt_count ON webhook_delivery TYPE int DEFAULT 0;
+UPDATE webhook_delivery SET attempt_count = array::len(attempts);
+-- Whose claim an idempotency key is: a request that outlived its claim neither stores its
+-- answer over nor frees the claim of the request that took the key over (G6).
+DEFINE FIELD IF NOT EXISTS claim_token ON idempotency_key TYPE option<string>;
+-- Zoom's event bodies are deleted after their retention (G9).
+DEFINE INDEX IF NOT EXISTS zoom_event_received ON zoom_event FIELDS received_at;
+"#,
+    },
 ];
 
 /// The version a fully migrated database is at.
-pub const SCHEMA_VERSION: i64 = 22;
+pub const SCHEMA_VERSION: i64 = 23;
 
 #[derive(Deserialize)]
 struct Applied {

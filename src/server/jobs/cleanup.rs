@@ -1,5 +1,6 @@
 //! The periodic clean-up: every `CLEANUP_EVERY_MINUTES`, deletes finished jobs, used and
-//! expired confirmation links, expired sessions, idempotency keys and rate counters past their retention
+//! expired confirmation links, expired sessions, idempotency keys, rate counters and Zoom's event
+//! bodies past their retention
 //! (`RETAIN_*` settings), a batch at a time until none is left.
 
 use tokio_util::sync::CancellationToken;
@@ -23,6 +24,7 @@ pub async fn run_once(
         all.counters += batch.counters;
         all.idempotency_keys += batch.idempotency_keys;
         all.webhook_deliveries += batch.webhook_deliveries;
+        all.zoom_events += batch.zoom_events;
         if batch.total() == 0 {
             return Ok(all);
         }

@@ -83,6 +83,34 @@ impl JobKind {
     pub fn sends_email(self) -> bool {
         matches!(self, Self::Email | Self::Reminder)
     }
+
+    /// The lane the job is claimed in (the schema computes the same from the kind).
+    pub fn lane(self) -> Lane {
+        match self {
+            Self::WebhookDelivery => Lane::Deliveries,
+            _ => Lane::Main,
+        }
+    }
+}
+
+/// Jobs are claimed and run in two lanes, each with its own workers: deliveries to
+/// specialists' endpoints wait on servers nobody here controls, and must never hold up
+/// everyone's emails, reminders and meetings (G1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    Main,
+    Deliveries,
+}
+
+impl Lane {
+    pub const ALL: [Self; 2] = [Self::Main, Self::Deliveries];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Main => "main",
+            Self::Deliveries => "deliveries",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -18,13 +18,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::mail_outage::MailOutage;
 use super::reminders::{self, Reminder};
-use super::{AttendanceCheck, AutoCreate, JobKind, NewJob, ZoomJob};
+use super::{AttendanceCheck, AutoCreate, JobKind, Lane, NewJob, ZoomJob};
 use crate::server::app_state::AppState;
 use crate::server::db::DbError;
 use crate::server::mail::templates::{self, Attendee};
 use crate::server::mail::transport::{build_message, MailServerUnreachable, MailTransport};
 use crate::server::mail::OutgoingEmail;
-use crate::server::outgoing_webhooks::{DeliveryJob, QueuedEvent};
+use crate::server::outgoing_webhooks::{DeliveryJob, EndpointBusy, QueuedEvent};
 use crate::server::repo::jobs::{self, ClaimedJob};
 use crate::server::repo::{bookings, slots, waitlist};
 use crate::server::service::{booking, recordings, webhooks, zoom_events, zoom_meeting};
@@ -33,10 +33,18 @@ use crate::server::telemetry;
 pub const MAX_ATTEMPTS: u32 = 8;
 /// Jobs one pass runs at most, so a pass ends even while new work keeps arriving.
 const BATCH: usize = 20;
-/// Jobs run at once. Each one's writes wait for the disk and each email for the SMTP server's
-/// answer; run together they share the flushes and the SMTP connection pool, where one at a
-/// time a burst of emails left at a few dozen per second.
-const PARALLEL: usize = 4;
+
+/// Jobs of a lane run at once. In the main lane each one's writes wait for the disk and each
+/// email for the SMTP server's answer; run together they share the flushes and the SMTP
+/// connection pool, where one at a time a burst of emails left at a few dozen per second.
+/// Deliveries mostly wait on endpoints (up to 15 s each), and each specialist has a few
+/// sends at a time at most, so more of them run at once.
+fn parallel(lane: Lane) -> usize {
+    match lane {
+        Lane::Main => 4,
+        Lane::Deliveries => 8,
+    }
+}
 
 /// What one pass did.
 #[derive(Default)]
@@ -78,14 +86,18 @@ impl JobWorker {
         }
     }
 
-    /// One pass: claims due jobs a few at a time and runs them. Returns how many succeeded.
-    /// Public so tests can drain the queue deterministically.
+    /// One pass of each lane: claims due jobs a few at a time and runs them. Returns how many
+    /// succeeded. Public so tests can drain the queue deterministically.
     pub async fn run_once(&self) -> Result<usize, DbError> {
-        Ok(self.pass(None).await?.succeeded)
+        let mut succeeded = 0;
+        for lane in Lane::ALL {
+            succeeded += self.pass(lane, None).await?.succeeded;
+        }
+        Ok(succeeded)
     }
 
-    /// Like `run_once`, but stops claiming once `stop` is cancelled.
-    async fn pass(&self, stop: Option<&CancellationToken>) -> Result<Pass, DbError> {
+    /// A pass of one lane, which stops claiming once `stop` is cancelled.
+    async fn pass(&self, lane: Lane, stop: Option<&CancellationToken>) -> Result<Pass, DbError> {
         let mut pass = Pass::default();
         while pass.claimed < BATCH {
             if stop.is_some_and(CancellationToken::is_cancelled) {
@@ -93,11 +105,12 @@ impl JobWorker {
             }
             // While the mail server is out of reach, emails stay queued as they are.
             let emails = self.mail_outage.remaining().is_none();
-            let most = PARALLEL.min(BATCH - pass.claimed);
+            let most = parallel(lane).min(BATCH - pass.claimed);
             let claimed = jobs::claim_due(
                 &self.state.db,
                 &self.owner,
                 self.lease_seconds,
+                lane,
                 emails,
                 most,
             )
@@ -135,6 +148,23 @@ impl JobWorker {
             telemetry::email(if outcome.is_ok() { "sent" } else { "failed" });
         }
         match outcome {
+            // Its endpoint (or its specialist) has sends under way: it waits its turn without
+            // spending an attempt.
+            Err(e) if e.downcast_ref::<EndpointBusy>().is_some() => {
+                let wait = e
+                    .downcast_ref::<EndpointBusy>()
+                    .map(|b| b.wait)
+                    .unwrap_or_default();
+                jobs::defer(
+                    &self.state.db,
+                    &job.id,
+                    &self.owner,
+                    wait,
+                    &format!("{e:#}"),
+                )
+                .await?;
+                Ok(false)
+            }
             // Not the email's failure: it keeps its attempts and waits with every other email.
             Err(e) if sends_email && e.downcast_ref::<MailServerUnreachable>().is_some() => {
                 let wait = self.mail_outage.unreachable();
@@ -372,11 +402,74 @@ impl JobWorker {
         Ok(())
     }
 
-    /// Runs until `stop` is cancelled. The job in hand then is finished first; no new one is
-    /// claimed.
+    /// Runs both lanes until `stop` is cancelled. The jobs in hand then are finished first; no
+    /// new one is claimed.
     pub async fn run(self, poll: Duration, stop: CancellationToken) {
+        tokio::join!(
+            self.run_main_lane(poll, &stop),
+            self.run_deliveries_lane(poll, &stop)
+        );
+        tracing::info!("job worker stopped");
+    }
+
+    /// Deliveries run as a pool: each claimed one holds a place until it ends, and a free place
+    /// is filled at once. (In passes, a pass waits for its slowest job: one endpoint that
+    /// never answers would hold every delivery behind it for 15 s.)
+    async fn run_deliveries_lane(&self, poll: Duration, stop: &CancellationToken) {
+        let lane = Lane::Deliveries;
+        let places = Arc::new(tokio::sync::Semaphore::new(parallel(lane)));
+        while !stop.is_cancelled() {
+            let free = places.available_permits();
+            if free == 0 {
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    // A place is free again (given straight back: the claim takes it).
+                    _ = places.acquire() => continue,
+                }
+            }
+            let emails = self.mail_outage.remaining().is_none();
+            let claimed = match jobs::claim_due(
+                &self.state.db,
+                &self.owner,
+                self.lease_seconds,
+                lane,
+                emails,
+                free,
+            )
+            .await
+            {
+                Ok(claimed) => claimed,
+                Err(e) => {
+                    tracing::warn!(error = %e, lane = lane.as_str(), "claiming jobs failed");
+                    Vec::new()
+                }
+            };
+            let all_due = claimed.len() < free;
+            for job in claimed {
+                let place = places.clone().acquire_owned().await.expect("never closed");
+                let worker = self.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = worker.finish(&job).await {
+                        tracing::warn!(key = %job.key, error = %e, "recording a job's outcome");
+                    }
+                    drop(place);
+                });
+            }
+            if all_due {
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    _ = tokio::time::sleep(poll) => {}
+                }
+            }
+        }
+        // The jobs in hand finish first.
+        let _ = places.acquire_many(parallel(lane) as u32).await;
+    }
+
+    async fn run_main_lane(&self, poll: Duration, stop: &CancellationToken) {
+        let lane = Lane::Main;
         loop {
-            match self.pass(Some(&stop)).await {
+            match self.pass(lane, Some(stop)).await {
                 // A full pass means more may be due: a burst of emails goes out back to back,
                 // not one batch per poll period.
                 Ok(pass) if pass.claimed == BATCH => {
@@ -386,14 +479,13 @@ impl JobWorker {
                     }
                 }
                 Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "job pass failed"),
+                Err(e) => tracing::warn!(error = %e, lane = lane.as_str(), "job pass failed"),
             }
             tokio::select! {
                 _ = stop.cancelled() => break,
                 _ = tokio::time::sleep(poll) => {}
             }
         }
-        tracing::info!("job worker stopped");
     }
 }
 

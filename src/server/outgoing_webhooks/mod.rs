@@ -74,6 +74,43 @@ pub struct DeliveryJob {
     pub attempt: u32,
 }
 
+/// A specialist's sends under way at most, across instances: one endpoint that never answers
+/// holds one, and a specialist with many holds this many (G1).
+pub const SENDS_PER_SPECIALIST: usize = 2;
+
+/// How long a turn to send is held at most: the attempt's own limit and a margin. A crashed
+/// instance's turn lapses after this.
+pub const TURN_LEASE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A delivery that waits: its endpoint has a send under way, or its specialist has
+/// [`SENDS_PER_SPECIALIST`]. The worker queues it again after `wait` without spending an attempt.
+#[derive(Debug, thiserror::Error)]
+#[error("waiting its turn: the endpoint or its specialist has sends under way")]
+pub struct EndpointBusy {
+    pub wait: std::time::Duration,
+}
+
+/// How long a delivery waits for its turn, given when the sends in its way started: one that
+/// started under a second ago likely ends soon (a healthy endpoint with a burst of deliveries);
+/// one running longer is slow, and ends by the attempt's time limit. Waiting for that instead
+/// of polling keeps an endpoint that never answers from costing a claim per delivery per second.
+pub fn turn_wait(in_the_way: &[DateTime<Utc>], now: DateTime<Utc>) -> std::time::Duration {
+    let limit = client::ATTEMPT_TIMEOUT;
+    let second = std::time::Duration::from_secs(1);
+    in_the_way
+        .iter()
+        .map(|started| {
+            let running = (now - *started).to_std().unwrap_or_default();
+            if running < second {
+                second
+            } else {
+                limit.saturating_sub(running).max(second)
+            }
+        })
+        .min()
+        .unwrap_or(second)
+}
+
 /// Delays before each retry, from the Standard Webhooks schedule; the last one repeats until
 /// the retry window (24 hours) is over.
 pub const RETRY_SCHEDULE_SECONDS: [u64; 6] = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600];
@@ -103,6 +140,17 @@ mod tests {
             assert_eq!(serde_json::to_value(t).unwrap(), t.as_str());
         }
         assert_eq!(EventType::parse("booking.deleted"), None);
+    }
+
+    #[test]
+    fn a_delivery_waits_briefly_behind_a_fresh_send_and_long_behind_a_slow_one() {
+        let now = Utc::now();
+        let ago = |ms| now - chrono::Duration::milliseconds(ms);
+        assert_eq!(turn_wait(&[ago(200)], now).as_secs(), 1);
+        assert_eq!(turn_wait(&[ago(5_000)], now).as_secs(), 10);
+        assert_eq!(turn_wait(&[ago(5_000), ago(100)], now).as_secs(), 1);
+        assert_eq!(turn_wait(&[ago(60_000)], now).as_secs(), 1);
+        assert_eq!(turn_wait(&[], now).as_secs(), 1);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The periodic clean-up's deletions: records whose use is over. Sessions and counters go when
 //! they expire, as do replayable answers of idempotency keys; finished jobs, webhook delivery
-//! logs (as long as failed jobs) and used confirmation links after their retention. Each call
+//! logs (as long as failed jobs), Zoom's event bodies once applied, and used confirmation links
+//! after their retention. Each call
 //! deletes at most one batch, so no transaction grows with the backlog.
 
 use serde_json::json;
@@ -19,6 +20,7 @@ pub struct Deleted {
     pub counters: usize,
     pub idempotency_keys: usize,
     pub webhook_deliveries: usize,
+    pub zoom_events: usize,
 }
 
 impl Deleted {
@@ -29,6 +31,7 @@ impl Deleted {
             + self.counters
             + self.idempotency_keys
             + self.webhook_deliveries
+            + self.zoom_events
     }
 }
 
@@ -55,19 +58,30 @@ pub async fn delete_expired(db: &Db, retention: &RetentionConfig) -> Result<Dele
             WHERE created_at < time::now() - type::duration($failed) AND status != 'pending'
             LIMIT $batch);
         DELETE $deliveries RETURN NONE;
+        -- Raw bodies with participants' emails and download tokens (G9); one whose job still
+        -- has to apply it stays.
+        LET $events = (SELECT VALUE id FROM zoom_event
+            WHERE received_at < time::now() - type::duration($zoom_events)
+              AND count((SELECT id FROM job
+                  WHERE key = string::concat('zoom-event:', record::id($parent.id))
+                    AND status IN ['pending', 'running'])) = 0
+            LIMIT $batch);
+        DELETE $events RETURN NONE;
         RETURN [array::len($finished), array::len($sessions), array::len($links),
-            array::len($counters), array::len($keys), array::len($deliveries)];",
+            array::len($counters), array::len($keys), array::len($deliveries),
+            array::len($events)];",
         json!({
             "jobs": seconds(retention.finished_jobs),
             "failed": seconds(retention.failed_jobs),
             "links": seconds(retention.verifications),
+            "zoom_events": seconds(retention.zoom_events),
             "batch": BATCH,
         }),
     )
     .await?;
     let last = rows.count() - 1;
     let counts = rows.all::<usize>(last)?;
-    let [jobs, sessions, verifications, counters, idempotency_keys, webhook_deliveries] =
+    let [jobs, sessions, verifications, counters, idempotency_keys, webhook_deliveries, zoom_events] =
         counts[..]
     else {
         return Err(DbError::Decode(format!("clean-up counts: {counts:?}")));
@@ -79,5 +93,6 @@ pub async fn delete_expired(db: &Db, retention: &RetentionConfig) -> Result<Dele
         counters,
         idempotency_keys,
         webhook_deliveries,
+        zoom_events,
     })
 }

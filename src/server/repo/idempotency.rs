@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::server::db::{run, with_conflict_retry, Db, DbError};
+use crate::server::db::{new_key, run, with_conflict_retry, Db, DbError};
 
 /// How long a stored answer is replayed.
 pub const KEEP_HOURS: i64 = 24;
@@ -23,8 +23,8 @@ pub struct StoredAnswer {
 /// What claiming a key found.
 #[derive(Debug)]
 pub enum Claim {
-    /// The key is this request's: run it, then [`finish`] or [`release`].
-    Claimed,
+    /// The key is this request's: run it, then [`finish`] or [`release`] with this token.
+    Claimed { token: String },
     /// The same request was answered before: replay this.
     Answered(StoredAnswer),
     /// The same request is still running elsewhere.
@@ -57,7 +57,7 @@ pub async fn claim(db: &Db, id: &str, user: &str, fingerprint: &str) -> Result<C
                 AND $row.fingerprint = $fingerprint);
         IF $claimed {{
             UPSERT $key CONTENT {{
-                user: type::record('user', $user), fingerprint: $fingerprint,
+                user: type::record('user', $user), fingerprint: $fingerprint, claim_token: $claim,
                 created_at: $now, locked_until: $now + {CLAIM_SECONDS}s,
                 expires_at: $now + {KEEP_HOURS}h
             }} RETURN NONE;
@@ -66,13 +66,14 @@ pub async fn claim(db: &Db, id: &str, user: &str, fingerprint: &str) -> Result<C
         RETURN {{ claimed: $claimed, fingerprint: $row.fingerprint, status: $row.status,
             content_type: $row.content_type, body: $row.body }};"
     );
-    let vars = json!({ "id": id, "user": user, "fingerprint": fingerprint });
+    let token = new_key();
+    let vars = json!({ "id": id, "user": user, "fingerprint": fingerprint, "claim": token });
     let found: Found = with_conflict_retry("claim_idempotency_key", || run(db, &sql, vars.clone()))
         .await?
         .last()?
         .ok_or_else(|| DbError::Decode("no answer from claiming a key".into()))?;
     Ok(match found {
-        Found { claimed: true, .. } => Claim::Claimed,
+        Found { claimed: true, .. } => Claim::Claimed { token },
         Found {
             fingerprint: first, ..
         } if first.as_deref() != Some(fingerprint) => Claim::OtherRequest,
@@ -90,17 +91,19 @@ pub async fn claim(db: &Db, id: &str, user: &str, fingerprint: &str) -> Result<C
     })
 }
 
-/// Stores the answer of the request that claimed `id`.
-pub async fn finish(db: &Db, id: &str, answer: &StoredAnswer) -> Result<(), DbError> {
+/// Stores the answer of the request that claimed `id` with `token`. A request that outlived its
+/// claim, whose key another request claimed since, stores nothing (G6): the key is that one's.
+pub async fn finish(db: &Db, id: &str, token: &str, answer: &StoredAnswer) -> Result<(), DbError> {
     let vars = json!({
-        "id": id, "status": answer.status, "content_type": answer.content_type,
+        "id": id, "claim": token, "status": answer.status, "content_type": answer.content_type,
         "body": answer.body,
     });
     with_conflict_retry("finish_idempotency_key", || {
         run(
             db,
             "UPDATE type::record('idempotency_key', $id)
-                SET status = $status, content_type = $content_type, body = $body RETURN NONE",
+                SET status = $status, content_type = $content_type, body = $body
+                WHERE claim_token = $claim AND status = NONE RETURN NONE",
             vars.clone(),
         )
     })
@@ -108,13 +111,15 @@ pub async fn finish(db: &Db, id: &str, answer: &StoredAnswer) -> Result<(), DbEr
     .map(|_| ())
 }
 
-/// Frees `id` after a request that changed nothing the client could not retry (a 5xx).
-pub async fn release(db: &Db, id: &str) -> Result<(), DbError> {
+/// Frees `id` after a request that changed nothing the client could not retry (a 5xx), unless
+/// another request claimed it since (G6: a late release must not free that one's claim).
+pub async fn release(db: &Db, id: &str, token: &str) -> Result<(), DbError> {
     with_conflict_retry("release_idempotency_key", || {
         run(
             db,
-            "DELETE type::record('idempotency_key', $id) WHERE status = NONE",
-            json!({ "id": id }),
+            "DELETE type::record('idempotency_key', $id)
+                WHERE status = NONE AND claim_token = $claim",
+            json!({ "id": id, "claim": token }),
         )
     })
     .await

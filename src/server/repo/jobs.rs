@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::server::db::{run, Db, DbError};
-use crate::server::jobs::{self, backoff_seconds, JobKind, JobStatus, NewJob};
+use crate::server::jobs::{self, backoff_seconds, JobKind, JobStatus, Lane, NewJob};
 
 /// The job queued under `$key`, if any. `$key` is a plain parameter, which the planner reads
 /// as a value and looks up in the index (a predicate on `$parent` or on a field of an array
@@ -122,11 +122,17 @@ pub struct ClaimedJob {
     pub attempts: u32,
 }
 
-/// The first pending jobs that are due, read in `run_at` order from the `job_due` index and
-/// stopped after five: a backlog of due jobs costs no more than an empty queue. (One query
-/// with an `OR` of the two cases fetched every due job on each claim: quadratic in a burst.)
-pub(crate) const DUE_PENDING: &str = "SELECT VALUE record::id(id) FROM job
-    WHERE status = 'pending' AND run_at <= time::now() ORDER BY run_at LIMIT 5";
+/// The first pending jobs of a lane that are due, read in `run_at` order from the
+/// `job_lane_due` index and stopped after five: a backlog of due jobs costs no more than an
+/// empty queue, and a backlog in one lane is never read by the other. (One query with an `OR`
+/// of the two cases fetched every due job on each claim: quadratic in a burst.)
+pub(crate) fn due_pending(lane: Lane) -> String {
+    format!(
+        "SELECT VALUE record::id(id) FROM job WHERE status = 'pending' AND lane = '{}'
+        AND run_at <= time::now() ORDER BY run_at LIMIT 5",
+        lane.as_str()
+    )
+}
 
 /// The first pending jobs of one kind that are due, from the `job_kind_due` index.
 pub(crate) fn due_pending_of_kind(kind: JobKind) -> String {
@@ -137,37 +143,42 @@ pub(crate) fn due_pending_of_kind(kind: JobKind) -> String {
     )
 }
 
-/// Running jobs whose worker's lease ran out (a crashed or stopped worker): few at any time.
-pub(crate) const LEASE_LAPSED: &str = "SELECT VALUE record::id(id) FROM job
-    WHERE status = 'running' AND lease_until < time::now() LIMIT 5";
+/// Running jobs of a lane whose worker's lease ran out (a crashed or stopped worker): few at
+/// any time.
+pub(crate) fn lease_lapsed(lane: Lane) -> String {
+    format!(
+        "SELECT VALUE record::id(id) FROM job
+        WHERE status = 'running' AND lane = '{}' AND lease_until < time::now() LIMIT 5",
+        lane.as_str()
+    )
+}
 
-/// Claims up to `most` due jobs (pending and due, or running with a lapsed lease) for `owner`,
-/// in one conditional write; none when nothing is due. Without `emails`, pending emails and
-/// reminders are left for later (the mail server is out of reach), read around by kind.
-/// Claimed together, a burst of jobs costs one read and one write per `most` jobs rather than
-/// per job; should another worker write one of them meanwhile, the write conflicts and they
-/// are claimed one by one, each going to whoever wrote it first.
+/// Claims up to `most` due jobs of `lane` (pending and due, or running with a lapsed lease)
+/// for `owner`, in one conditional write; none when nothing is due. Without `emails`, pending
+/// emails and reminders are left for later (the mail server is out of reach), read around by
+/// kind. Claimed together, a burst of jobs costs one read and one write per `most` jobs rather
+/// than per job; should another worker write one of them meanwhile, the write conflicts and
+/// they are claimed one by one, each going to whoever wrote it first.
 pub async fn claim_due(
     db: &Db,
     owner: &str,
     lease_seconds: u64,
+    lane: Lane,
     emails: bool,
     most: usize,
 ) -> Result<Vec<ClaimedJob>, DbError> {
-    let mut sql = String::new();
-    if emails {
-        sql.push_str(DUE_PENDING);
+    let mut sql = if emails {
+        due_pending(lane)
     } else {
-        let others = JobKind::ALL.into_iter().filter(|k| !k.sends_email());
-        sql.push_str(
-            &others
-                .map(due_pending_of_kind)
-                .collect::<Vec<_>>()
-                .join(";"),
-        );
-    }
+        JobKind::ALL
+            .into_iter()
+            .filter(|k| k.lane() == lane && !k.sends_email())
+            .map(due_pending_of_kind)
+            .collect::<Vec<_>>()
+            .join(";")
+    };
     sql.push(';');
-    sql.push_str(LEASE_LAPSED);
+    sql.push_str(&lease_lapsed(lane));
     let mut rows = run(db, &sql, json!({})).await?;
     let mut due: Vec<String> = Vec::new();
     for list in 0..rows.count() {

@@ -39,11 +39,13 @@ fn indexed(plan: &str, index: &str) {
 #[engine_test]
 async fn the_job_queue_claims_from_the_index_and_stops_after_five() {
     let db = database().await;
-    let due = plan(&db, "", super::jobs::DUE_PENDING, json!({})).await;
-    indexed(&due, "job_due");
-    assert!(due.contains("limit: 5") && !due.contains("Bitmap"), "{due}");
-    let lapsed = plan(&db, "", super::jobs::LEASE_LAPSED, json!({})).await;
-    indexed(&lapsed, "job_due, access: ['running']");
+    for lane in crate::server::jobs::Lane::ALL {
+        let due = plan(&db, "", &super::jobs::due_pending(lane), json!({})).await;
+        indexed(&due, "job_lane_due");
+        assert!(due.contains("limit: 5") && !due.contains("Bitmap"), "{due}");
+        let lapsed = plan(&db, "", &super::jobs::lease_lapsed(lane), json!({})).await;
+        indexed(&lapsed, "job_lane_due, access: ['running'");
+    }
     // While emails wait for the mail server: the other kinds, each from its own range.
     let zoom = super::jobs::due_pending_of_kind(crate::server::jobs::JobKind::ZoomUpdate);
     let by_kind = plan(&db, "", &zoom, json!({})).await;

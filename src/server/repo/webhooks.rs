@@ -13,6 +13,8 @@ use crate::server::jobs::{self, NewJob};
 pub const MAX_PER_USER: usize = 10;
 /// How many deliveries the log shows.
 pub const LOG_LENGTH: usize = 50;
+/// How many of a delivery's attempts it keeps (the latest; `attempt_count` counts them all).
+pub const KEPT_ATTEMPTS: usize = 20;
 
 const ENDPOINT_VIEW: &str = "record::id(id) AS id, url, events, enabled,
     disabled_reason AS disabledReason, created_at AS createdAt";
@@ -194,7 +196,7 @@ pub async fn target(db: &Db, id: &str) -> Result<Option<Target>, DbError> {
     run(
         db,
         "SELECT record::id(id) AS id, message_id, body, status, first_attempt_at,
-            array::len(attempts) AS attempts_made, record::id(endpoint) AS endpoint_id,
+            attempt_count AS attempts_made, record::id(endpoint) AS endpoint_id,
             record::id(user) AS user_id, endpoint.url AS url, endpoint.secret AS secret,
             endpoint.enabled AS enabled
         FROM type::record('webhook_delivery', $id)",
@@ -241,9 +243,10 @@ pub async fn record_attempt(
         LET $delivery = type::record('webhook_delivery', $id);
         LET $at = type::datetime($attempt.at);
         UPDATE $delivery SET
-            attempts = array::append(attempts, {{
+            attempts = array::slice(array::append(attempts, {{
                 at: $at, statusCode: $attempt.statusCode, error: $attempt.error
-            }}),
+            }}), -{KEPT_ATTEMPTS}),
+            attempt_count += 1,
             status = $status,
             next_attempt_at = IF $next_at != NONE THEN type::datetime($next_at) ELSE NONE END,
             first_attempt_at = first_attempt_at ?? $at RETURN NONE;
@@ -298,26 +301,45 @@ pub async fn deliveries_of(db: &Db, endpoint: &str) -> Result<Vec<WebhookDeliver
     .all(0)
 }
 
-/// Sends a delivery of the specialist's endpoint again (same message id, a new 24-hour
-/// window). Whether there was such a delivery.
-pub async fn replay(db: &Db, user: &str, endpoint: &str, id: &str) -> Result<Option<u32>, DbError> {
+/// What a replay found.
+pub enum Replayed {
+    /// Queued as attempt number `.0`.
+    Queued(u32),
+    /// No such delivery of this endpoint and account.
+    NotFound,
+    /// Still being sent (a first attempt, a retry or a replay is queued or under way).
+    Pending,
+}
+
+/// Sends a delivery of the specialist's endpoint again (same message id, a new retry window),
+/// unless it is still pending: one chain of attempts per delivery at a time, whoever asks how
+/// often (G1).
+pub async fn replay(db: &Db, user: &str, endpoint: &str, id: &str) -> Result<Replayed, DbError> {
     if !is_valid_key(id) {
-        return Ok(None);
+        return Ok(Replayed::NotFound);
     }
-    let mut rows = run(
+    #[derive(Deserialize)]
+    struct Found {
+        made: u32,
+        pending: bool,
+    }
+    let found: Option<Found> = run(
         db,
-        "LET $d = (SELECT array::len(attempts) AS made FROM type::record('webhook_delivery', $id)
-            WHERE user = type::record('user', $user)
-              AND endpoint = type::record('webhook_endpoint', $endpoint))[0];
-        RETURN $d.made;",
+        "SELECT attempt_count AS made, status = 'pending' AS pending
+        FROM type::record('webhook_delivery', $id)
+        WHERE user = type::record('user', $user)
+          AND endpoint = type::record('webhook_endpoint', $endpoint)",
         json!({ "id": id, "user": user, "endpoint": endpoint }),
     )
-    .await?;
-    // No such delivery of this endpoint and account: the row, and so `made`, is NONE.
-    let Some(made) = rows.last::<Option<u32>>()?.flatten() else {
-        return Ok(None);
+    .await?
+    .first(0)?;
+    let Some(found) = found else {
+        return Ok(Replayed::NotFound);
     };
-    let attempt = made + 1;
+    if found.pending {
+        return Ok(Replayed::Pending);
+    }
+    let attempt = found.made + 1;
     // A key of its own: a retry still queued for later must not swallow the replay.
     let next = NewJob {
         key: format!(
@@ -326,15 +348,72 @@ pub async fn replay(db: &Db, user: &str, endpoint: &str, id: &str) -> Result<Opt
         ),
         ..NewJob::webhook_delivery(id, attempt, 0)
     };
+    // Conditional on the delivery not being pending: of two replays at once, the second
+    // conflicts, is retried, and finds it pending.
     let sql = format!(
         "BEGIN TRANSACTION;
-        UPDATE type::record('webhook_delivery', $id) SET status = 'pending',
-            next_attempt_at = time::now(), first_attempt_at = NONE RETURN NONE;
-        {queue}
-        COMMIT TRANSACTION;",
+        LET $replayed = UPDATE type::record('webhook_delivery', $id) SET status = 'pending',
+            next_attempt_at = time::now(), first_attempt_at = NONE
+            WHERE status != 'pending' RETURN AFTER;
+        IF array::len($replayed) > 0 {{
+            {queue}
+        }};
+        COMMIT TRANSACTION;
+        RETURN array::len($replayed) > 0;",
         queue = queue_statement("jobs"),
     );
     let vars = json!({ "id": id, "jobs": jobs::bind(std::slice::from_ref(&next)) });
-    with_conflict_retry("replay_webhook_delivery", || run(db, &sql, vars.clone())).await?;
-    Ok(Some(attempt))
+    let mut rows =
+        with_conflict_retry("replay_webhook_delivery", || run(db, &sql, vars.clone())).await?;
+    Ok(if rows.last::<bool>()?.unwrap_or(false) {
+        Replayed::Queued(attempt)
+    } else {
+        Replayed::Pending
+    })
+}
+
+/// Takes a turn to send to `endpoint` for `user`'s deliveries, unless that endpoint has a send
+/// under way or the specialist has `budget` of them. `Ok(None)` when taken; otherwise when the
+/// sends in the way started (across instances: the turns are rows, each held for `lease` at
+/// most).
+pub async fn take_turn(
+    db: &Db,
+    user: &str,
+    endpoint: &str,
+    token: &str,
+    budget: usize,
+    lease: std::time::Duration,
+) -> Result<Option<Vec<DateTime<Utc>>>, DbError> {
+    let sql = "BEGIN TRANSACTION;
+        LET $row = type::record('webhook_sending', $user);
+        LET $live = array::filter(($row.sends ?? []), |$s| $s.until > time::now());
+        LET $same = array::filter($live, |$s| $s.endpoint = $endpoint);
+        LET $taken = array::len($live) < $budget AND array::len($same) = 0;
+        IF $taken {
+            UPSERT $row SET sends = array::append($live, {
+                endpoint: $endpoint, token: $turn, started: time::now(),
+                until: time::now() + type::duration($lease)
+            }) RETURN NONE;
+        };
+        COMMIT TRANSACTION;
+        RETURN IF $taken THEN NONE
+            ELSE array::map(IF array::len($same) > 0 THEN $same ELSE $live END, |$s| $s.started)
+            END;";
+    let vars = json!({
+        "user": user, "endpoint": endpoint, "turn": token, "budget": budget,
+        "lease": format!("{}s", lease.as_secs()),
+    });
+    let mut rows = with_conflict_retry("take_webhook_turn", || run(db, sql, vars.clone())).await?;
+    Ok(rows.last::<Option<Vec<DateTime<Utc>>>>()?.flatten())
+}
+
+/// Ends the turn `token` took.
+pub async fn end_turn(db: &Db, user: &str, token: &str) -> Result<(), DbError> {
+    let sql = "UPDATE type::record('webhook_sending', $user)
+        SET sends = array::filter(sends, |$s| $s.token != $turn AND $s.until > time::now())
+        RETURN NONE";
+    let vars = json!({ "user": user, "turn": token });
+    with_conflict_retry("end_webhook_turn", || run(db, sql, vars.clone()))
+        .await
+        .map(|_| ())
 }

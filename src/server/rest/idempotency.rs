@@ -107,24 +107,24 @@ pub async fn replay_or_run(
             "This Idempotency-Key was already used with a different request",
         )
         .into_response(),
-        Ok(Claim::Claimed) => {
+        Ok(Claim::Claimed { token }) => {
             parts.extensions.insert(ResolvedCaller(caller));
             let response = next.run(Request::from_parts(parts, Body::from(body))).await;
-            remember(&state, &id, response).await
+            remember(&state, &id, &token, response).await
         }
     }
 }
 
 /// Stores the answer of a claimed request and passes it on. A failure on our side (5xx) or a
 /// 429 changed nothing, so the key is freed for the client's retry instead.
-async fn remember(state: &AppState, id: &str, response: Response) -> Response {
+async fn remember(state: &AppState, id: &str, token: &str, response: Response) -> Response {
     let status = response.status();
     let retryable = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS;
     let (parts, body) = response.into_parts();
     let bytes = match to_bytes(body, usize::MAX).await {
         Ok(bytes) if !retryable && bytes.len() <= MAX_STORED_ANSWER => bytes,
         result => {
-            if let Err(e) = idempotency::release(&state.db, id).await {
+            if let Err(e) = idempotency::release(&state.db, id, token).await {
                 tracing::warn!(error = %e, "could not free an idempotency key; it frees itself");
             }
             let bytes = result.unwrap_or_default();
@@ -140,7 +140,7 @@ async fn remember(state: &AppState, id: &str, response: Response) -> Response {
             .map(str::to_string),
         body: String::from_utf8_lossy(&bytes).into_owned(),
     };
-    if let Err(e) = idempotency::finish(&state.db, id, &answer).await {
+    if let Err(e) = idempotency::finish(&state.db, id, token, &answer).await {
         // The effect happened; the client has its answer. A retry within the claim finds the
         // key in flight, and afterwards runs again: say so in the log.
         tracing::error!(error = %e, "could not store an idempotent answer");

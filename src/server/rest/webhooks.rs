@@ -144,7 +144,7 @@ pub(super) async fn deliveries(
         (status = 401, body = ErrorBody),
         (status = 403, description = "Not a specialist", body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "The endpoint is turned off", body = ErrorBody),
+        (status = 409, description = "The endpoint is turned off, or the delivery is still being sent", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub(super) async fn replay(

@@ -112,6 +112,10 @@ pub async fn on_completed(
         if !finished || file.download_url.is_empty() {
             continue;
         }
+        if let Some(why) = state.zoom.download_refusal(&file.download_url) {
+            tracing::warn!(meeting = %meeting_id, file = %file.id, %why, "recording file not copied");
+            continue;
+        }
         let id = recording_id(uuid, &file.id);
         let extension = extension(file);
         rows.push(NewRecording {
@@ -200,33 +204,19 @@ async fn fresh_download(state: &AppState, job: &Fetch) -> anyhow::Result<reqwest
 async fn store(
     state: &AppState,
     row: &RecordingRow,
-    mut response: reqwest::Response,
+    response: reqwest::Response,
 ) -> anyhow::Result<u64> {
-    let mut writer = state
-        .recordings
-        .writer(&row.object_key)
-        .await
-        .context("opening the recording store")?;
-    let mut size = 0u64;
-    loop {
+    let body = futures::stream::unfold(response, |mut response| async move {
         match response.chunk().await {
-            Ok(Some(chunk)) => {
-                size += chunk.len() as u64;
-                writer.put(chunk);
-                writer
-                    .wait_for_capacity(4)
-                    .await
-                    .context("writing a recording")?;
-            }
-            Ok(None) => break,
-            Err(e) => {
-                writer.abort().await.ok();
-                return Err(e).context("reading a recording from Zoom");
-            }
+            Ok(Some(chunk)) => Some((Ok(chunk), response)),
+            Ok(None) => None,
+            Err(e) => Some((
+                Err(anyhow::Error::new(e).context("reading a recording from Zoom")),
+                response,
+            )),
         }
-    }
-    writer.finish().await.context("storing a recording")?;
-    Ok(size)
+    });
+    state.recordings.write_stream(&row.object_key, body).await
 }
 
 /// The recording if the caller is its booking's customer or specialist; to anyone else it

@@ -16,9 +16,10 @@ use crate::server::db::new_key;
 use crate::server::jobs::NewJob;
 use crate::server::mail::templates::{self, Attendee};
 use crate::server::outgoing_webhooks::{
-    retry_delay, signature, DeliveryJob, EventType, QueuedEvent,
+    retry_delay, signature, turn_wait, DeliveryJob, EndpointBusy, EventType, QueuedEvent,
+    SENDS_PER_SPECIALIST, TURN_LEASE,
 };
-use crate::server::repo::webhooks::{self, AttemptOutcome, NewDelivery, Target};
+use crate::server::repo::webhooks::{self, AttemptOutcome, NewDelivery, Replayed, Target};
 use crate::server::repo::{bookings, slots, users};
 use crate::server::security::public_address;
 
@@ -195,11 +196,16 @@ pub async fn replay(
             "This endpoint is turned off: turn it on before replaying deliveries",
         ));
     }
-    webhooks::replay(&state.db, &caller.user_id, &endpoint.id, delivery_id)
+    match webhooks::replay(&state.db, &caller.user_id, &endpoint.id, delivery_id)
         .await
         .map_err(unexpected("replaying a webhook delivery"))?
-        .map(|_| ())
-        .ok_or_else(|| AppError::not_found("Delivery not found"))
+    {
+        Replayed::Queued(_) => Ok(()),
+        Replayed::NotFound => Err(AppError::not_found("Delivery not found")),
+        Replayed::Pending => Err(AppError::conflict(
+            "This delivery is still being sent: replay it once it has been delivered or has failed",
+        )),
+    }
 }
 
 fn short_hash(parts: &[&str]) -> String {
@@ -305,29 +311,11 @@ pub async fn deliver(state: &AppState, job: &DeliveryJob) -> anyhow::Result<()> 
     let (status_code, error) = match refused {
         Some(why) => (None, Some(format!("not sent: {why}"))),
         None => {
-            let sent = state
-                .webhook_client
-                .post(url)
-                .header("content-type", "application/json")
-                .header("webhook-id", &target.message_id)
-                .header("webhook-timestamp", timestamp.to_string())
-                .header(
-                    "webhook-signature",
-                    signature::sign(secret, &target.message_id, timestamp, &target.body),
-                )
-                .body(target.body.clone())
-                .send()
-                .await;
-            match sent {
-                Ok(response) if response.status().is_success() => {
-                    (Some(response.status().as_u16()), None)
-                }
-                Ok(response) => (
-                    Some(response.status().as_u16()),
-                    Some(format!("answered HTTP {}", response.status())),
-                ),
-                Err(e) => (e.status().map(|s| s.as_u16()), Some(describe(&e))),
-            }
+            let turn = new_key();
+            take_turn(state, &target, &turn).await?;
+            let sent = send(state, &target, url, secret, timestamp).await;
+            webhooks::end_turn(&state.db, &target.user_id, &turn).await?;
+            sent
         }
     };
     let attempt = DeliveryAttempt {
@@ -372,6 +360,64 @@ pub async fn deliver(state: &AppState, job: &DeliveryJob) -> anyhow::Result<()> 
     )
     .await?;
     Ok(())
+}
+
+/// Takes the delivery's turn: one send per endpoint and a few per specialist at a time, on
+/// every instance. Behind a send that just started (a healthy endpoint with a burst) it waits
+/// here a moment; otherwise it fails with [`EndpointBusy`], and the job waits in the queue.
+async fn take_turn(state: &AppState, target: &Target, turn: &str) -> anyhow::Result<()> {
+    const WAIT_HERE: std::time::Duration = std::time::Duration::from_secs(3);
+    let asked = tokio::time::Instant::now();
+    loop {
+        let Some(in_the_way) = webhooks::take_turn(
+            &state.db,
+            &target.user_id,
+            &target.endpoint_id,
+            turn,
+            SENDS_PER_SPECIALIST,
+            TURN_LEASE,
+        )
+        .await?
+        else {
+            return Ok(());
+        };
+        let wait = turn_wait(&in_the_way, Utc::now());
+        if wait > std::time::Duration::from_secs(1) || asked.elapsed() >= WAIT_HERE {
+            return Err(EndpointBusy { wait }.into());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Posts the signed message; the status code and, unless it succeeded, what went wrong.
+async fn send(
+    state: &AppState,
+    target: &Target,
+    url: &str,
+    secret: &str,
+    timestamp: i64,
+) -> (Option<u16>, Option<String>) {
+    let sent = state
+        .webhook_client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("webhook-id", &target.message_id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header(
+            "webhook-signature",
+            signature::sign(secret, &target.message_id, timestamp, &target.body),
+        )
+        .body(target.body.clone())
+        .send()
+        .await;
+    match sent {
+        Ok(response) if response.status().is_success() => (Some(response.status().as_u16()), None),
+        Ok(response) => (
+            Some(response.status().as_u16()),
+            Some(format!("answered HTTP {}", response.status())),
+        ),
+        Err(e) => (e.status().map(|s| s.as_u16()), Some(describe(&e))),
+    }
 }
 
 /// `24 hours`, `90 minutes`, `2 seconds`.

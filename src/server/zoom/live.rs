@@ -39,6 +39,7 @@ pub struct ZoomClient {
     /// For recording files: no limit on the whole transfer (files are large), only on
     /// connecting and on each read.
     downloads: reqwest::Client,
+    download_rule: super::DownloadRule,
     credentials: ZoomCredentials,
     api_url: String,
     oauth_url: String,
@@ -137,19 +138,17 @@ impl ZoomClient {
         api_url: String,
         oauth_url: String,
         timeout: Duration,
+        download_rule: super::DownloadRule,
     ) -> Self {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .build()
             .expect("building the HTTP client");
-        let downloads = reqwest::Client::builder()
-            .connect_timeout(timeout)
-            .read_timeout(timeout)
-            .build()
-            .expect("building the HTTP client");
+        let downloads = download_rule.client(timeout);
         Self {
             http,
             downloads,
+            download_rule,
             credentials,
             api_url,
             oauth_url,
@@ -488,9 +487,16 @@ impl ZoomClient {
         Ok((token, answer.recording_files))
     }
 
+    pub fn download_refusal(&self, url: &str) -> Option<String> {
+        self.download_rule.refusal(url)
+    }
+
     /// Starts downloading a recording file: `Authorization: Bearer` with a download token,
     /// redirects followed (the header is not sent on to another host).
     pub async fn download(&self, url: &str, token: &str) -> Result<Response, ZoomError> {
+        if let Some(why) = self.download_refusal(url) {
+            return Err(ZoomError::Refused(why));
+        }
         let response = self
             .downloads
             .get(url)

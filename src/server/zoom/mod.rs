@@ -1,11 +1,13 @@
 //! Zoom meetings: the live client for Zoom's REST API and a simulated provider for local runs.
 
+mod download_address;
 mod live;
 mod simulated;
 pub mod webhook;
 
 use chrono::{DateTime, Utc};
 
+pub use download_address::{DownloadRule, DEFAULT_HOSTS as DEFAULT_DOWNLOAD_HOSTS};
 pub use live::{PastParticipant, ZoomClient};
 pub use simulated::SimulatedZoom;
 
@@ -59,6 +61,9 @@ pub enum ZoomError {
     Network(String),
     #[error("unexpected answer from Zoom: {0}")]
     Decode(String),
+    /// Not sent: the request would have left Zoom (a download address from a webhook).
+    #[error("not sent: {0}")]
+    Refused(String),
 }
 
 impl ZoomError {
@@ -72,6 +77,7 @@ impl ZoomError {
             Self::Timeout => "timeout",
             Self::Network(_) => "network_error",
             Self::Decode(_) => "bad_answer",
+            Self::Refused(_) => "refused",
         }
     }
 
@@ -81,7 +87,7 @@ impl ZoomError {
         match self {
             Self::Timeout | Self::Network(_) | Self::Decode(_) => true,
             Self::Api { status, .. } => *status >= 500,
-            Self::Auth | Self::DailyLimit | Self::RateLimited => false,
+            Self::Auth | Self::DailyLimit | Self::RateLimited | Self::Refused(_) => false,
         }
     }
 
@@ -115,21 +121,23 @@ pub fn generate_password() -> String {
 }
 
 pub enum Zoom {
-    Live(ZoomClient),
+    Live(Box<ZoomClient>),
     Simulated(SimulatedZoom),
 }
 
 impl Zoom {
     /// The live client with credentials; otherwise the simulated provider, whose fake links
-    /// point at `base_url`.
-    pub fn from_config(config: &ZoomConfig, base_url: &str) -> Self {
+    /// point at `base_url`. With `public_only`, recordings are downloaded only over `https`
+    /// from public addresses (as webhooks are sent).
+    pub fn from_config(config: &ZoomConfig, base_url: &str, public_only: bool) -> Self {
         match &config.credentials {
-            Some(credentials) => Self::Live(ZoomClient::new(
+            Some(credentials) => Self::Live(Box::new(ZoomClient::new(
                 credentials.clone(),
                 config.api_url.clone(),
                 config.oauth_url.clone(),
                 config.timeout,
-            )),
+                DownloadRule::new(config.download_hosts.clone(), public_only),
+            ))),
             None => Self::Simulated(SimulatedZoom::new(base_url.to_string())),
         }
     }
@@ -221,6 +229,14 @@ impl Zoom {
             }),
         };
         counted("recording_files", result)
+    }
+
+    /// Why a recording may not be downloaded from `url`, if it may not.
+    pub fn download_refusal(&self, url: &str) -> Option<String> {
+        match self {
+            Self::Live(c) => c.download_refusal(url),
+            Self::Simulated(s) => s.download_refusal(url),
+        }
     }
 
     /// Starts downloading a recording file with a download token.

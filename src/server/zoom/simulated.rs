@@ -27,20 +27,29 @@ impl SimulatedZoom {
         }
     }
 
-    /// Downloads only the simulated recordings this app serves under `/dev` (the provider
-    /// fetches nothing else).
-    pub async fn download(&self, url: &str) -> Result<reqwest::Response, super::ZoomError> {
-        let own = format!("{}/dev/zoom/recordings/", self.base_url);
-        let name = url
-            .strip_prefix(&own)
+    /// The name of one of the simulated recordings this app serves under `/dev`.
+    fn own_recording<'a>(&self, url: &'a str) -> Option<&'a str> {
+        url.strip_prefix(&format!("{}/dev/zoom/recordings/", self.base_url))
             .filter(|n| {
                 !n.is_empty()
                     && n.bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
             })
-            .ok_or_else(|| {
-                super::ZoomError::Network("the simulated Zoom only has its own recordings".into())
-            })?;
+    }
+
+    pub fn download_refusal(&self, url: &str) -> Option<String> {
+        self.own_recording(url)
+            .is_none()
+            .then(|| "the simulated Zoom only has its own recordings".into())
+    }
+
+    /// Downloads only the simulated recordings this app serves (the provider fetches nothing
+    /// else).
+    pub async fn download(&self, url: &str) -> Result<reqwest::Response, super::ZoomError> {
+        let own = format!("{}/dev/zoom/recordings/", self.base_url);
+        let name = self.own_recording(url).ok_or_else(|| {
+            super::ZoomError::Refused("the simulated Zoom only has its own recordings".into())
+        })?;
         let response = reqwest::get(format!("{own}{name}"))
             .await
             .map_err(|e| super::ZoomError::Network(e.without_url().to_string()))?;
