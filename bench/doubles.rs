@@ -2,8 +2,10 @@
 //! sink that accepts every message, and a Zoom double speaking the REST calls the live
 //! client makes (Server-to-Server OAuth, create/list/update/delete meetings).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -13,12 +15,14 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
-/// Counts the messages it accepted and keeps the most recent ones (for verification links).
+/// Counts the messages it accepted, keeps the most recent ones (for verification links) and
+/// when each recipient's messages arrived (for the emails' delay).
 #[derive(Clone, Default)]
 pub struct SmtpSink {
     pub port: u16,
     received: Arc<AtomicU64>,
     recent: Arc<Mutex<Vec<String>>>,
+    arrivals: Arc<Mutex<HashMap<String, Vec<Instant>>>>,
 }
 
 impl SmtpSink {
@@ -46,6 +50,12 @@ impl SmtpSink {
         self.received.load(Ordering::Relaxed)
     }
 
+    /// When messages to `address` arrived, in order.
+    pub fn arrivals(&self, address: &str) -> Vec<Instant> {
+        let arrivals = self.arrivals.lock().unwrap();
+        arrivals.get(address).cloned().unwrap_or_default()
+    }
+
     /// The first message body containing `needle`, most recent first.
     pub fn find(&self, needle: &str) -> Option<String> {
         let recent = self.recent.lock().unwrap();
@@ -57,12 +67,18 @@ impl SmtpSink {
         let mut lines = BufReader::new(read);
         write.write_all(b"220 bench-smtp ready\r\n").await?;
         let mut line = String::new();
+        let mut recipients = Vec::new();
         loop {
             line.clear();
             if lines.read_line(&mut line).await? == 0 {
                 return Ok(());
             }
             let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+            if verb == "RCPT" {
+                if let Some(address) = line.split(['<', '>']).nth(1) {
+                    recipients.push(address.to_ascii_lowercase());
+                }
+            }
             let reply: &[u8] = match verb.as_str() {
                 "EHLO" => b"250-bench-smtp\r\n250 8BITMIME\r\n",
                 "DATA" => {
@@ -79,6 +95,12 @@ impl SmtpSink {
                         message.push_str(&line);
                     }
                     self.received.fetch_add(1, Ordering::Relaxed);
+                    let now = Instant::now();
+                    let mut arrivals = self.arrivals.lock().unwrap();
+                    for to in recipients.drain(..) {
+                        arrivals.entry(to).or_default().push(now);
+                    }
+                    drop(arrivals);
                     let mut recent = self.recent.lock().unwrap();
                     if recent.len() >= 64 {
                         recent.remove(0);

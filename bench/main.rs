@@ -10,6 +10,7 @@ mod api;
 mod bulk;
 mod cpu;
 mod doubles;
+mod fairness;
 mod first_load;
 mod floor;
 mod load;
@@ -68,6 +69,8 @@ fn main() {
         )),
         // `scale`: booking with one and two instances on a SurrealDB server, and embedded.
         Some("scale") => runtime.block_on(scale::bench()),
+        // `fairness`: only the two fairness scenarios (part of the whole run too).
+        Some("fairness") => runtime.block_on(fairness_only()),
         _ => runtime.block_on(bench()),
     }
 }
@@ -313,6 +316,7 @@ async fn bench() {
     report.first_load = first_load::measure(&api).await;
     let peak_small = server.peak_rss_mib();
     server.stop();
+    report.fairness = Some(fairness::measure(&setup, &smtp, &work).await);
 
     eprintln!("the reads without HTTP…");
     let floor = child(vec![
@@ -364,6 +368,30 @@ async fn bench() {
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench/results.md");
     std::fs::write(&out, &text).expect("writing bench/results.md");
     eprintln!("written to {}", out.display());
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+/// The fairness scenarios alone, printed (bench/results.md is left as the whole run wrote it).
+async fn fairness_only() {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let binary = std::env::var("BENCH_SERVER_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| target.join("release/specialistly"));
+    let work = std::env::temp_dir().join(format!("specialistly-fairness-{}", std::process::id()));
+    let smtp = doubles::SmtpSink::start().await;
+    let zoom = doubles::ZoomDouble::start().await;
+    let setup = Setup {
+        binary: &binary,
+        site_root: &target.join("site"),
+        data_dir: &work,
+        smtp_port: smtp.port,
+        zoom_base: &zoom.base,
+        env: &[],
+    };
+    let fairness = fairness::measure(&setup, &smtp, &work).await;
+    println!("{}", fairness.render());
     let _ = std::fs::remove_dir_all(&work);
 }
 

@@ -23,6 +23,7 @@ pub struct Report {
     create_zoom: Option<String>,
     login: Option<String>,
     pub first_load: Vec<Asset>,
+    pub fairness: Option<crate::fairness::Fairness>,
     notes: Vec<String>,
 }
 
@@ -405,6 +406,17 @@ impl Report {
             ),
             total_br <= 250_000,
         ));
+        if let Some(fairness) = &self.fairness {
+            let _ = write!(w, "{}", fairness.render());
+            targets.push((
+                "confirmation emails beside endpoints that never answer: p50 and p99 within 2× alone".into(),
+                fairness.emails_hold(),
+            ));
+            targets.push((
+                "1,000 event streams of one user: refused past 5, booking rate within 10%".into(),
+                fairness.streams_hold(),
+            ));
+        }
         let _ = writeln!(w, "\n## Targets\n");
         for (target, ok) in &targets {
             let _ = writeln!(w, "- {}: {target}", mark(*ok));

@@ -23,6 +23,7 @@ struct RssWatch {
     stop: AtomicBool,
 }
 
+#[derive(Clone, Copy)]
 pub struct Setup<'a> {
     pub binary: &'a Path,
     pub site_root: &'a Path,

@@ -11,43 +11,81 @@ use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 
 use crate::helpers::{free_port, parse, to_address, SmtpSink};
+use crate::surreal_server::SurrealServer;
 use crate::zoom_double::{ZoomDouble, CLIENT_SECRET};
 
 const PASSWORD: &str = "correct-horse-battery";
+
+/// The server binary, its output captured, answering on a port of its own.
+struct LoggedServer {
+    child: tokio::process::Child,
+    base: String,
+    _data: tempfile::TempDir,
+}
+
+impl LoggedServer {
+    /// Starts it with `env` over a base configuration (no demo data, jobs every 100 ms) and
+    /// waits until it answers.
+    async fn start(env: Vec<(&str, String)>) -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let child = Command::new(env!("CARGO_BIN_EXE_specialistly"))
+            .env_remove("RUST_LOG")
+            .env("DATABASE_URL", "mem://")
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("APP_BASE_URL", &base)
+            .env("JWT_SECRET", "log-test-jwt-secret-log-test-jwt-secret")
+            .env("DATA_DIR", data.path())
+            .env("SEED_DEMO_DATA", "false")
+            .env("OUTBOX_POLL_MILLIS", "100")
+            .envs(env)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let client = reqwest::Client::new();
+        for _ in 0..100 {
+            if client.get(format!("{base}/healthz")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Self {
+            child,
+            base,
+            _data: data,
+        }
+    }
+
+    /// Stops it; everything it wrote.
+    async fn logs(mut self) -> String {
+        self.child.start_kill().unwrap();
+        let mut logs = String::new();
+        if let Some(mut out) = self.child.stdout.take() {
+            out.read_to_string(&mut logs).await.unwrap();
+        }
+        if let Some(mut err) = self.child.stderr.take() {
+            err.read_to_string(&mut logs).await.unwrap();
+        }
+        logs
+    }
+}
 
 #[engine_test]
 async fn debug_logs_never_show_a_password_token_zoom_secret_or_start_link() {
     let zoom = ZoomDouble::start().await;
     let smtp = SmtpSink::start(free_port(), Duration::ZERO).await;
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_specialistly"))
-        .envs(zoom.env())
-        .env("RUST_LOG", "debug")
-        .env("DATABASE_URL", "mem://")
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("APP_BASE_URL", &base)
-        .env("JWT_SECRET", "log-test-jwt-secret-log-test-jwt-secret")
-        .env("DATA_DIR", dir.path())
-        .env("SMTP_URL", format!("smtp://127.0.0.1:{}", smtp.port))
-        .env("SEED_DEMO_DATA", "false")
-        .env("OUTBOX_POLL_MILLIS", "100")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut env = zoom.env();
+    env.push(("RUST_LOG", "debug".into()));
+    env.push(("SMTP_URL", format!("smtp://127.0.0.1:{}", smtp.port)));
+    let server = LoggedServer::start(env).await;
+    let base = server.base.clone();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    for _ in 0..100 {
-        if client.get(format!("{base}/healthz")).send().await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     let post = |path: &str, token: Option<&str>, body: Value| {
         let mut r = client.post(format!("{base}{path}")).json(&body);
         if let Some(t) = token {
@@ -216,22 +254,7 @@ async fn debug_logs_never_show_a_password_token_zoom_secret_or_start_link() {
     smtp.wait_for(5).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    server.start_kill().unwrap();
-    let mut logs = String::new();
-    server
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .await
-        .unwrap();
-    server
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .await
-        .unwrap();
+    let logs = server.logs().await;
     assert!(logs.contains("DEBUG"), "the server logged at debug level");
     assert!(logs.contains("Zoom meeting created"));
     for secret in &secrets {
@@ -252,30 +275,9 @@ async fn debug_logs_never_show_a_password_token_zoom_secret_or_start_link() {
 /// shows ours ends the query.
 #[engine_test]
 async fn an_event_stream_opened_and_closed_leaves_no_warning() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_specialistly"))
-        .env_remove("RUST_LOG")
-        .env("DATABASE_URL", "mem://")
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("APP_BASE_URL", &base)
-        .env("JWT_SECRET", "log-test-jwt-secret-log-test-jwt-secret")
-        .env("DATA_DIR", dir.path())
-        .env("SEED_DEMO_DATA", "false")
-        .env("OUTBOX_POLL_MILLIS", "100")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let server = LoggedServer::start(vec![]).await;
+    let base = server.base.clone();
     let client = reqwest::Client::new();
-    for _ in 0..100 {
-        if client.get(format!("{base}/healthz")).send().await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     let res = client
         .post(format!("{base}/api/auth/register"))
         .json(&json!({ "name": "Stella", "email": "stella@example.com", "password": PASSWORD, "role": "specialist" }))
@@ -300,28 +302,51 @@ async fn an_event_stream_opened_and_closed_leaves_no_warning() {
         drop(stream);
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    server.start_kill().unwrap();
-    let mut logs = String::new();
-    for out in [
-        server
-            .stdout
-            .take()
-            .map(|o| Box::new(o) as Box<dyn tokio::io::AsyncRead + Unpin>),
-        server
-            .stderr
-            .take()
-            .map(|e| Box::new(e) as Box<dyn tokio::io::AsyncRead + Unpin>),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        let mut out = out;
-        out.read_to_string(&mut logs).await.unwrap();
-    }
+    let logs = server.logs().await;
     assert!(
         !logs
             .lines()
             .any(|l| l.contains("WARN") || l.contains("ERROR")),
         "{logs}"
     );
+}
+
+/// G4: while the database is down every request answers 5xx, logged at ERROR inside the
+/// request's span; at debug level too, a secret carried in a path (a calendar feed, a feedback
+/// link) or a query (an email confirmation, an unsubscribe link) never reaches the log. The
+/// routes are still recognisable: the path is logged with `<secret>` in place.
+#[engine_test]
+async fn secrets_in_paths_and_queries_stay_out_of_the_logs_on_a_5xx() {
+    let mut database = SurrealServer::start("memory");
+    let mut env = database.fresh_database().env();
+    env.push(("RUST_LOG", "debug".into()));
+    env.push(("DATABASE_TIMEOUT_MILLIS", "1000".into()));
+    let server = LoggedServer::start(env).await;
+    let client = reqwest::Client::new();
+    database.stop();
+    let secret = "S3cr3t".repeat(6) + "Link";
+    for path in [
+        format!("/calendar/{secret}.ics"),
+        format!("/api/feedback/{secret}"),
+        format!("/feedback/{secret}"),
+        format!("/verify-email?token={secret}"),
+        format!("/unsubscribe?token={secret}"),
+    ] {
+        let res = client
+            .get(format!("{}{path}", server.base))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_server_error(), "{path}: {}", res.status());
+    }
+    let logs = server.logs().await;
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("ERROR") && l.contains("/calendar/<secret>.ics")),
+        "the failed feed request is logged, without its secret: {logs}"
+    );
+    assert!(logs.contains("/feedback/<secret>"), "{logs}");
+    if let Some(line) = logs.lines().find(|l| l.contains(&secret)) {
+        panic!("a secret is in the logs: {line}");
+    }
 }
