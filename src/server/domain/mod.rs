@@ -3,6 +3,7 @@
 //! the database schema asserts, so a value that passes cannot make a write fail.
 
 pub mod attendance;
+pub mod availability;
 mod booking_index;
 mod email;
 mod schedule;
