@@ -303,7 +303,8 @@ mod tests {
 
     /// The four zones and their 2027 changes (Kolkata has none: a zone without DST must come
     /// out as plainly).
-    const CHANGES: [(&str, [(i32, u32, u32); 2]); 4] = [
+    type Date = (i32, u32, u32);
+    const CHANGES: [(&str, [Date; 2]); 4] = [
         ("Europe/Berlin", [(2027, 3, 28), (2027, 10, 31)]),
         ("America/New_York", [(2027, 3, 14), (2027, 11, 7)]),
         ("Australia/Sydney", [(2027, 4, 4), (2027, 10, 3)]),
