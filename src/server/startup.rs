@@ -139,6 +139,10 @@ impl Application {
             self.state.clone(),
             stop.clone(),
         ));
+        tokio::spawn(crate::server::jobs::offering_roll::run(
+            self.state.clone(),
+            stop.clone(),
+        ));
         let (stopped, stopping) = (stop.clone(), self.state.stopping.clone());
         tokio::spawn(async move {
             stopped.cancelled().await;

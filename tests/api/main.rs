@@ -23,6 +23,7 @@ mod mail;
 mod make_run_build;
 mod metrics;
 mod nginx;
+mod offerings;
 mod outgoing_webhooks;
 pub mod page_cache;
 mod recordings;

@@ -549,10 +549,32 @@ DEFINE FIELD IF NOT EXISTS claim_token ON idempotency_key TYPE option<string>;
 DEFINE INDEX IF NOT EXISTS zoom_event_received ON zoom_event FIELDS received_at;
 "#,
     },
+    Migration {
+        version: 24,
+        name: "offerings",
+        sql: r#"
+-- What a specialist offers and when they work; the schedule is kept as the API shows it.
+DEFINE TABLE IF NOT EXISTS offering SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS specialist ON offering TYPE record<user>;
+DEFINE FIELD IF NOT EXISTS title ON offering TYPE string;
+DEFINE FIELD IF NOT EXISTS description ON offering TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS duration ON offering TYPE int ASSERT $value >= 15 AND $value <= 240;
+DEFINE FIELD IF NOT EXISTS capacity ON offering TYPE int ASSERT $value >= 1 AND $value <= 100;
+DEFINE FIELD IF NOT EXISTS schedule ON offering TYPE string;
+DEFINE FIELD IF NOT EXISTS version ON offering TYPE int DEFAULT 0;
+DEFINE FIELD IF NOT EXISTS created_at ON offering TYPE datetime DEFAULT time::now();
+DEFINE INDEX IF NOT EXISTS offering_specialist ON offering FIELDS specialist;
+-- A session made from an offering's schedule (its key derived from the offering and start).
+DEFINE FIELD IF NOT EXISTS offering ON slot TYPE option<record<offering>>;
+DEFINE INDEX IF NOT EXISTS slot_offering ON slot FIELDS offering, starts_at;
+DEFINE FIELD OVERWRITE kind ON job TYPE string
+    ASSERT $value IN ['email', 'zoom_delete', 'zoom_update', 'reminder', 'auto_create', 'waitlist_close', 'zoom_sweep', 'zoom_event', 'attendance_check', 'recording_fetch', 'webhook_event', 'webhook_delivery', 'booking_created', 'offering_sessions'];
+"#,
+    },
 ];
 
 /// The version a fully migrated database is at.
-pub const SCHEMA_VERSION: i64 = 23;
+pub const SCHEMA_VERSION: i64 = 24;
 
 #[derive(Deserialize)]
 struct Applied {

@@ -5,6 +5,7 @@
 pub mod cleanup;
 pub mod keys;
 mod mail_outage;
+pub mod offering_roll;
 pub mod reminders;
 pub mod worker;
 
@@ -41,10 +42,12 @@ pub enum JobKind {
     /// webhook event, rendered from the booking as it is then (the booking's transaction
     /// writes only this).
     BookingCreated,
+    /// Makes an offering's sessions what its schedule says, up to its booking window.
+    OfferingSessions,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::Email,
         Self::ZoomDelete,
         Self::ZoomUpdate,
@@ -58,6 +61,7 @@ impl JobKind {
         Self::WebhookEvent,
         Self::WebhookDelivery,
         Self::BookingCreated,
+        Self::OfferingSessions,
     ];
 
     /// The name the schema stores (and the metrics label).
@@ -76,6 +80,7 @@ impl JobKind {
             Self::WebhookEvent => "webhook_event",
             Self::WebhookDelivery => "webhook_delivery",
             Self::BookingCreated => "booking_created",
+            Self::OfferingSessions => "offering_sessions",
         }
     }
 
@@ -270,6 +275,16 @@ impl NewJob {
                 attempt,
             }),
             delay_seconds,
+        }
+    }
+
+    /// Makes an offering's sessions; `occasion` tells runs apart (an edit, an hour's roll).
+    pub fn offering_sessions(offering_id: &str, occasion: impl std::fmt::Display) -> Self {
+        Self {
+            kind: JobKind::OfferingSessions,
+            key: format!("offering-sessions:{offering_id}:{occasion}"),
+            payload: json!({ "offering_id": offering_id }),
+            delay_seconds: 0,
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod feedback;
 pub mod grants;
 pub mod idempotency;
 pub mod jobs;
+pub mod offerings;
 #[cfg(test)]
 mod plans;
 pub mod recordings;

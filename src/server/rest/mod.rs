@@ -7,6 +7,7 @@ pub mod dev;
 mod idempotency;
 mod live;
 pub mod metrics;
+mod offerings;
 mod openapi;
 mod recordings;
 mod schemas;
@@ -35,6 +36,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(recordings::router())
         .merge(tokens::router())
         .merge(webhooks::router())
+        .merge(offerings::router())
         .merge(openapi::router())
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))

@@ -9,6 +9,7 @@ pub mod calendar_feed;
 pub mod cancellation;
 pub mod feedback;
 pub mod live_updates;
+pub mod offerings;
 pub mod recordings;
 pub mod reschedule;
 pub mod sessions;
