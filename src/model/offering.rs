@@ -96,3 +96,32 @@ pub struct OfferingView {
     #[serde(default)]
     pub outside_hours: Vec<SlotView>,
 }
+
+/// One of a specialist's own calendars whose busy times keep sessions free. The address is a
+/// secret: only its host and last characters are shown back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct BusyCalendarView {
+    pub id: String,
+    pub label: Option<String>,
+    /// `https://calendar.google.com/…abcd`
+    pub address: String,
+    /// The last fetch that worked.
+    pub fetched_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Fetches fail since then (the last busy times stay in use meanwhile).
+    pub failing_since: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_error: Option<String>,
+    /// Busy intervals known.
+    pub busy_count: usize,
+}
+
+/// `POST /api/busy-calendars`: the secret iCalendar address (`https://…` or `webcal://…`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BusyCalendarInput {
+    pub url: String,
+    #[serde(default)]
+    pub label: Option<String>,
+}

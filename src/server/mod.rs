@@ -5,6 +5,7 @@ pub mod app_state;
 pub mod assets;
 pub mod auth;
 pub mod booking_queue;
+pub mod busy_times;
 pub mod config;
 pub mod db;
 pub mod domain;

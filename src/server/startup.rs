@@ -139,7 +139,7 @@ impl Application {
             self.state.clone(),
             stop.clone(),
         ));
-        tokio::spawn(crate::server::jobs::offering_roll::run(
+        tokio::spawn(crate::server::jobs::availability_tick::run(
             self.state.clone(),
             stop.clone(),
         ));

@@ -10,6 +10,7 @@ mod auth;
 mod authorization;
 mod bad_input;
 mod booking;
+mod busy_calendars;
 mod calendar;
 mod faults;
 mod hardening;

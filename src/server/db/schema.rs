@@ -551,7 +551,7 @@ DEFINE INDEX IF NOT EXISTS zoom_event_received ON zoom_event FIELDS received_at;
     },
     Migration {
         version: 24,
-        name: "offerings",
+        name: "offerings and busy calendars",
         sql: r#"
 -- What a specialist offers and when they work; the schedule is kept as the API shows it.
 DEFINE TABLE IF NOT EXISTS offering SCHEMAFULL;
@@ -568,7 +568,22 @@ DEFINE INDEX IF NOT EXISTS offering_specialist ON offering FIELDS specialist;
 DEFINE FIELD IF NOT EXISTS offering ON slot TYPE option<record<offering>>;
 DEFINE INDEX IF NOT EXISTS slot_offering ON slot FIELDS offering, starts_at;
 DEFINE FIELD OVERWRITE kind ON job TYPE string
-    ASSERT $value IN ['email', 'zoom_delete', 'zoom_update', 'reminder', 'auto_create', 'waitlist_close', 'zoom_sweep', 'zoom_event', 'attendance_check', 'recording_fetch', 'webhook_event', 'webhook_delivery', 'booking_created', 'offering_sessions'];
+    ASSERT $value IN ['email', 'zoom_delete', 'zoom_update', 'reminder', 'auto_create', 'waitlist_close', 'zoom_sweep', 'zoom_event', 'attendance_check', 'recording_fetch', 'webhook_event', 'webhook_delivery', 'booking_created', 'offering_sessions', 'busy_calendar_fetch'];
+-- A specialist's own calendars (secret iCalendar addresses) and the busy times last read.
+DEFINE TABLE IF NOT EXISTS busy_calendar SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS specialist ON busy_calendar TYPE record<user>;
+DEFINE FIELD IF NOT EXISTS url ON busy_calendar TYPE string;
+DEFINE FIELD IF NOT EXISTS label ON busy_calendar TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS etag ON busy_calendar TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS last_modified ON busy_calendar TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS fetched_at ON busy_calendar TYPE option<datetime>;
+DEFINE FIELD IF NOT EXISTS failing_since ON busy_calendar TYPE option<datetime>;
+DEFINE FIELD IF NOT EXISTS last_error ON busy_calendar TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS busy ON busy_calendar TYPE array<object> DEFAULT [];
+DEFINE FIELD IF NOT EXISTS busy.*.start ON busy_calendar TYPE datetime;
+DEFINE FIELD IF NOT EXISTS busy.*.end ON busy_calendar TYPE datetime;
+DEFINE FIELD IF NOT EXISTS created_at ON busy_calendar TYPE datetime DEFAULT time::now();
+DEFINE INDEX IF NOT EXISTS busy_calendar_specialist ON busy_calendar FIELDS specialist;
 "#,
     },
 ];

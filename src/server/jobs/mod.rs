@@ -2,10 +2,10 @@
 //! Zoom deletions and updates) is a job row written in that transaction, and a worker runs it
 //! with a lease, backs off on failure and ends `failed` with the error kept.
 
+pub mod availability_tick;
 pub mod cleanup;
 pub mod keys;
 mod mail_outage;
-pub mod offering_roll;
 pub mod reminders;
 pub mod worker;
 
@@ -44,10 +44,12 @@ pub enum JobKind {
     BookingCreated,
     /// Makes an offering's sessions what its schedule says, up to its booking window.
     OfferingSessions,
+    /// Reads one of a specialist's own calendars for its busy times.
+    BusyCalendarFetch,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::Email,
         Self::ZoomDelete,
         Self::ZoomUpdate,
@@ -62,6 +64,7 @@ impl JobKind {
         Self::WebhookDelivery,
         Self::BookingCreated,
         Self::OfferingSessions,
+        Self::BusyCalendarFetch,
     ];
 
     /// The name the schema stores (and the metrics label).
@@ -81,6 +84,7 @@ impl JobKind {
             Self::WebhookDelivery => "webhook_delivery",
             Self::BookingCreated => "booking_created",
             Self::OfferingSessions => "offering_sessions",
+            Self::BusyCalendarFetch => "busy_calendar_fetch",
         }
     }
 
@@ -275,6 +279,16 @@ impl NewJob {
                 attempt,
             }),
             delay_seconds,
+        }
+    }
+
+    /// Reads a specialist's calendar; `occasion` tells runs apart (added, a quarter hour).
+    pub fn busy_calendar_fetch(calendar_id: &str, occasion: impl std::fmt::Display) -> Self {
+        Self {
+            kind: JobKind::BusyCalendarFetch,
+            key: format!("busy-calendar:{calendar_id}:{occasion}"),
+            payload: json!({ "calendar_id": calendar_id }),
+            delay_seconds: 0,
         }
     }
 

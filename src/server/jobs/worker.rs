@@ -27,7 +27,9 @@ use crate::server::mail::OutgoingEmail;
 use crate::server::outgoing_webhooks::{DeliveryJob, EndpointBusy, QueuedEvent};
 use crate::server::repo::jobs::{self, ClaimedJob};
 use crate::server::repo::{bookings, slots, waitlist};
-use crate::server::service::{booking, offerings, recordings, webhooks, zoom_events, zoom_meeting};
+use crate::server::service::{
+    booking, busy_calendars, offerings, recordings, webhooks, zoom_events, zoom_meeting,
+};
 use crate::server::telemetry;
 
 pub const MAX_ATTEMPTS: u32 = 8;
@@ -353,6 +355,12 @@ impl JobWorker {
                 let delivery: DeliveryJob = serde_json::from_value(job.payload.clone())
                     .context("webhook delivery payload")?;
                 webhooks::deliver(&self.state, &delivery).await
+            }
+            JobKind::BusyCalendarFetch => {
+                let calendar = job.payload["calendar_id"]
+                    .as_str()
+                    .context("calendar fetch payload")?;
+                busy_calendars::fetch(&self.state, calendar).await
             }
             JobKind::OfferingSessions => {
                 let offering = job.payload["offering_id"]

@@ -12,6 +12,14 @@ use crate::server::security::public_address::{refusal, PublicOnlyResolver};
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
 
 pub fn build(public_only: bool) -> reqwest::Client {
+    build_for(
+        public_only,
+        concat!("Specialistly-Webhooks/", env!("CARGO_PKG_VERSION")),
+    )
+}
+
+/// The same rules for any request to an address a user gave (a calendar to read, say).
+pub fn build_for(public_only: bool, user_agent: &str) -> reqwest::Client {
     let redirects = Policy::custom(move |attempt| {
         if attempt.previous().len() >= 3 {
             return attempt.error("more than 3 redirects");
@@ -28,7 +36,7 @@ pub fn build(public_only: bool) -> reqwest::Client {
         // Straight to the endpoint: through a proxy from the environment (`HTTPS_PROXY`,
         // `ALL_PROXY`) only the proxy's address would be checked (G8).
         .no_proxy()
-        .user_agent(concat!("Specialistly-Webhooks/", env!("CARGO_PKG_VERSION")));
+        .user_agent(user_agent);
     if public_only {
         builder = builder.dns_resolver(Arc::new(PublicOnlyResolver));
     }

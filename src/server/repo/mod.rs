@@ -4,6 +4,7 @@ pub mod api_tokens;
 pub mod appointment;
 pub mod attendance;
 pub mod bookings;
+pub mod busy_calendars;
 pub mod calendar;
 pub mod cleanup;
 pub mod counters;

@@ -1,6 +1,7 @@
 //! The REST API under `/api`: thin handlers that parse, resolve the caller and call a service.
 
 mod auth;
+mod busy_calendars;
 mod calendar;
 pub mod caller;
 pub mod dev;
@@ -37,6 +38,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(tokens::router())
         .merge(webhooks::router())
         .merge(offerings::router())
+        .merge(busy_calendars::router())
         .merge(openapi::router())
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))

@@ -15,7 +15,11 @@ pub fn token_hash(token: &str) -> String {
 
 /// A new secret for a link: 40 letters and digits (two record keys' worth of randomness).
 pub fn new_token() -> String {
-    crate::server::db::new_key() + &crate::server::db::new_key()
+    format!(
+        "{}{}",
+        crate::server::db::new_key(),
+        crate::server::db::new_key()
+    )
 }
 
 /// The hash of a token as [`new_token`] makes them; `None` for anything else, which no

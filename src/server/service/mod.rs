@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod api_tokens;
 pub mod appointments;
 pub mod booking;
+pub mod busy_calendars;
 pub mod calendar_feed;
 pub mod cancellation;
 pub mod feedback;

@@ -13,6 +13,7 @@ use crate::server::auth::Caller;
 use crate::server::db::new_key;
 use crate::server::domain::availability::{Availability, Taken};
 use crate::server::domain::{Capacity, Description, Duration as SessionLength, SlotTitle};
+use crate::server::repo::busy_calendars;
 use crate::server::repo::offerings::{self, OfferingFields, OfferingRow, Session};
 use crate::server::repo::slot_row::SlotFields;
 
@@ -195,7 +196,19 @@ async fn plan(
         }
     };
     let ours = |s: &Session| s.offering.as_deref() == Some(row.id.as_str());
-    let others: Vec<Taken> = sessions.iter().filter(|s| !ours(s)).map(span).collect();
+    let mut others: Vec<Taken> = sessions.iter().filter(|s| !ours(s)).map(span).collect();
+    // Busy times from the specialist's own calendars.
+    let busy = busy_calendars::busy_of(
+        &state.db,
+        &row.specialist,
+        now - Duration::days(1),
+        horizon + Duration::days(1),
+    )
+    .await?;
+    others.extend(busy.iter().map(|b| Taken {
+        start: b.start,
+        end: b.end,
+    }));
     let fitting: BTreeSet<_> = availability.starts(now, &others).into_iter().collect();
     let mut taken = others;
     taken.extend(
