@@ -125,3 +125,43 @@ pub struct BusyCalendarInput {
     #[serde(default)]
     pub label: Option<String>,
 }
+
+/// `PUT /api/profile/page`: the handle of the specialist's page (`/s/<handle>`) and a short bio.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PageInput {
+    /// 3–30 of `a-z`, `0-9` and single hyphens inside.
+    #[cfg_attr(feature = "ssr", schema(example = "dr-maria-lopez"))]
+    pub handle: String,
+    /// At most 500 characters.
+    #[serde(default)]
+    pub bio: Option<String>,
+}
+
+/// What an offering shows on its specialist's page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct OfferingSummary {
+    pub id: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub duration: u32,
+    pub capacity: u32,
+}
+
+/// A specialist's page, for anyone: who they are, what they offer, the sessions open.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SpecialistPage {
+    pub handle: String,
+    pub name: String,
+    pub bio: Option<String>,
+    /// The specialist's own zone.
+    pub timezone: String,
+    pub offerings: Vec<OfferingSummary>,
+    /// Sessions with seats left, soonest first (the next 100 at most).
+    pub sessions: Vec<SlotView>,
+}

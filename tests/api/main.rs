@@ -27,6 +27,7 @@ mod nginx;
 mod offerings;
 mod outgoing_webhooks;
 pub mod page_cache;
+mod pages;
 mod recordings;
 mod reminders;
 mod revocation;

@@ -551,7 +551,7 @@ DEFINE INDEX IF NOT EXISTS zoom_event_received ON zoom_event FIELDS received_at;
     },
     Migration {
         version: 24,
-        name: "offerings and busy calendars",
+        name: "offerings, busy calendars and pages",
         sql: r#"
 -- What a specialist offers and when they work; the schedule is kept as the API shows it.
 DEFINE TABLE IF NOT EXISTS offering SCHEMAFULL;
@@ -584,6 +584,14 @@ DEFINE FIELD IF NOT EXISTS busy.*.start ON busy_calendar TYPE datetime;
 DEFINE FIELD IF NOT EXISTS busy.*.end ON busy_calendar TYPE datetime;
 DEFINE FIELD IF NOT EXISTS created_at ON busy_calendar TYPE datetime DEFAULT time::now();
 DEFINE INDEX IF NOT EXISTS busy_calendar_specialist ON busy_calendar FIELDS specialist;
+-- A specialist's page: a handle (a record keyed by it, so it is held once) and a bio.
+DEFINE TABLE IF NOT EXISTS handle SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS user ON handle TYPE record<user>;
+DEFINE FIELD IF NOT EXISTS current ON handle TYPE bool;
+DEFINE FIELD IF NOT EXISTS until ON handle TYPE option<datetime>;
+DEFINE INDEX IF NOT EXISTS handle_user ON handle FIELDS user;
+DEFINE FIELD IF NOT EXISTS handle ON user TYPE option<string>;
+DEFINE FIELD IF NOT EXISTS bio ON user TYPE option<string>;
 "#,
     },
 ];

@@ -6,6 +6,7 @@ pub mod attendance;
 pub mod availability;
 mod booking_index;
 mod email;
+mod handle;
 mod schedule;
 mod status;
 mod text;
@@ -13,6 +14,7 @@ mod time_zone;
 
 pub use booking_index::BookingIndex;
 pub use email::Email;
+pub use handle::Handle;
 pub use schedule::{Capacity, Duration, LocalStart};
 pub use status::BookingStatus;
 pub use text::{Description, Notes, PersonName, SlotTitle};

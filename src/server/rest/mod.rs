@@ -10,6 +10,7 @@ mod live;
 pub mod metrics;
 mod offerings;
 mod openapi;
+mod pages;
 mod recordings;
 mod schemas;
 mod slots;
@@ -39,6 +40,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(webhooks::router())
         .merge(offerings::router())
         .merge(busy_calendars::router())
+        .merge(pages::router())
         .merge(openapi::router())
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))

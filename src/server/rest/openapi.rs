@@ -57,6 +57,8 @@ impl Modify for BearerAuth {
         super::busy_calendars::add,
         super::busy_calendars::list,
         super::busy_calendars::remove,
+        super::pages::set_page,
+        super::pages::specialist,
         super::auth::register,
         super::auth::login,
         super::auth::logout,

@@ -11,6 +11,7 @@ pub mod cancellation;
 pub mod feedback;
 pub mod live_updates;
 pub mod offerings;
+pub mod pages;
 pub mod recordings;
 pub mod reschedule;
 pub mod sessions;
