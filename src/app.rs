@@ -78,6 +78,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/unsubscribe") view=pages::auth::UnsubscribePage ssr=SsrMode::Async/>
                 <Route path=path!("/feedback/:token") view=pages::feedback::FeedbackPage ssr=SsrMode::Async/>
                 <Route path=path!("/slots") view=pages::slots::SlotsPage ssr=SsrMode::Async/>
+                <Route path=path!("/s/:handle") view=pages::specialist_page::SpecialistPageView ssr=SsrMode::Async/>
                 <Route path=path!("/specialist") view=pages::specialist::DashboardPage ssr=SsrMode::Async/>
                 <Route path=path!("/specialist/slots") view=pages::specialist::MySlotsPage ssr=SsrMode::Async/>
                 <Route

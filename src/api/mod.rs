@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod feedback;
 pub mod integrations;
 pub mod meetings;
+pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod serve;
 pub mod slots;

@@ -165,3 +165,10 @@ pub struct SpecialistPage {
     /// Sessions with seats left, soonest first (the next 100 at most).
     pub sessions: Vec<SlotView>,
 }
+
+/// What `/s/<handle>` shows: the page, or where a former handle leads now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum PageAnswer {
+    Page(Box<SpecialistPage>),
+    MovedTo(String),
+}

@@ -9,3 +9,4 @@ pub mod integrations;
 pub mod meeting_manager;
 pub mod slots;
 pub mod specialist;
+pub mod specialist_page;

@@ -125,3 +125,60 @@ async fn of_two_specialists_claiming_one_handle_at_once_one_gets_it() {
         .await;
     assert_eq!(holders.len(), 1);
 }
+
+/// `/s/<handle>` is served whole (no JavaScript needed): the name, the offering, the sessions
+/// by day with Book links, and the tags a shared link previews with; a former handle leads to
+/// the page's address now.
+#[engine_test]
+async fn the_page_is_served_whole_with_its_preview_tags_and_a_former_address_leads_on() {
+    let app = spawn_app().await;
+    let spec = app.user(Role::Specialist, "Grace Page").await;
+    assert_eq!(set(&app, &spec, "grace").await.0, 200);
+    let weekly: Vec<Value> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .map(|d| json!({ "day": d, "start": "15:00", "end": "16:00" }))
+        .collect();
+    let res = app
+        .post_json(
+            "/api/offerings",
+            Some(&spec.token),
+            &json!({ "title": "Career talk", "duration": 45, "capacity": 3,
+                     "schedule": { "timezone": "Europe/Berlin", "weekly": weekly, "windowDays": 4 } }),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    app.drain_jobs().await;
+    let res = app.get("/s/grace?tz=UTC", None).await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("<title>Grace Page · Specialistly</title>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"property="og:title" content="Grace Page · Specialistly""#),
+        "{html}"
+    );
+    assert!(html.contains(r#"property="og:description" content="Strategy for small teams.""#));
+    assert!(html.contains("Career talk"));
+    assert!(html.contains("data-testid=\"open-session\""));
+    // 15:00 in Berlin read in UTC: 14:00 in winter, 13:00 in summer.
+    assert!(
+        html.contains("14:00 (UTC)") || html.contains("13:00 (UTC)"),
+        "{html}"
+    );
+    assert!(html.contains("/s/grace?tz=UTC&amp;book="), "{html}");
+
+    assert_eq!(set(&app, &spec, "grace-hopper").await.0, 200);
+    // As a browser asks (the redirect is a real one for pages).
+    let res = app
+        .client
+        .get(app.url("/s/grace"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection(), "{}", res.status());
+    assert_eq!(res.headers()["location"], "/s/grace-hopper");
+    assert_eq!(app.get("/s/nobody-at-all", None).await.status(), 404);
+}
