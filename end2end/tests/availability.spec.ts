@@ -1,0 +1,74 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { test, expect } from './fixtures';
+import { hydrated, open, register, screenshot, signIn } from './helpers';
+
+const DAY = 24 * 3600_000;
+const WEEK = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+/** `YYYYMMDDTHHMMSSZ` for `days` from today at `hour`:00 UTC. */
+function icsTime(days: number, hour: number): string {
+  const d = new Date(Date.now() + days * DAY);
+  d.setUTCHours(hour, 0, 0, 0);
+  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+}
+
+/** A calendar on this machine, as Google Calendar's secret address would serve it. */
+async function calendarServer(ics: string) {
+  const server = http.createServer((_, res) => {
+    res.writeHead(200, { 'content-type': 'text/calendar' }).end(ics);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return { url: `http://127.0.0.1:${port}/private/basic.ics`, close: () => server.close() };
+}
+
+test('a customer books from a specialist page, whose busy calendar hides an overlapping session', async ({ page, context, request }) => {
+  const specialist = await register(request, 'specialist', 'Dr. Page Hours');
+  const auth = { Authorization: `Bearer ${specialist.token}` };
+  const handle = `dr-hours-${Date.now().toString(36)}`;
+  expect((await request.put('/api/profile/page', { headers: auth, data: { handle, bio: 'Hours for founders.' } })).status()).toBe(200);
+  // Daily 09:00-10:00 UTC, from 30 days ahead (past the other specs' slots on /slots).
+  const offering = await request.post('/api/offerings', {
+    headers: auth,
+    data: {
+      title: 'Founder hour', duration: 60, capacity: 2,
+      schedule: { timezone: 'UTC', weekly: WEEK.map((day) => ({ day, start: '09:00', end: '10:00' })), noticeHours: 720, windowDays: 33 },
+    },
+  });
+  expect(offering.status()).toBe(201);
+  const sessions = async () => (await (await request.get(`/api/specialists/${handle}`)).json()).data.sessions as { id: string; startsAt: string }[];
+  await expect.poll(async () => (await sessions()).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+
+  // A busy event over the first session's day hides it.
+  const first = (await sessions())[0];
+  const days = Math.round((Date.parse(first.startsAt) - Date.now()) / DAY);
+  const calendar = await calendarServer(
+    'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//e2e//EN\r\n' +
+      `BEGIN:VEVENT\r\nUID:busy-1\r\nDTSTART:${icsTime(days, 8)}\r\nDTEND:${icsTime(days, 11)}\r\nSUMMARY:Private\r\nEND:VEVENT\r\n` +
+      'END:VCALENDAR\r\n',
+  );
+  try {
+    const added = await request.post('/api/busy-calendars', { headers: auth, data: { url: calendar.url, label: 'Personal' } });
+    expect(added.status()).toBe(201);
+    await expect.poll(async () => (await sessions()).some((s) => s.id === first.id), { timeout: 10_000 }).toBe(false);
+  } finally {
+    calendar.close();
+  }
+
+  const customer = await register(request, 'customer', 'Paula Page');
+  await signIn(context, customer);
+  await open(page, `/s/${handle}?tz=UTC`);
+  await expect(page.getByTestId('page-name')).toHaveText('Dr. Page Hours');
+  await expect(page.getByText('Hours for founders.')).toBeVisible();
+  await expect(page.getByTestId('offering')).toContainText('Founder hour');
+  const rows = page.getByTestId('open-session');
+  await expect(rows.first()).toContainText('09:00 (UTC)');
+  await screenshot(page, 'specialist-page');
+  await rows.first().getByRole('link', { name: 'Book' }).click();
+  await hydrated(page);
+  const modal = page.getByRole('dialog');
+  await expect(modal).toBeVisible();
+  await modal.getByRole('button', { name: 'Confirm booking' }).click();
+  await expect(modal.getByTestId('booking-success')).toBeVisible();
+});
