@@ -192,3 +192,72 @@ async fn calendar_addresses_follow_the_outgoing_request_rules() {
     assert_eq!(res.status(), 403);
     assert_eq!(app.count("busy_calendar").await, 0);
 }
+
+/// Between a calendar's new busy time and the job that removes the sessions it overlaps, a
+/// booking of such a session is refused.
+#[engine_test]
+async fn a_session_a_busy_time_now_overlaps_cannot_be_booked() {
+    let app = spawn_app().await;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(calendar()))
+        .mount(&server)
+        .await;
+    let spec = app.user(Role::Specialist, "Busy Booking Spec").await;
+    let weekly: Vec<Value> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .map(|d| json!({ "day": d, "start": "09:00", "end": "11:00" }))
+        .collect();
+    let res = app
+        .post_json(
+            "/api/offerings",
+            Some(&spec.token),
+            &json!({ "title": "Hour", "duration": 60, "capacity": 2,
+                     "schedule": { "timezone": "UTC", "weekly": weekly, "windowDays": 3 } }),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    app.drain_jobs().await;
+    assert_eq!(tomorrows_sessions(&app, &spec).await, ["09:00", "10:00"]);
+    // The calendar is read, and its busy time (09:30–10:30) is known before the sessions are
+    // made again.
+    app.query(
+        "CREATE busy_calendar:cal SET specialist = type::record('user', $u), url = $url, busy = []",
+        json!({ "u": spec.id, "url": format!("{}/cal.ics", server.uri()) }),
+    )
+    .await;
+    fetch(&app.state, "cal").await.unwrap();
+    let tomorrow = (Utc::now().date_naive() + Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    let slot = app
+        .query(
+            "SELECT VALUE record::id(id) FROM slot WHERE specialist = type::record('user', $u)
+                AND date = $d AND start_time = '09:00'",
+            json!({ "u": spec.id, "d": tomorrow }),
+        )
+        .await[0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cust = app.user(Role::Customer, "Busy Booking Cust").await;
+    let (status, body) = json_body(app.book(&slot, &cust).await).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(
+        body["message"],
+        "The specialist is not available at that time"
+    );
+    assert_eq!(app.count("booking").await, 0);
+    // Another day's session is booked as usual.
+    let other = app
+        .query(
+            "SELECT VALUE record::id(id) FROM slot WHERE specialist = type::record('user', $u)
+                AND date != $d ORDER BY starts_at LIMIT 1",
+            json!({ "u": spec.id, "d": tomorrow }),
+        )
+        .await[0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(app.book(&other, &cust).await.status(), 201);
+}

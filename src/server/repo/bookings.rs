@@ -175,14 +175,18 @@ pub enum BookRefusal {
     Started,
     AlreadyBooked,
     Full,
+    /// A session of an offering that a busy time of the specialist's calendar now overlaps
+    /// (before the job that remakes the sessions removed it).
+    SpecialistBusy,
 }
 
 impl BookRefusal {
-    const ALL: [Self; 4] = [
+    const ALL: [Self; 5] = [
         Self::Missing,
         Self::Started,
         Self::AlreadyBooked,
         Self::Full,
+        Self::SpecialistBusy,
     ];
 
     fn tag(self) -> &'static str {
@@ -191,12 +195,13 @@ impl BookRefusal {
             Self::Started => "book:slot-started",
             Self::AlreadyBooked => "book:already-booked",
             Self::Full => "book:slot-full",
+            Self::SpecialistBusy => "book:specialist-busy",
         }
     }
 
     /// Whether it concerns the slot rather than one booking of a batch.
     pub fn is_about_the_slot(self) -> bool {
-        matches!(self, Self::Missing | Self::Started)
+        matches!(self, Self::Missing | Self::Started | Self::SpecialistBusy)
     }
 }
 
@@ -234,6 +239,17 @@ pub async fn book_batch(
         "BEGIN TRANSACTION;
         LET $slot = type::record('slot', $slot_id);
         LET $now = time::now();
+        -- An offering's session: not while a busy time of the specialist's calendars overlaps
+        -- it (slots made by hand are the specialist's own say, and skip the read).
+        LET $offered = (SELECT specialist, starts_at, duration, offering FROM ONLY $slot);
+        IF $offered.offering != NONE {{
+            LET $end = $offered.starts_at + type::duration(string::concat($offered.duration, 'm'));
+            LET $busy = array::flatten((SELECT VALUE busy FROM busy_calendar
+                WHERE specialist = $offered.specialist));
+            IF array::len(array::filter($busy, |$t| $t.start < $end AND $t.end > $offered.starts_at)) > 0 {{
+                THROW '{busy}';
+            }};
+        }};
         FOR $b IN $bookings {{
             LET $taken = (UPDATE $slot SET booked += 1, next_index += 1
                 WHERE booked < capacity AND starts_at > $now AND cancelled_at = NONE
@@ -265,6 +281,7 @@ pub async fn book_batch(
         started = Started.tag(),
         already = AlreadyBooked.tag(),
         full = Full.tag(),
+        busy = SpecialistBusy.tag(),
     );
     let bound: Vec<serde_json::Value> = batch
         .iter()

@@ -33,6 +33,9 @@ fn refusal_message(refusal: BookRefusal) -> AppError {
         BookRefusal::Started => AppError::bad_request("This slot has already started"),
         BookRefusal::AlreadyBooked => AppError::conflict("You have already booked this slot"),
         BookRefusal::Full => AppError::conflict("This slot is fully booked"),
+        BookRefusal::SpecialistBusy => {
+            AppError::conflict("The specialist is not available at that time")
+        }
     }
 }
 
