@@ -395,16 +395,23 @@ pub async fn take_turn(
                 until: time::now() + type::duration($lease)
             }) RETURN NONE;
         };
+        LET $in_the_way = IF array::len($same) > 0 THEN $same ELSE $live END;
         COMMIT TRANSACTION;
-        RETURN IF $taken THEN NONE
-            ELSE array::map(IF array::len($same) > 0 THEN $same ELSE $live END, |$s| $s.started)
-            END;";
+        RETURN { taken: $taken, started: array::map($in_the_way, |$s| $s.started) };";
     let vars = json!({
         "user": user, "endpoint": endpoint, "turn": token, "budget": budget,
         "lease": format!("{}s", lease.as_secs()),
     });
+    #[derive(Deserialize)]
+    struct Turn {
+        taken: bool,
+        started: Vec<DateTime<Utc>>,
+    }
     let mut rows = with_conflict_retry("take_webhook_turn", || run(db, sql, vars.clone())).await?;
-    Ok(rows.last::<Option<Vec<DateTime<Utc>>>>()?.flatten())
+    let turn: Turn = rows
+        .last()?
+        .ok_or_else(|| DbError::Decode("no answer from taking a turn".into()))?;
+    Ok((!turn.taken).then_some(turn.started))
 }
 
 /// Ends the turn `token` took.
