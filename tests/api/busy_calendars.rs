@@ -10,6 +10,7 @@ use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::helpers::{json_body, spawn_app, spawn_with, Options, TestApp, TestUser};
+use crate::offerings::every_day;
 
 fn ics_time(days: i64, hh_mm: &str) -> String {
     format!(
@@ -80,10 +81,7 @@ async fn busy_times_keep_sessions_free_and_a_failing_calendar_keeps_its_last_one
         .mount(&server)
         .await;
     let spec = app.user(Role::Specialist, "Calendar Spec").await;
-    let weekly: Vec<Value> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-        .iter()
-        .map(|d| json!({ "day": d, "start": "09:00", "end": "13:00" }))
-        .collect();
+    let weekly = every_day(&[("09:00", "13:00")]);
     let res = app
         .post_json(
             "/api/offerings",
@@ -204,10 +202,7 @@ async fn a_session_a_busy_time_now_overlaps_cannot_be_booked() {
         .mount(&server)
         .await;
     let spec = app.user(Role::Specialist, "Busy Booking Spec").await;
-    let weekly: Vec<Value> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-        .iter()
-        .map(|d| json!({ "day": d, "start": "09:00", "end": "11:00" }))
-        .collect();
+    let weekly = every_day(&[("09:00", "11:00")]);
     let res = app
         .post_json(
             "/api/offerings",

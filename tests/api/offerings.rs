@@ -10,7 +10,8 @@ use specialistly::server::service::offerings::make_sessions;
 
 use crate::helpers::{json_body, spawn_app, TestApp, TestUser};
 
-fn every_day(hours: &[(&str, &str)]) -> Vec<Value> {
+/// Weekly hours: the same `(start, end)` windows every day of the week.
+pub fn every_day(hours: &[(&str, &str)]) -> Vec<Value> {
     ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
         .iter()
         .flat_map(|day| {

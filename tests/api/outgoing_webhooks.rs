@@ -620,22 +620,20 @@ async fn endpoints_that_never_answer_hold_up_no_email_and_no_other_specialist() 
     assert_eq!(silent.accepted(), 2);
 }
 
-/// G1: a delivery still pending is not replayed, and of replays sent at once only one is
-/// queued: the endpoint hears the message once more, not once per click.
-#[engine_test]
-async fn concurrent_replays_send_a_message_once_and_a_pending_one_is_not_replayed() {
-    let app = app_with(vec![]).await;
-    let spec = app.user(Role::Specialist, "Replay Spec").await;
-    let hooks = receiver(200).await;
+/// A specialist with one endpoint answering `status`, a booking of theirs whose delivery was
+/// attempted once, and that delivery's replay path.
+async fn one_delivery(app: &TestApp, status: u16) -> (TestUser, MockServer, String) {
+    let spec = app.user(Role::Specialist, "Replaying Spec").await;
+    let hooks = receiver(status).await;
     let endpoint = add_endpoint(
-        &app,
+        app,
         &spec,
         &format!("{}/hooks", hooks.uri()),
         &["booking.created"],
     )
     .await;
     let endpoint_id = endpoint["id"].as_str().unwrap().to_string();
-    let cust = app.user(Role::Customer, "Replay Cust").await;
+    let cust = app.user(Role::Customer, "Replaying Cust").await;
     let slot = app.slot(&spec, 48, 2).await;
     assert_eq!(app.book(&slot, &cust).await.status(), 201);
     app.drain_jobs().await;
@@ -650,6 +648,15 @@ async fn concurrent_replays_send_a_message_once_and_a_pending_one_is_not_replaye
         .unwrap()
         .to_string();
     let replay = format!("/api/webhooks/{endpoint_id}/deliveries/{delivery}/replay");
+    (spec, hooks, replay)
+}
+
+/// G1: a delivery still pending is not replayed, and of replays sent at once only one is
+/// queued: the endpoint hears the message once more, not once per click.
+#[engine_test]
+async fn concurrent_replays_send_a_message_once_and_a_pending_one_is_not_replayed() {
+    let app = app_with(vec![]).await;
+    let (spec, hooks, replay) = one_delivery(&app, 200).await;
 
     let empty = json!({});
     let answers = futures::future::join_all(
@@ -680,20 +687,7 @@ async fn concurrent_replays_send_a_message_once_and_a_pending_one_is_not_replaye
 #[engine_test]
 async fn a_delivery_keeps_its_latest_attempts_and_counts_every_one() {
     let app = app_with(vec![]).await;
-    let spec = app.user(Role::Specialist, "Many Attempts Spec").await;
-    let hooks = receiver(500).await;
-    let endpoint = add_endpoint(
-        &app,
-        &spec,
-        &format!("{}/hooks", hooks.uri()),
-        &["booking.created"],
-    )
-    .await;
-    let endpoint_id = endpoint["id"].as_str().unwrap().to_string();
-    let cust = app.user(Role::Customer, "Many Attempts Cust").await;
-    let slot = app.slot(&spec, 48, 2).await;
-    assert_eq!(app.book(&slot, &cust).await.status(), 201);
-    app.drain_jobs().await;
+    let (spec, _hooks, replay) = one_delivery(&app, 500).await;
     // As if it had failed 25 times and was given up.
     app.query(
         "UPDATE webhook_delivery SET status = 'failed', attempt_count = 25,
@@ -703,16 +697,6 @@ async fn a_delivery_keeps_its_latest_attempts_and_counts_every_one() {
         json!({}),
     )
     .await;
-    let delivery = app
-        .query(
-            "SELECT VALUE record::id(id) FROM webhook_delivery",
-            json!({}),
-        )
-        .await[0]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let replay = format!("/api/webhooks/{endpoint_id}/deliveries/{delivery}/replay");
     assert_eq!(
         app.post_json(&replay, Some(&spec.token), &json!({}))
             .await

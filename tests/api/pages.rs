@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 use specialistly::model::Role;
 
 use crate::helpers::{json_body, spawn_app, TestApp, TestUser};
+use crate::offerings::every_day;
 
 async fn set(app: &TestApp, spec: &TestUser, handle: &str) -> (u16, Value) {
     let (status, body) = json_body(
@@ -24,10 +25,7 @@ async fn a_page_shows_its_specialist_their_offerings_and_open_sessions_to_anyone
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Ada Page").await;
     assert_eq!(set(&app, &spec, "Dr-Ada").await.0, 200);
-    let weekly: Vec<Value> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-        .iter()
-        .map(|d| json!({ "day": d, "start": "09:00", "end": "10:00" }))
-        .collect();
+    let weekly = every_day(&[("09:00", "10:00")]);
     let res = app
         .post_json(
             "/api/offerings",
@@ -134,10 +132,7 @@ async fn the_page_is_served_whole_with_its_preview_tags_and_a_former_address_lea
     let app = spawn_app().await;
     let spec = app.user(Role::Specialist, "Grace Page").await;
     assert_eq!(set(&app, &spec, "grace").await.0, 200);
-    let weekly: Vec<Value> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-        .iter()
-        .map(|d| json!({ "day": d, "start": "15:00", "end": "16:00" }))
-        .collect();
+    let weekly = every_day(&[("15:00", "16:00")]);
     let res = app
         .post_json(
             "/api/offerings",
