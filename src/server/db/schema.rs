@@ -592,6 +592,10 @@ DEFINE FIELD IF NOT EXISTS until ON handle TYPE option<datetime>;
 DEFINE INDEX IF NOT EXISTS handle_user ON handle FIELDS user;
 DEFINE FIELD IF NOT EXISTS handle ON user TYPE option<string>;
 DEFINE FIELD IF NOT EXISTS bio ON user TYPE option<string>;
+-- A booking's specialist, kept on the row as it is written: a Meeting Manager's live query
+-- compares it instead of reading the slot on every booking write, once per open page (G2).
+DEFINE FIELD IF NOT EXISTS specialist ON booking VALUE $this.slot.specialist;
+UPDATE booking;
 "#,
     },
 ];
