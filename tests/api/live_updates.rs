@@ -246,3 +246,30 @@ async fn a_stream_ends_with_its_session_or_its_api_token() {
         "the stream outlived its revoked API token"
     );
 }
+
+/// Pages opened and closed by many people at once: each registration of a live query may meet
+/// another's (or a kill) in the engine's catalog; every page still gets its stream (a conflict
+/// answered 500 in the fairness bench, once in a thousand).
+#[engine_test(multi_thread = 2)]
+async fn many_pages_opened_and_closed_at_once_all_get_their_stream() {
+    let app = spawn_with(Options::default()).await;
+    let mut specs = Vec::new();
+    for i in 0..20 {
+        specs.push(app.user(Role::Specialist, &format!("Crowd {i}")).await);
+    }
+    for round in 0..4 {
+        let opened =
+            futures::future::join_all(specs.iter().flat_map(|s| {
+                (0..5).map(|_| app.get("/api/events/meeting-manager", Some(&s.token)))
+            }))
+            .await;
+        let statuses: Vec<u16> = opened.iter().map(|r| r.status().as_u16()).collect();
+        assert!(
+            statuses.iter().all(|s| *s == 200),
+            "round {round}: {statuses:?}"
+        );
+        drop(opened);
+        // Their places come back as the streams' tasks see them closed.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}

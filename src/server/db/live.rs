@@ -37,17 +37,27 @@ async fn watch_as<T: Send + 'static>(
         return Err(DbError::Unavailable);
     }
     let connection = db.next_connection();
-    let mut response = db
-        .query_on(connection, sql, serde_json::json!({}))
-        .await
-        .map_err(DbError::classify)?;
-    let id = match response.take::<surrealdb::types::Value>(0) {
-        Ok(surrealdb::types::Value::Uuid(id)) => Some(id.to_string()),
-        _ => None,
-    };
-    let stream = response
-        .stream::<surrealdb::types::Value>(0)
-        .map_err(DbError::classify)?;
+    // Registering a live query writes to the engine's catalog; beside other registrations and
+    // kills (pages opened and closed at once) it may conflict, and is simply made again.
+    let (id, stream) = super::with_conflict_retry("register_live_query", || async {
+        let mut response = db
+            .query_on(connection, sql, serde_json::json!({}))
+            .await
+            .map_err(DbError::classify)?;
+        let id = match response.take::<surrealdb::types::Value>(0) {
+            Ok(surrealdb::types::Value::Uuid(id)) => Some(id.to_string()),
+            Ok(_) => None,
+            Err(e) => match DbError::classify(e) {
+                DbError::Conflict => return Err(DbError::Conflict),
+                _ => None,
+            },
+        };
+        let stream = response
+            .stream::<surrealdb::types::Value>(0)
+            .map_err(DbError::classify)?;
+        Ok::<_, DbError>((id, stream))
+    })
+    .await?;
     Ok(Watch {
         changes: Box::pin(
             stream
