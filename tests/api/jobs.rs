@@ -352,3 +352,33 @@ async fn the_clean_up_deletes_only_what_is_past_its_retention() {
         0
     );
 }
+
+/// A database from before migration 14 (which computed `bookable` and `listed` and then
+/// defined their indexes, missing the rows it had just updated) lists its slots once upgraded.
+#[engine_test]
+async fn slots_made_before_the_bookable_index_are_listed_after_an_upgrade() {
+    let config = config(&[("DATABASE_URL", "mem://".into())]);
+    let db = db::connect(&config.database).await.unwrap();
+    db::migrate_to(&db, 13).await.unwrap();
+    run(
+        &db,
+        "CREATE slot:old SET specialist = user:x, title = 'Old', date = '2030-01-01',
+            start_time = '10:00', timezone = 'UTC', starts_at = d'2030-01-01T10:00:00Z',
+            duration = 30, capacity = 2, booked = 0, next_index = 0;",
+        json!({}),
+    )
+    .await
+    .unwrap();
+    db::migrate(&db).await.unwrap();
+    for sql in [
+        "SELECT VALUE record::id(id) FROM slot WHERE bookable = true AND starts_at > time::now()",
+        "SELECT VALUE record::id(id) FROM slot WHERE listed = true AND starts_at > time::now()",
+    ] {
+        let found = run(&db, sql, json!({}))
+            .await
+            .unwrap()
+            .all::<String>(0)
+            .unwrap();
+        assert_eq!(found, ["old"], "{sql}");
+    }
+}

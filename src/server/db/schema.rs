@@ -598,10 +598,21 @@ DEFINE FIELD IF NOT EXISTS specialist ON booking VALUE $this.slot.specialist;
 UPDATE booking;
 "#,
     },
+    Migration {
+        version: 25,
+        name: "slot indexes rebuilt",
+        sql: r#"
+-- Migration 14 computed `bookable` and `listed` for existing slots and then defined their
+-- indexes in the same run: the indexes missed those rows, so a database upgraded from before
+-- it listed none of its older slots. Built again from the rows as they are.
+REBUILD INDEX IF EXISTS slot_bookable ON slot;
+REBUILD INDEX IF EXISTS slot_listed ON slot;
+"#,
+    },
 ];
 
 /// The version a fully migrated database is at.
-pub const SCHEMA_VERSION: i64 = 24;
+pub const SCHEMA_VERSION: i64 = 25;
 
 #[derive(Deserialize)]
 struct Applied {
