@@ -233,17 +233,17 @@ async fn silent_endpoint() -> (String, Arc<AtomicUsize>) {
     (url, accepted)
 }
 
-/// `n` customers `{prefix}{i}@fair.example`, signed up; their tokens once every confirmation
-/// link has been mailed (so no sign-up email is taken for a booking's).
+/// `n` customers `{prefix}{i}@bench.example` (as the main run signs them up), with their
+/// tokens, once every confirmation link has been mailed (so no sign-up email is taken for a
+/// booking's).
 async fn customers(api: &Api, smtp: &SmtpSink, prefix: &str, n: usize) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for i in 0..n {
-        let email = format!("{prefix}{i}@fair.example");
-        let token = api
-            .register(&format!("Customer {i}"), &email, "customer")
-            .await;
-        out.push((email, token));
-    }
+    crate::sign_up(api, prefix, n).await;
+    let tokens = crate::login_all(api, prefix, n).await;
+    let out: Vec<(String, String)> = tokens
+        .into_iter()
+        .enumerate()
+        .map(|(i, token)| (format!("{prefix}{i}@bench.example"), token))
+        .collect();
     for (email, _) in &out {
         for _ in 0..200 {
             if !smtp.arrivals(email).is_empty() {
@@ -428,17 +428,8 @@ async fn streams(api: &Api) -> (Stats, Option<String>, Vec<f64>, Vec<f64>) {
     for i in 0..24 {
         slots.push(api.slot(&host, &format!("Rate {i}"), 48 + i, 100).await);
     }
-    let mut tokens = Vec::new();
-    for i in 0..300 {
-        tokens.push(
-            api.register(
-                &format!("Booker {i}"),
-                &format!("booker{i}@streams.example"),
-                "customer",
-            )
-            .await,
-        );
-    }
+    crate::sign_up(api, "booker", 300).await;
+    let tokens = crate::login_all(api, "booker", 300).await;
     let streamer = api
         .register("Streamer", "streamer@streams.example", "specialist")
         .await;

@@ -258,6 +258,16 @@ impl Rows {
     }
 }
 
+/// `value` as JSON to bind inside `vars` (a record's fields as `$f`), without its absent
+/// optional values: [`run`] drops the null parameters themselves, not those nested in one.
+pub fn binding(value: &impl serde::Serialize) -> serde_json::Value {
+    let mut value = serde_json::to_value(value).expect("bound values serialise");
+    if let Some(map) = value.as_object_mut() {
+        map.retain(|_, v| !v.is_null());
+    }
+    value
+}
+
 /// Runs `sql` with `vars` (a JSON object) and returns its results, or the most specific
 /// error among the statements: in a failed transaction only one statement holds the real
 /// cause, the others just say they were not executed.

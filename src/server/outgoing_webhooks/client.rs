@@ -44,3 +44,15 @@ pub fn build_for(public_only: bool, user_agent: &str) -> reqwest::Client {
         .build()
         .expect("the webhook client's settings are valid")
 }
+
+/// What a failed request's innermost cause says (a refused address, a certificate, a reset),
+/// at most `max_chars` of it.
+pub fn innermost_cause(e: &reqwest::Error, max_chars: usize) -> Option<String> {
+    let mut source = std::error::Error::source(e);
+    let mut innermost = None;
+    while let Some(cause) = source {
+        innermost = Some(cause.to_string());
+        source = cause.source();
+    }
+    innermost.map(|c| c.chars().take(max_chars).collect())
+}

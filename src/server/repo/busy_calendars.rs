@@ -180,8 +180,6 @@ pub async fn record_fetch(db: &Db, id: &str, fetched: Fetched<'_>) -> Result<(),
             json!({ "id": id, "error": error }),
         ),
     };
-    // NONE for absent validators, not NULL.
-    let vars = strip_nulls(vars);
     with_conflict_retry("record_busy_calendar_fetch", || run(db, &sql, vars.clone()))
         .await
         .map(|_| ())
@@ -204,11 +202,4 @@ pub async fn busy_of(
     .await?
     .all(0)?;
     Ok(rows.into_iter().flatten().collect())
-}
-
-fn strip_nulls(mut vars: serde_json::Value) -> serde_json::Value {
-    if let Some(map) = vars.as_object_mut() {
-        map.retain(|_, v| !v.is_null());
-    }
-    vars
 }

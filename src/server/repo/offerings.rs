@@ -8,7 +8,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::slot_row::{SlotFields, SlotRow, SLOT_FIELDS};
-use crate::server::db::{is_valid_key, run, with_conflict_retry, Db, DbError};
+use crate::server::db::{binding, is_valid_key, run, with_conflict_retry, Db, DbError};
 use crate::server::jobs::{self, NewJob};
 use crate::server::repo::jobs::queue_statement;
 
@@ -73,7 +73,7 @@ pub async fn create(
         queue = queue_statement("jobs"),
     );
     let vars = json!({
-        "id": id, "specialist": specialist, "f": without_nulls(fields),
+        "id": id, "specialist": specialist, "f": binding(fields),
         "jobs": jobs::bind(std::slice::from_ref(&job)),
     });
     with_conflict_retry("create_offering", || run(db, &sql, vars.clone()))
@@ -108,7 +108,7 @@ pub async fn update(
         queue = queue_statement("jobs"),
     );
     let vars = json!({
-        "id": id, "specialist": specialist, "f": without_nulls(fields),
+        "id": id, "specialist": specialist, "f": binding(fields),
         "jobs": jobs::bind(std::slice::from_ref(&job)),
     });
     with_conflict_retry("update_offering", || run(db, &sql, vars.clone()))
@@ -237,7 +237,7 @@ pub async fn remake_sessions(
     }
     let new: Vec<serde_json::Value> = new
         .iter()
-        .map(|(id, f)| json!({ "id": id, "f": without_nulls(f) }))
+        .map(|(id, f)| json!({ "id": id, "f": binding(f) }))
         .collect();
     let sql = "BEGIN TRANSACTION;
         LET $offering = type::record('offering', $offering_id);
@@ -263,13 +263,4 @@ pub async fn remake_sessions(
     with_conflict_retry("remake_offering_sessions", || run(db, sql, vars.clone()))
         .await
         .map(|_| ())
-}
-
-/// As JSON for binding, without absent optional values (NONE, not NULL, in SurrealQL).
-fn without_nulls(value: &impl Serialize) -> serde_json::Value {
-    let mut value = serde_json::to_value(value).expect("offering fields serialise");
-    if let Some(map) = value.as_object_mut() {
-        map.retain(|_, v| !v.is_null());
-    }
-    value
 }

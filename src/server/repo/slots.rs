@@ -5,7 +5,7 @@ use serde_json::json;
 use super::bookings::{BookingRow, BOOKING_FIELDS};
 use super::jobs::queue_statement;
 use super::{refused, rows_for_list, rows_for_records};
-use crate::server::db::{is_valid_key, run, Db, DbError};
+use crate::server::db::{binding, is_valid_key, run, Db, DbError};
 use crate::server::jobs::keys;
 use crate::server::jobs::{self, NewJob};
 
@@ -37,21 +37,12 @@ pub async fn create(
     run(
         db,
         &sql,
-        json!({ "id": id, "specialist": specialist, "f": fields_json(fields) }),
+        json!({ "id": id, "specialist": specialist, "f": binding(fields) }),
     )
     .await?;
     by_id(db, id)
         .await?
         .ok_or_else(|| DbError::Decode("created slot not found".into()))
-}
-
-/// As JSON for binding, without absent optional values (NONE, not NULL, in SurrealQL).
-fn fields_json(fields: &SlotFields) -> serde_json::Value {
-    let mut value = serde_json::to_value(fields).expect("slot fields serialise");
-    if let Some(map) = value.as_object_mut() {
-        map.retain(|_, v| !v.is_null());
-    }
-    value
 }
 
 pub async fn of_specialist(db: &Db, specialist: &str) -> Result<Vec<SlotRow>, DbError> {
@@ -197,7 +188,7 @@ pub async fn update(
         queue = queue_statement("jobs")
     );
     let vars = json!({
-        "id": e.id, "f": fields_json(&e.fields), "version": e.schedule_version,
+        "id": e.id, "f": binding(&e.fields), "version": e.schedule_version,
         "seen_version": e.seen_schedule_version, "seen_next_index": e.seen_next_index,
         "jobs": jobs::bind(jobs), "cancel_keys": e.cancel_keys, "promotions": e.promotions,
     });

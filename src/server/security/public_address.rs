@@ -114,6 +114,19 @@ impl Resolve for PublicOnlyResolver {
     }
 }
 
+/// Whether the app may reach `url`, an address a user gave (a webhook endpoint, a calendar):
+/// the rules of [`refusal`], and with `public_only` the name's resolution checked now too, for
+/// a clear answer when it is saved (the resolver checks again at every connection).
+pub async fn may_reach(url: &Url, public_only: bool) -> Result<(), String> {
+    if let Some(why) = refusal(url, public_only) {
+        return Err(why);
+    }
+    if public_only {
+        resolves_publicly(url).await?;
+    }
+    Ok(())
+}
+
 /// Whether a name resolves to at least one address and only public ones (checked when an
 /// endpoint is saved, for a clear answer then; the resolver checks again at each delivery).
 pub async fn resolves_publicly(url: &Url) -> Result<(), String> {

@@ -80,15 +80,9 @@ async fn checked_url(state: &AppState, raw: &str) -> AppResult<String> {
     }
     let url = reqwest::Url::parse(raw)
         .map_err(|_| AppError::bad_request("url must be an absolute https:// URL"))?;
-    let public_only = state.config.webhooks.public_only;
-    if let Some(why) = public_address::refusal(&url, public_only) {
-        return Err(AppError::bad_request(why));
-    }
-    if public_only {
-        public_address::resolves_publicly(&url)
-            .await
-            .map_err(AppError::bad_request)?;
-    }
+    public_address::may_reach(&url, state.config.webhooks.public_only)
+        .await
+        .map_err(AppError::bad_request)?;
     Ok(url.to_string())
 }
 
@@ -440,15 +434,9 @@ fn describe(e: &reqwest::Error) -> String {
     } else {
         "could not connect".to_string()
     };
-    let mut source = std::error::Error::source(e);
-    let mut innermost = None;
-    while let Some(cause) = source {
-        innermost = Some(cause.to_string());
-        source = cause.source();
-    }
-    if let Some(cause) = innermost {
+    if let Some(cause) = crate::server::outgoing_webhooks::client::innermost_cause(e, 300) {
         text.push_str(": ");
-        text.push_str(&cause.chars().take(300).collect::<String>());
+        text.push_str(&cause);
     }
     text
 }
