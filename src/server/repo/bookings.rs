@@ -239,21 +239,22 @@ pub async fn book_batch(
         "BEGIN TRANSACTION;
         LET $slot = type::record('slot', $slot_id);
         LET $now = time::now();
-        -- An offering's session: not while a busy time of the specialist's calendars overlaps
-        -- it (slots made by hand are the specialist's own say, and skip the read).
-        LET $offered = (SELECT specialist, starts_at, duration, offering FROM ONLY $slot);
-        IF $offered.offering != NONE {{
-            LET $end = $offered.starts_at + type::duration(string::concat($offered.duration, 'm'));
-            LET $busy = array::flatten((SELECT VALUE busy FROM busy_calendar
-                WHERE specialist = $offered.specialist));
-            IF array::len(array::filter($busy, |$t| $t.start < $end AND $t.end > $offered.starts_at)) > 0 {{
-                THROW '{busy}';
-            }};
-        }};
         FOR $b IN $bookings {{
-            LET $taken = (UPDATE $slot SET booked += 1, next_index += 1
+            LET $seat = (UPDATE $slot SET booked += 1, next_index += 1
                 WHERE booked < capacity AND starts_at > $now AND cancelled_at = NONE
-                RETURN VALUE next_index)[0];
+                RETURN next_index, offering, specialist, starts_at, duration)[0];
+            LET $taken = $seat.next_index;
+            -- An offering's session: not while a busy time of the specialist's calendars
+            -- overlaps it, checked once a batch from the seat's own answer (slots made by hand
+            -- are the specialist's own say). The refusal rolls the seat back.
+            IF $b.position = 0 AND $seat.offering != NONE {{
+                LET $end = $seat.starts_at + type::duration(string::concat($seat.duration, 'm'));
+                LET $busy = array::flatten((SELECT VALUE busy FROM busy_calendar
+                    WHERE specialist = $seat.specialist));
+                IF array::len(array::filter($busy, |$t| $t.start < $end AND $t.end > $seat.starts_at)) > 0 {{
+                    THROW '{busy}';
+                }};
+            }};
             IF $taken = NONE {{
                 LET $s = (SELECT starts_at, cancelled_at FROM $slot)[0];
                 IF $s = NONE {{ THROW '{missing}'; }};

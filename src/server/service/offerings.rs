@@ -76,7 +76,7 @@ pub async fn create(
                 offerings::MAX_PER_SPECIALIST
             ))
         })?;
-    view(state, &row).await
+    view(state, &row, &siblings_of(state, &row).await?).await
 }
 
 pub async fn update(
@@ -91,7 +91,7 @@ pub async fn update(
         .await
         .map_err(unexpected("saving an offering"))?
         .ok_or_else(|| AppError::not_found(NOT_FOUND))?;
-    view(state, &row).await
+    view(state, &row, &siblings_of(state, &row).await?).await
 }
 
 pub async fn remove(state: &AppState, caller: Option<&Caller>, id: &str) -> AppResult<()> {
@@ -110,7 +110,7 @@ pub async fn mine(state: &AppState, caller: Option<&Caller>) -> AppResult<Vec<Of
         .map_err(unexpected("listing offerings"))?;
     let mut views = Vec::with_capacity(rows.len());
     for row in &rows {
-        views.push(view(state, row).await?);
+        views.push(view(state, row, &rows).await?);
     }
     Ok(views)
 }
@@ -122,11 +122,23 @@ pub async fn one(state: &AppState, caller: Option<&Caller>, id: &str) -> AppResu
         .map_err(unexpected("reading an offering"))?
         .filter(|row| row.specialist == caller.user_id)
         .ok_or_else(|| AppError::not_found(NOT_FOUND))?;
-    view(state, &row).await
+    view(state, &row, &siblings_of(state, &row).await?).await
 }
 
-/// The offering with the booked sessions its hours no longer cover.
-async fn view(state: &AppState, row: &OfferingRow) -> AppResult<OfferingView> {
+/// The specialist's offerings, `row`'s siblings (whose buffers its sessions keep clear of).
+async fn siblings_of(state: &AppState, row: &OfferingRow) -> AppResult<Vec<OfferingRow>> {
+    offerings::of_specialist(&state.db, &row.specialist)
+        .await
+        .map_err(unexpected("reading the specialist's offerings"))
+}
+
+/// The offering with the booked sessions its hours no longer cover; `siblings` are the
+/// specialist's offerings.
+async fn view(
+    state: &AppState,
+    row: &OfferingRow,
+    siblings: &[OfferingRow],
+) -> AppResult<OfferingView> {
     let availability = availability_of(row).map_err(|e| {
         tracing::error!(error = %e, "reading an offering");
         AppError::new(500, "Something went wrong on our side. Please try again.")
@@ -134,7 +146,7 @@ async fn view(state: &AppState, row: &OfferingRow) -> AppResult<OfferingView> {
     let booked = offerings::booked_sessions(&state.db, &row.id)
         .await
         .map_err(unexpected("reading an offering's sessions"))?;
-    let plan = plan(state, row, &availability)
+    let plan = plan(state, row, &availability, siblings)
         .await
         .map_err(unexpected("reading the specialist's sessions"))?;
     let outside_hours = booked
@@ -172,6 +184,7 @@ async fn plan(
     state: &AppState,
     row: &OfferingRow,
     availability: &Availability,
+    siblings: &[OfferingRow],
 ) -> Result<Plan, crate::server::db::DbError> {
     let now = Utc::now();
     let horizon = now + Duration::days(i64::from(availability.window_days));
@@ -182,7 +195,7 @@ async fn plan(
         horizon + Duration::days(1),
     )
     .await?;
-    let buffers = buffers_by_offering(state, &row.specialist).await?;
+    let buffers = buffers_of(siblings);
     let span = |s: &Session| {
         let (before, after) = s
             .offering
@@ -228,12 +241,9 @@ async fn plan(
     })
 }
 
-async fn buffers_by_offering(
-    state: &AppState,
-    specialist: &str,
-) -> Result<HashMap<String, (u32, u32)>, crate::server::db::DbError> {
-    let rows = offerings::of_specialist(&state.db, specialist).await?;
-    Ok(rows
+/// Each offering's buffers before and after its sessions, by offering.
+fn buffers_of(offerings: &[OfferingRow]) -> HashMap<String, (u32, u32)> {
+    offerings
         .iter()
         .filter_map(|row| {
             let a = availability_of(row).ok()?;
@@ -242,7 +252,7 @@ async fn buffers_by_offering(
                 (a.buffer_before_minutes, a.buffer_after_minutes),
             ))
         })
-        .collect())
+        .collect()
 }
 
 /// The job: makes the offering's sessions what its schedule says up to its booking window.
@@ -253,7 +263,8 @@ pub async fn make_sessions(state: &AppState, offering_id: &str) -> anyhow::Resul
         return Ok(());
     };
     let availability = availability_of(&row)?;
-    let mut plan = plan(state, &row, &availability).await?;
+    let siblings = offerings::of_specialist(&state.db, &row.specialist).await?;
+    let mut plan = plan(state, &row, &availability, &siblings).await?;
     let mut new = Vec::new();
     for start in &plan.wanted {
         let id = offerings::session_key(&row.id, *start);
