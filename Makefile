@@ -66,8 +66,12 @@ test: tools
 	stage "API contract (schemathesis against /api/openapi.json)" env SERVER_BIN="$(TARGET_DIR)/debug/specialistly" SITE_ROOT="$(TARGET_DIR)/site" \
 	  tests/contract/run.sh
 	rm -rf end2end/.mail end2end/.data end2end/test-results
-	stage "end2end (Playwright + chromium)" env SERVER_BIN="$(TARGET_DIR)/debug/specialistly" SITE_ROOT="$(TARGET_DIR)/site" \
-	  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 end2end/node_modules/.bin/playwright test --config end2end/playwright.config.ts
+	e2e() {
+	  env SERVER_BIN="$(TARGET_DIR)/debug/specialistly" SITE_ROOT="$(TARGET_DIR)/site" \
+	    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 end2end/node_modules/.bin/playwright test --config end2end/playwright.config.ts \
+	    2>&1 | tee "$(TARGET_DIR)/end2end.log" || { node end2end/report-failures.mjs "$(TARGET_DIR)/end2end.log"; return 1; }
+	}
+	stage "end2end (Playwright + chromium)" e2e
 
 ## cluster: a SurrealDB server (./data/cluster), two app instances and nginx round-robin on http://127.0.0.1:3000
 cluster: tools

@@ -19,7 +19,8 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   retries: 0,
-  reporter: [['list']],
+  // The JSON report feeds `report-failures.mjs`, which `make test` prints last on a failure.
+  reporter: [['list'], ['json', { outputFile: 'test-results/report.json' }]],
   outputDir: 'test-results',
   use: {
     baseURL,

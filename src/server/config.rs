@@ -110,6 +110,9 @@ pub struct HttpConfig {
     /// How often an open event stream checks that its session or API token still stands
     /// (`EVENT_STREAM_RECHECK_SECONDS`).
     pub event_stream_recheck: std::time::Duration,
+    /// A request still unanswered after this long is logged at WARN, and again when it is
+    /// answered (`SLOW_REQUEST_WARN_MILLIS`).
+    pub slow_request: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -434,6 +437,12 @@ fn http(get: &impl Fn(&str) -> Option<String>) -> Result<HttpConfig, ConfigError
             "EVENT_STREAM_RECHECK_SECONDS",
             10,
             1..=300,
+        )?),
+        slow_request: std::time::Duration::from_millis(number_between(
+            get,
+            "SLOW_REQUEST_WARN_MILLIS",
+            5_000,
+            1..=3_600_000,
         )?),
     })
 }

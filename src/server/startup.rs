@@ -316,7 +316,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             assets::cache_control,
         ))
-        .layer(middleware::from_fn(rest::metrics::track_requests))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            rest::metrics::track_requests,
+        ))
         .with_state(state)
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {

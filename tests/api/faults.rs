@@ -94,7 +94,7 @@ async fn register(base: &str, email: &str, role: &str) -> String {
 #[engine_test]
 async fn a_crash_during_fifty_bookings_loses_nothing_half_written() {
     let dir = tempfile::tempdir().unwrap();
-    let smtp = SmtpSink::start(free_port(), Duration::ZERO).await;
+    let smtp = SmtpSink::start(Duration::ZERO).await;
     let port = free_port();
     let mut server = start(dir.path(), port, smtp.port).await;
     let base = server.base.clone();

@@ -78,7 +78,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     let data_dir = tempfile::tempdir().unwrap();
     let mail_dir = tempfile::tempdir().unwrap();
     let smtp = if options.smtp {
-        Some(SmtpSink::start(free_port(), options.smtp_delay.unwrap_or_default()).await)
+        Some(SmtpSink::start(options.smtp_delay.unwrap_or_default()).await)
     } else {
         None
     };
@@ -574,11 +574,12 @@ pub struct SmtpSink {
 }
 
 impl SmtpSink {
-    /// A server that acknowledges each message only after `data_delay` (zero: at once).
-    pub async fn start(port: u16, data_delay: Duration) -> Self {
+    /// A server on a port the system picks, that acknowledges each message only after
+    /// `data_delay` (zero: at once).
+    pub async fn start(data_delay: Duration) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut sink = Self {
-            port,
+            port: 0,
             dir,
             child: None,
             data_delay,
@@ -597,6 +598,7 @@ impl SmtpSink {
         }
     }
 
+    /// Starts the server again on its port (on a free one the first time).
     pub async fn restart(&mut self) {
         let script = repo_file("tests/support/smtp_sink.py");
         let mut child = Command::new("python3")
@@ -610,10 +612,11 @@ impl SmtpSink {
             .expect("python3 with aiosmtpd (make test installs it)");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let ready = tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await;
-        assert!(
-            matches!(ready, Ok(Ok(Some(ref l))) if l == "ready"),
-            "SMTP sink did not start: {ready:?}"
-        );
+        let port = match &ready {
+            Ok(Ok(Some(line))) => line.strip_prefix("ready ").and_then(|p| p.parse().ok()),
+            _ => None,
+        };
+        self.port = port.unwrap_or_else(|| panic!("SMTP sink did not start: {ready:?}"));
         self.child = Some(child);
     }
 

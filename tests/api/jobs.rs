@@ -16,7 +16,7 @@ use specialistly::server::password::HashPool;
 use specialistly::server::repo::jobs as queue;
 use specialistly::server::zoom::Zoom;
 
-use crate::helpers::{free_port, parse, spawn_with, to_address, Options, SmtpSink};
+use crate::helpers::{parse, spawn_with, to_address, Options, SmtpSink};
 
 fn config(vars: &[(&str, String)]) -> Config {
     let map: std::collections::HashMap<String, String> = vars
@@ -28,7 +28,7 @@ fn config(vars: &[(&str, String)]) -> Config {
 
 #[engine_test]
 async fn every_queued_email_moves_into_the_job_queue_and_is_delivered() {
-    let smtp = SmtpSink::start(free_port(), Duration::ZERO).await;
+    let smtp = SmtpSink::start(Duration::ZERO).await;
     let config = config(&[
         ("DATABASE_URL", "mem://".into()),
         ("SMTP_URL", format!("smtp://127.0.0.1:{}", smtp.port)),

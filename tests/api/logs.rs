@@ -76,7 +76,7 @@ impl LoggedServer {
 #[engine_test]
 async fn debug_logs_never_show_a_password_token_zoom_secret_or_start_link() {
     let zoom = ZoomDouble::start().await;
-    let smtp = SmtpSink::start(free_port(), Duration::ZERO).await;
+    let smtp = SmtpSink::start(Duration::ZERO).await;
     let mut env = zoom.env();
     env.push(("RUST_LOG", "debug".into()));
     env.push(("SMTP_URL", format!("smtp://127.0.0.1:{}", smtp.port)));
@@ -349,4 +349,68 @@ async fn secrets_in_paths_and_queries_stay_out_of_the_logs_on_a_5xx() {
     if let Some(line) = logs.lines().find(|l| l.contains(&secret)) {
         panic!("a secret is in the logs: {line}");
     }
+}
+
+/// A request answered late is logged at WARN twice: when it is overdue (a request that never
+/// ends shows too) and when it is answered, with its route and status. The late one here is a
+/// login whose body arrives slowly; a prompt request logs nothing.
+#[engine_test]
+async fn a_late_answer_is_logged_when_overdue_and_when_answered() {
+    use tokio::io::AsyncWriteExt;
+    let server = LoggedServer::start(vec![("SLOW_REQUEST_WARN_MILLIS", "300".into())]).await;
+    let client = reqwest::Client::new();
+    let prompt = client
+        .get(format!("{}/healthz", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(prompt.status(), StatusCode::OK);
+
+    let body = r#"{"email":"nobody@example.com","password":"not-the-password-1"}"#;
+    let mut tcp = tokio::net::TcpStream::connect(server.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /api/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    tcp.write_all(&body.as_bytes()[..10]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    tcp.write_all(&body.as_bytes()[10..]).await.unwrap();
+    let mut answer = String::new();
+    tcp.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+
+    // Without the terminal's colours, which split `status=401` apart.
+    let logs = without_colours(&server.logs().await);
+    let warnings: Vec<&str> = logs.lines().filter(|l| l.contains("WARN")).collect();
+    assert_eq!(warnings.len(), 2, "{logs}");
+    assert!(
+        warnings[0].contains("a request is still unanswered"),
+        "{logs}"
+    );
+    assert!(
+        warnings[1].contains("a slow request was answered"),
+        "{logs}"
+    );
+    assert!(warnings[1].contains("status=401"), "{logs}");
+    for w in &warnings {
+        assert!(w.contains("/api/auth/login"), "{w}");
+    }
+}
+
+/// `text` without its ANSI colour sequences (`ESC [ … m`).
+fn without_colours(text: &str) -> String {
+    let mut plain = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            chars.by_ref().find(|&c| c == 'm');
+        } else {
+            plain.push(c);
+        }
+    }
+    plain
 }

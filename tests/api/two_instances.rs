@@ -8,9 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use specialistly::model::Role;
 
-use crate::helpers::{
-    free_port, json_body, parse, spawn_with, to_address, Options, SmtpSink, TestApp,
-};
+use crate::helpers::{json_body, parse, spawn_with, to_address, Options, SmtpSink, TestApp};
 use crate::idempotency::{post_with_key, replayed};
 use crate::surreal_server::SurrealServer;
 use crate::zoom_double::{Fault, ZoomDouble};
@@ -37,7 +35,7 @@ impl Pair {
 /// server and one Zoom double; `job_workers` runs both instances' job workers on their own.
 async fn two_instances(job_workers: bool, extra: Vec<(&'static str, String)>) -> Pair {
     let database = SurrealServer::shared().fresh_database();
-    let smtp = SmtpSink::start(free_port(), Duration::ZERO).await;
+    let smtp = SmtpSink::start(Duration::ZERO).await;
     let zoom = ZoomDouble::start().await;
     let mut env = vec![("SMTP_URL", format!("smtp://127.0.0.1:{}", smtp.port))];
     env.extend(zoom.env());

@@ -1,5 +1,6 @@
 """A real SMTP server for the tests: accepts every message on 127.0.0.1:PORT and writes the
-bytes it received, unchanged, as one .eml file per message into DIR.
+bytes it received, unchanged, as one .eml file per message into DIR. Once listening, it prints
+"ready PORT": with PORT 0 the system picks a free port, so two suites never race for one.
 
 usage: python3 smtp_sink.py PORT DIR [DATA_DELAY_MS]
 
@@ -13,7 +14,7 @@ import sys
 import time
 import uuid
 
-from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 
 class Sink:
@@ -39,18 +40,19 @@ class Sink:
         return "250 Message accepted"
 
 
+async def serve(port, directory, delay):
+    loop = asyncio.get_running_loop()
+    sink = Sink(directory, delay)
+    server = await loop.create_server(lambda: SMTP(sink), host="127.0.0.1", port=port)
+    print(f"ready {server.sockets[0].getsockname()[1]}", flush=True)
+    await server.serve_forever()
+
+
 def main():
     port, directory = int(sys.argv[1]), sys.argv[2]
     delay = int(sys.argv[3]) / 1000 if len(sys.argv) > 3 else 0
     os.makedirs(directory, exist_ok=True)
-    controller = Controller(Sink(directory, delay), hostname="127.0.0.1", port=port)
-    controller.start()
-    print("ready", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    finally:
-        controller.stop()
+    asyncio.run(serve(port, directory, delay))
 
 
 if __name__ == "__main__":

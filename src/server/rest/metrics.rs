@@ -12,8 +12,15 @@ use axum::response::{IntoResponse, Response};
 use crate::server::app_state::AppState;
 use crate::server::{repo, telemetry};
 
-/// Records every request's latency under its route pattern (`/api/consulting-slots/{id}/book`).
-pub async fn track_requests(request: Request, next: Next) -> Response {
+/// Records every request's latency under its route pattern (`/api/consulting-slots/{id}/book`),
+/// and logs at WARN a request whose answer is late: once when it is overdue (so a request
+/// that never ends is seen too) and once when it is answered. An answer is its status and
+/// headers: a stream's body may go on for long after it.
+pub async fn track_requests(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -21,7 +28,22 @@ pub async fn track_requests(request: Request, next: Next) -> Response {
         .unwrap_or_else(|| "fallback".into());
     let method = method_label(request.method());
     let started = Instant::now();
-    let response = next.run(request).await;
+    let overdue = state.config.http.slow_request;
+    let mut answer = std::pin::pin!(next.run(request));
+    let response = tokio::select! {
+        response = &mut answer => response,
+        _ = tokio::time::sleep(overdue) => {
+            tracing::warn!(route = %route, overdue_ms = overdue.as_millis() as u64, "a request is still unanswered");
+            let response = answer.await;
+            tracing::warn!(
+                route = %route,
+                status = response.status().as_u16(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "a slow request was answered"
+            );
+            response
+        }
+    };
     telemetry::request(route, method, response.status().as_u16(), started.elapsed());
     response
 }
