@@ -81,6 +81,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/s/:handle") view=pages::specialist_page::SpecialistPageView ssr=SsrMode::Async/>
                 <Route path=path!("/specialist") view=pages::specialist::DashboardPage ssr=SsrMode::Async/>
                 <Route path=path!("/specialist/slots") view=pages::specialist::MySlotsPage ssr=SsrMode::Async/>
+                <Route path=path!("/specialist/availability") view=pages::availability::AvailabilityPage ssr=SsrMode::Async/>
                 <Route
                     path=path!("/specialist/meetings")
                     view=pages::meeting_manager::MeetingManagerPage

@@ -72,3 +72,57 @@ test('a customer books from a specialist page, whose busy calendar hides an over
   await modal.getByRole('button', { name: 'Confirm booking' }).click();
   await expect(modal.getByTestId('booking-success')).toBeVisible();
 });
+
+test('a specialist sets weekly hours and a day off in the schedule editor, and the page follows them', async ({ page, context, request }) => {
+  const specialist = await register(request, 'specialist', 'Dr. Editor');
+  await signIn(context, specialist);
+  await open(page, '/specialist');
+  await page.getByRole('link', { name: 'Availability' }).click();
+  await expect(page.getByRole('heading', { name: 'Availability', level: 1 })).toBeVisible();
+
+  const handle = `dr-editor-${Date.now().toString(36)}`;
+  await page.locator('#handle').fill(handle);
+  await page.locator('#bio').fill('Weekly hours, set in the browser.');
+  await page.getByRole('button', { name: 'Save my page' }).click();
+  await expect(page.getByTestId('availability-done')).toHaveText('Your page is saved.');
+  await expect(page.getByTestId('page-link')).toContainText(`/s/${handle}`);
+
+  // Every day 09:00-10:00 UTC, offered from 30 days ahead (past the other specs' slots on
+  // /slots) for 33 days; the 32nd day from now off.
+  const dayOff = new Date(Date.now() + 32 * DAY).toISOString().slice(0, 10);
+  await page.getByTestId('new-offering').locator('summary').click();
+  await page.locator('#title-new').fill('Editor hour');
+  await page.locator('#timezone-new').fill('UTC');
+  await page.locator('#duration-new').fill('60');
+  for (const day of WEEK) await page.locator(`#hours-${day}-new`).fill('09:00-10:00');
+  await page.locator('#overrides-new').fill(`${dayOff} off`);
+  await page.locator('#notice-new').fill('720');
+  await page.locator('#window-new').fill('33');
+  await page.getByRole('button', { name: 'Save offering' }).click();
+  await expect(page.getByTestId('availability-done')).toContainText('Offering saved');
+  const offering = page.getByTestId('offering');
+  await expect(offering).toContainText('Editor hour');
+  await expect(page.getByTestId('offering-week')).toHaveText(WEEK.map((d) => `${d[0].toUpperCase()}${d.slice(1)} 09:00-10:00`).join(' · '));
+  await expect(page.getByTestId('offering-overrides')).toHaveText(`Dates: ${dayOff} off`);
+  await screenshot(page, 'schedule-editor');
+
+  // A bad hour is refused with a message, and changes nothing.
+  await offering.locator('summary', { hasText: 'Edit' }).click();
+  const id = await offering.locator('input[name="offering_id"]').first().inputValue();
+  await page.locator(`#hours-mon-${id}`).fill('10:00-09:00');
+  await offering.getByRole('button', { name: 'Save offering' }).click();
+  await expect(page.getByRole('alert')).toBeVisible();
+  await expect(page.getByTestId('offering-week')).toContainText('Mon 09:00-10:00');
+  await offering.locator('summary', { hasText: 'Edit' }).click();
+  await screenshot(page, 'schedule-editor-form');
+
+  // The sessions follow: some on the days around, none on the day off.
+  const sessions = async () => (await (await request.get(`/api/specialists/${handle}`)).json()).data.sessions as { startsAt: string }[];
+  await expect.poll(async () => (await sessions()).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+  const days = (await sessions()).map((s) => s.startsAt.slice(0, 10));
+  expect(days).not.toContain(dayOff);
+  expect(days.every((d) => d.length === 10)).toBe(true);
+  await open(page, `/s/${handle}?tz=UTC`);
+  await expect(page.getByText('Weekly hours, set in the browser.')).toBeVisible();
+  await expect(page.getByTestId('open-session').first()).toContainText('09:00 (UTC)');
+});

@@ -26,6 +26,7 @@ test('every page fits a 360 px wide screen', async ({ browser, request }) => {
   await fits('/specialist');
   await fits('/specialist/meetings');
   await fits('/specialist/slots');
+  await fits('/specialist/availability');
   await screenshot(page, 'narrow-my-slots');
   await context.close();
 });

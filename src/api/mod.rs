@@ -2,6 +2,7 @@
 //! call one service, return its result.
 
 pub mod accounts;
+pub mod availability;
 pub mod feedback;
 pub mod integrations;
 pub mod meetings;

@@ -139,6 +139,15 @@ pub struct PageInput {
     pub bio: Option<String>,
 }
 
+/// A specialist's own page settings: the handle (none yet: no page) and the bio.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct MyPageView {
+    pub handle: Option<String>,
+    pub bio: Option<String>,
+}
+
 /// What an offering shows on its specialist's page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -171,4 +180,118 @@ pub struct SpecialistPage {
 pub enum PageAnswer {
     Page(Box<SpecialistPage>),
     MovedTo(String),
+}
+
+/// The schedule editor's text form of a day's hours: `09:00-12:00, 14:00-17:00` (an en dash
+/// works too); empty is no hours.
+pub fn hours_text(hours: &[HoursView]) -> String {
+    hours
+        .iter()
+        .map(|h| format!("{}-{}", h.start, h.end))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Reads [`hours_text`] back; the times themselves are checked with the schedule.
+pub fn parse_hours_text(text: &str) -> Result<Vec<HoursView>, String> {
+    text.split([',', ';'])
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let (start, end) = part
+                .split_once(['-', '–'])
+                .ok_or_else(|| format!("\"{part}\" is not a start and an end, as 09:00-12:00"))?;
+            Ok(HoursView {
+                start: start.trim().to_string(),
+                end: end.trim().to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The editor's text form of date overrides, a line each: `2027-12-24 off` or
+/// `2027-12-31 09:00-12:00`.
+pub fn overrides_text(overrides: &[DateOverrideView]) -> String {
+    overrides
+        .iter()
+        .map(|o| match o.hours.as_slice() {
+            [] => format!("{} off", o.date),
+            hours => format!("{} {}", o.date, hours_text(hours)),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Reads [`overrides_text`] back: a date alone, or followed by `off`, is a day off.
+pub fn parse_overrides_text(text: &str) -> Result<Vec<DateOverrideView>, String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            let (date, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+            let rest = rest.trim();
+            let hours = if rest.is_empty() || rest.eq_ignore_ascii_case("off") {
+                Vec::new()
+            } else {
+                parse_hours_text(rest).map_err(|e| format!("{date}: {e}"))?
+            };
+            Ok(DateOverrideView {
+                date: date.to_string(),
+                hours,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hours(start: &str, end: &str) -> HoursView {
+        HoursView {
+            start: start.into(),
+            end: end.into(),
+        }
+    }
+
+    #[test]
+    fn hours_read_back_what_they_write() {
+        let written = vec![hours("09:00", "12:00"), hours("14:00", "17:30")];
+        assert_eq!(hours_text(&written), "09:00-12:00, 14:00-17:30");
+        assert_eq!(parse_hours_text(&hours_text(&written)), Ok(written));
+        assert_eq!(
+            parse_hours_text(" 09:00 – 12:00 ;14:00-15:00,"),
+            Ok(vec![hours("09:00", "12:00"), hours("14:00", "15:00")])
+        );
+        assert_eq!(parse_hours_text("  "), Ok(vec![]));
+        assert!(parse_hours_text("09:00")
+            .unwrap_err()
+            .contains("09:00-12:00"));
+    }
+
+    #[test]
+    fn overrides_read_back_what_they_write() {
+        let written = vec![
+            DateOverrideView {
+                date: "2027-12-24".into(),
+                hours: vec![],
+            },
+            DateOverrideView {
+                date: "2027-12-31".into(),
+                hours: vec![hours("09:00", "12:00")],
+            },
+        ];
+        assert_eq!(
+            overrides_text(&written),
+            "2027-12-24 off\n2027-12-31 09:00-12:00"
+        );
+        assert_eq!(parse_overrides_text(&overrides_text(&written)), Ok(written));
+        assert_eq!(
+            parse_overrides_text("2027-01-01\n\n2027-01-02 OFF").map(|o| o.len()),
+            Ok(2)
+        );
+        assert!(parse_overrides_text("2027-01-03 nine")
+            .unwrap_err()
+            .starts_with("2027-01-03"));
+    }
 }

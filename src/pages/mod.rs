@@ -2,6 +2,7 @@
 
 pub mod appointments;
 pub mod auth;
+pub mod availability;
 pub mod errors;
 pub mod feedback;
 pub mod home;

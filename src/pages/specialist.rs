@@ -17,7 +17,10 @@ pub fn DashboardPage() -> impl IntoView {
     view! {
         <div class="page-head">
             <h1>"Dashboard"</h1>
-            <a class="btn btn-secondary" href="/specialist/slots">"Manage my slots"</a>
+            <div class="actions">
+                <a class="btn btn-secondary" href="/specialist/availability">"Availability"</a>
+                <a class="btn btn-secondary" href="/specialist/slots">"Manage my slots"</a>
+            </div>
         </div>
         <ConfirmEmailNotice/>
         <MeetingManager/>

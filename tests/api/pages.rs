@@ -177,3 +177,28 @@ async fn the_page_is_served_whole_with_its_preview_tags_and_a_former_address_lea
     assert_eq!(res.headers()["location"], "/s/grace-hopper");
     assert_eq!(app.get("/s/nobody-at-all", None).await.status(), 404);
 }
+
+/// `GET /api/profile/page`: a specialist reads back their own handle and bio (none before
+/// they pick one); a customer has no page.
+#[engine_test]
+async fn a_specialist_reads_back_their_own_page_settings() {
+    let app = spawn_app().await;
+    let spec = app.user(Role::Specialist, "Ada Settings").await;
+    let (status, body) = json_body(app.get("/api/profile/page", Some(&spec.token)).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"], json!({ "handle": null, "bio": null }));
+    assert_eq!(set(&app, &spec, "ada-settings").await.0, 200);
+    let (_, body) = json_body(app.get("/api/profile/page", Some(&spec.token)).await).await;
+    assert_eq!(
+        body["data"],
+        json!({ "handle": "ada-settings", "bio": "Strategy for small teams." })
+    );
+    let cust = app.user(Role::Customer, "Cy Settings").await;
+    assert_eq!(
+        app.get("/api/profile/page", Some(&cust.token))
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(app.get("/api/profile/page", None).await.status(), 401);
+}

@@ -58,6 +58,7 @@ impl Modify for BearerAuth {
         super::busy_calendars::list,
         super::busy_calendars::remove,
         super::pages::set_page,
+        super::pages::my_page,
         super::pages::specialist,
         super::auth::register,
         super::auth::login,

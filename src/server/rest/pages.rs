@@ -1,4 +1,4 @@
-//! Specialists' pages: `PUT /api/profile/page` (handle and bio) and, for anyone,
+//! Specialists' pages: `GET` and `PUT /api/profile/page` (handle and bio) and, for anyone,
 //! `GET /api/specialists/:handle`.
 
 use axum::extract::{Path, State};
@@ -11,14 +11,14 @@ use super::caller::MaybeCaller;
 use super::ok;
 use super::schemas::{Envelope, ErrorBody};
 use crate::error::AppError;
-use crate::model::{PageInput, SpecialistPage};
+use crate::model::{MyPageView, PageInput, SpecialistPage};
 use crate::server::app_state::AppState;
 use crate::server::http_error::ApiJson;
 use crate::server::service::pages::{self, Page};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/profile/page", put(set_page))
+        .route("/api/profile/page", put(set_page).get(my_page))
         .route("/api/specialists/{handle}", get(specialist))
 }
 
@@ -41,6 +41,21 @@ pub(super) async fn set_page(
 ) -> Result<Response, AppError> {
     let saved = pages::set(&state, caller.as_ref(), input).await?;
     Ok(ok(StatusCode::OK, Some("Page saved"), saved))
+}
+
+#[utoipa::path(operation_id = "getMyPage", get, path = "/api/profile/page", tag = "Offerings",
+    responses(
+        (status = 200, description = "The caller's handle (none: no page yet) and bio", body = Envelope<MyPageView>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Not a specialist", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub(super) async fn my_page(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+) -> Result<Response, AppError> {
+    let page = pages::mine(&state, caller.as_ref()).await?;
+    Ok(ok(StatusCode::OK, None, page))
 }
 
 #[utoipa::path(operation_id = "getSpecialistPage", get, path = "/api/specialists/{handle}", tag = "Offerings",

@@ -2,7 +2,7 @@
 //! offerings and the sessions open. A former handle leads to the current one for 90 days.
 
 use crate::error::{AppError, AppResult};
-use crate::model::{OfferingSummary, PageInput, Role, SpecialistPage};
+use crate::model::{MyPageView, OfferingSummary, PageInput, Role, SpecialistPage};
 use crate::server::app_state::AppState;
 use crate::server::auth::Caller;
 use crate::server::domain::Handle;
@@ -51,6 +51,20 @@ pub async fn set(
             "That handle is taken: please choose another",
         )),
     }
+}
+
+/// The caller's own handle and bio.
+pub async fn mine(state: &AppState, caller: Option<&Caller>) -> AppResult<MyPageView> {
+    let caller = require_role(caller, Role::Specialist, "Only specialists have a page.")?;
+    let owner = handles::owner(&state.db, &caller.user_id)
+        .await
+        .map_err(unexpected("reading a page"))?;
+    Ok(owner
+        .map(|o| MyPageView {
+            handle: o.handle,
+            bio: o.bio,
+        })
+        .unwrap_or_default())
 }
 
 /// What a handle leads to.
