@@ -20,13 +20,34 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
                 <HashedStylesheet options=options.clone() id="leptos"/>
-                <HydrationScripts options islands=true/>
+                <IslandLoader options=options.clone()/>
                 <MetaTags/>
             </head>
             <body>
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// Leptos' `HydrationScripts` for islands, except that the bundle is neither preloaded nor
+/// loaded on a page without islands (`island_loader.js`). Preloading it on every page made the
+/// first visit of the slots page 336 KB, nearly all of it a bundle that page never ran.
+#[component]
+fn IslandLoader(options: LeptosOptions) -> impl IntoView {
+    // As `HydrationScripts { islands: true }`: an islands page is not hydrated as a whole.
+    if let Some(context) = Owner::current_shared_context() {
+        context.set_is_hydrating(false);
+    }
+    #[cfg(feature = "ssr")]
+    let (js, wasm) = crate::server::assets::bundle_hrefs(&options);
+    #[cfg(not(feature = "ssr"))]
+    let (js, wasm, _) = (String::new(), String::new(), options);
+    let nonce = leptos::nonce::use_nonce();
+    view! {
+        <script type="module" nonce=nonce>
+            {format!("{}({js:?}, {wasm:?});", include_str!("island_loader.js"))}
+        </script>
     }
 }
 

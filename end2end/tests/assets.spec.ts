@@ -1,20 +1,43 @@
 import { test, expect } from './fixtures';
+import type { Page } from '@playwright/test';
 import { book, createSlot, open, register, signIn } from './helpers';
 
-test('assets carry content hashes and are cached for good', async ({ page }) => {
-  const assets: { url: string; cacheControl: string }[] = [];
+/** The built assets (`/pkg/…`) a page loads, with their Cache-Control. */
+function watchAssets(page: Page) {
+  const assets: { path: string; cacheControl: string }[] = [];
   page.on('response', (r) => {
-    if (new URL(r.url()).pathname.startsWith('/pkg/')) {
-      assets.push({ url: r.url(), cacheControl: r.headers()['cache-control'] ?? '' });
-    }
+    const path = new URL(r.url()).pathname;
+    if (path.startsWith('/pkg/')) assets.push({ path, cacheControl: r.headers()['cache-control'] ?? '' });
   });
-  await open(page, '/slots');
-  const kinds = assets.map((a) => new URL(a.url).pathname.split('.').pop());
+  return assets;
+}
+
+test('assets carry content hashes and are cached for good', async ({ page }) => {
+  const assets = watchAssets(page);
+  // The login page has an island (its form), so it loads the wasm bundle.
+  await open(page, '/login');
+  const kinds = assets.map((a) => a.path.split('.').pop());
   expect(kinds).toEqual(expect.arrayContaining(['css', 'js', 'wasm']));
   for (const a of assets) {
-    expect(new URL(a.url).pathname, 'a content hash in the name').toMatch(/^\/pkg\/specialistly\.[A-Za-z0-9_-]{16,}\.(css|js|wasm)$/);
+    expect(a.path, 'a content hash in the name').toMatch(/^\/pkg\/specialistly\.[A-Za-z0-9_-]{16,}\.(css|js|wasm)$/);
     expect(a.cacheControl).toBe('public, max-age=31536000, immutable');
   }
+});
+
+test('a page without islands loads no wasm: the slots for a visitor and a specialist page', async ({ page, request }) => {
+  const specialist = await register(request, 'specialist', 'Dr. Light');
+  const handle = `dr-light-${Date.now().toString(36)}`;
+  const auth = { Authorization: `Bearer ${specialist.token}` };
+  expect((await request.put('/api/profile/page', { headers: auth, data: { handle } })).status()).toBe(200);
+  const assets = watchAssets(page);
+  for (const path of ['/slots', `/s/${handle}`]) {
+    assets.length = 0;
+    await open(page, path);
+    expect(assets.map((a) => a.path.split('.').pop()), path).toEqual(['css']);
+  }
+  // Its links and forms work as they are: a visitor's Book link leads to log in.
+  await open(page, '/slots');
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
 });
 
 test('times rendered in the browser read the same as the server-rendered ones', async ({ page, request, context }) => {

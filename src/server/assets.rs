@@ -39,6 +39,20 @@ pub async fn cache_control(
 /// `/pkg/specialistly.<hash>.css` (or without the hash when files are not hashed), for the
 /// few pages rendered outside the Leptos shell.
 pub fn stylesheet_href(options: &LeptosOptions) -> String {
+    built_file(options, "css", "css")
+}
+
+/// The wasm bundle's JS loader and module, as the shell's island loader names them.
+pub fn bundle_hrefs(options: &LeptosOptions) -> (String, String) {
+    (
+        built_file(options, "js", "js"),
+        built_file(options, "wasm", "wasm"),
+    )
+}
+
+/// `/pkg/<output name>[.<hash>].<extension>`, the hash being the one this build's hash file
+/// records for `kind` (cargo-leptos' format, `kind: hash` a line).
+fn built_file(options: &LeptosOptions, kind: &str, extension: &str) -> String {
     let hash = options
         .hash_files
         .then(|| {
@@ -46,17 +60,15 @@ pub fn stylesheet_href(options: &LeptosOptions) -> String {
             let hashes =
                 std::fs::read_to_string(exe.parent()?.join(options.hash_file.as_ref())).ok()?;
             hashes.lines().find_map(|line| {
-                let (kind, hash) = line.split_once(':')?;
-                (kind.trim() == "css").then(|| hash.trim().to_string())
+                let (found, hash) = line.split_once(':')?;
+                (found.trim() == kind).then(|| hash.trim().to_string())
             })
         })
         .flatten();
+    let base = format!("/{}/{}", options.site_pkg_dir, options.output_name);
     match hash {
-        Some(hash) => format!(
-            "/{}/{}.{hash}.css",
-            options.site_pkg_dir, options.output_name
-        ),
-        None => format!("/{}/{}.css", options.site_pkg_dir, options.output_name),
+        Some(hash) => format!("{base}.{hash}.{extension}"),
+        None => format!("{base}.{extension}"),
     }
 }
 
