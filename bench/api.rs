@@ -34,6 +34,25 @@ impl Api {
         answer(request).await
     }
 
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        answer(
+            self.client
+                .put(self.url(path))
+                .json(&body)
+                .bearer_auth(token),
+        )
+        .await
+    }
+
+    /// Gives the specialist of `token` the page `/s/<handle>`.
+    pub async fn page(&self, token: &str, handle: &str) -> String {
+        let (status, body) = self
+            .put("/api/profile/page", token, json!({ "handle": handle }))
+            .await;
+        assert_eq!(status, 200, "setting a page: {body}");
+        format!("/s/{handle}")
+    }
+
     /// A new account's token.
     pub async fn register(&self, name: &str, email: &str, role: &str) -> String {
         let (status, body) = self

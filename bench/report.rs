@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::cpu::{self, Split};
-use crate::first_load::Asset;
+use crate::first_load::{self, FirstLoad};
 use crate::floor::{PARTS, READS};
 use crate::load::Stats;
 
@@ -22,7 +22,7 @@ pub struct Report {
     pub reads_floor: Vec<(String, usize, Stats)>,
     create_zoom: Option<String>,
     login: Option<String>,
-    pub first_load: Vec<Asset>,
+    pub first_load: Vec<FirstLoad>,
     pub fairness: Option<crate::fairness::Fairness>,
     notes: Vec<String>,
 }
@@ -40,10 +40,6 @@ pub enum CpuRow {
 
 fn ms(d: std::time::Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)
-}
-
-fn kb(bytes: usize) -> String {
-    format!("{:.1} KB", bytes as f64 / 1000.0)
 }
 
 fn mark(ok: bool) -> &'static str {
@@ -336,33 +332,7 @@ impl Report {
         if let Some(login) = &self.login {
             let _ = writeln!(w, "\n{login}");
         }
-        let _ = writeln!(w, "\n## First load of `/slots`\n");
-        let _ = writeln!(
-            w,
-            "| asset | uncompressed | brotli | gzip | Cache-Control |\n|---|---|---|---|---|"
-        );
-        let (mut total_br, mut total_gz, mut total_id) = (0, 0, 0);
-        for a in &self.first_load {
-            total_br += a.brotli;
-            total_gz += a.gzip;
-            total_id += a.identity;
-            let _ = writeln!(
-                w,
-                "| `{}` | {} | {} | {} | {} |",
-                a.path,
-                kb(a.identity),
-                kb(a.brotli),
-                kb(a.gzip),
-                a.cache_control
-            );
-        }
-        let _ = writeln!(
-            w,
-            "| **total** | {} | {} | {} | |",
-            kb(total_id),
-            kb(total_br),
-            kb(total_gz)
-        );
+        let _ = write!(w, "{}", first_load::render(&self.first_load));
 
         let peak = self.peaks.iter().map(|(_, m)| *m).fold(0.0, f64::max);
         let mut targets = self.ratios.clone();
@@ -399,13 +369,7 @@ impl Report {
             format!("server RSS ≤ 200 MB through the run: peak {peak:.0} MiB"),
             peak * 1.048_576 <= 200.0,
         ));
-        targets.push((
-            format!(
-                "first load of `/slots` ≤ 250 KB with brotli: {}",
-                kb(total_br)
-            ),
-            total_br <= 250_000,
-        ));
+        targets.extend(first_load::targets(&self.first_load));
         if let Some(fairness) = &self.fairness {
             let _ = write!(w, "{}", fairness.render());
             targets.push((

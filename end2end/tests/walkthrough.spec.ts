@@ -89,3 +89,38 @@ test('the README walk-through: log in, book, create the meeting, see it ready', 
 
   expect(errors, errors.join('\n')).toEqual([]);
 });
+
+test('the README walk-through, availability: weekly hours, a page to share, a session booked there', async ({ page }) => {
+  const errors: string[] = [];
+  watchForErrors(page, errors);
+
+  await logIn(page, 'specialist');
+  await open(page, '/specialist');
+  await page.getByRole('link', { name: 'Availability' }).click();
+  await page.locator('#handle').fill('maria-keller');
+  await page.getByRole('button', { name: 'Save my page' }).click();
+  await expect(page.getByTestId('page-link')).toContainText('/s/maria-keller');
+  await page.getByTestId('new-offering').locator('summary').click();
+  await page.locator('#title-new').fill('Intro call');
+  await page.locator('#duration-new').fill('30');
+  for (const day of ['mon', 'tue', 'wed', 'thu', 'fri']) await page.locator(`#hours-${day}-new`).fill('09:00-12:00');
+  await page.getByRole('button', { name: 'Save offering' }).click();
+  await expect(page.getByTestId('availability-done')).toContainText('Offering saved');
+
+  await logOut(page);
+  await logIn(page, 'customer');
+  await open(page, '/s/maria-keller');
+  await expect(page.getByTestId('page-name')).toHaveText(DEMO.specialist.name);
+  // The sessions are made by a job right after the save: a visitor sees them on the next load.
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByTestId('open-session').first()).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 15_000 });
+  await page.getByTestId('open-session').filter({ hasText: 'Intro call' }).first().getByRole('link', { name: 'Book' }).click();
+  await hydrated(page, /[?&]book=/);
+  const modal = page.getByRole('dialog');
+  await modal.getByRole('button', { name: 'Confirm booking' }).click();
+  await expect(modal.getByTestId('booking-success')).toBeVisible();
+
+  expect(errors, errors.join('\n')).toEqual([]);
+});
