@@ -55,7 +55,7 @@ pub async fn render(state: &AppState, file: &str) -> AppResult<String> {
         Role::Specialist => calendar::of_specialist(&state.db, &user.id).await,
     }
     .map_err(unexpected("reading a calendar feed"))?;
-    let events: Vec<String> = bookings
+    let events: Vec<icalendar::Event> = bookings
         .iter()
         .map(|(slot, booking)| {
             let cancelled = booking.status == BookingStatus::Cancelled;
@@ -69,6 +69,6 @@ pub async fn render(state: &AppState, file: &str) -> AppResult<String> {
         .collect();
     Ok(ics::render_feed(
         &format!("Specialistly: {}", user.name),
-        &events,
+        events,
     ))
 }

@@ -152,13 +152,13 @@ impl Appointment {
 
     /// The booking's event in a calendar feed, as its latest emailed invite described it:
     /// the booking's, the meeting's (with the join link) or the cancellation's SEQUENCE.
-    pub fn feed_event(&self, join_url: Option<&str>, cancelled: bool) -> String {
+    pub fn feed_event(&self, join_url: Option<&str>, cancelled: bool) -> icalendar::Event {
         let sequence = match (cancelled, join_url) {
             (true, _) => self.booking_sequence() + 2,
             (false, Some(_)) => self.booking_sequence() + 1,
             (false, None) => self.booking_sequence(),
         };
-        ics::render_event(&self.event(sequence, join_url, cancelled, &self.texts(join_url)))
+        ics::event(&self.event(sequence, join_url, cancelled, &self.texts(join_url)))
     }
 
     /// The event's summary and description.
