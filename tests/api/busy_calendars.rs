@@ -243,11 +243,11 @@ async fn a_session_a_busy_time_now_overlaps_cannot_be_booked() {
         "The specialist is not available at that time"
     );
     assert_eq!(app.count("booking").await, 0);
-    // Another day's session is booked as usual.
+    // Another day's session (past the reschedule cutoff) is booked as usual.
     let other = app
         .query(
             "SELECT VALUE record::id(id) FROM slot WHERE specialist = type::record('user', $u)
-                AND date != $d ORDER BY starts_at LIMIT 1",
+                AND date != $d AND starts_at > time::now() + 1d ORDER BY starts_at LIMIT 1",
             json!({ "u": spec.id, "d": tomorrow }),
         )
         .await[0]
@@ -255,4 +255,26 @@ async fn a_session_a_busy_time_now_overlaps_cannot_be_booked() {
         .unwrap()
         .to_string();
     assert_eq!(app.book(&other, &cust).await.status(), 201);
+    // Nor can a booking be moved into the busy session; it stays where it was.
+    let (status, body) = json_body(
+        app.post_json(
+            &format!("/api/consulting-slots/{other}/booking/0/reschedule"),
+            Some(&cust.token),
+            &json!({ "toSlotId": slot }),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(
+        body["message"],
+        "The specialist is not available at that time"
+    );
+    let active = app
+        .query(
+            "SELECT VALUE record::id(slot) FROM booking WHERE status = 'active'",
+            json!({}),
+        )
+        .await;
+    assert_eq!(active, [json!(other)]);
 }

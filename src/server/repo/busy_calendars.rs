@@ -203,3 +203,30 @@ pub async fn busy_of(
     .all(0)?;
     Ok(rows.into_iter().flatten().collect())
 }
+
+/// Whether `slot` is an offering's session that a busy time of its specialist's calendars
+/// overlaps (a slot made by hand is the specialist's own say, as in a booking's check).
+pub async fn session_is_busy(db: &Db, slot: &str) -> Result<bool, DbError> {
+    #[derive(Deserialize)]
+    struct Session {
+        offering: Option<serde_json::Value>,
+        specialist: String,
+        starts_at: DateTime<Utc>,
+        duration: i64,
+    }
+    let session: Option<Session> = run(
+        db,
+        "SELECT offering, record::id(specialist) AS specialist, starts_at, duration
+            FROM type::record('slot', $slot)",
+        json!({ "slot": slot }),
+    )
+    .await?
+    .first(0)?;
+    let Some(s) = session.filter(|s| s.offering.is_some()) else {
+        return Ok(false);
+    };
+    let ends_at = s.starts_at + chrono::Duration::minutes(s.duration);
+    Ok(!busy_of(db, &s.specialist, s.starts_at, ends_at)
+        .await?
+        .is_empty())
+}
