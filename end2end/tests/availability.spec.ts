@@ -126,3 +126,26 @@ test('a specialist sets weekly hours and a day off in the schedule editor, and t
   await expect(page.getByText('Weekly hours, set in the browser.')).toBeVisible();
   await expect(page.getByTestId('open-session').first()).toContainText('09:00 (UTC)');
 });
+
+test('a calendar that fails to load says since when, on the availability page and the dashboard', async ({ page, context, request }) => {
+  const specialist = await register(request, 'specialist', 'Dr. Failing Calendar');
+  await signIn(context, specialist);
+  // A port nothing listens on: every fetch fails.
+  const closed = await calendarServer('');
+  const url = closed.url;
+  closed.close();
+  await open(page, '/specialist/availability');
+  await page.locator('#calendar-url').fill(url);
+  await page.locator('#calendar-label').fill('Work calendar');
+  await page.getByRole('button', { name: 'Add calendar' }).click();
+  await expect(page.getByTestId('availability-done')).toContainText('Calendar added');
+  // The first fetch runs as a job right after the add.
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByTestId('calendar-failing')).toContainText('failing since', { timeout: 1_000 });
+  }).toPass({ timeout: 15_000 });
+  await open(page, '/specialist');
+  await expect(page.getByTestId('availability-notice')).toContainText('Work calendar has failed to load since');
+  await page.getByTestId('availability-notice').getByRole('link', { name: 'Open Availability' }).click();
+  await expect(page.getByTestId('busy-calendar')).toContainText('Work calendar');
+});

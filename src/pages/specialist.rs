@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::accounts::{zoom_settings, ResendVerification, SaveZoomSettings};
+use crate::api::availability::{my_busy_calendars, my_offerings};
 use crate::api::feedback::my_feedback;
 use crate::api::slots::{my_slots, CreateSlot, DeleteSlot};
 use crate::components::calendar_feed::CalendarFeedCard;
@@ -23,6 +24,7 @@ pub fn DashboardPage() -> impl IntoView {
             </div>
         </div>
         <ConfirmEmailNotice/>
+        <AvailabilityNotice/>
         <MeetingManager/>
         <FeedbackCard/>
         <ZoomSettingsCard/>
@@ -56,6 +58,47 @@ fn ConfirmEmailNotice() -> impl IntoView {
                             _ if sent => Some(view! { <p>"A new link is on its way."</p> }.into_any()),
                             _ => None,
                         }}
+                    </div>
+                })
+            })}
+        </Transition>
+    }
+}
+
+/// What needs the specialist's eye on the availability page: a busy calendar that fails to
+/// load (its last busy times stay in use), and booked sessions the hours no longer cover.
+#[component]
+fn AvailabilityNotice() -> impl IntoView {
+    let session = use_session();
+    let state = Resource::new(
+        || (),
+        |_| async move {
+            let calendars = my_busy_calendars().await.unwrap_or_default();
+            let offerings = my_offerings().await.unwrap_or_default();
+            (calendars, offerings)
+        },
+    );
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let tz = session.user.await.map(|u| u.timezone).unwrap_or_else(|| "UTC".into());
+                let (calendars, offerings) = state.await;
+                let failing: Vec<String> = calendars
+                    .iter()
+                    .filter_map(|c| c.failing_since.map(|since| format!(
+                        "{} has failed to load since {}",
+                        c.label.clone().unwrap_or_else(|| c.address.clone()),
+                        time_fmt::date_time_in(since, &tz)
+                    )))
+                    .collect();
+                let outside: usize = offerings.iter().map(|o| o.outside_hours.len()).sum();
+                (!failing.is_empty() || outside > 0).then(|| view! {
+                    <div class="alert alert-warn" role="status" data-testid="availability-notice">
+                        {failing.into_iter().map(|f| view! { <p>{f} " (its last busy times stay in use)."</p> }).collect_view()}
+                        {(outside > 0).then(|| view! {
+                            <p>{format!("{outside} booked session{} no longer fit your hours.", if outside == 1 { "" } else { "s" })}</p>
+                        })}
+                        <p><a href="/specialist/availability">"Open Availability"</a></p>
                     </div>
                 })
             })}
