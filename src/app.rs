@@ -95,6 +95,8 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("") view=pages::home::HomePage ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=pages::auth::LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/register") view=pages::auth::RegisterPage ssr=SsrMode::Async/>
+                <Route path=path!("/forgot-password") view=pages::auth::ForgotPasswordPage ssr=SsrMode::Async/>
+                <Route path=path!("/reset-password") view=pages::auth::ResetPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/verify-email") view=pages::auth::VerifyEmailPage ssr=SsrMode::Async/>
                 <Route path=path!("/unsubscribe") view=pages::auth::UnsubscribePage ssr=SsrMode::Async/>
                 <Route path=path!("/feedback/:token") view=pages::feedback::FeedbackPage ssr=SsrMode::Async/>

@@ -17,7 +17,7 @@ test('every page passes axe-core WCAG 2 A/AA and best practice', async ({ browse
   expect(res.status()).toBe(200);
 
   const visits: Array<[string, typeof customer | null, string[]]> = [
-    ['anonymous', null, ['/', '/login', '/register', '/slots', '/verify-email?token=nope', '/no-such-page']],
+    ['anonymous', null, ['/', '/login', '/register', '/forgot-password', '/reset-password?token=nope', '/slots', '/verify-email?token=nope', '/no-such-page']],
     ['customer', customer, ['/slots', '/appointments', `/appointments/${slot.id}/${index}`, `/appointments/${other.id}/${cancelledIndex}`, '/specialist', '/integrations']],
     ['specialist', specialist, ['/specialist', '/specialist/meetings', '/specialist/slots', '/specialist/availability', `/appointments/${slot.id}/${index}`, '/integrations']],
   ];

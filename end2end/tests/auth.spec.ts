@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { PASSWORD, open, screenshot } from './helpers';
+import { PASSWORD, open, register, screenshot, waitForMail } from './helpers';
 
 test('a customer registers, sees their name, logs out and logs back in', async ({ page }) => {
   const email = `reg-${Date.now()}@example.com`;
@@ -50,4 +50,32 @@ test('without JavaScript a failed login shows its error and a good one logs in',
   await expect(page).toHaveURL(/\/specialist$/);
   await expect(page.getByTestId('nav-user')).toHaveText('Nico Noscript');
   await context.close();
+});
+
+test('a user who forgot their password sets a new one from the emailed link, then logs in with it', async ({ page, request }) => {
+  const user = await register(request, 'customer', 'Flo Forgetful');
+  await open(page, '/login');
+  await page.getByRole('link', { name: 'Forgot your password?' }).click();
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByRole('button', { name: 'Email me a link' }).click();
+  await expect(page.getByTestId('reset-link-sent')).toContainText('If an account has this address');
+
+  const mail = await waitForMail(user.email, '🔑 Reset your password');
+  const link = (mail.text ?? '').split('\n').find((l) => l.includes('/reset-password?token='))!.trim();
+  await open(page, new URL(link).pathname + new URL(link).search);
+  await page.getByLabel('New password (at least 8 characters)').fill('a-fresh-password-2027');
+  await page.getByRole('button', { name: 'Set my new password' }).click();
+  await expect(page.getByTestId('password-reset-done')).toBeVisible();
+  // Not signed in by the reset: the visitor logs in with the new password.
+  await expect(page.getByTestId('nav-user')).toHaveCount(0);
+  await screenshot(page, 'password-reset-done');
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Password').fill('a-fresh-password-2027');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByTestId('nav-user')).toHaveText('Flo Forgetful');
+
+  // The link worked once.
+  await open(page, new URL(link).pathname + new URL(link).search);
+  await expect(page.getByTestId('reset-link-error')).toContainText('does not work any more');
+  await waitForMail(user.email, '🔒 Your password was changed');
 });

@@ -284,3 +284,41 @@ pub async fn revoke_calendar_link() -> Result<(), AppError> {
     })
     .await
 }
+
+/// Emails a password reset link when an account has the address; the answer is the same
+/// either way. A plain form post comes back to the page, which says so.
+#[server(endpoint = "forgot_password")]
+pub async fn forgot_password(email: String) -> Result<(), AppError> {
+    use crate::server::service::password_reset;
+    crate::api::serve::serve(|state, _| async move {
+        let client = crate::api::serve::client_ip();
+        password_reset::request(&state, client, &email).await?;
+        if crate::api::serve::is_plain_form_post() {
+            leptos_axum::redirect("/forgot-password?sent=1");
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Whether a reset link works now (its page shows the form only then).
+#[server(endpoint = "check_reset_link")]
+pub async fn check_reset_link(token: String) -> Result<(), AppError> {
+    use crate::server::service::password_reset;
+    crate::api::serve::serve(|state, _| async move { password_reset::check(&state, &token).await })
+        .await
+}
+
+/// Sets a new password with a reset link; the visitor then logs in with it.
+#[server(endpoint = "reset_password")]
+pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
+    use crate::server::service::password_reset;
+    crate::api::serve::serve(|state, _| async move {
+        password_reset::reset(&state, &token, password).await?;
+        if crate::api::serve::is_plain_form_post() {
+            leptos_axum::redirect("/login?password_reset=1");
+        }
+        Ok(())
+    })
+    .await
+}

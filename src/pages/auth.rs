@@ -2,7 +2,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::accounts::{
-    demo_accounts, pending_confirmation, Login, Register, Unsubscribe, VerifyEmail,
+    check_reset_link, demo_accounts, pending_confirmation, ForgotPassword, Login, Register,
+    ResetPassword, Unsubscribe, VerifyEmail,
 };
 use crate::error::AppError;
 use crate::model::{PendingConfirmation, Role};
@@ -15,10 +16,17 @@ pub fn LoginPage() -> impl IntoView {
     let failed = ServerAction::<Login>::new();
     let error = failed.value().get_untracked().and_then(|r| r.err());
     let demo = Resource::new(|| (), |_| demo_accounts());
+    let reset = query.with_untracked(|q| q.get("password_reset").is_some());
     view! {
         <section class="card narrow">
             <h1>"Log in"</h1>
+            {reset.then(|| view! {
+                <p class="alert alert-success" role="status" data-testid="password-reset-done">
+                    "Your new password is set, and every other sign-in of your account has ended. Please log in with it."
+                </p>
+            })}
             <LoginForm next error/>
+            <p class="muted"><a href="/forgot-password">"Forgot your password?"</a></p>
             <p class="muted">"No account yet? " <a href="/register">"Sign up"</a></p>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -251,6 +259,81 @@ pub fn UnsubscribePage() -> impl IntoView {
         <section class="card narrow">
             <h1>"Reminder emails"</h1>
             {body}
+        </section>
+    }
+}
+
+/// `/forgot-password`: an address to send a reset link to. A plain form: the answer is the
+/// same whether or not an account has the address.
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let sent = use_query_map().with_untracked(|q| q.get("sent").is_some());
+    let ask = ServerAction::<ForgotPassword>::new();
+    let failed = ask.value().get_untracked().and_then(|r| r.err());
+    view! {
+        <section class="card narrow">
+            <h1>"Forgot your password?"</h1>
+            {match (sent, failed) {
+                (_, Some(e)) => Some(view! { <p class="alert alert-error" role="alert">{e.message}</p> }.into_any()),
+                (true, None) => Some(view! {
+                    <p class="alert alert-success" role="status" data-testid="reset-link-sent">
+                        "If an account has this address, a link to choose a new password is on its way. It works for one hour."
+                    </p>
+                }.into_any()),
+                (false, None) => None,
+            }}
+            <p class="muted">"Enter the address you log in with: we email you a link to choose a new password."</p>
+            <ActionForm action=ask>
+                <label for="email">"Email"</label>
+                <input id="email" type="email" name="email" autocomplete="email" required/>
+                <div class="actions"><button type="submit" class="btn">"Email me a link"</button></div>
+            </ActionForm>
+            <p class="muted"><a href="/login">"Back to log in"</a></p>
+        </section>
+    }
+}
+
+/// `/reset-password?token=…`: the emailed link's page. The form shows only while the link
+/// works; setting the password signs nobody in.
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let token = use_query_map()
+        .with_untracked(|q| q.get("token"))
+        .unwrap_or_default();
+    let reset = ServerAction::<ResetPassword>::new();
+    let failed = reset.value().get_untracked().and_then(|r| r.err());
+    let usable = Resource::new(
+        {
+            let token = token.clone();
+            move || token.clone()
+        },
+        check_reset_link,
+    );
+    view! {
+        <section class="card narrow">
+            <h1>"Choose a new password"</h1>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || {
+                    let (token, failed) = (token.clone(), failed.clone());
+                    Suspend::new(async move {
+                        match usable.await {
+                            Err(e) => view! {
+                                <p class="alert alert-error" role="alert" data-testid="reset-link-error">{e.message}</p>
+                                <p><a class="btn" href="/forgot-password">"Ask for a new link"</a></p>
+                            }.into_any(),
+                            Ok(()) => view! {
+                                {failed.map(|e| view! { <p class="alert alert-error" role="alert">{e.message}</p> })}
+                                <ActionForm action=reset>
+                                    <input type="hidden" name="token" value=token/>
+                                    <label for="password">"New password (at least 8 characters)"</label>
+                                    <input id="password" type="password" name="password" autocomplete="new-password" minlength="8" required/>
+                                    <div class="actions"><button type="submit" class="btn">"Set my new password"</button></div>
+                                </ActionForm>
+                            }.into_any(),
+                        }
+                    })
+                }}
+            </Transition>
         </section>
     }
 }

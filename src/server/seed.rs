@@ -33,7 +33,7 @@ pub fn demo_accounts() -> Vec<DemoAccount> {
 }
 
 /// What a demo account's password hash becomes in production: no password matches it.
-const DISABLED_HASH: &str = "disabled: a demo account, found when starting in production";
+pub const DISABLED_HASH: &str = "disabled: a demo account, found when starting in production";
 
 /// Production never lets the demo accounts (public passwords) in: if a trial run left them
 /// in this database, their passwords stop working and their sessions end. Returns the

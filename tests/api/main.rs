@@ -28,6 +28,7 @@ mod offerings;
 mod outgoing_webhooks;
 pub mod page_cache;
 mod pages;
+mod password_reset;
 mod recordings;
 mod reminders;
 mod revocation;

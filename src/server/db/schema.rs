@@ -609,10 +609,22 @@ REBUILD INDEX IF EXISTS slot_bookable ON slot;
 REBUILD INDEX IF EXISTS slot_listed ON slot;
 "#,
     },
+    Migration {
+        version: 26,
+        name: "password reset links",
+        sql: r#"
+-- A reset link's record id is the hash of its token: the database never holds a usable link.
+DEFINE TABLE IF NOT EXISTS password_reset SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS user ON password_reset TYPE record<user>;
+DEFINE FIELD IF NOT EXISTS expires_at ON password_reset TYPE datetime;
+DEFINE FIELD IF NOT EXISTS used_at ON password_reset TYPE option<datetime>;
+DEFINE INDEX IF NOT EXISTS password_reset_user ON password_reset FIELDS user;
+"#,
+    },
 ];
 
 /// The version a fully migrated database is at.
-pub const SCHEMA_VERSION: i64 = 25;
+pub const SCHEMA_VERSION: i64 = 26;
 
 #[derive(Deserialize)]
 struct Applied {

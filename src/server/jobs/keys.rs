@@ -45,3 +45,11 @@ pub const ZOOM_READY: (&str, &str) = ("booking:", ":zoom-ready");
 pub fn zoom_ready(booking_id: &str) -> String {
     format!("{}{booking_id}{}", ZOOM_READY.0, ZOOM_READY.1)
 }
+
+pub fn password_reset(link_id: &str) -> String {
+    format!("password-reset:{link_id}")
+}
+
+pub fn password_changed(link_id: &str) -> String {
+    format!("password-changed:{link_id}")
+}

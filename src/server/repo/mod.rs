@@ -14,6 +14,7 @@ pub mod handles;
 pub mod idempotency;
 pub mod jobs;
 pub mod offerings;
+pub mod password_resets;
 #[cfg(test)]
 mod plans;
 pub mod recordings;

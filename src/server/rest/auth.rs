@@ -16,6 +16,7 @@ use crate::server::app_state::AppState;
 use crate::server::auth::{login_cookie, logout_cookie};
 use crate::server::http_error::ApiJson;
 use crate::server::service::accounts::{self, Registration};
+use crate::server::service::password_reset;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -24,6 +25,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/logout", post(logout))
         .route("/api/auth/me", get(me))
         .route("/api/auth/verify-email", post(verify_email))
+        .route("/api/auth/forgot-password", post(forgot_password))
+        .route("/api/auth/reset-password", post(reset_password))
         .route("/api/profile/reminders", axum::routing::put(set_reminders))
         .route("/unsubscribe", post(one_click_unsubscribe))
         .route("/api/auth/resend-verification", post(resend_verification))
@@ -98,6 +101,62 @@ pub(super) async fn verify_email(
     Ok(ok(
         StatusCode::OK,
         Some("Email address confirmed"),
+        serde_json::Value::Null,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct ForgotPassword {
+    #[schema(format = Email, example = "ada@example.com")]
+    email: String,
+}
+
+/// What every well-formed request is told, whether or not an account has the address.
+pub const RESET_LINK_SENT: &str =
+    "If an account has this address, a link to choose a new password is on its way. It works for one hour.";
+
+#[utoipa::path(operation_id = "forgotPassword", post, path = "/api/auth/forgot-password", tag = "Accounts", request_body = ForgotPassword,
+    responses(
+        (status = 202, description = "The same answer whether or not an account has the address", body = Envelope<serde_json::Value>),
+        (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 429, description = "Too many requests for the address or from the client", body = ErrorBody),
+    ))]
+pub(super) async fn forgot_password(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    ApiJson(input): ApiJson<ForgotPassword>,
+) -> Result<Response, AppError> {
+    password_reset::request(&state, client, &input.email).await?;
+    Ok(ok(
+        StatusCode::ACCEPTED,
+        Some(RESET_LINK_SENT),
+        serde_json::Value::Null,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct ResetPassword {
+    /// The token of the emailed link.
+    token: String,
+    /// The new password: at least 8 characters.
+    #[schema(min_length = 8)]
+    password: String,
+}
+
+#[utoipa::path(operation_id = "resetPassword", post, path = "/api/auth/reset-password", tag = "Accounts", request_body = ResetPassword,
+    responses(
+        (status = 200, description = "Password set; every session and API token of the account ended (sign in again)", body = Envelope<serde_json::Value>),
+        (status = 400, description = "The link does not work (unknown, used or over an hour old), or the password breaks a rule", body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, body = ErrorBody),
+    ))]
+pub(super) async fn reset_password(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<ResetPassword>,
+) -> Result<Response, AppError> {
+    password_reset::reset(&state, &input.token, input.password).await?;
+    Ok(ok(
+        StatusCode::OK,
+        Some("Your password is set. Please log in with it."),
         serde_json::Value::Null,
     ))
 }

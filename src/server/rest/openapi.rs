@@ -63,6 +63,8 @@ impl Modify for BearerAuth {
         super::auth::register,
         super::auth::login,
         super::auth::logout,
+        super::auth::forgot_password,
+        super::auth::reset_password,
         super::auth::verify_email,
         super::auth::resend_verification,
         super::auth::set_reminders,

@@ -40,6 +40,21 @@ pub struct Registration {
 
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
+/// The rules every new password passes, at registration and on a reset.
+pub fn check_new_password(password: &str) -> AppResult<()> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AppError::bad_request(format!(
+            "password must be at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    if password.len() > 1024 {
+        return Err(AppError::bad_request(
+            "password is too long (at most 1024 bytes)",
+        ));
+    }
+    Ok(())
+}
+
 pub async fn register(
     state: &AppState,
     client: Option<IpAddr>,
@@ -50,16 +65,7 @@ pub async fn register(
     throttle::sign_in_request(state, client).await?;
     let name = PersonName::parse(&input.name, "name")?;
     let email = Email::parse(&input.email, "email")?;
-    if input.password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(AppError::bad_request(format!(
-            "password must be at least {MIN_PASSWORD_CHARS} characters"
-        )));
-    }
-    if input.password.len() > 1024 {
-        return Err(AppError::bad_request(
-            "password is too long (at most 1024 bytes)",
-        ));
-    }
+    check_new_password(&input.password)?;
     let role = Role::parse(input.role.trim())
         .ok_or_else(|| AppError::bad_request("role must be customer or specialist"))?;
     let timezone = TimeZone::parse_optional(input.timezone.as_deref(), "timezone")?

@@ -12,6 +12,7 @@ pub mod feedback;
 pub mod live_updates;
 pub mod offerings;
 pub mod pages;
+pub mod password_reset;
 pub mod recordings;
 pub mod reschedule;
 pub mod sessions;

@@ -210,6 +210,41 @@ pub async fn record_login_success(
     Ok(())
 }
 
+/// Password reset links one address may be sent in an hour, and requests one client may make.
+const RESETS_PER_EMAIL_PER_HOUR: u32 = 3;
+const RESETS_PER_CLIENT_PER_HOUR: u32 = 10;
+
+/// Counts one password reset request for `email` from `ip`; 429 beyond either budget. Counted
+/// whether or not an account has the address, so the limit says nothing about that.
+pub async fn password_reset_request(
+    state: &AppState,
+    ip: Option<IpAddr>,
+    email: &Email,
+) -> AppResult<()> {
+    let mut budgets = vec![(
+        format!("reset-email:{}", email.as_str()),
+        RESETS_PER_EMAIL_PER_HOUR,
+    )];
+    if let Some(ip) = ip {
+        budgets.push((
+            format!("reset-ip:{}", client_key(ip, state.config.auth.ipv6_prefix)),
+            RESETS_PER_CLIENT_PER_HOUR,
+        ));
+    }
+    for (key, cap) in budgets {
+        let w = counters::hit(&state.db, &key, 3600)
+            .await
+            .map_err(unavailable)?;
+        if w.count > cap {
+            return Err(AppError::too_many(
+                "Too many password reset requests. Please wait an hour and try again; check your spam folder meanwhile.",
+                w.seconds_left.max(1) as u64,
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
