@@ -247,6 +247,8 @@ async fn the_clean_up_deletes_only_what_is_past_its_retention() {
     app.query(
         "CREATE email_verification:old SET user = type::record('user', $u), expires_at = time::now() - 3d;
          CREATE email_verification:fresh SET user = type::record('user', $u), expires_at = time::now() - 1d;
+         CREATE password_reset:old SET user = type::record('user', $u), expires_at = time::now() - 3d;
+         CREATE password_reset:fresh SET user = type::record('user', $u), expires_at = time::now() - 1d;
          CREATE rate_counter:old SET hits = 3, window_end = time::now() - 1s;
          CREATE rate_counter:live SET hits = 3, window_end = time::now() + 1h;
          CREATE idempotency_key:old SET user = type::record('user', $u), fingerprint = 'f',
@@ -289,7 +291,12 @@ async fn the_clean_up_deletes_only_what_is_past_its_retention() {
             deleted.webhook_deliveries,
             deleted.zoom_events,
         ),
-        (3, 1, 1, 1, 1, 1, 1)
+        (3, 1, 2, 1, 1, 1, 1)
+    );
+    assert_eq!(
+        app.query("SELECT VALUE record::id(id) FROM password_reset", json!({}))
+            .await,
+        [json!("fresh")]
     );
     let mut events = app
         .query("SELECT VALUE record::id(id) FROM zoom_event", json!({}))

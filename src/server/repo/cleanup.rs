@@ -1,7 +1,7 @@
 //! The periodic clean-up's deletions: records whose use is over. Sessions and counters go when
 //! they expire, as do replayable answers of idempotency keys; finished jobs, webhook delivery
-//! logs (as long as failed jobs), Zoom's event bodies once applied, and used confirmation links
-//! after their retention. Each call
+//! logs (as long as failed jobs), Zoom's event bodies once applied, and confirmation and
+//! password reset links after their retention. Each call
 //! deletes at most one batch, so no transaction grows with the backlog.
 
 use serde_json::json;
@@ -16,6 +16,7 @@ const BATCH: u32 = 1000;
 pub struct Deleted {
     pub jobs: usize,
     pub sessions: usize,
+    /// Email confirmation and password reset links.
     pub verifications: usize,
     pub counters: usize,
     pub idempotency_keys: usize,
@@ -48,8 +49,11 @@ pub async fn delete_expired(db: &Db, retention: &RetentionConfig) -> Result<Dele
         LET $sessions = (SELECT VALUE id FROM session WHERE expires_at < time::now() LIMIT $batch);
         DELETE $sessions RETURN NONE;
         LET $links = (SELECT VALUE id FROM email_verification
-            WHERE expires_at < time::now() - type::duration($links) LIMIT $batch);
+            WHERE expires_at < time::now() - type::duration($link_retention) LIMIT $batch);
         DELETE $links RETURN NONE;
+        LET $resets = (SELECT VALUE id FROM password_reset
+            WHERE expires_at < time::now() - type::duration($link_retention) LIMIT $batch);
+        DELETE $resets RETURN NONE;
         LET $counters = (SELECT VALUE id FROM rate_counter WHERE window_end < time::now() LIMIT $batch);
         DELETE $counters RETURN NONE;
         LET $keys = (SELECT VALUE id FROM idempotency_key WHERE expires_at < time::now() LIMIT $batch);
@@ -67,13 +71,13 @@ pub async fn delete_expired(db: &Db, retention: &RetentionConfig) -> Result<Dele
                     AND status IN ['pending', 'running'])) = 0
             LIMIT $batch);
         DELETE $events RETURN NONE;
-        RETURN [array::len($finished), array::len($sessions), array::len($links),
+        RETURN [array::len($finished), array::len($sessions), array::len($links) + array::len($resets),
             array::len($counters), array::len($keys), array::len($deliveries),
             array::len($events)];",
         json!({
             "jobs": seconds(retention.finished_jobs),
             "failed": seconds(retention.failed_jobs),
-            "links": seconds(retention.verifications),
+            "link_retention": seconds(retention.verifications),
             "zoom_events": seconds(retention.zoom_events),
             "batch": BATCH,
         }),
