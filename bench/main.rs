@@ -86,13 +86,7 @@ fn spread_pair(k: usize) -> (usize, usize) {
 }
 
 async fn bench() {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-    let binary = std::env::var("BENCH_SERVER_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| target.join("release/specialistly"));
-    let site_root = target.join("site");
+    let (binary, site_root) = built();
     let work = std::env::temp_dir().join(format!("specialistly-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     let (server_dir, raw_dir) = (work.join("server"), work.join("raw"));
@@ -375,49 +369,68 @@ async fn bench() {
     let _ = std::fs::remove_dir_all(&work);
 }
 
-/// The fairness scenarios alone, printed (bench/results.md is left as the whole run wrote it).
-async fn fairness_only() {
+/// The release server and site the bench measures (`BENCH_SERVER_BIN` for another server).
+fn built() -> (PathBuf, PathBuf) {
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
     let binary = std::env::var("BENCH_SERVER_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|_| target.join("release/specialistly"));
-    let work = std::env::temp_dir().join(format!("specialistly-fairness-{}", std::process::id()));
-    let smtp = doubles::SmtpSink::start().await;
-    let zoom = doubles::ZoomDouble::start().await;
-    let setup = Setup {
-        binary: &binary,
-        site_root: &target.join("site"),
-        data_dir: &work,
-        smtp_port: smtp.port,
-        zoom_base: &zoom.base,
-        env: &[],
-    };
-    let fairness = fairness::measure(&setup, &smtp, &work).await;
-    println!("{}", fairness.render());
-    let _ = std::fs::remove_dir_all(&work);
+    (binary, target.join("site"))
 }
 
+/// What one part of the bench run alone needs: the built server and site, a work directory
+/// (removed when done) and the SMTP and Zoom doubles.
+struct Standalone {
+    binary: PathBuf,
+    site_root: PathBuf,
+    work: PathBuf,
+    smtp: doubles::SmtpSink,
+    zoom: doubles::ZoomDouble,
+}
+
+impl Standalone {
+    async fn start(part: &str) -> Self {
+        let (binary, site_root) = built();
+        Self {
+            binary,
+            site_root,
+            work: std::env::temp_dir().join(format!("specialistly-{part}-{}", std::process::id())),
+            smtp: doubles::SmtpSink::start().await,
+            zoom: doubles::ZoomDouble::start().await,
+        }
+    }
+
+    fn setup(&self) -> Setup<'_> {
+        Setup {
+            binary: &self.binary,
+            site_root: &self.site_root,
+            data_dir: &self.work,
+            smtp_port: self.smtp.port,
+            zoom_base: &self.zoom.base,
+            env: &[],
+        }
+    }
+}
+
+impl Drop for Standalone {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.work);
+    }
+}
+
+/// The fairness scenarios alone, printed (bench/results.md is left as the whole run wrote it).
+async fn fairness_only() {
+    let part = Standalone::start("fairness").await;
+    let fairness = fairness::measure(&part.setup(), &part.smtp, &part.work).await;
+    println!("{}", fairness.render());
+}
+
+/// The first loads alone, printed: `/slots` and a specialist's page, each with 20 sessions.
 async fn first_load_only() {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-    let binary = std::env::var("BENCH_SERVER_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| target.join("release/specialistly"));
-    let work = std::env::temp_dir().join(format!("specialistly-first-load-{}", std::process::id()));
-    let smtp = doubles::SmtpSink::start().await;
-    let zoom = doubles::ZoomDouble::start().await;
-    let setup = Setup {
-        binary: &binary,
-        site_root: &target.join("site"),
-        data_dir: &work,
-        smtp_port: smtp.port,
-        zoom_base: &zoom.base,
-        env: &[],
-    };
-    let server = Server::start(&setup).await;
+    let part = Standalone::start("first-load").await;
+    let server = Server::start(&part.setup()).await;
     let api = Api::new(&server.base);
     let host = api
         .register("Bench Host", "host@bench.example", "specialist")
@@ -432,7 +445,6 @@ async fn first_load_only() {
         println!("- {}: {target}", if held { "met" } else { "**not met**" });
     }
     server.stop();
-    let _ = std::fs::remove_dir_all(&work);
 }
 
 /// Runs this program again with `args` (a process of its own, which releases the database's
