@@ -278,3 +278,83 @@ async fn a_session_a_busy_time_now_overlaps_cannot_be_booked() {
         .await;
     assert_eq!(active, [json!(other)]);
 }
+
+/// The busy-time check of a booking counts the offering's buffers: a busy time that touches
+/// only the free minutes after a session refuses it too, as it keeps the session from being
+/// made in the first place.
+#[engine_test]
+async fn a_busy_time_over_a_sessions_buffer_refuses_its_booking() {
+    let app = spawn_app().await;
+    let server = MockServer::start().await;
+    let busy_after = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//EN\r\n\
+BEGIN:VEVENT\r\nUID:after\r\nDTSTART:{}\r\nDTEND:{}\r\nSUMMARY:Private\r\nEND:VEVENT\r\n\
+END:VCALENDAR\r\n",
+        ics_time(2, "10:15"),
+        ics_time(2, "10:45"),
+    );
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(busy_after))
+        .mount(&server)
+        .await;
+    let spec = app.user(Role::Specialist, "Buffer Spec").await;
+    let res = app
+        .post_json(
+            "/api/offerings",
+            Some(&spec.token),
+            &json!({ "title": "Hour", "duration": 60, "capacity": 2,
+                     "schedule": { "timezone": "UTC", "weekly": every_day(&[("09:00", "10:00")]),
+                                   "bufferAfterMinutes": 30, "windowDays": 4 } }),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    app.drain_jobs().await;
+    let day = |days: i64| {
+        (Utc::now().date_naive() + Duration::days(days))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let session_on = |date: String| {
+        let app = &app;
+        let spec = &spec;
+        async move {
+            app.query(
+                "SELECT VALUE record::id(id) FROM slot WHERE specialist = type::record('user', $u)
+                    AND date = $d",
+                json!({ "u": spec.id, "d": date }),
+            )
+            .await[0]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let (busy_day, other_day) = (session_on(day(2)).await, session_on(day(3)).await);
+    // The calendar is read before its sessions are made again: 10:15–10:45 is in the
+    // 30 minutes after the 09:00–10:00 session, not in the session.
+    app.query(
+        "CREATE busy_calendar:cal SET specialist = type::record('user', $u), url = $url, busy = []",
+        json!({ "u": spec.id, "url": format!("{}/cal.ics", server.uri()) }),
+    )
+    .await;
+    fetch(&app.state, "cal").await.unwrap();
+    let cust = app.user(Role::Customer, "Buffer Cust").await;
+    let (status, body) = json_body(app.book(&busy_day, &cust).await).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(
+        body["message"],
+        "The specialist is not available at that time"
+    );
+    assert_eq!(app.book(&other_day, &cust).await.status(), 201);
+    // Nor can the booking move there.
+    let (status, _) = json_body(
+        app.post_json(
+            &format!("/api/consulting-slots/{other_day}/booking/0/reschedule"),
+            Some(&cust.token),
+            &json!({ "toSlotId": busy_day }),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 409);
+}

@@ -621,10 +621,21 @@ DEFINE FIELD IF NOT EXISTS used_at ON password_reset TYPE option<datetime>;
 DEFINE INDEX IF NOT EXISTS password_reset_user ON password_reset FIELDS user;
 "#,
     },
+    Migration {
+        version: 27,
+        name: "offering buffers as fields",
+        sql: r#"
+-- The buffers of an offering's schedule, beside it, so a booking's transaction checks a busy
+-- time against a session with its buffers (the schedule is stored as JSON text). Offerings
+-- saved before have none until saved again.
+DEFINE FIELD IF NOT EXISTS buffer_before ON offering TYPE int DEFAULT 0;
+DEFINE FIELD IF NOT EXISTS buffer_after ON offering TYPE int DEFAULT 0;
+"#,
+    },
 ];
 
 /// The version a fully migrated database is at.
-pub const SCHEMA_VERSION: i64 = 26;
+pub const SCHEMA_VERSION: i64 = 27;
 
 #[derive(Deserialize)]
 struct Applied {

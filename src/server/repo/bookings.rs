@@ -245,13 +245,15 @@ pub async fn book_batch(
                 RETURN next_index, offering, specialist, starts_at, duration)[0];
             LET $taken = $seat.next_index;
             -- An offering's session: not while a busy time of the specialist's calendars
-            -- overlaps it, checked once a batch from the seat's own answer (slots made by hand
-            -- are the specialist's own say). The refusal rolls the seat back.
+            -- overlaps it with its offering's buffers, checked once a batch from the seat's
+            -- own answer (slots made by hand are the specialist's own say). The refusal rolls
+            -- the seat back.
             IF $b.position = 0 AND $seat.offering != NONE {{
-                LET $end = $seat.starts_at + type::duration(string::concat($seat.duration, 'm'));
+                LET $from = $seat.starts_at - type::duration(string::concat($seat.offering.buffer_before ?? 0, 'm'));
+                LET $end = $seat.starts_at + type::duration(string::concat($seat.duration + ($seat.offering.buffer_after ?? 0), 'm'));
                 LET $busy = array::flatten((SELECT VALUE busy FROM busy_calendar
                     WHERE specialist = $seat.specialist));
-                IF array::len(array::filter($busy, |$t| $t.start < $end AND $t.end > $seat.starts_at)) > 0 {{
+                IF array::len(array::filter($busy, |$t| $t.start < $end AND $t.end > $from)) > 0 {{
                     THROW '{busy}';
                 }};
             }};

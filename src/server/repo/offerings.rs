@@ -39,6 +39,9 @@ pub struct OfferingFields {
     pub duration: u32,
     pub capacity: u32,
     pub schedule: String,
+    /// The schedule's buffers, in minutes, kept beside it for the booking's busy-time check.
+    pub buffer_before: u32,
+    pub buffer_after: u32,
 }
 
 /// The record key of the session of `offering` starting at `start`.
@@ -64,7 +67,8 @@ pub async fn create(
         IF count((SELECT id FROM offering WHERE specialist = $user)) < {MAX_PER_SPECIALIST} {{
             CREATE type::record('offering', $id) CONTENT {{
                 specialist: $user, title: $f.title, description: $f.description,
-                duration: $f.duration, capacity: $f.capacity, schedule: $f.schedule, version: 0
+                duration: $f.duration, capacity: $f.capacity, schedule: $f.schedule,
+                buffer_before: $f.buffer_before, buffer_after: $f.buffer_after, version: 0
             }};
             {queue}
         }};
@@ -97,7 +101,8 @@ pub async fn update(
         "BEGIN TRANSACTION;
         LET $updated = UPDATE type::record('offering', $id) SET title = $f.title,
             description = $f.description, duration = $f.duration, capacity = $f.capacity,
-            schedule = $f.schedule, version += 1
+            schedule = $f.schedule, buffer_before = $f.buffer_before,
+            buffer_after = $f.buffer_after, version += 1
             WHERE specialist = type::record('user', $specialist) RETURN AFTER;
         IF array::len($updated) > 0 {{
             {queue}

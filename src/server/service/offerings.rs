@@ -44,6 +44,8 @@ fn checked(input: &OfferingInput) -> AppResult<(OfferingFields, Availability)> {
             duration: duration.minutes(),
             capacity: capacity.seats(),
             schedule,
+            buffer_before: availability.buffer_before_minutes,
+            buffer_after: availability.buffer_after_minutes,
         },
         availability,
     ))
