@@ -95,6 +95,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("") view=pages::home::HomePage ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=pages::auth::LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/register") view=pages::auth::RegisterPage ssr=SsrMode::Async/>
+                <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/forgot-password") view=pages::auth::ForgotPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/reset-password") view=pages::auth::ResetPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/verify-email") view=pages::auth::VerifyEmailPage ssr=SsrMode::Async/>
@@ -150,7 +151,7 @@ fn NavBar() -> impl IntoView {
                                 };
                                 view! {
                                     {links}
-                                    <span class="nav-user" data-testid="nav-user">{user.name.clone()}</span>
+                                    <a href="/account" class="nav-user" data-testid="nav-user" title="Your account">{user.name.clone()}</a>
                                     <ActionForm action=session.logout attr:class="inline-form">
                                         <button type="submit" class="btn btn-ghost">"Log out"</button>
                                     </ActionForm>

@@ -18,7 +18,7 @@ test('every page passes axe-core WCAG 2 A/AA and best practice', async ({ browse
 
   const visits: Array<[string, typeof customer | null, string[]]> = [
     ['anonymous', null, ['/', '/login', '/register', '/forgot-password', '/reset-password?token=nope', '/slots', '/verify-email?token=nope', '/no-such-page']],
-    ['customer', customer, ['/slots', '/appointments', `/appointments/${slot.id}/${index}`, `/appointments/${other.id}/${cancelledIndex}`, '/specialist', '/integrations']],
+    ['customer', customer, ['/slots', '/appointments', `/appointments/${slot.id}/${index}`, `/appointments/${other.id}/${cancelledIndex}`, '/specialist', '/integrations', '/account']],
     ['specialist', specialist, ['/specialist', '/specialist/meetings', '/specialist/slots', '/specialist/availability', `/appointments/${slot.id}/${index}`, '/integrations']],
   ];
   const failures: string[] = [];

@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { PASSWORD, open, register, screenshot, waitForMail } from './helpers';
+import { PASSWORD, open, register, screenshot, signIn, waitForMail } from './helpers';
 
 test('a customer registers, sees their name, logs out and logs back in', async ({ page }) => {
   const email = `reg-${Date.now()}@example.com`;
@@ -78,4 +78,25 @@ test('a user who forgot their password sets a new one from the emailed link, the
   await open(page, new URL(link).pathname + new URL(link).search);
   await expect(page.getByTestId('reset-link-error')).toContainText('does not work any more');
   await waitForMail(user.email, '🔒 Your password was changed');
+});
+
+test('a signed-in user changes their password from the account page', async ({ page, context, request }) => {
+  const user = await register(request, 'customer', 'Cleo Change');
+  await signIn(context, user);
+  await open(page, '/slots');
+  await page.getByTestId('nav-user').click();
+  await expect(page.getByRole('heading', { name: 'Your account', level: 1 })).toBeVisible();
+  await expect(page.getByTestId('account-email')).toHaveText(user.email);
+  await page.getByLabel('Current password').fill('not-my-password');
+  await page.getByLabel('New password (at least 8 characters)').fill('a-changed-password-1');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByRole('alert')).toContainText('current password is not right');
+  await page.getByLabel('Current password').fill(PASSWORD);
+  await page.getByLabel('New password (at least 8 characters)').fill('a-changed-password-1');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByTestId('password-changed')).toBeVisible();
+  // Still signed in here; the new password is the one that logs in.
+  await expect(page.getByTestId('nav-user')).toHaveText('Cleo Change');
+  const login = await request.post('/api/auth/login', { data: { email: user.email, password: 'a-changed-password-1' } });
+  expect(login.status()).toBe(200);
 });

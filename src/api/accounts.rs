@@ -322,3 +322,20 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
     })
     .await
 }
+
+/// The signed-in owner changes their password (the account page's form).
+#[server(endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    use crate::server::service::accounts;
+    crate::api::serve::serve(|state, caller| async move {
+        accounts::change_password(&state, caller.as_ref(), current_password, new_password).await?;
+        if crate::api::serve::is_plain_form_post() {
+            leptos_axum::redirect("/account?password_changed=1");
+        }
+        Ok(())
+    })
+    .await
+}

@@ -1,5 +1,6 @@
 //! One module per routed page.
 
+pub mod account;
 pub mod appointments;
 pub mod auth;
 pub mod availability;

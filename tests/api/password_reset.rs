@@ -245,3 +245,73 @@ async fn a_link_over_an_hour_old_does_not_work_and_asking_is_limited() {
         StatusCode::BAD_REQUEST
     );
 }
+
+async fn change(app: &TestApp, token: &str, current: &str, new: &str) -> (StatusCode, Value) {
+    json_body(
+        app.client
+            .put(app.url("/api/profile/password"))
+            .bearer_auth(token)
+            .json(&json!({ "currentPassword": current, "newPassword": new }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+/// Signed in, the owner changes their password with the current one: the session they changed
+/// it from stays, every other one ends; an API token may not change it.
+#[engine_test]
+async fn a_signed_in_owner_changes_their_password_and_their_other_sessions_end() {
+    let app = spawn_with(Options::default()).await;
+    let user = app
+        .user_with_email(Role::Specialist, "Cal Change", "cal@example.com")
+        .await;
+    let (_, other) = json_body(app.login("cal@example.com", PASSWORD).await).await;
+    let other = other["data"]["token"].as_str().unwrap().to_string();
+
+    let (status, body) = change(&app, &user.token, "not-the-password", "a-new-password-1").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("current password"));
+    let (status, _) = change(&app, &user.token, PASSWORD, "short").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        app.get("/api/auth/me", Some(&other)).await.status(),
+        200,
+        "nothing changed yet"
+    );
+
+    let (status, body) = change(&app, &user.token, PASSWORD, "a-new-password-1").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        app.get("/api/auth/me", Some(&user.token)).await.status(),
+        200
+    );
+    assert_eq!(app.get("/api/auth/me", Some(&other)).await.status(), 401);
+    assert_eq!(app.login("cal@example.com", PASSWORD).await.status(), 401);
+    assert_eq!(
+        app.login("cal@example.com", "a-new-password-1")
+            .await
+            .status(),
+        200
+    );
+
+    let (_, token) = json_body(
+        app.post_json(
+            "/api/tokens",
+            Some(&user.token),
+            &json!({ "name": "script", "scopes": ["read", "write"] }),
+        )
+        .await,
+    )
+    .await;
+    let api_token = token["data"]["token"].as_str().unwrap().to_string();
+    let (status, _) = change(&app, &api_token, "a-new-password-1", "a-third-password").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/api/profile/password", None).await.status(), 405);
+    let (status, _) = change(&app, "nobody", "x", "a-third-password").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

@@ -46,3 +46,18 @@ pub async fn end_all_of(db: &Db, user_id: &str) -> Result<Ended, DbError> {
     .await?;
     Ok(rows.last::<Ended>()?.unwrap_or_default())
 }
+
+/// A password its owner changed while signed in: every other session of the account ends, in
+/// one statement; the session that changed it stays, as do the grants the owner made (API
+/// tokens, the feed address, webhook endpoints). How many ended.
+pub async fn end_other_sessions(db: &Db, user_id: &str, keep: &str) -> Result<usize, DbError> {
+    let ended: Vec<serde_json::Value> = run(
+        db,
+        "DELETE session WHERE user = type::record('user', $user_id)
+            AND id != type::record('session', $keep) RETURN BEFORE;",
+        json!({ "user_id": user_id, "keep": keep }),
+    )
+    .await?
+    .all(0)?;
+    Ok(ended.len())
+}

@@ -100,6 +100,16 @@ pub async fn mark_email_verified(db: &Db, id: &str) -> Result<(), DbError> {
     .map(|_| ())
 }
 
+pub async fn set_password_hash(db: &Db, id: &str, hash: &str) -> Result<(), DbError> {
+    update_row(
+        db,
+        "UPDATE type::record('user', $id) SET password_hash = $hash;",
+        json!({ "id": id, "hash": hash }),
+    )
+    .await
+    .map(|_| ())
+}
+
 /// Turns automatic meeting creation on (minutes before the start) or off.
 pub async fn set_auto_create(db: &Db, id: &str, minutes: Option<u32>) -> Result<(), DbError> {
     update_row(

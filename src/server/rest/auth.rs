@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/verify-email", post(verify_email))
         .route("/api/auth/forgot-password", post(forgot_password))
         .route("/api/auth/reset-password", post(reset_password))
+        .route("/api/profile/password", axum::routing::put(change_password))
         .route("/api/profile/reminders", axum::routing::put(set_reminders))
         .route("/unsubscribe", post(one_click_unsubscribe))
         .route("/api/auth/resend-verification", post(resend_verification))
@@ -157,6 +158,43 @@ pub(super) async fn reset_password(
     Ok(ok(
         StatusCode::OK,
         Some("Your password is set. Please log in with it."),
+        serde_json::Value::Null,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ChangePassword {
+    current_password: String,
+    /// At least 8 characters.
+    #[schema(min_length = 8)]
+    new_password: String,
+}
+
+#[utoipa::path(operation_id = "changePassword", put, path = "/api/profile/password", tag = "Accounts", request_body = ChangePassword,
+    responses(
+        (status = 200, description = "Password changed; every other session of the account ended", body = Envelope<serde_json::Value>),
+        (status = 400, description = "The current password is not right, or the new one breaks a rule", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Asked with an API token", body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub(super) async fn change_password(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    ApiJson(input): ApiJson<ChangePassword>,
+) -> Result<Response, AppError> {
+    accounts::change_password(
+        &state,
+        caller.as_ref(),
+        input.current_password,
+        input.new_password,
+    )
+    .await?;
+    Ok(ok(
+        StatusCode::OK,
+        Some("Password changed. Your other sessions have ended."),
         serde_json::Value::Null,
     ))
 }

@@ -65,6 +65,7 @@ impl Modify for BearerAuth {
         super::auth::logout,
         super::auth::forgot_password,
         super::auth::reset_password,
+        super::auth::change_password,
         super::auth::verify_email,
         super::auth::resend_verification,
         super::auth::set_reminders,

@@ -291,6 +291,44 @@ pub async fn login(
     }
 }
 
+/// The signed-in owner changes their password: the current one first (wrong guesses count
+/// towards the login lockout), the new one by the registration's rules. Every other session
+/// of the account ends; this one stays.
+pub async fn change_password(
+    state: &AppState,
+    caller: Option<&Caller>,
+    current: String,
+    new: String,
+) -> AppResult<()> {
+    let caller = caller.ok_or_else(AppError::login_required)?;
+    super::require_session(caller, "Password changes")?;
+    check_new_password(&new)?;
+    let (verifying, hashing) = (state.passwords.reserve()?, state.passwords.reserve()?);
+    let email = Email::parse(&caller.email, "email")?;
+    throttle::check_login_allowed(state, &email, None).await?;
+    let user = users::by_id(&state.db, &caller.user_id)
+        .await
+        .map_err(super::unexpected("reading a user"))?
+        .ok_or_else(AppError::login_required)?;
+    if !verifying.verify(current, Some(user.password_hash)).await? {
+        throttle::record_login_failure(state, &email).await?;
+        return Err(AppError::bad_request("The current password is not right"));
+    }
+    let hash = hashing.hash(new).await?;
+    users::set_password_hash(&state.db, &caller.user_id, &hash)
+        .await
+        .map_err(super::unexpected("setting a password"))?;
+    let ended = crate::server::repo::grants::end_other_sessions(
+        &state.db,
+        &caller.user_id,
+        &caller.session_id,
+    )
+    .await
+    .map_err(super::unexpected("ending other sessions"))?;
+    tracing::info!(user = %caller.user_id, other_sessions_ended = ended, "password changed");
+    Ok(())
+}
+
 pub async fn me(state: &AppState, caller: Option<&Caller>) -> AppResult<UserView> {
     let caller = caller.ok_or_else(AppError::login_required)?;
     users::by_id(&state.db, &caller.user_id)

@@ -1,0 +1,60 @@
+//! `/account`: who the signed-in user is, and changing their password. A plain form: it works
+//! without wasm.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::accounts::ChangePassword;
+use crate::model::Role;
+use crate::session::use_session;
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let session = use_session();
+    let changed = use_query_map().with_untracked(|q| q.get("password_changed").is_some());
+    let change = ServerAction::<ChangePassword>::new();
+    let failed = change.value().get_untracked().and_then(|r| r.err());
+    view! {
+        <h1>"Your account"</h1>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || {
+                let failed = failed.clone();
+                Suspend::new(async move {
+                    match session.user.await {
+                        None => view! {
+                            <p class="card">"Please " <a href="/login?next=/account">"log in"</a> " to see your account."</p>
+                        }.into_any(),
+                        Some(user) => view! {
+                            <section class="card" aria-labelledby="who-title">
+                                <h2 id="who-title">"You"</h2>
+                                <dl class="facts">
+                                    <dt>"Name"</dt><dd>{user.name.clone()}</dd>
+                                    <dt>"Email"</dt><dd data-testid="account-email">{user.email.clone()}</dd>
+                                    <dt>"Account"</dt><dd>{if user.role == Role::Specialist { "Specialist" } else { "Customer" }}</dd>
+                                    <dt>"Time zone"</dt><dd>{user.timezone.clone()}</dd>
+                                </dl>
+                            </section>
+                            <section class="card" aria-labelledby="password-title">
+                                <h2 id="password-title">"Change your password"</h2>
+                                {changed.then(|| view! {
+                                    <p class="alert alert-success" role="status" data-testid="password-changed">
+                                        "Your password is changed, and your other sessions have ended."
+                                    </p>
+                                })}
+                                {failed.map(|e| view! { <p class="alert alert-error" role="alert">{e.message}</p> })}
+                                <ActionForm action=change>
+                                    <label for="current_password">"Current password"</label>
+                                    <input id="current_password" type="password" name="current_password" autocomplete="current-password" required/>
+                                    <label for="new_password">"New password (at least 8 characters)"</label>
+                                    <input id="new_password" type="password" name="new_password" autocomplete="new-password" minlength="8" required/>
+                                    <div class="actions"><button type="submit" class="btn">"Change password"</button></div>
+                                </ActionForm>
+                                <p class="muted small">"Forgot it? " <a href="/forgot-password">"Reset it by email"</a> "."</p>
+                            </section>
+                        }.into_any(),
+                    }
+                })
+            }}
+        </Transition>
+    }
+}
