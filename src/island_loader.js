@@ -32,12 +32,20 @@
     for (const child of node.children) await visit(child, mod);
   }
   const start = () =>
-    import(js).then(async (mod) => {
-      await mod.default({ module_or_path: wasm });
-      mod.hydrate();
-      await visit(document.body, mod);
-    });
-  // Off the critical path, as Leptos' own island script does.
-  if ('requestIdleCallback' in window) window.requestIdleCallback(start);
+    import(js)
+      .then(async (mod) => {
+        await mod.default({ module_or_path: wasm });
+        mod.hydrate();
+        await visit(document.body, mod);
+      })
+      .catch((e) => {
+        // The page stays server HTML (its links and plain forms still work); it says why it
+        // did not come alive instead of waiting for good.
+        root.setAttribute('data-hydration-failed', String((e && e.message) || e));
+        console.error('the page could not load its wasm bundle:', e);
+      });
+  // Off the critical path, as Leptos' own island script does, but within two seconds even on
+  // a page that is never idle.
+  if ('requestIdleCallback' in window) window.requestIdleCallback(start, { timeout: 2000 });
   else start();
 })

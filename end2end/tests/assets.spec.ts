@@ -1,6 +1,6 @@
 import { test, expect } from './fixtures';
 import type { Page } from '@playwright/test';
-import { book, createSlot, open, register, signIn } from './helpers';
+import { PASSWORD, book, createSlot, open, register, signIn } from './helpers';
 
 /** The built assets (`/pkg/…`) a page loads, with their Cache-Control. */
 function watchAssets(page: Page) {
@@ -72,4 +72,16 @@ test('times rendered in the browser read the same as the server-rendered ones', 
   await expect(page.getByTestId('appt-time')).toHaveText(served.time);
   await expect(page.getByTestId('appt-date')).toHaveText(served.date);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(later.title);
+});
+
+test('a page whose wasm bundle cannot load says so, and still logs in as plain HTML', async ({ page, request }) => {
+  const user = await register(request, 'customer', 'Nora Network');
+  await page.route('**/*.wasm', (route) => route.abort('connectionreset'));
+  await page.goto('/login');
+  await expect(page.locator('html')).toHaveAttribute('data-hydration-failed', /.+/);
+  await expect(page.locator('html')).not.toHaveAttribute('data-hydrated', '');
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByTestId('nav-user')).toHaveText('Nora Network');
 });

@@ -101,8 +101,15 @@ export async function open(page: Page, url: string) {
  */
 export async function hydrated(page: Page, url?: RegExp) {
   if (url) await page.waitForURL(url);
-  await page.locator('html[data-hydrated]').waitFor({ state: 'attached' });
+  await page.locator('html[data-hydrated], html[data-hydration-failed]').waitFor({ state: 'attached' });
+  await failedHydration(page);
   await page.waitForLoadState('load');
+}
+
+/** Throws with the island loader's reason when the page could not load its wasm bundle. */
+export async function failedHydration(page: Page) {
+  const failed = await page.locator('html').getAttribute('data-hydration-failed');
+  if (failed !== null) throw new Error(`the page's islands did not come alive: ${failed}`);
 }
 
 export const WEBHOOK_SECRET = 'e2e-zoom-webhook-secret';

@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { book, createSlot, register, signIn } from './helpers';
+import { book, createSlot, failedHydration, register, signIn } from './helpers';
 
 /**
  * Every page of the walk-through, loaded again and again in one tab as a user clicks around:
@@ -41,7 +41,8 @@ test('every page of the walk-through finishes loading, every time', async ({ bro
         try {
           const res = await page.goto(path, { waitUntil: 'load', timeout: HANG_MS });
           expect(res?.status(), `${who} ${path}`).toBeLessThan(400);
-          await page.locator('html[data-hydrated]').waitFor({ state: 'attached', timeout: Math.max(1, HANG_MS - (Date.now() - started)) });
+          await page.locator('html[data-hydrated], html[data-hydration-failed]').waitFor({ state: 'attached', timeout: Math.max(1, HANG_MS - (Date.now() - started)) });
+          await failedHydration(page);
           took.push([Date.now() - started, `${who} ${path}`]);
         } catch (e) {
           const pending = [...inFlight.values()].join(', ') || 'none';
