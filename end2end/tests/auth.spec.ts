@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { test, expect } from './fixtures';
 import { PASSWORD, open, register, screenshot, signIn, waitForMail } from './helpers';
 
@@ -99,4 +100,26 @@ test('a signed-in user changes their password from the account page', async ({ p
   await expect(page.getByTestId('nav-user')).toHaveText('Cleo Change');
   const login = await request.post('/api/auth/login', { data: { email: user.email, password: 'a-changed-password-1' } });
   expect(login.status()).toBe(200);
+});
+
+test('the account page changes the name and time zone and downloads the account data', async ({ page, context, request }) => {
+  const user = await register(request, 'customer', 'Dora Data');
+  await signIn(context, user);
+  await open(page, '/account');
+  await page.getByLabel('Name').fill('Dora D. Data');
+  await page.getByLabel('Time zone').fill('Asia/Kolkata');
+  await page.getByRole('button', { name: 'Save name and time zone' }).click();
+  await expect(page.getByTestId('profile-saved')).toBeVisible();
+  await expect(page.getByTestId('nav-user')).toHaveText('Dora D. Data');
+  await expect(page.getByLabel('Time zone')).toHaveValue('Asia/Kolkata');
+  await page.getByLabel('Time zone').fill('Nowhere/Special');
+  await page.getByRole('button', { name: 'Save name and time zone' }).click();
+  await expect(page.getByRole('alert')).toContainText('timezone');
+
+  const download = page.waitForEvent('download');
+  await page.getByTestId('export-link').click();
+  const file = await (await download).path();
+  const exported = JSON.parse(fs.readFileSync(file!, 'utf8'));
+  expect(exported.account.email).toBe(user.email);
+  expect(exported.account.timezone).toBe('Asia/Kolkata');
 });

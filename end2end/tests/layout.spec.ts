@@ -18,6 +18,7 @@ test('every page fits a 360 px wide screen', async ({ browser, request }) => {
   await fits('/');
   await fits('/login');
   await fits('/register');
+  await fits('/forgot-password');
   await signIn(context, customer);
   await fits('/slots');
   await fits('/appointments');
@@ -27,6 +28,7 @@ test('every page fits a 360 px wide screen', async ({ browser, request }) => {
   await fits('/specialist/meetings');
   await fits('/specialist/slots');
   await fits('/specialist/availability');
+  await fits('/account');
   await screenshot(page, 'narrow-my-slots');
   await context.close();
 });

@@ -339,3 +339,22 @@ pub async fn change_password(
     })
     .await
 }
+
+/// The account page's name and time zone.
+#[server(endpoint = "save_profile")]
+pub async fn save_profile(name: String, timezone: String) -> Result<(), AppError> {
+    use crate::server::service::profile;
+    crate::api::serve::serve(|state, caller| async move {
+        profile::update(
+            &state,
+            caller.as_ref(),
+            crate::model::ProfileInput { name, timezone },
+        )
+        .await?;
+        if crate::api::serve::is_plain_form_post() {
+            leptos_axum::redirect("/account?profile_saved=1");
+        }
+        Ok(())
+    })
+    .await
+}

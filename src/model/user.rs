@@ -109,3 +109,33 @@ pub struct MeetingDefaults {
     #[serde(default)]
     pub recurring_links: bool,
 }
+
+/// `PUT /api/profile`: the name and time zone the account shows and is emailed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProfileInput {
+    pub name: String,
+    /// An IANA zone.
+    #[cfg_attr(feature = "ssr", schema(example = "Europe/Berlin"))]
+    pub timezone: String,
+}
+
+/// `GET /api/profile/export`: what the product keeps of an account, for its owner. No secret
+/// is in it (no password hash, token, signing secret or calendar address in full).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AccountExport {
+    pub exported_at: chrono::DateTime<chrono::Utc>,
+    pub account: UserView,
+    /// A customer's bookings and waitlist places.
+    pub appointments: Vec<super::MyAppointment>,
+    /// A specialist's slots, their offerings and busy calendars, and what customers said.
+    pub slots: Vec<super::SlotView>,
+    pub offerings: Vec<super::OfferingView>,
+    pub busy_calendars: Vec<super::BusyCalendarView>,
+    pub feedback: Option<super::FeedbackSummary>,
+    pub webhook_endpoints: Vec<super::WebhookEndpointView>,
+    pub api_tokens: Vec<super::ApiTokenView>,
+}

@@ -1,10 +1,10 @@
-//! `/account`: who the signed-in user is, and changing their password. A plain form: it works
-//! without wasm.
+//! `/account`: who the signed-in user is; their name and time zone, their password, and a
+//! download of everything kept of the account. Plain forms: the page works without wasm.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::accounts::ChangePassword;
+use crate::api::accounts::{ChangePassword, SaveProfile};
 use crate::model::Role;
 use crate::session::use_session;
 
@@ -12,13 +12,16 @@ use crate::session::use_session;
 pub fn AccountPage() -> impl IntoView {
     let session = use_session();
     let changed = use_query_map().with_untracked(|q| q.get("password_changed").is_some());
+    let saved = use_query_map().with_untracked(|q| q.get("profile_saved").is_some());
     let change = ServerAction::<ChangePassword>::new();
     let failed = change.value().get_untracked().and_then(|r| r.err());
+    let save = ServerAction::<SaveProfile>::new();
+    let save_failed = save.value().get_untracked().and_then(|r| r.err());
     view! {
         <h1>"Your account"</h1>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || {
-                let failed = failed.clone();
+                let (failed, save_failed) = (failed.clone(), save_failed.clone());
                 Suspend::new(async move {
                     match session.user.await {
                         None => view! {
@@ -28,11 +31,23 @@ pub fn AccountPage() -> impl IntoView {
                             <section class="card" aria-labelledby="who-title">
                                 <h2 id="who-title">"You"</h2>
                                 <dl class="facts">
-                                    <dt>"Name"</dt><dd>{user.name.clone()}</dd>
                                     <dt>"Email"</dt><dd data-testid="account-email">{user.email.clone()}</dd>
                                     <dt>"Account"</dt><dd>{if user.role == Role::Specialist { "Specialist" } else { "Customer" }}</dd>
-                                    <dt>"Time zone"</dt><dd>{user.timezone.clone()}</dd>
                                 </dl>
+                                {saved.then(|| view! {
+                                    <p class="alert alert-success" role="status" data-testid="profile-saved">"Saved: emails and pages use them from now on."</p>
+                                })}
+                                {save_failed.map(|e| view! { <p class="alert alert-error" role="alert">{e.message}</p> })}
+                                <ActionForm action=save attr:class="grid-form">
+                                    <div><label for="profile_name">"Name"</label><input id="profile_name" name="name" required maxlength="100" value=user.name.clone()/></div>
+                                    <div><label for="profile_timezone">"Time zone"</label><input id="profile_timezone" name="timezone" required value=user.timezone.clone()/></div>
+                                    <div class="actions span-all"><button type="submit" class="btn btn-secondary">"Save name and time zone"</button></div>
+                                </ActionForm>
+                            </section>
+                            <section class="card" aria-labelledby="data-title">
+                                <h2 id="data-title">"Your data"</h2>
+                                <p class="muted">"Everything we keep of your account, your bookings and your slots, as a JSON file. No password or secret is in it."</p>
+                                <p><a class="btn btn-secondary" href="/api/profile/export" download="specialistly-account.json" data-testid="export-link">"Download my data"</a></p>
                             </section>
                             <section class="card" aria-labelledby="password-title">
                                 <h2 id="password-title">"Change your password"</h2>

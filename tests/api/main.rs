@@ -29,6 +29,7 @@ mod outgoing_webhooks;
 pub mod page_cache;
 mod pages;
 mod password_reset;
+mod profile;
 mod recordings;
 mod reminders;
 mod revocation;

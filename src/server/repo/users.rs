@@ -100,6 +100,21 @@ pub async fn mark_email_verified(db: &Db, id: &str) -> Result<(), DbError> {
     .map(|_| ())
 }
 
+pub async fn set_name_and_timezone(
+    db: &Db,
+    id: &str,
+    name: &str,
+    timezone: &str,
+) -> Result<(), DbError> {
+    update_row(
+        db,
+        "UPDATE type::record('user', $id) SET name = $name, timezone = $timezone;",
+        json!({ "id": id, "name": name, "timezone": timezone }),
+    )
+    .await
+    .map(|_| ())
+}
+
 pub async fn set_password_hash(db: &Db, id: &str, hash: &str) -> Result<(), DbError> {
     update_row(
         db,

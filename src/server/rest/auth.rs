@@ -11,12 +11,12 @@ use super::caller::{ClientIp, MaybeCaller};
 use super::ok;
 use super::schemas::{Envelope, ErrorBody};
 use crate::error::AppError;
-use crate::model::{AuthPayload, UserView};
+use crate::model::{AccountExport, AuthPayload, ProfileInput, UserView};
 use crate::server::app_state::AppState;
 use crate::server::auth::{login_cookie, logout_cookie};
 use crate::server::http_error::ApiJson;
 use crate::server::service::accounts::{self, Registration};
-use crate::server::service::password_reset;
+use crate::server::service::{password_reset, profile};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -28,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/forgot-password", post(forgot_password))
         .route("/api/auth/reset-password", post(reset_password))
         .route("/api/profile/password", axum::routing::put(change_password))
+        .route("/api/profile", axum::routing::put(update_profile))
+        .route("/api/profile/export", get(export_account))
         .route("/api/profile/reminders", axum::routing::put(set_reminders))
         .route("/unsubscribe", post(one_click_unsubscribe))
         .route("/api/auth/resend-verification", post(resend_verification))
@@ -197,6 +199,44 @@ pub(super) async fn change_password(
         Some("Password changed. Your other sessions have ended."),
         serde_json::Value::Null,
     ))
+}
+
+#[utoipa::path(operation_id = "updateProfile", put, path = "/api/profile", tag = "Accounts", request_body = ProfileInput,
+    responses(
+        (status = 200, description = "The account as it is now", body = Envelope<UserView>),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub(super) async fn update_profile(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    ApiJson(input): ApiJson<ProfileInput>,
+) -> Result<Response, AppError> {
+    let user = profile::update(&state, caller.as_ref(), input).await?;
+    Ok(ok(StatusCode::OK, Some("Profile saved"), user))
+}
+
+#[utoipa::path(operation_id = "exportAccount", get, path = "/api/profile/export", tag = "Accounts",
+    responses(
+        (status = 200, description = "Everything kept of the account, without a secret, as a JSON download", body = AccountExport),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Asked with an API token", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub(super) async fn export_account(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+) -> Result<Response, AppError> {
+    let export = profile::export(&state, caller.as_ref()).await?;
+    Ok((
+        [(
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"specialistly-account.json\"",
+        )],
+        axum::Json(export),
+    )
+        .into_response())
 }
 
 #[utoipa::path(operation_id = "resendVerification", post, path = "/api/auth/resend-verification", tag = "Accounts", responses((status = 200, body = Envelope<serde_json::Value>), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)), security(("bearer" = [])))]

@@ -66,6 +66,8 @@ impl Modify for BearerAuth {
         super::auth::forgot_password,
         super::auth::reset_password,
         super::auth::change_password,
+        super::auth::update_profile,
+        super::auth::export_account,
         super::auth::verify_email,
         super::auth::resend_verification,
         super::auth::set_reminders,

@@ -13,6 +13,7 @@ pub mod live_updates;
 pub mod offerings;
 pub mod pages;
 pub mod password_reset;
+pub mod profile;
 pub mod recordings;
 pub mod reschedule;
 pub mod sessions;
