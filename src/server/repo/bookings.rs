@@ -220,6 +220,23 @@ pub struct BatchRefused {
     pub refusal: BookRefusal,
 }
 
+/// A statement refusing (`THROW tag`) an offering's session that a busy time of the
+/// specialist's calendars overlaps with its offering's buffers, `$var` being the slot's
+/// `offering`, `specialist`, `starts_at` and `duration`. Slots made by hand are the
+/// specialist's own say. The one rule of a booking and of a move into a session.
+fn busy_session_statement(var: &str, tag: &str) -> String {
+    format!(
+        "IF ${var}.offering != NONE {{
+            LET $busy_from = ${var}.starts_at - type::duration(string::concat(${var}.offering.buffer_before ?? 0, 'm'));
+            LET $busy_end = ${var}.starts_at + type::duration(string::concat(${var}.duration + (${var}.offering.buffer_after ?? 0), 'm'));
+            LET $busy = array::flatten((SELECT VALUE busy FROM busy_calendar WHERE specialist = ${var}.specialist));
+            IF array::len(array::filter($busy, |$busy_time| $busy_time.start < $busy_end AND $busy_time.end > $busy_from)) > 0 {{
+                THROW '{tag}';
+            }};
+        }};"
+    )
+}
+
 /// Takes a seat for each booking of `batch`, in order, in one transaction: a conditional bump
 /// of the slot's seat counter per booking (concurrent transactions on one slot collide on that
 /// record, so a seat can never be sold twice), the check for the customer's own earlier
@@ -244,19 +261,8 @@ pub async fn book_batch(
                 WHERE booked < capacity AND starts_at > $now AND cancelled_at = NONE
                 RETURN next_index, offering, specialist, starts_at, duration)[0];
             LET $taken = $seat.next_index;
-            -- An offering's session: not while a busy time of the specialist's calendars
-            -- overlaps it with its offering's buffers, checked once a batch from the seat's
-            -- own answer (slots made by hand are the specialist's own say). The refusal rolls
-            -- the seat back.
-            IF $b.position = 0 AND $seat.offering != NONE {{
-                LET $from = $seat.starts_at - type::duration(string::concat($seat.offering.buffer_before ?? 0, 'm'));
-                LET $end = $seat.starts_at + type::duration(string::concat($seat.duration + ($seat.offering.buffer_after ?? 0), 'm'));
-                LET $busy = array::flatten((SELECT VALUE busy FROM busy_calendar
-                    WHERE specialist = $seat.specialist));
-                IF array::len(array::filter($busy, |$t| $t.start < $end AND $t.end > $from)) > 0 {{
-                    THROW '{busy}';
-                }};
-            }};
+            -- Checked once a batch, from the seat's own answer; the refusal rolls it back.
+            IF $b.position = 0 {{ {busy} }};
             IF $taken = NONE {{
                 LET $s = (SELECT starts_at, cancelled_at FROM $slot)[0];
                 IF $s = NONE {{ THROW '{missing}'; }};
@@ -284,7 +290,7 @@ pub async fn book_batch(
         started = Started.tag(),
         already = AlreadyBooked.tag(),
         full = Full.tag(),
-        busy = SpecialistBusy.tag(),
+        busy = busy_session_statement("seat", SpecialistBusy.tag()),
     );
     let bound: Vec<serde_json::Value> = batch
         .iter()
@@ -594,15 +600,18 @@ pub enum RescheduleRefusal {
     Full,
     /// A slot's time changed after the emails were rendered: render again and retry.
     Changed,
+    /// The target is a session a busy time of the specialist now overlaps.
+    SpecialistBusy,
 }
 
 impl RescheduleRefusal {
-    const ALL: [Self; 5] = [
+    const ALL: [Self; 6] = [
         Self::NotActive,
         Self::TargetGone,
         Self::AlreadyBooked,
         Self::Full,
         Self::Changed,
+        Self::SpecialistBusy,
     ];
 
     fn tag(self) -> &'static str {
@@ -612,6 +621,7 @@ impl RescheduleRefusal {
             Self::AlreadyBooked => "move:already-booked",
             Self::Full => "move:full",
             Self::Changed => "move:changed",
+            Self::SpecialistBusy => "move:specialist-busy",
         }
     }
 }
@@ -630,9 +640,11 @@ pub async fn reschedule(
         IF $old = NONE OR $old.status != 'active' {{ THROW '{not_active}'; }};
         IF (SELECT VALUE schedule_version FROM ONLY $old.slot) != $source_version {{ THROW '{changed}'; }};
         LET $target = type::record('slot', $target_slot);
-        LET $t = (SELECT starts_at, schedule_version, cancelled_at FROM $target)[0];
+        LET $t = (SELECT starts_at, schedule_version, cancelled_at, offering, specialist, duration
+            FROM $target)[0];
         IF $t = NONE OR $t.starts_at <= time::now() OR $t.cancelled_at != NONE {{ THROW '{gone}'; }};
         IF $t.schedule_version != $target_version {{ THROW '{changed}'; }};
+        {busy}
         LET $customer = $old.customer;
         IF array::len((SELECT id FROM booking WHERE slot = $target AND customer = $customer AND status = 'active')) > 0 {{
             THROW '{already}';
@@ -664,6 +676,7 @@ pub async fn reschedule(
         already = AlreadyBooked.tag(),
         full = Full.tag(),
         changed = Changed.tag(),
+        busy = busy_session_statement("t", SpecialistBusy.tag()),
         queue = queue_statement("jobs"),
     );
     let result = run(

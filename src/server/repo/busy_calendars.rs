@@ -203,33 +203,3 @@ pub async fn busy_of(
     .all(0)?;
     Ok(rows.into_iter().flatten().collect())
 }
-
-/// Whether `slot` is an offering's session that a busy time of its specialist's calendars
-/// overlaps, with the offering's buffers (a slot made by hand is the specialist's own say, as
-/// in a booking's check).
-pub async fn session_is_busy(db: &Db, slot: &str) -> Result<bool, DbError> {
-    #[derive(Deserialize)]
-    struct Session {
-        specialist: String,
-        starts_at: DateTime<Utc>,
-        duration: i64,
-        before: Option<i64>,
-        after: Option<i64>,
-    }
-    let session: Option<Session> = run(
-        db,
-        "SELECT record::id(specialist) AS specialist, starts_at, duration,
-                offering.buffer_before AS before, offering.buffer_after AS after
-            FROM type::record('slot', $slot) WHERE offering != NONE",
-        json!({ "slot": slot }),
-    )
-    .await?
-    .first(0)?;
-    let Some(s) = session else {
-        return Ok(false);
-    };
-    let minutes = chrono::Duration::minutes;
-    let from = s.starts_at - minutes(s.before.unwrap_or(0));
-    let to = s.starts_at + minutes(s.duration + s.after.unwrap_or(0));
-    Ok(!busy_of(db, &s.specialist, from, to).await?.is_empty())
-}

@@ -14,7 +14,7 @@ use crate::server::jobs::{reminders, NewJob};
 use crate::server::mail::templates::{self, Appointment, MeetingDetails};
 use crate::server::outgoing_webhooks::EventType;
 use crate::server::repo::bookings::{self, Reschedule, RescheduleRefusal};
-use crate::server::repo::{busy_calendars, slots};
+use crate::server::repo::slots;
 
 use super::booking::follow_up_jobs;
 use super::unexpected;
@@ -77,15 +77,6 @@ pub async fn reschedule(
         if target.fields.starts_at <= Utc::now() || target.cancelled_at.is_some() {
             return refuse(AppError::bad_request("This slot has already started"));
         }
-        // As a booking is: not into a session a busy time of the specialist now overlaps.
-        if busy_calendars::session_is_busy(&state.db, &target.id)
-            .await
-            .map_err(Attempt::Db)?
-        {
-            return refuse(AppError::conflict(
-                "The specialist is not available at that time",
-            ));
-        }
         let old = Appointment::for_booking(&slot, &booking);
         let mut moved = Appointment::new(&target, &new_id, old.customer.clone());
         moved.calendar_id = old.calendar_id.clone();
@@ -136,6 +127,9 @@ pub async fn reschedule(
             Ok(Err(RescheduleRefusal::TargetGone)) => {
                 refuse(AppError::bad_request("This slot has already started"))
             }
+            Ok(Err(RescheduleRefusal::SpecialistBusy)) => refuse(AppError::conflict(
+                "The specialist is not available at that time",
+            )),
             // Moved or cancelled meanwhile, or a slot's time changed: read again.
             Ok(Err(RescheduleRefusal::NotActive | RescheduleRefusal::Changed)) => {
                 Err(Attempt::Db(DbError::Conflict))
