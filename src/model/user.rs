@@ -110,6 +110,11 @@ pub struct MeetingDefaults {
     pub recurring_links: bool,
 }
 
+/// What a request for a password reset link is told, whether or not an account has the
+/// address (the API's answer and the page's).
+pub const RESET_LINK_SENT: &str =
+    "If an account has this address, a link to choose a new password is on its way. It works for one hour.";
+
 /// `PUT /api/profile`: the name and time zone the account shows and is emailed in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

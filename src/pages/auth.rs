@@ -6,7 +6,7 @@ use crate::api::accounts::{
     ResetPassword, Unsubscribe, VerifyEmail,
 };
 use crate::error::AppError;
-use crate::model::{PendingConfirmation, Role};
+use crate::model::{PendingConfirmation, Role, RESET_LINK_SENT};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -276,9 +276,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
             {match (sent, failed) {
                 (_, Some(e)) => Some(view! { <p class="alert alert-error" role="alert">{e.message}</p> }.into_any()),
                 (true, None) => Some(view! {
-                    <p class="alert alert-success" role="status" data-testid="reset-link-sent">
-                        "If an account has this address, a link to choose a new password is on its way. It works for one hour."
-                    </p>
+                    <p class="alert alert-success" role="status" data-testid="reset-link-sent">{RESET_LINK_SENT}</p>
                 }.into_any()),
                 (false, None) => None,
             }}

@@ -200,7 +200,7 @@ fn OfferingItem(
             </p>
             {(!s.overrides.is_empty()).then(|| view! {
                 <p class="small" data-testid="offering-overrides">
-                    "Dates: " {s.overrides.iter().map(|o| if o.hours.is_empty() { format!("{} off", o.date) } else { format!("{} {}", o.date, hours_text(&o.hours)) }).collect::<Vec<_>>().join(" · ")}
+                    "Dates: " {overrides_text(&s.overrides).lines().collect::<Vec<_>>().join(" · ")}
                 </p>
             })}
             <p class="muted small">{rules}</p>

@@ -248,13 +248,12 @@ async fn a_link_over_an_hour_old_does_not_work_and_asking_is_limited() {
 
 async fn change(app: &TestApp, token: &str, current: &str, new: &str) -> (StatusCode, Value) {
     json_body(
-        app.client
-            .put(app.url("/api/profile/password"))
-            .bearer_auth(token)
-            .json(&json!({ "currentPassword": current, "newPassword": new }))
-            .send()
-            .await
-            .unwrap(),
+        app.put_json(
+            "/api/profile/password",
+            token,
+            &json!({ "currentPassword": current, "newPassword": new }),
+        )
+        .await,
     )
     .await
 }

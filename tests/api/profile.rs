@@ -7,16 +7,7 @@ use specialistly::model::Role;
 use crate::helpers::{json_body, spawn_app, TestApp};
 
 async fn put_profile(app: &TestApp, token: &str, body: Value) -> (StatusCode, Value) {
-    json_body(
-        app.client
-            .put(app.url("/api/profile"))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    json_body(app.put_json("/api/profile", token, &body).await).await
 }
 
 #[engine_test]

@@ -10,14 +10,15 @@ use crate::server::jobs::{self, NewJob};
 
 /// Stores a reset link for the account with `email` and queues the email that carries it,
 /// in one transaction; nothing for an address no account (or a switched-off demo account)
-/// has. The same statements run either way, so the answer takes as long. True when stored.
+/// has. The same statements run either way, so the answer takes as long, and the caller is
+/// not told which it was.
 pub async fn create_for_email(
     db: &Db,
     email: &str,
     token_hash: &str,
     lifetime_seconds: i64,
     reset_email: &NewJob,
-) -> Result<bool, DbError> {
+) -> Result<(), DbError> {
     let sql = format!(
         "BEGIN TRANSACTION;
         LET $user = (SELECT VALUE id FROM user WHERE email = $email AND password_hash != $disabled LIMIT 1)[0];
@@ -26,11 +27,10 @@ pub async fn create_for_email(
                 user = $user, expires_at = time::now() + type::duration($lifetime);
             {}
         }};
-        COMMIT TRANSACTION;
-        RETURN $user != NONE;",
+        COMMIT TRANSACTION;",
         queue_statement("reset_email")
     );
-    let mut rows = run(
+    run(
         db,
         &sql,
         json!({
@@ -41,8 +41,8 @@ pub async fn create_for_email(
             "reset_email": jobs::bind(std::slice::from_ref(reset_email)),
         }),
     )
-    .await?;
-    Ok(rows.last::<bool>()?.unwrap_or(false))
+    .await
+    .map(|_| ())
 }
 
 /// Why a link reset nothing. The visitor is told the same for each: the link does not work.

@@ -114,10 +114,6 @@ pub(super) struct ForgotPassword {
     email: String,
 }
 
-/// What every well-formed request is told, whether or not an account has the address.
-pub const RESET_LINK_SENT: &str =
-    "If an account has this address, a link to choose a new password is on its way. It works for one hour.";
-
 #[utoipa::path(operation_id = "forgotPassword", post, path = "/api/auth/forgot-password", tag = "Accounts", request_body = ForgotPassword,
     responses(
         (status = 202, description = "The same answer whether or not an account has the address", body = Envelope<serde_json::Value>),
@@ -132,7 +128,7 @@ pub(super) async fn forgot_password(
     password_reset::request(&state, client, &input.email).await?;
     Ok(ok(
         StatusCode::ACCEPTED,
-        Some(RESET_LINK_SENT),
+        Some(crate::model::RESET_LINK_SENT),
         serde_json::Value::Null,
     ))
 }
