@@ -149,7 +149,9 @@ impl RawDb {
         let booking_id = new_key();
         let attendee = &self.customers[customer];
         let new = [NewBooking {
-            follow_up: NewJob::booking_created(&booking_id),
+            follow_up: vec![NewJob::booking_created(&booking_id)],
+            guest: false,
+            hold_seconds: None,
             id: booking_id,
             customer: self.customer_ids[customer].clone(),
             customer_email: attendee.email.clone(),

@@ -101,6 +101,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/verify-email") view=pages::auth::VerifyEmailPage ssr=SsrMode::Async/>
                 <Route path=path!("/unsubscribe") view=pages::auth::UnsubscribePage ssr=SsrMode::Async/>
                 <Route path=path!("/feedback/:token") view=pages::feedback::FeedbackPage ssr=SsrMode::Async/>
+                <Route path=path!("/manage/:token") view=pages::manage::ManagePage ssr=SsrMode::Async/>
                 <Route path=path!("/slots") view=pages::slots::SlotsPage ssr=SsrMode::Async/>
                 <Route path=path!("/s/:handle") view=pages::specialist_page::SpecialistPageView ssr=SsrMode::Async/>
                 <Route path=path!("/specialist") view=pages::specialist::DashboardPage ssr=SsrMode::Async/>

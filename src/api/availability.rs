@@ -23,10 +23,25 @@ pub async fn my_page() -> Result<MyPageView, AppError> {
 }
 
 #[server(endpoint = "save_page")]
-pub async fn save_page(handle: String, bio: Option<String>) -> Result<PageInput, AppError> {
+pub async fn save_page(
+    handle: String,
+    bio: Option<String>,
+    guest_booking: Option<String>,
+) -> Result<PageInput, AppError> {
     use crate::server::service::pages;
     crate::api::serve::serve(|state, caller| async move {
-        let saved = pages::set(&state, caller.as_ref(), PageInput { handle, bio }).await?;
+        let guest_booking = match guest_booking.as_deref() {
+            None => None,
+            Some(raw) => Some(crate::model::GuestBooking::parse(raw).ok_or_else(|| {
+                AppError::bad_request("guestBooking must be off, confirm or instant")
+            })?),
+        };
+        let input = PageInput {
+            handle,
+            bio,
+            guest_booking,
+        };
+        let saved = pages::set(&state, caller.as_ref(), input).await?;
         back_to_page("page_saved");
         Ok(saved)
     })

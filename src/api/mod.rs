@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod availability;
 pub mod feedback;
+pub mod guests;
 pub mod integrations;
 pub mod meetings;
 pub mod pages;

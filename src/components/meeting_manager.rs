@@ -473,6 +473,12 @@ fn BookingCard(
             <div class="booking-who">
                 <strong>{booking.customer_name.clone()}</strong>
                 <span class="muted">" · " {booking.customer_email.clone()}</span>
+                {booking.guest.then(|| view! { " " <span class="badge" data-testid="mm-guest">"guest"</span> })}
+                {booking.awaiting_confirmation_until.map(|until| view! {
+                    " " <span class="badge badge-warn" data-testid="mm-awaiting">
+                        {format!("awaiting confirmation until {}", time_fmt::time_in(until, &timezone))}
+                    </span>
+                })}
                 <p class="muted small">"Booked " {time_fmt::date_time_in(booking.booked_at, &timezone)}</p>
                 {booking.additional_notes.clone().map(|n| view! { <p class="notes">"“" {n} "”"</p> })}
                 <a class="small" href=details_href>"Appointment page"</a>

@@ -9,3 +9,4 @@ pub mod live_events;
 pub mod meeting_events;
 pub mod meeting_manager;
 pub mod reminder_toggle;
+pub mod visitor_booking;

@@ -137,6 +137,9 @@ pub struct PageInput {
     /// At most 500 characters.
     #[serde(default)]
     pub bio: Option<String>,
+    /// Whether visitors without an account may book; unchanged when absent.
+    #[serde(default)]
+    pub guest_booking: Option<super::GuestBooking>,
 }
 
 /// A specialist's own page settings: the handle (none yet: no page) and the bio.
@@ -146,6 +149,8 @@ pub struct PageInput {
 pub struct MyPageView {
     pub handle: Option<String>,
     pub bio: Option<String>,
+    #[serde(default)]
+    pub guest_booking: super::GuestBooking,
 }
 
 /// What an offering shows on its specialist's page.
@@ -173,6 +178,8 @@ pub struct SpecialistPage {
     pub offerings: Vec<OfferingSummary>,
     /// Sessions with seats left, soonest first (the next 100 at most).
     pub sessions: Vec<SlotView>,
+    #[serde(default)]
+    pub guest_booking: super::GuestBooking,
 }
 
 /// What `/s/<handle>` shows: the page, or where a former handle leads now.

@@ -47,6 +47,9 @@ pub struct SlotView {
     /// Customers waiting for a seat (when the slot is full).
     #[serde(default)]
     pub waiting: u32,
+    /// Whether visitors without an account may book it, and how.
+    #[serde(default)]
+    pub guest_booking: super::GuestBooking,
 }
 
 /// The Zoom meeting saved on a booking. `start_url` is the host's link: only the slot's
@@ -118,6 +121,12 @@ pub struct BookingView {
     /// The meeting's cloud recordings, once copied here.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recordings: Vec<RecordingView>,
+    /// A guest's seat held until then, not yet confirmed from the emailed link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub awaiting_confirmation_until: Option<DateTime<Utc>>,
+    /// Booked without an account.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub guest: bool,
 }
 
 /// Who was in the meeting, from Zoom's reports.

@@ -12,7 +12,8 @@ use crate::api::availability::{
 };
 use crate::components::error_view::ErrorView;
 use crate::model::{
-    hours_text, overrides_text, BusyCalendarView, HoursView, OfferingView, ScheduleView,
+    hours_text, overrides_text, BusyCalendarView, GuestBooking, HoursView, OfferingView,
+    ScheduleView,
 };
 use crate::session::use_session;
 use crate::time_fmt;
@@ -83,7 +84,7 @@ pub fn AvailabilityPage() -> impl IntoView {
     }
 }
 
-/// The handle of `/s/<handle>` and the bio shown there.
+/// The handle of `/s/<handle>`, the bio shown there and who may book.
 #[component]
 fn PageCard() -> impl IntoView {
     let save = ServerAction::<SavePage>::new();
@@ -112,6 +113,14 @@ fn PageCard() -> impl IntoView {
                                 <div class="span-all">
                                     <label for="bio">"Short bio (optional)"</label>
                                     <textarea id="bio" name="bio" rows="2" maxlength="500">{p.bio.unwrap_or_default()}</textarea>
+                                </div>
+                                <div class="span-all">
+                                    <label for="guest_booking">"Who may book"</label>
+                                    <select id="guest_booking" name="guest_booking">
+                                        {GuestBooking::ALL.into_iter().map(|g| view! {
+                                            <option value=g.as_str() selected=g == p.guest_booking>{g.label()}</option>
+                                        }).collect_view()}
+                                    </select>
                                 </div>
                                 <div class="actions span-all"><button type="submit" class="btn btn-secondary">"Save my page"</button></div>
                             </ActionForm>

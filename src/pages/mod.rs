@@ -8,6 +8,7 @@ pub mod errors;
 pub mod feedback;
 pub mod home;
 pub mod integrations;
+pub mod manage;
 pub mod meeting_manager;
 pub mod slots;
 pub mod specialist;

@@ -4,6 +4,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::slots::{browse_slots, JoinWaitlist};
 use crate::components::booking_modal::BookingModal;
 use crate::components::error_view::{ErrorAlert, ErrorView};
+use crate::components::visitor_booking::{GuestBookedNotice, VisitorBookingModal};
 use crate::model::{Role, SlotView};
 use crate::session::use_session;
 use crate::time_fmt;
@@ -35,6 +36,7 @@ pub fn SlotsPage() -> impl IntoView {
 
     view! {
         <h1>"Consulting slots"</h1>
+        <GuestBookedNotice/>
         <Transition fallback=|| view! { <p class="muted">"Loading slots…"</p> }>
             {move || Suspend::new(async move {
                 let user = session.user.await;
@@ -52,19 +54,8 @@ pub fn SlotsPage() -> impl IntoView {
                             if logged_in {
                                 view! { <BookingModal offer=slot viewer_timezone=tz back=back.clone()/> }.into_any()
                             } else {
-                                view! {
-                                    <div class="modal-backdrop">
-                                        <div class="modal" role="dialog" aria-modal="true" aria-labelledby="login-needed">
-                                            <h2 id="login-needed">"Log in to book"</h2>
-                                            <p>"You need a customer account to book a slot."</p>
-                                            <p class="actions">
-                                                <a class="btn" href=format!("/login?next={}", percent_encoding::utf8_percent_encode(&slots_href(page_no, Some(&slot.id)), percent_encoding::NON_ALPHANUMERIC))>"Log in"</a>
-                                                <a class="btn btn-ghost" href=back.clone()>"Close"</a>
-                                            </p>
-                                        </div>
-                                    </div>
-                                }
-                                .into_any()
+                                let here = slots_href(page_no, Some(&slot.id));
+                                view! { <VisitorBookingModal offer=slot zone=tz here back=back.clone()/> }.into_any()
                             }
                         });
                         let empty = list.slots.is_empty();

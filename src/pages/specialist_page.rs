@@ -10,6 +10,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::api::pages::specialist_page;
 use crate::components::booking_modal::BookingModal;
 use crate::components::error_view::ErrorView;
+use crate::components::visitor_booking::{GuestBookedNotice, VisitorBookingModal};
 use crate::model::{PageAnswer, Role, SlotView, SpecialistPage};
 use crate::session::use_session;
 use crate::time_fmt;
@@ -75,26 +76,12 @@ fn PageBody(
     let open = booking.and_then(|id| page.sessions.iter().find(|s| s.id == id).cloned());
     let modal = open.map(|slot| {
         if logged_in {
-            view! { <BookingModal offer=slot viewer_timezone=zone.clone() back=back.clone()/> }.into_any()
+            view! { <BookingModal offer=slot viewer_timezone=zone.clone() back=back.clone()/> }
+                .into_any()
         } else {
-            let next = page_href(&handle, &zone, Some(&slot.id));
-            let login = format!(
-                "/login?next={}",
-                percent_encoding::utf8_percent_encode(&next, percent_encoding::NON_ALPHANUMERIC)
-            );
-            view! {
-                <div class="modal-backdrop">
-                    <div class="modal" role="dialog" aria-modal="true" aria-labelledby="login-needed">
-                        <h2 id="login-needed">"Log in to book"</h2>
-                        <p>"You need a customer account to book a session."</p>
-                        <p class="actions">
-                            <a class="btn" href=login>"Log in"</a>
-                            <a class="btn btn-ghost" href=back.clone()>"Close"</a>
-                        </p>
-                    </div>
-                </div>
-            }
-            .into_any()
+            let here = page_href(&handle, &zone, Some(&slot.id));
+            view! { <VisitorBookingModal offer=slot zone=zone.clone() here back=back.clone()/> }
+                .into_any()
         }
     });
     // Sessions by day, on the chosen clock.
@@ -117,6 +104,7 @@ fn PageBody(
             <h1 data-testid="page-name">{page.name.clone()}</h1>
             {page.bio.clone().map(|b| view! { <p class="lead">{b}</p> })}
         </header>
+        <GuestBookedNotice/>
         {(!page.offerings.is_empty()).then(|| view! {
             <section aria-labelledby="offerings-heading">
                 <h2 id="offerings-heading">"Sessions offered"</h2>

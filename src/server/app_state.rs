@@ -39,3 +39,10 @@ pub struct AppState {
     /// The event streams open here, counted per account and in all.
     pub open_streams: Arc<super::open_streams::OpenStreams>,
 }
+
+impl AppState {
+    /// Makes and reads the seats' manage links, at this deployment's address.
+    pub fn manage_links(&self) -> super::manage_links::ManageLinks {
+        super::manage_links::ManageLinks::new(&self.config.http.base_url, self.jwt.link_key)
+    }
+}

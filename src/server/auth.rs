@@ -76,6 +76,9 @@ pub fn api_token_from_headers(headers: &HeaderMap) -> Option<&str> {
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// The key of manage links (`manage_links.rs`), derived from the same secret so every
+    /// instance that accepts a login accepts a link too.
+    pub link_key: [u8; 32],
 }
 
 impl JwtKeys {
@@ -83,6 +86,7 @@ impl JwtKeys {
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
+            link_key: super::manage_links::derive_key(secret),
         }
     }
 

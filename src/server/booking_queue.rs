@@ -257,7 +257,9 @@ mod tests {
     fn booking(customer: &str) -> NewBooking {
         let id = new_key();
         NewBooking {
-            follow_up: NewJob::booking_created(&id),
+            follow_up: vec![NewJob::booking_created(&id)],
+            guest: false,
+            hold_seconds: None,
             id,
             customer: customer.to_string(),
             customer_email: format!("{customer}@example.com"),

@@ -95,6 +95,8 @@ pub struct HttpConfig {
     pub shutdown_grace: std::time::Duration,
     /// Until how many hours before the start a customer may cancel or reschedule.
     pub cancel_cutoff_hours: u32,
+    /// How long a guest's seat is held for them to confirm it (`GUEST_HOLD_SECONDS`, 30 min).
+    pub guest_hold_seconds: u64,
     /// How long before the start customers are reminded (each offset one email).
     pub customer_reminders: Vec<std::time::Duration>,
     /// How long before the start the specialist hears of bookings still without a meeting.
@@ -414,6 +416,15 @@ fn http(get: &impl Fn(&str) -> Option<String>) -> Result<HttpConfig, ConfigError
                 return Err(invalid(
                     "CANCEL_CUTOFF_HOURS",
                     "must be at most 8760 (a year)",
+                ))
+            }
+        },
+        guest_hold_seconds: match number_var(get, "GUEST_HOLD_SECONDS", 1800)? {
+            seconds @ 1..=86_400 => seconds,
+            _ => {
+                return Err(invalid(
+                    "GUEST_HOLD_SECONDS",
+                    "must be between 1 and 86400 (a day)",
                 ))
             }
         },

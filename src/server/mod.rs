@@ -13,6 +13,7 @@ pub mod http_error;
 pub mod jobs;
 pub mod live_cache;
 pub mod mail;
+pub mod manage_links;
 pub mod memory;
 pub mod open_streams;
 pub mod outgoing_webhooks;

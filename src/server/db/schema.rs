@@ -632,10 +632,40 @@ DEFINE FIELD IF NOT EXISTS buffer_before ON offering TYPE int DEFAULT 0;
 DEFINE FIELD IF NOT EXISTS buffer_after ON offering TYPE int DEFAULT 0;
 "#,
     },
+    Migration {
+        version: 28,
+        name: "guest bookings",
+        sql: r#"
+-- A visitor who books without an account: one record per address (its key derives from the
+-- address), never able to sign in. Their bookings move to an account that confirms the
+-- same address.
+DEFINE TABLE IF NOT EXISTS guest SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS email ON guest TYPE string ASSERT string::is_email($value);
+DEFINE FIELD IF NOT EXISTS name ON guest TYPE string
+    ASSERT string::len($value) >= 1 AND string::len($value) <= 100;
+DEFINE FIELD IF NOT EXISTS timezone ON guest TYPE string ASSERT string::len($value) >= 1;
+DEFINE FIELD IF NOT EXISTS reminders_enabled ON guest TYPE bool DEFAULT true;
+DEFINE FIELD IF NOT EXISTS unsubscribe_token ON guest TYPE string DEFAULT rand::string(40);
+DEFINE FIELD IF NOT EXISTS created_at ON guest TYPE datetime DEFAULT time::now();
+DEFINE INDEX IF NOT EXISTS guest_email_unique ON guest FIELDS email UNIQUE;
+DEFINE INDEX IF NOT EXISTS guest_unsubscribe_token ON guest FIELDS unsubscribe_token UNIQUE;
+DEFINE FIELD OVERWRITE customer ON booking TYPE record<user | guest>;
+DEFINE FIELD OVERWRITE cancelled_by ON booking TYPE option<string>
+    ASSERT $value = NONE OR $value IN ['customer', 'specialist', 'system'];
+-- A guest's seat held until they confirm it from the emailed link; NONE once it counts.
+DEFINE FIELD IF NOT EXISTS hold_until ON booking TYPE option<datetime>;
+-- Manage links follow a booking through its moves: successors carry the first booking's id.
+DEFINE INDEX IF NOT EXISTS booking_invite_uid ON booking FIELDS invite_uid;
+DEFINE FIELD IF NOT EXISTS guest_booking ON user TYPE option<string>
+    ASSERT $value = NONE OR $value IN ['off', 'confirm', 'instant'];
+DEFINE FIELD OVERWRITE kind ON job TYPE string
+    ASSERT $value IN ['email', 'zoom_delete', 'zoom_update', 'reminder', 'auto_create', 'waitlist_close', 'zoom_sweep', 'zoom_event', 'attendance_check', 'recording_fetch', 'webhook_event', 'webhook_delivery', 'booking_created', 'offering_sessions', 'busy_calendar_fetch', 'guest_hold_release'];
+"#,
+    },
 ];
 
 /// The version a fully migrated database is at.
-pub const SCHEMA_VERSION: i64 = 27;
+pub const SCHEMA_VERSION: i64 = 28;
 
 #[derive(Deserialize)]
 struct Applied {

@@ -53,3 +53,13 @@ pub fn password_reset(link_id: &str) -> String {
 pub fn password_changed(link_id: &str) -> String {
     format!("password-changed:{link_id}")
 }
+
+/// A guest's request to confirm their held seat.
+pub fn guest_hold(booking_id: &str) -> String {
+    format!("booking:{booking_id}:guest-hold")
+}
+
+/// A guest's hold released unconfirmed.
+pub fn guest_hold_released(booking_id: &str) -> String {
+    format!("booking:{booking_id}:guest-hold-released")
+}

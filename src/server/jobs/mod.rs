@@ -46,10 +46,12 @@ pub enum JobKind {
     OfferingSessions,
     /// Reads one of a specialist's own calendars for its busy times.
     BusyCalendarFetch,
+    /// Releases a guest's held seat that was not confirmed in time.
+    GuestHoldRelease,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::Email,
         Self::ZoomDelete,
         Self::ZoomUpdate,
@@ -65,6 +67,7 @@ impl JobKind {
         Self::BookingCreated,
         Self::OfferingSessions,
         Self::BusyCalendarFetch,
+        Self::GuestHoldRelease,
     ];
 
     /// The name the schema stores (and the metrics label).
@@ -85,6 +88,7 @@ impl JobKind {
             Self::BookingCreated => "booking_created",
             Self::OfferingSessions => "offering_sessions",
             Self::BusyCalendarFetch => "busy_calendar_fetch",
+            Self::GuestHoldRelease => "guest_hold_release",
         }
     }
 
@@ -353,6 +357,25 @@ impl NewJob {
             key: format!("booking-created:{booking_id}"),
             payload: json!({ "booking_id": booking_id }),
             delay_seconds: 0,
+        }
+    }
+
+    /// What follows a guest's confirmation of their held seat: the same as a new booking's,
+    /// under a key of its own (the hold's own job asked them to confirm).
+    pub fn booking_confirmed(booking_id: &str) -> Self {
+        Self {
+            key: format!("booking-confirmed:{booking_id}"),
+            ..Self::booking_created(booking_id)
+        }
+    }
+
+    /// Releases a guest's held seat `delay_seconds` from now, unless confirmed by then.
+    pub fn guest_hold_release(booking_id: &str, delay_seconds: u64) -> Self {
+        Self {
+            kind: JobKind::GuestHoldRelease,
+            key: format!("guest-hold-release:{booking_id}"),
+            payload: json!({ "booking_id": booking_id }),
+            delay_seconds,
         }
     }
 

@@ -16,6 +16,7 @@ use crate::server::config::HttpConfig;
 use crate::server::db::Db;
 use crate::server::mail::templates::{self, Appointment, MeetingDetails};
 use crate::server::mail::OutgoingEmail;
+use crate::server::manage_links::ManageLinks;
 use crate::server::repo::{bookings, slots, users};
 
 /// What a reminder job remembers: whom to remind of what, and for which version of the slot.
@@ -139,6 +140,7 @@ pub fn humanise(offset: Duration) -> String {
 pub async fn render(
     db: &Db,
     base_url: &str,
+    links: &ManageLinks,
     reminder: &Reminder,
 ) -> anyhow::Result<Option<OutgoingEmail>> {
     match reminder {
@@ -159,18 +161,19 @@ pub async fn render(
             if slot.schedule_version != *version {
                 return Ok(None);
             }
-            let customer = users::by_id(db, &booking.customer).await?;
+            // An account's or a guest's: either has the setting and its unsubscribe token.
+            let customer = bookings::customer_reminders(db, &booking.id).await?;
             let Some(customer) = customer.filter(|c| c.reminders_enabled) else {
                 return Ok(None);
             };
             let meeting = booking.zoom_meeting.as_ref().map(MeetingDetails::from);
-            let appointment = Appointment::for_booking(&slot, &booking);
+            let appointment = Appointment::for_booking(&slot, &booking, links);
             Ok(Some(templates::reminder_customer(
                 &appointment,
                 meeting.as_ref(),
                 &humanise(Duration::from_secs(*offset_seconds)),
                 &templates::ReminderLinks {
-                    page: format!("{base_url}/appointments/{}/{}", slot.id, booking.index),
+                    page: appointment.manage_url(),
                     unsubscribe: unsubscribe_url(base_url, &customer.unsubscribe_token),
                 },
             )))

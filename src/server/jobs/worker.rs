@@ -28,7 +28,8 @@ use crate::server::outgoing_webhooks::{DeliveryJob, EndpointBusy, QueuedEvent};
 use crate::server::repo::jobs::{self, ClaimedJob};
 use crate::server::repo::{bookings, slots, waitlist};
 use crate::server::service::{
-    booking, busy_calendars, offerings, recordings, webhooks, zoom_events, zoom_meeting,
+    booking, busy_calendars, guest_booking, offerings, recordings, webhooks, zoom_events,
+    zoom_meeting,
 };
 use crate::server::telemetry;
 
@@ -269,9 +270,9 @@ impl JobWorker {
             JobKind::Reminder => {
                 let reminder: Reminder =
                     serde_json::from_value(job.payload.clone()).context("reminder payload")?;
-                match reminders::render(&self.state.db, &self.state.config.http.base_url, &reminder)
-                    .await?
-                {
+                let links = self.state.manage_links();
+                let base_url = &self.state.config.http.base_url;
+                match reminders::render(&self.state.db, base_url, &links, &reminder).await? {
                     Some(email) => {
                         let message = build_message(&self.from, &email)?;
                         self.transport.send(message).await
@@ -373,6 +374,12 @@ impl JobWorker {
                     .as_str()
                     .context("booking follow-up payload")?;
                 booking::follow_up(&self.state, booking_id).await
+            }
+            JobKind::GuestHoldRelease => {
+                let booking_id = job.payload["booking_id"]
+                    .as_str()
+                    .context("guest hold payload")?;
+                guest_booking::release_hold(&self.state, booking_id).await
             }
             JobKind::AttendanceCheck => {
                 let check: AttendanceCheck = serde_json::from_value(job.payload.clone())

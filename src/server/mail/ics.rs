@@ -21,8 +21,10 @@ pub struct Invite<'a> {
     pub organizer_email: &'a str,
     pub attendee_name: &'a str,
     pub attendee_email: &'a str,
-    /// The join link, once a meeting exists.
+    /// The join link, once a meeting exists: the event's LOCATION.
     pub join_url: Option<&'a str>,
+    /// The booking's own page (its manage link): the event's URL.
+    pub page_url: Option<&'a str>,
     /// A cancellation (`METHOD:CANCEL`, `STATUS:CANCELLED`) instead of a request.
     pub cancelled: bool,
 }
@@ -130,7 +132,10 @@ pub fn event(invite: &Invite<'_>) -> icalendar::Event {
                 .done(),
         );
     if let Some(url) = invite.join_url {
-        event.location(&text(url)).url(&text(url));
+        event.location(&text(url));
+    }
+    if let Some(url) = invite.page_url.or(invite.join_url) {
+        event.url(&text(url));
     }
     event.done()
 }
@@ -153,6 +158,7 @@ mod tests {
             attendee_name,
             attendee_email: "bob@example.com",
             join_url,
+            page_url: None,
             cancelled: false,
         })
     }
@@ -262,6 +268,7 @@ mod tests {
                     attendee_name: "Bob",
                     attendee_email: "bob@example.com",
                     join_url: None,
+                    page_url: None,
                     cancelled: true,
                 })
             })

@@ -77,6 +77,12 @@ pub struct BookingRow {
     /// The Zoom user hosting the meeting, as Zoom said when creating it.
     pub zoom_host_id: Option<String>,
     pub feedback: Option<Feedback>,
+    /// A guest's seat held until then, not yet confirmed.
+    #[serde(default)]
+    pub hold_until: Option<DateTime<Utc>>,
+    /// Booked without an account (`customer` is then a `guest` record's key).
+    #[serde(default)]
+    pub guest: bool,
 }
 
 impl BookingRow {
@@ -104,6 +110,8 @@ impl BookingRow {
             meeting_history: self.meeting_history.clone(),
             feedback: self.feedback.clone(),
             recordings: Vec::new(),
+            awaiting_confirmation_until: self.hold_until,
+            guest: self.guest,
         }
     }
 }
@@ -113,7 +121,8 @@ pub const BOOKING_FIELDS: &str =
     customer_email, customer_name, booked_at, additional_notes, status, zoom_meeting,
     customer.timezone AS customer_timezone, cancelled_at, cancelled_by, cancellation_reason,
     rescheduled_to, invite_uid, invite_sequence_base, zoom_auto_created, promoted_at,
-    attendance, outcome, zoom_changed, meeting_history, zoom_host_id, feedback";
+    attendance, outcome, zoom_changed, meeting_history, zoom_host_id, feedback, hold_until,
+    record::tb(customer) = 'guest' AS guest";
 
 pub async fn by_id(db: &Db, id: &str) -> Result<Option<BookingRow>, DbError> {
     if !crate::server::db::is_valid_key(id) {
@@ -121,6 +130,27 @@ pub async fn by_id(db: &Db, id: &str) -> Result<Option<BookingRow>, DbError> {
     }
     let sql = format!("SELECT {BOOKING_FIELDS} FROM type::record('booking', $id)");
     run(db, &sql, json!({ "id": id })).await?.first(0)
+}
+
+/// A booking's customer's reminder setting and unsubscribe token, an account's or a guest's.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CustomerReminders {
+    pub reminders_enabled: bool,
+    pub unsubscribe_token: String,
+}
+
+pub async fn customer_reminders(
+    db: &Db,
+    booking_id: &str,
+) -> Result<Option<CustomerReminders>, DbError> {
+    run(
+        db,
+        "SELECT VALUE customer.{ reminders_enabled, unsubscribe_token }
+            FROM type::record('booking', $id)",
+        json!({ "id": booking_id }),
+    )
+    .await?
+    .first(0)
 }
 
 pub async fn by_slot_index(db: &Db, slot: &str, index: u32) -> Result<Option<BookingRow>, DbError> {
@@ -152,20 +182,25 @@ pub async fn of_slot(db: &Db, slot: &str) -> Result<Vec<BookingRow>, DbError> {
     run(db, &sql, json!({ "slot": slot })).await?.all(0)
 }
 
-/// A booking to write, with the job that follows it up after the commit.
+/// A booking to write, with the jobs that follow it up after the commit.
 #[derive(Debug, Clone, Serialize)]
 pub struct NewBooking {
     pub id: String,
+    /// The key of the customer's `user` record, or with `guest` of their `guest` record.
     pub customer: String,
+    pub guest: bool,
     pub customer_email: String,
     pub customer_name: String,
     /// Left out when absent: SurrealQL reads a missing field as NONE, which the optional
     /// field takes, and a JSON null as NULL, which it refuses.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub additional_notes: Option<String>,
-    /// Written as it is: its key comes from the new booking's id, so no job can have it yet
-    /// (and the unique index on job keys would refuse a second).
-    pub follow_up: jobs::NewJob,
+    /// A guest's seat held this long, until confirmed; absent: the booking counts at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hold_seconds: Option<u64>,
+    /// Written as they are: their keys come from the new booking's id, so no job can have
+    /// them yet (and the unique index on job keys would refuse a second).
+    pub follow_up: Vec<jobs::NewJob>,
 }
 
 /// Why the booking transaction took no seat.
@@ -268,7 +303,7 @@ pub async fn book_batch(
                 IF $s = NONE {{ THROW '{missing}'; }};
                 IF $s.starts_at <= $now OR $s.cancelled_at != NONE {{ THROW '{started}'; }};
             }};
-            LET $customer = type::record('user', $b.customer);
+            LET $customer = type::record(IF $b.guest THEN 'guest' ELSE 'user' END, $b.customer);
             IF array::len((SELECT id FROM booking WHERE slot = $slot AND customer = $customer AND status = 'active')) > 0 {{
                 THROW string::concat('{already}#', $b.position);
             }};
@@ -276,12 +311,16 @@ pub async fn book_batch(
             CREATE type::record('booking', $b.id) CONTENT {{
                 slot: $slot, index: $taken - 1, customer: $customer,
                 customer_email: $b.customer_email, customer_name: $b.customer_name,
-                booked_at: $now, additional_notes: $b.additional_notes, status: 'active'
+                booked_at: $now, additional_notes: $b.additional_notes, status: 'active',
+                hold_until: IF $b.hold_seconds = NONE THEN NONE
+                    ELSE $now + type::duration(string::concat($b.hold_seconds, 's')) END
             }} RETURN NONE;
-            CREATE job CONTENT {{
-                kind: $b.follow_up.kind, key: $b.follow_up.key, payload: $b.follow_up.payload,
-                status: 'pending', attempts: 0, run_at: $now
-            }} RETURN NONE;
+            FOR $j IN $b.follow_up {{
+                CREATE job CONTENT {{
+                    kind: $j.kind, key: $j.key, payload: $j.payload, status: 'pending',
+                    attempts: 0, run_at: $now + type::duration(string::concat($j.delay_seconds, 's'))
+                }} RETURN NONE;
+            }};
         }};
         LET $after = {{ next_index: (SELECT VALUE next_index FROM ONLY $slot), booked_at: $now }};
         COMMIT TRANSACTION;
@@ -378,7 +417,7 @@ pub async fn claim_zoom(db: &Db, booking_id: &str, token: &str) -> Result<ZoomCl
         "UPDATE type::record('booking', $id)
             SET zoom_claim = { token: $claim_token, until: time::now() + type::duration($lease) },
                 zoom_pending = time::now()
-            WHERE status = 'active' AND zoom_meeting = NONE
+            WHERE status = 'active' AND zoom_meeting = NONE AND hold_until = NONE
                 AND (zoom_claim = NONE OR zoom_claim.until < time::now())
             RETURN BEFORE;",
         json!({ "id": booking_id, "claim_token": token, "lease": format!("{ZOOM_CLAIM_SECONDS}s") }),
@@ -508,6 +547,9 @@ pub struct Cancel<'a> {
     pub cancel_keys: &'a [String],
     /// The first customer waiting, booked into the freed seat in the same transaction.
     pub promotions: &'a [super::waitlist::Promotion],
+    /// Only a guest's hold whose time is up (the release of an unconfirmed hold): a hold
+    /// confirmed meanwhile is not cancelled.
+    pub expired_hold_only: bool,
 }
 
 /// Why a cancellation was not stored.
@@ -537,8 +579,11 @@ pub async fn cancel(db: &Db, c: &Cancel<'_>) -> Result<Result<(), CancelRefusal>
         "BEGIN TRANSACTION;
         LET $b = (SELECT * FROM type::record('booking', $booking_id))[0];
         IF $b = NONE OR $b.status != 'active' {{ THROW '{not_active}'; }};
+        IF $expired_hold_only AND ($b.hold_until = NONE OR $b.hold_until > time::now()) {{
+            THROW '{not_active}';
+        }};
         IF (SELECT VALUE schedule_version FROM ONLY $b.slot) != $version {{ THROW '{changed}'; }};
-        UPDATE $b.id SET status = 'cancelled', cancelled_at = time::now(), cancelled_by = $by,
+        UPDATE $b.id SET status = 'cancelled', hold_until = NONE, cancelled_at = time::now(), cancelled_by = $by,
             cancellation_reason = $reason, zoom_claim = NONE;
         UPDATE $b.slot SET booked -= 1;
         LET $slot_of_b = $b.slot;
@@ -565,6 +610,7 @@ pub async fn cancel(db: &Db, c: &Cancel<'_>) -> Result<Result<(), CancelRefusal>
             "booking_id": c.booking_id, "by": c.by, "reason": c.reason,
             "version": c.schedule_version, "jobs": jobs::bind(c.jobs),
             "cancel_keys": c.cancel_keys, "promotions": c.promotions,
+            "expired_hold_only": c.expired_hold_only,
         }),
     )
     .await;
@@ -572,6 +618,86 @@ pub async fn cancel(db: &Db, c: &Cancel<'_>) -> Result<Result<(), CancelRefusal>
         Ok(_) => Ok(Ok(())),
         Err(e) => refused(e, &CancelRefusal::ALL, CancelRefusal::tag),
     }
+}
+
+/// What confirming a guest's hold found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldConfirmed {
+    /// Confirmed now: the booking counts, and its follow-up is queued.
+    Now,
+    /// It counted already (confirmed before, or never held).
+    Already,
+}
+
+/// Why a hold was not confirmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldRefusal {
+    /// Its 30 minutes are up (the seat is released, or about to be).
+    Expired,
+    /// Cancelled or moved.
+    NotActive,
+}
+
+impl HoldRefusal {
+    const ALL: [Self; 2] = [Self::Expired, Self::NotActive];
+
+    fn tag(self) -> &'static str {
+        match self {
+            Self::Expired => "hold:expired",
+            Self::NotActive => "hold:not-active",
+        }
+    }
+}
+
+/// Confirms the guest's hold on booking `booking_id` while its time runs, queuing `follow_up`
+/// (the emails a new booking gets) in the same transaction. The hold's release checks the
+/// same record in its own transaction, so exactly one of them wins.
+pub async fn confirm_hold(
+    db: &Db,
+    booking_id: &str,
+    follow_up: &[jobs::NewJob],
+) -> Result<Result<HoldConfirmed, HoldRefusal>, DbError> {
+    let sql = format!(
+        "BEGIN TRANSACTION;
+        LET $b = (SELECT id, status, hold_until FROM type::record('booking', $booking_id))[0];
+        IF $b = NONE OR $b.status != 'active' {{ THROW '{not_active}'; }};
+        LET $held = $b.hold_until != NONE;
+        IF $held AND $b.hold_until <= time::now() {{ THROW '{expired}'; }};
+        IF $held {{
+            UPDATE $b.id SET hold_until = NONE;
+            {queue}
+        }};
+        COMMIT TRANSACTION;
+        RETURN $held;",
+        not_active = HoldRefusal::NotActive.tag(),
+        expired = HoldRefusal::Expired.tag(),
+        queue = queue_statement("jobs"),
+    );
+    let vars = json!({ "booking_id": booking_id, "jobs": jobs::bind(follow_up) });
+    match run(db, &sql, vars).await {
+        Ok(mut rows) => Ok(Ok(if rows.last::<bool>()?.unwrap_or(false) {
+            HoldConfirmed::Now
+        } else {
+            HoldConfirmed::Already
+        })),
+        Err(e) => refused(e, &HoldRefusal::ALL, HoldRefusal::tag),
+    }
+}
+
+/// The booking that holds seat `seat` now: the booking first made as `seat`, or the last
+/// one it was moved to (its successors carry the seat as their `invite_uid`).
+pub async fn current_of_seat(db: &Db, seat: &str) -> Result<Option<BookingRow>, DbError> {
+    let Some(first) = by_id(db, seat).await? else {
+        return Ok(None);
+    };
+    if first.rescheduled_to.is_none() {
+        return Ok(Some(first));
+    }
+    let sql = format!(
+        "SELECT {BOOKING_FIELDS} FROM booking WHERE invite_uid = $seat AND rescheduled_to = NONE
+            ORDER BY booked_at DESC LIMIT 1"
+    );
+    run(db, &sql, json!({ "seat": seat })).await?.first(0)
 }
 
 /// A move of an active booking to another slot, with the jobs it queues.

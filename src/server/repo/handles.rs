@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::model::GuestBooking;
 use crate::server::db::{run, with_conflict_retry, Db, DbError};
 
 pub const KEPT_DAYS: i64 = 90;
@@ -25,6 +26,7 @@ pub async fn claim(
     user: &str,
     handle: &str,
     bio: Option<&str>,
+    guest_booking: Option<GuestBooking>,
 ) -> Result<Claimed, DbError> {
     let sql = format!(
         "BEGIN TRANSACTION;
@@ -37,12 +39,13 @@ pub async fn claim(
             UPDATE handle SET current = false, until = time::now() + {KEPT_DAYS}d
                 WHERE user = $user AND current = true AND id != $record;
             UPSERT $record CONTENT {{ user: $user, current: true, until: NONE }};
-            UPDATE $user SET handle = $handle, bio = $bio;
+            UPDATE $user SET handle = $handle, bio = $bio, guest_booking = $guest_booking ?? guest_booking;
         }};
         COMMIT TRANSACTION;
         RETURN $free;"
     );
-    let vars = json!({ "user_id": user, "handle": handle, "bio": bio });
+    let vars = json!({ "user_id": user, "handle": handle, "bio": bio,
+        "guest_booking": guest_booking.map(GuestBooking::as_str) });
     let mut rows = with_conflict_retry("claim_handle", || run(db, &sql, vars.clone())).await?;
     Ok(if rows.last::<bool>()?.unwrap_or(false) {
         Claimed::Ours
@@ -82,12 +85,15 @@ pub struct PageOwner {
     pub timezone: String,
     pub handle: Option<String>,
     pub bio: Option<String>,
+    /// `NONE` before anyone set it: the default.
+    #[serde(default)]
+    pub guest_booking: Option<GuestBooking>,
 }
 
 pub async fn owner(db: &Db, user: &str) -> Result<Option<PageOwner>, DbError> {
     run(
         db,
-        "SELECT name, role, timezone, handle, bio FROM type::record('user', $user)",
+        "SELECT name, role, timezone, handle, bio, guest_booking FROM type::record('user', $user)",
         json!({ "user": user }),
     )
     .await?

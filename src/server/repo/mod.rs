@@ -10,6 +10,7 @@ pub mod cleanup;
 pub mod counters;
 pub mod feedback;
 pub mod grants;
+pub mod guests;
 pub mod handles;
 pub mod idempotency;
 pub mod jobs;

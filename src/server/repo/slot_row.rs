@@ -40,6 +40,7 @@ impl SlotRow {
             booked: self.booked,
             waiting: self.waiting,
             seats_left: f.capacity.saturating_sub(self.booked),
+            guest_booking: self.host.guest_booking.unwrap_or_default(),
         }
     }
 }
@@ -56,13 +57,16 @@ pub struct SlotHost {
     /// budgeted per day until they do.
     #[serde(default)]
     pub email_verified: bool,
+    /// Whether visitors without an account may book (`NONE` until set: the default).
+    #[serde(default)]
+    pub guest_booking: Option<crate::model::GuestBooking>,
 }
 
 /// The host is read as one object: each `specialist.<field>` of its own fetched and decoded
 /// the whole user record again (a browse page on the database alone, 16 at a time: 1.7k/s
 /// with four of them, 2.8k/s with one).
 pub const SLOT_FIELDS: &str = "record::id(id) AS id, record::id(specialist) AS specialist,
-    specialist.{name, email, timezone, auto_create_minutes, email_verified} AS host, title, description, date,
+    specialist.{name, email, timezone, auto_create_minutes, email_verified, guest_booking} AS host, title, description, date,
     start_time, timezone, starts_at, duration, capacity, booked, next_index, schedule_version,
     cancelled_at";
 

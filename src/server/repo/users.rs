@@ -194,11 +194,14 @@ pub async fn set_reminders(db: &Db, id: &str, enabled: bool) -> Result<(), DbErr
     .map(|_| ())
 }
 
-/// Turns reminders off for the user an unsubscribe link names; whether one did.
+/// Turns reminders off for the user (or guest) an unsubscribe link names; whether one did.
 pub async fn unsubscribe(db: &Db, token: &str) -> Result<bool, DbError> {
     let mut rows = update_row(
         db,
-        "UPDATE user SET reminders_enabled = false WHERE unsubscribe_token = $unsubscribe RETURN VALUE record::id(id);",
+        "array::concat(
+            (UPDATE user SET reminders_enabled = false WHERE unsubscribe_token = $unsubscribe RETURN VALUE record::id(id)),
+            (UPDATE guest SET reminders_enabled = false WHERE unsubscribe_token = $unsubscribe RETURN VALUE record::id(id))
+        );",
         json!({ "unsubscribe": token }),
     )
     .await?;

@@ -102,7 +102,17 @@ pub async fn pending(
 
 /// Uses the link and marks its account verified, in one transaction: of two clicks at once,
 /// one confirms and the other finds the link used.
-pub async fn confirm(db: &Db, token_hash: &str) -> Result<Result<(), ConfirmRefusal>, DbError> {
+/// Whose address a link confirmed.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Confirmed {
+    pub user: String,
+    pub email: String,
+}
+
+pub async fn confirm(
+    db: &Db,
+    token_hash: &str,
+) -> Result<Result<Confirmed, ConfirmRefusal>, DbError> {
     let sql = format!(
         "BEGIN TRANSACTION;
         LET $v = (SELECT * FROM type::record('email_verification', $token_hash))[0];
@@ -111,13 +121,18 @@ pub async fn confirm(db: &Db, token_hash: &str) -> Result<Result<(), ConfirmRefu
         IF $v.expires_at <= time::now() {{ THROW '{expired}'; }};
         UPDATE $v.id SET used_at = time::now();
         UPDATE $v.user SET email_verified = true;
-        COMMIT TRANSACTION;",
+        LET $who = (SELECT record::id(id) AS user, email FROM ONLY $v.user);
+        COMMIT TRANSACTION;
+        RETURN $who;",
         unknown = ConfirmRefusal::Unknown.tag(),
         used = ConfirmRefusal::Used.tag(),
         expired = ConfirmRefusal::Expired.tag(),
     );
     match run(db, &sql, json!({ "token_hash": token_hash })).await {
-        Ok(_) => Ok(Ok(())),
+        Ok(mut rows) => rows
+            .last::<Confirmed>()?
+            .map(Ok)
+            .ok_or_else(|| DbError::Decode("no account after a confirmation".into())),
         Err(e) => refused(e, &ConfirmRefusal::ALL, ConfirmRefusal::tag),
     }
 }

@@ -5,6 +5,7 @@ mod busy_calendars;
 mod calendar;
 pub mod caller;
 pub mod dev;
+mod guests;
 mod idempotency;
 mod live;
 pub mod metrics;
@@ -32,6 +33,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(auth::router())
         .merge(slots::router(state))
+        .merge(guests::router())
         .merge(zoom_events::router())
         .merge(live::router())
         .merge(calendar::router())

@@ -241,7 +241,7 @@ pub(super) async fn meeting_manager(
 #[serde(deny_unknown_fields)]
 pub(super) struct CancelRequest {
     #[serde(default)]
-    reason: Option<String>,
+    pub(super) reason: Option<String>,
 }
 
 #[utoipa::path(operation_id = "cancelBooking", post, path = "/api/consulting-slots/{slot_id}/booking/{booking_index}/cancel", tag = "Slots and bookings", request_body = CancelRequest, params(("slot_id" = String, Path), ("booking_index" = String, Path, description = "0, 1, 2… in booking order"), ("Idempotency-Key" = Option<String>, Header, description = "Any ASCII key of up to 255 characters: a retry with the same key and body within 24 h gets the first answer again (`Idempotent-Replayed: true`) and changes nothing")), responses((status = 200, body = Envelope<BookingView>), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)), security(("bearer" = []), ()))]

@@ -144,7 +144,10 @@ impl ConfirmationLink {
 pub async fn confirm_email(state: &AppState, token: &str) -> AppResult<()> {
     let token_hash = confirmation_token_hash(token)?;
     match verifications::confirm(&state.db, &token_hash).await {
-        Ok(Ok(())) => Ok(()),
+        Ok(Ok(confirmed)) => {
+            super::guest_booking::claim(state, &confirmed.user, &confirmed.email).await;
+            Ok(())
+        }
         Ok(Err(r)) => Err(confirmation_refused(r)),
         Err(e) => Err(super::unexpected("confirming an email address")(e)),
     }
@@ -279,6 +282,10 @@ pub async fn login(
     match user {
         Some(user) if ok => {
             throttle::record_login_success(state, &email, client).await?;
+            // Guest bookings made with this address since it was confirmed become theirs.
+            if user.email_verified && user.role == Role::Customer {
+                super::guest_booking::claim(state, &user.id, &user.email).await;
+            }
             Ok(AuthPayload {
                 token: open_session(state, &user.id).await?,
                 user: user.view(),

@@ -12,7 +12,7 @@ use crate::server::jobs::{self, reminders, NewJob};
 use crate::server::mail::templates::{self, Appointment};
 use crate::server::outgoing_webhooks::EventType;
 use crate::server::repo::appointment;
-use crate::server::repo::bookings::{BookRefusal, NewBooking};
+use crate::server::repo::bookings::{BookRefusal, Booked, NewBooking};
 use crate::server::repo::jobs as repo_jobs;
 use crate::server::repo::slots::SlotRow;
 
@@ -36,6 +36,42 @@ fn refusal_message(refusal: BookRefusal) -> AppError {
         BookRefusal::SpecialistBusy => {
             AppError::conflict("The specialist is not available at that time")
         }
+    }
+}
+
+/// Writes booking `new` into a seat of `slot_id`, or says why not.
+///
+/// Bookings of one slot queue up in this instance and are written in batches (see
+/// `booking_queue`): they would all collide on the slot's seat counter, and each commit
+/// waits for the disk. Between instances the database still decides, and losers retry.
+/// The transaction writes the seat, the booking and its follow-up jobs; the worker renders
+/// the emails and queues the reminders after the commit, from the booking and its slot as
+/// they are then (`follow_up`), so nothing here reads the slot first.
+pub async fn take_seat(state: &AppState, slot_id: &str, new: NewBooking) -> AppResult<Booked> {
+    let _under_way = state.booking_queue.admit().await;
+    let outcome = with_conflict_retry("booking", || async {
+        match state
+            .booking_queue
+            .book(&state.db, slot_id, new.clone())
+            .await
+        {
+            Ok(Ok(booked)) => Ok(booked),
+            Ok(Err(refusal)) => Err(Attempt::Refused(refusal_message(refusal))),
+            Err(e) => Err(Attempt::Db(e)),
+        }
+    })
+    .await;
+    match outcome {
+        Ok(booked) => Ok(booked),
+        Err(Attempt::Refused(e)) => Err(e),
+        Err(Attempt::Db(DbError::Conflict)) => {
+            tracing::warn!(slot = slot_id, "booking kept losing write conflicts");
+            Err(AppError::new(
+                503,
+                "This slot is very busy right now. Please try again.",
+            ))
+        }
+        Err(Attempt::Db(e)) => Err(unexpected("booking a slot")(e)),
     }
 }
 
@@ -94,48 +130,18 @@ pub async fn book_slot(
     if !is_valid_key(slot_id) {
         return Err(refusal_message(BookRefusal::Missing));
     }
-    let _under_way = state.booking_queue.admit().await;
-
-    // Bookings of one slot queue up in this instance and are written in batches (see
-    // `booking_queue`): they would all collide on the slot's seat counter, and each commit
-    // waits for the disk. Between instances the database still decides, and losers retry.
-    // The transaction writes the seat, the booking and one small job; the worker renders the
-    // emails and queues the reminders after the commit, from the booking and its slot as they
-    // are then (`follow_up`), so nothing here reads the slot first.
     let booking_id = new_key();
     let new = NewBooking {
         id: booking_id.clone(),
         customer: caller.user_id.clone(),
+        guest: false,
         customer_email: caller.email.clone(),
         customer_name: caller.name.clone(),
         additional_notes: notes.as_ref().map(|n| n.as_str().to_string()),
-        follow_up: NewJob::booking_created(&booking_id),
+        hold_seconds: None,
+        follow_up: vec![NewJob::booking_created(&booking_id)],
     };
-    let outcome = with_conflict_retry("booking", || async {
-        match state
-            .booking_queue
-            .book(&state.db, slot_id, new.clone())
-            .await
-        {
-            Ok(Ok(booked)) => Ok(booked),
-            Ok(Err(refusal)) => Err(Attempt::Refused(refusal_message(refusal))),
-            Err(e) => Err(Attempt::Db(e)),
-        }
-    })
-    .await;
-
-    let booked = match outcome {
-        Ok(booked) => booked,
-        Err(Attempt::Refused(e)) => return Err(e),
-        Err(Attempt::Db(DbError::Conflict)) => {
-            tracing::warn!(slot = slot_id, "booking kept losing write conflicts");
-            return Err(AppError::new(
-                503,
-                "This slot is very busy right now. Please try again.",
-            ));
-        }
-        Err(Attempt::Db(e)) => return Err(unexpected("booking a slot")(e)),
-    };
+    let booked = take_seat(state, slot_id, new).await?;
     tracing::info!(slot = slot_id, index = booked.index, "slot booked");
     Ok(BookingConfirmation {
         slot_id: slot_id.to_string(),
@@ -163,7 +169,17 @@ pub async fn follow_up(state: &AppState, booking_id: &str) -> anyhow::Result<()>
     if booking.status != BookingStatus::Active {
         return Ok(());
     }
-    let appointment = Appointment::for_booking(&slot, &booking);
+    let appointment = Appointment::for_booking(&slot, &booking, &state.manage_links());
+    // A guest's held seat: first they confirm it (`guest_booking::confirm` queues this again).
+    if let Some(until) = booking.hold_until {
+        let ask = [NewJob::email(&templates::guest_hold_request(
+            &appointment,
+            until,
+        ))];
+        return Ok(
+            with_conflict_retry("guest_hold_request", || repo_jobs::queue(&state.db, &ask)).await?,
+        );
+    }
     let emails = [
         templates::customer_confirmation(&appointment),
         templates::specialist_notification(&appointment),

@@ -55,6 +55,7 @@ pub async fn render(state: &AppState, file: &str) -> AppResult<String> {
         Role::Specialist => calendar::of_specialist(&state.db, &user.id).await,
     }
     .map_err(unexpected("reading a calendar feed"))?;
+    let links = state.manage_links();
     let events: Vec<icalendar::Event> = bookings
         .iter()
         .map(|(slot, booking)| {
@@ -64,7 +65,11 @@ pub async fn render(state: &AppState, file: &str) -> AppResult<String> {
                 .as_ref()
                 .filter(|_| !cancelled)
                 .map(|m| m.join_url.as_str());
-            Appointment::for_booking(slot, booking).feed_event(join_url, cancelled)
+            Appointment::for_booking(slot, booking, &links).feed_event(
+                join_url,
+                cancelled,
+                user.role == Role::Customer,
+            )
         })
         .collect();
     Ok(ics::render_feed(

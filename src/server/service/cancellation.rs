@@ -91,7 +91,7 @@ pub async fn cancel_booking(
                 ))));
             }
         }
-        let appointment = Appointment::for_booking(&slot, &booking);
+        let appointment = Appointment::for_booking(&slot, &booking, &state.manage_links());
         let cancellation = Cancellation {
             by_specialist,
             reason: reason.as_deref(),
@@ -123,6 +123,7 @@ pub async fn cancel_booking(
             by: if by_specialist { "specialist" } else { "customer" },
             reason: reason.as_deref(),
             schedule_version: slot.schedule_version,
+            expired_hold_only: false,
         };
         match bookings::cancel(&state.db, &cancel).await {
             Ok(Ok(())) => Ok(booking.id),
@@ -191,10 +192,11 @@ pub async fn cancel_slot(
             by_specialist: true,
             reason: Some(&reason),
         };
+        let links = state.manage_links();
         let mut emails: Vec<_> = active
             .iter()
             .flat_map(|b| {
-                let a = Appointment::for_booking(&slot, b);
+                let a = Appointment::for_booking(&slot, b, &links);
                 [
                     templates::cancelled_customer(&a, &cancellation),
                     templates::cancelled_specialist(&a, &cancellation),

@@ -30,7 +30,10 @@ pub async fn request(state: &AppState, slot: &SlotRow, booking: &BookingRow) -> 
     let token = secret_links::new_token();
     let id = secret_links::token_hash(&token);
     let link = format!("{}/feedback/{token}", state.config.http.base_url);
-    let email = templates::feedback_request(&Appointment::for_booking(slot, booking), &link);
+    let email = templates::feedback_request(
+        &Appointment::for_booking(slot, booking, &state.manage_links()),
+        &link,
+    );
     let expires_at = chrono::Utc::now() + chrono::Duration::days(LINK_DAYS);
     feedback::create(
         &state.db,

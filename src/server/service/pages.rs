@@ -17,7 +17,7 @@ const MAX_BIO_CHARS: usize = 500;
 const MAX_SESSIONS: u32 = 100;
 pub const NOT_FOUND: &str = "No specialist has this page";
 
-/// Sets the caller's handle and bio; what was saved.
+/// Sets the caller's handle, bio and guest setting; what was saved.
 pub async fn set(
     state: &AppState,
     caller: Option<&Caller>,
@@ -39,13 +39,20 @@ pub async fn set(
             "bio must be at most {MAX_BIO_CHARS} characters"
         )));
     }
-    match handles::claim(&state.db, &caller.user_id, handle.as_str(), bio.as_deref())
-        .await
-        .map_err(unexpected("saving a page's handle"))?
+    match handles::claim(
+        &state.db,
+        &caller.user_id,
+        handle.as_str(),
+        bio.as_deref(),
+        input.guest_booking,
+    )
+    .await
+    .map_err(unexpected("saving a page's handle"))?
     {
         Claimed::Ours => Ok(PageInput {
             handle: handle.as_str().to_string(),
             bio,
+            guest_booking: input.guest_booking,
         }),
         Claimed::Taken => Err(AppError::conflict(
             "That handle is taken: please choose another",
@@ -63,6 +70,7 @@ pub async fn mine(state: &AppState, caller: Option<&Caller>) -> AppResult<MyPage
         .map(|o| MyPageView {
             handle: o.handle,
             bio: o.bio,
+            guest_booking: o.guest_booking.unwrap_or_default(),
         })
         .unwrap_or_default())
 }
@@ -124,5 +132,6 @@ pub async fn by_handle(state: &AppState, raw: &str) -> AppResult<Page> {
         timezone: owner.timezone,
         offerings,
         sessions,
+        guest_booking: owner.guest_booking.unwrap_or_default(),
     })))
 }

@@ -77,8 +77,8 @@ pub async fn reschedule(
         if target.fields.starts_at <= Utc::now() || target.cancelled_at.is_some() {
             return refuse(AppError::bad_request("This slot has already started"));
         }
-        let old = Appointment::for_booking(&slot, &booking);
-        let mut moved = Appointment::new(&target, &new_id, old.customer.clone());
+        let old = Appointment::for_booking(&slot, &booking, &state.manage_links());
+        let mut moved = Appointment::new(&target, &new_id, old.customer.clone(), &old.links);
         moved.calendar_id = old.calendar_id.clone();
         moved.sequence_base = old.successor_sequence_base();
         let meeting = booking.zoom_meeting.as_ref().map(MeetingDetails::from);

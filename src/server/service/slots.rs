@@ -220,11 +220,12 @@ async fn reschedule_jobs(
     };
     let bookings = bookings::of_slot(&state.db, &slot.id).await?;
     let mut queued = Vec::new();
+    let links = state.manage_links();
     for b in bookings
         .iter()
         .filter(|b| b.status == BookingStatus::Active)
     {
-        let appointment = Appointment::for_booking(&moved, b);
+        let appointment = Appointment::for_booking(&moved, b, &links);
         let meeting = b.zoom_meeting.as_ref().map(MeetingDetails::from);
         queued.push(NewJob::email(&templates::rescheduled(
             &appointment,

@@ -115,7 +115,7 @@ pub async fn promotions(
             email: w.customer_email.clone(),
             timezone: w.customer_timezone.clone(),
         };
-        let a = Appointment::new(slot, &booking_id, customer);
+        let a = Appointment::new(slot, &booking_id, customer, &state.manage_links());
         queued.push(NewJob::email(&templates::seat_opened(&a)));
         queued.push(NewJob::email(&templates::specialist_notification(&a)));
         queued.extend(follow_up_jobs(state, slot, &booking_id, false));

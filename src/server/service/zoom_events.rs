@@ -396,7 +396,7 @@ async fn deleted_in_zoom(state: &AppState, meeting_id: &str) -> anyhow::Result<(
             continue;
         }
         let email = templates::meeting_deleted_in_zoom(
-            &Appointment::for_booking(&slot, &booking),
+            &Appointment::for_booking(&slot, &booking, &state.manage_links()),
             meeting_id,
             &format!("{}/meeting-manager", state.config.http.base_url),
         );

@@ -172,6 +172,11 @@ async fn create(
     if let Some(meeting) = &booking.zoom_meeting {
         return Err(already_created(meeting));
     }
+    if booking.hold_until.is_some() {
+        return Err(AppError::conflict(
+            "This guest has not confirmed the booking yet: the meeting can be created once they do",
+        ));
+    }
     if slot.fields.ends_at() <= Utc::now() {
         return Err(AppError::bad_request("This appointment has already ended"));
     }
@@ -419,7 +424,7 @@ impl Attempt<'_> {
         let (state, slot, booking) = (self.state, self.slot, self.booking);
 
         let stored = stored_meeting(&meeting, shared != Shared::No);
-        let appointment = Appointment::for_booking(slot, booking);
+        let appointment = Appointment::for_booking(slot, booking, &state.manage_links());
         let email = templates::zoom_meeting_ready(
             &appointment,
             &MeetingDetails {

@@ -36,6 +36,7 @@ pub fn cancelled_customer(a: &Appointment, c: &Cancellation<'_>) -> OutgoingEmai
             vec![para(
                 "The attached calendar update removes the event. You can book another slot at any time.",
             )],
+            a.manage_blocks(),
         ]
         .concat(),
     );

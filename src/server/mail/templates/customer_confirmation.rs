@@ -49,6 +49,7 @@ fn confirmation(a: &Appointment, subject: String, lead: Block) -> OutgoingEmail 
             ]),
             para("If you need to reschedule or cancel, please do so at least 24 hours before the appointment."),
         ],
+        a.manage_blocks(),
         ]
         .concat(),
     );

@@ -6,6 +6,7 @@ mod customer_confirmation;
 pub mod document;
 mod email_confirmation;
 mod feedback_request;
+mod guest_hold;
 mod meeting_deleted;
 mod password_reset;
 mod reminder;
@@ -21,6 +22,7 @@ pub use cancelled::{cancelled_customer, cancelled_specialist, Cancellation};
 pub use customer_confirmation::{customer_confirmation, seat_opened};
 pub use email_confirmation::email_confirmation;
 pub use feedback_request::feedback_request;
+pub use guest_hold::{guest_hold_released, guest_hold_request};
 pub use meeting_deleted::meeting_deleted_in_zoom;
 pub use password_reset::{password_changed, password_reset};
 pub use reminder::{reminder_customer, reminder_specialist, ReminderLinks};
@@ -32,10 +34,11 @@ pub use zoom_meeting_ready::zoom_meeting_ready;
 
 use super::ics::{self, Invite};
 use super::{Attachment, OutgoingEmail};
+use crate::server::manage_links::ManageLinks;
 use crate::server::repo::bookings::{BookingRow, StoredMeeting};
 use crate::server::repo::slots::SlotRow;
 use crate::time_fmt;
-use document::{Block, Document};
+use document::{para, Block, Document};
 
 /// Someone an email is about or addressed to.
 #[derive(Debug, Clone)]
@@ -61,6 +64,8 @@ pub struct Appointment {
     pub schedule_version: u32,
     pub specialist: Attendee,
     pub customer: Attendee,
+    /// Makes the seat's manage link, which every email to the customer carries.
+    pub links: ManageLinks,
 }
 
 impl Attendee {
@@ -85,7 +90,7 @@ impl Attendee {
 
 impl Appointment {
     /// The booking `booking_id` of `customer` in `slot`, as the slot stands.
-    pub fn new(slot: &SlotRow, booking_id: &str, customer: Attendee) -> Self {
+    pub fn new(slot: &SlotRow, booking_id: &str, customer: Attendee, links: &ManageLinks) -> Self {
         Self {
             booking_id: booking_id.to_string(),
             calendar_id: booking_id.to_string(),
@@ -96,19 +101,25 @@ impl Appointment {
             schedule_version: slot.schedule_version,
             specialist: Attendee::host_of(slot),
             customer,
+            links: links.clone(),
         }
     }
 
     /// The booking `booking` in `slot`, continuing the calendar event it continues.
-    pub fn for_booking(slot: &SlotRow, booking: &BookingRow) -> Self {
+    pub fn for_booking(slot: &SlotRow, booking: &BookingRow, links: &ManageLinks) -> Self {
         Self {
             calendar_id: booking
                 .invite_uid
                 .clone()
                 .unwrap_or_else(|| booking.id.clone()),
             sequence_base: booking.invite_sequence_base,
-            ..Self::new(slot, &booking.id, Attendee::customer_of(booking))
+            ..Self::new(slot, &booking.id, Attendee::customer_of(booking), links)
         }
+    }
+
+    /// The seat's manage link: its page, where the customer views, cancels or moves it.
+    pub fn manage_url(&self) -> String {
+        self.links.url(&self.calendar_id)
     }
 
     /// The SEQUENCE base of a successor booking: above every invite this one could send.
@@ -142,25 +153,49 @@ impl Appointment {
         self.sequence_base + self.schedule_version * 2
     }
 
+    /// The customer's invite: its URL is the seat's manage link.
     fn invite(&self, sequence: u32, join_url: Option<&str>) -> Attachment {
-        self.calendar(sequence, join_url, false)
+        self.calendar(sequence, join_url, false, Some(&self.manage_url()))
+    }
+
+    /// The specialist's invite: never the customer's manage link.
+    fn specialist_invite(&self, sequence: u32) -> Attachment {
+        self.calendar(sequence, None, false, None)
     }
 
     /// Cancels the booking's event in the customer's calendar: same UID, the SEQUENCE after
     /// every invite this booking had.
     fn cancellation(&self) -> Attachment {
-        self.calendar(self.booking_sequence() + 2, None, true)
+        self.calendar(
+            self.booking_sequence() + 2,
+            None,
+            true,
+            Some(&self.manage_url()),
+        )
     }
 
     /// The booking's event in a calendar feed, as its latest emailed invite described it:
     /// the booking's, the meeting's (with the join link) or the cancellation's SEQUENCE.
-    pub fn feed_event(&self, join_url: Option<&str>, cancelled: bool) -> icalendar::Event {
+    /// `for_customer`: the customer's own feed, whose events link to the seat's page.
+    pub fn feed_event(
+        &self,
+        join_url: Option<&str>,
+        cancelled: bool,
+        for_customer: bool,
+    ) -> icalendar::Event {
         let sequence = match (cancelled, join_url) {
             (true, _) => self.booking_sequence() + 2,
             (false, Some(_)) => self.booking_sequence() + 1,
             (false, None) => self.booking_sequence(),
         };
-        ics::event(&self.event(sequence, join_url, cancelled, &self.texts(join_url)))
+        let page = for_customer.then(|| self.manage_url());
+        ics::event(&self.event(
+            sequence,
+            join_url,
+            cancelled,
+            &self.texts(join_url),
+            page.as_deref(),
+        ))
     }
 
     /// The event's summary and description.
@@ -181,14 +216,28 @@ impl Appointment {
         )
     }
 
+    /// The section with the seat's manage link, in every email to the customer.
+    fn manage_blocks(&self) -> Vec<Block> {
+        vec![
+            Block::Heading("🔗 YOUR BOOKING"),
+            para("View it, move it to another time or cancel it on its own page. The link is yours alone: do not forward this email."),
+            Block::Button {
+                label: "Manage your booking",
+                url: self.manage_url(),
+            },
+        ]
+    }
+
     fn event<'a>(
         &'a self,
         sequence: u32,
         join_url: Option<&'a str>,
         cancelled: bool,
         (summary, description): &'a (String, String),
+        page_url: Option<&'a str>,
     ) -> Invite<'a> {
         Invite {
+            page_url,
             uid: ics::uid_for_booking(&self.calendar_id),
             sequence,
             starts_at: self.starts_at,
@@ -204,9 +253,15 @@ impl Appointment {
         }
     }
 
-    fn calendar(&self, sequence: u32, join_url: Option<&str>, cancelled: bool) -> Attachment {
+    fn calendar(
+        &self,
+        sequence: u32,
+        join_url: Option<&str>,
+        cancelled: bool,
+        page_url: Option<&str>,
+    ) -> Attachment {
         let texts = self.texts(join_url);
-        let ics = ics::render(&self.event(sequence, join_url, cancelled, &texts));
+        let ics = ics::render(&self.event(sequence, join_url, cancelled, &texts, page_url));
         let method = if cancelled { "CANCEL" } else { "REQUEST" };
         Attachment {
             filename: "invite.ics".into(),
@@ -291,6 +346,10 @@ pub(crate) mod sample {
                 email: "bob@example.com".into(),
                 timezone: "Europe/Berlin".into(),
             },
+            links: ManageLinks::new(
+                "https://x.test",
+                crate::server::manage_links::derive_key(b"sample"),
+            ),
         }
     }
 }

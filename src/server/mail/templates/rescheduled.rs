@@ -27,6 +27,7 @@ pub fn rescheduled(a: &Appointment, meeting: Option<&MeetingDetails>) -> Outgoin
             ],
             a.schedule("📅 NEW APPOINTMENT DETAILS", &a.customer, vec![]),
             meeting_blocks,
+            a.manage_blocks(),
             vec![para(
                 "The attached calendar invite replaces the earlier one.",
             )],
@@ -71,7 +72,10 @@ mod tests {
         assert!(e.text.contains("https://zoom.us/j/555?pwd=x"));
         assert!(e.text.contains("Password: Pw12345678"));
         let ics = e.attachments[0].content.replace("\r\n ", "");
-        assert!(ics.contains("URL:https://zoom.us/j/555?pwd=x"));
+        assert!(ics.contains("LOCATION:https://zoom.us/j/555?pwd=x"));
+        // The event's page is the seat's, as in every email to the customer.
+        assert!(ics.contains(&format!("URL:{}", a.manage_url())));
+        assert!(e.text.contains(&a.manage_url()));
         assert!(ics.contains("SEQUENCE:3"));
     }
 }

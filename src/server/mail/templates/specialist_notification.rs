@@ -35,7 +35,7 @@ pub fn specialist_notification(a: &Appointment) -> OutgoingEmail {
         keys::specialist_notification(&a.booking_id),
         &a.specialist,
         document,
-        vec![a.invite(a.booking_sequence(), None)],
+        vec![a.specialist_invite(a.booking_sequence())],
     )
 }
 
@@ -62,5 +62,13 @@ mod tests {
         assert_eq!(e.to, "ann@example.com");
         assert!(!e.subject.contains('\n') && !e.subject.contains('\r'));
         assert!(!e.html.contains("<script>"));
+        // The customer's manage link is theirs alone: not in the specialist's email or invite.
+        let a = appointment();
+        let seat = a.links.token(&a.calendar_id);
+        assert!(!e.text.contains(&seat) && !e.html.contains(&seat));
+        assert!(!e.attachments[0]
+            .content
+            .replace("\r\n ", "")
+            .contains(&seat));
     }
 }

@@ -19,6 +19,7 @@ pub fn zoom_meeting_ready(a: &Appointment, m: &MeetingDetails) -> OutgoingEmail 
             ],
             a.schedule("📅 APPOINTMENT DETAILS", &a.customer, vec![]),
             meeting_blocks("🎥 JOIN VIA ZOOM", m),
+            a.manage_blocks(),
             vec![
                 Block::Heading("✨ PRO TIPS"),
                 Block::List(vec![
@@ -67,7 +68,9 @@ mod tests {
         let ics = e.attachments[0].content.replace("\r\n ", "");
         assert!(ics.contains("UID:booking-b1@specialistly"));
         assert!(ics.contains("SEQUENCE:1"));
-        assert!(ics.contains("URL:https://zoom.us/j/12345678901?pwd=abc"));
+        assert!(ics.contains("LOCATION:https://zoom.us/j/12345678901?pwd=abc"));
+        assert!(ics.contains(&format!("URL:{}", a.manage_url())));
+        assert!(e.text.contains(&a.manage_url()));
         assert_eq!(e.idempotency_key, keys::zoom_ready("b1"));
     }
 }
