@@ -123,7 +123,22 @@ async fn a_feed_lists_the_users_own_appointments_as_their_invites_describe_them(
         with_meeting.property_value("SEQUENCE"),
         Some(sequence.as_str())
     );
-    assert_eq!(with_meeting.get_url(), Some(join_url.as_str()));
+    // The join link is where it happens; the event's page is the seat's manage link.
+    assert_eq!(
+        with_meeting.property_value("LOCATION"),
+        Some(join_url.as_str())
+    );
+    let page = with_meeting.get_url().expect("the booking's page");
+    assert!(page.starts_with("http://127.0.0.1:3000/manage/"), "{page}");
+    assert_eq!(
+        app.get(
+            &page.replace("http://127.0.0.1:3000/manage/", "/api/manage/"),
+            None
+        )
+        .await
+        .status(),
+        200
+    );
     assert_eq!(with_meeting.get_status(), Some(EventStatus::Confirmed));
 
     // The cancelled one: as its cancellation email said.

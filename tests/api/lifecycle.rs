@@ -461,7 +461,7 @@ async fn moving_a_slot_moves_its_meetings_at_zoom_and_keeps_their_links() {
             .as_str()
             .unwrap()
             .replace("\r\n ", "");
-        assert!(ics.contains(&format!("URL:{join}")));
+        assert!(ics.contains(&format!("LOCATION:{join}")));
     }
     let jobs = app
         .query(

@@ -37,6 +37,10 @@ fn appointment(booking: &str, customer_email: &str) -> Appointment {
             email: customer_email.into(),
             timezone: "Europe/Berlin".into(),
         },
+        links: specialistly::server::manage_links::ManageLinks::new(
+            "http://127.0.0.1:3000",
+            specialistly::server::manage_links::derive_key(b"mail tests"),
+        ),
     }
 }
 

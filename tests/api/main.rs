@@ -13,6 +13,7 @@ mod booking;
 mod busy_calendars;
 mod calendar;
 mod faults;
+mod guests;
 mod hardening;
 mod helpers;
 mod idempotency;

@@ -186,12 +186,15 @@ async fn a_specialist_reads_back_their_own_page_settings() {
     let spec = app.user(Role::Specialist, "Ada Settings").await;
     let (status, body) = json_body(app.get("/api/profile/page", Some(&spec.token)).await).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["data"], json!({ "handle": null, "bio": null }));
+    assert_eq!(
+        body["data"],
+        json!({ "handle": null, "bio": null, "guestBooking": "confirm" })
+    );
     assert_eq!(set(&app, &spec, "ada-settings").await.0, 200);
     let (_, body) = json_body(app.get("/api/profile/page", Some(&spec.token)).await).await;
     assert_eq!(
         body["data"],
-        json!({ "handle": "ada-settings", "bio": "Strategy for small teams." })
+        json!({ "handle": "ada-settings", "bio": "Strategy for small teams.", "guestBooking": "confirm" })
     );
     let cust = app.user(Role::Customer, "Cy Settings").await;
     assert_eq!(

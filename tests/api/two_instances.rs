@@ -539,3 +539,80 @@ async fn a_page_open_on_one_instance_hears_a_meeting_created_through_the_other()
     .await;
     assert!(changed.is_ok(), "no change heard within 2 s");
 }
+
+#[engine_test]
+async fn unconfirmed_guest_holds_are_released_once_by_two_instances_racing_to_release_them() {
+    let pair = two_instances(true, vec![("GUEST_HOLD_SECONDS", "2".into())]).await;
+    let spec = pair.a.user(Role::Specialist, "Sara").await;
+    let slot = pair.a.slot(&spec, 48, 6).await;
+    let guests: Vec<String> = (0..6).map(|g| format!("guest{g}@example.com")).collect();
+    for (g, email) in guests.iter().enumerate() {
+        let res = pair
+            .either(g)
+            .post_json(
+                &format!("/api/consulting-slots/{slot}/guest-bookings"),
+                None,
+                &json!({ "name": "Gus Guest", "email": email }),
+            )
+            .await;
+        assert_eq!(res.status(), 202, "{}", res.text().await.unwrap());
+    }
+    // A second release of each hold, due at the same moment: the instances' workers run the
+    // two of every pair at once, and each booking must still be released once.
+    pair.a
+        .query(
+            "FOR $j IN (SELECT * FROM job WHERE kind = 'guest_hold_release') {
+                CREATE job CONTENT { kind: $j.kind, key: string::concat($j.key, ':again'),
+                    payload: $j.payload, status: 'pending', attempts: 0, run_at: $j.run_at };
+            };",
+            json!({}),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    wait_for_idle_queue(&pair.a).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let failed = pair
+        .a
+        .query(
+            "SELECT kind, last_error FROM job WHERE status = 'failed'",
+            json!({}),
+        )
+        .await;
+    assert!(failed.is_empty(), "{failed:?}");
+    let statuses = pair
+        .a
+        .query(
+            "SELECT VALUE [status, cancelled_by] FROM booking WHERE slot = type::record('slot', $slot)",
+            json!({ "slot": slot }),
+        )
+        .await;
+    assert_eq!(statuses.len(), 6);
+    assert!(
+        statuses
+            .iter()
+            .all(|s| s == &json!(["cancelled", "system"])),
+        "{statuses:?}"
+    );
+    let booked = pair
+        .a
+        .query(
+            "SELECT VALUE booked FROM type::record('slot', $slot)",
+            json!({ "slot": slot }),
+        )
+        .await;
+    assert_eq!(booked, vec![json!(0)], "every seat freed once");
+    for email in &guests {
+        let subjects: Vec<String> = pair
+            .smtp
+            .messages()
+            .iter()
+            .map(|raw| parse(raw))
+            .filter(|m| &to_address(m) == email)
+            .map(|m| m.subject().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(subjects.len(), 2, "{email}: {subjects:?}");
+        assert!(subjects[0].starts_with("⏳ Confirm your booking"));
+        assert!(subjects[1].starts_with("⌛ Seat released"), "{subjects:?}");
+    }
+}

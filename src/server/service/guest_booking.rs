@@ -119,6 +119,8 @@ async fn count_request(state: &AppState, client: Option<IpAddr>, email: &Email) 
         let client = super::throttle::client_key(ip, state.config.auth.ipv6_prefix);
         budgets.push((format!("guest-ip:{client}"), PER_CLIENT_PER_HOUR));
     }
+    // Every budget counts the request, refused or not, so one limit cannot hide the other.
+    let mut over: Option<u64> = None;
     for (key, cap) in budgets {
         let w = counters::hit(&state.db, &key, 3600)
             .await
@@ -128,13 +130,17 @@ async fn count_request(state: &AppState, client: Option<IpAddr>, email: &Email) 
             })?;
         if w.count > cap {
             tracing::warn!(%key, count = w.count, "guest booking limit reached");
-            return Err(AppError::too_many(
-                "Too many bookings without an account from here or for this address. Please wait an hour, or register to book.",
-                w.seconds_left.max(1) as u64,
-            ));
+            let wait = w.seconds_left.max(1) as u64;
+            over = Some(over.map_or(wait, |o| o.max(wait)));
         }
     }
-    Ok(())
+    match over {
+        Some(wait) => Err(AppError::too_many(
+            "Too many bookings without an account from here or for this address. Please wait an hour, or register to book.",
+            wait,
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Confirms the hold on booking `booking_id`: the booking counts from now, and gets the
