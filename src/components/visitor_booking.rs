@@ -98,9 +98,7 @@ pub fn GuestBookedNotice() -> impl IntoView {
             _ => return None,
         };
         Some(view! {
-            <div class="alert alert-success" role="status" data-testid="guest-booked">
-                <p>{message}</p>
-            </div>
+            <p class="alert alert-success" role="status" data-testid="guest-booked">{message}</p>
         })
     })
 }

@@ -103,7 +103,7 @@ fn Managed(view: ManagedAppointment, token: String, options: Vec<SlotView>) -> i
                 <dt>"Status"</dt><dd data-testid="manage-status">{status}</dd>
                 <dt>"Name"</dt><dd>{booking.customer_name.clone()}</dd>
                 <dt>"Date"</dt><dd data-testid="manage-date">{time_fmt::date_in(slot.starts_at, &zone)}</dd>
-                <dt>"Time"</dt><dd>{format!("{} ({zone})", time_fmt::time_in(slot.starts_at, &zone))}</dd>
+                <dt>"Time"</dt><dd>{time_fmt::time_in(slot.starts_at, &zone)}</dd>
                 <dt>"Duration"</dt><dd>{format!("{} minutes", slot.duration)}</dd>
                 <dt>"Specialist"</dt><dd>{slot.specialist_name.clone()}</dd>
             </dl>
