@@ -99,6 +99,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/forgot-password") view=pages::auth::ForgotPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/reset-password") view=pages::auth::ResetPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/verify-email") view=pages::auth::VerifyEmailPage ssr=SsrMode::Async/>
+                <Route path=path!("/confirm-email-change") view=pages::auth::ConfirmEmailChangePage ssr=SsrMode::Async/>
                 <Route path=path!("/unsubscribe") view=pages::auth::UnsubscribePage ssr=SsrMode::Async/>
                 <Route path=path!("/feedback/:token") view=pages::feedback::FeedbackPage ssr=SsrMode::Async/>
                 <Route path=path!("/manage/:token") view=pages::manage::ManagePage ssr=SsrMode::Async/>

@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { test, expect } from './fixtures';
-import { book, createSlot, open, register, signIn } from './helpers';
+import { book, createSlot, open, register, signIn, waitForMail } from './helpers';
 
 /** Every page, as each kind of visitor sees it, against axe-core's WCAG 2 A and AA rules and its best practices. */
 test('every page passes axe-core WCAG 2 A/AA and best practice', async ({ browser, request }) => {
@@ -15,9 +15,18 @@ test('every page passes axe-core WCAG 2 A/AA and best practice', async ({ browse
     data: { reason: 'Testing the cancelled state' },
   });
   expect(res.status()).toBe(200);
+  const handle = `dr-axe-${Date.now().toString(36)}`;
+  const page = await request.put('/api/profile/page', {
+    headers: { Authorization: `Bearer ${specialist.token}` },
+    data: { handle },
+  });
+  expect(page.status()).toBe(200);
+  // The seat's own page, from the link in the customer's confirmation.
+  const confirmation = await waitForMail(customer.email, '✅ Appointment Confirmed');
+  const manage = new URL((confirmation.text ?? '').split('\n').find((l) => l.includes('/manage/'))!.trim()).pathname;
 
   const visits: Array<[string, typeof customer | null, string[]]> = [
-    ['anonymous', null, ['/', '/login', '/register', '/forgot-password', '/reset-password?token=nope', '/slots', '/verify-email?token=nope', '/no-such-page']],
+    ['anonymous', null, ['/', '/login', '/register', '/forgot-password', '/reset-password?token=nope', '/slots', '/verify-email?token=nope', '/confirm-email-change?token=nope', `/s/${handle}?book=${slot.id}`, manage, '/no-such-page']],
     ['customer', customer, ['/slots', '/appointments', `/appointments/${slot.id}/${index}`, `/appointments/${other.id}/${cancelledIndex}`, '/specialist', '/integrations', '/account']],
     ['specialist', specialist, ['/specialist', '/specialist/meetings', '/specialist/slots', '/specialist/availability', `/appointments/${slot.id}/${index}`, '/integrations']],
   ];

@@ -358,3 +358,51 @@ pub async fn save_profile(name: String, timezone: String) -> Result<(), AppError
     })
     .await
 }
+
+/// The account page's new address: a link goes to it, a notice to the old one.
+#[server(endpoint = "change_email")]
+pub async fn change_email(new_email: String, password: String) -> Result<(), AppError> {
+    use crate::server::service::account_changes;
+    crate::api::serve::serve(|state, caller| async move {
+        account_changes::request_email_change(&state, caller.as_ref(), &new_email, password)
+            .await?;
+        if crate::api::serve::is_plain_form_post() {
+            leptos_axum::redirect("/account?email_change_sent=1");
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// The button on the page the new address's link opens.
+#[server(endpoint = "confirm_email_change")]
+pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
+    use crate::server::service::account_changes;
+    crate::api::serve::serve(|state, _caller| async move {
+        account_changes::confirm_email_change(&state, &token).await?;
+        if crate::api::serve::is_plain_form_post() {
+            leptos_axum::redirect("/confirm-email-change?changed=1");
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Deletes the signed-in account (its password again, and the box ticked), signs the browser
+/// out and goes to the home page.
+#[server(endpoint = "delete_account")]
+pub async fn delete_account(password: String, sure: Option<String>) -> Result<(), AppError> {
+    use crate::server::{auth::logout_cookie, service::account_changes};
+    crate::api::serve::serve(|state, caller| async move {
+        if sure.as_deref() != Some("yes") {
+            return Err(AppError::bad_request(
+                "Tick the box to say you want your account deleted",
+            ));
+        }
+        account_changes::delete_account(&state, caller.as_ref(), password).await?;
+        set_cookie(logout_cookie(state.config.secure_cookies()));
+        leptos_axum::redirect("/?account_deleted=1");
+        Ok(())
+    })
+    .await
+}

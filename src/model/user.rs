@@ -115,6 +115,10 @@ pub struct MeetingDefaults {
 pub const RESET_LINK_SENT: &str =
     "If an account has this address, a link to choose a new password is on its way. It works for one hour.";
 
+/// What the account page says once a new address was asked for.
+pub const EMAIL_CHANGE_SENT: &str =
+    "We have emailed a link to the new address: the change is made once you open it. Your old address was told.";
+
 /// `PUT /api/profile`: the name and time zone the account shows and is emailed in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

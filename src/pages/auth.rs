@@ -335,3 +335,36 @@ pub fn ResetPasswordPage() -> impl IntoView {
         </section>
     }
 }
+
+/// `/confirm-email-change?token=…`: the page the link to a new address opens. A button
+/// confirms (mail scanners fetch links but never post forms).
+#[component]
+pub fn ConfirmEmailChangePage() -> impl IntoView {
+    let query = use_query_map();
+    let token = query.with_untracked(|q| q.get("token")).unwrap_or_default();
+    let changed = query.with_untracked(|q| q.get("changed").is_some());
+    let confirm = ServerAction::<crate::api::accounts::ConfirmEmailChange>::new();
+    let failed = confirm.value().get_untracked().and_then(|r| r.err());
+    view! {
+        <section class="card narrow">
+            <h1>"Your new email address"</h1>
+            {if changed {
+                view! {
+                    <p class="alert alert-success" role="status" data-testid="email-changed">
+                        "Done: your account uses this address now."
+                    </p>
+                    <p><a class="btn" href="/account">"Your account"</a></p>
+                }.into_any()
+            } else {
+                view! {
+                    {failed.map(|e| view! { <p class="alert alert-error" role="alert" data-testid="email-change-error">{e.message}</p> })}
+                    <p>"Use this address for your Specialistly account from now on?"</p>
+                    <ActionForm action=confirm>
+                        <input type="hidden" name="token" value=token/>
+                        <div class="actions"><button type="submit" class="btn">"Use this address"</button></div>
+                    </ActionForm>
+                }.into_any()
+            }}
+        </section>
+    }
+}

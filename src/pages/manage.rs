@@ -168,7 +168,7 @@ fn Managed(view: ManagedAppointment, token: String, options: Vec<SlotView>) -> i
         {(active && !held && !a.may_change).then(|| view! {
             <p class="card muted">{format!("Changes are no longer possible here within {} hours of the start. Please contact your specialist.", a.change_cutoff_hours)}</p>
         })}
-        <p class="muted">
+        <p class="card">
             {format!("This page's link is yours alone and works until {}. ", time_fmt::date_in(view.link_expires_at, &zone))}
             "Have an account with this email? " <a href="/login">"Log in"</a> " to see all your bookings."
         </p>

@@ -4,6 +4,7 @@
 #[macro_use]
 extern crate specialistly_test_macros;
 
+mod account;
 mod api_tokens;
 mod appointments;
 mod auth;

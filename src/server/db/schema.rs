@@ -662,10 +662,26 @@ DEFINE FIELD OVERWRITE kind ON job TYPE string
     ASSERT $value IN ['email', 'zoom_delete', 'zoom_update', 'reminder', 'auto_create', 'waitlist_close', 'zoom_sweep', 'zoom_event', 'attendance_check', 'recording_fetch', 'webhook_event', 'webhook_delivery', 'booking_created', 'offering_sessions', 'busy_calendar_fetch', 'guest_hold_release'];
 "#,
     },
+    Migration {
+        version: 29,
+        name: "email changes and account deletion",
+        sql: r#"
+-- A change of an account's address waits for the new address to confirm it. The record id is
+-- the hash of the link's token, as for password resets.
+DEFINE TABLE IF NOT EXISTS email_change SCHEMAFULL;
+DEFINE FIELD IF NOT EXISTS user ON email_change TYPE record<user>;
+DEFINE FIELD IF NOT EXISTS new_email ON email_change TYPE string ASSERT string::is_email($value);
+DEFINE FIELD IF NOT EXISTS expires_at ON email_change TYPE datetime;
+DEFINE FIELD IF NOT EXISTS used_at ON email_change TYPE option<datetime>;
+DEFINE INDEX IF NOT EXISTS email_change_user ON email_change FIELDS user;
+-- A deleted account keeps its record (past bookings point to it) with nothing personal left.
+DEFINE FIELD IF NOT EXISTS deleted_at ON user TYPE option<datetime>;
+"#,
+    },
 ];
 
 /// The version a fully migrated database is at.
-pub const SCHEMA_VERSION: i64 = 28;
+pub const SCHEMA_VERSION: i64 = 29;
 
 #[derive(Deserialize)]
 struct Applied {

@@ -63,3 +63,12 @@ pub fn guest_hold(booking_id: &str) -> String {
 pub fn guest_hold_released(booking_id: &str) -> String {
     format!("booking:{booking_id}:guest-hold-released")
 }
+
+/// One of the emails of an address change (`what`: confirm, requested, changed).
+pub fn email_change(link_id: &str, what: &str) -> String {
+    format!("email-change:{link_id}:{what}")
+}
+
+pub fn account_deleted(user_id: &str) -> String {
+    format!("account-deleted:{user_id}")
+}

@@ -907,3 +907,23 @@ pub async fn clear_zoom_change(db: &Db, booking_id: &str, meeting_id: &str) -> R
     .await
     .map(|_| ())
 }
+
+/// The slot and index of each active booking of the account `customer` whose slot is still to
+/// start.
+pub async fn upcoming_of_customer(db: &Db, customer: &str) -> Result<Vec<(String, u32)>, DbError> {
+    #[derive(Deserialize)]
+    struct Seat {
+        slot: String,
+        index: u32,
+    }
+    let seats: Vec<Seat> = run(
+        db,
+        "SELECT record::id(slot) AS slot, index FROM booking
+            WHERE customer = type::record('user', $customer) AND status = 'active'
+                AND slot.starts_at > time::now()",
+        json!({ "customer": customer }),
+    )
+    .await?
+    .all(0)?;
+    Ok(seats.into_iter().map(|s| (s.slot, s.index)).collect())
+}

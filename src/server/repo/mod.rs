@@ -8,6 +8,7 @@ pub mod busy_calendars;
 pub mod calendar;
 pub mod cleanup;
 pub mod counters;
+pub mod email_changes;
 pub mod feedback;
 pub mod grants;
 pub mod guests;

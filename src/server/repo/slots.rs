@@ -430,3 +430,16 @@ pub async fn cancel(db: &Db, c: &CancelSlot<'_>) -> Result<Result<(), CancelSlot
         Err(e) => refused(e, &CancelSlotRefusal::ALL, CancelSlotRefusal::tag),
     }
 }
+
+/// The ids of the specialist's slots still to start and not cancelled.
+pub async fn upcoming_of_specialist(db: &Db, specialist: &str) -> Result<Vec<String>, DbError> {
+    run(
+        db,
+        "SELECT VALUE record::id(id) FROM slot
+            WHERE specialist = type::record('user', $specialist) AND cancelled_at = NONE
+                AND starts_at > time::now()",
+        json!({ "specialist": specialist }),
+    )
+    .await?
+    .all(0)
+}

@@ -231,3 +231,38 @@ pub async fn by_calendar_token(db: &Db, hash: &str) -> Result<Option<UserRow>, D
 async fn update_row(db: &Db, sql: &str, vars: serde_json::Value) -> Result<Rows, DbError> {
     with_conflict_retry("user_update", || run(db, sql, vars.clone())).await
 }
+
+/// What a deleted account is called wherever it is still shown (past bookings, slots).
+pub const DELETED_NAME: &str = "Deleted user";
+
+/// Takes everything personal out of the account `id`, in one transaction: the record stays
+/// (past bookings and slots point to it) as "Deleted user" with an address no one has and a
+/// password no one knows, so the address may register again. Its past bookings keep what the
+/// other side needs (the session, its time and outcome) but not the name, address or notes;
+/// its offerings, calendars, webhook endpoints, waitlist places, page and pending links go.
+/// Its sessions and tokens are ended by `grants::end_all_of` (which the caller runs first).
+pub async fn anonymise(db: &Db, id: &str, unusable_hash: &str) -> Result<(), DbError> {
+    let email = format!("deleted-{id}@deleted.invalid");
+    update_row(
+        db,
+        "BEGIN TRANSACTION;
+        LET $u = type::record('user', $id);
+        UPDATE $u SET name = $name, email = $email, password_hash = $hash, email_verified = false,
+            zoom_user = NONE, handle = NONE, bio = NONE, calendar_token = NONE,
+            reminders_enabled = false, guest_booking = 'off', deleted_at = time::now();
+        UPDATE booking SET customer_name = $name, customer_email = $email, additional_notes = NONE
+            WHERE customer = $u;
+        DELETE waitlist WHERE customer = $u;
+        DELETE offering WHERE specialist = $u;
+        DELETE busy_calendar WHERE specialist = $u;
+        DELETE webhook_endpoint WHERE user = $u;
+        DELETE handle WHERE user = $u;
+        DELETE email_change WHERE user = $u;
+        DELETE password_reset WHERE user = $u;
+        DELETE email_verification WHERE user = $u;
+        COMMIT TRANSACTION;",
+        json!({ "id": id, "name": DELETED_NAME, "email": email, "hash": unusable_hash }),
+    )
+    .await
+    .map(|_| ())
+}

@@ -1,5 +1,6 @@
 //! The REST API under `/api`: thin handlers that parse, resolve the caller and call a service.
 
+mod account;
 mod auth;
 mod busy_calendars;
 mod calendar;
@@ -32,6 +33,7 @@ use super::http_error::api_not_found;
 pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(auth::router())
+        .merge(account::router())
         .merge(slots::router(state))
         .merge(guests::router())
         .merge(zoom_events::router())

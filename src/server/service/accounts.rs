@@ -310,17 +310,8 @@ pub async fn change_password(
     let caller = caller.ok_or_else(AppError::login_required)?;
     super::require_session(caller, "Password changes")?;
     check_new_password(&new)?;
-    let (verifying, hashing) = (state.passwords.reserve()?, state.passwords.reserve()?);
-    let email = Email::parse(&caller.email, "email")?;
-    throttle::check_login_allowed(state, &email, None).await?;
-    let user = users::by_id(&state.db, &caller.user_id)
-        .await
-        .map_err(super::unexpected("reading a user"))?
-        .ok_or_else(AppError::login_required)?;
-    if !verifying.verify(current, Some(user.password_hash)).await? {
-        throttle::record_login_failure(state, &email).await?;
-        return Err(AppError::bad_request("The current password is not right"));
-    }
+    let hashing = state.passwords.reserve()?;
+    confirm_password(state, caller, current).await?;
     let hash = hashing.hash(new).await?;
     users::set_password_hash(&state.db, &caller.user_id, &hash)
         .await
@@ -334,6 +325,30 @@ pub async fn change_password(
     .map_err(super::unexpected("ending other sessions"))?;
     tracing::info!(user = %caller.user_id, other_sessions_ended = ended, "password changed");
     Ok(())
+}
+
+/// Checks the signed-in caller's own password before a change that needs it (a new password
+/// or address, deleting the account). Wrong guesses count towards the login lockout.
+pub async fn confirm_password(
+    state: &AppState,
+    caller: &Caller,
+    password: String,
+) -> AppResult<users::UserRow> {
+    let verifying = state.passwords.reserve()?;
+    let email = Email::parse(&caller.email, "email")?;
+    throttle::check_login_allowed(state, &email, None).await?;
+    let user = users::by_id(&state.db, &caller.user_id)
+        .await
+        .map_err(super::unexpected("reading a user"))?
+        .ok_or_else(AppError::login_required)?;
+    if !verifying
+        .verify(password, Some(user.password_hash.clone()))
+        .await?
+    {
+        throttle::record_login_failure(state, &email).await?;
+        return Err(AppError::bad_request("The current password is not right"));
+    }
+    Ok(user)
 }
 
 pub async fn me(state: &AppState, caller: Option<&Caller>) -> AppResult<UserView> {

@@ -47,13 +47,41 @@ pub async fn cancel_booking(
     let not_found = || AppError::not_found("Booking not found");
     let index = BookingIndex::parse(raw_index).ok_or_else(not_found)?.get();
     super::throttle::mail_action(state, &caller.user_id).await?;
+    cancel(state, &caller.user_id, slot_id, index, raw_reason, false).await
+}
+
+/// What a customer closing their account says of each upcoming booking it cancels.
+pub const ACCOUNT_CLOSED: &str = "The customer closed their account.";
+
+/// Cancels an upcoming booking of a customer who is deleting their account: inside the
+/// cutoff too, with the specialist told why (the customer gets one email about the account).
+pub async fn cancel_for_closed_account(
+    state: &AppState,
+    customer: &str,
+    slot_id: &str,
+    index: u32,
+) -> AppResult<BookingView> {
+    cancel(state, customer, slot_id, index, Some(ACCOUNT_CLOSED), true).await
+}
+
+/// The cancellation by `user_id` (the customer or the slot's specialist). `closing`: the
+/// customer is deleting their account (no cutoff, no email to them).
+async fn cancel(
+    state: &AppState,
+    user_id: &str,
+    slot_id: &str,
+    index: u32,
+    raw_reason: Option<&str>,
+    closing: bool,
+) -> AppResult<BookingView> {
+    let not_found = || AppError::not_found("Booking not found");
     // A cancellation writes the slot's seat counter: it takes its turn, as bookings do, instead
     // of losing conflicts to them in the database and starting over.
     let _turn = state.booking_queue.turns().wait(slot_id).await;
     let outcome = with_conflict_retry("booking_cancel", || async {
         let (slot, booking) = super::slot_and_booking(state, slot_id, index, not_found).await?;
-        let by_specialist = slot.specialist == caller.user_id;
-        if !by_specialist && booking.customer != caller.user_id {
+        let by_specialist = !closing && slot.specialist == user_id;
+        if !by_specialist && booking.customer != user_id {
             return Err(Attempt::Refused(not_found()));
         }
         let reason = reason(raw_reason, by_specialist).map_err(Attempt::Refused)?;
@@ -71,7 +99,7 @@ pub async fn cancel_booking(
             }
         }
         let now = Utc::now();
-        if by_specialist {
+        if by_specialist || closing {
             if slot.fields.starts_at <= now {
                 return Err(Attempt::Refused(AppError::conflict(
                     "This appointment has already started",
@@ -96,10 +124,14 @@ pub async fn cancel_booking(
             by_specialist,
             reason: reason.as_deref(),
         };
-        let mut emails = vec![templates::cancelled_customer(&appointment, &cancellation)];
+        let mut emails = Vec::new();
+        if !closing {
+            emails.push(templates::cancelled_customer(&appointment, &cancellation));
+        }
         // A customer's cancellation tells the specialist; an address nobody confirmed (perhaps
         // not the specialist's own) within a daily quota.
         if by_specialist
+            || closing
             || slot.host.email_verified
             || super::throttle::notify_address(state, &appointment.specialist.email)
                 .await

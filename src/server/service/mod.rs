@@ -1,6 +1,7 @@
 //! The use cases. Each is one function with typed input and [`AppError`] out, called by both
 //! the REST handlers and the server functions.
 
+pub mod account_changes;
 pub mod accounts;
 pub mod api_tokens;
 pub mod appointments;

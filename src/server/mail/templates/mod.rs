@@ -1,6 +1,7 @@
 //! The emails we send. Each lives in its own file and is described once as blocks
 //! ([`document`]), rendered as text and HTML. Times are shown in the recipient's own zone.
 
+mod account_changes;
 mod cancelled;
 mod customer_confirmation;
 pub mod document;
@@ -18,6 +19,9 @@ mod zoom_meeting_ready;
 
 use chrono::{DateTime, Utc};
 
+pub use account_changes::{
+    account_deleted, email_change_confirm, email_change_requested, email_changed,
+};
 pub use cancelled::{cancelled_customer, cancelled_specialist, Cancellation};
 pub use customer_confirmation::{customer_confirmation, seat_opened};
 pub use email_confirmation::email_confirmation;
