@@ -90,7 +90,7 @@ test('the README walk-through: log in, book, create the meeting, see it ready', 
   expect(errors, errors.join('\n')).toEqual([]);
 });
 
-test('the README walk-through, availability: weekly hours, a page to share, a session booked there', async ({ page }) => {
+test('the README walk-through, availability: weekly hours, a page to share, a session booked there, a guest booking', async ({ page }) => {
   const errors: string[] = [];
   watchForErrors(page, errors);
 
@@ -123,6 +123,29 @@ test('the README walk-through, availability: weekly hours, a page to share, a se
   const modal = page.getByRole('dialog');
   await modal.getByRole('button', { name: 'Confirm booking' }).click();
   await expect(modal.getByTestId('booking-success')).toBeVisible();
+
+  // Step 7: a visitor books as a guest and confirms from the emailed link (read on /dev/mail).
+  await logOut(page);
+  const guest = `guest-${Date.now().toString(36)}@example.com`;
+  await open(page, '/s/maria-keller');
+  await page.getByTestId('open-session').filter({ hasText: 'Intro call' }).nth(1).getByRole('link', { name: 'Book' }).click();
+  const form = page.getByTestId('visitor-booking');
+  await form.getByLabel('Your name').fill('Gabriel Guest');
+  await form.getByLabel('Your email').fill(guest);
+  await form.getByRole('button', { name: 'Book as guest' }).click();
+  await expect(page.getByTestId('guest-booked')).toBeVisible();
+  const mailRow = page.getByRole('row').filter({ hasText: guest }).filter({ hasText: 'Confirm your booking' });
+  await expect(async () => {
+    await open(page, '/dev/mail');
+    await expect(mailRow).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 15_000 });
+  await mailRow.getByRole('link').click();
+  const text = (await page.locator('pre.mail-text').textContent()) ?? '';
+  const link = text.split('\n').find((l) => l.includes('/manage/'));
+  expect(link, text).toBeTruthy();
+  await open(page, new URL(link!.trim()).pathname);
+  await page.getByRole('button', { name: 'Confirm my booking' }).click();
+  await expect(page.getByTestId('manage-status')).toHaveText('Confirmed');
 
   expect(errors, errors.join('\n')).toEqual([]);
 });
