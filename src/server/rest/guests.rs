@@ -99,6 +99,7 @@ pub(super) async fn confirm(
     responses(
         (status = 200, body = Envelope<BookingView>),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
         (status = 409, description = "Already cancelled, or inside the cutoff", body = ErrorBody),
         (status = 410, body = ErrorBody), (status = 429, body = ErrorBody),
     ))]
@@ -130,6 +131,7 @@ pub(super) async fn options(
     responses(
         (status = 200, description = "Moved; the same link now leads to the new booking", body = Envelope<BookingConfirmation>),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
         (status = 409, description = "Full, inside the cutoff, or a hold not confirmed yet", body = ErrorBody),
         (status = 410, body = ErrorBody), (status = 429, body = ErrorBody),
     ))]
