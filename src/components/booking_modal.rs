@@ -58,12 +58,7 @@ pub fn BookingModal(offer: SlotView, viewer_timezone: String, back: String) -> i
                     <h2 id="booking-title">{slot.title.clone()}</h2>
                     <a href=back.clone() class="modal-close" aria-label="Close">"×"</a>
                 </div>
-                <dl class="facts">
-                    <dt>"With"</dt><dd>{slot.specialist_name.clone()}</dd>
-                    <dt>"When"</dt><dd>{when}</dd>
-                    <dt>"Duration"</dt><dd>{format!("{} minutes", slot.duration)}</dd>
-                    <dt>"Seats left"</dt><dd>{slot.seats_left}</dd>
-                </dl>
+                <SlotFacts offer=slot.clone() when/>
                 {slot.description.clone().map(|d| view! { <p class="muted">{d}</p> })}
                 <div aria-live="polite">
                     {move || match result.get() {
@@ -115,6 +110,19 @@ pub fn BookingModal(offer: SlotView, viewer_timezone: String, back: String) -> i
                 </div>
             </div>
         </div>
+    }
+}
+
+/// Who, when, how long and the seats left: what a booking dialog says of its slot.
+#[component]
+pub fn SlotFacts(offer: SlotView, when: String) -> impl IntoView {
+    view! {
+        <dl class="facts">
+            <dt>"With"</dt><dd>{offer.specialist_name}</dd>
+            <dt>"When"</dt><dd>{when}</dd>
+            <dt>"Duration"</dt><dd>{format!("{} minutes", offer.duration)}</dd>
+            <dt>"Seats left"</dt><dd>{offer.seats_left}</dd>
+        </dl>
     }
 }
 

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::guests::BookAsGuest;
+use crate::components::booking_modal::SlotFacts;
 use crate::components::error_view::ErrorView;
 use crate::model::{GuestBooking, SlotView, GUEST_HOLD_SENT};
 use crate::time_fmt;
@@ -27,6 +28,7 @@ pub fn VisitorBookingModal(
         percent_encoding::utf8_percent_encode(&here, percent_encoding::NON_ALPHANUMERIC)
     );
     let mode = slot.guest_booking;
+    let slot_id = slot.id.clone();
     let form = (mode != GuestBooking::Off).then(|| {
         let (back, login) = (back.clone(), login.clone());
         let lead = match mode {
@@ -36,7 +38,7 @@ pub fn VisitorBookingModal(
         view! {
             <p>{lead}</p>
             <ActionForm action=action attr:data-testid="guest-form">
-                <input type="hidden" name="slot_id" value=slot.id.clone()/>
+                <input type="hidden" name="slot_id" value=slot_id/>
                 <input type="hidden" name="back" value=here.clone()/>
                 <label for="guest_name">"Your name"</label>
                 <input id="guest_name" name="name" required maxlength="100" autocomplete="name"/>
@@ -71,12 +73,7 @@ pub fn VisitorBookingModal(
                     <h2 id="visitor-booking-title">{slot.title.clone()}</h2>
                     <a href=back.clone() class="modal-close" aria-label="Close">"×"</a>
                 </div>
-                <dl class="facts">
-                    <dt>"With"</dt><dd>{slot.specialist_name.clone()}</dd>
-                    <dt>"When"</dt><dd>{when}</dd>
-                    <dt>"Duration"</dt><dd>{format!("{} minutes", slot.duration)}</dd>
-                    <dt>"Seats left"</dt><dd>{slot.seats_left}</dd>
-                </dl>
+                <SlotFacts offer=slot.clone() when/>
                 <div aria-live="polite">
                     {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorView error=e/> })}
                 </div>

@@ -6,26 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use specialistly::model::Role;
 
-use crate::helpers::{json_body, parse, spawn_with, to_address, Options, TestApp, PASSWORD};
-
-/// The emails sent so far to `to`: (subject, text), oldest first.
-async fn mail_to(app: &TestApp, to: &str) -> Vec<(String, String)> {
-    app.drain_jobs().await;
-    app.smtp
-        .as_ref()
-        .unwrap()
-        .messages()
-        .iter()
-        .map(|raw| parse(raw))
-        .filter(|m| to_address(m) == to)
-        .map(|m| {
-            (
-                m.subject().unwrap_or_default().to_string(),
-                m.body_text(0).unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
+use crate::helpers::{json_body, spawn_with, Options, TestApp, PASSWORD};
 
 async fn delete_account(app: &TestApp, token: &str, password: &str) -> (StatusCode, Value) {
     let res = app
@@ -73,7 +54,7 @@ async fn a_new_address_counts_once_it_confirms_and_the_old_one_is_told_twice() {
     let (status, _) = ask("not an address", PASSWORD).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(
-        mail_to(&app, "ed@example.com").await.is_empty(),
+        app.mail_to("ed@example.com").await.is_empty(),
         "refusals email nobody"
     );
 
@@ -82,7 +63,7 @@ async fn a_new_address_counts_once_it_confirms_and_the_old_one_is_told_twice() {
     // Nothing changes until the new address confirms.
     let (_, me) = json_body(app.get("/api/auth/me", Some(&user.token)).await).await;
     assert_eq!(me["data"]["email"], "ed@example.com");
-    let told = mail_to(&app, "ed@example.com").await;
+    let told = app.mail_to("ed@example.com").await;
     assert_eq!(told.len(), 1);
     assert!(told[0].0.starts_with("🔔 A change of your email address"));
     assert!(told[0].1.contains("ed.new@example.com"));
@@ -90,7 +71,7 @@ async fn a_new_address_counts_once_it_confirms_and_the_old_one_is_told_twice() {
         !told[0].1.contains("confirm-email-change"),
         "the link goes to the new address only"
     );
-    let link_mail = mail_to(&app, "ed.new@example.com").await;
+    let link_mail = app.mail_to("ed.new@example.com").await;
     assert_eq!(link_mail.len(), 1);
     let link = link_mail[0]
         .1
@@ -122,7 +103,7 @@ async fn a_new_address_counts_once_it_confirms_and_the_old_one_is_told_twice() {
     let (_, me) = json_body(app.get("/api/auth/me", Some(&user.token)).await).await;
     assert_eq!(me["data"]["email"], "ed.new@example.com");
     assert_eq!(me["data"]["emailVerified"], true);
-    let told = mail_to(&app, "ed@example.com").await;
+    let told = app.mail_to("ed@example.com").await;
     assert_eq!(told.len(), 2);
     assert!(told[1].0.starts_with("✉️ Your email address was changed"));
     let (status, _) = confirm(token).await;
@@ -163,8 +144,8 @@ async fn deleting_a_customer_cancels_their_upcoming_bookings_once_and_keeps_noth
     )
     .await;
     app.drain_jobs().await;
-    let before_spec = mail_to(&app, &spec.email).await.len();
-    let before_cust = mail_to(&app, "del@example.com").await.len();
+    let before_spec = app.mail_to(&spec.email).await.len();
+    let before_cust = app.mail_to("del@example.com").await.len();
 
     let (status, _) = delete_account(&app, &cust.token, "wrong-password").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -213,10 +194,10 @@ async fn deleting_a_customer_cancels_their_upcoming_bookings_once_and_keeps_noth
     let deletions = app.zoom.as_ref().unwrap().delete_requests().await;
     assert_eq!(deletions.len(), 1, "{deletions:?}");
     // The specialist hears of each cancellation, with the reason; the customer gets one email.
-    let to_spec = mail_to(&app, &spec.email).await;
+    let to_spec = app.mail_to(&spec.email).await;
     assert_eq!(to_spec.len() - before_spec, 2, "{to_spec:?}");
     assert!(to_spec.last().unwrap().1.contains("closed their account"));
-    let to_cust = mail_to(&app, "del@example.com").await;
+    let to_cust = app.mail_to("del@example.com").await;
     assert_eq!(to_cust.len() - before_cust, 1, "{to_cust:?}");
     assert!(to_cust
         .last()
@@ -293,7 +274,7 @@ async fn deleting_a_specialist_cancels_their_upcoming_slots_with_the_customers_t
         )
         .await;
     assert!(cancelled[0].is_string(), "{cancelled:?}");
-    let to_cust = mail_to(&app, &cust.email).await;
+    let to_cust = app.mail_to(&cust.email).await;
     assert!(to_cust
         .iter()
         .any(|(s, t)| s.starts_with("❌ Appointment Cancelled")

@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use specialistly::model::Role;
 
-use crate::helpers::{json_body, parse, spawn_with, to_address, Options, TestApp, TestUser};
+use crate::helpers::{json_body, spawn_with, Options, TestApp, TestUser};
 
 fn options(extra: Vec<(&'static str, String)>) -> Options {
     Options {
@@ -43,25 +43,6 @@ async fn set_guest_booking(app: &TestApp, specialist: &TestUser, mode: &str) {
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["guestBooking"], mode);
-}
-
-/// The emails sent so far to `to`: (subject, text), oldest first.
-async fn mail_to(app: &TestApp, to: &str) -> Vec<(String, String)> {
-    app.drain_jobs().await;
-    app.smtp
-        .as_ref()
-        .unwrap()
-        .messages()
-        .iter()
-        .map(|raw| parse(raw))
-        .filter(|m| to_address(m) == to)
-        .map(|m| {
-            (
-                m.subject().unwrap_or_default().to_string(),
-                m.body_text(0).unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
 }
 
 /// The manage link's token in an email's text.
@@ -129,7 +110,7 @@ async fn a_guest_holds_a_seat_and_confirms_it_from_the_emailed_link() {
     let (status, _) = guest_book(&app, &slot, "Other Guest", "other@example.com").await;
     assert_eq!(status, StatusCode::CONFLICT);
 
-    let mails = mail_to(&app, "gina@example.com").await;
+    let mails = app.mail_to("gina@example.com").await;
     assert_eq!(mails.len(), 1, "{mails:?}");
     assert!(
         mails[0].0.starts_with("⏳ Confirm your booking"),
@@ -138,7 +119,7 @@ async fn a_guest_holds_a_seat_and_confirms_it_from_the_emailed_link() {
     );
     let token = manage_token(&mails[0].1);
     // Nothing reaches the specialist before the guest confirms.
-    assert!(mail_to(&app, &specialist.email).await.is_empty());
+    assert!(app.mail_to(&specialist.email).await.is_empty());
 
     let (status, view) = managed(&app, &token).await;
     assert_eq!(status, StatusCode::OK, "{view}");
@@ -164,12 +145,12 @@ async fn a_guest_holds_a_seat_and_confirms_it_from_the_emailed_link() {
     let (status, _) = manage_post(&app, &token, "confirm", json!({})).await;
     assert_eq!(status, StatusCode::OK, "confirming again is fine");
 
-    let mails = mail_to(&app, "gina@example.com").await;
+    let mails = app.mail_to("gina@example.com").await;
     let subjects: Vec<&str> = mails.iter().map(|(s, _)| s.as_str()).collect();
     assert_eq!(subjects.len(), 2, "{subjects:?}");
     assert!(subjects[1].starts_with("✅ Appointment Confirmed"));
     assert_eq!(manage_token(&mails[1].1), token, "one link per seat");
-    let specialist_mail = mail_to(&app, &specialist.email).await;
+    let specialist_mail = app.mail_to(&specialist.email).await;
     assert_eq!(specialist_mail.len(), 1);
     assert!(specialist_mail[0].1.contains("Gina Guest"));
     assert!(
@@ -188,7 +169,7 @@ async fn a_guest_holds_a_seat_and_confirms_it_from_the_emailed_link() {
     assert_eq!(rows[0]["status"], "active");
     assert_eq!(rows[0]["table"], "guest");
     assert_eq!(seats_booked(&app, &slot).await, 1);
-    assert_eq!(mail_to(&app, "gina@example.com").await.len(), 2);
+    assert_eq!(app.mail_to("gina@example.com").await.len(), 2);
     let res = app.create_zoom(&slot, "0", Some(&specialist.token)).await;
     assert_eq!(res.status(), StatusCode::OK);
 }
@@ -211,7 +192,7 @@ async fn an_unconfirmed_hold_is_released_on_time_and_the_first_waiting_customer_
     )
     .await;
     assert!(status.is_success(), "{body}");
-    let token = manage_token(&mail_to(&app, "gina@example.com").await[0].1);
+    let token = manage_token(&app.mail_to("gina@example.com").await[0].1);
 
     tokio::time::sleep(Duration::from_millis(1200)).await;
     app.drain_jobs().await;
@@ -222,11 +203,11 @@ async fn an_unconfirmed_hold_is_released_on_time_and_the_first_waiting_customer_
     assert_eq!(rows[1]["status"], "active");
     assert_eq!(rows[1]["customer"], waiting.id.as_str());
     assert_eq!(seats_booked(&app, &slot).await, 1);
-    let mails = mail_to(&app, "gina@example.com").await;
+    let mails = app.mail_to("gina@example.com").await;
     assert_eq!(mails.len(), 2, "{mails:?}");
     assert!(mails[1].0.starts_with("⌛ Seat released"), "{}", mails[1].0);
     assert!(
-        !mail_to(&app, &waiting.email).await.is_empty(),
+        !app.mail_to(&waiting.email).await.is_empty(),
         "the promoted customer is told"
     );
 
@@ -242,7 +223,7 @@ async fn a_hold_that_ran_out_is_refused_even_before_its_release_job_ran() {
     let specialist = app.user(Role::Specialist, "Sam Spec").await;
     let slot = app.slot(&specialist, 72, 2).await;
     guest_book(&app, &slot, "Gina Guest", "gina@example.com").await;
-    let token = manage_token(&mail_to(&app, "gina@example.com").await[0].1);
+    let token = manage_token(&app.mail_to("gina@example.com").await[0].1);
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let (status, body) = manage_post(&app, &token, "confirm", json!({})).await;
     assert_eq!(status, StatusCode::GONE, "{body}");
@@ -266,7 +247,7 @@ async fn the_specialist_chooses_instant_confirm_or_accounts_only() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["data"]["state"], "confirmed");
     assert!(body["data"].get("holdExpiresAt").is_none());
-    let mails = mail_to(&app, "ivy@example.com").await;
+    let mails = app.mail_to("ivy@example.com").await;
     assert_eq!(mails.len(), 1);
     assert!(
         mails[0].0.starts_with("✅ Appointment Confirmed"),
@@ -274,7 +255,7 @@ async fn the_specialist_chooses_instant_confirm_or_accounts_only() {
         mails[0].0
     );
     manage_token(&mails[0].1);
-    assert_eq!(mail_to(&app, &specialist.email).await.len(), 1);
+    assert_eq!(app.mail_to(&specialist.email).await.len(), 1);
     assert_eq!(
         app.count("job WHERE kind = 'guest_hold_release'").await,
         0,
@@ -393,8 +374,8 @@ async fn a_manage_link_reaches_its_own_seat_only_and_dies_thirty_days_after_the_
     let slot = app.slot(&specialist, 72, 3).await;
     guest_book(&app, &slot, "Ann One", "ann@example.com").await;
     guest_book(&app, &slot, "Bob Two", "bob@example.com").await;
-    let ann = manage_token(&mail_to(&app, "ann@example.com").await[0].1);
-    let bob = manage_token(&mail_to(&app, "bob@example.com").await[0].1);
+    let ann = manage_token(&app.mail_to("ann@example.com").await[0].1);
+    let bob = manage_token(&app.mail_to("bob@example.com").await[0].1);
     assert_ne!(ann, bob);
     let (_, view) = managed(&app, &ann).await;
     assert_eq!(
@@ -427,11 +408,11 @@ async fn a_manage_link_reaches_its_own_seat_only_and_dies_thirty_days_after_the_
     assert_eq!(rows[0]["status"], "cancelled");
     assert_eq!(rows[0]["cancelled_by"], "customer");
     assert_eq!(rows[1]["status"], "active");
-    let cancelled = mail_to(&app, "ann@example.com").await;
+    let cancelled = app.mail_to("ann@example.com").await;
     assert_eq!(cancelled.len(), 2, "one cancellation email: {cancelled:?}");
     let (status, _) = manage_post(&app, &ann, "cancel", json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert_eq!(mail_to(&app, "ann@example.com").await.len(), 2);
+    assert_eq!(app.mail_to("ann@example.com").await.len(), 2);
 
     // Thirty days after the appointment the link is dead.
     app.query(
@@ -461,7 +442,7 @@ async fn an_account_customers_emails_carry_a_link_that_follows_the_booking_throu
         app.book(&first, &customer).await.status(),
         StatusCode::CREATED
     );
-    let token = manage_token(&mail_to(&app, &customer.email).await[0].1);
+    let token = manage_token(&app.mail_to(&customer.email).await[0].1);
 
     let (status, options) = json_body(
         app.get(&format!("/api/manage/{token}/reschedule-options"), None)
@@ -479,7 +460,7 @@ async fn an_account_customers_emails_carry_a_link_that_follows_the_booking_throu
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, view) = managed(&app, &token).await;
     assert_eq!(view["data"]["appointment"]["slot"]["id"], second.as_str());
-    let moved = mail_to(&app, &customer.email).await;
+    let moved = app.mail_to(&customer.email).await;
     assert!(moved
         .last()
         .unwrap()
@@ -528,7 +509,8 @@ async fn guest_bookings_become_the_accounts_once_it_confirms_the_same_address() 
     assert_eq!(mine["data"].as_array().unwrap().len(), 0);
 
     // Confirming it is.
-    let confirmation = mail_to(&app, "gil@example.com")
+    let confirmation = app
+        .mail_to("gil@example.com")
         .await
         .into_iter()
         .find(|(s, _)| s == "📧 Confirm your email address")

@@ -514,7 +514,26 @@ impl TestApp {
             .len()
     }
 
-    /// Runs the outbox worker until nothing more is due.
+    /// The emails the test SMTP server received for `to` once the due jobs ran: (subject,
+    /// text), oldest first.
+    pub async fn mail_to(&self, to: &str) -> Vec<(String, String)> {
+        self.drain_jobs().await;
+        self.smtp
+            .as_ref()
+            .expect("an app started with smtp")
+            .messages()
+            .iter()
+            .map(|raw| parse(raw))
+            .filter(|m| to_address(m) == to)
+            .map(|m| {
+                (
+                    m.subject().unwrap_or_default().to_string(),
+                    m.body_text(0).unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+
     /// Runs the job worker until nothing more is due now.
     pub async fn drain_jobs(&self) -> usize {
         let mut total = 0;

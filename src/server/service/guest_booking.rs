@@ -15,14 +15,11 @@ use crate::server::domain::{Email, Notes, PersonName, TimeZone};
 use crate::server::jobs::NewJob;
 use crate::server::mail::templates::{self, Appointment};
 use crate::server::repo::bookings::{self, Cancel, CancelRefusal, HoldConfirmed, HoldRefusal};
-use crate::server::repo::{counters, guests, slots};
+use crate::server::repo::{guests, slots};
 
 use super::unexpected;
 use super::waitlist as waitlist_service;
 
-/// Guest bookings one client address, and one email address, may make in an hour.
-pub const PER_CLIENT_PER_HOUR: u32 = 10;
-pub const PER_EMAIL_PER_HOUR: u32 = 5;
 /// Bookings one guest may have with one specialist at a time (held or counting).
 pub const LIVE_PER_SPECIALIST: u32 = 3;
 
@@ -52,7 +49,7 @@ pub async fn book(
     if mode == GuestBooking::Off {
         return Err(AppError::forbidden(GUESTS_OFF));
     }
-    count_request(state, client, &email).await?;
+    super::throttle::guest_booking_request(state, client, &email).await?;
     let guest = guests::upsert(
         &state.db,
         email.as_str(),
@@ -107,40 +104,6 @@ pub async fn book(
         hold_expires_at: (mode == GuestBooking::Confirm)
             .then(|| booked.booked_at + chrono::Duration::seconds(hold as i64)),
     })
-}
-
-/// Counts one guest booking from `client` and for `email`; 429 beyond either hourly budget.
-async fn count_request(state: &AppState, client: Option<IpAddr>, email: &Email) -> AppResult<()> {
-    let mut budgets = vec![(
-        format!("guest-email:{}", email.as_str()),
-        PER_EMAIL_PER_HOUR,
-    )];
-    if let Some(ip) = client {
-        let client = super::throttle::client_key(ip, state.config.auth.ipv6_prefix);
-        budgets.push((format!("guest-ip:{client}"), PER_CLIENT_PER_HOUR));
-    }
-    // Every budget counts the request, refused or not, so one limit cannot hide the other.
-    let mut over: Option<u64> = None;
-    for (key, cap) in budgets {
-        let w = counters::hit(&state.db, &key, 3600)
-            .await
-            .map_err(|e| match e {
-                DbError::Conflict => AppError::busy(),
-                e => unexpected("reading a rate counter")(e),
-            })?;
-        if w.count > cap {
-            tracing::warn!(%key, count = w.count, "guest booking limit reached");
-            let wait = w.seconds_left.max(1) as u64;
-            over = Some(over.map_or(wait, |o| o.max(wait)));
-        }
-    }
-    match over {
-        Some(wait) => Err(AppError::too_many(
-            "Too many bookings without an account from here or for this address. Please wait an hour, or register to book.",
-            wait,
-        )),
-        None => Ok(()),
-    }
 }
 
 /// Confirms the hold on booking `booking_id`: the booking counts from now, and gets the

@@ -245,6 +245,45 @@ pub async fn password_reset_request(
     Ok(())
 }
 
+/// Guest bookings one client address, and one email address, may make in an hour.
+pub const GUESTS_PER_CLIENT_PER_HOUR: u32 = 10;
+pub const GUESTS_PER_EMAIL_PER_HOUR: u32 = 5;
+
+/// Counts one guest booking from `client` and for `email`; 429 beyond either hourly budget.
+pub async fn guest_booking_request(
+    state: &AppState,
+    client: Option<IpAddr>,
+    email: &Email,
+) -> AppResult<()> {
+    let mut budgets = vec![(
+        format!("guest-email:{}", email.as_str()),
+        GUESTS_PER_EMAIL_PER_HOUR,
+    )];
+    if let Some(ip) = client {
+        let client = client_key(ip, state.config.auth.ipv6_prefix);
+        budgets.push((format!("guest-ip:{client}"), GUESTS_PER_CLIENT_PER_HOUR));
+    }
+    // Every budget counts the request, refused or not, so one limit cannot hide the other.
+    let mut over: Option<u64> = None;
+    for (key, cap) in budgets {
+        let w = counters::hit(&state.db, &key, 3600)
+            .await
+            .map_err(unavailable)?;
+        if w.count > cap {
+            tracing::warn!(%key, count = w.count, "guest booking limit reached");
+            let wait = w.seconds_left.max(1) as u64;
+            over = Some(over.map_or(wait, |o| o.max(wait)));
+        }
+    }
+    match over {
+        Some(wait) => Err(AppError::too_many(
+            "Too many bookings without an account from here or for this address. Please wait an hour, or register to book.",
+            wait,
+        )),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
