@@ -546,3 +546,38 @@ async fn guest_bookings_become_the_accounts_once_it_confirms_the_same_address() 
     let (_, mine) = json_body(app.get("/api/appointments", Some(&token)).await).await;
     assert_eq!(mine["data"].as_array().unwrap().len(), 2, "{mine}");
 }
+
+#[engine_test]
+async fn a_stranger_booking_with_someones_address_cannot_change_the_zone_their_emails_use() {
+    let app = spawn_with(options(vec![])).await;
+    let specialist = app.user(Role::Specialist, "Sam Spec").await;
+    let first = app.slot(&specialist, 72, 3).await;
+    let second = app.slot(&specialist, 96, 3).await;
+    for (slot, zone) in [(&first, "America/New_York"), (&second, "Asia/Tokyo")] {
+        let (status, body) = json_body(
+            app.post_json(
+                &format!("/api/consulting-slots/{slot}/guest-bookings"),
+                None,
+                &json!({ "name": "Zed Zone", "email": "zed@example.com", "timezone": zone }),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    }
+    let zones = app
+        .query(
+            "SELECT VALUE timezone FROM guest WHERE email = 'zed@example.com'",
+            json!({}),
+        )
+        .await;
+    assert_eq!(zones, vec![json!("America/New_York")]);
+    let mails = app.mail_to("zed@example.com").await;
+    assert_eq!(mails.len(), 2);
+    assert!(
+        mails
+            .iter()
+            .all(|(_, text)| text.contains("(America/New_York)")),
+        "{mails:?}"
+    );
+}

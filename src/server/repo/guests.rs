@@ -13,15 +13,16 @@ pub fn key_of(email: &str) -> String {
     format!("g{hex}")
 }
 
-/// Makes or updates the guest with address `email` (the name and zone of their latest
-/// booking); their key.
+/// Makes the guest with address `email`, or finds them; their key. The name follows their
+/// latest booking; the zone their emails are shown in stays the first one, so a stranger
+/// booking with someone's address cannot change how that person's emails read.
 pub async fn upsert(db: &Db, email: &str, name: &str, timezone: &str) -> Result<String, DbError> {
     let key = key_of(email);
     let vars = json!({ "key": key, "email": email, "name": name, "timezone": timezone });
     with_conflict_retry("guest_upsert", || {
         run(
             db,
-            "UPSERT type::record('guest', $key) SET email = $email, name = $name, timezone = $timezone RETURN NONE;",
+            "UPSERT type::record('guest', $key) SET email = $email, name = $name, timezone = timezone ?? $timezone RETURN NONE;",
             vars.clone(),
         )
     })
