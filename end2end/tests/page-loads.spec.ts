@@ -8,6 +8,11 @@ import { book, createSlot, failedHydration, register, signIn } from './helpers';
  * shows up here, not as a rare timeout elsewhere. A load still unfinished after HANG_MS has
  * hung (they take a few hundred milliseconds): the failure names the requests it still waited
  * for. How long the loads took is printed, not asserted (speed is the benchmarks' business).
+ *
+ * The cause found (December 2026): `/integrations` was the one page whose islands read their
+ * lists through resources, which the server streams behind the markup; one such stream never
+ * ended, so the page drew but never loaded. Every page must now end with its markup: no
+ * resource pending behind it.
  */
 const ROUNDS = Number(process.env.PAGE_LOAD_ROUNDS ?? 8);
 const HANG_MS = 20_000;
@@ -21,10 +26,11 @@ test('every page of the walk-through finishes loading, every time', async ({ bro
   const appointment = `/appointments/${slot.id}/${index}`;
   const visits: Array<[string, typeof customer | null, string[]]> = [
     ['anonymous', null, ['/', '/login', '/slots']],
-    ['customer', customer, ['/slots', '/appointments', appointment, '/integrations']],
-    ['specialist', specialist, ['/specialist', '/specialist/meetings', '/specialist/slots', appointment, '/integrations']],
+    ['customer', customer, ['/slots', '/appointments', appointment, '/integrations', '/account']],
+    ['specialist', specialist, ['/specialist', '/specialist/meetings', '/specialist/slots', '/specialist/availability', appointment, '/integrations']],
   ];
   const hung: string[] = [];
+  const streaming: string[] = [];
   const took: Array<[number, string]> = [];
   for (const [who, user, paths] of visits) {
     const context = await browser.newContext();
@@ -41,6 +47,7 @@ test('every page of the walk-through finishes loading, every time', async ({ bro
         try {
           const res = await page.goto(path, { waitUntil: 'load', timeout: HANG_MS });
           expect(res?.status(), `${who} ${path}`).toBeLessThan(400);
+          if (round === 0 && !(await res!.text()).includes('__PENDING_RESOURCES=[];')) streaming.push(`${who} ${path}`);
           await page.locator('html[data-hydrated], html[data-hydration-failed]').waitFor({ state: 'attached', timeout: Math.max(1, HANG_MS - (Date.now() - started)) });
           await failedHydration(page);
           took.push([Date.now() - started, `${who} ${path}`]);
@@ -59,4 +66,5 @@ test('every page of the walk-through finishes loading, every time', async ({ bro
     console.log(`page loads: ${took.length}, p50 ${at(0.5)[0]} ms, p95 ${at(0.95)[0]} ms, slowest ${took[took.length - 1][0]} ms (${took[took.length - 1][1]})`);
   }
   expect(hung, hung.join('\n')).toEqual([]);
+  expect(streaming, 'pages that stream resources behind their markup').toEqual([]);
 });

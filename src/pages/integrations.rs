@@ -1,5 +1,10 @@
 //! The integrations page: API tokens for every account, and a specialist's outgoing webhooks
 //! with each endpoint's delivery log and replay.
+//!
+//! Its islands get their first lists as props, read by the page on the server, like every
+//! other island: no resource of theirs is left to stream behind the markup. Resources inside
+//! islands were, and one of those streams once never ended, so the page drew but never
+//! finished loading (its `load` never fired; `metrics::watch_page_body` saw the body stall).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -11,7 +16,10 @@ use crate::api::integrations::{
 };
 use crate::components::copy_button::CopyButton;
 use crate::components::error_view::ErrorView;
-use crate::model::{Role, WebhookEndpointView, WEBHOOK_EVENTS as EVENTS};
+use crate::error::AppError;
+use crate::model::{
+    ApiTokenView, Role, WebhookDeliveryView, WebhookEndpointView, WEBHOOK_EVENTS as EVENTS,
+};
 use crate::session::use_session;
 
 #[component]
@@ -24,10 +32,18 @@ pub fn IntegrationsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match session.user.await {
                     None => view! { <p class="card">"Please " <a href="/login?next=/integrations">"log in"</a> " to manage integrations."</p> }.into_any(),
-                    Some(user) => view! {
-                        <ApiTokensCard/>
-                        {(user.role == Role::Specialist).then(|| view! { <WebhooksCard/> })}
-                    }.into_any(),
+                    Some(user) => {
+                        let tokens = api_tokens().await;
+                        let endpoints = if user.role == Role::Specialist {
+                            Some(webhook_endpoints().await)
+                        } else {
+                            None
+                        };
+                        view! {
+                            <ApiTokensCard initial=tokens/>
+                            {endpoints.map(|initial| view! { <WebhooksCard initial/> })}
+                        }.into_any()
+                    }
                 }
             })}
         </Transition>
@@ -46,10 +62,29 @@ fn ShownOnce(value: String, label: &'static str, testid: &'static str) -> impl I
     }
 }
 
+/// `list`, read again on the client each time `version` moves on (after a change here).
+fn reread<T: Send + Sync + 'static, Fut>(
+    version: RwSignal<u32>,
+    list: RwSignal<Result<T, AppError>>,
+    read: impl Fn() -> Fut + 'static,
+) where
+    Fut: std::future::Future<Output = Result<T, AppError>> + 'static,
+{
+    Effect::new(move |seen: Option<u32>| {
+        let now = version.get();
+        if seen.is_some_and(|seen| seen != now) {
+            let fetched = read();
+            spawn_local(async move { list.set(fetched.await) });
+        }
+        now
+    });
+}
+
 #[island]
-fn ApiTokensCard() -> impl IntoView {
+fn ApiTokensCard(initial: Result<Vec<ApiTokenView>, AppError>) -> impl IntoView {
     let version = RwSignal::new(0u32);
-    let tokens = Resource::new(move || version.get(), |_| api_tokens());
+    let tokens = RwSignal::new(initial);
+    reread(version, tokens, api_tokens);
     let name = RwSignal::new(String::new());
     let write = RwSignal::new(false);
     let made = RwSignal::new(None::<String>);
@@ -87,9 +122,7 @@ fn ApiTokensCard() -> impl IntoView {
             </form>
             {move || made.get().map(|token| view! { <ShownOnce value=token label="API token" testid="new-token"/> })}
             <p aria-live="polite" class="alert-text">{move || message.get()}</p>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match tokens.await {
+            {move || match tokens.get() {
                         Err(e) => view! { <ErrorView error=e/> }.into_any(),
                         Ok(list) if list.is_empty() => view! { <p class="muted">"No tokens yet."</p> }.into_any(),
                         Ok(list) => view! {
@@ -111,17 +144,16 @@ fn ApiTokensCard() -> impl IntoView {
                                 </tbody>
                             </table>
                         }.into_any(),
-                    }
-                })}
-            </Transition>
+            }}
         </section>
     }
 }
 
 #[island]
-fn WebhooksCard() -> impl IntoView {
+fn WebhooksCard(initial: Result<Vec<WebhookEndpointView>, AppError>) -> impl IntoView {
     let version = RwSignal::new(0u32);
-    let endpoints = Resource::new(move || version.get(), |_| webhook_endpoints());
+    let endpoints = RwSignal::new(initial);
+    reread(version, endpoints, webhook_endpoints);
     let url = RwSignal::new(String::new());
     let chosen = RwSignal::new(EVENTS.map(|_| true).to_vec());
     let secret = RwSignal::new(None::<String>);
@@ -165,15 +197,11 @@ fn WebhooksCard() -> impl IntoView {
             </form>
             {move || secret.get().map(|s| view! { <ShownOnce value=s label="signing secret" testid="webhook-secret"/> })}
             <p aria-live="polite" class="alert-text">{move || message.get()}</p>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match endpoints.await {
-                        Err(e) => view! { <ErrorView error=e/> }.into_any(),
-                        Ok(list) if list.is_empty() => view! { <p class="muted">"No endpoints yet."</p> }.into_any(),
-                        Ok(list) => list.into_iter().map(|e| view! { <EndpointView endpoint=e version message/> }).collect_view().into_any(),
-                    }
-                })}
-            </Transition>
+            {move || match endpoints.get() {
+                Err(e) => view! { <ErrorView error=e/> }.into_any(),
+                Ok(list) if list.is_empty() => view! { <p class="muted">"No endpoints yet."</p> }.into_any(),
+                Ok(list) => list.into_iter().map(|e| view! { <EndpointView endpoint=e version message/> }).collect_view().into_any(),
+            }}
         </section>
     }
 }
@@ -189,19 +217,17 @@ fn EndpointView(
     let log_version = RwSignal::new(0u32);
     let open = RwSignal::new(false);
     let log_id = id.clone();
-    let log = Resource::new(
-        move || (open.get(), log_version.get()),
-        move |(open, _)| {
-            let id = log_id.clone();
-            async move {
-                if open {
-                    webhook_deliveries(id).await.map(Some)
-                } else {
-                    Ok(None)
-                }
-            }
-        },
-    );
+    // Read on the client when opened (and after each action): nothing to stream from the server.
+    let log = RwSignal::new(None::<Result<Vec<WebhookDeliveryView>, AppError>>);
+    Effect::new(move |_| {
+        let (open, _) = (open.get(), log_version.get());
+        if !open {
+            log.set(None);
+            return;
+        }
+        let id = log_id.clone();
+        spawn_local(async move { log.set(Some(webhook_deliveries(id).await)) });
+    });
     let act = move |fut: std::pin::Pin<
         Box<dyn std::future::Future<Output = Result<(), crate::error::AppError>>>,
     >| {
@@ -241,15 +267,13 @@ fn EndpointView(
                 " "
                 <button type="button" class="btn btn-small btn-ghost" on:click=move |_| act(Box::pin({ let id = remove_id.clone(); async move { remove_webhook_endpoint(id).await } }))>"Remove"</button>
             </p>
-            <Transition fallback=|| ()>
-                {move || {
+            {move || {
                     let replay_endpoint = replay_endpoint.clone();
-                    Suspend::new(async move {
-                        match log.await {
-                            Err(e) => view! { <ErrorView error=e/> }.into_any(),
-                            Ok(None) => ().into_any(),
-                            Ok(Some(list)) if list.is_empty() => view! { <p class="muted">"Nothing sent yet."</p> }.into_any(),
-                            Ok(Some(list)) => view! {
+                        match log.get() {
+                            Some(Err(e)) => view! { <ErrorView error=e/> }.into_any(),
+                            None => ().into_any(),
+                            Some(Ok(list)) if list.is_empty() => view! { <p class="muted">"Nothing sent yet."</p> }.into_any(),
+                            Some(Ok(list)) => view! {
                                 <table class="table" data-testid="delivery-log">
                                     <thead><tr><th>"Event"</th><th>"Created"</th><th>"Status"</th><th>"Last attempt"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                                     <tbody>
@@ -274,9 +298,7 @@ fn EndpointView(
                                 </table>
                             }.into_any(),
                         }
-                    })
                 }}
-            </Transition>
         </article>
     }
 }
