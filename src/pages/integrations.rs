@@ -123,27 +123,27 @@ fn ApiTokensCard(initial: Result<Vec<ApiTokenView>, AppError>) -> impl IntoView 
             {move || made.get().map(|token| view! { <ShownOnce value=token label="API token" testid="new-token"/> })}
             <p aria-live="polite" class="alert-text">{move || message.get()}</p>
             {move || match tokens.get() {
-                        Err(e) => view! { <ErrorView error=e/> }.into_any(),
-                        Ok(list) if list.is_empty() => view! { <p class="muted">"No tokens yet."</p> }.into_any(),
-                        Ok(list) => view! {
-                            <table class="table">
-                                <thead><tr><th>"Name"</th><th>"Scopes"</th><th>"Created"</th><th>"Last used"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
-                                <tbody>
-                                    {list.into_iter().map(|t| {
-                                        let id = t.id.clone();
-                                        view! {
-                                            <tr data-testid="token-row">
-                                                <td>{t.name}</td>
-                                                <td>{t.scopes.join(", ")}</td>
-                                                <td>{t.created_at.format("%Y-%m-%d").to_string()}</td>
-                                                <td>{t.last_used_at.map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "never".into())}</td>
-                                                <td><button type="button" class="btn btn-small btn-ghost" on:click=move |_| revoke(id.clone())>"Revoke"</button></td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any(),
+                Err(e) => view! { <ErrorView error=e/> }.into_any(),
+                Ok(list) if list.is_empty() => view! { <p class="muted">"No tokens yet."</p> }.into_any(),
+                Ok(list) => view! {
+                    <table class="table">
+                        <thead><tr><th>"Name"</th><th>"Scopes"</th><th>"Created"</th><th>"Last used"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
+                        <tbody>
+                            {list.into_iter().map(|t| {
+                                let id = t.id.clone();
+                                view! {
+                                    <tr data-testid="token-row">
+                                        <td>{t.name}</td>
+                                        <td>{t.scopes.join(", ")}</td>
+                                        <td>{t.created_at.format("%Y-%m-%d").to_string()}</td>
+                                        <td>{t.last_used_at.map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "never".into())}</td>
+                                        <td><button type="button" class="btn btn-small btn-ghost" on:click=move |_| revoke(id.clone())>"Revoke"</button></td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
             }}
         </section>
     }
@@ -268,36 +268,36 @@ fn EndpointView(
                 <button type="button" class="btn btn-small btn-ghost" on:click=move |_| act(Box::pin({ let id = remove_id.clone(); async move { remove_webhook_endpoint(id).await } }))>"Remove"</button>
             </p>
             {move || {
-                    let replay_endpoint = replay_endpoint.clone();
-                        match log.get() {
-                            Some(Err(e)) => view! { <ErrorView error=e/> }.into_any(),
-                            None => ().into_any(),
-                            Some(Ok(list)) if list.is_empty() => view! { <p class="muted">"Nothing sent yet."</p> }.into_any(),
-                            Some(Ok(list)) => view! {
-                                <table class="table" data-testid="delivery-log">
-                                    <thead><tr><th>"Event"</th><th>"Created"</th><th>"Status"</th><th>"Last attempt"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
-                                    <tbody>
-                                        {list.into_iter().map(|d| {
-                                            let last = d.attempts.last().map(|a| match (&a.status_code, &a.error) {
-                                                (_, Some(e)) => e.clone(),
-                                                (Some(code), None) => format!("HTTP {code}"),
-                                                (None, None) => String::new(),
-                                            }).unwrap_or_else(|| "not tried yet".into());
-                                            let (endpoint_id, delivery_id) = (replay_endpoint.clone(), d.id.clone());
-                                            view! {
-                                                <tr data-testid="delivery-row">
-                                                    <td><code>{d.event_type}</code></td>
-                                                    <td>{d.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</td>
-                                                    <td>{format!("{} ({} attempt{})", d.status, d.attempts.len(), if d.attempts.len() == 1 { "" } else { "s" })}</td>
-                                                    <td class="small">{last}</td>
-                                                    <td><button type="button" class="btn btn-small btn-ghost" on:click=move |_| act(Box::pin({ let (e, d) = (endpoint_id.clone(), delivery_id.clone()); async move { replay_webhook_delivery(e, d).await } }))>"Replay"</button></td>
-                                                </tr>
-                                            }
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                            }.into_any(),
-                        }
+                let replay_endpoint = replay_endpoint.clone();
+                match log.get() {
+                    Some(Err(e)) => view! { <ErrorView error=e/> }.into_any(),
+                    None => ().into_any(),
+                    Some(Ok(list)) if list.is_empty() => view! { <p class="muted">"Nothing sent yet."</p> }.into_any(),
+                    Some(Ok(list)) => view! {
+                        <table class="table" data-testid="delivery-log">
+                            <thead><tr><th>"Event"</th><th>"Created"</th><th>"Status"</th><th>"Last attempt"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|d| {
+                                    let last = d.attempts.last().map(|a| match (&a.status_code, &a.error) {
+                                        (_, Some(e)) => e.clone(),
+                                        (Some(code), None) => format!("HTTP {code}"),
+                                        (None, None) => String::new(),
+                                    }).unwrap_or_else(|| "not tried yet".into());
+                                    let (endpoint_id, delivery_id) = (replay_endpoint.clone(), d.id.clone());
+                                    view! {
+                                        <tr data-testid="delivery-row">
+                                            <td><code>{d.event_type}</code></td>
+                                            <td>{d.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</td>
+                                            <td>{format!("{} ({} attempt{})", d.status, d.attempts.len(), if d.attempts.len() == 1 { "" } else { "s" })}</td>
+                                            <td class="small">{last}</td>
+                                            <td><button type="button" class="btn btn-small btn-ghost" on:click=move |_| act(Box::pin({ let (e, d) = (endpoint_id.clone(), delivery_id.clone()); async move { replay_webhook_delivery(e, d).await } }))>"Replay"</button></td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                }
                 }}
         </article>
     }
