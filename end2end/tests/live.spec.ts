@@ -34,6 +34,51 @@ test('an open appointment page turns ready within 2 s of a create from another b
   await specialistContext.close();
 });
 
+test('an answer to an older read that arrives last does not turn a ready page back to pending', async ({ browser, request }) => {
+  const specialist = await register(request, 'specialist', 'Dr. Order');
+  const customer = await register(request, 'customer', 'Otto Order');
+  const slot = await createSlot(request, specialist, { hours: 202, title: 'Ordered session' });
+  const index = await book(request, customer, slot.id);
+  const context = await browser.newContext();
+  await signIn(context, customer);
+  const page = await context.newPage();
+  await open(page, `/appointments/${slot.id}/${index}`);
+  const zoom = page.getByTestId('appt-zoom');
+  await expect(zoom).toContainText('Zoom Meeting Pending');
+
+  // One read made while the meeting is pending, whose answer is held back until after the
+  // meeting's own change has been read and shown: as two reads in flight may answer.
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  let delivered!: () => void;
+  const stalePageDelivered = new Promise<void>((r) => (delivered = r));
+  let held = false;
+  await page.route('**/api/appointment', async (route) => {
+    if (held) return route.continue();
+    held = true;
+    const stale = await route.fetch();
+    expect(await stale.text()).toContain('"zoomMeeting":null');
+    await released;
+    await route.fulfill({ response: stale });
+    delivered();
+  });
+  await page.getByRole('button', { name: 'Refresh to Check' }).click();
+  await expect.poll(() => held).toBe(true);
+  const res = await request.post(`/api/consulting-slots/${slot.id}/booking/${index}/create-zoom`, {
+    headers: { Authorization: `Bearer ${specialist.token}` },
+    data: {},
+  });
+  expect(res.status()).toBe(200);
+  await expect(zoom).toContainText('Zoom Meeting Ready', { timeout: 5_000 });
+  release();
+  await stalePageDelivered;
+  // The held answer (pending) has arrived; the page must keep what it read since. Absence of
+  // a change has no event to wait for: it is watched for half a second.
+  await page.waitForTimeout(500);
+  await expect(zoom).toContainText('Zoom Meeting Ready');
+  await context.close();
+});
+
 test('attendance from Zoom and the customer\'s feedback reach the specialist', async ({ browser, request }) => {
   const specialist = await register(request, 'specialist', 'Dr. Heard');
   const customer = await register(request, 'customer', 'Fay Feedback');

@@ -40,3 +40,30 @@ pub fn listen(url: String, on_change: impl Fn() + 'static) -> ReadSignal<bool> {
     let _ = (url, on_change, set_connected);
     connected
 }
+
+/// Numbers the reads a live page makes so that only the answer to the latest one is shown. Two
+/// changes told in a row (a meeting's claim, then its save) start two reads, which may answer
+/// out of order: the older answer must not overwrite the newer, or the page keeps showing a
+/// state that has passed, with no further change to correct it.
+#[derive(Clone, Copy)]
+pub struct LatestRead(StoredValue<u64>);
+
+impl Default for LatestRead {
+    fn default() -> Self {
+        Self(StoredValue::new(0))
+    }
+}
+
+impl LatestRead {
+    /// The number of a read starting now.
+    pub fn start(&self) -> u64 {
+        let n = self.0.get_value() + 1;
+        self.0.set_value(n);
+        n
+    }
+
+    /// Whether read `n` is still the latest one started.
+    pub fn is_latest(&self, n: u64) -> bool {
+        self.0.try_get_value() == Some(n)
+    }
+}

@@ -55,10 +55,13 @@ pub fn MeetingBoard(initial: Vec<ManagedSlot>, timezone: String) -> impl IntoVie
     });
     provide_context(BoardMemory::new());
     let slots = RwSignal::new(initial);
+    let reads = live_events::LatestRead::default();
     let reload = move || {
+        let read = reads.start();
         spawn_local(async move {
             match meeting_manager().await {
-                Ok(list) => slots.set(list),
+                Ok(list) if reads.is_latest(read) => slots.set(list),
+                Ok(_) => {}
                 Err(e) if e.status == 401 => send_to_login(),
                 Err(_) => {}
             }

@@ -187,13 +187,16 @@ pub fn AppointmentLive(
     let (initial_slot, initial_index) = (slot_id.clone(), index.clone());
     let data = RwSignal::new(initial);
     let tick = RwSignal::new(0u32);
+    let reads = live_events::LatestRead::default();
     Effect::new(move |previous: Option<u32>| {
         let now = tick.get();
         if previous.is_some() {
             let (slot_id, index) = (slot_id.clone(), index.clone());
+            let read = reads.start();
             spawn_local(async move {
                 match appointment(slot_id, index).await {
-                    Ok(view) => data.set(view),
+                    Ok(view) if reads.is_latest(read) => data.set(view),
+                    Ok(_) => {}
                     Err(e) if e.status == 401 => send_to_login(),
                     Err(_) => {}
                 }
