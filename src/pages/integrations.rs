@@ -16,6 +16,7 @@ use crate::api::integrations::{
 };
 use crate::components::copy_button::CopyButton;
 use crate::components::error_view::ErrorView;
+use crate::components::live_events::LatestRead;
 use crate::error::AppError;
 use crate::model::{
     ApiTokenView, Role, WebhookDeliveryView, WebhookEndpointView, WEBHOOK_EVENTS as EVENTS,
@@ -62,7 +63,8 @@ fn ShownOnce(value: String, label: &'static str, testid: &'static str) -> impl I
     }
 }
 
-/// `list`, read again on the client each time `version` moves on (after a change here).
+/// `list`, read again on the client each time `version` moves on (after a change here); only
+/// the latest read's answer is shown.
 fn reread<T: Send + Sync + 'static, Fut>(
     version: RwSignal<u32>,
     list: RwSignal<Result<T, AppError>>,
@@ -70,11 +72,17 @@ fn reread<T: Send + Sync + 'static, Fut>(
 ) where
     Fut: std::future::Future<Output = Result<T, AppError>> + 'static,
 {
+    let reads = LatestRead::default();
     Effect::new(move |seen: Option<u32>| {
         let now = version.get();
         if seen.is_some_and(|seen| seen != now) {
-            let fetched = read();
-            spawn_local(async move { list.set(fetched.await) });
+            let (read_no, fetched) = (reads.start(), read());
+            spawn_local(async move {
+                let answer = fetched.await;
+                if reads.is_latest(read_no) {
+                    list.set(answer);
+                }
+            });
         }
         now
     });
@@ -219,14 +227,22 @@ fn EndpointView(
     let log_id = id.clone();
     // Read on the client when opened (and after each action): nothing to stream from the server.
     let log = RwSignal::new(None::<Result<Vec<WebhookDeliveryView>, AppError>>);
+    let reads = LatestRead::default();
     Effect::new(move |_| {
         let (open, _) = (open.get(), log_version.get());
+        // A read still in flight when the log closes (or is read again) is not shown.
+        let read_no = reads.start();
         if !open {
             log.set(None);
             return;
         }
         let id = log_id.clone();
-        spawn_local(async move { log.set(Some(webhook_deliveries(id).await)) });
+        spawn_local(async move {
+            let answer = webhook_deliveries(id).await;
+            if reads.is_latest(read_no) {
+                log.set(Some(answer));
+            }
+        });
     });
     let act = move |fut: std::pin::Pin<
         Box<dyn std::future::Future<Output = Result<(), crate::error::AppError>>>,

@@ -226,6 +226,20 @@ async fn wait_for_idle_queue(app: &TestApp) {
     }
 }
 
+/// Waits for the queue to go idle, and half a second more (anything run twice would show right
+/// after); no job may have failed.
+async fn settle_without_failed_jobs(app: &TestApp) {
+    wait_for_idle_queue(app).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let failed = app
+        .query(
+            "SELECT kind, last_error FROM job WHERE status = 'failed'",
+            json!({}),
+        )
+        .await;
+    assert!(failed.is_empty(), "{failed:?}");
+}
+
 #[engine_test]
 async fn both_job_workers_deliver_every_email_and_run_every_zoom_job_exactly_once() {
     let pair = two_instances(true, vec![]).await;
@@ -256,18 +270,7 @@ async fn both_job_workers_deliver_every_email_and_run_every_zoom_job_exactly_onc
             .await;
         assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     }
-    wait_for_idle_queue(&pair.a).await;
-    // Anything delivered twice would arrive right after.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-
-    let failed = pair
-        .a
-        .query(
-            "SELECT kind, last_error FROM job WHERE status = 'failed'",
-            json!({}),
-        )
-        .await;
-    assert!(failed.is_empty(), "{failed:?}");
+    settle_without_failed_jobs(&pair.a).await;
     let mut queued: Vec<(String, String)> = pair
         .a
         .query(
@@ -569,17 +572,7 @@ async fn unconfirmed_guest_holds_are_released_once_by_two_instances_racing_to_re
         )
         .await;
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    wait_for_idle_queue(&pair.a).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-
-    let failed = pair
-        .a
-        .query(
-            "SELECT kind, last_error FROM job WHERE status = 'failed'",
-            json!({}),
-        )
-        .await;
-    assert!(failed.is_empty(), "{failed:?}");
+    settle_without_failed_jobs(&pair.a).await;
     let statuses = pair
         .a
         .query(

@@ -2,8 +2,8 @@
 //! `POST /api/auth/confirm-email-change`) and deleting the account (`DELETE /api/profile`).
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{delete, post};
 use axum::Router;
 use serde::Deserialize;
@@ -13,7 +13,6 @@ use super::ok;
 use super::schemas::{Envelope, ErrorBody};
 use crate::error::AppError;
 use crate::server::app_state::AppState;
-use crate::server::auth::logout_cookie;
 use crate::server::http_error::ApiJson;
 use crate::server::service::account_changes;
 
@@ -110,16 +109,10 @@ pub(super) async fn delete_account(
 ) -> Result<Response, AppError> {
     let cancelled =
         account_changes::delete_account(&state, caller.as_ref(), input.password).await?;
-    let mut response = ok(
+    let response = ok(
         StatusCode::OK,
         Some("Your account is deleted."),
         serde_json::json!({ "cancelled": cancelled }),
     );
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        logout_cookie(state.config.secure_cookies())
-            .parse()
-            .expect("cookie header"),
-    );
-    Ok(response.into_response())
+    Ok(super::auth::signed_out(&state, response))
 }

@@ -80,14 +80,19 @@ pub(super) async fn logout(
     MaybeCaller(caller): MaybeCaller,
 ) -> Result<Response, AppError> {
     accounts::logout(&state, caller.as_ref()).await?;
-    let mut response = ok(StatusCode::OK, Some("Logged out"), serde_json::Value::Null);
+    let response = ok(StatusCode::OK, Some("Logged out"), serde_json::Value::Null);
+    Ok(signed_out(&state, response))
+}
+
+/// `response` with the login cookie cleared: the browser's session is over.
+pub(super) fn signed_out(state: &AppState, mut response: Response) -> Response {
     response.headers_mut().insert(
         header::SET_COOKIE,
         logout_cookie(state.config.secure_cookies())
             .parse()
             .expect("cookie header"),
     );
-    Ok(response.into_response())
+    response
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -111,9 +111,6 @@ pub async fn confirm_email_change(state: &AppState, token: &str) -> AppResult<()
     match outcome {
         Ok(changed) => {
             tracing::info!(user = %changed.user, "email address changed");
-            // Cached callers carry the address: this instance's now, the others' through
-            // their live queries.
-            state.read_cache.forget_all();
             super::guest_booking::claim(state, &changed.user, &changed.new_email).await;
             Ok(())
         }
@@ -188,7 +185,6 @@ pub async fn delete_account(
         .await
         .map_err(unexpected("queueing an email"))?;
     state.session_cache.forget(&caller.session_id);
-    state.read_cache.forget_all();
     tracing::info!(user = %user.id, cancelled, "account deleted");
     Ok(cancelled)
 }

@@ -194,14 +194,13 @@ pub async fn release_hold(state: &AppState, booking_id: &str) -> anyhow::Result<
 }
 
 /// Gives the account `user`, whose address `email` is confirmed, the guest bookings made with
-/// that address. A failure is logged and left for the next sign-in: it must not fail one.
+/// that address. A failure is logged and left for the next sign-in: it must not fail one. It
+/// runs inside a POST (sign-in, confirmation), whose answer forgets the cached pages
+/// (`startup::forget_pages_after_changes`).
 pub async fn claim(state: &AppState, user: &str, email: &str) {
     match guests::claim(&state.db, user, email).await {
         Ok(0) => {}
-        Ok(moved) => {
-            state.read_cache.forget_all();
-            tracing::info!(user, moved, "guest bookings moved to their account");
-        }
+        Ok(moved) => tracing::info!(user, moved, "guest bookings moved to their account"),
         Err(e) => tracing::warn!(user, error = %e, "could not move guest bookings to an account"),
     }
 }
